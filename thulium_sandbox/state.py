@@ -1,0 +1,599 @@
+"""The sandbox's in-memory Thulium system: campaigns, records and the rules the API applies.
+
+Everything here is plain data guarded by one lock. The HTTP layer (server.py) turns requests into
+calls on `SandboxState` and its answers into responses; nothing here knows about HTTP beyond the
+status codes Thulium puts inside its per-row results.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+SYSTEM_STATUSES = (
+    "TO_CALL",
+    "IN_PROGRESS",
+    "CALL",
+    "MY_RECORD",
+    "NO_CALL",
+    "ABANDONED_AFTER_N_TRIES",
+    "CALL_NO_SOONER_THAN",
+    "CALL_PROGRESSIVE",
+)
+# Records in these system statuses count as done for a campaign's completion percentage.
+CLOSED_SYSTEM_STATUSES = frozenset({"NO_CALL", "ABANDONED_AFTER_N_TRIES"})
+
+DATE_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ApiError(Exception):
+    """A request-level error: answered as Thulium's `{"request_id", "errors": [...]}` body."""
+
+    def __init__(self, status: int, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code if code is not None else status
+
+
+@dataclass
+class Campaign:
+    id: str
+    name: str
+    type: str
+    active: bool
+    fields: list[str]
+    statuses: list[dict[str, Any]]
+    agents: list[dict[str, Any]]
+    records: dict[int, dict[str, Any]]
+    extra: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        # Phone numbers never change on a record, so these indexes change only on add and delete.
+        self._by_phone: dict[str, list[dict[str, Any]]] = {}
+        self._by_additional: dict[str, list[dict[str, Any]]] = {}
+        self.by_identifier: dict[str, dict[str, Any]] = {}
+        for record in self.records.values():
+            self._index(record)
+
+    def _index(self, record: dict[str, Any]) -> None:
+        self._by_phone.setdefault(record["phone_number"], []).append(record)
+        for number in record["additional_numbers"]:
+            self._by_additional.setdefault(number, []).append(record)
+        if record["identifier"]:
+            self.by_identifier[record["identifier"]] = record
+
+    def add_record(self, record: dict[str, Any]) -> None:
+        self.records[record["record_id"]] = record
+        self._index(record)
+
+    def remove_record(self, record: dict[str, Any]) -> None:
+        del self.records[record["record_id"]]
+        self._by_phone[record["phone_number"]].remove(record)
+        for number in record["additional_numbers"]:
+            self._by_additional[number].remove(record)
+        self.by_identifier.pop(record["identifier"], None)
+
+    def status_by_id(self, status_id: Any) -> dict[str, Any] | None:
+        wanted = str(status_id)
+        return next((s for s in self.statuses if str(s["status_id"]) == wanted), None)
+
+    def status_by_dictionary_id(self, dictionary_id: Any) -> dict[str, Any] | None:
+        wanted = str(dictionary_id)
+        return next(
+            (s for s in self.statuses if str(s.get("dictionary_status_id")) == wanted), None
+        )
+
+    def agent(self, login: str) -> dict[str, Any] | None:
+        return next((a for a in self.agents if a["login"] == login), None)
+
+    def find(self, phone: str, *, additional: bool) -> list[dict[str, Any]]:
+        found = list(self._by_phone.get(phone, ()))
+        if additional:
+            found += [r for r in self._by_additional.get(phone, ()) if r not in found]
+        return found
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "type": self.type, "active": self.active} | {
+            k: v for k, v in self.extra.items() if k not in {"id", "name", "type", "active"}
+        }
+
+    def stats(self) -> dict[str, Any]:
+        total = len(self.records)
+        closed = sum(
+            1 for r in self.records.values() if self.system_status_of(r) in CLOSED_SYSTEM_STATUSES
+        )
+        percent = round(100 * closed / total, 2) if total else 0.0
+        return {"id": self.id, "records_count": total, "completion_percent": percent}
+
+    def system_status_of(self, record: dict[str, Any]) -> str:
+        status = self.status_by_id(record.get("status_id"))
+        return status["system_status"] if status else "TO_CALL"
+
+    def listing(self, record: dict[str, Any]) -> dict[str, Any]:
+        status = self.status_by_id(record.get("status_id"))
+        agent = self.agent(record["agent_login"]) if record.get("agent_login") else None
+        return {
+            "record_id": record["record_id"],
+            "phone_number": record["phone_number"],
+            "system_status": status["system_status"] if status else "TO_CALL",
+            "status": status["name"] if status else "",
+            "status_id": str(record["status_id"]) if record.get("status_id") else "",
+            "call_date": record.get("call_date") or "",
+            "create_date": record.get("create_date") or "",
+            "next_call_date": record.get("next_call_date") or "",
+            "agent_name": (agent or {}).get("name", record.get("agent_login") or ""),
+            "agent_login": record.get("agent_login") or "",
+            "last_note": record.get("last_note") or "",
+            "identifier": record.get("identifier") or "",
+            "order": record.get("order", 50),
+        }
+
+
+def _valid_date_time(value: Any) -> bool:
+    if not isinstance(value, str) or not DATE_TIME_RE.match(value):
+        return False
+    try:
+        datetime.strptime(value, "%Y-%m-%d %H:%M")
+    except ValueError:
+        return False
+    return True
+
+
+def _record_from_fixture(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "record_id": int(raw["record_id"]),
+        "phone_number": str(raw["phone_number"]),
+        "additional_numbers": [str(n) for n in raw.get("additional_numbers", [])],
+        "status_id": str(raw["status_id"]) if raw.get("status_id") not in (None, "") else None,
+        "agent_login": raw.get("agent_login") or None,
+        "next_call_date": raw.get("next_call_date") or "",
+        "identifier": raw.get("identifier") or "",
+        "order": raw.get("order", 50),
+        "record_fields": dict(raw.get("record_fields", {})),
+        "create_date": raw.get("create_date", ""),
+        "call_date": raw.get("call_date", ""),
+        "last_note": raw.get("last_note", ""),
+        "in_call": bool(raw.get("in_call", False)),
+    }
+
+
+class SandboxState:
+    """The whole fake Thulium system. Every public method takes the lock."""
+
+    def __init__(self, fixture: dict[str, Any]) -> None:
+        self._lock = threading.RLock()
+        self.load(fixture)
+
+    def load(self, fixture: Any) -> None:
+        if not isinstance(fixture, dict) or not isinstance(fixture.get("campaigns"), list):
+            raise ValueError('A fixture is a JSON object with "users" and "campaigns" lists.')
+        with self._lock:
+            previous = getattr(self, "_fixture", None)
+            self._fixture = copy.deepcopy(fixture)
+            try:
+                self.reset()
+            except (KeyError, TypeError, ValueError) as error:
+                if previous is not None:
+                    self._fixture = previous
+                    self.reset()
+                raise ValueError(f"The fixture is not valid: {error!r}") from error
+
+    def reset(self) -> None:
+        with self._lock:
+            fixture = self._fixture
+            self.users = {u["login"]: u for u in fixture.get("users", [])}
+            self.campaigns: dict[str, Campaign] = {}
+            for raw in fixture.get("campaigns", []):
+                records = {}
+                for r in raw.get("records", []):
+                    record = _record_from_fixture(r)
+                    records[record["record_id"]] = record
+                known = {"id", "name", "type", "active", "fields", "statuses", "agents", "records"}
+                self.campaigns[raw["id"]] = Campaign(
+                    id=raw["id"],
+                    name=raw["name"],
+                    type=raw.get("type", "csv"),
+                    active=raw.get("active", True),
+                    fields=list(raw.get("fields", [])),
+                    statuses=copy.deepcopy(raw.get("statuses", [])),
+                    agents=copy.deepcopy(raw.get("agents", [])),
+                    records=records,
+                    extra={k: v for k, v in raw.items() if k not in known},
+                )
+            # Paging through a large campaign asks for the same filter many times: remember
+            # which records matched until the next write.
+            self._matches: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+            self._next_record_id = 1 + max(
+                (rid for c in self.campaigns.values() for rid in c.records), default=0
+            )
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def authenticate(self, login: str, password: str) -> dict[str, Any] | None:
+        user = self.users.get(login)
+        if user is None or user.get("password") != password:
+            return None
+        return user
+
+    @staticmethod
+    def allowed(user: dict[str, Any], method: str, route: str) -> bool:
+        methods = user.get("methods", ["*"])
+        return "*" in methods or f"{method} {route}" in methods
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        try:
+            return self.campaigns[campaign_id]
+        except KeyError:
+            raise ApiError(404, f"Campaign {campaign_id} not found.") from None
+
+    def list_campaigns(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [c.summary() for c in self.campaigns.values()]
+
+    def stats(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [c.stats() for c in self.campaigns.values()]
+
+    def statuses(self, campaign_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self.campaign(campaign_id).statuses)
+
+    def agents(self, campaign_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {
+                    "login": a["login"],
+                    "number": a.get("number", ""),
+                    "active": a.get("active", True),
+                    "active_in_outbound": a.get("active_in_outbound", True),
+                    "agent_id": a.get("agent_id"),
+                }
+                for a in self.campaign(campaign_id).agents
+            ]
+
+    def list_records(self, campaign_id: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        limit = _int_param(query, "limit", 100)
+        offset = _int_param(query, "offset", 0)
+        if limit < 1 or offset < 0:
+            raise ApiError(400, "Parameters limit and offset must be positive numbers.")
+        limit = min(limit, 100)
+        status_ids = set(query.get("status_id[]", []))
+        system_statuses = set(query.get("system_status[]", []))
+        ranges = {}
+        for name in ("create_date", "call_date"):
+            for end in ("from", "to"):
+                value = query.get(f"{name}_{end}", [""])[0]
+                if value and not DATE_RE.match(value):
+                    raise ApiError(400, f"Parameter {name}_{end} must be a date YYYY-MM-DD.")
+                ranges[(name, end)] = value
+        key = (
+            campaign_id,
+            frozenset(status_ids),
+            frozenset(system_statuses),
+            tuple(ranges.items()),
+        )
+        with self._lock:
+            campaign = self.campaign(campaign_id)
+            matched = self._matches.get(key)
+            if matched is None:
+                matched = [
+                    record
+                    for record in sorted(campaign.records.values(), key=lambda r: r["record_id"])
+                    if (not status_ids or str(record.get("status_id")) in status_ids)
+                    and (
+                        not system_statuses or campaign.system_status_of(record) in system_statuses
+                    )
+                    and _in_ranges(record, ranges)
+                ]
+                self._matches[key] = matched
+            page = matched[offset : offset + limit]
+            return {"count": len(matched), "result": [campaign.listing(r) for r in page]}
+
+    def dump_records(self, campaign_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            campaign = self.campaign(campaign_id)
+            return [
+                campaign.listing(r)
+                | {
+                    "additional_numbers": list(r["additional_numbers"]),
+                    "record_fields": dict(r["record_fields"]),
+                    "in_call": r["in_call"],
+                }
+                for r in sorted(campaign.records.values(), key=lambda r: r["record_id"])
+            ]
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def edit_campaign(self, campaign_id: str, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise ApiError(400, "Request body must be a JSON object.")
+        with self._lock:
+            self._matches.clear()
+            campaign = self.campaign(campaign_id)
+            if "name" in body:
+                campaign.name = str(body["name"])
+            if "active" in body:
+                campaign.active = bool(body["active"])
+            for key, value in body.items():
+                if key not in {"name", "active"}:
+                    campaign.extra[key] = value
+
+    def batch_edit(
+        self, campaign_id: str, body: Any, *, search_additional: bool
+    ) -> dict[str, dict[str, Any]]:
+        rows = _records_of(body)
+        with self._lock:
+            self._matches.clear()
+            campaign = self.campaign(campaign_id)
+            results: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                phone = _phone_key(row)
+                results[phone] = self._edit_row(campaign, row, search_additional)
+            return results
+
+    def _edit_row(self, campaign: Campaign, row: Any, search_additional: bool) -> dict[str, Any]:
+        if not isinstance(row, dict) or not str(row.get("phone_number") or "").strip():
+            return {"http_status": 400, "message": "Phone number is required."}
+        additional = _flag(row.get("search_in_additional_numbers"), search_additional)
+        found = campaign.find(str(row["phone_number"]), additional=additional)
+        if not found:
+            return {"http_status": 404, "message": "Record not found."}
+        if len(found) > 1:
+            return {
+                "http_status": 400,
+                "message": "Phone number is duplicated in the campaign. "
+                "Edit the record by its identifier.",
+            }
+        problem = _check_row(campaign, row)
+        if problem:
+            return {"http_status": 400, "message": problem}
+        _apply_row(campaign, found[0], row)
+        return {"http_status": 204}
+
+    def edit_by_identifier(self, campaign_id: str, identifier: str, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise ApiError(400, "Request body must be a JSON object.")
+        with self._lock:
+            self._matches.clear()
+            campaign = self.campaign(campaign_id)
+            record = self._by_identifier(campaign, identifier)
+            problem = _check_row(campaign, body)
+            if problem:
+                raise ApiError(400, problem)
+            _apply_row(campaign, record, body)
+
+    def batch_add(self, campaign_id: str, body: Any) -> dict[str, dict[str, Any]]:
+        rows = _records_of(body)
+        with self._lock:
+            self._matches.clear()
+            campaign = self.campaign(campaign_id)
+            results: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                results[_phone_key(row)] = self._add_row(campaign, row)
+            return results
+
+    def _add_row(self, campaign: Campaign, row: Any) -> dict[str, Any]:
+        try:
+            record = self._create(campaign, row)
+        except ApiError as error:
+            if error.code == 409:
+                return {
+                    "http_status": 400,
+                    "record_id": error.record_id,  # type: ignore[attr-defined]
+                    "status": "ALREADY_EXISTS",
+                }
+            return {"http_status": 400, "status": "FAILED", "message": error.message}
+        return {"http_status": 201, "record_id": record["record_id"], "status": "ADDED"}
+
+    def add_one(self, campaign_id: str, body: Any) -> dict[str, Any]:
+        with self._lock:
+            self._matches.clear()
+            campaign = self.campaign(campaign_id)
+            try:
+                record = self._create(campaign, body)
+            except ApiError as error:
+                if error.code == 409:
+                    raise ApiError(400, "Record with this phone number already exists.") from None
+                raise
+            return {"record_id": str(record["record_id"])}
+
+    def _create(self, campaign: Campaign, row: Any) -> dict[str, Any]:
+        if not isinstance(row, dict) or not str(row.get("phone_number") or "").strip():
+            raise ApiError(400, "Phone number is required.")
+        phone = str(row["phone_number"])
+        existing = campaign.find(phone, additional=False)
+        if existing:
+            error = ApiError(400, "Record already exists.", code=409)
+            error.record_id = existing[0]["record_id"]  # type: ignore[attr-defined]
+            raise error
+        problem = _check_row(campaign, row)
+        if problem:
+            raise ApiError(400, problem)
+        identifier = str(row.get("identifier") or "")
+        if identifier and identifier in campaign.by_identifier:
+            raise ApiError(400, f"Identifier {identifier} is already used in the campaign.")
+        order = row.get("order", 50)
+        if not isinstance(order, int) or isinstance(order, bool):
+            raise ApiError(400, "Order must be a whole number.")
+        record = {
+            "record_id": self._next_record_id,
+            "phone_number": phone,
+            "additional_numbers": [],
+            "status_id": None,
+            "agent_login": None,
+            "next_call_date": "",
+            "identifier": identifier,
+            "order": order,
+            "record_fields": {name: "" for name in campaign.fields},
+            "create_date": datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "call_date": "",
+            "last_note": "",
+            "in_call": False,
+        }
+        self._next_record_id += 1
+        _apply_row(campaign, record, row)
+        if record["status_id"] is None and campaign.statuses:
+            to_call = next((s for s in campaign.statuses if s["system_status"] == "TO_CALL"), None)
+            record["status_id"] = str(to_call["status_id"]) if to_call else None
+        campaign.add_record(record)
+        return record
+
+    def batch_delete(
+        self, campaign_id: str, phones: list[str], *, search_additional: bool
+    ) -> dict[str, list[dict[str, Any]]]:
+        if not phones:
+            raise ApiError(400, "Parameter phone_number[] is required.")
+        with self._lock:
+            self._matches.clear()
+            campaign = self.campaign(campaign_id)
+            results: dict[str, list[dict[str, Any]]] = {}
+            for phone in phones:
+                found = campaign.find(phone, additional=search_additional)
+                if not found:
+                    results[phone] = [{"http_status": 404, "status": "NOT_EXIST"}]
+                    continue
+                outcome = []
+                for record in found:
+                    if record["in_call"]:
+                        outcome.append(
+                            {
+                                "http_status": 400,
+                                "record_id": record["record_id"],
+                                "status": "CALL_IN_PROGRESS",
+                            }
+                        )
+                    else:
+                        campaign.remove_record(record)
+                        outcome.append(
+                            {
+                                "http_status": 200,
+                                "record_id": record["record_id"],
+                                "status": "REMOVED",
+                            }
+                        )
+                results[phone] = outcome
+            return results
+
+    def delete_by_phone(self, campaign_id: str, phone: str) -> None:
+        with self._lock:
+            self._matches.clear()
+            campaign = self.campaign(campaign_id)
+            found = campaign.find(phone, additional=False)
+            if not found:
+                raise ApiError(404, "Record not found.")
+            self._delete(campaign, found)
+
+    def delete_by_identifier(self, campaign_id: str, identifier: str) -> None:
+        with self._lock:
+            self._matches.clear()
+            campaign = self.campaign(campaign_id)
+            self._delete(campaign, [self._by_identifier(campaign, identifier)])
+
+    @staticmethod
+    def _delete(campaign: Campaign, records: list[dict[str, Any]]) -> None:
+        if any(r["in_call"] for r in records):
+            raise ApiError(400, "Record is in a call and cannot be removed now.")
+        for record in records:
+            campaign.remove_record(record)
+
+    @staticmethod
+    def _by_identifier(campaign: Campaign, identifier: str) -> dict[str, Any]:
+        record = campaign.by_identifier.get(identifier)
+        if record is None:
+            raise ApiError(404, "Record not found.")
+        return record
+
+
+def _records_of(body: Any) -> list[Any]:
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        raise ApiError(400, 'Request body must be a JSON object with a "records" list.')
+    return body["records"]
+
+
+def _phone_key(row: Any) -> str:
+    return str(row.get("phone_number") or "") if isinstance(row, dict) else ""
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() in {"1", "true", "yes"}
+    return bool(value)
+
+
+def _int_param(query: dict[str, list[str]], name: str, default: int) -> int:
+    raw = query.get(name, [""])[0]
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, f"Parameter {name} must be a number.") from None
+
+
+def _in_ranges(record: dict[str, Any], ranges: dict[tuple[str, str], str]) -> bool:
+    for (name, end), bound in ranges.items():
+        if not bound:
+            continue
+        day = (record.get(name) or "")[:10]
+        if not day:
+            return False
+        if end == "from" and day < bound or end == "to" and day > bound:
+            return False
+    return True
+
+
+def _check_row(campaign: Campaign, row: dict[str, Any]) -> str | None:
+    """Thulium's per-row rules, in the order Thulium reports them. None when the row is fine."""
+    status = None
+    if row.get("status_id") not in (None, ""):
+        status = campaign.status_by_id(row["status_id"])
+        if status is None:
+            return "Status not found."
+    elif row.get("dictionary_status_id") not in (None, ""):
+        status = campaign.status_by_dictionary_id(row["dictionary_status_id"])
+        if status is None:
+            return "Dictionary status not found."
+    if row.get("agent_login") not in (None, "") and campaign.agent(str(row["agent_login"])) is None:
+        return "Agent not found."
+    if row.get("next_call_date") not in (None, "") and not _valid_date_time(row["next_call_date"]):
+        return "Invalid next call date. Use the format YYYY-MM-DD hh:mm."
+    system_status = status["system_status"] if status else None
+    if system_status == "MY_RECORD" and not row.get("agent_login"):
+        return "Agent login is required for system status MY_RECORD."
+    if system_status in {"MY_RECORD", "CALL_NO_SOONER_THAN"} and not row.get("next_call_date"):
+        return f"Next call date is required for system status {system_status}."
+    fields = row.get("record_fields")
+    if fields not in (None, {}):
+        if not isinstance(fields, dict):
+            return "Record fields must be an object of field names and values."
+        if campaign.type == "crm":
+            return "Record fields can be set only in non-CRM campaigns."
+        for name in fields:
+            if name not in campaign.fields:
+                return f'Record field "{name}" does not exist in the campaign.'
+    return None
+
+
+def _apply_row(campaign: Campaign, record: dict[str, Any], row: dict[str, Any]) -> None:
+    if row.get("status_id") not in (None, ""):
+        record["status_id"] = str(row["status_id"])
+    elif row.get("dictionary_status_id") not in (None, ""):
+        status = campaign.status_by_dictionary_id(row["dictionary_status_id"])
+        record["status_id"] = str(status["status_id"])
+    if row.get("agent_login") not in (None, ""):
+        record["agent_login"] = str(row["agent_login"])
+    if row.get("next_call_date") not in (None, ""):
+        record["next_call_date"] = row["next_call_date"]
+    for name, value in (row.get("record_fields") or {}).items():
+        # Thulium's documented rule: an empty value clears the field.
+        record["record_fields"][name] = "" if value is None else str(value)
