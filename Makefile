@@ -1,0 +1,63 @@
+# The README's two commands: `make run` and `make test`. Both set up what they need.
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format messages bench chromium clean
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+SANDBOX_PORT ?= 8765
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+
+# The first Python >= 3.12 on PATH (pyenv shims included; .python-version asks for 3.12).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+
+help:
+	@echo "make run    start the dashboard, the task worker and the Thulium sandbox (Ctrl-C stops all)"
+	@echo "make test   run the whole test suite, browser tests and lint included"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "make: Python 3.12 or newer is needed and none was found on PATH." \
+		"Install it (e.g. apt-get install python3.12, or pyenv install 3.12) and run make again."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: export DEBUG := $(or $(DEBUG),1)
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
+
+# Tests never read a real secret; pytest-django turns DEBUG off while they run.
+test: export SECRET_KEY := $(or $(SECRET_KEY),tests-only-not-a-secret)
+test: $(VENV)/.installed chromium lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.installed
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+# Browser tests drive Debian's Chromium; they are never skipped, so get it or say how.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Chromium not found at $(CHROMIUM): installing Debian's chromium package"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		fi; \
+	fi
+	@test -x "$(CHROMIUM)" || { echo "make: the browser tests need Chromium at $(CHROMIUM)." \
+		"Install it with: sudo apt-get install chromium  (or point CHROMIUM=/path/to/chromium)."; exit 1; }
+
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages --locale pl --no-obsolete --ignore '.venv/*' --ignore 'thulium_sandbox/*'
+	$(PY) manage.py compilemessages --locale pl --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,167 @@
+"""`make run`: the whole product in one terminal — sandbox, dashboard and task worker."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns.services.accounts import demo_accounts_ensure
+
+SANDBOX_USER = "api_user"
+SANDBOX_PASSWORD = "api_pass"
+
+
+class Command(BaseCommand):
+    help = (
+        "Start the Thulium sandbox (unless THULIUM_BASE_URL is set), the dashboard and the task "
+        "worker; create the demo accounts; stop everything on Ctrl-C."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="dashboard port")
+        parser.add_argument("--sandbox-port", type=int, default=8765, help="sandbox port")
+        parser.add_argument(
+            "--fixture",
+            type=Path,
+            default=Path(settings.BASE_DIR) / "thulium_sandbox" / "fixtures" / "demo.json",
+        )
+
+    def handle(
+        self, *args: Any, port: int, sandbox_port: int, fixture: Path, **options: Any
+    ) -> None:
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        env = os.environ.copy()
+        env.setdefault("DEBUG", "1")
+        env["PYTHONUNBUFFERED"] = "1"
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            if os.environ.get("THULIUM_BASE_URL"):
+                thulium_url = os.environ["THULIUM_BASE_URL"]
+                sandbox_note = self.style.WARNING(
+                    "THULIUM_BASE_URL is set, so no sandbox was started: the dashboard works on "
+                    f"{thulium_url}"
+                )
+            else:
+                thulium_url = self._start_sandbox(sandbox_port, fixture)
+                env.update(
+                    THULIUM_BASE_URL=thulium_url,
+                    THULIUM_API_USER=SANDBOX_USER,
+                    THULIUM_API_PASSWORD=SANDBOX_PASSWORD,
+                )
+                sandbox_note = (
+                    f"Thulium sandbox:    {thulium_url}  (API user {SANDBOX_USER} / "
+                    f"{SANDBOX_PASSWORD}, demo data from {fixture.name})"
+                )
+            accounts = demo_accounts_ensure()
+            manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+            self._spawn("dashboard", [*manage, "runserver", f"127.0.0.1:{port}"], env)
+            self._spawn("worker", [*manage, "db_worker"], env)
+            self._wait_for(f"http://127.0.0.1:{port}/healthz", "dashboard")
+            self._banner(port, accounts, sandbox_note)
+            self._watch()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._stop_all()
+
+    def _start_sandbox(self, port: int, fixture: Path) -> str:
+        process = self._spawn(
+            "sandbox",
+            [
+                sys.executable,
+                "-m",
+                "thulium_sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--fixture",
+                str(fixture),
+            ],
+            os.environ.copy(),
+            capture=True,
+        )
+        line = process.stdout.readline().decode() if process.stdout else ""
+        if "listening on" not in line:
+            raise CommandError(
+                f"The Thulium sandbox did not start on port {port}. Is the port taken? "
+                "Try: make run SANDBOX_PORT=8766"
+            )
+        return line.rsplit(" ", 1)[-1].strip()
+
+    def _spawn(
+        self, name: str, command: list[str], env: dict[str, str], *, capture: bool = False
+    ) -> subprocess.Popen[bytes]:
+        # Each child leads its own process group so that stopping it also stops what it started
+        # (runserver's autoreloader runs the server in a grandchild).
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=settings.BASE_DIR,
+            start_new_session=True,
+            stdout=subprocess.PIPE if capture else None,
+        )
+        self.children.append((name, process))
+        return process
+
+    def _wait_for(self, url: str, name: str, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for child_name, process in self.children:
+                if process.poll() is not None:
+                    raise CommandError(
+                        f"The {child_name} stopped during start-up (exit code "
+                        f"{process.returncode}); see its messages above."
+                    )
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.3)
+        raise CommandError(f"The {name} did not answer at {url} within {seconds:.0f} seconds.")
+
+    def _banner(self, port: int, accounts: list[Any], sandbox_note: str) -> None:
+        out = self.stdout
+        out.write("")
+        out.write(self.style.SUCCESS(f"Campaign dashboard: http://127.0.0.1:{port}/"))
+        for account in accounts:
+            role = "administrator (also /admin/)" if account.is_admin else "demo supervisor"
+            password = account.password or "(existing account: password unchanged)"
+            out.write(f"  log in as {account.username} / {password}   — {role}")
+        out.write(sandbox_note)
+        out.write("Task worker:        running (db_worker)")
+        out.write("Press Ctrl-C to stop all three.")
+        out.write("")
+
+    def _watch(self) -> None:
+        while True:
+            for name, process in self.children:
+                if process.poll() is not None:
+                    raise CommandError(
+                        f"The {name} stopped (exit code {process.returncode}); stopping the rest."
+                    )
+            time.sleep(0.5)
+
+    def _stop_all(self) -> None:
+        for _name, process in reversed(self.children):
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for _name, process in self.children:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        if self.children:
+            self.stdout.write("Stopped the dashboard, the worker and the sandbox.")

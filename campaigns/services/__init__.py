@@ -1,0 +1,1 @@
+"""Workflows of the dashboard. Views, tasks and management commands all call these."""

@@ -1,0 +1,91 @@
+"""The Thulium connection of this deployment, and what its failures mean to a user."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from campaigns import thulium
+
+
+class ThuliumNotConfigured(thulium.ThuliumError):
+    """THULIUM_BASE_URL, THULIUM_API_USER or THULIUM_API_PASSWORD is not set."""
+
+
+def thulium_client(*, deadline: float | None = None) -> thulium.ThuliumClient:
+    """A client for the Thulium system named by the environment (see README: Configuration).
+
+    `deadline` shortens the overall time one call may take, retries included: a page a person
+    waits for should give up sooner than a background job.
+    """
+    conf = settings.THULIUM
+    missing = [
+        name
+        for name, key in (
+            ("THULIUM_BASE_URL", "BASE_URL"),
+            ("THULIUM_API_USER", "API_USER"),
+            ("THULIUM_API_PASSWORD", "API_PASSWORD"),
+        )
+        if not conf.get(key)
+    ]
+    if missing:
+        raise ThuliumNotConfigured(f"Missing settings: {', '.join(missing)}.", messages=missing)
+    return thulium.ThuliumClient(
+        thulium.ThuliumConfig(
+            base_url=conf["BASE_URL"],
+            user=conf["API_USER"],
+            password=conf["API_PASSWORD"],
+            connect_timeout=conf["CONNECT_TIMEOUT"],
+            read_timeout=conf["READ_TIMEOUT"],
+            deadline=min(deadline or conf["CALL_DEADLINE"], conf["CALL_DEADLINE"]),
+            max_retries=conf["MAX_RETRIES"],
+            retry_after_cap=conf["RETRY_AFTER_CAP"],
+        )
+    )
+
+
+def describe_thulium_error(error: thulium.ThuliumError) -> str:
+    """One sentence for the user: what went wrong with Thulium and what to do about it."""
+    base_url = settings.THULIUM.get("BASE_URL") or "?"
+    if isinstance(error, ThuliumNotConfigured):
+        text = _(
+            "The Thulium connection is not configured: %(missing)s not set. An administrator "
+            "must set it in the environment (see README, Configuration) and restart the dashboard."
+        ) % {"missing": ", ".join(error.messages)}
+    elif isinstance(error, thulium.ThuliumAuthError):
+        text = _(
+            "Thulium refused our API user (HTTP %(status)s). An administrator should check "
+            "THULIUM_API_USER and THULIUM_API_PASSWORD, and in the Thulium panel that this API "
+            "user may call the campaign methods."
+        ) % {"status": error.http_status}
+    elif isinstance(error, thulium.ThuliumRateLimited):
+        if error.retry_after:
+            text = _("Thulium asks us to slow down. Try again in %(seconds)d seconds.") % {
+                "seconds": round(error.retry_after)
+            }
+        else:
+            text = _("Thulium asks us to slow down. Try again in a minute.")
+    elif isinstance(error, thulium.ThuliumUnavailable):
+        text = _(
+            "Thulium at %(url)s is not answering right now. Try again in a minute; if it "
+            "persists, check THULIUM_BASE_URL and that this server can reach Thulium."
+        ) % {"url": base_url}
+    elif isinstance(error, thulium.ThuliumNotFound):
+        text = _(
+            "Thulium does not know what we asked for (HTTP 404). If this happens on every page, "
+            "check that THULIUM_BASE_URL is the API root ending in /api/ (now: %(url)s)."
+        ) % {"url": base_url}
+    elif isinstance(error, thulium.ThuliumRejected):
+        text = _("Thulium rejected the request: %(reason)s") % {
+            "reason": "; ".join(error.messages) or _("no reason given")
+        }
+    else:
+        text = _(
+            "Thulium answered something we could not read. Check that THULIUM_BASE_URL "
+            "points at the API root ending in /api/ (now: %(url)s)."
+        ) % {"url": base_url}
+    if error.request_id:
+        text += " " + _("Thulium request id for support: %(request_id)s.") % {
+            "request_id": error.request_id
+        }
+    return text

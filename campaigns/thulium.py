@@ -1,0 +1,685 @@
+"""The Thulium REST API client: everything on the wire, nothing about our models.
+
+URLs, JSON keys, the `YYYY-MM-DD hh:mm` date format, Basic auth, timeouts and the retry policy
+live here and nowhere else. Inputs and results are frozen dataclasses; failures are the
+`ThuliumError` hierarchy, each carrying Thulium's `request_id` (support asks for it).
+
+Retry policy: GET, PUT and DELETE are retried on connection errors, timeouts, 429 and 502/503/504,
+with capped exponential backoff (or Thulium's `Retry-After`, up to a cap), bounded in attempts and
+by an overall deadline per call. PUT is safe to repeat: editing a record to the same values twice
+leaves it as once. POST (adding records) is never retried: a lost answer may hide records Thulium
+did add, and resending would add them twice. 401/403 are never retried.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import quote, urljoin
+from zoneinfo import ZoneInfo
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+DATE_TIME_FORMAT = "%Y-%m-%d %H:%M"
+PAGE_SIZE = 100  # Thulium's maximum `limit`
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
+# ASSUMPTION (thulium-api.md): Thulium's dates carry no zone and mean Warsaw local time.
+THULIUM_TZ = ZoneInfo("Europe/Warsaw")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class ThuliumError(Exception):
+    """A call to Thulium failed. `transient` errors may succeed if tried again later."""
+
+    transient = False
+
+    def __init__(
+        self,
+        summary: str,
+        *,
+        http_status: int | None = None,
+        request_id: str | None = None,
+        messages: Sequence[str] = (),
+    ) -> None:
+        super().__init__(summary)
+        self.summary = summary
+        self.http_status = http_status
+        self.request_id = request_id
+        self.messages = tuple(messages)
+
+    def __str__(self) -> str:
+        parts = [self.summary]
+        if self.messages:
+            parts.append("; ".join(self.messages))
+        if self.request_id:
+            parts.append(f"request_id={self.request_id}")
+        return " — ".join(parts)
+
+
+class ThuliumAuthError(ThuliumError):
+    """401 or 403: the API user's login, password or method permissions are wrong."""
+
+
+class ThuliumNotFound(ThuliumError):
+    """404: an unknown campaign, record, or a base URL that is not Thulium's API root."""
+
+
+class ThuliumRejected(ThuliumError):
+    """Another 4xx: Thulium refused the request as a whole (its `errors[]` say why)."""
+
+
+class ThuliumUnavailable(ThuliumError):
+    """5xx, a timeout or a connection error: nothing says whether Thulium did the work."""
+
+    transient = True
+
+
+class ThuliumRateLimited(ThuliumUnavailable):
+    """429: Thulium asks us to wait `retry_after` seconds (None when it did not say)."""
+
+    def __init__(self, summary: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(summary, **kwargs)
+        self.retry_after = retry_after
+
+
+class ThuliumProtocolError(ThuliumError):
+    """Thulium answered, but not in the shape its API promises (e.g. a body that is not JSON)."""
+
+
+# --- data in and out ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThuliumConfig:
+    base_url: str
+    user: str
+    password: str = field(repr=False)
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    deadline: float = 120.0  # one call, every retry and wait included
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    retry_after_cap: float = 60.0
+    accept_language: str | None = None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    name: str
+    active: bool | None
+    type: str
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class CampaignStats:
+    id: str
+    records_count: int
+    completion_percent: float
+
+
+@dataclass(frozen=True)
+class Status:
+    status_id: str
+    name: str
+    system_status: str
+    dictionary_status_id: int | None
+
+
+@dataclass(frozen=True)
+class Agent:
+    login: str
+    number: str
+    active: bool
+    active_in_outbound: bool
+    agent_id: int | None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record as the listing gives it (the listing carries no record fields)."""
+
+    record_id: int
+    phone_number: str
+    system_status: str
+    status: str
+    status_id: str
+    call_date: datetime | None
+    create_date: datetime | None
+    next_call_date: datetime | None
+    agent_name: str
+    agent_login: str
+    last_note: str
+    identifier: str
+    order: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordChanges:
+    """What to change on a record. None leaves a value as it is; so does an absent field name.
+
+    A record field given as "" is cleared by Thulium.
+    """
+
+    status_id: str | None = None
+    dictionary_status_id: int | None = None
+    agent_login: str | None = None
+    next_call_date: datetime | None = None
+    record_fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordEdit(RecordChanges):
+    phone_number: str
+    search_in_additional_numbers: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewRecord(RecordChanges):
+    phone_number: str
+    identifier: str | None = None
+    order: int | None = None
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """Thulium's verdict on one row. `known` is False when its answer did not mention the row."""
+
+    phone_number: str
+    http_status: int | None
+    status: str = ""
+    message: str = ""
+    record_id: int | None = None
+    known: bool = True
+
+    @property
+    def succeeded(self) -> bool:
+        return self.known and self.http_status is not None and 200 <= self.http_status < 300
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per-row results of a batch edit or add, keyed by the phone string as sent."""
+
+    rows: Mapping[str, RowResult]
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """Per-phone results of a batch delete: one phone may match several records."""
+
+    rows: Mapping[str, tuple[RowResult, ...]]
+    request_id: str | None
+
+
+# --- the client -----------------------------------------------------------------------------
+
+
+class ThuliumClient:
+    def __init__(self, config: ThuliumConfig, *, session: requests.Session | None = None) -> None:
+        self.config = config
+        base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
+        self.base_url = base
+        self.session = session or requests.Session()
+        self.session.auth = (config.user, config.password)
+        self.session.headers.update({"Accept": "application/json"})
+        if config.accept_language:
+            self.session.headers["Accept-Language"] = config.accept_language
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> ThuliumClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- campaigns ------------------------------------------------------------------------
+
+    def list_campaigns(self) -> list[Campaign]:
+        data = self._call("GET", "outbounds")
+        return [
+            Campaign(
+                id=str(_need(item, "id")),
+                name=str(item.get("name") or ""),
+                active=item.get("active") if isinstance(item.get("active"), bool) else None,
+                type=str(item.get("type") or ""),
+                raw=MappingProxyType(dict(item)),
+            )
+            for item in _list_of_objects(data, "outbounds")
+        ]
+
+    def campaign_stats(self) -> list[CampaignStats]:
+        data = self._call("GET", "outbounds/stats")
+        return [
+            CampaignStats(
+                id=str(_need(item, "id")),
+                records_count=int(_need(item, "records_count")),
+                completion_percent=float(item.get("completion_percent") or 0),
+            )
+            for item in _list_of_objects(data, "outbounds/stats")
+        ]
+
+    def statuses(self, campaign_id: str) -> list[Status]:
+        data = self._call("GET", f"outbounds/{_seg(campaign_id)}/statuses")
+        return [
+            Status(
+                status_id=str(_need(item, "status_id")),
+                name=str(item.get("name") or ""),
+                system_status=str(_need(item, "system_status")),
+                dictionary_status_id=_int_or_none(item.get("dictionary_status_id")),
+            )
+            for item in _list_of_objects(data, "statuses")
+        ]
+
+    def agents(self, campaign_id: str) -> list[Agent]:
+        data = self._call("GET", f"outbounds/{_seg(campaign_id)}/agents")
+        return [
+            Agent(
+                login=str(_need(item, "login")),
+                number=str(item.get("number") or ""),
+                active=bool(item.get("active")),
+                active_in_outbound=bool(item.get("active_in_outbound")),
+                agent_id=_int_or_none(item.get("agent_id")),
+            )
+            for item in _list_of_objects(data, "agents")
+        ]
+
+    # --- records --------------------------------------------------------------------------
+
+    def iter_records(
+        self,
+        campaign_id: str,
+        *,
+        status_ids: Sequence[str] = (),
+        system_statuses: Sequence[str] = (),
+        created_from: date | None = None,
+        created_to: date | None = None,
+        called_from: date | None = None,
+        called_to: date | None = None,
+    ) -> Iterator[Record]:
+        """Every matching record, fetched 100 at a time (Thulium's maximum page)."""
+        params: dict[str, Any] = {"limit": PAGE_SIZE}
+        if status_ids:
+            params["status_id[]"] = list(status_ids)
+        if system_statuses:
+            params["system_status[]"] = list(system_statuses)
+        for name, day in (
+            ("create_date_from", created_from),
+            ("create_date_to", created_to),
+            ("call_date_from", called_from),
+            ("call_date_to", called_to),
+        ):
+            if day is not None:
+                params[name] = day.strftime("%Y-%m-%d")
+        offset = 0
+        while True:
+            data = self._call(
+                "GET", f"outbounds/{_seg(campaign_id)}/records", params=params | {"offset": offset}
+            )
+            if not isinstance(data, dict) or not isinstance(data.get("result"), list):
+                raise ThuliumProtocolError("The record listing has no result list.")
+            page = data["result"]
+            for item in page:
+                yield _record(item)
+            offset += len(page)
+            if not page or offset >= int(data.get("count") or 0):
+                return
+
+    def list_records(self, campaign_id: str, **filters: Any) -> list[Record]:
+        return list(self.iter_records(campaign_id, **filters))
+
+    def batch_edit(
+        self,
+        campaign_id: str,
+        rows: Sequence[RecordEdit],
+        *,
+        search_in_additional_numbers: bool = False,
+    ) -> BatchResult:
+        phones = _unique_phones(rows)
+        if not rows:
+            return BatchResult(rows=MappingProxyType({}), request_id=None)
+        body = {"records": [_edit_payload(row) for row in rows]}
+        params = {"search_in_additional_numbers": "true"} if search_in_additional_numbers else None
+        data, request_id = self._call(
+            "PUT",
+            f"batch/outbounds/{_seg(campaign_id)}/records",
+            json=body,
+            params=params,
+            with_request_id=True,
+        )
+        return BatchResult(rows=_row_results(data, phones), request_id=request_id)
+
+    def batch_add(self, campaign_id: str, rows: Sequence[NewRecord]) -> BatchResult:
+        phones = _unique_phones(rows)
+        if not rows:
+            return BatchResult(rows=MappingProxyType({}), request_id=None)
+        body = {"records": [_new_payload(row) for row in rows]}
+        data, request_id = self._call(
+            "POST",
+            f"batch/outbounds/{_seg(campaign_id)}/records",
+            json=body,
+            with_request_id=True,
+        )
+        return BatchResult(rows=_row_results(data, phones), request_id=request_id)
+
+    def batch_delete(
+        self,
+        campaign_id: str,
+        phone_numbers: Sequence[str],
+        *,
+        search_in_additional_numbers: bool = False,
+    ) -> DeleteResult:
+        phones = list(dict.fromkeys(phone_numbers))
+        if not phones:
+            return DeleteResult(rows=MappingProxyType({}), request_id=None)
+        params: dict[str, Any] = {"phone_number[]": phones}
+        if search_in_additional_numbers:
+            params["search_in_additional_numbers"] = "true"
+        data, request_id = self._call(
+            "DELETE",
+            f"batch/outbounds/{_seg(campaign_id)}/records",
+            params=params,
+            with_request_id=True,
+        )
+        if not isinstance(data, dict):
+            raise ThuliumProtocolError("The delete answer is not an object keyed by phone number.")
+        rows: dict[str, tuple[RowResult, ...]] = {}
+        for phone in phones:
+            answer = data.get(phone)
+            if not isinstance(answer, list) or not answer:
+                rows[phone] = (RowResult(phone_number=phone, http_status=None, known=False),)
+            else:
+                rows[phone] = tuple(_row_result(phone, item) for item in answer)
+        return DeleteResult(rows=MappingProxyType(rows), request_id=request_id)
+
+    def edit_record_by_identifier(
+        self, campaign_id: str, identifier: str, changes: RecordChanges
+    ) -> None:
+        self._call(
+            "PUT",
+            f"outbounds/{_seg(campaign_id)}/records_by_identifier/{_seg(identifier)}",
+            json=_changes_payload(changes),
+        )
+
+    # --- transport ------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        with_request_id: bool = False,
+    ) -> Any:
+        config = self.config
+        url = urljoin(self.base_url, path)
+        started = time.monotonic()
+        retries_left = config.max_retries if method in IDEMPOTENT_METHODS else 0
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = config.deadline - (time.monotonic() - started)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    timeout=(
+                        max(0.01, min(config.connect_timeout, remaining)),
+                        max(0.01, min(config.read_timeout, remaining)),
+                    ),
+                )
+            except requests.Timeout as exc:
+                error: ThuliumError = ThuliumUnavailable(
+                    f"Thulium did not answer {method} {path} in time ({type(exc).__name__})."
+                )
+            except requests.ConnectionError as exc:
+                error = ThuliumUnavailable(
+                    f"Could not talk to Thulium for {method} {path} ({type(exc).__name__})."
+                )
+            except requests.RequestException as exc:
+                raise ThuliumProtocolError(
+                    f"{method} {path} failed: {type(exc).__name__}."
+                ) from exc
+            else:
+                logger.info(
+                    "thulium %s %s -> %s in %.0f ms (attempt %d)",
+                    method,
+                    path,
+                    response.status_code,
+                    response.elapsed.total_seconds() * 1000,
+                    attempt,
+                )
+                if response.ok:
+                    data = _json_body(response, method, path)
+                    return (data, _request_id(response, data)) if with_request_id else data
+                error = _http_error(response, method, path)
+                if response.status_code not in RETRYABLE_STATUSES:
+                    raise error
+
+            wait = self._wait_before_retry(error, attempt)
+            elapsed = time.monotonic() - started
+            if retries_left <= 0 or wait is None or elapsed + wait >= config.deadline:
+                raise error
+            logger.warning(
+                "thulium %s %s: %s; retrying in %.1f s", method, path, error.summary, wait
+            )
+            retries_left -= 1
+            time.sleep(wait)
+
+    def _wait_before_retry(self, error: ThuliumError, attempt: int) -> float | None:
+        """Seconds to wait before trying again; None when waiting here is not worth it."""
+        config = self.config
+        if isinstance(error, ThuliumRateLimited) and error.retry_after is not None:
+            # A long Retry-After is better served by rescheduling than by blocking a worker.
+            return error.retry_after if error.retry_after <= config.retry_after_cap else None
+        backoff = min(config.backoff_cap, config.backoff_base * 2 ** (attempt - 1))
+        return backoff * random.uniform(0.5, 1.0)
+
+
+# --- wire helpers ---------------------------------------------------------------------------
+
+
+def format_date_time(moment: datetime) -> str:
+    """A datetime as Thulium's `YYYY-MM-DD hh:mm` in Warsaw time (naive means Warsaw already)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(THULIUM_TZ)
+    return moment.strftime(DATE_TIME_FORMAT)
+
+
+def parse_date_time(value: Any) -> datetime | None:
+    """Thulium's `YYYY-MM-DD hh:mm[:ss]` as an aware Warsaw datetime; "" and null are None."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    for fmt in (DATE_TIME_FORMAT, "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=THULIUM_TZ)
+        except ValueError:
+            continue
+    raise ThuliumProtocolError(f"Thulium sent a date we cannot read: {text!r}.")
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _unique_phones(rows: Sequence[RecordEdit] | Sequence[NewRecord]) -> list[str]:
+    phones = [row.phone_number for row in rows]
+    if len(set(phones)) != len(phones):
+        # Thulium answers per phone: two rows with one phone would share one answer.
+        raise ValueError("A batch must not contain the same phone number twice.")
+    return phones
+
+
+def _changes_payload(changes: RecordChanges) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    if changes.status_id is not None:
+        payload["status_id"] = changes.status_id
+    if changes.dictionary_status_id is not None:
+        payload["dictionary_status_id"] = changes.dictionary_status_id
+    if changes.agent_login is not None:
+        payload["agent_login"] = changes.agent_login
+    if changes.next_call_date is not None:
+        payload["next_call_date"] = format_date_time(changes.next_call_date)
+    if changes.record_fields:
+        payload["record_fields"] = dict(changes.record_fields)
+    return payload
+
+
+def _edit_payload(row: RecordEdit) -> dict[str, Any]:
+    payload = {"phone_number": row.phone_number} | _changes_payload(row)
+    if row.search_in_additional_numbers is not None:
+        payload["search_in_additional_numbers"] = row.search_in_additional_numbers
+    return payload
+
+
+def _new_payload(row: NewRecord) -> dict[str, Any]:
+    payload = {"phone_number": row.phone_number} | _changes_payload(row)
+    if row.identifier is not None:
+        payload["identifier"] = row.identifier
+    if row.order is not None:
+        payload["order"] = row.order
+    return payload
+
+
+def _json_body(response: requests.Response, method: str, path: str) -> Any:
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ThuliumProtocolError(
+            f"Thulium answered {method} {path} with a body that is not JSON.",
+            http_status=response.status_code,
+            request_id=response.headers.get("X-Request-Id"),
+        ) from None
+
+
+def _request_id(response: requests.Response, data: Any = None) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("request_id"), str):
+        return data["request_id"]
+    return response.headers.get("X-Request-Id")
+
+
+def _http_error(response: requests.Response, method: str, path: str) -> ThuliumError:
+    status = response.status_code
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    messages: list[str] = []
+    if isinstance(data, dict) and isinstance(data.get("errors"), list):
+        for item in data["errors"]:
+            if isinstance(item, dict) and item.get("message"):
+                messages.append(str(item["message"]))
+    kwargs: dict[str, Any] = {
+        "http_status": status,
+        "request_id": _request_id(response, data),
+        "messages": messages,
+    }
+    summary = f"Thulium answered {method} {path} with HTTP {status}."
+    if status in (401, 403):
+        return ThuliumAuthError(summary, **kwargs)
+    if status == 404:
+        return ThuliumNotFound(summary, **kwargs)
+    if status == 429:
+        return ThuliumRateLimited(
+            summary, retry_after=_retry_after(response.headers.get("Retry-After")), **kwargs
+        )
+    if 400 <= status < 500:
+        return ThuliumRejected(summary, **kwargs)
+    if status >= 500:
+        return ThuliumUnavailable(summary, **kwargs)
+    return ThuliumProtocolError(summary, **kwargs)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _list_of_objects(data: Any, what: str) -> list[dict[str, Any]]:
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ThuliumProtocolError(f"Thulium's answer for {what} is not a list of objects.")
+    return data
+
+
+def _need(item: Mapping[str, Any], key: str) -> Any:
+    if item.get(key) in (None, ""):
+        raise ThuliumProtocolError(f"Thulium's answer lacks {key!r}.")
+    return item[key]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _record(item: Any) -> Record:
+    if not isinstance(item, dict):
+        raise ThuliumProtocolError("A record in the listing is not an object.")
+    return Record(
+        record_id=int(_need(item, "record_id")),
+        phone_number=str(_need(item, "phone_number")),
+        system_status=str(item.get("system_status") or ""),
+        status=str(item.get("status") or ""),
+        status_id=str(item.get("status_id") or ""),
+        call_date=parse_date_time(item.get("call_date")),
+        create_date=parse_date_time(item.get("create_date")),
+        next_call_date=parse_date_time(item.get("next_call_date")),
+        agent_name=str(item.get("agent_name") or ""),
+        agent_login=str(item.get("agent_login") or ""),
+        last_note=str(item.get("last_note") or ""),
+        identifier=str(item.get("identifier") or ""),
+        order=_int_or_none(item.get("order")),
+    )
+
+
+def _row_result(phone: str, item: Any) -> RowResult:
+    if not isinstance(item, dict) or _int_or_none(item.get("http_status")) is None:
+        return RowResult(phone_number=phone, http_status=None, known=False)
+    return RowResult(
+        phone_number=phone,
+        http_status=int(item["http_status"]),
+        status=str(item.get("status") or ""),
+        message=str(item.get("message") or ""),
+        record_id=_int_or_none(item.get("record_id")),
+    )
+
+
+def _row_results(data: Any, phones: Sequence[str]) -> Mapping[str, RowResult]:
+    if not isinstance(data, dict):
+        raise ThuliumProtocolError("The batch answer is not an object keyed by phone number.")
+    # A phone Thulium's answer does not mention is "unknown": never counted as success.
+    return MappingProxyType({phone: _row_result(phone, data.get(phone)) for phone in phones})

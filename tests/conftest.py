@@ -1,0 +1,139 @@
+"""Shared fixtures: a real sandbox process over real HTTP, and the dashboard pointed at it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from campaigns import thulium
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_FIXTURE = ROOT / "thulium_sandbox" / "fixtures" / "demo.json"
+API_USER = "api_user"
+API_PASSWORD = "api_pass"
+
+
+class Sandbox:
+    """A running sandbox process, and its control endpoints for arranging and inspecting."""
+
+    def __init__(self, api_url: str) -> None:
+        self.api_url = api_url
+        self.root = api_url.removesuffix("api/")
+        self.http = requests.Session()
+
+    def _control(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, self.root + "_sandbox/" + path, timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        self._control("POST", "reset")
+
+    def load(self, fixture: dict[str, Any]) -> None:
+        self._control("POST", "fixture", json=fixture)
+
+    def inject(self, *faults: dict[str, Any]) -> None:
+        self._control("POST", "faults", json=list(faults))
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self._control("GET", "requests")
+
+    def records(self, campaign_id: str) -> list[dict[str, Any]]:
+        return self._control("GET", f"campaigns/{campaign_id}/records")
+
+    def record(self, campaign_id: str, phone: str) -> dict[str, Any]:
+        matches = [r for r in self.records(campaign_id) if r["phone_number"] == phone]
+        assert len(matches) == 1, f"{len(matches)} records with phone {phone}"
+        return matches[0]
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("auth", (API_USER, API_PASSWORD))
+        return self.http.request(method, self.api_url + path, timeout=10, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[Sandbox]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "thulium_sandbox", "--port", "0", "--fixture", str(DEMO_FIXTURE)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on" not in line:
+        process.kill()
+        raise RuntimeError(f"The sandbox did not start: {line!r}")
+    yield Sandbox(line.rsplit(" ", 1)[-1].strip())
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox) -> Sandbox:
+    """The sandbox back at its demo fixture, with no faults and an empty request log."""
+    sandbox_server.reset()
+    return sandbox_server
+
+
+def client_config(api_url: str, **overrides: Any) -> thulium.ThuliumConfig:
+    values: dict[str, Any] = {
+        "base_url": api_url,
+        "user": API_USER,
+        "password": API_PASSWORD,
+        "connect_timeout": 2.0,
+        "read_timeout": 5.0,
+        "deadline": 20.0,
+        "max_retries": 3,
+        "backoff_base": 0.01,
+        "backoff_cap": 0.05,
+        "retry_after_cap": 5.0,
+    }
+    return thulium.ThuliumConfig(**(values | overrides))
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[thulium.ThuliumClient]:
+    with thulium.ThuliumClient(client_config(sandbox.api_url)) as c:
+        yield c
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on: connecting to it is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _dashboard_settings(settings: Any, sandbox_server: Sandbox) -> None:
+    """The dashboard talks to the sandbox, in English, with plain static files."""
+    settings.THULIUM = {
+        "BASE_URL": sandbox_server.api_url,
+        "API_USER": API_USER,
+        "API_PASSWORD": API_PASSWORD,
+        "CONNECT_TIMEOUT": 2.0,
+        "READ_TIMEOUT": 5.0,
+        "CALL_DEADLINE": 10.0,
+        "PAGE_DEADLINE": 5.0,
+        "MAX_RETRIES": 1,
+        "RETRY_AFTER_CAP": 2.0,
+    }
+    settings.LANGUAGE_CODE = "en"
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
+
+
+@pytest.fixture
+def supervisor(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(
+        username="ewa", password="correct horse battery", first_name="Ewa", last_name="Nowak"
+    )
