@@ -1,6 +1,6 @@
 # The README's two commands: `make run` and `make test`. Both set up what they need.
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format messages bench chromium clean
+.PHONY: help run test lint format messages chromium clean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -25,14 +25,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# Compiled with polib, so a machine without GNU gettext can still run the product.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+locale/%.mo: locale/%.po $(VENV)/.installed
+	$(PY) -c "import polib, sys; polib.pofile(sys.argv[1]).save_as_mofile(sys.argv[2])" $< $@
+
 run: export DEBUG := $(or $(DEBUG),1)
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(MO_FILES)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py demo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 # Tests never read a real secret; pytest-django turns DEBUG off while they run.
 test: export SECRET_KEY := $(or $(SECRET_KEY),tests-only-not-a-secret)
-test: $(VENV)/.installed chromium lint
+test: $(VENV)/.installed $(MO_FILES) chromium lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
@@ -55,9 +61,10 @@ chromium:
 	@test -x "$(CHROMIUM)" || { echo "make: the browser tests need Chromium at $(CHROMIUM)." \
 		"Install it with: sudo apt-get install chromium  (or point CHROMIUM=/path/to/chromium)."; exit 1; }
 
+# Developers: after changing user-facing strings (needs GNU gettext), then translate the .po.
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages --locale pl --no-obsolete --ignore '.venv/*' --ignore 'thulium_sandbox/*'
-	$(PY) manage.py compilemessages --locale pl --ignore '.venv/*'
+	DEBUG=1 $(PY) manage.py makemessages --locale pl --no-obsolete \
+		--ignore '.venv/*' --ignore 'thulium_sandbox/*' --ignore 'tests/*' --ignore 'bench/*'
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -81,17 +81,20 @@ class ThuliumRejected(ThuliumError):
 
 
 class ThuliumUnavailable(ThuliumError):
-    """5xx, a timeout or a connection error: nothing says whether Thulium did the work."""
+    """5xx, a timeout or a connection error: nothing says whether Thulium did the work.
+
+    `retry_after` is the wait Thulium asked for in a Retry-After header, None when it did not.
+    """
 
     transient = True
-
-
-class ThuliumRateLimited(ThuliumUnavailable):
-    """429: Thulium asks us to wait `retry_after` seconds (None when it did not say)."""
 
     def __init__(self, summary: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(summary, **kwargs)
         self.retry_after = retry_after
+
+
+class ThuliumRateLimited(ThuliumUnavailable):
+    """429: Thulium asks us to slow down."""
 
 
 class ThuliumProtocolError(ThuliumError):
@@ -489,7 +492,7 @@ class ThuliumClient:
     def _wait_before_retry(self, error: ThuliumError, attempt: int) -> float | None:
         """Seconds to wait before trying again; None when waiting here is not worth it."""
         config = self.config
-        if isinstance(error, ThuliumRateLimited) and error.retry_after is not None:
+        if isinstance(error, ThuliumUnavailable) and error.retry_after is not None:
             # A long Retry-After is better served by rescheduling than by blocking a worker.
             return error.retry_after if error.retry_after <= config.retry_after_cap else None
         backoff = min(config.backoff_cap, config.backoff_base * 2 ** (attempt - 1))
@@ -602,14 +605,13 @@ def _http_error(response: requests.Response, method: str, path: str) -> ThuliumE
         return ThuliumAuthError(summary, **kwargs)
     if status == 404:
         return ThuliumNotFound(summary, **kwargs)
+    retry_after = _retry_after(response.headers.get("Retry-After"))
     if status == 429:
-        return ThuliumRateLimited(
-            summary, retry_after=_retry_after(response.headers.get("Retry-After")), **kwargs
-        )
+        return ThuliumRateLimited(summary, retry_after=retry_after, **kwargs)
     if 400 <= status < 500:
         return ThuliumRejected(summary, **kwargs)
     if status >= 500:
-        return ThuliumUnavailable(summary, **kwargs)
+        return ThuliumUnavailable(summary, retry_after=retry_after, **kwargs)
     return ThuliumProtocolError(summary, **kwargs)
 
 

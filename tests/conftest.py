@@ -99,7 +99,7 @@ def client_config(api_url: str, **overrides: Any) -> thulium.ThuliumConfig:
 
 
 @pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[thulium.ThuliumClient]:
+def api(sandbox: Sandbox) -> Iterator[thulium.ThuliumClient]:
     with thulium.ThuliumClient(client_config(sandbox.api_url)) as c:
         yield c
 

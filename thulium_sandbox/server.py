@@ -46,13 +46,14 @@ _route("PUT", "batch/outbounds/:id/records", "batch_edit")
 _route("POST", "batch/outbounds/:id/records", "batch_add")
 _route("DELETE", "batch/outbounds/:id/records", "batch_delete")
 
-FAULT_KINDS = {"status", "delay", "close", "malformed", "drop_phones"}
+FAULT_KINDS = {"status", "delay", "close", "malformed", "body", "drop_phones"}
 # Whether Thulium has already processed the request when the fault strikes, unless a fault says.
 APPLIED_BEFORE_FAULT = {
     "status": False,
     "close": False,
     "delay": True,
     "malformed": True,
+    "body": True,
     "drop_phones": True,
 }
 
@@ -122,11 +123,23 @@ class SandboxServer(ThreadingHTTPServer):
         self.request_log: collections.deque[dict[str, Any]] = collections.deque(maxlen=log_size)
         self._log_lock = threading.Lock()
         self._log_counter = 0
+        # Bumped by every reset: a request that arrived before it (say, one held by a delay
+        # fault) must neither change the fresh state nor appear in the fresh request log.
+        self.epoch = 0
+
+    def fresh_start(self) -> None:
+        with self._log_lock:
+            self.epoch += 1
+            self.faults.clear()
+            self.request_log.clear()
 
     def log_request_entry(self, entry: dict[str, Any]) -> None:
         with self._log_lock:
+            if entry["epoch"] != self.epoch:
+                return
             self._log_counter += 1
             entry["seq"] = self._log_counter
+            del entry["epoch"]
             self.request_log.append(entry)
 
 
@@ -173,6 +186,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
+        self._flush_log(status)
         self.send_response(status)
         if body or status not in (204, 304):
             self.send_header("Content-Type", content_type)
@@ -192,6 +206,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _api(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> None:
         request_id = uuid.uuid4().hex
         entry: dict[str, Any] = {
+            "epoch": self.server.epoch,
             "time": datetime.now().isoformat(timespec="milliseconds"),
             "method": method,
             "path": "/api/" + path,
@@ -200,9 +215,18 @@ class SandboxHandler(BaseHTTPRequestHandler):
             "request_id": request_id,
             "body": _loggable(raw),
         }
-        status = self._api_answer(method, path, query, raw, request_id, entry)
-        entry["status"] = status
-        self.server.log_request_entry(entry)
+        # The entry is logged just before the answer goes out (see _send), so whoever has the
+        # answer in hand already finds its request in the log.
+        self._log_entry: dict[str, Any] | None = entry
+        self._api_answer(method, path, query, raw, request_id, entry)
+        self._flush_log(0)
+
+    def _flush_log(self, status: int) -> None:
+        entry = getattr(self, "_log_entry", None)
+        if entry is not None:
+            entry["status"] = status
+            self.server.log_request_entry(entry)
+            self._log_entry = None
 
     def _api_answer(
         self,
@@ -241,7 +265,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         fault = self.server.faults.take(method, "/api/" + path)
         if fault and fault["kind"] == "delay":
             time.sleep(fault["seconds"])
-        striking = fault is not None and fault["kind"] in {"close", "status", "malformed"}
+            if entry["epoch"] != self.server.epoch:
+                self.close_connection = True
+                return 0
+        striking = fault is not None and fault["kind"] in {"close", "status", "malformed", "body"}
         if striking and not fault["apply"]:
             return self._strike(fault, request_id, headers)
 
@@ -273,6 +300,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             body = b'{"111222333": {"http_status": 20'
             self._send(200, body, "application/json; charset=utf-8", headers)
             return 200
+        if kind == "body":
+            # Valid JSON in a shape the endpoint never answers with.
+            self._send_json(int(fault.get("status", 200)), fault.get("body"), headers)
+            return int(fault.get("status", 200))
         status = fault["status"]
         extra = dict(headers)
         if fault.get("retry_after") is not None:
@@ -349,14 +380,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
         server = self.server
         try:
             if method == "POST" and path == "reset":
+                server.fresh_start()
                 server.state.reset()
-                server.faults.clear()
-                server.request_log.clear()
                 self._send_json(200, {"reset": True})
             elif method == "POST" and path == "fixture":
                 server.state.load(body)
-                server.faults.clear()
-                server.request_log.clear()
+                server.fresh_start()
                 self._send_json(200, {"loaded": True, "campaigns": len(server.state.campaigns)})
             elif method == "GET" and path == "requests":
                 self._send_json(200, list(server.request_log))

@@ -1,0 +1,55 @@
+"""A supervisor logs in with a real browser and sees the demo campaigns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_supervisor_logs_in_and_sees_the_demo_campaigns(
+    page: Page, live_server: Any, supervisor: Any
+) -> None:
+    page.goto(live_server.url + "/")
+
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
+    page.get_by_label("User name").fill("ewa")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+    table = page.locator("#campaign-table table")
+    expect(table.get_by_role("row")).to_have_count(6)
+    expect(table).to_contain_text("Odnowienia umów — Warszawa")
+    expect(table).to_contain_text("Akcja świąteczna 2025 (zakończona)")
+    first_row = table.get_by_role("row").nth(1)
+    expect(first_row).to_contain_text("00001")
+    expect(first_row).to_contain_text("1500")
+
+
+def test_refresh_reloads_the_table_in_place_with_htmx(
+    page: Page, live_server: Any, supervisor: Any, sandbox: Any
+) -> None:
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("User name").fill("ewa")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#campaign-table table")).to_be_visible()
+    sandbox.inject({"kind": "status", "status": 503, "times": 10})
+
+    page.get_by_role("button", name="Refresh").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Cannot load the campaigns from Thulium.")
+    expect(page.get_by_role("heading", name="Campaigns")).to_have_count(1)
+
+
+def test_language_switch_to_polish(page: Page, live_server: Any, supervisor: Any) -> None:
+    page.goto(live_server.url + "/accounts/login/")
+
+    page.get_by_role("button", name="PL").click()
+
+    expect(page.get_by_role("heading", name="Zaloguj się")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "pl")
