@@ -32,7 +32,7 @@ locale/%.mo: locale/%.po $(VENV)/.installed
 
 run: export DEBUG := $(or $(DEBUG),1)
 run: $(VENV)/.installed $(MO_FILES)
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py demo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 

@@ -61,7 +61,7 @@ def test_campaign_list_shows_counts_completion_and_state(logged_in: Client) -> N
         "Akcja świąteczna 2025 (zakończona)",
     ):
         assert name in page
-    assert ">1500<" in page
+    assert ">1,500<" in page
     assert "Inactive" in page
     assert 'role="meter"' in page
 
@@ -124,6 +124,7 @@ def test_the_page_speaks_polish(logged_in: Client) -> None:
     assert '<html lang="pl">' in html
     assert "Kampanie" in html
     assert "Nieaktywna" in html
+    assert ">1\xa0500<" in html
 
 
 def test_polish_error_banner(logged_in: Client, settings: Any, closed_port: int) -> None:

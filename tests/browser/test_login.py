@@ -27,7 +27,7 @@ def test_supervisor_logs_in_and_sees_the_demo_campaigns(
     expect(table).to_contain_text("Akcja świąteczna 2025 (zakończona)")
     first_row = table.get_by_role("row").nth(1)
     expect(first_row).to_contain_text("00001")
-    expect(first_row).to_contain_text("1500")
+    expect(first_row).to_contain_text("1,500")
 
 
 def test_refresh_reloads_the_table_in_place_with_htmx(

@@ -44,6 +44,9 @@ class Command(BaseCommand):
         env = os.environ.copy()
         env.setdefault("DEBUG", "1")
         env["PYTHONUNBUFFERED"] = "1"
+        # Ctrl-C must stop everything even when a parent started us with SIGINT ignored (as
+        # shells do for background jobs); SIGTERM (e.g. from a process manager) likewise.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             if os.environ.get("THULIUM_BASE_URL"):
