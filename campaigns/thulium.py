@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urljoin
 from zoneinfo import ZoneInfo
 
@@ -230,6 +230,11 @@ class DeleteResult:
     request_id: str | None
 
 
+class _Answer(NamedTuple):
+    data: Any
+    request_id: str | None
+
+
 # --- the client -----------------------------------------------------------------------------
 
 
@@ -256,7 +261,7 @@ class ThuliumClient:
     # --- campaigns ------------------------------------------------------------------------
 
     def list_campaigns(self) -> list[Campaign]:
-        data = self._call("GET", "outbounds")
+        data = self._call("GET", "outbounds").data
         return [
             Campaign(
                 id=str(_need(item, "id")),
@@ -269,7 +274,7 @@ class ThuliumClient:
         ]
 
     def campaign_stats(self) -> list[CampaignStats]:
-        data = self._call("GET", "outbounds/stats")
+        data = self._call("GET", "outbounds/stats").data
         return [
             CampaignStats(
                 id=str(_need(item, "id")),
@@ -280,7 +285,7 @@ class ThuliumClient:
         ]
 
     def statuses(self, campaign_id: str) -> list[Status]:
-        data = self._call("GET", f"outbounds/{_seg(campaign_id)}/statuses")
+        data = self._call("GET", f"outbounds/{_seg(campaign_id)}/statuses").data
         return [
             Status(
                 status_id=str(_need(item, "status_id")),
@@ -292,7 +297,7 @@ class ThuliumClient:
         ]
 
     def agents(self, campaign_id: str) -> list[Agent]:
-        data = self._call("GET", f"outbounds/{_seg(campaign_id)}/agents")
+        data = self._call("GET", f"outbounds/{_seg(campaign_id)}/agents").data
         return [
             Agent(
                 login=str(_need(item, "login")),
@@ -335,7 +340,7 @@ class ThuliumClient:
         while True:
             data = self._call(
                 "GET", f"outbounds/{_seg(campaign_id)}/records", params=params | {"offset": offset}
-            )
+            ).data
             if not isinstance(data, dict) or not isinstance(data.get("result"), list):
                 raise ThuliumProtocolError("The record listing has no result list.")
             page = data["result"]
@@ -365,7 +370,6 @@ class ThuliumClient:
             f"batch/outbounds/{_seg(campaign_id)}/records",
             json=body,
             params=params,
-            with_request_id=True,
         )
         return BatchResult(rows=_row_results(data, phones), request_id=request_id)
 
@@ -378,7 +382,6 @@ class ThuliumClient:
             "POST",
             f"batch/outbounds/{_seg(campaign_id)}/records",
             json=body,
-            with_request_id=True,
         )
         return BatchResult(rows=_row_results(data, phones), request_id=request_id)
 
@@ -399,7 +402,6 @@ class ThuliumClient:
             "DELETE",
             f"batch/outbounds/{_seg(campaign_id)}/records",
             params=params,
-            with_request_id=True,
         )
         if not isinstance(data, dict):
             raise ThuliumProtocolError("The delete answer is not an object keyed by phone number.")
@@ -430,8 +432,7 @@ class ThuliumClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        with_request_id: bool = False,
-    ) -> Any:
+    ) -> _Answer:
         config = self.config
         url = urljoin(self.base_url, path)
         started = time.monotonic()
@@ -474,7 +475,7 @@ class ThuliumClient:
                 )
                 if response.ok:
                     data = _json_body(response, method, path)
-                    return (data, _request_id(response, data)) if with_request_id else data
+                    return _Answer(data, _request_id(response, data))
                 error = _http_error(response, method, path)
                 if response.status_code not in RETRYABLE_STATUSES:
                     raise error

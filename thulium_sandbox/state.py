@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,12 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.code = code if code is not None else status
+
+
+class AlreadyExists(Exception):
+    def __init__(self, record_id: int) -> None:
+        super().__init__(record_id)
+        self.record_id = record_id
 
 
 @dataclass
@@ -329,15 +336,27 @@ class SandboxState:
     def batch_edit(
         self, campaign_id: str, body: Any, *, search_additional: bool
     ) -> dict[str, dict[str, Any]]:
+        return self._batch(
+            campaign_id,
+            body,
+            lambda campaign, row: self._edit_row(campaign, row, search_additional),
+        )
+
+    def batch_add(self, campaign_id: str, body: Any) -> dict[str, dict[str, Any]]:
+        return self._batch(campaign_id, body, self._add_row)
+
+    def _batch(
+        self,
+        campaign_id: str,
+        body: Any,
+        answer: Callable[[Campaign, Any], dict[str, Any]],
+    ) -> dict[str, dict[str, Any]]:
+        """Each row is applied or refused on its own; the answer is keyed by phone as sent."""
         rows = _records_of(body)
         with self._lock:
             self._matches.clear()
             campaign = self.campaign(campaign_id)
-            results: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                phone = _phone_key(row)
-                results[phone] = self._edit_row(campaign, row, search_additional)
-            return results
+            return {_phone_key(row): answer(campaign, row) for row in rows}
 
     def _edit_row(self, campaign: Campaign, row: Any, search_additional: bool) -> dict[str, Any]:
         if not isinstance(row, dict) or not str(row.get("phone_number") or "").strip():
@@ -370,26 +389,12 @@ class SandboxState:
                 raise ApiError(400, problem)
             _apply_row(campaign, record, body)
 
-    def batch_add(self, campaign_id: str, body: Any) -> dict[str, dict[str, Any]]:
-        rows = _records_of(body)
-        with self._lock:
-            self._matches.clear()
-            campaign = self.campaign(campaign_id)
-            results: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                results[_phone_key(row)] = self._add_row(campaign, row)
-            return results
-
     def _add_row(self, campaign: Campaign, row: Any) -> dict[str, Any]:
         try:
             record = self._create(campaign, row)
+        except AlreadyExists as exists:
+            return {"http_status": 400, "record_id": exists.record_id, "status": "ALREADY_EXISTS"}
         except ApiError as error:
-            if error.code == 409:
-                return {
-                    "http_status": 400,
-                    "record_id": error.record_id,  # type: ignore[attr-defined]
-                    "status": "ALREADY_EXISTS",
-                }
             return {"http_status": 400, "status": "FAILED", "message": error.message}
         return {"http_status": 201, "record_id": record["record_id"], "status": "ADDED"}
 
@@ -399,10 +404,8 @@ class SandboxState:
             campaign = self.campaign(campaign_id)
             try:
                 record = self._create(campaign, body)
-            except ApiError as error:
-                if error.code == 409:
-                    raise ApiError(400, "Record with this phone number already exists.") from None
-                raise
+            except AlreadyExists:
+                raise ApiError(400, "Record with this phone number already exists.") from None
             return {"record_id": str(record["record_id"])}
 
     def _create(self, campaign: Campaign, row: Any) -> dict[str, Any]:
@@ -411,9 +414,7 @@ class SandboxState:
         phone = str(row["phone_number"])
         existing = campaign.find(phone, additional=False)
         if existing:
-            error = ApiError(400, "Record already exists.", code=409)
-            error.record_id = existing[0]["record_id"]  # type: ignore[attr-defined]
-            raise error
+            raise AlreadyExists(existing[0]["record_id"])
         problem = _check_row(campaign, row)
         if problem:
             raise ApiError(400, problem)
