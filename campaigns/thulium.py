@@ -465,7 +465,7 @@ class ThuliumClient:
                     f"{method} {path} failed: {type(exc).__name__}."
                 ) from exc
             else:
-                logger.info(
+                logger.debug(
                     "thulium %s %s -> %s in %.0f ms (attempt %d)",
                     method,
                     path,

@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns.services.campaigns import campaign_overview_list
+from campaigns.forms import MappingForm, PullForm, UploadForm
+from campaigns.models import Campaign, Grid, Row
+from campaigns.services.campaigns import CampaignNotFound, campaign_open, campaign_overview_list
 from campaigns.services.connection import describe_thulium_error, thulium_client
+from campaigns.services.grids import (
+    MappingProblem,
+    PullFilters,
+    grid_confirm_mapping,
+    grid_create_empty,
+    grid_create_from_file,
+    grid_create_from_thulium,
+)
+from campaigns.services.validation import CLEAR_MARKERS
+from campaigns.spreadsheets import FileProblem
 from campaigns.thulium import ThuliumError
 
 logger = logging.getLogger(__name__)
+
+ROW_FILTERS = {
+    "errors": Row.State.ERROR,
+    "warnings": Row.State.WARNING,
+    "valid": Row.State.VALID,
+}
+
+
+def _page_client() -> Any:
+    return thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"])
 
 
 @require_GET
@@ -23,7 +48,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = []
     problem = None
     try:
-        with thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+        with _page_client() as client:
             campaigns = campaign_overview_list(client=client)
     except ThuliumError as error:
         logger.warning("campaign list: %s", error)
@@ -32,6 +57,167 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#campaign-table"
     return render(request, template, {"campaigns": campaigns, "problem": problem})
+
+
+def _open_campaign(campaign_id: str) -> tuple[Campaign | None, list[Any], str | None]:
+    """The campaign and its statuses; when Thulium fails, what we know and why not more."""
+    try:
+        with _page_client() as client:
+            campaign, rules = campaign_open(thulium_id=campaign_id, client=client)
+            return campaign, list(rules.statuses), None
+    except CampaignNotFound:
+        return (
+            None,
+            [],
+            _("Thulium has no campaign %(id)s. Pick a campaign from the list.")
+            % {"id": campaign_id},
+        )
+    except ThuliumError as error:
+        logger.warning("campaign %s: %s", campaign_id, error)
+        campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
+        return campaign, [], describe_thulium_error(error)
+
+
+def _campaign_page(
+    request: HttpRequest,
+    campaign_id: str,
+    *,
+    upload_form: UploadForm | None = None,
+    pull_form: PullForm | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    campaign, statuses, thulium_problem = _open_campaign(campaign_id)
+    context = {
+        "campaign_id": campaign_id,
+        "campaign": campaign,
+        "grids": campaign.grids.select_related("author")[:50] if campaign else [],
+        "upload_form": upload_form or UploadForm(),
+        "pull_form": pull_form or PullForm(statuses=statuses),
+        "problem": problem or thulium_problem,
+        "clear_markers": sorted(CLEAR_MARKERS),
+        "max_rows": settings.INTAKE_MAX_ROWS,
+        "max_megabytes": settings.INTAKE_MAX_BYTES // 1_000_000,
+    }
+    if campaign is None and status == 200:
+        status = 404
+    return render(request, "campaigns/campaign_detail.html", context, status=status)
+
+
+@require_GET
+def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    return _campaign_page(request, campaign_id)
+
+
+@require_POST
+def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES)
+    campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
+    if campaign is None:
+        return _campaign_page(request, campaign_id)
+    if not form.is_valid():
+        return _campaign_page(request, campaign_id, upload_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        grid = grid_create_from_file(
+            campaign=campaign,
+            author=request.user,
+            data=upload.read(),
+            filename=upload.name,
+            delimiter=form.cleaned_data["delimiter"] or None,
+            encoding=form.cleaned_data["encoding"] or None,
+        )
+    except FileProblem as problem:
+        form.add_error("file", str(problem.message))
+        return _campaign_page(request, campaign_id, upload_form=form, status=400)
+    return redirect("campaigns:grid_mapping", grid_id=grid.pk)
+
+
+@require_POST
+def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    try:
+        with _page_client() as client:
+            campaign, rules = campaign_open(thulium_id=campaign_id, client=client)
+            form = PullForm(request.POST, statuses=rules.statuses)
+            if not form.is_valid():
+                return _campaign_page(request, campaign_id, pull_form=form, status=400)
+            # A pull pages through every matching record: give it a job's deadline per call.
+            with thulium_client() as job_client:
+                grid = grid_create_from_thulium(
+                    campaign=campaign,
+                    author=request.user,
+                    filters=PullFilters(**form.cleaned_data),
+                    client=job_client,
+                )
+    except (ThuliumError, CampaignNotFound) as error:
+        problem = describe_thulium_error(error) if isinstance(error, ThuliumError) else None
+        return _campaign_page(request, campaign_id, problem=problem, status=502)
+    return redirect("campaigns:grid_detail", grid_id=grid.pk)
+
+
+@require_POST
+def grid_empty(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
+    grid = grid_create_empty(campaign=campaign, author=request.user)
+    return redirect("campaigns:grid_detail", grid_id=grid.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = get_object_or_404(Grid.objects.select_related("campaign"), pk=grid_id)
+    form = MappingForm(
+        request.POST or None,
+        headers=grid.headers,
+        suggestion=grid.mapping,
+        field_names=grid.campaign.field_names(),
+    )
+    problem = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            with thulium_client() as client:
+                grid_confirm_mapping(
+                    grid=grid,
+                    mapping=form.mapping(),
+                    learn_fields=form.learn_fields(),
+                    client=client,
+                )
+            return redirect("campaigns:grid_detail", grid_id=grid.pk)
+        except MappingProblem as error:
+            problem = str(error)
+        except ThuliumError as error:
+            problem = describe_thulium_error(error)
+    samples = list(grid.rows.order_by("number").values_list("raw", flat=True)[:3])
+    columns = [
+        (header, column, learn, [row[i] for row in samples if i < len(row) and row[i]])
+        for i, (header, column, learn) in enumerate(form.columns())
+    ]
+    return render(
+        request,
+        "campaigns/grid_mapping.html",
+        {"grid": grid, "form": form, "columns": columns, "problem": problem},
+        status=400 if problem else 200,
+    )
+
+
+@require_GET
+def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = get_object_or_404(Grid.objects.select_related("campaign", "author"), pk=grid_id)
+    if grid.state == Grid.State.MAPPING:
+        return redirect("campaigns:grid_mapping", grid_id=grid.pk)
+    shown = request.GET.get("show", "")
+    rows = grid.rows.order_by("number", "id")
+    if shown in ROW_FILTERS:
+        rows = rows.filter(state=ROW_FILTERS[shown])
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "campaigns/grid_detail.html",
+        {"grid": grid, "page": page, "shown": shown, "columns": _grid_columns(grid)},
+    )
+
+
+def _grid_columns(grid: Grid) -> list[str]:
+    return [target for target in grid.mapping if target and target != "phone_number"]
 
 
 @login_not_required

@@ -137,3 +137,27 @@ def supervisor(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(
         username="ewa", password="correct horse battery", first_name="Ewa", last_name="Nowak"
     )
+
+
+FILES = ROOT / "tests" / "files"
+DEMO_FIELDS = ["pole1", "pole2", "imię", "nazwisko", "miasto"]
+
+
+@pytest.fixture
+def campaign(db: Any) -> Any:
+    """Campaign 00001 of the demo fixture, with the field list an administrator would keep."""
+    from campaigns.services.grids import campaign_fields_add, campaign_for
+
+    campaign = campaign_for(thulium_id="00001", name="Odnowienia umów — Warszawa")
+    campaign_fields_add(campaign=campaign, names=DEMO_FIELDS)
+    return campaign
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Cached campaign rules must not leak from one test's sandbox state into another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -163,6 +163,11 @@ THULIUM = {
     "RETRY_AFTER_CAP": env_float("THULIUM_RETRY_AFTER_CAP", 60.0),
 }
 
+# File intake limits: larger files are refused before they are parsed.
+INTAKE_MAX_ROWS = int(env_float("INTAKE_MAX_ROWS", 200_000))
+INTAKE_MAX_BYTES = int(env_float("INTAKE_MAX_MB", 50) * 1_000_000)
+INTAKE_MAX_UNPACKED_BYTES = int(env_float("INTAKE_MAX_UNPACKED_MB", 500) * 1_000_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,10 +1,13 @@
-"""Reading the Thulium system's campaigns for the campaign list."""
+"""The Thulium system's campaigns: the list, and opening one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from campaigns import thulium
+from campaigns.models import Campaign
+from campaigns.services.grids import campaign_for
+from campaigns.services.validation import CampaignRules, campaign_rules
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,20 @@ def campaign_overview_list(*, client: thulium.ThuliumClient) -> list[CampaignOve
         ),
         key=lambda c: c.id,
     )
+
+
+class CampaignNotFound(Exception):
+    def __init__(self, thulium_id: str) -> None:
+        super().__init__(thulium_id)
+        self.thulium_id = thulium_id
+
+
+def campaign_open(
+    *, thulium_id: str, client: thulium.ThuliumClient
+) -> tuple[Campaign, CampaignRules]:
+    """Our record of a campaign Thulium has (made on first use) and its live rules."""
+    found = next((c for c in client.list_campaigns() if c.id == thulium_id), None)
+    if found is None:
+        raise CampaignNotFound(thulium_id)
+    campaign = campaign_for(thulium_id=found.id, name=found.name)
+    return campaign, campaign_rules(campaign=campaign, client=client)

@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from campaigns.models import Campaign, CampaignField, Grid
+
+
+class CampaignFieldInline(admin.TabularInline):
+    model = CampaignField
+    extra = 1
+    fields = ["name", "position"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    """Administrators keep each campaign's field list and phone format here."""
+
+    list_display = ["thulium_id", "name", "phone_format"]
+    search_fields = ["thulium_id", "name"]
+    fields = ["thulium_id", "name", "phone_format"]
+    readonly_fields = ["thulium_id", "name"]
+    inlines = [CampaignFieldInline]
+
+    def has_add_permission(self, request) -> bool:
+        # Campaigns are Thulium's: ours appear when someone opens one in the dashboard.
+        return False
+
+
+@admin.register(Grid)
+class GridAdmin(admin.ModelAdmin):
+    list_display = ["pk", "campaign", "source", "mode", "author", "created_at", "rows_total"]
+    list_filter = ["source", "mode", "state"]
+    readonly_fields = [f.name for f in Grid._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

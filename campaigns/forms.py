@@ -1,0 +1,153 @@
+"""Forms: user input into clean values, with messages that say how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from campaigns import thulium
+from campaigns.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS
+from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
+
+SYSTEM_STATUS_LABELS = {
+    "TO_CALL": _("To call (Do dzwonienia)"),
+    "IN_PROGRESS": _("In progress (Obrabiane)"),
+    "CALL": _("Call (Dzwonić)"),
+    "MY_RECORD": _("My record (Mój rekord)"),
+    "NO_CALL": _("Do not call (Nie dzwonić)"),
+    "ABANDONED_AFTER_N_TRIES": _("Abandoned after n tries (Odrzucony po n próbach)"),
+    "CALL_NO_SOONER_THAN": _("Call no sooner than (Kontakt nie wcześniej niż)"),
+    "CALL_PROGRESSIVE": _("Call in progressive mode (Dzwonić w trybie progressive)"),
+}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("File (CSV, XLSX or ODS)"))
+    delimiter = forms.ChoiceField(
+        label=_("CSV delimiter"),
+        required=False,
+        choices=[
+            ("", _("Detect")),
+            (",", _("Comma ,")),
+            (";", _("Semicolon ;")),
+            ("\t", _("Tab")),
+            ("|", _("Vertical bar |")),
+        ],
+    )
+    encoding = forms.ChoiceField(
+        label=_("CSV encoding"),
+        required=False,
+        choices=[
+            ("", _("Detect")),
+            ("utf-8", "UTF-8"),
+            ("cp1250", "Windows-1250"),
+            ("iso-8859-2", "ISO-8859-2"),
+        ],
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if extension not in TEXT_EXTENSIONS | SPREADSHEET_EXTENSIONS:
+            raise forms.ValidationError(
+                _(
+                    "We read CSV, XLSX and ODS files; “%(name)s” is none of them. Save it from "
+                    "Excel or LibreOffice as .xlsx or .csv and upload that."
+                ),
+                params={"name": upload.name},
+            )
+        if upload.size > settings.INTAKE_MAX_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "The file is %(size).1f MB; the limit is %(limit).0f MB. Split it into "
+                    "smaller files."
+                ),
+                params={
+                    "size": upload.size / 1_000_000,
+                    "limit": settings.INTAKE_MAX_BYTES / 1_000_000,
+                },
+            )
+        return upload
+
+
+class PullForm(forms.Form):
+    status_ids = forms.MultipleChoiceField(
+        label=_("Statuses"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    system_statuses = forms.MultipleChoiceField(
+        label=_("System statuses"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=list(SYSTEM_STATUS_LABELS.items()),
+    )
+    created_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("Created until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    called_from = forms.DateField(
+        label=_("Last called from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    called_to = forms.DateField(
+        label=_("Last called until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, statuses: Sequence[thulium.Status] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["status_ids"].choices = [(s.status_id, s.name) for s in statuses]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for start, end in (("created_from", "created_to"), ("called_from", "called_to")):
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, _("This date is before the start date; swap the two."))
+        return data
+
+
+class MappingForm(forms.Form):
+    """One choice per file column, and 'add as a campaign field' for columns mapped to nothing."""
+
+    def __init__(
+        self,
+        *args: Any,
+        headers: Sequence[str],
+        suggestion: Sequence[str],
+        field_names: Sequence[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", label(""))] + [(t, label(t)) for t in RECORD_TARGETS]
+        choices += [(field_target(name), label(field_target(name))) for name in field_names]
+        known = {value for value, _text in choices}
+        self.headers = list(headers)
+        for position, header in enumerate(headers):
+            target = suggestion[position] if position < len(suggestion) else ""
+            column_choices = list(choices)
+            if target and target not in known and target.startswith(FIELD_PREFIX):
+                column_choices.append((target, label(target)))
+            self.fields[f"column_{position}"] = forms.ChoiceField(
+                label=header, required=False, choices=column_choices, initial=target
+            )
+            self.fields[f"learn_{position}"] = forms.BooleanField(
+                label=_("Add “%(name)s” to the campaign's fields") % {"name": header},
+                required=False,
+            )
+
+    def mapping(self) -> list[str]:
+        return [self.cleaned_data.get(f"column_{i}", "") for i in range(len(self.headers))]
+
+    def learn_fields(self) -> list[str]:
+        return [h for i, h in enumerate(self.headers) if self.cleaned_data.get(f"learn_{i}")]
+
+    def columns(self) -> list[tuple[str, Any, Any]]:
+        return [
+            (header, self[f"column_{i}"], self[f"learn_{i}"])
+            for i, header in enumerate(self.headers)
+        ]

@@ -1,0 +1,160 @@
+"""`manage.py push_records CAMPAIGN_ID FILE --dry-run`: the web intake, from the command line.
+
+Same intake, mapping (the campaign's remembered mapping, else automatic) and validation as the
+dashboard; the grid is stored and appears there. Exit codes: 0 every row valid, 1 some row has an
+error, 2 usage, file or configuration errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import tablib
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from campaigns import messages
+from campaigns.models import Grid
+from campaigns.services.campaigns import CampaignNotFound, campaign_open
+from campaigns.services.connection import describe_thulium_error, thulium_client
+from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
+from campaigns.spreadsheets import FileProblem
+from campaigns.targets import FIELD_PREFIX, label
+from campaigns.thulium import ThuliumError
+
+USAGE_ERROR = 2
+
+
+class Command(BaseCommand):
+    help = "Check a file of record changes for a Thulium campaign and store it as a grid."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("campaign_id", help="Thulium campaign id, e.g. 00001")
+        parser.add_argument("file", type=Path, help="CSV, XLSX or ODS file")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check and store the grid without sending anything to Thulium",
+        )
+        parser.add_argument("--report", type=Path, help="write a per-row report (.csv or .xlsx)")
+        parser.add_argument("--user", help="dashboard user the grid is attributed to")
+        parser.add_argument(
+            "--learn-fields",
+            action="store_true",
+            help="add the file's unmapped headers to the campaign's field list",
+        )
+        parser.add_argument("--delimiter", help="CSV delimiter (detected when absent)")
+        parser.add_argument("--encoding", help="CSV encoding (detected when absent)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            grid = self._intake(**options)
+        except CommandError as error:
+            self.stderr.write(str(error))
+            sys.exit(USAGE_ERROR)
+        self._summary(grid)
+        if options["report"]:
+            self._report(grid, options["report"])
+        sys.exit(1 if grid.rows_error else 0)
+
+    def _intake(
+        self,
+        *,
+        campaign_id: str,
+        file: Path,
+        dry_run: bool,
+        report: Path | None,
+        user: str | None,
+        learn_fields: bool,
+        delimiter: str | None,
+        encoding: str | None,
+        **_options: Any,
+    ) -> Grid:
+        if not dry_run:
+            raise CommandError(
+                "Sending is not available yet: run with --dry-run to check the file and store "
+                "the grid."
+            )
+        if report and report.suffix.lower() not in {".csv", ".xlsx"}:
+            raise CommandError(f"--report must end in .csv or .xlsx, not {report.name}.")
+        author = None
+        if user:
+            author = get_user_model().objects.filter(username=user).first()
+            if author is None:
+                raise CommandError(f"There is no dashboard user {user!r}.")
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+        try:
+            with thulium_client() as client:
+                campaign, _rules = campaign_open(thulium_id=campaign_id, client=client)
+                grid = grid_create_from_file(
+                    campaign=campaign,
+                    author=author,
+                    data=data,
+                    filename=file.name,
+                    delimiter=delimiter,
+                    encoding=encoding,
+                )
+                learn = [h for h, t in zip(grid.headers, grid.mapping, strict=True) if not t]
+                return grid_confirm_mapping(
+                    grid=grid,
+                    mapping=grid.mapping,
+                    learn_fields=learn if learn_fields else [],
+                    client=client,
+                )
+        except CampaignNotFound:
+            raise CommandError(f"Thulium has no campaign {campaign_id}.") from None
+        except ThuliumError as error:
+            raise CommandError(describe_thulium_error(error)) from None
+        except (FileProblem, MappingProblem) as problem:
+            raise CommandError(f"{file.name}: {getattr(problem, 'message', problem)}") from None
+
+    def _summary(self, grid: Grid) -> None:
+        out = self.stdout
+        out.write(f"Grid #{grid.pk} for campaign {grid.campaign.thulium_id} ({grid.file_name})")
+        for header, target in zip(grid.headers, grid.mapping, strict=True):
+            out.write(f"  {header!r} -> {label(target)}")
+        out.write(
+            f"rows: {grid.rows_total}, valid: {grid.rows_valid}, "
+            f"warnings: {grid.rows_warning}, errors: {grid.rows_error}"
+        )
+
+    def _report(self, grid: Grid, path: Path) -> None:
+        fields = [t.removeprefix(FIELD_PREFIX) for t in grid.mapping if t.startswith(FIELD_PREFIX)]
+        dataset = tablib.Dataset(
+            headers=[
+                "row",
+                "phone_number",
+                "state",
+                "status_id",
+                "agent_login",
+                "next_call_date",
+                *fields,
+                "messages",
+            ]
+        )
+        for row in grid.rows.order_by("number", "id").iterator(chunk_size=2000):
+            values = row.values
+            record_fields = values.get("record_fields", {})
+            dataset.append(
+                [
+                    row.number,
+                    row.phone,
+                    row.state,
+                    values.get("status_id", ""),
+                    values.get("agent_login", ""),
+                    values.get("next_call_date", ""),
+                    *[record_fields.get(name, "") for name in fields],
+                    " | ".join(messages.render(m) for m in row.messages),
+                ]
+            )
+        if path.suffix.lower() == ".xlsx":
+            path.write_bytes(dataset.export("xlsx"))
+        else:
+            # With a BOM, Excel opens UTF-8 CSV with Polish letters intact.
+            path.write_text(dataset.export("csv"), encoding="utf-8-sig")
+        self.stdout.write(f"report: {path}")

@@ -1,0 +1,80 @@
+"""Row messages: stored as a code and parameters, worded in the reader's language when shown.
+
+Each says what is wrong with the cell and how to fix it. Levels: an *error* keeps the row from
+being sent; a *warning* does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+ERROR = "error"
+WARNING = "warning"
+
+TEXTS: dict[str, Any] = {
+    "phone_missing": _("The phone number is empty. Type the phone number of the record to change."),
+    "phone_scientific": _(
+        "“%(value)s” is a phone number Excel turned into scientific notation, so its digits are "
+        "lost. In Excel, format the column as Text and type or export the numbers again."
+    ),
+    "phone_invalid": _(
+        "“%(value)s” is not a phone number: without spaces, dashes and brackets it must be 3 to "
+        "15 digits, optionally after a +."
+    ),
+    "phone_duplicate": _(
+        "Phone number %(value)s is in this grid %(count)s times (rows %(rows)s). Thulium answers "
+        "once per phone number: keep one of these rows."
+    ),
+    "status_unknown": _(
+        "Status “%(value)s” does not exist in this campaign. Use one of: %(choices)s."
+    ),
+    "dictionary_status_unknown": _(
+        "Dictionary status “%(value)s” does not exist in this campaign. Use one of: %(choices)s."
+    ),
+    "status_needs_agent_and_date": _("Status “%(status)s” needs an agent and a next call date."),
+    "status_needs_agent": _("Status “%(status)s” needs an agent: fill in the agent column."),
+    "status_needs_date": _("Status “%(status)s” needs a next call date."),
+    "agent_unknown": _("Agent “%(value)s” is not in this campaign. Use one of: %(choices)s."),
+    "agent_inactive": _(
+        "Agent “%(value)s” is inactive in Thulium: the record will be assigned to them, but they "
+        "will not call it until they are active again."
+    ),
+    "date_invalid": _(
+        "“%(value)s” is not a date and time we can read. Write it like 24.12.2026 09:30 or "
+        "2026-12-24 09:30."
+    ),
+    "date_without_time": _(
+        "“%(value)s” has no time, so %(parsed)s (midnight) will be sent. Add a time if the call "
+        "should wait until later that day."
+    ),
+    "date_past": _("%(parsed)s is in the past: Thulium may call this record straight away."),
+    "cannot_clear": _(
+        "“%(column)s” cannot be cleared through Thulium's API. Leave the cell blank to keep the "
+        "current value."
+    ),
+    "field_unknown": _(
+        "Field “%(name)s” is not in this campaign's field list. Ask an administrator to add it, "
+        "or map the column to nothing."
+    ),
+    "crm_fields": _(
+        "This is a CRM campaign: Thulium does not accept record fields for it. Map the field "
+        "columns to nothing."
+    ),
+    "nothing_to_change": _(
+        "This row changes nothing: only the phone number is filled in. Fill in what should change."
+    ),
+}
+
+
+def message(field: str, level: str, code: str, **params: Any) -> dict[str, Any]:
+    return {"field": field, "level": level, "code": code, "params": params}
+
+
+def render(entry: dict[str, Any]) -> str:
+    """The message in the active language."""
+    text = TEXTS.get(entry.get("code", ""))
+    if text is None:
+        return str(entry.get("code", ""))
+    return str(text) % entry.get("params", {})

@@ -1,0 +1,204 @@
+"""What the dashboard keeps: campaigns' field lists and settings, grids and their rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PhoneFormat(models.TextChoices):
+    POLISH_NATIONAL = "pl", _("Polish national: +48 and 0048 removed, 9 digits")
+    AS_GIVEN = "as_given", _("As given: only spaces, dashes and brackets removed")
+
+
+class Campaign(models.Model):
+    """Our side of a Thulium campaign: what Thulium cannot tell us about it."""
+
+    thulium_id = models.CharField(_("Thulium campaign id"), max_length=5, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone_format = models.CharField(
+        _("phone number format"),
+        max_length=10,
+        choices=PhoneFormat,
+        default=PhoneFormat.POLISH_NATIONAL,
+        help_text=_("How phone numbers from files are turned into the form the campaign holds."),
+    )
+    # normalised header → target ("phone_number", "status", … or "field:<name>"), as last confirmed
+    remembered_mapping = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["thulium_id"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self) -> str:
+        return f"{self.thulium_id} {self.name}".strip()
+
+    def field_names(self) -> list[str]:
+        return list(self.fields.values_list("name", flat=True))
+
+
+class CampaignField(models.Model):
+    """One record field of a campaign. Thulium has no endpoint listing them, so we keep them."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="fields")
+    name = models.CharField(_("field name"), max_length=200)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="unique_field_per_campaign")
+        ]
+        verbose_name = _("campaign field")
+        verbose_name_plural = _("campaign fields")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grid(models.Model):
+    """A stored set of intended record changes for one campaign."""
+
+    class Mode(models.TextChoices):
+        EDIT = "edit", _("Edit records")
+        ADD = "add", _("Add records")
+        REMOVE = "remove", _("Remove records")
+
+    class Source(models.TextChoices):
+        FILE = "file", _("File")
+        THULIUM = "thulium", _("Thulium pull")
+        EMPTY = "empty", _("Typed in")
+
+    class State(models.TextChoices):
+        MAPPING = "mapping", _("Waiting for the column mapping")
+        READY = "ready", _("Ready")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="grids")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Empty when the grid came from the command line without --user."),
+    )
+    mode = models.CharField(max_length=10, choices=Mode, default=Mode.EDIT)
+    source = models.CharField(max_length=10, choices=Source)
+    state = models.CharField(max_length=10, choices=State, default=State.READY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    file_format = models.CharField(max_length=10, blank=True)
+    file_encoding = models.CharField(max_length=20, blank=True)
+    file_delimiter = models.CharField(max_length=2, blank=True)
+    header_row_number = models.PositiveIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    # one target per column, aligned with `headers`; "" ignores the column
+    mapping = models.JSONField(default=list, blank=True)
+    pull_filters = models.JSONField(default=dict, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_valid = models.PositiveIntegerField(default=0)
+    rows_warning = models.PositiveIntegerField(default=0)
+    rows_error = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+
+    def __str__(self) -> str:
+        return f"{self.campaign.thulium_id} #{self.pk} {self.file_name}".strip()
+
+    @property
+    def author_name(self) -> str:
+        if self.author is None:
+            return str(_("command line"))
+        return self.author.get_full_name() or self.author.get_username()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a row as the grid page shows it."""
+
+    target: str
+    raw: str
+    value: Any  # what will be sent; None when nothing will
+    messages: list[dict[str, Any]]
+
+    @property
+    def clears(self) -> bool:
+        return self.value == ""
+
+    @property
+    def level(self) -> str:
+        levels = {m["level"] for m in self.messages}
+        return "error" if "error" in levels else "warning" if "warning" in levels else ""
+
+
+class RowQuerySet(models.QuerySet["Row"]):
+    def with_errors(self) -> RowQuerySet:
+        return self.filter(state=Row.State.ERROR)
+
+    def with_warnings(self) -> RowQuerySet:
+        return self.filter(state=Row.State.WARNING)
+
+    def sendable(self) -> RowQuerySet:
+        return self.exclude(state=Row.State.ERROR)
+
+
+class Row(models.Model):
+    """One line of a grid: where it came from, what it means for Thulium, what is wrong with it."""
+
+    class State(models.TextChoices):
+        VALID = "valid", _("Valid")
+        WARNING = "warning", _("Valid with warnings")
+        ERROR = "error", _("Has errors")
+
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField(help_text=_("The row number in the source file."))
+    raw = models.JSONField(default=list, help_text=_("The source cells, aligned with the headers."))
+    # What would be sent: phone_number, status_id, dictionary_status_id, agent_login,
+    # next_call_date ("YYYY-MM-DD hh:mm", Warsaw), identifier, record_fields {name: value};
+    # a blank cell is absent, a field to clear is present with "".
+    values = models.JSONField(default=dict)
+    # [{"field": target, "level": "error"|"warning", "code": …, "params": {…}}]
+    messages = models.JSONField(default=list)
+    phone = models.CharField(max_length=32, blank=True, db_index=True)
+    state = models.CharField(max_length=10, choices=State, default=State.VALID)
+
+    objects = RowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["grid", "number", "id"]
+        indexes = [models.Index(fields=["grid", "state", "number"])]
+        verbose_name = _("row")
+        verbose_name_plural = _("rows")
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.phone}"
+
+    def cells(self, mapping: list[str]) -> list[Cell]:
+        """Each mapped column's source text, the value to send, and its messages."""
+        fields = self.values.get("record_fields", {})
+        cells = []
+        for position, target in enumerate(mapping):
+            if not target:
+                continue
+            if target.startswith("field:"):
+                value = fields.get(target.removeprefix("field:"))
+            else:
+                value = self.values.get("status_id" if target == "status" else target)
+            cells.append(
+                Cell(
+                    target=target,
+                    raw=self.raw[position] if position < len(self.raw) else "",
+                    value=value,
+                    messages=[m for m in self.messages if m["field"] == target],
+                )
+            )
+        return cells

@@ -1,0 +1,301 @@
+"""Making grids: from a file (then a confirmed mapping), from a Thulium pull, or empty."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from campaigns import thulium
+from campaigns.models import Campaign, CampaignField, Grid, Row
+from campaigns.services.validation import (
+    CampaignRules,
+    campaign_rules,
+    check_row,
+    duplicate_messages,
+    row_state,
+)
+from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, target_for_header
+from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
+
+PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
+BULK_BATCH = 2000
+
+
+class MappingProblem(ValueError):
+    """The confirmed mapping cannot build a grid; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class PullFilters:
+    status_ids: Sequence[str] = field(default_factory=tuple)
+    system_statuses: Sequence[str] = field(default_factory=tuple)
+    created_from: date | None = None
+    created_to: date | None = None
+    called_from: date | None = None
+    called_to: date | None = None
+
+
+def intake_limits() -> IntakeLimits:
+    return IntakeLimits(
+        max_rows=settings.INTAKE_MAX_ROWS,
+        max_bytes=settings.INTAKE_MAX_BYTES,
+        max_unpacked_bytes=settings.INTAKE_MAX_UNPACKED_BYTES,
+    )
+
+
+def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
+    """Our record of a Thulium campaign, made on first use; keeps the name current."""
+    campaign, created = Campaign.objects.get_or_create(
+        thulium_id=thulium_id, defaults={"name": name}
+    )
+    if name and not created and campaign.name != name:
+        campaign.name = name
+        campaign.save(update_fields=["name"])
+    return campaign
+
+
+def campaign_fields_add(*, campaign: Campaign, names: Sequence[str]) -> list[str]:
+    """Add names to the campaign's field list; returns those that were new."""
+    existing = set(campaign.field_names())
+    position = campaign.fields.aggregate(top=Max("position"))["top"] or 0
+    added = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        if name not in existing:
+            position += 1
+            CampaignField.objects.create(campaign=campaign, name=name, position=position)
+            added.append(name)
+    return added
+
+
+def mapping_suggest(*, campaign: Campaign, headers: Sequence[str]) -> list[str]:
+    """A target for each header: remembered for this campaign, else by synonyms, else a field."""
+    fields = {normalise_header(name): name for name in campaign.field_names()}
+    remembered = campaign.remembered_mapping
+    valid = set(RECORD_TARGETS) | {field_target(name) for name in fields.values()}
+    suggestion: list[str] = []
+    for header in headers:
+        key = normalise_header(header)
+        target = remembered.get(key)
+        if target is None or (target and target not in valid):
+            target = target_for_header(header) or (
+                field_target(fields[key]) if key in fields else ""
+            )
+        suggestion.append("" if target in suggestion else target)
+    return suggestion
+
+
+def grid_create_from_file(
+    *,
+    campaign: Campaign,
+    author: AbstractBaseUser | None,
+    data: bytes,
+    filename: str,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> Grid:
+    """Read the file into a grid waiting for its column mapping. Raises FileProblem."""
+    table = read_table(
+        data, filename, limits=intake_limits(), delimiter=delimiter, encoding=encoding
+    )
+    with transaction.atomic():
+        grid = Grid.objects.create(
+            campaign=campaign,
+            author=author,
+            source=Grid.Source.FILE,
+            state=Grid.State.MAPPING,
+            file_name=filename[:255],
+            file_size=len(data),
+            file_sha256=hashlib.sha256(data).hexdigest(),
+            file_format=table.format,
+            file_encoding=table.encoding,
+            file_delimiter=table.delimiter,
+            header_row_number=table.header_row_number,
+            headers=table.headers,
+            mapping=mapping_suggest(campaign=campaign, headers=table.headers),
+            rows_total=len(table.rows),
+        )
+        Row.objects.bulk_create(
+            (
+                Row(grid=grid, number=number, raw=cells)
+                for number, cells in zip(table.row_numbers, table.rows, strict=True)
+            ),
+            batch_size=BULK_BATCH,
+        )
+    return grid
+
+
+def grid_confirm_mapping(
+    *,
+    grid: Grid,
+    mapping: Sequence[str],
+    learn_fields: Sequence[str] = (),
+    client: thulium.ThuliumClient,
+) -> Grid:
+    """Apply the supervisor's mapping, remember it, and validate every row against Thulium.
+
+    `learn_fields` are headers of unmapped columns that become campaign fields (and are mapped
+    to themselves). Raises MappingProblem, or ThuliumError when the campaign cannot be read.
+    """
+    campaign = grid.campaign
+    mapping = list(mapping)
+    if len(mapping) != len(grid.headers):
+        raise MappingProblem(_("The mapping does not match the file's columns. Upload again."))
+    learn = [h for h in learn_fields if h in grid.headers]
+    for position, header in enumerate(grid.headers):
+        if header in learn and not mapping[position]:
+            mapping[position] = field_target(header.strip())
+    _check_mapping(mapping, campaign, extra_fields={h.strip() for h in learn})
+    rules = campaign_rules(campaign=campaign, client=client)
+    with transaction.atomic():
+        campaign_fields_add(campaign=campaign, names=[h.strip() for h in learn])
+        campaign.remembered_mapping = campaign.remembered_mapping | {
+            normalise_header(header): target
+            for header, target in zip(grid.headers, mapping, strict=True)
+        }
+        campaign.save(update_fields=["remembered_mapping"])
+        grid.mapping = mapping
+        grid.state = Grid.State.READY
+        grid.save(update_fields=["mapping", "state"])
+        grid_validate(grid=grid, rules=_with_fields(rules, campaign))
+    return grid
+
+
+def grid_validate(*, grid: Grid, rules: CampaignRules) -> Grid:
+    """Rebuild every row's values and messages from its cells and the grid's mapping."""
+    cells_of = _cells_reader(grid)
+    stored = list(grid.rows.order_by("number", "id").values_list("number", "raw"))
+    checked = [(number, raw, check_row(cells_of(raw), rules)) for number, raw in stored]
+    duplicates = duplicate_messages((number, check.phone) for number, _raw, check in checked)
+    rows = []
+    for number, raw, check in checked:
+        messages = check.messages + ([duplicates[number]] if number in duplicates else [])
+        rows.append(
+            Row(
+                grid=grid,
+                number=number,
+                raw=raw,
+                values=check.values,
+                messages=messages,
+                phone=check.phone,
+                state=row_state(messages),
+            )
+        )
+    # Recreating the rows is far cheaper than updating each: bulk_update writes one CASE per row.
+    with transaction.atomic():
+        grid.rows.all().delete()
+        Row.objects.bulk_create(rows, batch_size=BULK_BATCH)
+        grid.rows_total = len(rows)
+        grid.rows_error = sum(1 for r in rows if r.state == Row.State.ERROR)
+        grid.rows_warning = sum(1 for r in rows if r.state == Row.State.WARNING)
+        grid.rows_valid = grid.rows_total - grid.rows_error - grid.rows_warning
+        grid.save(update_fields=["rows_total", "rows_error", "rows_warning", "rows_valid"])
+    return grid
+
+
+def grid_create_from_thulium(
+    *,
+    campaign: Campaign,
+    author: AbstractBaseUser | None,
+    filters: PullFilters,
+    client: thulium.ThuliumClient,
+) -> Grid:
+    """A grid of the campaign's current records (the listing has no record fields)."""
+    rules = campaign_rules(campaign=campaign, client=client)
+    seen: set[int] = set()
+    raw_rows = []
+    # Paging by offset can repeat a record that moves while we read: keep each record once.
+    for record in client.iter_records(campaign.thulium_id, **asdict(filters)):
+        if record.record_id in seen:
+            continue
+        seen.add(record.record_id)
+        next_call = thulium.format_date_time(record.next_call_date) if record.next_call_date else ""
+        raw_rows.append(
+            [
+                record.phone_number,
+                record.status_id,
+                record.agent_login,
+                next_call,
+                record.identifier,
+            ]
+        )
+    with transaction.atomic():
+        grid = Grid.objects.create(
+            campaign=campaign,
+            author=author,
+            source=Grid.Source.THULIUM,
+            headers=PULL_HEADERS,
+            mapping=PULL_HEADERS,
+            pull_filters=_jsonable(asdict(filters)),
+        )
+        Row.objects.bulk_create(
+            (Row(grid=grid, number=n, raw=raw) for n, raw in enumerate(raw_rows, start=1)),
+            batch_size=BULK_BATCH,
+        )
+        grid_validate(grid=grid, rules=rules)
+    return grid
+
+
+def grid_create_empty(*, campaign: Campaign, author: AbstractBaseUser | None) -> Grid:
+    headers = PULL_HEADERS[:4] + [field_target(name) for name in campaign.field_names()]
+    return Grid.objects.create(
+        campaign=campaign,
+        author=author,
+        source=Grid.Source.EMPTY,
+        headers=headers,
+        mapping=headers,
+    )
+
+
+def _check_mapping(mapping: Sequence[str], campaign: Campaign, extra_fields: set[str]) -> None:
+    used = [target for target in mapping if target]
+    if used.count("phone_number") != 1:
+        raise MappingProblem(
+            _("Map exactly one column to “Phone number”: Thulium finds records by phone number.")
+        )
+    doubled = sorted({t for t in used if used.count(t) > 1})
+    if doubled:
+        raise MappingProblem(
+            _("Each target takes one column; these have more: %(targets)s.")
+            % {"targets": ", ".join(doubled)}
+        )
+    known_fields = set(campaign.field_names()) | extra_fields
+    for target in used:
+        name = target.removeprefix(FIELD_PREFIX)
+        if target.startswith(FIELD_PREFIX) and name not in known_fields:
+            raise MappingProblem(_("“%(name)s” is not a field of this campaign.") % {"name": name})
+        if not target.startswith(FIELD_PREFIX) and target not in RECORD_TARGETS:
+            raise MappingProblem(_("Unknown target “%(target)s”.") % {"target": target})
+
+
+def _cells_reader(grid: Grid) -> Any:
+    pairs = [(i, target) for i, target in enumerate(grid.mapping) if target]
+
+    def cells_of(raw: Sequence[str]) -> dict[str, str]:
+        return {target: (raw[i] if i < len(raw) else "") for i, target in pairs}
+
+    return cells_of
+
+
+def _with_fields(rules: CampaignRules, campaign: Campaign) -> CampaignRules:
+    """The same rules, with the field list as it is now (fields may just have been added)."""
+    return replace(rules, fields=tuple(campaign.field_names()))
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value.isoformat()
+        if isinstance(value, date)
+        else list(value)
+        if isinstance(value, (list, tuple))
+        else value
+        for key, value in values.items()
+    }

@@ -1,0 +1,281 @@
+"""Pre-flight validation: what Thulium would refuse, found before anything is sent.
+
+A row's cells (text, keyed by target) become the values to send plus messages. The rules come from
+the live campaign — its statuses and agents, fetched from Thulium and cached briefly — and from
+our field list and phone format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from campaigns import thulium
+from campaigns.messages import ERROR, WARNING, message
+from campaigns.models import Campaign, PhoneFormat
+from campaigns.spreadsheets import looks_scientific, normalise_header
+from campaigns.targets import FIELD_PREFIX
+
+# Typed in a cell, these clear the field in Thulium (a blank cell leaves it unchanged).
+CLEAR_MARKERS = frozenset({"[clear]", "[wyczyść]", "[wyczysc]"})
+RULES_CACHE_SECONDS = 60
+PHONE_JUNK_RE = re.compile(r"[\s\u00a0\-()./]")
+PHONE_RE = re.compile(r"^\+?\d{3,15}$")
+EXCEL_EPOCH = datetime(1899, 12, 30)
+DATE_FORMATS = (
+    ("%Y-%m-%d %H:%M", True),
+    ("%Y-%m-%dT%H:%M", True),
+    ("%Y-%m-%d %H:%M:%S", True),
+    ("%Y-%m-%dT%H:%M:%S", True),
+    ("%d.%m.%Y %H:%M", True),
+    ("%d.%m.%Y %H:%M:%S", True),
+    ("%d-%m-%Y %H:%M", True),
+    ("%d-%m-%Y %H:%M:%S", True),
+    ("%d/%m/%Y %H:%M", True),
+    ("%Y-%m-%d", False),
+    ("%d.%m.%Y", False),
+    ("%d-%m-%Y", False),
+    ("%d/%m/%Y", False),
+)
+
+
+@dataclass(frozen=True)
+class CampaignRules:
+    """Everything validation needs to know about one campaign."""
+
+    campaign_type: str
+    statuses: tuple[thulium.Status, ...]
+    agents: tuple[thulium.Agent, ...]
+    fields: tuple[str, ...]
+    phone_format: str
+    now: datetime = field(default_factory=timezone.localtime)
+
+    def status(self, text: str) -> thulium.Status | None:
+        by_id = next((s for s in self.statuses if s.status_id == text), None)
+        if by_id:
+            return by_id
+        wanted = normalise_header(text)
+        return next((s for s in self.statuses if normalise_header(s.name) == wanted), None)
+
+    def status_choices(self) -> str:
+        return ", ".join(f"{s.status_id} ({s.name})" for s in self.statuses)
+
+    def agent(self, login: str) -> thulium.Agent | None:
+        return next((a for a in self.agents if a.login.lower() == login.lower()), None)
+
+    def agent_choices(self) -> str:
+        return ", ".join(a.login for a in self.agents if a.active)
+
+
+def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> CampaignRules:
+    """The campaign's live rules; Thulium's part is cached for a minute."""
+    key = f"campaign-rules:{campaign.thulium_id}"
+    live = cache.get(key)
+    if live is None:
+        campaign_type = next(
+            (c.type for c in client.list_campaigns() if c.id == campaign.thulium_id), ""
+        )
+        live = (
+            campaign_type,
+            tuple(client.statuses(campaign.thulium_id)),
+            tuple(client.agents(campaign.thulium_id)),
+        )
+        cache.set(key, live, RULES_CACHE_SECONDS)
+    campaign_type, statuses, agents = live
+    return CampaignRules(
+        campaign_type=campaign_type,
+        statuses=statuses,
+        agents=agents,
+        fields=tuple(campaign.field_names()),
+        phone_format=campaign.phone_format,
+    )
+
+
+def normalise_phone(text: str, phone_format: str) -> str:
+    phone = PHONE_JUNK_RE.sub("", text)
+    if phone_format == PhoneFormat.POLISH_NATIONAL:
+        # "48" alone is what a spreadsheet leaves of +48 or 0048 once it reads the number as a
+        # number: 11 digits starting 48 are a Polish number with its prefix.
+        for prefix in ("+48", "0048", "48"):
+            if phone.startswith(prefix) and len(phone) == len(prefix) + 9:
+                return phone[len(prefix) :]
+    return phone
+
+
+def parse_date_time(text: str) -> tuple[datetime | None, bool]:
+    """(the moment, whether a time was given). Excel serial numbers are read as Excel does."""
+    cleaned = " ".join(text.replace("\u00a0", " ").split())
+    for fmt, has_time in DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt), has_time
+        except ValueError:
+            continue
+    try:
+        serial = float(cleaned.replace(",", "."))
+    except ValueError:
+        return None, False
+    if 1 <= serial < 2958466:
+        moment = EXCEL_EPOCH + timedelta(days=serial)
+        # Serials carry seconds as fractions of a day: round to Thulium's minutes.
+        moment = (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
+        return moment, serial != int(serial)
+    return None, False
+
+
+@dataclass
+class RowCheck:
+    values: dict[str, Any]
+    messages: list[dict[str, Any]]
+    phone: str
+
+
+def check_row(cells: Mapping[str, str], rules: CampaignRules) -> RowCheck:
+    """Turn one row's cells (target → text) into the values to send and its messages."""
+    values: dict[str, Any] = {}
+    found: list[dict[str, Any]] = []
+    record_fields: dict[str, str] = {}
+
+    raw_phone = cells.get("phone_number", "").strip()
+    phone = ""
+    if not raw_phone:
+        found.append(message("phone_number", ERROR, "phone_missing"))
+    elif looks_scientific(raw_phone):
+        found.append(message("phone_number", ERROR, "phone_scientific", value=raw_phone))
+    else:
+        phone = normalise_phone(raw_phone, rules.phone_format)
+        if PHONE_RE.match(phone):
+            values["phone_number"] = phone
+        else:
+            found.append(message("phone_number", ERROR, "phone_invalid", value=raw_phone))
+
+    for target, text in cells.items():
+        text = text.strip()
+        if target == "phone_number" or not text:
+            continue
+        clearing = text.lower() in CLEAR_MARKERS
+        if target.startswith(FIELD_PREFIX):
+            name = target.removeprefix(FIELD_PREFIX)
+            if rules.campaign_type == "crm":
+                found.append(message(target, ERROR, "crm_fields"))
+            elif name not in rules.fields:
+                found.append(message(target, ERROR, "field_unknown", name=name))
+            else:
+                record_fields[name] = "" if clearing else text
+        elif clearing:
+            found.append(message(target, ERROR, "cannot_clear", column=target))
+        elif target == "status":
+            status = rules.status(text)
+            if status is None:
+                found.append(
+                    message(
+                        target, ERROR, "status_unknown", value=text, choices=rules.status_choices()
+                    )
+                )
+            else:
+                values["status_id"] = status.status_id
+        elif target == "dictionary_status_id":
+            known = {str(s.dictionary_status_id) for s in rules.statuses}
+            if text in known:
+                values["dictionary_status_id"] = int(text)
+            else:
+                choices = ", ".join(sorted(known - {"None"}, key=lambda k: int(k)))
+                found.append(
+                    message(target, ERROR, "dictionary_status_unknown", value=text, choices=choices)
+                )
+        elif target == "agent_login":
+            agent = rules.agent(text)
+            if agent is None:
+                found.append(
+                    message(
+                        target, ERROR, "agent_unknown", value=text, choices=rules.agent_choices()
+                    )
+                )
+            else:
+                values["agent_login"] = agent.login
+                if not (agent.active and agent.active_in_outbound):
+                    found.append(message(target, WARNING, "agent_inactive", value=agent.login))
+        elif target == "next_call_date":
+            moment, has_time = parse_date_time(text)
+            if moment is None:
+                found.append(message(target, ERROR, "date_invalid", value=text))
+            else:
+                parsed = moment.strftime(thulium.DATE_TIME_FORMAT)
+                values["next_call_date"] = parsed
+                if not has_time:
+                    found.append(
+                        message(target, WARNING, "date_without_time", value=text, parsed=parsed)
+                    )
+                if timezone.make_aware(moment) < rules.now:
+                    found.append(message(target, WARNING, "date_past", parsed=parsed))
+        elif target == "identifier":
+            values["identifier"] = text
+
+    if record_fields:
+        values["record_fields"] = record_fields
+    found.extend(_status_rules(values, rules))
+    if not any(text.strip() for target, text in cells.items() if target != "phone_number"):
+        found.append(message("phone_number", WARNING, "nothing_to_change"))
+    return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
+
+
+def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[dict[str, Any]]:
+    status = None
+    if "status_id" in values:
+        status = rules.status(values["status_id"])
+    elif "dictionary_status_id" in values:
+        wanted = values["dictionary_status_id"]
+        status = next((s for s in rules.statuses if s.dictionary_status_id == wanted), None)
+    if status is None:
+        return []
+    needs_agent = status.system_status == "MY_RECORD" and "agent_login" not in values
+    needs_date = (
+        status.system_status in {"MY_RECORD", "CALL_NO_SOONER_THAN"}
+        and "next_call_date" not in values
+    )
+    if needs_agent and needs_date:
+        return [message("status", ERROR, "status_needs_agent_and_date", status=status.name)]
+    if needs_agent:
+        return [message("agent_login", ERROR, "status_needs_agent", status=status.name)]
+    if needs_date:
+        return [message("next_call_date", ERROR, "status_needs_date", status=status.name)]
+    return []
+
+
+def duplicate_messages(
+    numbered_phones: Iterable[tuple[int, str]],
+) -> dict[int, dict[str, Any]]:
+    """For each row number whose phone is in the grid more than once, its message."""
+    rows_by_phone: dict[str, list[int]] = defaultdict(list)
+    for number, phone in numbered_phones:
+        if phone:
+            rows_by_phone[phone].append(number)
+    found = {}
+    for phone, numbers in rows_by_phone.items():
+        if len(numbers) > 1:
+            listed = ", ".join(str(n) for n in numbers[:10]) + ("…" if len(numbers) > 10 else "")
+            for number in numbers:
+                found[number] = message(
+                    "phone_number",
+                    ERROR,
+                    "phone_duplicate",
+                    value=phone,
+                    count=len(numbers),
+                    rows=listed,
+                )
+    return found
+
+
+def row_state(messages: Iterable[Mapping[str, Any]]) -> str:
+    levels = {m["level"] for m in messages}
+    if ERROR in levels:
+        return "error"
+    if WARNING in levels:
+        return "warning"
+    return "valid"
