@@ -170,12 +170,11 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 
 
 def normalise_header(text: str) -> str:
-    """Header text compared insensitive to case, spacing, underscores and Polish diacritics."""
+    """Header text compared insensitive to case, spacing, punctuation and Polish diacritics."""
     text = text.replace("ł", "l").replace("Ł", "L")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[\s_\-]+", " ", text.lower()).strip()
-    return text.rstrip(":")
+    return re.sub(r"[\s_\-.:]+", "", text.lower())
 
 
 _SYNONYM_TARGETS = {

@@ -14,6 +14,7 @@ from typing import Any
 import tablib
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from campaigns import messages
 from campaigns.models import Grid
@@ -74,20 +75,26 @@ class Command(BaseCommand):
     ) -> Grid:
         if not dry_run:
             raise CommandError(
-                "Sending is not available yet: run with --dry-run to check the file and store "
-                "the grid."
+                _(
+                    "Sending is not available yet: run with --dry-run to check the file and "
+                    "store the grid."
+                )
             )
         if report and report.suffix.lower() not in {".csv", ".xlsx"}:
-            raise CommandError(f"--report must end in .csv or .xlsx, not {report.name}.")
+            raise CommandError(
+                _("--report must end in .csv or .xlsx, not %(name)s.") % {"name": report.name}
+            )
         author = None
         if user:
             author = get_user_model().objects.filter(username=user).first()
             if author is None:
-                raise CommandError(f"There is no dashboard user {user!r}.")
+                raise CommandError(_("There is no dashboard user “%(user)s”.") % {"user": user})
         try:
             data = file.read_bytes()
         except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+            raise CommandError(
+                _("Cannot read %(file)s: %(reason)s.") % {"file": file, "reason": error.strerror}
+            ) from None
         try:
             with thulium_client() as client:
                 campaign, _rules = campaign_open(thulium_id=campaign_id, client=client)
@@ -107,7 +114,7 @@ class Command(BaseCommand):
                     client=client,
                 )
         except CampaignNotFound:
-            raise CommandError(f"Thulium has no campaign {campaign_id}.") from None
+            raise CommandError(_("Thulium has no campaign %(id)s.") % {"id": campaign_id}) from None
         except ThuliumError as error:
             raise CommandError(describe_thulium_error(error)) from None
         except (FileProblem, MappingProblem) as problem:
@@ -115,12 +122,20 @@ class Command(BaseCommand):
 
     def _summary(self, grid: Grid) -> None:
         out = self.stdout
-        out.write(f"Grid #{grid.pk} for campaign {grid.campaign.thulium_id} ({grid.file_name})")
-        for header, target in zip(grid.headers, grid.mapping, strict=True):
-            out.write(f"  {header!r} -> {label(target)}")
         out.write(
-            f"rows: {grid.rows_total}, valid: {grid.rows_valid}, "
-            f"warnings: {grid.rows_warning}, errors: {grid.rows_error}"
+            _("Grid #%(id)s for campaign %(campaign)s (%(file)s)")
+            % {"id": grid.pk, "campaign": grid.campaign.thulium_id, "file": grid.file_name}
+        )
+        for header, target in zip(grid.headers, grid.mapping, strict=True):
+            out.write(f"  {header} → {label(target)}")
+        out.write(
+            _("rows: %(rows)s, valid: %(valid)s, warnings: %(warnings)s, errors: %(errors)s")
+            % {
+                "rows": grid.rows_total,
+                "valid": grid.rows_valid,
+                "warnings": grid.rows_warning,
+                "errors": grid.rows_error,
+            }
         )
 
     def _report(self, grid: Grid, path: Path) -> None:
@@ -157,4 +172,4 @@ class Command(BaseCommand):
         else:
             # With a BOM, Excel opens UTF-8 CSV with Polish letters intact.
             path.write_text(dataset.export("csv"), encoding="utf-8-sig")
-        self.stdout.write(f"report: {path}")
+        self.stdout.write(_("Report: %(path)s") % {"path": path})

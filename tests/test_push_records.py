@@ -1,0 +1,140 @@
+"""`manage.py push_records --dry-run`: the same intake from the command line, with exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from python_calamine import CalamineWorkbook
+
+from campaigns.models import Grid
+from tests.conftest import FILES
+
+pytestmark = pytest.mark.django_db
+
+
+def push(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("push_records", *args, stdout=out, stderr=err)
+    return exited.value.code, out.getvalue(), err.getvalue()
+
+
+def test_dry_run_stores_the_grid_prints_a_summary_and_exits_1_on_errors(
+    campaign: Any, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.csv"
+
+    code, out, _err = push(
+        "00001", str(FILES / "crm_export_cp1250.csv"), "--dry-run", "--report", str(report)
+    )
+
+    assert code == 1
+    assert "rows: 16, valid: 5, warnings: 3, errors: 8" in out
+    grid = Grid.objects.get()
+    assert grid.author is None
+    assert grid.author_name == "command line"
+    rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 16
+    assert rows[0]["row"] == "4"
+    assert rows[0]["phone_number"] == "509708024"
+    assert rows[0]["imię"] == "Łukasz"
+    assert rows[2]["state"] == "error"
+    assert "needs an agent and a next call date" in rows[2]["messages"]
+
+
+def test_exit_0_when_every_row_is_valid(campaign: Any, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("Telefon;Status;Miasto\n555123321;3;Łódź\n111222333;Nie dzwonić;\n")
+
+    code, out, _err = push("00001", str(good), "--dry-run")
+
+    assert code == 0
+    assert "errors: 0" in out
+
+
+def test_xlsx_report(campaign: Any, tmp_path: Path) -> None:
+    report = tmp_path / "report.xlsx"
+
+    push("00001", str(FILES / "crm_export.ods"), "--dry-run", "--report", str(report))
+
+    rows = CalamineWorkbook.from_path(str(report)).get_sheet_by_index(0).to_python()
+    assert rows[0][:3] == ["row", "phone_number", "state"]
+    assert len(rows) == 17
+
+
+def test_user_and_learn_fields(campaign: Any, supervisor: Any) -> None:
+    push("00001", str(FILES / "crm_export.xlsx"), "--dry-run", "--user", "ewa", "--learn-fields")
+
+    grid = Grid.objects.get()
+    assert grid.author == supervisor
+    assert "Uwagi" in campaign.field_names()
+    assert grid.rows.get(number=4).values["record_fields"]["Uwagi"] == "VIP"
+
+
+def test_the_remembered_mapping_is_used(campaign: Any, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("Kontakt;Co\n555123321;Łódź\n")
+    campaign.remembered_mapping = {"kontakt": "phone_number", "co": "field:miasto"}
+    campaign.save()
+
+    code, _out, _err = push("00001", str(odd), "--dry-run")
+
+    assert code == 0
+    assert Grid.objects.get().rows.get().values["record_fields"] == {"miasto": "Łódź"}
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["00001", "missing.csv", "--dry-run"], "Cannot read"),
+        (["99999", str(FILES / "crm_export.xlsx"), "--dry-run"], "Thulium has no campaign 99999"),
+        (
+            ["00001", str(FILES / "crm_export.xlsx"), "--dry-run", "--user", "nobody"],
+            "There is no dashboard user",
+        ),
+        (["00001", str(FILES / "crm_export.xlsx")], "run with --dry-run"),
+        (
+            ["00001", str(FILES / "crm_export.xlsx"), "--dry-run", "--report", "r.pdf"],
+            "must end in .csv or .xlsx",
+        ),
+    ],
+)
+def test_usage_and_configuration_errors_exit_2(campaign: Any, args: list[str], says: str) -> None:
+    code, _out, err = push(*args)
+
+    assert code == 2
+    assert says in err
+
+
+def test_a_file_problem_exits_2(campaign: Any, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+
+    code, _out, err = push("00001", str(empty), "--dry-run")
+
+    assert code == 2
+    assert "The file is empty" in err
+
+
+def test_thulium_unreachable_exits_2(campaign: Any, settings: Any, closed_port: int) -> None:
+    settings.THULIUM = settings.THULIUM | {"BASE_URL": f"http://127.0.0.1:{closed_port}/api/"}
+
+    code, _out, err = push("00001", str(FILES / "crm_export.xlsx"), "--dry-run")
+
+    assert code == 2
+    assert "is not answering right now" in err
+
+
+def test_no_mapping_for_the_phone_exits_2(campaign: Any, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("Kolumna;Inna\n555123321;x\n")
+
+    code, _out, err = push("00001", str(odd), "--dry-run")
+
+    assert code == 2
+    assert "Map exactly one column to “Phone number”" in err

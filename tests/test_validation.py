@@ -1,0 +1,219 @@
+"""Pre-flight validation against the live campaign (statuses and agents from the sandbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from campaigns import thulium
+from campaigns.models import PhoneFormat
+from campaigns.services.validation import (
+    CampaignRules,
+    campaign_rules,
+    check_row,
+    duplicate_messages,
+    normalise_phone,
+    parse_date_time,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rules(campaign: Any, api: thulium.ThuliumClient) -> CampaignRules:
+    return campaign_rules(campaign=campaign, client=api)
+
+
+def codes(cells: dict[str, str], rules: CampaignRules) -> list[str]:
+    return [m["code"] for m in check_row(cells, rules).messages]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("600100200", "600100200"),
+        ("600 100 200", "600100200"),
+        ("600-100-200", "600100200"),
+        ("(60) 010 02 00", "600100200"),
+        ("+48 600 100 200", "600100200"),
+        ("0048600100200", "600100200"),
+        ("48600100200", "600100200"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("441", "441"),
+    ],
+)
+def test_polish_numbers_become_the_national_form(text: str, expected: str) -> None:
+    assert normalise_phone(text, PhoneFormat.POLISH_NATIONAL) == expected
+
+
+def test_as_given_keeps_the_prefix() -> None:
+    assert normalise_phone("+48 600 100 200", PhoneFormat.AS_GIVEN) == "+48600100200"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "has_time"),
+    [
+        ("24.12.2026 09:30", "2026-12-24 09:30", True),
+        ("24-12-2026 9:30", "2026-12-24 09:30", True),
+        ("2026-12-24 09:30", "2026-12-24 09:30", True),
+        ("2026-12-24T09:30", "2026-12-24 09:30", True),
+        ("2026-12-24 09:30:00", "2026-12-24 09:30", True),
+        ("24/12/2026 09:30", "2026-12-24 09:30", True),
+        ("24.12.2026", "2026-12-24 00:00", False),
+        ("46380.395833333", "2026-12-24 09:30", True),  # an Excel serial
+    ],
+)
+def test_date_forms(text: str, expected: str, has_time: bool) -> None:
+    moment, timed = parse_date_time(text)
+
+    assert moment is not None
+    assert moment.strftime("%Y-%m-%d %H:%M") == expected
+    assert timed is has_time
+
+
+@pytest.mark.parametrize("text", ["32.13.2026 10:00", "jutro", "2026-12-24 25:00", "12/24/26"])
+def test_unreadable_dates(text: str) -> None:
+    assert parse_date_time(text) == (None, False)
+
+
+def test_a_valid_row_becomes_exactly_what_thulium_gets(rules: CampaignRules) -> None:
+    check = check_row(
+        {
+            "phone_number": "+48 555 123 321",
+            "status": "mój REKORD",
+            "agent_login": "A.Nowak",
+            "next_call_date": "24.12.2030 9:30",
+            "field:imię": "Łucja",
+            "field:nazwisko": "",
+            "field:miasto": "[wyczyść]",
+        },
+        rules,
+    )
+
+    assert check.messages == []
+    assert check.values == {
+        "phone_number": "555123321",
+        "status_id": "4",
+        "agent_login": "a.nowak",
+        "next_call_date": "2030-12-24 09:30",
+        "record_fields": {"imię": "Łucja", "miasto": ""},
+    }
+
+
+def test_status_by_id(rules: CampaignRules) -> None:
+    check = check_row({"phone_number": "555123321", "status": "5"}, rules)
+
+    assert check.values["status_id"] == "5"
+
+
+def test_my_record_needs_agent_and_date_with_a_fix_it_message(rules: CampaignRules) -> None:
+    from campaigns.messages import render
+
+    check = check_row({"phone_number": "555123321", "status": "Mój rekord"}, rules)
+
+    assert [render(m) for m in check.messages] == [
+        "Status “Mój rekord” needs an agent and a next call date."
+    ]
+
+
+def test_my_record_rules_one_at_a_time(rules: CampaignRules) -> None:
+    row = {"phone_number": "555123321", "status": "4"}
+
+    assert codes(row | {"agent_login": "a.nowak"}, rules) == ["status_needs_date"]
+    assert codes(row | {"next_call_date": "24.12.2030 10:00"}, rules) == ["status_needs_agent"]
+
+
+def test_call_no_sooner_than_needs_a_date(rules: CampaignRules) -> None:
+    assert codes({"phone_number": "555123321", "status": "7"}, rules) == ["status_needs_date"]
+
+
+def test_dictionary_status_decides_the_rules_too(rules: CampaignRules) -> None:
+    assert codes({"phone_number": "555123321", "dictionary_status_id": "4"}, rules) == [
+        "status_needs_agent_and_date"
+    ]
+    assert codes({"phone_number": "555123321", "dictionary_status_id": "77"}, rules) == [
+        "dictionary_status_unknown"
+    ]
+
+
+def test_unknown_status_lists_the_valid_ones(rules: CampaignRules) -> None:
+    check = check_row({"phone_number": "555123321", "status": "Zamknięty"}, rules)
+
+    assert check.messages[0]["code"] == "status_unknown"
+    assert "4 (Mój rekord)" in check.messages[0]["params"]["choices"]
+
+
+def test_agents_unknown_is_an_error_inactive_a_warning(rules: CampaignRules) -> None:
+    unknown = check_row({"phone_number": "555123321", "agent_login": "j.doe"}, rules)
+    inactive = check_row({"phone_number": "555123321", "agent_login": "k.wojcik"}, rules)
+
+    assert [(m["level"], m["code"]) for m in unknown.messages] == [("error", "agent_unknown")]
+    assert "k.wojcik" not in unknown.messages[0]["params"]["choices"]
+    assert [(m["level"], m["code"]) for m in inactive.messages] == [("warning", "agent_inactive")]
+    assert inactive.values["agent_login"] == "k.wojcik"
+
+
+def test_a_past_date_is_a_warning_and_a_date_alone_says_midnight(rules: CampaignRules) -> None:
+    past = check_row({"phone_number": "555123321", "next_call_date": "01.01.2020 10:00"}, rules)
+    day = check_row({"phone_number": "555123321", "next_call_date": "24.12.2030"}, rules)
+
+    assert [(m["level"], m["code"]) for m in past.messages] == [("warning", "date_past")]
+    assert [(m["level"], m["code"]) for m in day.messages] == [("warning", "date_without_time")]
+    assert day.values["next_call_date"] == "2030-12-24 00:00"
+
+
+def test_phone_problems(rules: CampaignRules) -> None:
+    assert codes({"phone_number": "", "status": "3"}, rules) == ["phone_missing"]
+    assert codes({"phone_number": "6,00123E+08", "status": "3"}, rules) == ["phone_scientific"]
+    assert codes({"phone_number": "600 100 20x", "status": "3"}, rules) == ["phone_invalid"]
+    assert codes({"phone_number": "12", "status": "3"}, rules) == ["phone_invalid"]
+
+
+def test_fields_outside_the_field_list_and_in_crm_campaigns(
+    rules: CampaignRules, api: thulium.ThuliumClient
+) -> None:
+    from campaigns.services.grids import campaign_for
+
+    crm = campaign_rules(campaign=campaign_for(thulium_id="00004"), client=api)
+
+    assert codes({"phone_number": "555123321", "field:kolor": "zielony"}, rules) == [
+        "field_unknown"
+    ]
+    assert codes({"phone_number": "555123321", "field:imię": "Ola"}, crm) == ["crm_fields"]
+
+
+def test_clearing_works_only_for_record_fields(rules: CampaignRules) -> None:
+    assert codes({"phone_number": "555123321", "agent_login": "[clear]"}, rules) == ["cannot_clear"]
+
+
+def test_blank_cells_are_never_sent(rules: CampaignRules) -> None:
+    check = check_row(
+        {"phone_number": "555123321", "status": "3", "agent_login": " ", "field:imię": ""}, rules
+    )
+
+    assert check.values == {"phone_number": "555123321", "status_id": "3"}
+
+
+def test_a_row_that_changes_nothing_is_a_warning(rules: CampaignRules) -> None:
+    assert codes({"phone_number": "555123321", "field:imię": ""}, rules) == ["nothing_to_change"]
+
+
+def test_duplicates_flag_every_copy() -> None:
+    found = duplicate_messages([(2, "600100200"), (3, "600100201"), (7, "600100200"), (9, "")])
+
+    assert set(found) == {2, 7}
+    assert found[2]["params"] == {"value": "600100200", "count": 2, "rows": "2, 7"}
+
+
+def test_rules_are_cached_briefly(campaign: Any, api: thulium.ThuliumClient, sandbox: Any) -> None:
+    campaign_rules(campaign=campaign, client=api)
+    campaign_rules(campaign=campaign, client=api)
+
+    assert len(sandbox.requests()) == 3  # outbounds, statuses, agents: once
+
+
+def test_now_is_warsaw_time(rules: CampaignRules) -> None:
+    assert rules.now.tzinfo is not None
+    assert rules.now.utcoffset() == datetime.now(thulium.THULIUM_TZ).utcoffset()
