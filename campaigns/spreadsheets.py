@@ -407,7 +407,9 @@ def _unique_headers(row: Iterable[str], width: int) -> list[str]:
     seen: Counter[str] = Counter()
     cells = list(row) + [""] * width
     for position in range(width):
-        name = cells[position].strip() or f"{_('Column')} {_column_letter(position)}"
+        name = cells[position].strip() or str(
+            _("Column %(letter)s") % {"letter": _column_letter(position)}
+        )
         seen[name] += 1
         headers.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return headers

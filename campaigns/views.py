@@ -212,7 +212,13 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     return render(
         request,
         "campaigns/grid_detail.html",
-        {"grid": grid, "page": page, "shown": shown, "columns": _grid_columns(grid)},
+        {
+            "grid": grid,
+            "page": page,
+            "shown": shown,
+            "columns": _grid_columns(grid),
+            "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
+        },
     )
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from itertools import batched
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -123,12 +125,12 @@ def grid_create_from_file(
             mapping=mapping_suggest(campaign=campaign, headers=table.headers),
             rows_total=len(table.rows),
         )
-        Row.objects.bulk_create(
+        _insert_rows(
+            grid,
             (
-                Row(grid=grid, number=number, raw=cells)
+                (number, cells, {}, [], "", Row.State.VALID)
                 for number, cells in zip(table.row_numbers, table.rows, strict=True)
             ),
-            batch_size=BULK_BATCH,
         )
     return grid
 
@@ -178,24 +180,15 @@ def grid_validate(*, grid: Grid, rules: CampaignRules) -> Grid:
     rows = []
     for number, raw, check in checked:
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
-        rows.append(
-            Row(
-                grid=grid,
-                number=number,
-                raw=raw,
-                values=check.values,
-                messages=messages,
-                phone=check.phone,
-                state=row_state(messages),
-            )
-        )
+        rows.append((number, raw, check.values, messages, check.phone, row_state(messages)))
+    states = Counter(row[5] for row in rows)
     # Recreating the rows is far cheaper than updating each: bulk_update writes one CASE per row.
     with transaction.atomic():
         grid.rows.all().delete()
-        Row.objects.bulk_create(rows, batch_size=BULK_BATCH)
+        _insert_rows(grid, rows)
         grid.rows_total = len(rows)
-        grid.rows_error = sum(1 for r in rows if r.state == Row.State.ERROR)
-        grid.rows_warning = sum(1 for r in rows if r.state == Row.State.WARNING)
+        grid.rows_error = states[Row.State.ERROR]
+        grid.rows_warning = states[Row.State.WARNING]
         grid.rows_valid = grid.rows_total - grid.rows_error - grid.rows_warning
         grid.save(update_fields=["rows_total", "rows_error", "rows_warning", "rows_valid"])
     return grid
@@ -236,9 +229,9 @@ def grid_create_from_thulium(
             mapping=PULL_HEADERS,
             pull_filters=_jsonable(asdict(filters)),
         )
-        Row.objects.bulk_create(
-            (Row(grid=grid, number=n, raw=raw) for n, raw in enumerate(raw_rows, start=1)),
-            batch_size=BULK_BATCH,
+        _insert_rows(
+            grid,
+            ((n, raw, {}, [], "", Row.State.VALID) for n, raw in enumerate(raw_rows, start=1)),
         )
         grid_validate(grid=grid, rules=rules)
     return grid
@@ -253,6 +246,39 @@ def grid_create_empty(*, campaign: Campaign, author: AbstractBaseUser | None) ->
         headers=headers,
         mapping=headers,
     )
+
+
+def _insert_rows(grid: Grid, rows: Iterable[tuple[int, list[str], dict, list, str, str]]) -> None:
+    """Insert (number, raw, values, messages, phone, state) rows with one executemany per batch.
+
+    Row.objects.bulk_create spends most of its time compiling SQL for every value: on 100,000
+    rows this is several times faster. JSON goes through the backend's own adapter, so each
+    database gets its own JSON type (text on SQLite, jsonb on PostgreSQL).
+    """
+    json = connection.ops.adapt_json_value
+    columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        connection.ops.quote_name(Row._meta.db_table),
+        ", ".join(connection.ops.quote_name(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    with connection.cursor() as cursor:
+        for batch in batched(rows, BULK_BATCH):
+            cursor.executemany(
+                sql,
+                [
+                    (
+                        grid.pk,
+                        number,
+                        json(raw, None),
+                        json(values, None),
+                        json(messages, None),
+                        phone,
+                        state,
+                    )
+                    for number, raw, values, messages, phone, state in batch
+                ],
+            )
 
 
 def _check_mapping(mapping: Sequence[str], campaign: Campaign, extra_fields: set[str]) -> None:

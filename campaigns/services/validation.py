@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
@@ -29,20 +30,11 @@ RULES_CACHE_SECONDS = 60
 PHONE_JUNK_RE = re.compile(r"[\s\u00a0\-()./]")
 PHONE_RE = re.compile(r"^\+?\d{3,15}$")
 EXCEL_EPOCH = datetime(1899, 12, 30)
-DATE_FORMATS = (
-    ("%Y-%m-%d %H:%M", True),
-    ("%Y-%m-%dT%H:%M", True),
-    ("%Y-%m-%d %H:%M:%S", True),
-    ("%Y-%m-%dT%H:%M:%S", True),
-    ("%d.%m.%Y %H:%M", True),
-    ("%d.%m.%Y %H:%M:%S", True),
-    ("%d-%m-%Y %H:%M", True),
-    ("%d-%m-%Y %H:%M:%S", True),
-    ("%d/%m/%Y %H:%M", True),
-    ("%Y-%m-%d", False),
-    ("%d.%m.%Y", False),
-    ("%d-%m-%Y", False),
-    ("%d/%m/%Y", False),
+# 2026-12-24, 24.12.2026, 24-12-2026 or 24/12/2026; then optionally " 9:30", "T09:30", ":00".
+DATE_RE = re.compile(
+    r"^(?:(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"|(?P<d2>\d{1,2})[./-](?P<m2>\d{1,2})[./-](?P<y2>\d{4}))"
+    r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$"
 )
 
 
@@ -58,17 +50,26 @@ class CampaignRules:
     now: datetime = field(default_factory=timezone.localtime)
 
     def status(self, text: str) -> thulium.Status | None:
-        by_id = next((s for s in self.statuses if s.status_id == text), None)
-        if by_id:
-            return by_id
-        wanted = normalise_header(text)
-        return next((s for s in self.statuses if normalise_header(s.name) == wanted), None)
+        """A status by its id, or by its name written any way (case, spaces, diacritics)."""
+        return self._statuses_by_id.get(text) or self._statuses_by_name.get(normalise_header(text))
+
+    @cached_property
+    def _statuses_by_id(self) -> dict[str, thulium.Status]:
+        return {s.status_id: s for s in self.statuses}
+
+    @cached_property
+    def _statuses_by_name(self) -> dict[str, thulium.Status]:
+        return {normalise_header(s.name): s for s in reversed(self.statuses)}
 
     def status_choices(self) -> str:
         return ", ".join(f"{s.status_id} ({s.name})" for s in self.statuses)
 
     def agent(self, login: str) -> thulium.Agent | None:
-        return next((a for a in self.agents if a.login.lower() == login.lower()), None)
+        return self._agents_by_login.get(login.lower())
+
+    @cached_property
+    def _agents_by_login(self) -> dict[str, thulium.Agent]:
+        return {a.login.lower(): a for a in reversed(self.agents)}
 
     def agent_choices(self) -> str:
         return ", ".join(a.login for a in self.agents if a.active)
@@ -112,11 +113,19 @@ def normalise_phone(text: str, phone_format: str) -> str:
 def parse_date_time(text: str) -> tuple[datetime | None, bool]:
     """(the moment, whether a time was given). Excel serial numbers are read as Excel does."""
     cleaned = " ".join(text.replace("\u00a0", " ").split())
-    for fmt, has_time in DATE_FORMATS:
+    if match := DATE_RE.match(cleaned):
+        parts = match.groupdict()
         try:
-            return datetime.strptime(cleaned, fmt), has_time
+            moment = datetime(
+                int(parts["y"] or parts["y2"]),
+                int(parts["m"] or parts["m2"]),
+                int(parts["d"] or parts["d2"]),
+                int(parts["H"] or 0),
+                int(parts["M"] or 0),
+            )
         except ValueError:
-            continue
+            return None, False
+        return moment, parts["H"] is not None
     try:
         serial = float(cleaned.replace(",", "."))
     except ValueError:

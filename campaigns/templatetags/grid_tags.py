@@ -22,3 +22,9 @@ def target_label(target: str) -> str:
 @register.filter
 def cells(row: Any, mapping: list[str]) -> list[Any]:
     return row.cells(mapping)
+
+
+@register.filter
+def raw_phone(row: Any, mapping: list[str]) -> str:
+    position = mapping.index("phone_number") if "phone_number" in mapping else -1
+    return row.raw[position] if 0 <= position < len(row.raw) else ""
