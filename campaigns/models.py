@@ -168,27 +168,39 @@ class Row(models.Model):
     values = models.JSONField(default=dict)
     # [{"field": target, "level": "error"|"warning", "code": …, "params": {…}}]
     messages = models.JSONField(default=list)
-    phone = models.CharField(max_length=32, blank=True, db_index=True)
+    phone = models.CharField(max_length=32, blank=True)
     state = models.CharField(max_length=10, choices=State, default=State.VALID)
+    # Copies of values kept in columns so that filters and sorts use indexes, not JSON.
+    status_id = models.CharField(max_length=20, blank=True)
+    agent_login = models.CharField(max_length=100, blank=True)
+    clears = models.BooleanField(default=False, help_text=_("Some record field will be cleared."))
 
     objects = RowQuerySet.as_manager()
 
     class Meta:
         ordering = ["grid", "number", "id"]
-        indexes = [models.Index(fields=["grid", "state", "number"])]
+        indexes = [
+            models.Index(fields=["grid", "state", "number", "id"]),
+            models.Index(fields=["grid", "phone", "id"]),
+            models.Index(fields=["grid", "status_id", "id"]),
+            models.Index(fields=["grid", "agent_login", "id"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "number"], name="unique_row_number_per_grid")
+        ]
         verbose_name = _("row")
         verbose_name_plural = _("rows")
 
     def __str__(self) -> str:
         return f"{self.number}: {self.phone}"
 
-    def cells(self, mapping: list[str]) -> list[Cell]:
-        """Each mapped column's source text, the value to send, and its messages."""
+    def cells(self, columns: list[str], mapping: list[str]) -> list[Cell]:
+        """For each shown column: its source text, the value to send, and its messages."""
+        positions = {target: i for i, target in enumerate(mapping) if target}
         fields = self.values.get("record_fields", {})
         cells = []
-        for position, target in enumerate(mapping):
-            if not target:
-                continue
+        for target in columns:
+            position = positions.get(target)
             if target.startswith("field:"):
                 value = fields.get(target.removeprefix("field:"))
             else:
@@ -196,9 +208,51 @@ class Row(models.Model):
             cells.append(
                 Cell(
                     target=target,
-                    raw=self.raw[position] if position < len(self.raw) else "",
+                    raw=self.raw[position]
+                    if position is not None and position < len(self.raw)
+                    else "",
                     value=value,
                     messages=[m for m in self.messages if m["field"] == target],
                 )
             )
         return cells
+
+
+class Edit(models.Model):
+    """One change to a grid (cell, bulk set, paste, rows added or deleted), kept for undo.
+
+    `changes` holds [row_id, column, old_text, new_text] per changed cell; `added` the ids of rows
+    the edit added; `deleted` the rows it removed as {"id", "number", "raw"}.
+    """
+
+    class Kind(models.TextChoices):
+        CELL = "cell", _("Cell edit")
+        BULK = "bulk", _("Bulk change")
+        PASTE = "paste", _("Paste")
+        ADD = "add", _("Rows added")
+        DELETE = "delete", _("Rows deleted")
+
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="edits")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    kind = models.CharField(max_length=10, choices=Kind)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The grid's headers and mapping before the edit, when the edit added columns.
+    columns_before = models.JSONField(null=True, blank=True)
+    changes = models.JSONField(default=list)
+    added = models.JSONField(default=list)
+    deleted = models.JSONField(default=list)
+    undone = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("grid edit")
+        verbose_name_plural = _("grid edits")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def size(self) -> int:
+        return len({change[0] for change in self.changes}) + len(self.added) + len(self.deleted)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns import grid_views, views
 
 app_name = "campaigns"
 
@@ -10,6 +10,24 @@ urlpatterns = [
     path("campaigns/<str:campaign_id>/upload/", views.grid_upload, name="grid_upload"),
     path("campaigns/<str:campaign_id>/pull/", views.grid_pull, name="grid_pull"),
     path("campaigns/<str:campaign_id>/empty/", views.grid_empty, name="grid_empty"),
-    path("grids/<int:grid_id>/", views.grid_detail, name="grid_detail"),
+    path(
+        "campaigns/<str:campaign_id>/template.xlsx",
+        grid_views.campaign_template,
+        name="campaign_template",
+    ),
     path("grids/<int:grid_id>/mapping/", views.grid_mapping, name="grid_mapping"),
+    path("grids/<int:grid_id>/", grid_views.grid_detail, name="grid_detail"),
+    path("grids/<int:grid_id>/rows/add/", grid_views.rows_add, name="grid_rows_add"),
+    path("grids/<int:grid_id>/rows/delete/", grid_views.rows_delete, name="grid_rows_delete"),
+    path("grids/<int:grid_id>/bulk/", grid_views.bulk_set, name="grid_bulk"),
+    path("grids/<int:grid_id>/paste/", grid_views.paste, name="grid_paste"),
+    path("grids/<int:grid_id>/undo/", grid_views.undo, name="grid_undo"),
+    path("grids/<int:grid_id>/rows/<int:row_id>/", grid_views.row_view, name="row"),
+    path("grids/<int:grid_id>/rows/<int:row_id>/edit/", grid_views.row_edit, name="row_edit"),
+    path("grids/<int:grid_id>/rows/<int:row_id>/cell/", grid_views.cell_edit, name="cell_edit"),
+    path(
+        "grids/<int:grid_id>/rows/<int:row_id>/cell/save/",
+        grid_views.cell_save,
+        name="cell_save",
+    ),
 ]

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns.forms import MappingForm, PullForm, UploadForm
-from campaigns.models import Campaign, Grid, Row
+from campaigns.models import Campaign, Grid
 from campaigns.services.campaigns import CampaignNotFound, campaign_open, campaign_overview_list
 from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.grids import (
@@ -31,12 +30,6 @@ from campaigns.spreadsheets import FileProblem
 from campaigns.thulium import ThuliumError
 
 logger = logging.getLogger(__name__)
-
-ROW_FILTERS = {
-    "errors": Row.State.ERROR,
-    "warnings": Row.State.WARNING,
-    "valid": Row.State.VALID,
-}
 
 
 def _page_client() -> Any:
@@ -197,33 +190,6 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
         {"grid": grid, "form": form, "columns": columns, "problem": problem},
         status=400 if problem else 200,
     )
-
-
-@require_GET
-def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
-    grid = get_object_or_404(Grid.objects.select_related("campaign", "author"), pk=grid_id)
-    if grid.state == Grid.State.MAPPING:
-        return redirect("campaigns:grid_mapping", grid_id=grid.pk)
-    shown = request.GET.get("show", "")
-    rows = grid.rows.order_by("number", "id")
-    if shown in ROW_FILTERS:
-        rows = rows.filter(state=ROW_FILTERS[shown])
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "campaigns/grid_detail.html",
-        {
-            "grid": grid,
-            "page": page,
-            "shown": shown,
-            "columns": _grid_columns(grid),
-            "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
-        },
-    )
-
-
-def _grid_columns(grid: Grid) -> list[str]:
-    return [target for target in grid.mapping if target and target != "phone_number"]
 
 
 @login_not_required

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from itertools import batched
@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
@@ -30,6 +30,8 @@ from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
 BULK_BATCH = 2000
+# Rebuilding more rows than this one by one costs more than rebuilding the whole grid.
+PARTIAL_LIMIT = 5000
 
 
 class MappingProblem(ValueError):
@@ -128,7 +130,7 @@ def grid_create_from_file(
         _insert_rows(
             grid,
             (
-                (number, cells, {}, [], "", Row.State.VALID)
+                (None, number, cells, {}, [], "", Row.State.VALID)
                 for number, cells in zip(table.row_numbers, table.rows, strict=True)
             ),
         )
@@ -171,27 +173,69 @@ def grid_confirm_mapping(
     return grid
 
 
-def grid_validate(*, grid: Grid, rules: CampaignRules) -> Grid:
-    """Rebuild every row's values and messages from its cells and the grid's mapping."""
+def grid_validate(
+    *,
+    grid: Grid,
+    rules: CampaignRules,
+    row_ids: Collection[int] | None = None,
+    new_raw: Mapping[int, list[str]] | None = None,
+) -> Grid:
+    """Rebuild rows' values and messages from their cells and the grid's mapping.
+
+    With `row_ids`, only those rows — and every row sharing a phone with them before or after,
+    whose duplicate messages may change — are rebuilt; otherwise the whole grid. `new_raw` gives
+    rows new cells (row id → cells) as they are rebuilt.
+    """
+    new_raw = new_raw or {}
+    if row_ids is not None and len(row_ids) > PARTIAL_LIMIT:
+        row_ids = None
     cells_of = _cells_reader(grid)
-    stored = list(grid.rows.order_by("number", "id").values_list("number", "raw"))
-    checked = [(number, raw, check_row(cells_of(raw), rules)) for number, raw in stored]
-    duplicates = duplicate_messages((number, check.phone) for number, _raw, check in checked)
-    rows = []
-    for number, raw, check in checked:
+    rows = grid.rows.order_by("number", "id")
+    if row_ids is None:
+        stored = [
+            (pk, n, new_raw.get(pk, raw)) for pk, n, raw in rows.values_list("id", "number", "raw")
+        ]
+    else:
+        chosen = rows.filter(id__in=row_ids)
+        stored = [
+            (pk, n, new_raw.get(pk, raw))
+            for pk, n, raw in chosen.values_list("id", "number", "raw")
+        ]
+        phones = set(chosen.values_list("phone", flat=True))
+        phones |= {check_row(cells_of(raw), rules).phone for _id, _n, raw in stored}
+        phones.discard("")
+        if phones:
+            stored += (
+                rows.filter(phone__in=phones)
+                .exclude(id__in=row_ids)
+                .values_list("id", "number", "raw")
+            )
+    checked = [(pk, number, raw, check_row(cells_of(raw), rules)) for pk, number, raw in stored]
+    duplicates = duplicate_messages((number, check.phone) for _pk, number, _raw, check in checked)
+    written = []
+    for pk, number, raw, check in checked:
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
-        rows.append((number, raw, check.values, messages, check.phone, row_state(messages)))
-    states = Counter(row[5] for row in rows)
-    # Recreating the rows is far cheaper than updating each: bulk_update writes one CASE per row.
+        written.append((pk, number, raw, check.values, messages, check.phone, row_state(messages)))
+    # Recreating rows (ids kept) is far cheaper than updating each: bulk_update writes one CASE
+    # per row and value.
     with transaction.atomic():
-        grid.rows.all().delete()
-        _insert_rows(grid, rows)
-        grid.rows_total = len(rows)
-        grid.rows_error = states[Row.State.ERROR]
-        grid.rows_warning = states[Row.State.WARNING]
-        grid.rows_valid = grid.rows_total - grid.rows_error - grid.rows_warning
-        grid.save(update_fields=["rows_total", "rows_error", "rows_warning", "rows_valid"])
+        if row_ids is None:
+            grid.rows.all().delete()
+        else:
+            for chunk in batched([row[0] for row in written], 500):
+                Row.objects.filter(id__in=chunk).delete()
+        _insert_rows(grid, written)
+        grid_recount(grid)
     return grid
+
+
+def grid_recount(grid: Grid) -> None:
+    states = Counter(dict(grid.rows.values_list("state").annotate(n=Count("id")).order_by()))
+    grid.rows_error = states[Row.State.ERROR]
+    grid.rows_warning = states[Row.State.WARNING]
+    grid.rows_valid = states[Row.State.VALID]
+    grid.rows_total = grid.rows_valid + grid.rows_warning + grid.rows_error
+    grid.save(update_fields=["rows_total", "rows_error", "rows_warning", "rows_valid"])
 
 
 def grid_create_from_thulium(
@@ -231,7 +275,10 @@ def grid_create_from_thulium(
         )
         _insert_rows(
             grid,
-            ((n, raw, {}, [], "", Row.State.VALID) for n, raw in enumerate(raw_rows, start=1)),
+            (
+                (None, n, raw, {}, [], "", Row.State.VALID)
+                for n, raw in enumerate(raw_rows, start=1)
+            ),
         )
         grid_validate(grid=grid, rules=rules)
     return grid
@@ -248,26 +295,32 @@ def grid_create_empty(*, campaign: Campaign, author: AbstractBaseUser | None) ->
     )
 
 
-def _insert_rows(grid: Grid, rows: Iterable[tuple[int, list[str], dict, list, str, str]]) -> None:
-    """Insert (number, raw, values, messages, phone, state) rows with one executemany per batch.
+def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert (id or None, number, raw, values, messages, phone, state) rows, one executemany a
+    batch.
 
     Row.objects.bulk_create spends most of its time compiling SQL for every value: on 100,000
     rows this is several times faster. JSON goes through the backend's own adapter, so each
     database gets its own JSON type (text on SQLite, jsonb on PostgreSQL).
     """
     json = connection.ops.adapt_json_value
+    quote = connection.ops.quote_name
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        connection.ops.quote_name(Row._meta.db_table),
-        ", ".join(connection.ops.quote_name(c) for c in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
+    columns += ["status_id", "agent_login", "clears"]
+    statements = {}
+    for with_id in (False, True):
+        names = (["id"] if with_id else []) + columns
+        statements[with_id] = "INSERT INTO {} ({}) VALUES ({})".format(
+            quote(Row._meta.db_table),
+            ", ".join(quote(c) for c in names),
+            ", ".join(["%s"] * len(names)),
+        )
     with connection.cursor() as cursor:
         for batch in batched(rows, BULK_BATCH):
-            cursor.executemany(
-                sql,
-                [
-                    (
+            for with_id in (False, True):
+                params = [
+                    ((pk,) if with_id else ())
+                    + (
                         grid.pk,
                         number,
                         json(raw, None),
@@ -275,10 +328,15 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[int, list[str], dict, list, st
                         json(messages, None),
                         phone,
                         state,
+                        values.get("status_id", ""),
+                        values.get("agent_login", ""),
+                        "" in values.get("record_fields", {}).values(),
                     )
-                    for number, raw, values, messages, phone, state in batch
-                ],
-            )
+                    for pk, number, raw, values, messages, phone, state in batch
+                    if (pk is not None) is with_id
+                ]
+                if params:
+                    cursor.executemany(statements[with_id], params)
 
 
 def _check_mapping(mapping: Sequence[str], campaign: Campaign, extra_fields: set[str]) -> None:

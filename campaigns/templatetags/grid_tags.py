@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
 
 from campaigns import messages, targets
+from campaigns.services.editing import grid_display_columns, row_payload
 
 register = template.Library()
 
@@ -20,8 +22,14 @@ def target_label(target: str) -> str:
 
 
 @register.filter
-def cells(row: Any, mapping: list[str]) -> list[Any]:
-    return row.cells(mapping)
+def cells(row: Any, grid: Any) -> list[Any]:
+    return row.cells(grid_display_columns(grid), grid.mapping)
+
+
+@register.filter
+def payload_json(row: Any, grid: Any) -> str:
+    """The JSON that would go to Thulium for the row."""
+    return json.dumps(row_payload(grid, row), ensure_ascii=False, indent=2)
 
 
 @register.filter

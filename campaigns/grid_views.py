@@ -1,0 +1,373 @@
+"""The grid page and its edits. Every page works as a plain form post; htmx only picks partials."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from campaigns.models import Campaign, Grid, Row
+from campaigns.services.connection import describe_thulium_error, thulium_client
+from campaigns.services.editing import (
+    PAGE_SIZES,
+    EditProblem,
+    RowFilter,
+    grid_add_rows,
+    grid_bulk_set,
+    grid_delete_rows,
+    grid_display_columns,
+    grid_paste,
+    grid_paste_plan,
+    grid_row_page,
+    grid_rows,
+    grid_undo,
+    row_set_cells,
+)
+from campaigns.services.templates import campaign_template_xlsx
+from campaigns.services.validation import CLEAR_MARKERS, CampaignRules, campaign_rules
+from campaigns.targets import FIELD_PREFIX, label
+from campaigns.thulium import ThuliumError
+
+logger = logging.getLogger(__name__)
+
+
+class RulesUnavailable(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _grid(grid_id: int) -> Grid:
+    return get_object_or_404(Grid.objects.select_related("campaign", "author"), pk=grid_id)
+
+
+def _rules(grid: Grid) -> CampaignRules:
+    """The campaign's live rules; edits are validated against them."""
+    try:
+        with thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+            return campaign_rules(campaign=grid.campaign, client=client)
+    except ThuliumError as error:
+        logger.warning("grid %s: %s", grid.pk, error)
+        raise RulesUnavailable(describe_thulium_error(error)) from None
+
+
+def _back(request: HttpRequest, grid: Grid) -> HttpResponse:
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+    query = request.POST.get("return_query") or ""
+    return redirect(f"{url}?{query}" if query else url)
+
+
+def _page_size(request: HttpRequest) -> int:
+    try:
+        size = int(request.GET.get("size", 100))
+    except ValueError:
+        return 100
+    return size if size in PAGE_SIZES else 100
+
+
+def _choices(grid: Grid) -> dict[str, Any]:
+    """Statuses and agents for drop-downs; empty when Thulium cannot be asked right now."""
+    try:
+        rules = _rules(grid)
+    except RulesUnavailable as problem:
+        return {"statuses": [], "agents": [], "rules_problem": problem.text}
+    return {"statuses": rules.statuses, "agents": rules.agents, "rules_problem": None}
+
+
+@require_GET
+def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    if grid.state == Grid.State.MAPPING:
+        return redirect("campaigns:grid_mapping", grid_id=grid.pk)
+    filters = RowFilter.from_query(request.GET)
+    size = _page_size(request)
+    page = grid_row_page(
+        grid,
+        filters,
+        size=size,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
+    params = filters.query_params() | ({"size": str(size)} if size != 100 else {})
+    last_edit = grid.edits.filter(undone=False).order_by("-id").first()
+    context = {
+        "grid": grid,
+        "page": page,
+        "filters": filters,
+        "query": urlencode(params),
+        "matching": grid_rows(grid, filters).count() if filters.active else grid.rows_total,
+        "columns": grid_display_columns(grid),
+        "field_names": grid.campaign.field_names(),
+        "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
+        "last_edit": last_edit,
+        "page_sizes": PAGE_SIZES,
+        "size": size,
+        **_choices(grid),
+    }
+    return render(request, "campaigns/grid_detail.html", context)
+
+
+@require_GET
+def cell_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    target = request.GET.get("target", "")
+    cell = next((c for c in row.cells([target], grid.mapping)), None)
+    return render(
+        request,
+        "campaigns/grid_detail.html#cell-editor",
+        {"grid": grid, "row": row, "cell": cell, **_choices(grid)},
+    )
+
+
+@require_GET
+def row_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    return _row_response(request, grid, row)
+
+
+def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
+    grid.refresh_from_db()
+    return render(
+        request,
+        "campaigns/grid_detail.html#row-and-counts",
+        {"grid": grid, "row": row, "columns": grid_display_columns(grid)},
+    )
+
+
+@require_POST
+def cell_save(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    target = request.POST.get("target", "")
+    try:
+        row_set_cells(
+            grid=grid,
+            row=row,
+            cells={target: request.POST.get("value", "")},
+            author=request.user,
+            rules=_rules(grid),
+        )
+    except (EditProblem, RulesUnavailable) as problem:
+        return _problem(request, grid, problem)
+    if not request.htmx:
+        return _back(request, grid)
+    return _row_response(request, grid, Row.objects.get(pk=row.pk))
+
+
+@require_http_methods(["GET", "POST"])
+def row_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    """The whole row as one form: editing without JavaScript."""
+    grid = _grid(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    columns = grid_display_columns(grid)
+    if request.method == "POST":
+        cells = {t: request.POST.get(t, "") for t in columns if t in request.POST}
+        try:
+            row_set_cells(grid=grid, row=row, cells=cells, author=request.user, rules=_rules(grid))
+        except (EditProblem, RulesUnavailable) as problem:
+            return _problem(request, grid, problem)
+        return _back(request, grid)
+    return render(
+        request,
+        "campaigns/row_edit.html",
+        {
+            "grid": grid,
+            "row": row,
+            "cells": row.cells(columns, grid.mapping),
+            "return_query": request.GET.urlencode(),
+            **_choices(grid),
+        },
+    )
+
+
+@require_POST
+def rows_add(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    try:
+        grid_add_rows(grid=grid, count=1, author=request.user, rules=_rules(grid))
+    except RulesUnavailable as problem:
+        return _problem(request, grid, problem)
+    messages.success(request, _("A row was added at the end of the grid."))
+    return _back(request, grid)
+
+
+@require_POST
+def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+    try:
+        edit = grid_delete_rows(grid=grid, row_ids=ids, author=request.user, rules=_rules(grid))
+    except (EditProblem, RulesUnavailable) as problem:
+        return _problem(request, grid, problem)
+    messages.success(request, _("%(count)s rows were deleted.") % {"count": len(edit.deleted)})
+    return _back(request, grid)
+
+
+@require_POST
+def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """First post: how many rows change, for confirmation. With `confirm`: the change."""
+    grid = _grid(grid_id)
+    target = request.POST.get("target", "")
+    clear = request.POST.get("clear") == "on"
+    text = "[clear]" if clear else request.POST.get("value", "").strip()
+    if request.POST.get("scope") == "filter":
+        filters = RowFilter.from_query(request.POST)
+        ids = list(grid_rows(grid, filters).values_list("id", flat=True))
+    else:
+        ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+    if request.POST.get("fill") == "down" and ids:
+        # Fill-down: the first ticked row (by row number) gives its cell to the others.
+        first, *rest = grid.rows.filter(id__in=ids).order_by("number", "id")
+        position = grid.mapping.index(target) if target in grid.mapping else None
+        text = first.raw[position] if position is not None and position < len(first.raw) else ""
+        clear = text.lower() in CLEAR_MARKERS
+        ids = [row.pk for row in rest]
+    problem = None
+    if not target:
+        problem = _("Choose the column to set.")
+    elif not text and not clear:
+        problem = _("Type the value to set. To clear a field, tick “Clear this field” instead.")
+    elif clear and not target.startswith(FIELD_PREFIX):
+        problem = _("Only record fields can be cleared; status, agent and date cannot.")
+    if problem:
+        return _problem(request, grid, EditProblem(problem))
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "campaigns/grid_confirm.html",
+            {
+                "grid": grid,
+                "count": len(ids),
+                "target_label": label(target),
+                "text": text,
+                "clear": clear,
+                "hidden": _hidden(request, ids),
+                "action": reverse("campaigns:grid_bulk", args=[grid.pk]),
+            },
+        )
+    try:
+        edit = grid_bulk_set(
+            grid=grid,
+            row_ids=ids,
+            target=target,
+            text=text,
+            author=request.user,
+            rules=_rules(grid),
+        )
+    except (EditProblem, RulesUnavailable) as problem:
+        return _problem(request, grid, problem)
+    messages.success(
+        request,
+        _("%(count)s rows changed in “%(column)s”.")
+        % {"count": edit.size, "column": label(target)},
+    )
+    return _back(request, grid)
+
+
+@require_POST
+def paste(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    try:
+        number = int(request.POST.get("start_row", "0"))
+    except ValueError:
+        number = 0
+    start = grid.rows.filter(number__gte=number).order_by("number", "id").first()
+    try:
+        if start is None:
+            raise EditProblem(
+                _("There is no row %(number)s. Give the number of a row in the grid.")
+                % {"number": number}
+            )
+        plan = grid_paste_plan(
+            grid=grid,
+            start_row=start,
+            start_target=request.POST.get("start_column", ""),
+            block=request.POST.get("block", ""),
+        )
+        if plan.overwrites and request.POST.get("confirm") != "yes":
+            return render(
+                request,
+                "campaigns/grid_confirm.html",
+                {
+                    "grid": grid,
+                    "plan": plan,
+                    "overwrites": [
+                        (n, label(t), old, new) for n, t, old, new in plan.overwrites[:200]
+                    ],
+                    "hidden": _hidden(request, []),
+                    "action": reverse("campaigns:grid_paste", args=[grid.pk]),
+                },
+            )
+        edit = grid_paste(grid=grid, plan=plan, author=request.user, rules=_rules(grid))
+    except (EditProblem, RulesUnavailable) as problem:
+        return _problem(request, grid, problem)
+    messages.success(
+        request,
+        _("Pasted: %(cells)s cells changed, %(rows)s rows added.")
+        % {"cells": len(edit.changes), "rows": len(edit.added)},
+    )
+    return _back(request, grid)
+
+
+@require_POST
+def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    try:
+        edit = grid_undo(grid=grid, rules=_rules(grid))
+    except RulesUnavailable as problem:
+        return _problem(request, grid, problem)
+    if edit is None:
+        messages.info(request, _("There is nothing to undo."))
+    else:
+        messages.success(request, _("Undone: %(edit)s.") % {"edit": edit.get_kind_display()})
+    return _back(request, grid)
+
+
+@require_GET
+def campaign_template(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
+    try:
+        with thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+            rules = campaign_rules(campaign=campaign, client=client)
+    except ThuliumError as error:
+        messages.error(request, describe_thulium_error(error))
+        return redirect("campaigns:detail", campaign_id=campaign_id)
+    response = HttpResponse(
+        campaign_template_xlsx(campaign=campaign, rules=rules),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="kampania-{campaign_id}.xlsx"'
+    return response
+
+
+def _hidden(request: HttpRequest, ids: list[int]) -> list[tuple[str, str]]:
+    """The posted form again, as hidden fields for the confirming post."""
+    pairs = [
+        (k, v)
+        for k, values in request.POST.lists()
+        for v in values
+        if k not in {"csrfmiddlewaretoken", "confirm", "rows"}
+    ]
+    if request.POST.get("scope") != "filter":
+        pairs += [("rows", str(i)) for i in ids]
+    return pairs
+
+
+def _problem(request: HttpRequest, grid: Grid, problem: Exception) -> HttpResponse:
+    text = problem.text if isinstance(problem, RulesUnavailable) else str(problem)
+    if request.htmx:
+        response = render(request, "campaigns/grid_detail.html#grid-problem", {"problem": text})
+        return reswap(retarget(response, "#grid-problem"), "outerHTML")
+    messages.error(request, text)
+    return _back(request, grid)

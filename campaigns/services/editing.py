@@ -1,0 +1,409 @@
+"""Changing a grid in the page: cells, bulk sets, pastes, rows added and deleted — and undo.
+
+Every change writes the cells' source text (what the supervisor typed), re-validates the rows it
+touched through the same rules as intake, and records an `Edit` so it can be undone in reverse
+order, across page reloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from campaigns.models import Edit, Grid, Row
+from campaigns.services.grids import _insert_rows, grid_recount, grid_validate
+from campaigns.services.validation import CampaignRules
+from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label
+
+SORTS = {"number": "number", "phone": "phone", "status": "status_id"}
+PAGE_SIZES = (50, 100, 200, 500)
+
+
+class EditProblem(ValueError):
+    """The change cannot be made; the message says why and what to do."""
+
+
+# --- reading: filters, sorting, keyset pages ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    show: str = ""  # "errors", "warnings", "valid", "clears"
+    status: str = ""
+    agent: str = ""
+    field: str = ""  # a campaign field name …
+    value: str = ""  # … and the value it must have
+    phone: str = ""  # part of the phone number
+    sort: str = "number"
+
+    @classmethod
+    def from_query(cls, query: Any) -> RowFilter:
+        sort = query.get("sort", "number")
+        return cls(
+            show=query.get("show", ""),
+            status=query.get("status", "").strip(),
+            agent=query.get("agent", "").strip(),
+            field=query.get("field", "").strip(),
+            value=query.get("value", "").strip(),
+            phone=query.get("phone", "").strip(),
+            sort=sort if sort in SORTS else "number",
+        )
+
+    def query_params(self) -> dict[str, str]:
+        params = {
+            "show": self.show,
+            "status": self.status,
+            "agent": self.agent,
+            "field": self.field,
+            "value": self.value,
+            "phone": self.phone,
+        }
+        if self.sort != "number":
+            params["sort"] = self.sort
+        return {key: value for key, value in params.items() if value}
+
+    @property
+    def active(self) -> bool:
+        return bool(set(self.query_params()) - {"sort"})
+
+
+def grid_rows(grid: Grid, filters: RowFilter) -> QuerySet[Row]:
+    """The grid's rows that pass the filters (unordered)."""
+    rows = grid.rows.all()
+    states = {"errors": Row.State.ERROR, "warnings": Row.State.WARNING, "valid": Row.State.VALID}
+    if filters.show in states:
+        rows = rows.filter(state=states[filters.show])
+    elif filters.show == "clears":
+        rows = rows.filter(clears=True)
+    if filters.status:
+        rows = rows.filter(status_id=filters.status)
+    if filters.agent:
+        rows = rows.filter(agent_login=filters.agent)
+    if filters.field:
+        rows = rows.filter(**{f"values__record_fields__{filters.field}": filters.value})
+    if filters.phone:
+        digits = "".join(ch for ch in filters.phone if ch.isdigit())
+        rows = rows.filter(phone__contains=digits or filters.phone)
+    return rows
+
+
+@dataclass(frozen=True)
+class RowPage:
+    rows: list[Row]
+    next_cursor: str | None
+    previous_cursor: str | None
+    size: int
+
+
+def grid_row_page(
+    grid: Grid, filters: RowFilter, *, size: int, after: str = "", before: str = ""
+) -> RowPage:
+    """One page of rows by keyset: the cost does not grow with the grid or the page's depth."""
+    column = SORTS[filters.sort]
+    rows = grid_rows(grid, filters)
+    backwards = bool(before) and not after
+    cursor = _parse_cursor(before if backwards else after, column)
+    if cursor:
+        value, pk = cursor
+        if backwards:
+            rows = rows.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk}))
+        else:
+            rows = rows.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": pk}))
+    order = [f"-{column}", "-id"] if backwards else [column, "id"]
+    found = list(rows.order_by(*order)[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    if backwards:
+        found.reverse()
+    has_next = more if not backwards else True
+    has_previous = (more if backwards else bool(cursor)) and bool(found)
+    return RowPage(
+        rows=found,
+        next_cursor=_cursor(found[-1], column) if found and has_next else None,
+        previous_cursor=_cursor(found[0], column) if has_previous else None,
+        size=size,
+    )
+
+
+def _cursor(row: Row, column: str) -> str:
+    return f"{getattr(row, column)}~{row.pk}"
+
+
+def _parse_cursor(text: str, column: str) -> tuple[Any, int] | None:
+    value, _sep, pk = text.rpartition("~")
+    if not pk.isdigit():
+        return None
+    if column == "number":
+        return (int(value), int(pk)) if value.isdigit() else None
+    return value, int(pk)
+
+
+def row_payload(grid: Grid, row: Row) -> dict[str, Any]:
+    """Exactly what would go to Thulium for this row: blank cells absent, cleared fields ""."""
+    values = dict(row.values)
+    if grid.mode == Grid.Mode.EDIT:
+        values.pop("identifier", None)
+    if grid.mode == Grid.Mode.REMOVE:
+        return {"phone_number": values.get("phone_number", "")}
+    return values
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def row_set_cells(
+    *,
+    grid: Grid,
+    row: Row,
+    cells: dict[str, str],
+    author: AbstractBaseUser | None,
+    rules: CampaignRules,
+) -> Edit:
+    """Set one row's cells (target → text)."""
+    return _change(
+        grid,
+        author,
+        rules,
+        Edit.Kind.CELL,
+        {(row.pk, target): text for target, text in cells.items()},
+    )
+
+
+def grid_bulk_set(
+    *,
+    grid: Grid,
+    row_ids: Sequence[int],
+    target: str,
+    text: str,
+    author: AbstractBaseUser | None,
+    rules: CampaignRules,
+) -> Edit:
+    """Give every chosen row the same text in one column (a value, or a clear marker)."""
+    if not row_ids:
+        raise EditProblem(_("No rows are selected. Tick some rows, or choose all matching rows."))
+    if target == "phone_number":
+        raise EditProblem(_("Every row needs its own phone number: it cannot be set in bulk."))
+    return _change(grid, author, rules, Edit.Kind.BULK, {(pk, target): text for pk in row_ids})
+
+
+@dataclass(frozen=True)
+class PastePlan:
+    changes: dict[tuple[int | None, str], str]  # (row id or None for a new row, target) → text
+    new_rows: int
+    overwrites: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+
+def grid_paste_plan(*, grid: Grid, start_row: Row, start_target: str, block: str) -> PastePlan:
+    """Where a tab-separated block lands: rows down from `start_row`, columns right from
+    `start_target` in the order the page shows them, new rows past the end."""
+    lines = block.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise EditProblem(_("There is nothing to paste. Copy cells in Excel, then paste here."))
+    columns = grid_display_columns(grid)
+    if start_target not in columns:
+        raise EditProblem(_("Choose the column where the pasted block starts."))
+    first = columns.index(start_target)
+    cells = [line.split("\t") for line in lines]
+    width = max(len(c) for c in cells)
+    if first + width > len(columns):
+        raise EditProblem(
+            _(
+                "The block is %(width)s columns wide but only %(room)s columns follow "
+                "“%(column)s”. Start further left, or paste fewer columns."
+            )
+            % {"width": width, "room": len(columns) - first, "column": label(start_target)}
+        )
+    targets = columns[first : first + width]
+    rows = list(
+        grid.rows.filter(
+            Q(number__gt=start_row.number) | Q(number=start_row.number, id__gte=start_row.pk)
+        ).order_by("number", "id")[: len(cells)]
+    )
+    positions = {t: i for i, t in enumerate(grid.mapping)}
+    changes: dict[tuple[int | None, str], str] = {}
+    overwrites = []
+    new_rows = 0
+    for index, line in enumerate(cells):
+        row = rows[index] if index < len(rows) else None
+        if row is None:
+            new_rows += 1
+        for offset, target in enumerate(targets):
+            text = line[offset].strip() if offset < len(line) else ""
+            if row is None:
+                changes[(-new_rows, target)] = text
+                continue
+            position = positions.get(target)
+            old = row.raw[position] if position is not None and position < len(row.raw) else ""
+            if old != text:
+                changes[(row.pk, target)] = text
+                if old:
+                    overwrites.append((row.number, target, old, text))
+    return PastePlan(changes=changes, new_rows=new_rows, overwrites=overwrites)
+
+
+def grid_paste(
+    *, grid: Grid, plan: PastePlan, author: AbstractBaseUser | None, rules: CampaignRules
+) -> Edit:
+    with transaction.atomic():
+        added = _add_rows(grid, plan.new_rows)
+        changes = {
+            ((added[-key - 1] if key is not None and key < 0 else key), target): text
+            for (key, target), text in plan.changes.items()
+        }
+        return _change(grid, author, rules, Edit.Kind.PASTE, changes, added=added)
+
+
+def grid_add_rows(
+    *, grid: Grid, count: int, author: AbstractBaseUser | None, rules: CampaignRules
+) -> Edit:
+    with transaction.atomic():
+        added = _add_rows(grid, count)
+        return _change(grid, author, rules, Edit.Kind.ADD, {}, added=added)
+
+
+def grid_delete_rows(
+    *, grid: Grid, row_ids: Sequence[int], author: AbstractBaseUser | None, rules: CampaignRules
+) -> Edit:
+    if not row_ids:
+        raise EditProblem(_("No rows are selected. Tick the rows to delete."))
+    with transaction.atomic():
+        rows = grid.rows.filter(id__in=row_ids)
+        deleted = [{"id": r.pk, "number": r.number, "raw": r.raw} for r in rows]
+        phones = set(rows.values_list("phone", flat=True)) - {""}
+        rows.delete()
+        edit = Edit.objects.create(grid=grid, author=author, kind=Edit.Kind.DELETE, deleted=deleted)
+        # Rows that shared a phone with a deleted row may no longer be duplicates.
+        neighbours = list(grid.rows.filter(phone__in=phones).values_list("id", flat=True))
+        if neighbours:
+            grid_validate(grid=grid, rules=rules, row_ids=neighbours)
+        grid_recount(grid)
+    return edit
+
+
+def grid_undo(*, grid: Grid, rules: CampaignRules) -> Edit | None:
+    """Undo the grid's most recent edit that is not undone yet; None when there is none."""
+    with transaction.atomic():
+        edit = grid.edits.select_for_update().filter(undone=False).order_by("-id").first()
+        if edit is None:
+            return None
+        touched: set[int] = set()
+        if edit.deleted:
+            _insert_rows(
+                grid,
+                (
+                    (r["id"], r["number"], r["raw"], {}, [], "", Row.State.VALID)
+                    for r in edit.deleted
+                ),
+            )
+            touched |= {r["id"] for r in edit.deleted}
+        by_row: dict[int, list[tuple[int, str]]] = {}
+        for pk, column, old, _new in edit.changes:
+            by_row.setdefault(pk, []).append((column, old))
+        new_raw = {}
+        for pk, raw in grid.rows.filter(id__in=list(by_row)).values_list("id", "raw"):
+            raw = list(raw)
+            for column, old in reversed(by_row[pk]):
+                if column < len(raw):
+                    raw[column] = old
+            new_raw[pk] = raw
+        touched |= set(new_raw)
+        if edit.added:
+            phones = set(grid.rows.filter(id__in=edit.added).values_list("phone", flat=True))
+            grid.rows.filter(id__in=edit.added).delete()
+            touched |= set(grid.rows.filter(phone__in=phones - {""}).values_list("id", flat=True))
+        if edit.columns_before is not None:
+            # The columns the edit added held nothing before it: drop them again.
+            grid.headers = edit.columns_before["headers"]
+            grid.mapping = edit.columns_before["mapping"]
+            grid.save(update_fields=["headers", "mapping"])
+            width = len(grid.mapping)
+            new_raw = {pk: raw[:width] for pk, raw in new_raw.items()}
+        edit.undone = True
+        edit.save(update_fields=["undone"])
+        grid_validate(grid=grid, rules=rules, row_ids=touched, new_raw=new_raw)
+    return edit
+
+
+def grid_display_columns(grid: Grid) -> list[str]:
+    """The columns the grid page shows, in order: phone first, then what the grid maps, then
+    the record attributes it does not map yet (so they can be filled in)."""
+    mapped = [t for t in grid.mapping if t and t != "phone_number"]
+    extra = [t for t in RECORD_TARGETS if t not in mapped and t not in {"phone_number"}]
+    if grid.mode != Grid.Mode.ADD:
+        extra = [t for t in extra if t != "identifier"]
+    return ["phone_number", *mapped, *[t for t in extra if t != "dictionary_status_id"]]
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+def _change(
+    grid: Grid,
+    author: AbstractBaseUser | None,
+    rules: CampaignRules,
+    kind: str,
+    cells: dict[tuple[int, str], str],
+    *,
+    added: Iterable[int] = (),
+) -> Edit:
+    """Write texts into cells (adding columns the grid lacks), re-validate, record the edit."""
+    with transaction.atomic():
+        before = {"headers": list(grid.headers), "mapping": list(grid.mapping)}
+        for _pk, target in cells:
+            _column(grid, target)
+        columns_added = grid.mapping != before["mapping"]
+        if columns_added:
+            grid.save(update_fields=["headers", "mapping"])
+        positions = {t: i for i, t in enumerate(grid.mapping) if t}
+        by_row: dict[int, dict[int, str]] = {}
+        for (pk, target), text in cells.items():
+            by_row.setdefault(pk, {})[positions[target]] = text
+        changes = []
+        new_raw = {}
+        for pk, raw in grid.rows.filter(id__in=list(by_row)).values_list("id", "raw"):
+            raw = list(raw) + [""] * (len(grid.mapping) - len(raw))
+            for position, text in sorted(by_row[pk].items()):
+                if raw[position] != text:
+                    changes.append([pk, position, raw[position], text])
+                    raw[position] = text
+                    new_raw[pk] = raw
+        added = list(added)
+        edit = Edit.objects.create(
+            grid=grid,
+            author=author,
+            kind=kind,
+            changes=changes,
+            added=added,
+            columns_before=before if columns_added else None,
+        )
+        grid_validate(grid=grid, rules=rules, row_ids=set(new_raw) | set(added), new_raw=new_raw)
+    return edit
+
+
+def _column(grid: Grid, target: str) -> int:
+    if target in grid.mapping:
+        return grid.mapping.index(target)
+    if target not in RECORD_TARGETS and not target.startswith(FIELD_PREFIX):
+        raise EditProblem(_("Unknown column “%(target)s”.") % {"target": target})
+    grid.headers = [*grid.headers, label(target)]
+    grid.mapping = [*grid.mapping, target]
+    return len(grid.mapping) - 1
+
+
+def _add_rows(grid: Grid, count: int) -> list[int]:
+    if count <= 0:
+        return []
+    top = grid.rows.aggregate(top=Max("number"))["top"] or 0
+    width = len(grid.mapping)
+    Row.objects.bulk_create(
+        Row(grid=grid, number=top + n, raw=[""] * width) for n in range(1, count + 1)
+    )
+    return list(grid.rows.filter(number__gt=top).order_by("number").values_list("id", flat=True))

@@ -1,0 +1,65 @@
+// Keyboard editing of grid cells. Enter and Tab save, Escape cancels; after Tab the next cell
+// of the row gets the focus. Everything else works without this file.
+(function () {
+  "use strict";
+  let focusAfterSwap = null;
+
+  document.addEventListener("keydown", function (event) {
+    const editor = event.target.closest && event.target.closest("form.cell-editor");
+    if (!editor) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      const row = editor.closest("tr");
+      htmx.ajax("GET", editor.dataset.cancel, { target: row, swap: "outerHTML" }).then(function () {
+        focusCell(row.dataset.row, editor.querySelector("[name=target]").value);
+      });
+    } else if (event.key === "Tab" || (event.key === "Enter" && event.target.tagName === "SELECT")) {
+      event.preventDefault();
+      const cell = editor.closest("td");
+      let next = cell;
+      if (event.key === "Tab") {
+        next = event.shiftKey ? cell.previousElementSibling : cell.nextElementSibling;
+        if (!next || !next.dataset.target) next = cell;
+      }
+      focusAfterSwap = { row: editor.closest("tr").dataset.row, target: next.dataset.target };
+      editor.requestSubmit();
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.tagName === "SELECT" && event.target.closest("form.cell-editor")) {
+      focusAfterSwap = focusAfterSwap || {
+        row: event.target.closest("tr").dataset.row,
+        target: event.target.closest("td").dataset.target,
+      };
+      event.target.closest("form").requestSubmit();
+    }
+    if (event.target.classList.contains("select-all")) {
+      document.querySelectorAll("input[name=rows][form=bulk]").forEach(function (box) {
+        box.checked = event.target.checked;
+      });
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const field = event.detail.target.querySelector && event.detail.target.querySelector(
+      "form.cell-editor input[name=value], form.cell-editor select"
+    );
+    if (field) {
+      field.focus();
+      if (field.select) field.select();
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (focusAfterSwap) {
+      focusCell(focusAfterSwap.row, focusAfterSwap.target);
+      focusAfterSwap = null;
+    }
+  });
+
+  function focusCell(row, target) {
+    const cell = document.querySelector('#row-' + row + ' td[data-target="' + target + '"]');
+    if (cell) cell.focus();
+  }
+})();
