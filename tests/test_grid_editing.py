@@ -1,0 +1,477 @@
+"""Fixing and bulk-editing a grid in the page: cells, bulk sets, paste, undo, pages, filters."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from campaigns import thulium
+from campaigns.models import Edit, Grid, Row
+from campaigns.services.editing import (
+    RowFilter,
+    grid_add_rows,
+    grid_bulk_set,
+    grid_delete_rows,
+    grid_paste,
+    grid_paste_plan,
+    grid_row_page,
+    grid_undo,
+    row_set_cells,
+)
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.validation import CampaignRules, campaign_rules
+from tests.conftest import FILES
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rules(campaign: Any, api: thulium.ThuliumClient) -> CampaignRules:
+    return campaign_rules(campaign=campaign, client=api)
+
+
+@pytest.fixture
+def grid(campaign: Any, api: thulium.ThuliumClient) -> Grid:
+    name = "crm_export_cp1250.csv"
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=(FILES / name).read_bytes(), filename=name
+    )
+    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+
+@pytest.fixture
+def logged_in(client: Client, supervisor: Any) -> Client:
+    client.force_login(supervisor)
+    return client
+
+
+def row(grid: Grid, number: int) -> Row:
+    return grid.rows.get(number=number)
+
+
+def codes(r: Row) -> list[str]:
+    return [m["code"] for m in r.messages]
+
+
+def test_fixing_cells_turns_a_row_valid_and_updates_the_counts(
+    grid: Grid, rules: CampaignRules
+) -> None:
+    broken = row(grid, 6)  # Mój rekord without agent and date
+    assert grid.rows_error == 8
+
+    row_set_cells(grid=grid, row=broken, cells={"agent_login": "a.nowak"}, author=None, rules=rules)
+    assert codes(row(grid, 6)) == ["status_needs_date"]
+    row_set_cells(
+        grid=grid,
+        row=broken,
+        cells={"next_call_date": "24.12.2030 10:00"},
+        author=None,
+        rules=rules,
+    )
+
+    fixed = row(grid, 6)
+    assert fixed.state == Row.State.VALID
+    assert fixed.values["next_call_date"] == "2030-12-24 10:00"
+    assert fixed.pk == broken.pk
+    grid.refresh_from_db()
+    assert (grid.rows_error, grid.rows_valid) == (7, 6)
+
+
+def test_editing_one_duplicate_clears_the_other(grid: Grid, rules: CampaignRules) -> None:
+    assert codes(row(grid, 17)) == ["phone_duplicate"]
+
+    row_set_cells(
+        grid=grid, row=row(grid, 18), cells={"phone_number": "758917324"}, author=None, rules=rules
+    )
+
+    assert row(grid, 17).state == Row.State.VALID
+    assert row(grid, 18).state == Row.State.VALID
+
+
+def test_making_a_duplicate_flags_both_rows(grid: Grid, rules: CampaignRules) -> None:
+    row_set_cells(
+        grid=grid, row=row(grid, 5), cells={"phone_number": "509 708 024"}, author=None, rules=rules
+    )
+
+    assert "phone_duplicate" in codes(row(grid, 4))
+    assert "phone_duplicate" in codes(row(grid, 5))
+
+
+def test_a_cell_the_grid_has_no_column_for_gets_one(
+    campaign: Any, api: thulium.ThuliumClient, rules: CampaignRules
+) -> None:
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=b"Telefon\n555123321\n", filename="a.csv"
+    )
+    small = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+    row_set_cells(
+        grid=small, row=small.rows.get(), cells={"field:miasto": "Łódź"}, author=None, rules=rules
+    )
+
+    small.refresh_from_db()
+    assert small.mapping == ["phone_number", "field:miasto"]
+    assert small.rows.get().values["record_fields"] == {"miasto": "Łódź"}
+
+
+def test_bulk_set_changes_every_chosen_row(grid: Grid, rules: CampaignRules) -> None:
+    ids = list(grid.rows.filter(number__in=[6, 10]).values_list("id", flat=True))
+
+    grid_bulk_set(
+        grid=grid,
+        row_ids=ids,
+        target="next_call_date",
+        text="31.12.2030 08:00",
+        author=None,
+        rules=rules,
+    )
+
+    assert row(grid, 10).state == Row.State.VALID  # CALL_NO_SOONER_THAN now has its date
+    assert codes(row(grid, 6)) == ["status_needs_agent"]
+
+
+def test_bulk_clear_and_the_preview_json(grid: Grid, rules: CampaignRules) -> None:
+    ids = list(grid.rows.filter(number__in=[4, 16]).values_list("id", flat=True))
+
+    grid_bulk_set(
+        grid=grid, row_ids=ids, target="field:miasto", text="[clear]", author=None, rules=rules
+    )
+
+    assert row(grid, 4).values["record_fields"]["miasto"] == ""
+    assert row(grid, 4).clears is True
+
+
+def test_paste_over_empty_cells_and_past_the_end(grid: Grid, rules: CampaignRules) -> None:
+    last = row(grid, 19)
+    plan = grid_paste_plan(
+        grid=grid,
+        start_row=last,
+        start_target="agent_login",
+        block="a.nowak\t24.12.2030 12:00\np.zielinski\t25.12.2030 12:00\r\n",
+    )
+
+    assert plan.overwrites == []
+    assert plan.new_rows == 1
+    edit = grid_paste(grid=grid, plan=plan, author=None, rules=rules)
+
+    assert len(edit.added) == 1
+    assert row(grid, 19).values["agent_login"] == "a.nowak"
+    added = grid.rows.get(pk=edit.added[0])
+    assert added.number == 20
+    assert added.values["agent_login"] == "p.zielinski"
+    assert codes(added) == ["phone_missing"]
+
+
+def test_paste_reports_the_filled_cells_it_would_overwrite(grid: Grid) -> None:
+    plan = grid_paste_plan(
+        grid=grid, start_row=row(grid, 4), start_target="status", block="Nowy\nNowy"
+    )
+
+    assert plan.overwrites == [
+        (4, "status", "Kontakt ponowny", "Nowy"),
+        (5, "status", "Mój rekord", "Nowy"),
+    ]
+
+
+def test_undo_goes_back_in_reverse_order_and_survives_a_reload(
+    grid: Grid, rules: CampaignRules
+) -> None:
+    before = {r.number: (r.raw, r.state) for r in grid.rows.all()}
+    row_set_cells(
+        grid=grid, row=row(grid, 6), cells={"agent_login": "a.nowak"}, author=None, rules=rules
+    )
+    grid_bulk_set(
+        grid=grid,
+        row_ids=[row(grid, 6).pk],
+        target="next_call_date",
+        text="24.12.2030 10:00",
+        author=None,
+        rules=rules,
+    )
+    grid_add_rows(grid=grid, count=2, author=None, rules=rules)
+    grid_delete_rows(grid=grid, row_ids=[row(grid, 4).pk], author=None, rules=rules)
+
+    reloaded = Grid.objects.get(pk=grid.pk)  # nothing kept in memory between requests
+    kinds = [grid_undo(grid=reloaded, rules=rules).kind for _ in range(4)]
+
+    assert kinds == ["delete", "add", "bulk", "cell"]
+    assert grid_undo(grid=reloaded, rules=rules) is None
+    assert {r.number: (r.raw, r.state) for r in reloaded.rows.all()} == before
+    reloaded.refresh_from_db()
+    assert (reloaded.rows_total, reloaded.rows_error) == (16, 8)
+
+
+def test_undo_removes_a_column_the_edit_added(
+    campaign: Any, api: thulium.ThuliumClient, rules: CampaignRules
+) -> None:
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=b"Telefon\n555123321\n", filename="a.csv"
+    )
+    small = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    row_set_cells(
+        grid=small, row=small.rows.get(), cells={"agent_login": "a.nowak"}, author=None, rules=rules
+    )
+
+    grid_undo(grid=small, rules=rules)
+
+    small.refresh_from_db()
+    assert small.mapping == ["phone_number"]
+    assert small.rows.get().raw == ["555123321"]
+
+
+def test_keyset_pages_walk_forward_and_back(grid: Grid) -> None:
+    first = grid_row_page(grid, RowFilter(), size=5)
+    second = grid_row_page(grid, RowFilter(), size=5, after=first.next_cursor)
+    back = grid_row_page(grid, RowFilter(), size=5, before=second.previous_cursor)
+
+    assert [r.number for r in first.rows] == [4, 5, 6, 7, 8]
+    assert [r.number for r in second.rows] == [9, 10, 11, 12, 13]
+    assert [r.number for r in back.rows] == [4, 5, 6, 7, 8]
+    assert first.previous_cursor is None
+
+
+def test_filters_combine_and_sort(grid: Grid) -> None:
+    errors_in_my_record = grid_row_page(grid, RowFilter(show="errors", status="4"), size=50).rows
+    by_phone = grid_row_page(grid, RowFilter(sort="phone"), size=50).rows
+    clears = grid_row_page(grid, RowFilter(show="clears"), size=50).rows
+    city = grid_row_page(grid, RowFilter(field="miasto", value="Gdańsk"), size=50).rows
+    phone = grid_row_page(grid, RowFilter(phone="767 215"), size=50).rows
+
+    assert [r.number for r in errors_in_my_record] == [6]
+    phones = [r.phone for r in by_phone]
+    assert phones == sorted(phones)
+    assert [r.number for r in clears] == [13]
+    assert [r.number for r in city] == [13]
+    assert [r.number for r in phone] == [6]
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def test_grid_page_keeps_filters_in_the_url(logged_in: Client, grid: Grid) -> None:
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+
+    page = logged_in.get(url + "?show=warnings&agent=k.wojcik&size=50").content.decode()
+
+    assert page.count('class="row row--warning"') == 1
+    assert "1 rows match" in page
+    assert 'value="k.wojcik" selected' in page
+    assert "show=warnings&amp;agent=k.wojcik" in page  # kept in the undo and paste forms
+
+
+def test_cell_editor_and_save_are_htmx_partials(logged_in: Client, grid: Grid) -> None:
+    target = row(grid, 6)
+    editor = logged_in.get(
+        reverse("campaigns:cell_edit", args=[grid.pk, target.pk]) + "?target=agent_login",
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    saved = logged_in.post(
+        reverse("campaigns:cell_save", args=[grid.pk, target.pk]),
+        {"target": "agent_login", "value": "a.nowak"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+
+    assert editor.lstrip().startswith('<form class="cell-editor"')
+    assert 'value="a.nowak"' in editor
+    assert "<html" not in editor
+    assert saved.lstrip().startswith(f'<tr class="row row--error" id="row-{target.pk}"')
+    assert 'id="counts"' in saved
+    assert 'hx-swap-oob="true"' in saved
+    assert "<html" not in saved
+
+
+def test_cell_save_without_htmx_redirects_back(logged_in: Client, grid: Grid) -> None:
+    target = row(grid, 6)
+
+    response = logged_in.post(
+        reverse("campaigns:cell_save", args=[grid.pk, target.pk]),
+        {"target": "agent_login", "value": "a.nowak", "return_query": "show=errors"},
+    )
+
+    assert response["Location"] == reverse("campaigns:grid_detail", args=[grid.pk]) + "?show=errors"
+
+
+def test_row_form_without_javascript(logged_in: Client, grid: Grid) -> None:
+    target = row(grid, 6)
+    url = reverse("campaigns:row_edit", args=[grid.pk, target.pk])
+
+    form = logged_in.get(url).content.decode()
+    logged_in.post(
+        url,
+        {
+            "phone_number": "767215179",
+            "status": "4",
+            "agent_login": "a.nowak",
+            "next_call_date": "24.12.2030 10:00",
+        },
+    )
+
+    assert 'name="next_call_date"' in form
+    assert row(grid, 6).state == Row.State.VALID
+
+
+def test_bulk_set_by_filter_across_pages_confirms_the_count_first(
+    logged_in: Client, grid: Grid
+) -> None:
+    url = reverse("campaigns:grid_bulk", args=[grid.pk])
+    form = {"scope": "filter", "show": "errors", "target": "agent_login", "value": "a.nowak"}
+
+    review = logged_in.post(url, form)
+    assert Edit.objects.count() == 0
+    assert "“Agent” becomes “a.nowak” in 8 rows." in review.content.decode()
+    logged_in.post(url, form | {"confirm": "yes"})
+
+    assert Edit.objects.get().kind == Edit.Kind.BULK
+    changed = grid.rows.filter(agent_login="a.nowak").count()
+    assert changed >= 7  # the 8 error rows minus the one whose phone is not a number
+
+
+def test_fill_down_from_the_first_ticked_row(logged_in: Client, grid: Grid) -> None:
+    ids = [str(row(grid, n).pk) for n in (5, 6, 7)]
+
+    logged_in.post(
+        reverse("campaigns:grid_bulk", args=[grid.pk]),
+        {
+            "scope": "selected",
+            "rows": ids,
+            "target": "agent_login",
+            "fill": "down",
+            "confirm": "yes",
+        },
+    )
+
+    assert [row(grid, n).values.get("agent_login") for n in (5, 6, 7)] == ["a.nowak"] * 3
+
+
+def test_bulk_set_without_rows_or_value_says_what_is_missing(logged_in: Client, grid: Grid) -> None:
+    url = reverse("campaigns:grid_bulk", args=[grid.pk])
+
+    no_rows = logged_in.post(
+        url,
+        {"scope": "selected", "target": "agent_login", "value": "a.nowak", "confirm": "yes"},
+        follow=True,
+    )
+    no_value = logged_in.post(url, {"scope": "filter", "target": "agent_login"}, follow=True)
+
+    assert "No rows are selected" in no_rows.content.decode()
+    assert "Type the value to set" in no_value.content.decode()
+
+
+def test_paste_view_previews_overwrites_then_applies(logged_in: Client, grid: Grid) -> None:
+    url = reverse("campaigns:grid_paste", args=[grid.pk])
+    form = {"start_row": "4", "start_column": "status", "block": "Nowy\tj.kowalski"}
+
+    preview = logged_in.post(url, form).content.decode()
+    assert "Kontakt ponowny" in preview
+    assert row(grid, 4).values["status_id"] == "3"
+    logged_in.post(url, form | {"confirm": "yes"})
+
+    assert row(grid, 4).values["status_id"] == "1"
+    assert row(grid, 4).values["agent_login"] == "j.kowalski"
+
+
+def test_undo_view_after_reload(logged_in: Client, grid: Grid) -> None:
+    target = row(grid, 6)
+    logged_in.post(
+        reverse("campaigns:cell_save", args=[grid.pk, target.pk]),
+        {"target": "agent_login", "value": "a.nowak"},
+    )
+    page = logged_in.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
+    assert "Undo: Cell edit" in page
+
+    logged_in.post(reverse("campaigns:grid_undo", args=[grid.pk]))
+
+    assert "agent_login" not in row(grid, 6).values
+    page = logged_in.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
+    assert "Nothing to undo" in page
+
+
+def test_edits_when_thulium_is_down_explain_and_change_nothing(
+    logged_in: Client, grid: Grid, settings: Any, closed_port: int
+) -> None:
+    settings.THULIUM = settings.THULIUM | {"BASE_URL": f"http://127.0.0.1:{closed_port}/api/"}
+    cache.clear()  # the campaign's rules are cached for a minute: let that minute pass
+    target = row(grid, 6)
+
+    response = logged_in.post(
+        reverse("campaigns:cell_save", args=[grid.pk, target.pk]),
+        {"target": "agent_login", "value": "a.nowak"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#grid-problem"
+    assert "is not answering right now" in response.content.decode()
+    assert row(grid, 6).raw == target.raw
+
+
+def test_campaign_template(logged_in: Client, campaign: Any) -> None:
+    response = logged_in.get(reverse("campaigns:campaign_template", args=["00001"]))
+
+    assert response["Content-Disposition"] == 'attachment; filename="kampania-00001.xlsx"'
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book["Rekordy"]
+    assert [c.value for c in sheet[1]] == [
+        "Numer telefonu",
+        "Status",
+        "Konsultant",
+        "Następny kontakt",
+        "pole1",
+        "pole2",
+        "imię",
+        "nazwisko",
+        "miasto",
+    ]
+    assert sheet["A2"].number_format == "@"
+    lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+    assert lists["B2:B5001"] == "=Listy!$A$1:$A$9"
+    assert lists["C2:C5001"] == "=Listy!$B$1:$B$4"  # active agents only
+    assert book["Listy"]["A4"].value == "Mój rekord"
+    assert book["Listy"].sheet_state == "hidden"
+
+
+def test_the_template_reads_back_as_a_grid(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    data = logged_in.get(reverse("campaigns:campaign_template", args=["00001"])).content
+    book = load_workbook(io.BytesIO(data))
+    book["Rekordy"].append(["555123321", "Mój rekord", "a.nowak", "24.12.2030 09:30"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=buffer.getvalue(), filename="t.xlsx"
+    )
+    ready = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+    assert ready.rows.get().state == Row.State.VALID
+
+
+def test_pages_cost_the_same_at_any_depth_of_a_100k_grid(
+    logged_in: Client,
+    campaign: Any,
+    api: thulium.ThuliumClient,
+    django_assert_max_num_queries: Any,
+) -> None:
+    lines = ["Telefon;Status"] + [f"{600000000 + i};Kontakt ponowny" for i in range(100_000)]
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data="\n".join(lines).encode(), filename="big.csv"
+    )
+    big = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    url = reverse("campaigns:grid_detail", args=[big.pk])
+    deep = grid_row_page(big, RowFilter(), size=100, after=f"99000~{big.rows.get(number=99000).pk}")
+    assert deep.rows[0].number == 99001
+    logged_in.get(url)  # warm the campaign rules cache
+
+    with django_assert_max_num_queries(10) as first:
+        assert logged_in.get(url).status_code == 200
+    with django_assert_max_num_queries(10) as last:
+        logged_in.get(url + f"?after={deep.next_cursor}&show=valid&sort=phone")
+
+    assert abs(len(first.captured_queries) - len(last.captured_queries)) <= 1
