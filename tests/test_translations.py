@@ -27,4 +27,8 @@ def test_placeholders_survive_translation() -> None:
     po = polib.pofile(str(PO_FILE))
 
     for entry in po.translated_entries():
-        assert placeholders(entry.msgid) == placeholders(entry.msgstr), entry.msgid
+        if entry.msgid_plural:
+            for form in entry.msgstr_plural.values():
+                assert placeholders(entry.msgid_plural) == placeholders(form), entry.msgid
+        else:
+            assert placeholders(entry.msgid) == placeholders(entry.msgstr), entry.msgid
