@@ -277,7 +277,7 @@ def test_cell_editor_and_save_are_htmx_partials(logged_in: Client, grid: Grid) -
         headers={"HX-Request": "true"},
     ).content.decode()
 
-    assert editor.lstrip().startswith('<form class="cell-editor"')
+    assert editor.lstrip().startswith('<form class="cell-editor" method="post"')
     assert 'value="a.nowak"' in editor
     assert "<html" not in editor
     assert saved.lstrip().startswith(f'<tr class="row row--error" id="row-{target.pk}"')
