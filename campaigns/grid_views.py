@@ -18,6 +18,7 @@ from django_htmx.http import reswap, retarget
 from campaigns.models import Campaign, Grid, Row
 from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.editing import (
+    COUNT_LIMIT,
     PAGE_SIZES,
     EditProblem,
     RowFilter,
@@ -29,6 +30,7 @@ from campaigns.services.editing import (
     grid_paste_plan,
     grid_row_page,
     grid_rows,
+    grid_rows_count,
     grid_undo,
     row_set_cells,
 )
@@ -104,7 +106,8 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
         "page": page,
         "filters": filters,
         "query": urlencode(params),
-        "matching": grid_rows(grid, filters).count() if filters.active else grid.rows_total,
+        "matching": grid_rows_count(grid, filters),
+        "count_limit": COUNT_LIMIT,
         "columns": grid_display_columns(grid),
         "field_names": grid.campaign.field_names(),
         "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
