@@ -161,3 +161,23 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def rules(campaign: Any, api: thulium.ThuliumClient) -> Any:
+    """Campaign 00001's live rules (statuses, agents, fields) as validation sees them."""
+    from campaigns.services.validation import campaign_rules
+
+    return campaign_rules(campaign=campaign, client=api)
+
+
+@pytest.fixture
+def crm_grid(campaign: Any, api: thulium.ThuliumClient) -> Any:
+    """The CRM export (tests/files) as a confirmed grid: 16 rows, 8 of them with errors."""
+    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+
+    name = "crm_export_cp1250.csv"
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=(FILES / name).read_bytes(), filename=name
+    )
+    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)

@@ -25,24 +25,14 @@ from campaigns.services.editing import (
     row_set_cells,
 )
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.services.validation import CampaignRules, campaign_rules
-from tests.conftest import FILES
+from campaigns.services.validation import CampaignRules
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rules(campaign: Any, api: thulium.ThuliumClient) -> CampaignRules:
-    return campaign_rules(campaign=campaign, client=api)
-
-
-@pytest.fixture
-def grid(campaign: Any, api: thulium.ThuliumClient) -> Grid:
-    name = "crm_export_cp1250.csv"
-    made = grid_create_from_file(
-        campaign=campaign, author=None, data=(FILES / name).read_bytes(), filename=name
-    )
-    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+def grid(crm_grid: Grid) -> Grid:
+    return crm_grid
 
 
 @pytest.fixture

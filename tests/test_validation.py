@@ -21,11 +21,6 @@ from campaigns.services.validation import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def rules(campaign: Any, api: thulium.ThuliumClient) -> CampaignRules:
-    return campaign_rules(campaign=campaign, client=api)
-
-
 def codes(cells: dict[str, str], rules: CampaignRules) -> list[str]:
     return [m["code"] for m in check_row(cells, rules).messages]
 

@@ -7,29 +7,20 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from campaigns import thulium
 from campaigns.models import Grid
-from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from tests.conftest import FILES
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def grid(campaign: Any, api: thulium.ThuliumClient) -> Grid:
-    name = "crm_export_cp1250.csv"
-    made = grid_create_from_file(
-        campaign=campaign, author=None, data=(FILES / name).read_bytes(), filename=name
-    )
-    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+def grid(crm_grid: Grid) -> Grid:
+    return crm_grid
 
 
 @pytest.fixture
 def grid_page(page: Page, live_server: Any, supervisor: Any, grid: Grid) -> Page:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("User name").fill("ewa")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/grids/{grid.pk}/")
     return page
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import log_in
 from tests.conftest import FILES
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,10 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_upload_confirm_mapping_and_see_flagged_rows(
     page: Page, live_server: Any, supervisor: Any, campaign: Any
 ) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("User name").fill("ewa")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
     page.get_by_role("link", name="Odnowienia umów — Warszawa").click()
 
     page.get_by_label("File (CSV, XLSX or ODS)").set_input_files(str(FILES / "crm_export.xlsx"))

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import log_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -33,10 +35,7 @@ def test_supervisor_logs_in_and_sees_the_demo_campaigns(
 def test_refresh_reloads_the_table_in_place_with_htmx(
     page: Page, live_server: Any, supervisor: Any, sandbox: Any
 ) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("User name").fill("ewa")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
     expect(page.locator("#campaign-table table")).to_be_visible()
     sandbox.inject({"kind": "status", "status": 503, "times": 10})
 
