@@ -328,7 +328,7 @@ def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     try:
         edit = grid_undo(grid=grid, rules=_rules(grid))
-    except RulesUnavailable as problem:
+    except (EditProblem, RulesUnavailable) as problem:
         return _problem(request, grid, problem)
     if edit is None:
         messages.info(request, _("There is nothing to undo."))

@@ -140,6 +140,23 @@ class Cell:
         return "error" if "error" in levels else "warning" if "warning" in levels else ""
 
 
+class Outcome(models.TextChoices):
+    """A row's latest verdict from sending, in the supervisor's words."""
+
+    NONE = "", _("Not sent yet")
+    NOT_SENT = "not_sent", _("Not sent")
+    WAITING = "waiting", _("Waiting")
+    SENDING = "sending", _("Sending")
+    UPDATED = "updated", _("Updated")
+    REJECTED = "rejected", _("Rejected")
+    NOT_FOUND = "not_found", _("Not found")
+    TRANSPORT_ERROR = "transport_error", _("Transport error")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+SUCCESS_OUTCOMES = frozenset({Outcome.UPDATED})
+
+
 class RowQuerySet(models.QuerySet["Row"]):
     def with_errors(self) -> RowQuerySet:
         return self.filter(state=Row.State.ERROR)
@@ -174,6 +191,9 @@ class Row(models.Model):
     status_id = models.CharField(max_length=20, blank=True)
     agent_login = models.CharField(max_length=100, blank=True)
     clears = models.BooleanField(default=False, help_text=_("Some record field will be cleared."))
+    outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.NONE, blank=True)
+    # Thulium's answer behind the outcome: http_status, status, message, request_id, chunk, at.
+    outcome_detail = models.JSONField(default=dict, blank=True)
 
     objects = RowQuerySet.as_manager()
 
@@ -184,6 +204,7 @@ class Row(models.Model):
             models.Index(fields=["grid", "phone", "id"]),
             models.Index(fields=["grid", "status_id", "id"]),
             models.Index(fields=["grid", "agent_login", "id"]),
+            models.Index(fields=["grid", "outcome", "id"]),
         ]
         constraints = [
             models.UniqueConstraint(fields=["grid", "number"], name="unique_row_number_per_grid")
@@ -256,3 +277,102 @@ class Edit(models.Model):
     @property
     def size(self) -> int:
         return len({change[0] for change in self.changes}) + len(self.added) + len(self.deleted)
+
+
+class Submission(models.Model):
+    """One sending of (some of) a grid's rows to Thulium, run as a background job."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Sending")
+        WAITING = "waiting", _("Waiting for Thulium")
+        FINISHED = "finished", _("Finished")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Stopped")
+
+    ACTIVE_STATES = ("queued", "running", "waiting")
+
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="submissions")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="submissions")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    resend = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    problem = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life of whoever runs it: the reaper restarts a job silent for a lease.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["campaign", "state", "id"])]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_state_display()}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+
+class Chunk(models.Model):
+    """One HTTP request of a submission: claimed, sent outside any transaction, recorded."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CLAIMED = "claimed", _("Being sent")
+        DONE = "done", _("Answered")
+        SKIPPED = "skipped", _("Not sent")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    row_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=State, default=State.PENDING)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    request_id = models.CharField(max_length=100, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submission", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "index"], name="unique_chunk_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}/{self.index}"
+
+
+class RowOutcome(models.Model):
+    """Thulium's verdict on one row in one submission, recorded once."""
+
+    # No database constraint and no cascade: re-validation rewrites rows under the same ids, and a
+    # deleted row's history stays with its submission.
+    row = models.ForeignKey(
+        Row, on_delete=models.DO_NOTHING, db_constraint=False, related_name="outcomes"
+    )
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="outcomes")
+    chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="outcomes")
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=50, blank=True)
+    message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["row", "submission"], name="one_outcome_per_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.row_id}@{self.submission_id}: {self.outcome}"

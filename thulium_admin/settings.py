@@ -108,6 +108,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process and the task worker write at the same time: WAL lets readers go on while
     # one writes, IMMEDIATE takes the write lock up front instead of failing halfway.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too: an in-memory database shared between threads locks whole tables,
+    # which is not how the product runs.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -167,6 +170,10 @@ THULIUM = {
 INTAKE_MAX_ROWS = int(env_float("INTAKE_MAX_ROWS", 200_000))
 INTAKE_MAX_BYTES = int(env_float("INTAKE_MAX_MB", 50) * 1_000_000)
 INTAKE_MAX_UNPACKED_BYTES = int(env_float("INTAKE_MAX_UNPACKED_MB", 500) * 1_000_000)
+
+# Sending: rows per request, and how long a worker may hold a chunk before another may take over.
+SUBMISSION_CHUNK_SIZE = int(env_float("SUBMISSION_CHUNK_SIZE", 500))
+SUBMISSION_LEASE_SECONDS = env_float("SUBMISSION_LEASE_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

@@ -286,6 +286,7 @@ def grid_delete_rows(
 ) -> Edit:
     if not row_ids:
         raise EditProblem(_("No rows are selected. Tick the rows to delete."))
+    _refuse_while_sending(grid)
     with transaction.atomic():
         rows = grid.rows.filter(id__in=row_ids)
         deleted = [{"id": r.pk, "number": r.number, "raw": r.raw} for r in rows]
@@ -306,6 +307,14 @@ def grid_undo(*, grid: Grid, rules: CampaignRules) -> Edit | None:
         edit = grid.edits.select_for_update().filter(undone=False).order_by("-id").first()
         if edit is None:
             return None
+        _refuse_while_sending(grid)
+        if grid.submissions.filter(created_at__gt=edit.created_at).exists():
+            raise EditProblem(
+                _(
+                    "This change has been sent to Thulium, so it cannot be undone here. Change "
+                    "the cells back and send again."
+                )
+            )
         touched: set[int] = set()
         if edit.deleted:
             _insert_rows(
@@ -367,6 +376,7 @@ def _change(
     added: Iterable[int] = (),
 ) -> Edit:
     """Write texts into cells (adding columns the grid lacks), re-validate, record the edit."""
+    _refuse_while_sending(grid)
     with transaction.atomic():
         before = {"headers": list(grid.headers), "mapping": list(grid.mapping)}
         for _pk, target in cells:
@@ -398,6 +408,13 @@ def _change(
         )
         grid_validate(grid=grid, rules=rules, row_ids=set(new_raw) | set(added), new_raw=new_raw)
     return edit
+
+
+def _refuse_while_sending(grid: Grid) -> None:
+    if grid.submissions.filter(state__in=["queued", "running", "waiting"]).exists():
+        raise EditProblem(
+            _("The grid is being sent to Thulium. Wait until it finishes, or cancel the sending.")
+        )
 
 
 def _column(grid: Grid, target: str) -> int:

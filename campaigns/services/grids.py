@@ -191,31 +191,31 @@ def grid_validate(
         row_ids = None
     cells_of = _cells_reader(grid)
     rows = grid.rows.order_by("number", "id")
+    # Outcomes from sending ride along unchanged: re-validation is not a verdict.
+    kept = ("id", "number", "raw", "outcome", "outcome_detail")
     if row_ids is None:
         stored = [
-            (pk, n, new_raw.get(pk, raw)) for pk, n, raw in rows.values_list("id", "number", "raw")
+            (pk, n, new_raw.get(pk, raw), *rest) for pk, n, raw, *rest in rows.values_list(*kept)
         ]
     else:
         chosen = rows.filter(id__in=row_ids)
         stored = [
-            (pk, n, new_raw.get(pk, raw))
-            for pk, n, raw in chosen.values_list("id", "number", "raw")
+            (pk, n, new_raw.get(pk, raw), *rest) for pk, n, raw, *rest in chosen.values_list(*kept)
         ]
         phones = set(chosen.values_list("phone", flat=True))
-        phones |= {check_row(cells_of(raw), rules).phone for _id, _n, raw in stored}
+        phones |= {check_row(cells_of(row[2]), rules).phone for row in stored}
         phones.discard("")
         if phones:
-            stored += (
-                rows.filter(phone__in=phones)
-                .exclude(id__in=row_ids)
-                .values_list("id", "number", "raw")
-            )
-    checked = [(pk, number, raw, check_row(cells_of(raw), rules)) for pk, number, raw in stored]
-    duplicates = duplicate_messages((number, check.phone) for _pk, number, _raw, check in checked)
+            stored += rows.filter(phone__in=phones).exclude(id__in=row_ids).values_list(*kept)
+    checked = [(row, check_row(cells_of(row[2]), rules)) for row in stored]
+    duplicates = duplicate_messages((row[1], check.phone) for row, check in checked)
     written = []
-    for pk, number, raw, check in checked:
+    for (pk, number, raw, outcome, detail), check in checked:
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
-        written.append((pk, number, raw, check.values, messages, check.phone, row_state(messages)))
+        state = row_state(messages)
+        written.append(
+            (pk, number, raw, check.values, messages, check.phone, state, outcome, detail)
+        )
     # Recreating rows (ids kept) is far cheaper than updating each: bulk_update writes one CASE
     # per row and value.
     with transaction.atomic():
@@ -296,8 +296,8 @@ def grid_create_empty(*, campaign: Campaign, author: AbstractBaseUser | None) ->
 
 
 def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert (id or None, number, raw, values, messages, phone, state) rows, one executemany a
-    batch.
+    """Insert (id or None, number, raw, values, messages, phone, state[, outcome, outcome_detail])
+    rows, one executemany a batch.
 
     Row.objects.bulk_create spends most of its time compiling SQL for every value: on 100,000
     rows this is several times faster. JSON goes through the backend's own adapter, so each
@@ -306,7 +306,7 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
     json = connection.ops.adapt_json_value
     quote = connection.ops.quote_name
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
-    columns += ["status_id", "agent_login", "clears"]
+    columns += ["status_id", "agent_login", "clears", "outcome", "outcome_detail"]
     statements = {}
     for with_id in (False, True):
         names = (["id"] if with_id else []) + columns
@@ -331,8 +331,10 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
                         values.get("status_id", ""),
                         values.get("agent_login", ""),
                         "" in values.get("record_fields", {}).values(),
+                        outcome[0] if outcome else "",
+                        json(outcome[1] if outcome else {}, None),
                     )
-                    for pk, number, raw, values, messages, phone, state in batch
+                    for pk, number, raw, values, messages, phone, state, *outcome in batch
                     if (pk is not None) is with_id
                 ]
                 if params:

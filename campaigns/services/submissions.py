@@ -1,0 +1,361 @@
+"""Sending grids to Thulium: chunked, resumable, one submission per campaign at a time.
+
+The crash-safety rule: a chunk is claimed in one transaction (with a lease), sent outside any
+transaction, and its answer recorded in another transaction that only succeeds while the claim is
+still ours. A worker may die anywhere: once its lease runs out, the chunk is claimable again and
+is sent again — safe, because PUT of the same values is idempotent — and its rows get exactly one
+recorded outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns import thulium
+from campaigns.models import (
+    SUCCESS_OUTCOMES,
+    Chunk,
+    Grid,
+    Outcome,
+    Row,
+    RowOutcome,
+    Submission,
+)
+from campaigns.services.connection import describe_thulium_error
+from campaigns.services.editing import row_payload
+from campaigns.services.grids import grid_validate
+from campaigns.services.validation import CampaignRules
+
+logger = logging.getLogger(__name__)
+
+
+class SubmissionProblem(ValueError):
+    """The submission cannot start; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended: `state` is the submission's; `retry_after` asks to run again later."""
+
+    state: str
+    retry_after: float | None = None
+
+
+def submission_create(
+    *,
+    grid: Grid,
+    author: AbstractBaseUser | None,
+    rules: CampaignRules,
+    resend: bool = False,
+    chunk_size: int | None = None,
+) -> Submission:
+    """Queue the grid's sendable rows (or, with `resend`, those whose last outcome was not a
+    success), re-validated first. The job is enqueued once this transaction has committed."""
+    from campaigns.tasks import run_submission
+
+    chunk_size = chunk_size or settings.SUBMISSION_CHUNK_SIZE
+    with transaction.atomic():
+        grid = Grid.objects.select_for_update().get(pk=grid.pk)
+        grid_validate(grid=grid, rules=rules)
+        rows = grid.rows.all()
+        if resend:
+            rows = rows.exclude(outcome__in=SUCCESS_OUTCOMES).exclude(outcome=Outcome.NONE)
+        sendable = rows.exclude(state=Row.State.ERROR).exclude(
+            outcome__in=[*SUCCESS_OUTCOMES, Outcome.WAITING, Outcome.SENDING]
+        )
+        ids = list(sendable.order_by("number", "id").values_list("id", flat=True))
+        if not ids:
+            raise SubmissionProblem(
+                _("Nothing to resend: every row was updated, or still has errors to fix.")
+                if resend
+                else _("No row can be sent: fix the rows with errors first.")
+            )
+        submission = Submission.objects.create(
+            grid=grid, campaign=grid.campaign, author=author, resend=resend, rows_total=len(ids)
+        )
+        Chunk.objects.bulk_create(
+            Chunk(submission=submission, index=i, row_ids=ids[start : start + chunk_size])
+            for i, start in enumerate(range(0, len(ids), chunk_size))
+        )
+        rows.filter(state=Row.State.ERROR).update(outcome=Outcome.NOT_SENT, outcome_detail={})
+        grid.rows.filter(id__in=ids).update(outcome=Outcome.WAITING, outcome_detail={})
+        transaction.on_commit(lambda: run_submission.enqueue(submission.pk))
+    return submission
+
+
+def submission_cancel(*, submission: Submission) -> None:
+    """Ask the job to stop before its next chunk (a queued job stops at once)."""
+    Submission.objects.filter(pk=submission.pk, state__in=Submission.ACTIVE_STATES).update(
+        cancel_requested=True
+    )
+
+
+def submission_run(
+    *, submission_id: int, client: thulium.ThuliumClient, lease_seconds: float | None = None
+) -> RunResult:
+    """Send what is left of a submission, chunk by chunk. Safe to run twice at once: two runs
+    never send the same chunk while its lease holds."""
+    lease = timedelta(seconds=lease_seconds or settings.SUBMISSION_LEASE_SECONDS)
+    worker = secrets.token_hex(8)
+    submission = Submission.objects.select_related("grid").get(pk=submission_id)
+    if not submission.active:
+        return RunResult(submission.state)
+    if _earlier_active(submission):
+        return RunResult(Submission.State.QUEUED, retry_after=5)
+    Submission.objects.filter(pk=submission.pk).update(
+        state=Submission.State.RUNNING,
+        started_at=submission.started_at or timezone.now(),
+        heartbeat_at=timezone.now(),
+        retry_at=None,
+    )
+    while True:
+        if Submission.objects.filter(pk=submission.pk, cancel_requested=True).exists():
+            return _cancel(submission)
+        chunk = _claim(submission, worker, lease)
+        if chunk is None:
+            return _finish_if_done(submission)
+        rows = list(Row.objects.filter(id__in=chunk.row_ids).order_by("number", "id"))
+        edits = [_edit(submission.grid, row) for row in rows]
+        try:
+            answer = client.batch_edit(submission.campaign.thulium_id, edits)
+        except thulium.ThuliumAuthError as error:
+            return _stop(submission, chunk, worker, describe_thulium_error(error))
+        except thulium.ThuliumNotFound as error:
+            return _stop(submission, chunk, worker, describe_thulium_error(error))
+        except thulium.ThuliumUnavailable as error:
+            if error.retry_after and error.retry_after > client.config.retry_after_cap:
+                return _postpone(submission, chunk, worker, error.retry_after)
+            _record_failure(chunk, worker, rows, Outcome.TRANSPORT_ERROR, error)
+        except thulium.ThuliumRejected as error:
+            _record_failure(chunk, worker, rows, Outcome.REJECTED, error)
+        except thulium.ThuliumProtocolError as error:
+            # Thulium may have done the work: we cannot tell, so never call it a success.
+            _record_failure(chunk, worker, rows, Outcome.UNKNOWN, error)
+        else:
+            _record(chunk, worker, rows, answer)
+
+
+def submissions_reap() -> list[int]:
+    """Re-enqueue submissions whose worker went silent for a lease (killed, or its task lost)."""
+    from campaigns.tasks import run_submission
+
+    silent_since = timezone.now() - timedelta(seconds=settings.SUBMISSION_LEASE_SECONDS)
+    due = Submission.objects.filter(
+        Q(state=Submission.State.RUNNING, heartbeat_at__lt=silent_since)
+        | Q(state=Submission.State.QUEUED, created_at__lt=silent_since, heartbeat_at=None)
+        | Q(state=Submission.State.WAITING, retry_at__lt=timezone.now())
+    )
+    reaped = []
+    for submission in due:
+        # Moving the heartbeat first keeps two reapers from enqueuing the same job twice.
+        if Submission.objects.filter(pk=submission.pk, heartbeat_at=submission.heartbeat_at).update(
+            heartbeat_at=timezone.now()
+        ):
+            run_submission.enqueue(submission.pk)
+            reaped.append(submission.pk)
+    return reaped
+
+
+def submission_counts(submission: Submission) -> dict[str, int]:
+    """Rows of the submission by their current outcome."""
+    ids = [pk for chunk in submission.chunks.all() for pk in chunk.row_ids]
+    counts: Counter[str] = Counter()
+    for start in range(0, len(ids), 500):
+        counts.update(
+            Row.objects.filter(id__in=ids[start : start + 500]).values_list("outcome", flat=True)
+        )
+    return dict(counts)
+
+
+def grid_outcome_counts(grid: Grid) -> dict[str, int]:
+    return dict(Counter(grid.rows.exclude(outcome="").values_list("outcome", flat=True)))
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+def _earlier_active(submission: Submission) -> bool:
+    return Submission.objects.filter(
+        campaign=submission.campaign_id, state__in=Submission.ACTIVE_STATES, id__lt=submission.pk
+    ).exists()
+
+
+def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | None:
+    now = timezone.now()
+    candidates = submission.chunks.filter(
+        Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now)
+    ).order_by("index")
+    for chunk in candidates[:5]:
+        with transaction.atomic():
+            # A conditional UPDATE is the claim: of two workers, exactly one changes the row.
+            won = Chunk.objects.filter(
+                Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now),
+                pk=chunk.pk,
+            ).update(
+                state=Chunk.State.CLAIMED,
+                claimed_by=worker,
+                lease_until=now + lease,
+                attempts=chunk.attempts + 1,
+            )
+            if won:
+                Row.objects.filter(id__in=chunk.row_ids).update(outcome=Outcome.SENDING)
+                Submission.objects.filter(pk=submission.pk).update(heartbeat_at=now)
+                chunk.refresh_from_db()
+                return chunk
+    return None
+
+
+def _edit(grid: Grid, row: Row) -> thulium.RecordEdit:
+    payload = row_payload(grid, row)
+    moment = payload.get("next_call_date")
+    return thulium.RecordEdit(
+        phone_number=payload["phone_number"],
+        status_id=payload.get("status_id"),
+        dictionary_status_id=payload.get("dictionary_status_id"),
+        agent_login=payload.get("agent_login"),
+        next_call_date=datetime.strptime(moment, thulium.DATE_TIME_FORMAT) if moment else None,
+        record_fields=payload.get("record_fields", {}),
+    )
+
+
+def _owned(chunk: Chunk, worker: str) -> Any:
+    return Chunk.objects.filter(pk=chunk.pk, state=Chunk.State.CLAIMED, claimed_by=worker)
+
+
+def _record(chunk: Chunk, worker: str, rows: Sequence[Row], answer: thulium.BatchResult) -> None:
+    verdicts = {}
+    for row in rows:
+        result = answer.rows.get(row.phone)
+        verdicts[row.pk] = _verdict(result)
+    _write(chunk, worker, rows, verdicts, answer.request_id)
+
+
+def _record_failure(
+    chunk: Chunk, worker: str, rows: Sequence[Row], outcome: str, error: thulium.ThuliumError
+) -> None:
+    detail = {
+        "http_status": error.http_status,
+        "status": "",
+        "message": "; ".join(error.messages) or error.summary,
+    }
+    _write(chunk, worker, rows, {row.pk: (outcome, detail) for row in rows}, error.request_id)
+
+
+def _verdict(result: thulium.RowResult | None) -> tuple[str, dict[str, Any]]:
+    if result is None or not result.known:
+        return Outcome.UNKNOWN, {"http_status": None, "status": "", "message": ""}
+    detail = {"http_status": result.http_status, "status": result.status, "message": result.message}
+    if result.succeeded:
+        return Outcome.UPDATED, detail
+    if result.http_status == 404:
+        return Outcome.NOT_FOUND, detail
+    return Outcome.REJECTED, detail
+
+
+def _write(
+    chunk: Chunk,
+    worker: str,
+    rows: Sequence[Row],
+    verdicts: dict[int, tuple[str, dict[str, Any]]],
+    request_id: str | None,
+) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        if not _owned(chunk, worker).update(
+            state=Chunk.State.DONE, answered_at=now, request_id=request_id or ""
+        ):
+            # Our lease ran out and another worker took the chunk: its answer counts, not ours.
+            logger.warning("chunk %s: answer dropped, another worker owns it", chunk)
+            return
+        RowOutcome.objects.bulk_create(
+            RowOutcome(
+                row_id=row.pk,
+                submission_id=chunk.submission_id,
+                chunk=chunk,
+                outcome=verdicts[row.pk][0],
+                http_status=verdicts[row.pk][1]["http_status"],
+                status=verdicts[row.pk][1]["status"],
+                message=verdicts[row.pk][1]["message"],
+                request_id=request_id or "",
+            )
+            for row in rows
+        )
+        for row in rows:
+            outcome, detail = verdicts[row.pk]
+            row.outcome = outcome
+            row.outcome_detail = detail | {
+                "request_id": request_id or "",
+                "chunk": chunk.index,
+                "at": now.isoformat(timespec="seconds"),
+            }
+        Row.objects.bulk_update(rows, ["outcome", "outcome_detail"], batch_size=500)
+        Submission.objects.filter(pk=chunk.submission_id).update(heartbeat_at=now)
+
+
+def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:
+    if _owned(chunk, worker).update(state=Chunk.State.PENDING, claimed_by="", lease_until=None):
+        Row.objects.filter(id__in=chunk.row_ids).update(outcome=rows_outcome)
+
+
+def _stop(submission: Submission, chunk: Chunk, worker: str, problem: str) -> RunResult:
+    """Thulium refused us as a whole (credentials, campaign): nothing of the rest is sent."""
+    with transaction.atomic():
+        _release(chunk, worker, Outcome.WAITING)
+        _unsend_rest(submission)
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.FAILED, problem=problem, finished_at=timezone.now()
+        )
+    return RunResult(Submission.State.FAILED)
+
+
+def _postpone(submission: Submission, chunk: Chunk, worker: str, retry_after: float) -> RunResult:
+    """Thulium asked for a long pause: give the worker back and come again later."""
+    with transaction.atomic():
+        _release(chunk, worker, Outcome.WAITING)
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.WAITING,
+            retry_at=timezone.now() + timedelta(seconds=retry_after),
+        )
+    return RunResult(Submission.State.WAITING, retry_after=retry_after)
+
+
+def _cancel(submission: Submission) -> RunResult:
+    with transaction.atomic():
+        _unsend_rest(submission)
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.CANCELLED, finished_at=timezone.now()
+        )
+    return RunResult(Submission.State.CANCELLED)
+
+
+def _unsend_rest(submission: Submission) -> None:
+    pending = submission.chunks.filter(state=Chunk.State.PENDING)
+    ids = [pk for chunk in pending for pk in chunk.row_ids]
+    pending.update(state=Chunk.State.SKIPPED)
+    for start in range(0, len(ids), 500):
+        Row.objects.filter(id__in=ids[start : start + 500]).update(
+            outcome=Outcome.NOT_SENT, outcome_detail={}
+        )
+
+
+def _finish_if_done(submission: Submission) -> RunResult:
+    if submission.chunks.filter(state=Chunk.State.CLAIMED).exists():
+        # Another worker still holds a chunk; whoever records the last one finishes.
+        return RunResult(Submission.State.RUNNING)
+    Submission.objects.filter(pk=submission.pk, state=Submission.State.RUNNING).update(
+        state=Submission.State.FINISHED, finished_at=timezone.now()
+    )
+    return RunResult(Submission.State.FINISHED)

@@ -1,0 +1,23 @@
+"""Background jobs: thin wrappers that call a service with ids."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.tasks import task
+from django.utils import timezone
+
+from campaigns.services.connection import thulium_client
+from campaigns.services.submissions import submission_run
+
+
+@task()
+def run_submission(submission_id: int) -> str:
+    with thulium_client() as client:
+        result = submission_run(submission_id=submission_id, client=client)
+    if result.retry_after is not None:
+        # Queued behind another submission, or Thulium asked for a long pause: come back later
+        # instead of holding a worker.
+        later = timezone.now() + timedelta(seconds=result.retry_after)
+        run_submission.using(run_after=later).enqueue(submission_id)
+    return result.state

@@ -1,0 +1,291 @@
+"""Sending grids: per-row outcomes as Thulium gave them, faults, cancel, resend, racing workers."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from campaigns import thulium
+from campaigns.models import Chunk, Grid, Outcome, Row, RowOutcome, Submission
+from campaigns.services.editing import EditProblem, grid_undo, row_set_cells
+from campaigns.services.submissions import (
+    SubmissionProblem,
+    submission_cancel,
+    submission_create,
+    submission_run,
+    submissions_reap,
+)
+from tests.conftest import Sandbox, client_config
+
+pytestmark = pytest.mark.django_db
+
+
+def outcomes(grid: Grid) -> dict[int, str]:
+    return dict(grid.rows.values_list("number", "outcome"))
+
+
+def send(grid: Grid, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> Submission:
+    submission = submission_create(grid=grid, author=None, rules=rules, **kwargs)
+    submission_run(submission_id=submission.pk, client=api)
+    submission.refresh_from_db()
+    return submission
+
+
+def test_every_row_gets_thuliums_verdict_and_the_sandbox_agrees(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    submission = send(crm_grid, rules, api)
+
+    assert submission.state == Submission.State.FINISHED
+    got = outcomes(crm_grid)
+    sent = {n for n, o in got.items() if o != Outcome.NOT_SENT}
+    assert {n for n, o in got.items() if o == Outcome.NOT_SENT} == {
+        r.number for r in crm_grid.rows.filter(state=Row.State.ERROR)
+    }
+    assert all(got[n] == Outcome.UPDATED for n in sent)
+    dump = {r["phone_number"]: r for r in sandbox.records("00001")}
+    assert dump["509708024"]["record_fields"]["miasto"] == "Łódź"
+    assert dump["845400588"]["agent_login"] == "a.nowak"
+    assert dump["845400588"]["next_call_date"] == "2030-12-24 09:30"
+    assert dump["891501488"]["record_fields"]["nazwisko"] == ""  # cleared
+    assert RowOutcome.objects.count() == len(sent)
+    row = crm_grid.rows.get(number=4)
+    assert row.outcome_detail["http_status"] == 204
+    assert row.outcome_detail["request_id"]
+
+
+def test_rows_go_in_chunks_without_a_phone_twice(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    send(crm_grid, rules, api, chunk_size=3)
+
+    bodies = [r["body"]["records"] for r in sandbox.requests() if r["method"] == "PUT"]
+    assert [len(b) for b in bodies] == [3, 3, 2]
+    for body in bodies:
+        phones = [record["phone_number"] for record in body]
+        assert len(phones) == len(set(phones))
+        assert all("identifier" not in record for record in body)
+
+
+def test_rejected_and_not_found_rows_keep_thuliums_message(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+
+    data = b"Telefon;Status\n555123321;3\n123123123;3\n441;3\n"
+    made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
+    grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+    send(grid, rules, api)
+
+    assert outcomes(grid) == {2: Outcome.UPDATED, 3: Outcome.NOT_FOUND, 4: Outcome.REJECTED}
+    assert "duplicated" in grid.rows.get(number=4).outcome_detail["message"]
+
+
+def test_transient_faults_are_retried_and_answers_recorded_once(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    sandbox.inject({"kind": "status", "status": 503}, {"kind": "close", "apply": True})
+
+    submission = send(crm_grid, rules, api)
+
+    assert submission.state == Submission.State.FINISHED
+    assert set(outcomes(crm_grid).values()) == {Outcome.UPDATED, Outcome.NOT_SENT}
+    assert RowOutcome.objects.filter(outcome=Outcome.UPDATED).count() == 8
+
+
+def test_a_chunk_that_never_gets_through_is_a_transport_error_and_the_job_goes_on(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    sandbox.inject({"kind": "status", "status": 503, "times": 1 + api.config.max_retries})
+
+    submission = send(crm_grid, rules, api, chunk_size=4)
+
+    assert submission.state == Submission.State.FINISHED
+    got = [crm_grid.rows.get(pk=pk).outcome for pk in submission.chunks.get(index=0).row_ids]
+    assert got == [Outcome.TRANSPORT_ERROR] * 4
+    rest = submission.chunks.get(index=1).row_ids
+    assert crm_grid.rows.get(pk=rest[0]).outcome == Outcome.UPDATED
+
+
+def test_missing_and_unreadable_answers_are_unknown(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    sandbox.inject(
+        {"kind": "drop_phones", "phones": ["509708024"], "method": "PUT"},
+        {"kind": "malformed", "method": "PUT"},
+    )
+
+    send(crm_grid, rules, api, chunk_size=4)
+
+    assert crm_grid.rows.get(number=4).outcome == Outcome.UNKNOWN
+    assert crm_grid.rows.get(number=5).outcome == Outcome.UPDATED
+    second = crm_grid.rows.filter(outcome=Outcome.UNKNOWN).count()
+    assert second == 1 + 4
+
+
+def test_rejected_credentials_stop_at_once_and_mark_nothing_sent(
+    crm_grid: Grid, rules: Any, sandbox: Sandbox
+) -> None:
+    with thulium.ThuliumClient(client_config(sandbox.api_url, password="wrong")) as bad:
+        submission = send(crm_grid, rules, bad)
+
+    assert submission.state == Submission.State.FAILED
+    assert "THULIUM_API_PASSWORD" in submission.problem
+    assert Outcome.UPDATED not in outcomes(crm_grid).values()
+    assert set(outcomes(crm_grid).values()) == {Outcome.NOT_SENT}
+    assert RowOutcome.objects.count() == 0
+    assert len([r for r in sandbox.requests() if r["method"] == "PUT"]) == 1
+
+
+def test_a_long_retry_after_reschedules_instead_of_blocking(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    sandbox.inject({"kind": "status", "status": 429, "retry_after": 3600})
+    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+
+    result = submission_run(submission_id=submission.pk, client=api)
+
+    submission.refresh_from_db()
+    assert result.retry_after == 3600
+    assert submission.state == Submission.State.WAITING
+    assert submission.chunks.get().state == Chunk.State.PENDING
+    assert submission_run(submission_id=submission.pk, client=api).state == "finished"
+
+
+def test_cancel_stops_before_the_next_chunk(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    submission = submission_create(grid=crm_grid, author=None, rules=rules, chunk_size=2)
+    submission_cancel(submission=submission)
+
+    result = submission_run(submission_id=submission.pk, client=api)
+
+    assert result.state == Submission.State.CANCELLED
+    assert [r for r in sandbox.requests() if r["method"] == "PUT"] == []
+    assert Outcome.UPDATED not in outcomes(crm_grid).values()
+
+
+def test_one_submission_per_campaign_at_a_time(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, campaign: Any
+) -> None:
+    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+
+    first = submission_create(grid=crm_grid, author=None, rules=rules)
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=b"Telefon;Status\n555123321;3\n", filename="b.csv"
+    )
+    other = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    second = submission_create(grid=other, author=None, rules=rules)
+
+    waiting = submission_run(submission_id=second.pk, client=api)
+    assert (waiting.state, waiting.retry_after) == (Submission.State.QUEUED, 5)
+    submission_run(submission_id=first.pk, client=api)
+    assert submission_run(submission_id=second.pk, client=api).state == "finished"
+
+
+def test_resend_sends_only_what_failed_after_fixing_it(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    send(crm_grid, rules, api)
+    broken = crm_grid.rows.get(number=6)
+    row_set_cells(
+        grid=crm_grid,
+        row=broken,
+        cells={"agent_login": "a.nowak", "next_call_date": "24.12.2030 10:00"},
+        author=None,
+        rules=rules,
+    )
+    sandbox.http.delete(sandbox.root + "_sandbox/requests")
+
+    resent = send(crm_grid, rules, api, resend=True)
+
+    bodies = [r["body"]["records"] for r in sandbox.requests() if r["method"] == "PUT"]
+    assert [record["phone_number"] for record in bodies[0]] == ["767215179"]
+    assert resent.rows_total == 1
+    assert crm_grid.rows.get(number=6).outcome == Outcome.UPDATED
+    assert sandbox.record("00001", "767215179")["agent_login"] == "a.nowak"
+
+
+def test_nothing_to_resend_says_so(crm_grid: Grid, rules: Any, api: thulium.ThuliumClient) -> None:
+    send(crm_grid, rules, api)
+
+    with pytest.raises(SubmissionProblem, match="Nothing to resend"):
+        submission_create(grid=crm_grid, author=None, rules=rules, resend=True)
+
+
+def test_sent_edits_cannot_be_undone_and_sending_grids_cannot_be_edited(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient
+) -> None:
+    row_set_cells(
+        grid=crm_grid,
+        row=crm_grid.rows.get(number=6),
+        cells={"agent_login": "a.nowak"},
+        author=None,
+        rules=rules,
+    )
+    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+
+    with pytest.raises(EditProblem, match="being sent"):
+        row_set_cells(
+            grid=crm_grid,
+            row=crm_grid.rows.get(number=4),
+            cells={"status": "1"},
+            author=None,
+            rules=rules,
+        )
+    submission_run(submission_id=submission.pk, client=api)
+    with pytest.raises(EditProblem, match="has been sent"):
+        grid_undo(grid=crm_grid, rules=rules)
+
+
+def test_an_expired_lease_lets_another_worker_resend_and_record_once(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox, settings: Any
+) -> None:
+    submission = submission_create(grid=crm_grid, author=None, rules=rules, chunk_size=4)
+    # A worker claimed chunk 0, sent it, and died before recording the answer.
+    chunk = submission.chunks.get(index=0)
+    Chunk.objects.filter(pk=chunk.pk).update(
+        state=Chunk.State.CLAIMED, claimed_by="dead", lease_until="2020-01-01T00:00:00Z"
+    )
+    Submission.objects.filter(pk=submission.pk).update(
+        state=Submission.State.RUNNING, heartbeat_at="2020-01-01T00:00:00Z"
+    )
+    settings.SUBMISSION_LEASE_SECONDS = 1
+
+    assert submissions_reap() == [submission.pk]
+    submission_run(submission_id=submission.pk, client=api)
+
+    assert Submission.objects.get(pk=submission.pk).state == Submission.State.FINISHED
+    assert RowOutcome.objects.filter(chunk=chunk).count() == 4
+    assert set(outcomes(crm_grid).values()) == {Outcome.UPDATED, Outcome.NOT_SENT}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_never_send_a_chunk_twice(
+    crm_grid: Grid, rules: Any, sandbox: Sandbox
+) -> None:
+    submission = submission_create(grid=crm_grid, author=None, rules=rules, chunk_size=1)
+    sandbox.inject({"kind": "delay", "seconds": 0.05, "times": 100})
+    results = []
+
+    def worker() -> None:
+        with thulium.ThuliumClient(client_config(sandbox.api_url)) as own:
+            results.append(submission_run(submission_id=submission.pk, client=own).state)
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    puts = [r for r in sandbox.requests() if r["method"] == "PUT"]
+    sent_phones = [r["body"]["records"][0]["phone_number"] for r in puts]
+    assert len(sent_phones) == len(set(sent_phones)) == 8
+    assert RowOutcome.objects.count() == 8
+    assert "finished" in results
+    assert Submission.objects.get(pk=submission.pk).state == Submission.State.FINISHED
