@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
 
-from campaigns.models import Campaign, Grid, Row
+from campaigns.models import Campaign, Grid, Outcome, Row, Submission
 from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.editing import (
     COUNT_LIMIT,
@@ -33,6 +33,14 @@ from campaigns.services.editing import (
     grid_rows_count,
     grid_undo,
     row_set_cells,
+)
+from campaigns.services.submissions import (
+    RESENDABLE,
+    SubmissionProblem,
+    submission_cancel,
+    submission_counts,
+    submission_create,
+    submissions_reap,
 )
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import CLEAR_MARKERS, CampaignRules, campaign_rules
@@ -102,6 +110,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     params = filters.query_params() | ({"size": str(size)} if size != 100 else {})
     last_edit = grid.edits.filter(undone=False).order_by("-id").first()
     context = {
+        **_sending_context(grid),
         "grid": grid,
         "page": page,
         "filters": filters,
@@ -113,6 +122,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
         "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
         "last_edit": last_edit,
         "page_sizes": PAGE_SIZES,
+        "outcome_choices": [c for c in Outcome.choices if c[0]],
         "size": size,
         **_choices(grid),
     }
@@ -335,6 +345,60 @@ def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Undone: %(edit)s.") % {"edit": edit.get_kind_display()})
     return _back(request, grid)
+
+
+@require_POST
+def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    resend = request.POST.get("resend") == "yes"
+    try:
+        submission_create(grid=grid, author=request.user, rules=_rules(grid), resend=resend)
+    except (SubmissionProblem, RulesUnavailable) as problem:
+        return _problem(request, grid, problem)
+    messages.success(
+        request,
+        _("Sending the failed rows again.") if resend else _("Sending started."),
+    )
+    return _back(request, grid)
+
+
+@require_GET
+def grid_progress(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """The sending panel; htmx polls it while a submission is active."""
+    grid = _grid(grid_id)
+    submissions_reap()
+    context = _sending_context(grid)
+    if request.htmx and not context["submission"].active:
+        # Done: reload the page so every row shows its badge.
+        return HttpResponseClientRefresh()
+    return render(request, "campaigns/grid_detail.html#sending", {"grid": grid, **context})
+
+
+@require_POST
+def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
+    submission_cancel(submission=submission)
+    messages.info(request, _("Sending stops before its next chunk."))
+    return _back(request, grid)
+
+
+def _sending_context(grid: Grid) -> dict[str, Any]:
+    submission = grid.submissions.first()
+    counts = submission_counts(submission) if submission else {}
+    chunks = submission.chunks.values_list("state", flat=True) if submission else []
+    done = sum(1 for state in chunks if state in {"done", "skipped"})
+    return {
+        "submission": submission,
+        "outcome_counts": [
+            (value, text, counts.get(value, 0))
+            for value, text in Outcome.choices
+            if counts.get(value)
+        ],
+        "chunks_done": done,
+        "chunks_total": len(chunks),
+        "can_resend": grid.rows.filter(outcome__in=RESENDABLE).exists(),
+    }
 
 
 @require_GET

@@ -78,3 +78,23 @@ def render(entry: dict[str, Any]) -> str:
     if text is None:
         return str(entry.get("code", ""))
     return str(text) % entry.get("params", {})
+
+
+# Thulium's per-row messages we know, with what the supervisor can do about each.
+THULIUM_FIXES: dict[str, Any] = {
+    "Agent not found.": _("Choose an agent who belongs to this campaign, then resend."),
+    "Status not found.": _("Choose one of the campaign's statuses, then resend."),
+    "Record not found.": _(
+        "No record in the campaign has this phone number: check the number, or add the record."
+    ),
+}
+
+
+def thulium_fix(message: str) -> str:
+    """What to do about a message from Thulium, when we know; "" otherwise."""
+    if "duplicated" in message.lower():
+        return str(
+            _("The campaign holds this number more than once; edit those records in Thulium.")
+        )
+    fix = THULIUM_FIXES.get(message.strip())
+    return str(fix) if fix else ""

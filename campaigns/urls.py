@@ -22,6 +22,13 @@ urlpatterns = [
     path("grids/<int:grid_id>/bulk/", grid_views.bulk_set, name="grid_bulk"),
     path("grids/<int:grid_id>/paste/", grid_views.paste, name="grid_paste"),
     path("grids/<int:grid_id>/undo/", grid_views.undo, name="grid_undo"),
+    path("grids/<int:grid_id>/send/", grid_views.grid_send, name="grid_send"),
+    path("grids/<int:grid_id>/progress/", grid_views.grid_progress, name="grid_progress"),
+    path(
+        "grids/<int:grid_id>/submissions/<int:submission_id>/cancel/",
+        grid_views.submission_stop,
+        name="submission_cancel",
+    ),
     path("grids/<int:grid_id>/rows/<int:row_id>/", grid_views.row_view, name="row"),
     path("grids/<int:grid_id>/rows/<int:row_id>/edit/", grid_views.row_edit, name="row_edit"),
     path("grids/<int:grid_id>/rows/<int:row_id>/cell/", grid_views.cell_edit, name="cell_edit"),

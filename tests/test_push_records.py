@@ -97,7 +97,6 @@ def test_the_remembered_mapping_is_used(campaign: Any, tmp_path: Path) -> None:
             ["00001", str(FILES / "crm_export.xlsx"), "--dry-run", "--user", "nobody"],
             "There is no dashboard user",
         ),
-        (["00001", str(FILES / "crm_export.xlsx")], "run with --dry-run"),
         (
             ["00001", str(FILES / "crm_export.xlsx"), "--dry-run", "--report", "r.pdf"],
             "must end in .csv or .xlsx",
@@ -138,3 +137,43 @@ def test_no_mapping_for_the_phone_exits_2(campaign: Any, tmp_path: Path) -> None
 
     assert code == 2
     assert "Map exactly one column to “Phone number”" in err
+
+
+def test_sending_writes_thuliums_answers_and_exits_1_when_rows_are_refused(
+    campaign: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    report = tmp_path / "report.csv"
+
+    code, out, _err = push(
+        "00001", str(FILES / "crm_export_cp1250.csv"), "--report", str(report), "--chunk-size", "3"
+    )
+
+    assert code == 1
+    assert "Sent: Finished; Not sent: 8, Updated: 8" in out
+    rows = {r["row"]: r for r in csv.DictReader(io.StringIO(report.read_text("utf-8-sig")))}
+    assert rows["4"]["outcome"] == "updated"
+    assert rows["4"]["http_status"] == "204"
+    assert rows["4"]["request_id"]
+    assert rows["6"]["outcome"] == "not_sent"
+    assert sandbox.record("00001", "509708024")["record_fields"]["miasto"] == "Łódź"
+
+
+def test_sending_a_clean_file_exits_0(campaign: Any, tmp_path: Path, sandbox: Any) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("Telefon;Status\n555123321;5\n111222333;Nie dzwonić\n")
+
+    code, out, _err = push("00001", str(good))
+
+    assert code == 0
+    assert "Updated: 2" in out
+    assert sandbox.record("00001", "555123321")["status_id"] == "5"
+
+
+def test_a_row_thulium_refuses_exits_1(campaign: Any, tmp_path: Path, sandbox: Any) -> None:
+    refused = tmp_path / "refused.csv"
+    refused.write_text("Telefon;Status\n555123321;5\n123123123;5\n")
+
+    code, out, _err = push("00001", str(refused))
+
+    assert code == 1
+    assert "Not found: 1" in out

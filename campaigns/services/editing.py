@@ -42,6 +42,7 @@ class RowFilter:
     field: str = ""  # a campaign field name …
     value: str = ""  # … and the value it must have
     phone: str = ""  # part of the phone number
+    outcome: str = ""
     sort: str = "number"
 
     @classmethod
@@ -54,6 +55,7 @@ class RowFilter:
             field=query.get("field", "").strip(),
             value=query.get("value", "").strip(),
             phone=query.get("phone", "").strip(),
+            outcome=query.get("outcome", "").strip(),
             sort=sort if sort in SORTS else "number",
         )
 
@@ -65,6 +67,7 @@ class RowFilter:
             "field": self.field,
             "value": self.value,
             "phone": self.phone,
+            "outcome": self.outcome,
         }
         if self.sort != "number":
             params["sort"] = self.sort
@@ -96,6 +99,8 @@ def grid_rows(grid: Grid, filters: RowFilter) -> QuerySet[Row]:
         rows = rows.filter(agent_login=filters.agent)
     if filters.field:
         rows = rows.filter(**{f"values__record_fields__{filters.field}": filters.value})
+    if filters.outcome:
+        rows = rows.filter(outcome=filters.outcome)
     if filters.phone:
         digits = "".join(ch for ch in filters.phone if ch.isdigit())
         rows = rows.filter(phone__contains=digits or filters.phone)

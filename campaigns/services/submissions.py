@@ -42,6 +42,16 @@ from campaigns.services.validation import CampaignRules
 logger = logging.getLogger(__name__)
 
 
+# Outcomes a resend sends again (after re-validation).
+RESENDABLE = (
+    Outcome.REJECTED,
+    Outcome.NOT_FOUND,
+    Outcome.TRANSPORT_ERROR,
+    Outcome.UNKNOWN,
+    Outcome.NOT_SENT,
+)
+
+
 class SubmissionProblem(ValueError):
     """The submission cannot start; the message says why."""
 
@@ -72,7 +82,7 @@ def submission_create(
         grid_validate(grid=grid, rules=rules)
         rows = grid.rows.all()
         if resend:
-            rows = rows.exclude(outcome__in=SUCCESS_OUTCOMES).exclude(outcome=Outcome.NONE)
+            rows = rows.filter(outcome__in=RESENDABLE)
         sendable = rows.exclude(state=Row.State.ERROR).exclude(
             outcome__in=[*SUCCESS_OUTCOMES, Outcome.WAITING, Outcome.SENDING]
         )

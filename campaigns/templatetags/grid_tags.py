@@ -36,3 +36,23 @@ def payload_json(row: Any, grid: Any) -> str:
 def raw_phone(row: Any, mapping: list[str]) -> str:
     position = mapping.index("phone_number") if "phone_number" in mapping else -1
     return row.raw[position] if 0 <= position < len(row.raw) else ""
+
+
+@register.filter
+def outcome_title(detail: dict[str, Any]) -> str:
+    """Thulium's raw answer for a row, for the badge's tooltip."""
+    if not detail:
+        return ""
+    parts = [
+        f"HTTP {detail.get('http_status') or '—'}",
+        detail.get("status", ""),
+        detail.get("message", ""),
+    ]
+    if detail.get("request_id"):
+        parts.append(f"request_id {detail['request_id']}")
+    return " · ".join(p for p in parts if p)
+
+
+@register.filter
+def thulium_fix(message: str) -> str:
+    return messages.thulium_fix(message)

@@ -1,13 +1,15 @@
 """`manage.py push_records CAMPAIGN_ID FILE --dry-run`: the web intake, from the command line.
 
 Same intake, mapping (the campaign's remembered mapping, else automatic) and validation as the
-dashboard; the grid is stored and appears there. Exit codes: 0 every row valid, 1 some row has an
-error, 2 usage, file or configuration errors.
+dashboard; the grid is stored and appears there. Without --dry-run the valid rows are sent, in this
+process, and the report carries Thulium's answers. Exit codes: 0 every row valid (and, when
+sending, updated), 1 some row invalid or refused, 2 usage, file or configuration errors.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from campaigns import messages
-from campaigns.models import Grid
+from campaigns.models import Grid, Outcome, Submission
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
+from campaigns.services.submissions import (
+    SubmissionProblem,
+    grid_outcome_counts,
+    submission_create,
+    submission_run,
+)
+from campaigns.services.validation import campaign_rules
 from campaigns.spreadsheets import FileProblem
 from campaigns.targets import FIELD_PREFIX, label
 from campaigns.thulium import ThuliumError
@@ -29,7 +38,7 @@ USAGE_ERROR = 2
 
 
 class Command(BaseCommand):
-    help = "Check a file of record changes for a Thulium campaign and store it as a grid."
+    help = "Check a file of record changes for a Thulium campaign, store it as a grid, send it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("campaign_id", help="Thulium campaign id, e.g. 00001")
@@ -38,6 +47,9 @@ class Command(BaseCommand):
             "--dry-run",
             action="store_true",
             help="check and store the grid without sending anything to Thulium",
+        )
+        parser.add_argument(
+            "--chunk-size", type=int, default=None, help="rows per request (default: settings)"
         )
         parser.add_argument("--report", type=Path, help="write a per-row report (.csv or .xlsx)")
         parser.add_argument("--user", help="dashboard user the grid is attributed to")
@@ -52,13 +64,52 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             grid = self._intake(**options)
+            self._summary(grid)
+            submission = None if options["dry_run"] else self._send(grid, options["chunk_size"])
         except CommandError as error:
             self.stderr.write(str(error))
             sys.exit(USAGE_ERROR)
-        self._summary(grid)
         if options["report"]:
             self._report(grid, options["report"])
-        sys.exit(1 if grid.rows_error else 0)
+        if submission is None:
+            sys.exit(1 if grid.rows_error else 0)
+        all_updated = not grid.rows.exclude(outcome=Outcome.UPDATED).exists()
+        sys.exit(0 if all_updated and submission.state == Submission.State.FINISHED else 1)
+
+    def _send(self, grid: Grid, chunk_size: int | None) -> Submission:
+        """Send in this process, no worker needed, and wait until every chunk is answered."""
+        try:
+            with thulium_client() as client:
+                rules = campaign_rules(campaign=grid.campaign, client=client)
+                submission = submission_create(
+                    grid=grid, author=grid.author, rules=rules, chunk_size=chunk_size
+                )
+                while True:
+                    result = submission_run(submission_id=submission.pk, client=client)
+                    if result.retry_after is None:
+                        break
+                    self.stdout.write(
+                        _("Waiting %(seconds)d s as Thulium asked…")
+                        % {"seconds": result.retry_after}
+                    )
+                    time.sleep(result.retry_after)
+        except SubmissionProblem as problem:
+            self.stdout.write(str(problem))
+            return Submission(state=Submission.State.FAILED)
+        except ThuliumError as error:
+            raise CommandError(describe_thulium_error(error)) from None
+        submission.refresh_from_db()
+        counts = grid_outcome_counts(grid)
+        self.stdout.write(
+            _("Sent: %(state)s; %(counts)s")
+            % {
+                "state": submission.get_state_display(),
+                "counts": ", ".join(f"{Outcome(k).label}: {v}" for k, v in sorted(counts.items())),
+            }
+        )
+        if submission.problem:
+            self.stderr.write(submission.problem)
+        return submission
 
     def _intake(
         self,
@@ -73,13 +124,6 @@ class Command(BaseCommand):
         encoding: str | None,
         **_options: Any,
     ) -> Grid:
-        if not dry_run:
-            raise CommandError(
-                _(
-                    "Sending is not available yet: run with --dry-run to check the file and "
-                    "store the grid."
-                )
-            )
         if report and report.suffix.lower() not in {".csv", ".xlsx"}:
             raise CommandError(
                 _("--report must end in .csv or .xlsx, not %(name)s.") % {"name": report.name}
@@ -150,6 +194,10 @@ class Command(BaseCommand):
                 "next_call_date",
                 *fields,
                 "messages",
+                "outcome",
+                "http_status",
+                "thulium_message",
+                "request_id",
             ]
         )
         for row in grid.rows.order_by("number", "id").iterator(chunk_size=2000):
@@ -165,6 +213,10 @@ class Command(BaseCommand):
                     values.get("next_call_date", ""),
                     *[record_fields.get(name, "") for name in fields],
                     " | ".join(messages.render(m) for m in row.messages),
+                    row.outcome,
+                    row.outcome_detail.get("http_status") or "",
+                    row.outcome_detail.get("message", ""),
+                    row.outcome_detail.get("request_id", ""),
                 ]
             )
         if path.suffix.lower() == ".xlsx":
