@@ -17,7 +17,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.services.accounts import demo_accounts_ensure
+from campaigns.services.submissions import submissions_reap
 
+REAP_EVERY = 30  # seconds
 SANDBOX_USER = "api_user"
 SANDBOX_PASSWORD = "api_pass"
 
@@ -148,12 +150,17 @@ class Command(BaseCommand):
         out.write("")
 
     def _watch(self) -> None:
+        last_reap = time.monotonic()
         while True:
             for name, process in self.children:
                 if process.poll() is not None:
                     raise CommandError(
                         f"The {name} stopped (exit code {process.returncode}); stopping the rest."
                     )
+            if time.monotonic() - last_reap > REAP_EVERY:
+                # What cron does in production: restart sending jobs whose worker died.
+                submissions_reap()
+                last_reap = time.monotonic()
             time.sleep(0.5)
 
     def _stop_all(self) -> None:
