@@ -45,6 +45,7 @@ def environment(tmp_path: Path, name: str, sandbox: Sandbox) -> dict[str, str]:
         "THULIUM_API_PASSWORD": API_PASSWORD,
         "SUBMISSION_LEASE_SECONDS": "2",
         "LOG_LEVEL": "WARNING",
+        "LANGUAGE_CODE": "en",
     }
 
 

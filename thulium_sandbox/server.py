@@ -12,6 +12,7 @@ import collections
 import ipaddress
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -126,6 +127,12 @@ class SandboxServer(ThreadingHTTPServer):
         # Bumped by every reset: a request that arrived before it (say, one held by a delay
         # fault) must neither change the fresh state nor appear in the fresh request log.
         self.epoch = 0
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up before its answer (a killed worker, a timeout) is not our error.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
     def fresh_start(self) -> None:
         with self._log_lock:
