@@ -289,3 +289,30 @@ def test_two_workers_racing_never_send_a_chunk_twice(
     assert RowOutcome.objects.count() == 8
     assert "finished" in results
     assert Submission.objects.get(pk=submission.pk).state == Submission.State.FINISHED
+
+
+def test_a_thulium_too_slow_to_answer_is_a_transport_error(
+    crm_grid: Grid, rules: Any, sandbox: Sandbox
+) -> None:
+    sandbox.inject({"kind": "delay", "seconds": 1.0, "times": 2, "method": "PUT"})
+
+    with thulium.ThuliumClient(
+        client_config(sandbox.api_url, read_timeout=0.3, max_retries=1)
+    ) as impatient:
+        submission = send(crm_grid, rules, impatient, chunk_size=4)
+
+    assert submission.state == Submission.State.FINISHED
+    first = submission.chunks.get(index=0).row_ids
+    assert {crm_grid.rows.get(pk=pk).outcome for pk in first} == {Outcome.TRANSPORT_ERROR}
+    assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 4
+
+
+def test_an_answer_of_an_unexpected_shape_is_unknown(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    sandbox.inject({"kind": "body", "body": ["204"], "method": "PUT"})
+
+    send(crm_grid, rules, api, chunk_size=4)
+
+    assert crm_grid.rows.filter(outcome=Outcome.UNKNOWN).count() == 4
+    assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 4
