@@ -35,8 +35,8 @@ from campaigns.services.editing import (
     row_set_cells,
 )
 from campaigns.services.submissions import (
-    RESENDABLE,
     SubmissionProblem,
+    grid_sendable_counts,
     submission_cancel,
     submission_counts,
     submission_create,
@@ -388,6 +388,7 @@ def _sending_context(grid: Grid) -> dict[str, Any]:
     counts = submission_counts(submission) if submission else {}
     chunks = submission.chunks.values_list("state", flat=True) if submission else []
     done = sum(1 for state in chunks if state in {"done", "skipped"})
+    to_send, to_resend = grid_sendable_counts(grid)
     return {
         "submission": submission,
         "outcome_counts": [
@@ -397,7 +398,8 @@ def _sending_context(grid: Grid) -> dict[str, Any]:
         ],
         "chunks_done": done,
         "chunks_total": len(chunks),
-        "can_resend": grid.rows.filter(outcome__in=RESENDABLE).exists(),
+        "to_send": to_send,
+        "to_resend": to_resend,
     }
 
 

@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.models import (
-    SUCCESS_OUTCOMES,
     Chunk,
     Grid,
     Outcome,
@@ -72,20 +71,17 @@ def submission_create(
     resend: bool = False,
     chunk_size: int | None = None,
 ) -> Submission:
-    """Queue the grid's sendable rows (or, with `resend`, those whose last outcome was not a
-    success), re-validated first. The job is enqueued once this transaction has committed."""
+    """Queue the grid's rows without errors that were never sent (or, with `resend`, those whose
+    last outcome was not a success), re-validated first. The job is enqueued once this
+    transaction has committed."""
     from campaigns.tasks import run_submission
 
     chunk_size = chunk_size or settings.SUBMISSION_CHUNK_SIZE
     with transaction.atomic():
         grid = Grid.objects.select_for_update().get(pk=grid.pk)
         grid_validate(grid=grid, rules=rules)
-        rows = grid.rows.all()
-        if resend:
-            rows = rows.filter(outcome__in=RESENDABLE)
-        sendable = rows.exclude(state=Row.State.ERROR).exclude(
-            outcome__in=[*SUCCESS_OUTCOMES, Outcome.WAITING, Outcome.SENDING]
-        )
+        rows = grid.rows.filter(outcome__in=RESENDABLE if resend else [Outcome.NONE])
+        sendable = rows.exclude(state=Row.State.ERROR)
         ids = list(sendable.order_by("number", "id").values_list("id", flat=True))
         if not ids:
             raise SubmissionProblem(
@@ -188,6 +184,15 @@ def submission_counts(submission: Submission) -> dict[str, int]:
             Row.objects.filter(id__in=ids[start : start + 500]).values_list("outcome", flat=True)
         )
     return dict(counts)
+
+
+def grid_sendable_counts(grid: Grid) -> tuple[int, int]:
+    """(rows a first send would send, rows a resend would send), errors excluded."""
+    rows = grid.rows.exclude(state=Row.State.ERROR)
+    return (
+        rows.filter(outcome=Outcome.NONE).count(),
+        rows.filter(outcome__in=RESENDABLE).count(),
+    )
 
 
 def grid_outcome_counts(grid: Grid) -> dict[str, int]:

@@ -90,7 +90,7 @@ def test_send_watch_progress_fix_a_refused_row_and_resend(
     refused.get_by_label("Phone number").fill("111222333")
     page.keyboard.press("Enter")
     expect(page.locator("tbody tr", has_text="111222333")).to_be_visible()
-    page.get_by_role("button", name="Resend the rows that failed").click()
+    page.get_by_role("button", name="Resend the 1 row that failed").click()
 
     expect(sending).to_contain_text("resend of failed rows")
     expect(sending).to_contain_text("Finished", timeout=20_000)
