@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from campaigns.models import Campaign, CampaignField, Grid
+from campaigns.models import AuditEntry, Campaign, CampaignField, Grid
 
 
 class CampaignFieldInline(admin.TabularInline):
@@ -31,4 +31,23 @@ class GridAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Grid._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: nothing in the product changes or deletes audit entries."""
+
+    list_display = ["at", "actor_name", "action", "campaign", "grid_id", "submission_id"]
+    list_filter = ["action", "campaign"]
+    search_fields = ["actor_name", "campaign"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

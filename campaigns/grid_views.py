@@ -337,7 +337,7 @@ def paste(request: HttpRequest, grid_id: int) -> HttpResponse:
 def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     try:
-        edit = grid_undo(grid=grid, rules=_rules(grid))
+        edit = grid_undo(grid=grid, rules=_rules(grid), author=request.user)
     except (EditProblem, RulesUnavailable) as problem:
         return _problem(request, grid, problem)
     if edit is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -376,3 +377,70 @@ class RowOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.row_id}@{self.submission_id}: {self.outcome}"
+
+
+class AuditEntry(models.Model):
+    """An append-only line of who did what, when, with old → new.
+
+    Entries form a hash chain (each hash covers the entry and the previous hash); the database
+    refuses UPDATE and DELETE on this table (triggers), and `manage.py verify_audit` finds the
+    first entry that was altered or removed. Ids of grids and submissions are plain numbers, not
+    foreign keys, so deleting a grid never touches its history.
+    """
+
+    class Action(models.TextChoices):
+        UPLOAD = "upload", _("File uploaded")
+        MAPPING = "mapping", _("Columns confirmed")
+        FIELDS = "fields", _("Campaign fields added")
+        PULL = "pull", _("Records pulled from Thulium")
+        GRID_CREATED = "grid_created", _("Empty grid created")
+        CELL_EDIT = "cell", _("Cells edited")
+        BULK_EDIT = "bulk", _("Rows changed in bulk")
+        PASTE = "paste", _("Block pasted")
+        ROWS_ADDED = "add", _("Rows added")
+        ROWS_DELETED = "delete", _("Rows deleted")
+        UNDO = "undo", _("Change undone")
+        SUBMISSION_QUEUED = "submission_queued", _("Sending queued")
+        SUBMISSION_STARTED = "submission_started", _("Sending started")
+        SUBMISSION_FINISHED = "submission_finished", _("Sending finished")
+        SUBMISSION_CANCELLED = "submission_cancelled", _("Sending cancelled")
+        SUBMISSION_FAILED = "submission_failed", _("Sending stopped")
+        OUTCOMES = "outcomes", _("Thulium answered")
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Login failed")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150)
+    action = models.CharField(max_length=30, choices=Action)
+    campaign = models.CharField(max_length=5, blank=True, db_index=True)
+    grid_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    submission_id = models.BigIntegerField(null=True, blank=True)
+    details = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {self.get_action_display()}"
+
+
+class AuditHead(models.Model):
+    """The chain's end: how many entries there are and the last hash (catches a removed tail)."""
+
+    count = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.count} entries"

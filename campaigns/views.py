@@ -173,6 +173,7 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
                     mapping=form.mapping(),
                     learn_fields=form.learn_fields(),
                     client=client,
+                    actor=request.user,
                 )
             return redirect("campaigns:grid_detail", grid_id=grid.pk)
         except MappingProblem as error:

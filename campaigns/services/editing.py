@@ -16,7 +16,8 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from campaigns.models import Edit, Grid, Row
+from campaigns.models import AuditEntry, Edit, Grid, Row
+from campaigns.services.audit import audit
 from campaigns.services.grids import _insert_rows, grid_recount, grid_validate
 from campaigns.services.validation import CampaignRules
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label
@@ -298,6 +299,13 @@ def grid_delete_rows(
         phones = set(rows.values_list("phone", flat=True)) - {""}
         rows.delete()
         edit = Edit.objects.create(grid=grid, author=author, kind=Edit.Kind.DELETE, deleted=deleted)
+        _audit_edit(
+            grid,
+            author,
+            Edit.Kind.DELETE,
+            edit,
+            rows=[[r["number"], r["raw"]] for r in deleted],
+        )
         # Rows that shared a phone with a deleted row may no longer be duplicates.
         neighbours = list(grid.rows.filter(phone__in=phones).values_list("id", flat=True))
         if neighbours:
@@ -306,7 +314,9 @@ def grid_delete_rows(
     return edit
 
 
-def grid_undo(*, grid: Grid, rules: CampaignRules) -> Edit | None:
+def grid_undo(
+    *, grid: Grid, rules: CampaignRules, author: AbstractBaseUser | None = None
+) -> Edit | None:
     """Undo the grid's most recent edit that is not undone yet; None when there is none."""
     with transaction.atomic():
         edit = grid.edits.select_for_update().filter(undone=False).order_by("-id").first()
@@ -354,6 +364,14 @@ def grid_undo(*, grid: Grid, rules: CampaignRules) -> Edit | None:
             new_raw = {pk: raw[:width] for pk, raw in new_raw.items()}
         edit.undone = True
         edit.save(update_fields=["undone"])
+        audit(
+            action=AuditEntry.Action.UNDO,
+            actor=author,
+            campaign=grid.campaign.thulium_id,
+            grid_id=grid.pk,
+            edit=edit.pk,
+            undone=edit.kind,
+        )
         grid_validate(grid=grid, rules=rules, row_ids=touched, new_raw=new_raw)
     return edit
 
@@ -412,7 +430,37 @@ def _change(
             columns_before=before if columns_added else None,
         )
         grid_validate(grid=grid, rules=rules, row_ids=set(new_raw) | set(added), new_raw=new_raw)
+        numbers = dict(grid.rows.filter(id__in=set(new_raw)).values_list("id", "number"))
+        _audit_edit(
+            grid,
+            author,
+            kind,
+            edit,
+            changes=[
+                [numbers.get(pk), label(grid.mapping[column]), old, new]
+                for pk, column, old, new in changes
+            ],
+            added_rows=list(grid.rows.filter(id__in=added).values_list("number", flat=True)),
+        )
     return edit
+
+
+def _audit_edit(grid: Grid, author: Any, kind: str, edit: Edit, **details: Any) -> None:
+    actions = {
+        Edit.Kind.CELL: AuditEntry.Action.CELL_EDIT,
+        Edit.Kind.BULK: AuditEntry.Action.BULK_EDIT,
+        Edit.Kind.PASTE: AuditEntry.Action.PASTE,
+        Edit.Kind.ADD: AuditEntry.Action.ROWS_ADDED,
+        Edit.Kind.DELETE: AuditEntry.Action.ROWS_DELETED,
+    }
+    audit(
+        action=actions[kind],
+        actor=author,
+        campaign=grid.campaign.thulium_id,
+        grid_id=grid.pk,
+        edit=edit.pk,
+        **details,
+    )
 
 
 def _refuse_while_sending(grid: Grid) -> None:

@@ -17,7 +17,8 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
-from campaigns.models import Campaign, CampaignField, Grid, Row
+from campaigns.models import AuditEntry, Campaign, CampaignField, Grid, Row
+from campaigns.services.audit import audit
 from campaigns.services.validation import (
     CampaignRules,
     campaign_rules,
@@ -67,8 +68,17 @@ def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
     return campaign
 
 
-def campaign_fields_add(*, campaign: Campaign, names: Sequence[str]) -> list[str]:
+def campaign_fields_add(
+    *, campaign: Campaign, names: Sequence[str], actor: AbstractBaseUser | None = None
+) -> list[str]:
     """Add names to the campaign's field list; returns those that were new."""
+    with transaction.atomic():
+        return _fields_add(campaign, names, actor)
+
+
+def _fields_add(
+    campaign: Campaign, names: Sequence[str], actor: AbstractBaseUser | None
+) -> list[str]:
     existing = set(campaign.field_names())
     position = campaign.fields.aggregate(top=Max("position"))["top"] or 0
     added = []
@@ -77,6 +87,13 @@ def campaign_fields_add(*, campaign: Campaign, names: Sequence[str]) -> list[str
             position += 1
             CampaignField.objects.create(campaign=campaign, name=name, position=position)
             added.append(name)
+    if added:
+        audit(
+            action=AuditEntry.Action.FIELDS,
+            actor=actor,
+            campaign=campaign.thulium_id,
+            fields=added,
+        )
     return added
 
 
@@ -127,6 +144,19 @@ def grid_create_from_file(
             mapping=mapping_suggest(campaign=campaign, headers=table.headers),
             rows_total=len(table.rows),
         )
+        audit(
+            action=AuditEntry.Action.UPLOAD,
+            actor=author,
+            campaign=campaign.thulium_id,
+            grid_id=grid.pk,
+            file_name=grid.file_name,
+            size=grid.file_size,
+            sha256=grid.file_sha256,
+            format=table.format,
+            encoding=table.encoding,
+            delimiter=table.delimiter,
+            rows=len(table.rows),
+        )
         _insert_rows(
             grid,
             (
@@ -143,6 +173,7 @@ def grid_confirm_mapping(
     mapping: Sequence[str],
     learn_fields: Sequence[str] = (),
     client: thulium.ThuliumClient,
+    actor: AbstractBaseUser | None = None,
 ) -> Grid:
     """Apply the supervisor's mapping, remember it, and validate every row against Thulium.
 
@@ -160,7 +191,7 @@ def grid_confirm_mapping(
     _check_mapping(mapping, campaign, extra_fields={h.strip() for h in learn})
     rules = campaign_rules(campaign=campaign, client=client)
     with transaction.atomic():
-        campaign_fields_add(campaign=campaign, names=[h.strip() for h in learn])
+        campaign_fields_add(campaign=campaign, names=[h.strip() for h in learn], actor=actor)
         campaign.remembered_mapping = campaign.remembered_mapping | {
             normalise_header(header): target
             for header, target in zip(grid.headers, mapping, strict=True)
@@ -170,6 +201,16 @@ def grid_confirm_mapping(
         grid.state = Grid.State.READY
         grid.save(update_fields=["mapping", "state"])
         grid_validate(grid=grid, rules=_with_fields(rules, campaign))
+        audit(
+            action=AuditEntry.Action.MAPPING,
+            actor=actor,
+            campaign=campaign.thulium_id,
+            grid_id=grid.pk,
+            mapping=dict(zip(grid.headers, mapping, strict=True)),
+            valid=grid.rows_valid,
+            warnings=grid.rows_warning,
+            errors=grid.rows_error,
+        )
     return grid
 
 
@@ -281,18 +322,34 @@ def grid_create_from_thulium(
             ),
         )
         grid_validate(grid=grid, rules=rules)
+        audit(
+            action=AuditEntry.Action.PULL,
+            actor=author,
+            campaign=campaign.thulium_id,
+            grid_id=grid.pk,
+            filters=grid.pull_filters,
+            rows=len(raw_rows),
+        )
     return grid
 
 
 def grid_create_empty(*, campaign: Campaign, author: AbstractBaseUser | None) -> Grid:
     headers = PULL_HEADERS[:4] + [field_target(name) for name in campaign.field_names()]
-    return Grid.objects.create(
-        campaign=campaign,
-        author=author,
-        source=Grid.Source.EMPTY,
-        headers=headers,
-        mapping=headers,
-    )
+    with transaction.atomic():
+        grid = Grid.objects.create(
+            campaign=campaign,
+            author=author,
+            source=Grid.Source.EMPTY,
+            headers=headers,
+            mapping=headers,
+        )
+        audit(
+            action=AuditEntry.Action.GRID_CREATED,
+            actor=author,
+            campaign=campaign.thulium_id,
+            grid_id=grid.pk,
+        )
+    return grid
 
 
 def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:

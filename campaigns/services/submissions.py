@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.models import (
+    AuditEntry,
     Chunk,
     Grid,
     Outcome,
@@ -33,6 +34,7 @@ from campaigns.models import (
     RowOutcome,
     Submission,
 )
+from campaigns.services.audit import audit
 from campaigns.services.connection import describe_thulium_error
 from campaigns.services.editing import row_payload
 from campaigns.services.grids import grid_validate
@@ -97,6 +99,7 @@ def submission_create(
             for i, start in enumerate(range(0, len(ids), chunk_size))
         )
         rows.filter(state=Row.State.ERROR).update(outcome=Outcome.NOT_SENT, outcome_detail={})
+        _audit(submission, AuditEntry.Action.SUBMISSION_QUEUED, rows=len(ids), resend=resend)
         grid.rows.filter(id__in=ids).update(outcome=Outcome.WAITING, outcome_detail={})
         transaction.on_commit(lambda: run_submission.enqueue(submission.pk))
     return submission
@@ -121,12 +124,15 @@ def submission_run(
         return RunResult(submission.state)
     if _earlier_active(submission):
         return RunResult(Submission.State.QUEUED, retry_after=5)
-    Submission.objects.filter(pk=submission.pk).update(
-        state=Submission.State.RUNNING,
-        started_at=submission.started_at or timezone.now(),
-        heartbeat_at=timezone.now(),
-        retry_at=None,
-    )
+    with transaction.atomic():
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.RUNNING,
+            started_at=submission.started_at or timezone.now(),
+            heartbeat_at=timezone.now(),
+            retry_at=None,
+        )
+        if submission.started_at is None:
+            _audit(submission, AuditEntry.Action.SUBMISSION_STARTED)
     while True:
         if Submission.objects.filter(pk=submission.pk, cancel_requested=True).exists():
             return _cancel(submission)
@@ -318,6 +324,22 @@ def _write(
             }
         Row.objects.bulk_update(rows, ["outcome", "outcome_detail"], batch_size=500)
         Submission.objects.filter(pk=chunk.submission_id).update(heartbeat_at=now)
+        _audit(
+            chunk.submission,
+            AuditEntry.Action.OUTCOMES,
+            chunk=chunk.index,
+            request_id=request_id or "",
+            rows=[
+                [
+                    row.number,
+                    row.phone,
+                    row.outcome,
+                    row.outcome_detail.get("http_status"),
+                    row.outcome_detail.get("message", ""),
+                ]
+                for row in rows
+            ],
+        )
 
 
 def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:
@@ -333,6 +355,7 @@ def _stop(submission: Submission, chunk: Chunk, worker: str, problem: str) -> Ru
         Submission.objects.filter(pk=submission.pk).update(
             state=Submission.State.FAILED, problem=problem, finished_at=timezone.now()
         )
+        _audit(submission, AuditEntry.Action.SUBMISSION_FAILED, problem=problem)
     return RunResult(Submission.State.FAILED)
 
 
@@ -353,6 +376,7 @@ def _cancel(submission: Submission) -> RunResult:
         Submission.objects.filter(pk=submission.pk).update(
             state=Submission.State.CANCELLED, finished_at=timezone.now()
         )
+        _audit(submission, AuditEntry.Action.SUBMISSION_CANCELLED)
     return RunResult(Submission.State.CANCELLED)
 
 
@@ -370,7 +394,24 @@ def _finish_if_done(submission: Submission) -> RunResult:
     if submission.chunks.filter(state=Chunk.State.CLAIMED).exists():
         # Another worker still holds a chunk; whoever records the last one finishes.
         return RunResult(Submission.State.RUNNING)
-    Submission.objects.filter(pk=submission.pk, state=Submission.State.RUNNING).update(
-        state=Submission.State.FINISHED, finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        if Submission.objects.filter(pk=submission.pk, state=Submission.State.RUNNING).update(
+            state=Submission.State.FINISHED, finished_at=timezone.now()
+        ):
+            _audit(
+                submission,
+                AuditEntry.Action.SUBMISSION_FINISHED,
+                outcomes=submission_counts(submission),
+            )
     return RunResult(Submission.State.FINISHED)
+
+
+def _audit(submission: Submission, action: str, **details: Any) -> None:
+    audit(
+        action=action,
+        actor=submission.author,
+        campaign=submission.campaign.thulium_id,
+        grid_id=submission.grid_id,
+        submission_id=submission.pk,
+        **details,
+    )

@@ -156,6 +156,7 @@ class Command(BaseCommand):
                     mapping=grid.mapping,
                     learn_fields=learn if learn_fields else [],
                     client=client,
+                    actor=author,
                 )
         except CampaignNotFound:
             raise CommandError(_("Thulium has no campaign %(id)s.") % {"id": campaign_id}) from None
