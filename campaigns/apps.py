@@ -8,4 +8,10 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from campaigns import signals  # noqa: F401  (connects the login receivers)
+        from campaigns.roles import roles_ensure
+
+        # After every migrate and every flush (tests), the groups are there with their rights.
+        post_migrate.connect(lambda **kwargs: roles_ensure(), sender=self, weak=False)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -94,6 +95,7 @@ def _choices(grid: Grid) -> dict[str, Any]:
 
 
 @require_GET
+@permission_required("campaigns.view_grid", raise_exception=True)
 def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     if grid.state == Grid.State.MAPPING:
@@ -130,6 +132,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 
 @require_GET
+@permission_required("campaigns.change_grid", raise_exception=True)
 def cell_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
@@ -143,6 +146,7 @@ def cell_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
 
 
 @require_GET
+@permission_required("campaigns.view_grid", raise_exception=True)
 def row_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
@@ -159,6 +163,7 @@ def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
 def cell_save(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
@@ -179,6 +184,7 @@ def cell_save(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.change_grid", raise_exception=True)
 def row_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
     """The whole row as one form: editing without JavaScript."""
     grid = _grid(grid_id)
@@ -205,6 +211,7 @@ def row_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
 def rows_add(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     try:
@@ -216,6 +223,7 @@ def rows_add(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
 def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
@@ -228,6 +236,7 @@ def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
 def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
     """First post: how many rows change, for confirmation. With `confirm`: the change."""
     grid = _grid(grid_id)
@@ -289,6 +298,7 @@ def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
 def paste(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     try:
@@ -334,6 +344,7 @@ def paste(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
 def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     try:
@@ -348,6 +359,7 @@ def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.add_submission", raise_exception=True)
 def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     resend = request.POST.get("resend") == "yes"
@@ -363,18 +375,21 @@ def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 
 @require_GET
+@permission_required("campaigns.view_grid", raise_exception=True)
 def grid_progress(request: HttpRequest, grid_id: int) -> HttpResponse:
     """The sending panel; htmx polls it while a submission is active."""
     grid = _grid(grid_id)
     submissions_reap()
     context = _sending_context(grid)
-    if request.htmx and not context["submission"].active:
+    submission = context["submission"]
+    if request.htmx and submission is not None and not submission.active:
         # Done: reload the page so every row shows its badge.
         return HttpResponseClientRefresh()
     return render(request, "campaigns/grid_detail.html#sending", {"grid": grid, **context})
 
 
 @require_POST
+@permission_required("campaigns.change_submission", raise_exception=True)
 def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
@@ -404,6 +419,7 @@ def _sending_context(grid: Grid) -> dict[str, Any]:
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_template(request: HttpRequest, campaign_id: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
     try:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,6 +37,7 @@ def _page_client() -> Any:
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = []
     problem = None
@@ -98,11 +99,13 @@ def _campaign_page(
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
     return _campaign_page(request, campaign_id)
 
 
 @require_POST
+@permission_required("campaigns.add_grid", raise_exception=True)
 def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
@@ -127,6 +130,7 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.add_grid", raise_exception=True)
 def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
     try:
         with _page_client() as client:
@@ -149,6 +153,7 @@ def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 
 @require_POST
+@permission_required("campaigns.add_grid", raise_exception=True)
 def grid_empty(request: HttpRequest, campaign_id: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
     grid = grid_create_empty(campaign=campaign, author=request.user)
@@ -156,6 +161,7 @@ def grid_empty(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_grid", raise_exception=True)
 def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = get_object_or_404(Grid.objects.select_related("campaign"), pk=grid_id)
     form = MappingForm(

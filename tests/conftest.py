@@ -132,11 +132,24 @@ def _dashboard_settings(settings: Any, sandbox_server: Sandbox) -> None:
     }
 
 
+def user_with_role(django_user_model: Any, username: str, role: str) -> Any:
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username=username, password="correct horse battery", first_name="Ewa", last_name="Nowak"
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
 @pytest.fixture
 def supervisor(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(
-        username="ewa", password="correct horse battery", first_name="Ewa", last_name="Nowak"
-    )
+    return user_with_role(django_user_model, "ewa", "Supervisor")
+
+
+@pytest.fixture
+def viewer(django_user_model: Any) -> Any:
+    return user_with_role(django_user_model, "wiktor", "Viewer")
 
 
 FILES = ROOT / "tests" / "files"

@@ -144,11 +144,13 @@ def test_demo_accounts_are_created_once_and_passwords_kept(django_user_model: An
     user.save()
     second = demo_accounts_ensure()
 
-    assert [(a.username, a.password) for a in first] == [
-        ("supervisor", "supervisor"),
-        ("admin", "admin"),
+    assert [(a.username, a.password, a.role) for a in first] == [
+        ("supervisor", "supervisor", "Supervisor"),
+        ("viewer", "viewer", "Viewer"),
+        ("admin", "admin", "Administrator"),
     ]
-    assert [a.password for a in second] == [None, None]
+    assert [a.password for a in second] == [None, None, None]
+    assert django_user_model.objects.get(username="viewer").groups.get().name == "Viewer"
     assert django_user_model.objects.get(username="supervisor").check_password(
         "changed by the supervisor"
     )

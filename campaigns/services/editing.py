@@ -471,10 +471,10 @@ def _refuse_while_sending(grid: Grid) -> None:
 
 
 def _column(grid: Grid, target: str) -> int:
-    if target in grid.mapping:
-        return grid.mapping.index(target)
     if target not in RECORD_TARGETS and not target.startswith(FIELD_PREFIX):
         raise EditProblem(_("Unknown column “%(target)s”.") % {"target": target})
+    if target in grid.mapping:
+        return grid.mapping.index(target)
     grid.headers = [*grid.headers, label(target)]
     grid.mapping = [*grid.mapping, target]
     return len(grid.mapping) - 1

@@ -141,9 +141,8 @@ class Command(BaseCommand):
         out.write("")
         out.write(self.style.SUCCESS(f"Campaign dashboard: http://127.0.0.1:{port}/"))
         for account in accounts:
-            role = "administrator (also /admin/)" if account.is_admin else "demo supervisor"
             password = account.password or "(existing account: password unchanged)"
-            out.write(f"  log in as {account.username} / {password}   — {role}")
+            out.write(f"  log in as {account.username} / {password}   — {account.role}")
         out.write(sandbox_note)
         out.write("Task worker:        running (db_worker)")
         out.write("Press Ctrl-C to stop all three.")

@@ -1,0 +1,63 @@
+"""The three roles as Django groups, and what each may do.
+
+Created by a migration, and made sure of again after every migrate or flush (post_migrate), so a
+fresh database, a test database and a production one all have them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VIEWER = "Viewer"
+SUPERVISOR = "Supervisor"
+ADMINISTRATOR = "Administrator"
+
+_VIEW = [
+    "campaigns.view_campaign",
+    "campaigns.view_grid",
+    "campaigns.view_submission",
+    "campaigns.view_auditentry",
+]
+_SUPERVISE = [
+    "campaigns.add_grid",
+    "campaigns.change_grid",
+    "campaigns.add_submission",
+    "campaigns.change_submission",
+]
+_ADMINISTER = [
+    "campaigns.change_campaign",
+    "campaigns.add_campaignfield",
+    "campaigns.change_campaignfield",
+    "campaigns.delete_campaignfield",
+    "campaigns.view_campaignfield",
+    "auth.view_user",
+    "auth.add_user",
+    "auth.change_user",
+    "auth.view_group",
+]
+ROLES = {
+    VIEWER: _VIEW,
+    SUPERVISOR: _VIEW + _SUPERVISE,
+    ADMINISTRATOR: _VIEW + _SUPERVISE + _ADMINISTER,
+}
+
+
+def roles_ensure(apps: Any = None) -> None:
+    """Create the groups and give them exactly their permissions (idempotent)."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codes in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        wanted = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:
+                wanted.append(permission)
+        group.permissions.set(wanted)
