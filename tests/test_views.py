@@ -63,7 +63,7 @@ def test_campaign_list_shows_counts_completion_and_state(logged_in: Client) -> N
         assert name in page
     assert ">1,500<" in page
     assert "Inactive" in page
-    assert 'role="meter"' in page
+    assert 'max="100" value="20.0"' in page
 
 
 def test_htmx_refresh_gets_only_the_table(logged_in: Client) -> None:

@@ -4,6 +4,17 @@
   "use strict";
   let focusAfterSwap = null;
 
+  // A click on a cell, or Enter on a focused cell, opens its editor (not when it already has one).
+  function openEditor(event) {
+    const cell = event.target.closest && event.target.closest("td[data-edit]");
+    if (!cell || event.target.closest("form")) return;
+    if (event.type === "keydown" && event.key !== "Enter") return;
+    event.preventDefault();
+    htmx.ajax("GET", cell.dataset.edit, { target: cell, swap: "innerHTML" });
+  }
+  document.addEventListener("click", openEditor);
+  document.addEventListener("keydown", openEditor);
+
   document.addEventListener("keydown", function (event) {
     const editor = event.target.closest && event.target.closest("form.cell-editor");
     if (!editor) return;
