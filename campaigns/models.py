@@ -309,6 +309,8 @@ class Submission(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     retry_at = models.DateTimeField(null=True, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
+    # Set once the records' values before the change were read from Thulium.
+    before_read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -342,6 +344,8 @@ class Chunk(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     request_id = models.CharField(max_length=100, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # row id → the record's status_id, agent_login and next_call_date in Thulium before sending
+    before = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["submission", "index"]
@@ -369,6 +373,8 @@ class RowOutcome(models.Model):
     message = models.TextField(blank=True)
     request_id = models.CharField(max_length=100, blank=True)
     at = models.DateTimeField(auto_now_add=True)
+    # The record in Thulium just before this change: status_id, agent_login, next_call_date.
+    before = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

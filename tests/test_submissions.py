@@ -81,8 +81,12 @@ def test_rejected_and_not_found_rows_keep_thuliums_message(
 
     send(grid, rules, api)
 
-    assert outcomes(grid) == {2: Outcome.UPDATED, 3: Outcome.NOT_FOUND, 4: Outcome.REJECTED}
-    assert "duplicated" in grid.rows.get(number=4).outcome_detail["message"]
+    assert outcomes(grid) == {2: Outcome.UPDATED, 3: Outcome.NOT_FOUND, 4: Outcome.NOT_SENT}
+    # 441 is twice in the campaign: found while reading the records, and never sent.
+    assert grid.rows.get(number=4).outcome_detail["status"] == "DUPLICATED_IN_CAMPAIGN"
+    puts = [r["body"]["records"] for r in sandbox.requests() if r["method"] == "PUT"]
+    assert "441" not in [record["phone_number"] for body in puts for record in body]
+    assert grid.rows.get(number=3).outcome_detail["message"] == "Record not found."
 
 
 def test_transient_faults_are_retried_and_answers_recorded_once(
@@ -100,7 +104,9 @@ def test_transient_faults_are_retried_and_answers_recorded_once(
 def test_a_chunk_that_never_gets_through_is_a_transport_error_and_the_job_goes_on(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    sandbox.inject({"kind": "status", "status": 503, "times": 1 + api.config.max_retries})
+    sandbox.inject(
+        {"kind": "status", "status": 503, "times": 1 + api.config.max_retries, "method": "PUT"}
+    )
 
     submission = send(crm_grid, rules, api, chunk_size=4)
 
@@ -138,13 +144,13 @@ def test_rejected_credentials_stop_at_once_and_mark_nothing_sent(
     assert Outcome.UPDATED not in outcomes(crm_grid).values()
     assert set(outcomes(crm_grid).values()) == {Outcome.NOT_SENT}
     assert RowOutcome.objects.count() == 0
-    assert len([r for r in sandbox.requests() if r["method"] == "PUT"]) == 1
+    assert [r for r in sandbox.requests() if r["method"] == "PUT"] == []
 
 
 def test_a_long_retry_after_reschedules_instead_of_blocking(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    sandbox.inject({"kind": "status", "status": 429, "retry_after": 3600})
+    sandbox.inject({"kind": "status", "status": 429, "retry_after": 3600, "method": "PUT"})
     submission = submission_create(grid=crm_grid, author=None, rules=rules)
 
     result = submission_run(submission_id=submission.pk, client=api)
@@ -316,3 +322,35 @@ def test_an_answer_of_an_unexpected_shape_is_unknown(
 
     assert crm_grid.rows.filter(outcome=Outcome.UNKNOWN).count() == 4
     assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 4
+
+
+def test_before_values_are_read_from_thulium_and_kept_with_each_outcome(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    was = sandbox.record("00001", "845400588")
+
+    send(crm_grid, rules, api)
+
+    outcome = RowOutcome.objects.get(row__number=5)
+    assert outcome.before == {
+        "status_id": was["status_id"],
+        "agent_login": was["agent_login"],
+        "next_call_date": was["next_call_date"],
+    }
+    reads = [r for r in sandbox.requests() if r["path"].endswith("/00001/records")]
+    assert reads[0]["method"] == "GET"
+
+
+def test_an_unreachable_thulium_while_reading_retries_later(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    sandbox.inject(
+        {"kind": "status", "status": 503, "times": 1 + api.config.max_retries, "method": "GET"}
+    )
+    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+
+    result = submission_run(submission_id=submission.pk, client=api)
+
+    assert result.retry_after == 30
+    assert [r for r in sandbox.requests() if r["method"] == "PUT"] == []
+    assert submission_run(submission_id=submission.pk, client=api).state == "finished"

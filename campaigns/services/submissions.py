@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -133,6 +133,14 @@ def submission_run(
         )
         if submission.started_at is None:
             _audit(submission, AuditEntry.Action.SUBMISSION_STARTED)
+    if submission.before_read_at is None:
+        try:
+            _read_before(submission, client)
+        except (thulium.ThuliumAuthError, thulium.ThuliumNotFound) as error:
+            return _stop(submission, None, worker, describe_thulium_error(error))
+        except thulium.ThuliumError as error:
+            logger.warning("submission %s: cannot read the records yet: %s", submission.pk, error)
+            return RunResult(Submission.State.RUNNING, retry_after=30)
     while True:
         if Submission.objects.filter(pk=submission.pk, cancel_requested=True).exists():
             return _cancel(submission)
@@ -212,6 +220,53 @@ def _earlier_active(submission: Submission) -> bool:
     return Submission.objects.filter(
         campaign=submission.campaign_id, state__in=Submission.ACTIVE_STATES, id__lt=submission.pk
     ).exists()
+
+
+def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
+    """Read the campaign's records once, before the first request: keep each row's status,
+    agent and next call date as they were (for history and revert), and take out rows whose
+    phone the campaign holds more than once — Thulium cannot edit those by phone."""
+    records: dict[str, list[thulium.Record]] = defaultdict(list)
+    for record in client.iter_records(submission.campaign.thulium_id):
+        records[record.phone_number].append(record)
+    with transaction.atomic():
+        for chunk in submission.chunks.filter(state=Chunk.State.PENDING):
+            phones = dict(Row.objects.filter(id__in=chunk.row_ids).values_list("id", "phone"))
+            duplicated = [pk for pk in chunk.row_ids if len(records.get(phones.get(pk), [])) > 1]
+            chunk.before = {
+                str(pk): _before(records[phones[pk]][0])
+                for pk in chunk.row_ids
+                if len(records.get(phones.get(pk), [])) == 1
+            }
+            if duplicated:
+                chunk.row_ids = [pk for pk in chunk.row_ids if pk not in duplicated]
+                for pk in duplicated:
+                    Row.objects.filter(pk=pk).update(
+                        outcome=Outcome.NOT_SENT,
+                        outcome_detail={
+                            "http_status": None,
+                            "status": "DUPLICATED_IN_CAMPAIGN",
+                            "message": _(
+                                "The campaign holds this number %(count)s times; Thulium cannot "
+                                "edit such records by phone. Edit them in Thulium."
+                            )
+                            % {"count": len(records[phones[pk]])},
+                        },
+                    )
+            if not chunk.row_ids:
+                chunk.state = Chunk.State.SKIPPED
+            chunk.save(update_fields=["before", "row_ids", "state"])
+        Submission.objects.filter(pk=submission.pk).update(before_read_at=timezone.now())
+
+
+def _before(record: thulium.Record) -> dict[str, str]:
+    return {
+        "status_id": record.status_id,
+        "agent_login": record.agent_login,
+        "next_call_date": (
+            thulium.format_date_time(record.next_call_date) if record.next_call_date else ""
+        ),
+    }
 
 
 def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | None:
@@ -311,6 +366,7 @@ def _write(
                 status=verdicts[row.pk][1]["status"],
                 message=verdicts[row.pk][1]["message"],
                 request_id=request_id or "",
+                before=chunk.before.get(str(row.pk), {}),
             )
             for row in rows
         )
@@ -347,10 +403,11 @@ def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:
         Row.objects.filter(id__in=chunk.row_ids).update(outcome=rows_outcome)
 
 
-def _stop(submission: Submission, chunk: Chunk, worker: str, problem: str) -> RunResult:
+def _stop(submission: Submission, chunk: Chunk | None, worker: str, problem: str) -> RunResult:
     """Thulium refused us as a whole (credentials, campaign): nothing of the rest is sent."""
     with transaction.atomic():
-        _release(chunk, worker, Outcome.WAITING)
+        if chunk is not None:
+            _release(chunk, worker, Outcome.WAITING)
         _unsend_rest(submission)
         Submission.objects.filter(pk=submission.pk).update(
             state=Submission.State.FAILED, problem=problem, finished_at=timezone.now()
