@@ -1,12 +1,14 @@
 from django.urls import path
 
-from campaigns import grid_views, views
+from campaigns import grid_views, history_views, views
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("campaigns/<str:campaign_id>/", views.campaign_detail, name="detail"),
+    path("history/", history_views.history, name="history"),
+    path("history/phone/<str:phone>/", history_views.phone_history, name="phone_history"),
     path("campaigns/<str:campaign_id>/upload/", views.grid_upload, name="grid_upload"),
     path("campaigns/<str:campaign_id>/pull/", views.grid_pull, name="grid_pull"),
     path("campaigns/<str:campaign_id>/empty/", views.grid_empty, name="grid_empty"),

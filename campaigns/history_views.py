@@ -1,0 +1,66 @@
+"""History pages: who changed what, when; and one phone number's timeline."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from campaigns.models import AuditEntry
+from campaigns.services.history import (
+    HistoryFilter,
+    history_export,
+    history_page,
+    phone_timeline,
+)
+
+PAGE_SIZE = 100
+
+
+@require_GET
+@permission_required("campaigns.view_auditentry", raise_exception=True)
+def history(request: HttpRequest) -> HttpResponse:
+    filters = HistoryFilter.from_query(request.GET)
+    fmt = request.GET.get("export", "")
+    if fmt in {"csv", "xlsx"}:
+        response = HttpResponse(
+            history_export(filters, fmt),
+            content_type="text/csv; charset=utf-8"
+            if fmt == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="historia.{fmt}"'
+        return response
+    before = request.GET.get("before", "")
+    entries = history_page(
+        filters, before=int(before) if before.isdigit() else None, size=PAGE_SIZE
+    )
+    params = {
+        k: v
+        for k, v in request.GET.items()
+        if k in {"campaign", "user", "action", "since", "until"} and v
+    }
+    return render(
+        request,
+        "campaigns/history.html",
+        {
+            "entries": entries,
+            "filters": filters,
+            "query": urlencode(params),
+            "next_before": entries[-1].pk if len(entries) == PAGE_SIZE else None,
+            "actions": AuditEntry.Action.choices,
+        },
+    )
+
+
+@require_GET
+@permission_required("campaigns.view_auditentry", raise_exception=True)
+def phone_history(request: HttpRequest, phone: str) -> HttpResponse:
+    return render(
+        request,
+        "campaigns/phone_history.html",
+        {"phone": phone, "outcomes": phone_timeline(phone)[:500]},
+    )

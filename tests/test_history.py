@@ -1,0 +1,78 @@
+"""History: filters, exports, and one phone number's timeline with before → after."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from campaigns import thulium
+from campaigns.models import Grid
+from campaigns.services.submissions import submission_create, submission_run
+from tests.conftest import Sandbox
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(crm_grid: Grid, rules: Any, api: thulium.ThuliumClient) -> Grid:
+    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+    submission_run(submission_id=submission.pk, client=api)
+    return crm_grid
+
+
+def test_history_filters_by_campaign_user_action_and_date(
+    client: Client, viewer: Any, sent: Grid
+) -> None:
+    client.force_login(viewer)
+    url = reverse("campaigns:history")
+
+    everything = client.get(url + "?campaign=00001").content.decode().split("<tbody>")[1]
+    uploads = client.get(url + "?action=upload").content.decode().split("<tbody>")[1]
+    nobody = client.get(url + "?user=nobody").content.decode()
+    future = client.get(url + "?since=2099-01-01").content.decode()
+
+    assert "Sending finished" in everything
+    assert "File uploaded" in uploads
+    assert "Sending finished" not in uploads
+    assert "Nothing in the history matches." in nobody
+    assert "Nothing in the history matches." in future
+
+
+def test_history_exports_csv_and_xlsx(client: Client, viewer: Any, sent: Grid) -> None:
+    client.force_login(viewer)
+    url = reverse("campaigns:history")
+
+    as_csv = client.get(url + "?action=outcomes&export=csv")
+    as_xlsx = client.get(url + "?action=outcomes&export=xlsx")
+
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert len(rows) == 1
+    assert rows[0]["action"] == "Thulium answered"
+    assert "509708024" in rows[0]["details"]
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet["D2"].value == "Thulium answered"
+
+
+def test_a_phone_numbers_timeline_shows_before_and_after(
+    client: Client, viewer: Any, sent: Grid, sandbox: Sandbox
+) -> None:
+    client.force_login(viewer)
+
+    page = client.get(reverse("campaigns:phone_history", args=["845400588"])).content.decode()
+
+    assert "Updated" in page
+    assert "a.nowak" in page  # sent
+    assert "2030-12-24 09:30" in page
+    assert "request_id" in page
+
+
+def test_history_needs_the_view_permission(client: Client, django_user_model: Any) -> None:
+    client.force_login(django_user_model.objects.create_user("nobody", password="x" * 12))
+
+    assert client.get(reverse("campaigns:history")).status_code == 403
