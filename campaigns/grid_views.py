@@ -41,6 +41,7 @@ from campaigns.services.submissions import (
     submission_cancel,
     submission_counts,
     submission_create,
+    submission_revert,
     submissions_reap,
 )
 from campaigns.services.templates import campaign_template_xlsx
@@ -396,6 +397,23 @@ def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> H
     submission_cancel(submission=submission)
     messages.info(request, _("Sending stops before its next chunk."))
     return _back(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.add_grid", raise_exception=True)
+def submission_revert_view(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
+    try:
+        revert = submission_revert(submission=submission, author=request.user, rules=_rules(grid))
+    except (SubmissionProblem, RulesUnavailable) as problem:
+        return _problem(request, grid, problem)
+    messages.success(
+        request,
+        _("This grid puts back the values from before sending #%(id)s. Review it, then send it.")
+        % {"id": submission.pk},
+    )
+    return redirect("campaigns:grid_detail", grid_id=revert.pk)
 
 
 def _sending_context(grid: Grid) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def history(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("export", "")
     if fmt in {"csv", "xlsx"}:
         response = HttpResponse(
-            history_export(filters, fmt),
+            history_export(filters, fmt, actor=request.user),
             content_type="text/csv; charset=utf-8"
             if fmt == "csv"
             else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

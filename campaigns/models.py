@@ -74,6 +74,7 @@ class Grid(models.Model):
         FILE = "file", _("File")
         THULIUM = "thulium", _("Thulium pull")
         EMPTY = "empty", _("Typed in")
+        REVERT = "revert", _("Revert of a sending")
 
     class State(models.TextChoices):
         MAPPING = "mapping", _("Waiting for the column mapping")
@@ -412,6 +413,8 @@ class AuditEntry(models.Model):
         SUBMISSION_CANCELLED = "submission_cancelled", _("Sending cancelled")
         SUBMISSION_FAILED = "submission_failed", _("Sending stopped")
         OUTCOMES = "outcomes", _("Thulium answered")
+        REVERT = "revert", _("Revert grid made")
+        EXPORT = "export", _("History exported")
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Login failed")
 

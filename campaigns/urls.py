@@ -31,6 +31,11 @@ urlpatterns = [
         grid_views.submission_stop,
         name="submission_cancel",
     ),
+    path(
+        "grids/<int:grid_id>/submissions/<int:submission_id>/revert/",
+        grid_views.submission_revert_view,
+        name="submission_revert",
+    ),
     path("grids/<int:grid_id>/rows/<int:row_id>/", grid_views.row_view, name="row"),
     path("grids/<int:grid_id>/rows/<int:row_id>/edit/", grid_views.row_edit, name="row_edit"),
     path("grids/<int:grid_id>/rows/<int:row_id>/cell/", grid_views.cell_edit, name="cell_edit"),

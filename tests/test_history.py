@@ -57,6 +57,13 @@ def test_history_exports_csv_and_xlsx(client: Client, viewer: Any, sent: Grid) -
     assert "509708024" in rows[0]["details"]
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     assert sheet["D2"].value == "Thulium answered"
+    from campaigns.models import AuditEntry
+
+    exports = AuditEntry.objects.filter(action="export").order_by("id")
+    assert [(e.actor_name, e.details["format"], e.details["rows"]) for e in exports] == [
+        ("wiktor", "csv", 1),
+        ("wiktor", "xlsx", 1),
+    ]
 
 
 def test_a_phone_numbers_timeline_shows_before_and_after(
@@ -76,3 +83,45 @@ def test_history_needs_the_view_permission(client: Client, django_user_model: An
     client.force_login(django_user_model.objects.create_user("nobody", password="x" * 12))
 
     assert client.get(reverse("campaigns:history")).status_code == 403
+
+
+def test_revert_restores_the_values_from_before_a_sending(
+    client: Client,
+    supervisor: Any,
+    crm_grid: Grid,
+    rules: Any,
+    api: thulium.ThuliumClient,
+    sandbox: Sandbox,
+) -> None:
+    from campaigns.models import AuditEntry, Submission
+
+    def captured() -> dict[str, tuple[str, str, str]]:
+        return {
+            r["phone_number"]: (r["status_id"], r["agent_login"], r["next_call_date"])
+            for r in sandbox.records("00001")
+        }
+
+    before = captured()
+    original = submission_create(grid=crm_grid, author=None, rules=rules)
+    submission_run(submission_id=original.pk, client=api)
+    assert captured() != before
+    client.force_login(supervisor)
+
+    response = client.post(reverse("campaigns:submission_revert", args=[crm_grid.pk, original.pk]))
+
+    revert = Grid.objects.get(source=Grid.Source.REVERT)
+    assert response["Location"] == reverse("campaigns:grid_detail", args=[revert.pk])
+    assert revert.rows_total == 8
+    assert AuditEntry.objects.get(action="revert").submission_id == original.pk
+    sending = submission_create(grid=revert, author=supervisor, rules=rules)
+    submission_run(submission_id=sending.pk, client=api)
+    assert Submission.objects.get(pk=sending.pk).state == "finished"
+    after = captured()
+    changed = {p for p in before if before[p] != after.get(p)}
+    # Status, agent and date are back; what Thulium cannot clear (an agent where there was
+    # none) stays, and is listed here so a supervisor sees it.
+    for phone in changed:
+        was, now = before[phone], after[phone]
+        assert now[0] == was[0]
+        assert not was[1] or now[1] == was[1]
+        assert not was[2] or now[2] == was[2]

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaigns.models import AuditEntry, RowOutcome
+from campaigns.services.audit import audit
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ def phone_timeline(phone: str) -> QuerySet[RowOutcome]:
     )
 
 
-def history_export(filters: HistoryFilter, fmt: str) -> bytes:
-    """The filtered entries as CSV (UTF-8 with BOM, for Excel) or XLSX."""
+def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> bytes:
+    """The filtered entries as CSV (UTF-8 with BOM, for Excel) or XLSX. The export is audited."""
     dataset = tablib.Dataset(
         headers=["id", "at", "user", "action", "campaign", "grid", "submission", "details"]
     )
@@ -84,6 +85,20 @@ def history_export(filters: HistoryFilter, fmt: str) -> bytes:
                 _details_text(entry.details),
             ]
         )
+    audit(
+        action=AuditEntry.Action.EXPORT,
+        actor=actor,
+        campaign=filters.campaign,
+        format=fmt,
+        rows=dataset.height,
+        filters={
+            "campaign": filters.campaign,
+            "user": filters.user,
+            "action": filters.action,
+            "since": filters.since,
+            "until": filters.until,
+        },
+    )
     if fmt == "xlsx":
         return dataset.export("xlsx")
     return dataset.export("csv").encode("utf-8-sig")

@@ -472,3 +472,57 @@ def _audit(submission: Submission, action: str, **details: Any) -> None:
         submission_id=submission.pk,
         **details,
     )
+
+
+def submission_revert(
+    *, submission: Submission, author: AbstractBaseUser | None, rules: CampaignRules
+) -> Grid:
+    """A new grid that puts back, for every row this submission updated, the record's status,
+    agent and next call date as they were just before — to review and send like any grid."""
+    from campaigns.services.grids import PULL_HEADERS, _insert_rows
+
+    changed = (
+        submission.outcomes.filter(outcome=Outcome.UPDATED)
+        .exclude(before={})
+        .select_related("row")
+        .order_by("row__number")
+    )
+    raw_rows = [
+        [
+            outcome.row.phone,
+            outcome.before.get("status_id", ""),
+            outcome.before.get("agent_login", ""),
+            outcome.before.get("next_call_date", ""),
+        ]
+        for outcome in changed
+    ]
+    if not raw_rows:
+        raise SubmissionProblem(_("This sending updated no record whose earlier values we know."))
+    headers = PULL_HEADERS[:4]
+    with transaction.atomic():
+        grid = Grid.objects.create(
+            campaign=submission.campaign,
+            author=author,
+            source=Grid.Source.REVERT,
+            headers=headers,
+            mapping=headers,
+            pull_filters={"reverts_submission": submission.pk},
+        )
+        _insert_rows(
+            grid,
+            (
+                (None, n, raw, {}, [], "", Row.State.VALID)
+                for n, raw in enumerate(raw_rows, start=1)
+            ),
+        )
+        grid_validate(grid=grid, rules=rules)
+        audit(
+            action=AuditEntry.Action.REVERT,
+            actor=author,
+            campaign=submission.campaign.thulium_id,
+            grid_id=grid.pk,
+            submission_id=submission.pk,
+            rows=len(raw_rows),
+            reverts_grid=submission.grid_id,
+        )
+    return grid
