@@ -217,7 +217,7 @@ def rows_add(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     try:
         grid_add_rows(grid=grid, count=1, author=request.user, rules=_rules(grid))
-    except RulesUnavailable as problem:
+    except (EditProblem, RulesUnavailable) as problem:
         return _problem(request, grid, problem)
     messages.success(request, _("A row was added at the end of the grid."))
     return _back(request, grid)

@@ -25,6 +25,7 @@ from campaigns.services.grids import (
     grid_create_from_file,
     grid_create_from_thulium,
 )
+from campaigns.services.submissions import campaign_submissions
 from campaigns.services.validation import CLEAR_MARKERS
 from campaigns.spreadsheets import FileProblem
 from campaigns.thulium import ThuliumError
@@ -86,6 +87,7 @@ def _campaign_page(
         "campaign_id": campaign_id,
         "campaign": campaign,
         "grids": campaign.grids.select_related("author")[:50] if campaign else [],
+        "submissions": campaign_submissions(campaign) if campaign else [],
         "upload_form": upload_form or UploadForm(),
         "pull_form": pull_form or PullForm(statuses=statuses),
         "problem": problem or thulium_problem,

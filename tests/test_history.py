@@ -125,3 +125,16 @@ def test_revert_restores_the_values_from_before_a_sending(
         assert now[0] == was[0]
         assert not was[1] or now[1] == was[1]
         assert not was[2] or now[2] == was[2]
+
+
+def test_the_campaign_page_lists_sendings_with_outcome_counts(
+    client: Client, viewer: Any, sent: Grid
+) -> None:
+    client.force_login(viewer)
+
+    page = client.get(reverse("campaigns:detail", args=["00001"])).content.decode()
+
+    assert "Sendings" in page
+    assert "Finished" in page
+    assert "Updated 8" in page
+    assert "crm_export_cp1250.csv" in page

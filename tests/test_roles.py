@@ -25,6 +25,8 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("get", "campaigns:grid_detail", [g], "view"),
         ("get", "campaigns:row", [g, row], "view"),
         ("get", "campaigns:grid_progress", [g], "view"),
+        ("get", "campaigns:history", [], "view"),
+        ("get", "campaigns:phone_history", ["845400588"], "view"),
         ("post", "campaigns:grid_upload", ["00001"], "supervise"),
         ("post", "campaigns:grid_pull", ["00001"], "supervise"),
         ("post", "campaigns:grid_empty", ["00001"], "supervise"),
@@ -38,13 +40,17 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("post", "campaigns:grid_paste", [g], "supervise"),
         ("post", "campaigns:grid_undo", [g], "supervise"),
         ("post", "campaigns:grid_send", [g], "supervise"),
+        ("post", "campaigns:submission_revert", [g, 1], "supervise"),
     ]
 
 
 @pytest.mark.parametrize("role", ["Viewer", "Supervisor", "Administrator", None])
 def test_role_by_endpoint(
-    client: Client, django_user_model: Any, crm_grid: Grid, role: str | None
+    client: Client, django_user_model: Any, crm_grid: Grid, role: str | None, rules: Any
 ) -> None:
+    from campaigns.services.submissions import submission_create
+
+    submission_create(grid=crm_grid, author=None, rules=rules)  # submission 1, for revert
     user = django_user_model.objects.create_user("someone", password="x" * 12)
     if role:
         user.groups.add(Group.objects.get(name=role))

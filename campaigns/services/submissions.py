@@ -200,6 +200,22 @@ def submission_counts(submission: Submission) -> dict[str, int]:
     return dict(counts)
 
 
+def campaign_submissions(campaign: Any, limit: int = 50) -> list[dict[str, Any]]:
+    """The campaign's latest sendings with author, time, source and counts by outcome."""
+    found = []
+    for submission in campaign.submissions.select_related("grid", "author")[:limit]:
+        counts = Counter(submission.outcomes.values_list("outcome", flat=True))
+        found.append(
+            {
+                "submission": submission,
+                "counts": [
+                    (value, text, counts[value]) for value, text in Outcome.choices if counts[value]
+                ],
+            }
+        )
+    return found
+
+
 def grid_sendable_counts(grid: Grid) -> tuple[int, int]:
     """(rows a first send would send, rows a resend would send), errors excluded."""
     rows = grid.rows.exclude(state=Row.State.ERROR)
