@@ -15,6 +15,19 @@
   document.addEventListener("click", openEditor);
   document.addEventListener("keydown", openEditor);
 
+  // Saving a cell: the row and the counts come back from the server (without JavaScript the
+  // same form is a plain POST).
+  document.addEventListener("submit", function (event) {
+    const editor = event.target.closest && event.target.closest("form.cell-editor");
+    if (!editor) return;
+    event.preventDefault();
+    htmx.ajax("POST", editor.action, {
+      source: editor,
+      target: editor.closest("tr"),
+      swap: "outerHTML",
+    });
+  });
+
   document.addEventListener("keydown", function (event) {
     const editor = event.target.closest && event.target.closest("form.cell-editor");
     if (!editor) return;
@@ -62,7 +75,9 @@
     }
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // The counts arrive out of band and settle first; wait for the row itself.
+    if (event.detail.elt && event.detail.elt.id === "counts") return;
     if (focusAfterSwap) {
       focusCell(focusAfterSwap.row, focusAfterSwap.target);
       focusAfterSwap = null;

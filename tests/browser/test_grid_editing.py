@@ -34,15 +34,24 @@ def test_edit_a_bad_cell_until_the_row_turns_valid(grid_page: Page, grid: Grid) 
     expect(row).to_contain_text("needs a next call date")
     expect(grid_page.locator("#counts")).to_contain_text("Errors 8")
 
-    date_cell = row.locator("td[data-target=next_call_date]")
-    date_cell.focus()
-    grid_page.keyboard.press("Enter")
+    row.locator("td[data-target=next_call_date]").click()
     row.get_by_label("Next call date").fill("24.12.2030 10:00")
     grid_page.keyboard.press("Enter")
 
     expect(row.locator(".badge")).to_have_text("Valid")
     expect(row).to_contain_text("2030-12-24 10:00")
     expect(grid_page.locator("#counts")).to_contain_text("Errors 7")
+
+
+def test_enter_on_a_focused_cell_opens_its_editor(grid_page: Page, grid: Grid) -> None:
+    row = grid_page.locator(f"#row-{grid.rows.get(number=12).pk}")
+
+    row.locator("td[data-target=next_call_date]").focus()
+    grid_page.keyboard.press("Enter")
+    row.get_by_label("Next call date").fill("24.12.2030 10:00")
+    grid_page.keyboard.press("Enter")
+
+    expect(row.locator(".badge")).to_have_text("Valid")
 
 
 def test_escape_cancels_a_cell_edit(grid_page: Page, grid: Grid) -> None:
