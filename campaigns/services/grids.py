@@ -306,22 +306,15 @@ def grid_create_from_thulium(
             ]
         )
     with transaction.atomic():
-        grid = Grid.objects.create(
+        grid = grid_create_from_rows(
             campaign=campaign,
             author=author,
             source=Grid.Source.THULIUM,
             headers=PULL_HEADERS,
-            mapping=PULL_HEADERS,
+            raw_rows=raw_rows,
+            rules=rules,
             pull_filters=_jsonable(asdict(filters)),
         )
-        _insert_rows(
-            grid,
-            (
-                (None, n, raw, {}, [], "", Row.State.VALID)
-                for n, raw in enumerate(raw_rows, start=1)
-            ),
-        )
-        grid_validate(grid=grid, rules=rules)
         audit(
             action=AuditEntry.Action.PULL,
             actor=author,
@@ -331,6 +324,33 @@ def grid_create_from_thulium(
             rows=len(raw_rows),
         )
     return grid
+
+
+def grid_create_from_rows(
+    *,
+    campaign: Campaign,
+    author: AbstractBaseUser | None,
+    source: str,
+    headers: list[str],
+    raw_rows: Sequence[list[str]],
+    rules: CampaignRules,
+    pull_filters: dict[str, Any] | None = None,
+) -> Grid:
+    """A ready grid of cells we made ourselves (headers are targets), validated. The caller
+    owns the transaction and the audit entry."""
+    grid = Grid.objects.create(
+        campaign=campaign,
+        author=author,
+        source=source,
+        headers=headers,
+        mapping=headers,
+        pull_filters=pull_filters or {},
+    )
+    _insert_rows(
+        grid,
+        ((None, n, raw, {}, [], "", Row.State.VALID) for n, raw in enumerate(raw_rows, start=1)),
+    )
+    return grid_validate(grid=grid, rules=rules)
 
 
 def grid_create_empty(*, campaign: Campaign, author: AbstractBaseUser | None) -> Grid:

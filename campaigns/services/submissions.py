@@ -495,7 +495,7 @@ def submission_revert(
 ) -> Grid:
     """A new grid that puts back, for every row this submission updated, the record's status,
     agent and next call date as they were just before — to review and send like any grid."""
-    from campaigns.services.grids import PULL_HEADERS, _insert_rows
+    from campaigns.services.grids import PULL_HEADERS, grid_create_from_rows
 
     changed = (
         submission.outcomes.filter(outcome=Outcome.UPDATED)
@@ -514,24 +514,16 @@ def submission_revert(
     ]
     if not raw_rows:
         raise SubmissionProblem(_("This sending updated no record whose earlier values we know."))
-    headers = PULL_HEADERS[:4]
     with transaction.atomic():
-        grid = Grid.objects.create(
+        grid = grid_create_from_rows(
             campaign=submission.campaign,
             author=author,
             source=Grid.Source.REVERT,
-            headers=headers,
-            mapping=headers,
+            headers=PULL_HEADERS[:4],
+            raw_rows=raw_rows,
+            rules=rules,
             pull_filters={"reverts_submission": submission.pk},
         )
-        _insert_rows(
-            grid,
-            (
-                (None, n, raw, {}, [], "", Row.State.VALID)
-                for n, raw in enumerate(raw_rows, start=1)
-            ),
-        )
-        grid_validate(grid=grid, rules=rules)
         audit(
             action=AuditEntry.Action.REVERT,
             actor=author,
