@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
 
@@ -45,6 +46,7 @@ from campaigns.services.submissions import (
     submissions_reap,
 )
 from campaigns.services.templates import campaign_template_xlsx
+from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
 from campaigns.services.validation import CLEAR_MARKERS, CampaignRules, campaign_rules
 from campaigns.targets import FIELD_PREFIX, label
 from campaigns.thulium import ThuliumError
@@ -110,6 +112,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
     )
+    rows_attach_thulium_now(grid, page.rows)
     params = filters.query_params() | ({"size": str(size)} if size != 100 else {})
     last_edit = grid.edits.filter(undone=False).order_by("-id").first()
     context = {
@@ -156,6 +159,7 @@ def row_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
 
 def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
     grid.refresh_from_db()
+    rows_attach_thulium_now(grid, [row])
     return render(
         request,
         "campaigns/grid_detail.html#row-and-counts",
@@ -371,6 +375,29 @@ def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
     messages.success(
         request,
         _("Sending the failed rows again.") if resend else _("Sending started."),
+    )
+    return _back(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.view_grid", raise_exception=True)
+def grid_compare_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """Read what Thulium holds for the grid's phones, so the rows show old → new."""
+    grid = _grid(grid_id)
+    try:
+        with thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+            matched = grid_compare(grid=grid, client=client)
+    except ThuliumError as error:
+        logger.warning("grid %s: compare: %s", grid.pk, error)
+        return _problem(request, grid, RulesUnavailable(describe_thulium_error(error)))
+    messages.success(
+        request,
+        ngettext(
+            "Compared with Thulium: %(n)s phone number has exactly one record there.",
+            "Compared with Thulium: %(n)s phone numbers have exactly one record there.",
+            matched,
+        )
+        % {"n": matched},
     )
     return _back(request, grid)
 

@@ -107,6 +107,8 @@ class Grid(models.Model):
     rows_valid = models.PositiveIntegerField(default=0)
     rows_warning = models.PositiveIntegerField(default=0)
     rows_error = models.PositiveIntegerField(default=0)
+    # When the grid was last compared with the records in Thulium (see ThuliumNow).
+    compared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -131,10 +133,17 @@ class Cell:
     raw: str
     value: Any  # what will be sent; None when nothing will
     messages: list[dict[str, Any]]
+    # What Thulium holds now (from the grid's last comparison); None when not known.
+    now: str | None = None
 
     @property
     def clears(self) -> bool:
         return self.value == ""
+
+    @property
+    def changes(self) -> bool:
+        """The value sent differs from what Thulium holds now (both known)."""
+        return self.now is not None and self.value is not None and str(self.value) != self.now
 
     @property
     def level(self) -> str:
@@ -221,13 +230,18 @@ class Row(models.Model):
         """For each shown column: its source text, the value to send, and its messages."""
         positions = {target: i for i, target in enumerate(mapping) if target}
         fields = self.values.get("record_fields", {})
+        # Set by rows_attach_thulium_now when the grid was compared with Thulium.
+        compared = getattr(self, "thulium_now", None)
+        now = compared.values if compared is not None else {}
         cells = []
         for target in columns:
             position = positions.get(target)
             if target.startswith("field:"):
                 value = fields.get(target.removeprefix("field:"))
+                current = now.get("record_fields", {}).get(target.removeprefix("field:"))
             else:
                 value = self.values.get("status_id" if target == "status" else target)
+                current = now.get("status_id" if target == "status" else target)
             cells.append(
                 Cell(
                     target=target,
@@ -236,6 +250,7 @@ class Row(models.Model):
                     else "",
                     value=value,
                     messages=[m for m in self.messages if m["field"] == target],
+                    now=current,
                 )
             )
         return cells
@@ -345,7 +360,8 @@ class Chunk(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     request_id = models.CharField(max_length=100, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
-    # row id → the record's status_id, agent_login and next_call_date in Thulium before sending
+    # row id → the record's status_id, agent_login, next_call_date (read from Thulium) and
+    # record_fields (last sent by us) before sending
     before = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -374,16 +390,53 @@ class RowOutcome(models.Model):
     message = models.TextField(blank=True)
     request_id = models.CharField(max_length=100, blank=True)
     at = models.DateTimeField(auto_now_add=True)
-    # The record in Thulium just before this change: status_id, agent_login, next_call_date.
+    # The phone and payload as sent: the row may be edited or deleted afterwards.
+    phone = models.CharField(max_length=32, blank=True)
+    sent = models.JSONField(default=dict, blank=True)
+    # The record in Thulium just before this change: status_id, agent_login, next_call_date, and
+    # record_fields {name: the last value this dashboard sent} (Thulium does not list fields).
     before = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["row", "submission"], name="one_outcome_per_row")
         ]
+        indexes = [models.Index(fields=["phone", "id"])]
 
     def __str__(self) -> str:
         return f"{self.row_id}@{self.submission_id}: {self.outcome}"
+
+    def changes(self) -> list[tuple[str, str | None, str | None]]:
+        """(what, before, as sent) for the phone's timeline; None where it is not known or was
+        not sent."""
+        sent = self.sent
+        shown = [
+            (_("Status"), self.before.get("status_id"), sent.get("status_id")),
+            (_("Agent"), self.before.get("agent_login"), sent.get("agent_login")),
+            (_("Next call date"), self.before.get("next_call_date"), sent.get("next_call_date")),
+        ]
+        fields_before = self.before.get("record_fields", {})
+        for name, value in sent.get("record_fields", {}).items():
+            shown.append((name, fields_before.get(name), value))
+        return shown
+
+
+class ThuliumNow(models.Model):
+    """What Thulium held for one of a grid's phone numbers when the grid was last compared:
+    how many records have the number, and the first one's values (as in RowOutcome.before)."""
+
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="thulium_now")
+    phone = models.CharField(max_length=32)
+    count = models.PositiveIntegerField()
+    values = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "phone"], name="one_comparison_per_phone")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id}/{self.phone}: {self.count}"
 
 
 class AuditEntry(models.Model):

@@ -138,3 +138,82 @@ def test_the_campaign_page_lists_sendings_with_outcome_counts(
     assert "Finished" in page
     assert "Updated 8" in page
     assert "crm_export_cp1250.csv" in page
+
+
+def _typed_grid(campaign: Any, rules: Any, headers: list[str], rows: list[list[str]]) -> Grid:
+    from campaigns.services.grids import grid_create_from_rows
+
+    return grid_create_from_rows(
+        campaign=campaign,
+        author=None,
+        source=Grid.Source.EMPTY,
+        headers=headers,
+        raw_rows=rows,
+        rules=rules,
+    )
+
+
+def test_revert_puts_back_record_fields_as_this_dashboard_last_sent_them(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    from campaigns.services.submissions import submission_revert
+
+    headers = ["phone_number", "field:nazwisko", "field:miasto"]
+    first = _typed_grid(campaign, rules, headers, [["509708024", "Kowalska", ""]])
+    submission_run(
+        submission_id=submission_create(grid=first, author=None, rules=rules).pk, client=api
+    )
+    city_before = sandbox.record("00001", "509708024")["record_fields"]["miasto"]
+    second = _typed_grid(campaign, rules, headers, [["509708024", "Nowak", "Kraków"]])
+    sending = submission_create(grid=second, author=None, rules=rules)
+    submission_run(submission_id=sending.pk, client=api)
+    assert sandbox.record("00001", "509708024")["record_fields"]["nazwisko"] == "Nowak"
+
+    revert = submission_revert(submission=sending, author=None, rules=rules)
+
+    assert revert.headers == [
+        "phone_number",
+        "status",
+        "agent_login",
+        "next_call_date",
+        "field:nazwisko",
+    ]
+    submission_run(
+        submission_id=submission_create(grid=revert, author=None, rules=rules).pk, client=api
+    )
+    fields = sandbox.record("00001", "509708024")["record_fields"]
+    assert fields["nazwisko"] == "Kowalska"
+    # Never sent by us before: we do not know what it was, so the revert leaves it alone.
+    assert fields["miasto"] == "Kraków" != city_before
+
+
+def test_a_field_we_last_sent_empty_is_cleared_again_by_a_revert(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    from campaigns.services.submissions import submission_revert
+
+    headers = ["phone_number", "field:nazwisko"]
+    cleared = _typed_grid(campaign, rules, headers, [["509708024", "[clear]"]])
+    submission_run(
+        submission_id=submission_create(grid=cleared, author=None, rules=rules).pk, client=api
+    )
+    named = _typed_grid(campaign, rules, headers, [["509708024", "Nowak"]])
+    sending = submission_create(grid=named, author=None, rules=rules)
+    submission_run(submission_id=sending.pk, client=api)
+
+    revert = submission_revert(submission=sending, author=None, rules=rules)
+    submission_run(
+        submission_id=submission_create(grid=revert, author=None, rules=rules).pk, client=api
+    )
+
+    assert sandbox.record("00001", "509708024")["record_fields"]["nazwisko"] == ""
+
+
+def test_a_phone_numbers_timeline_lists_the_record_fields_sent(
+    client: Client, viewer: Any, sent: Grid
+) -> None:
+    client.force_login(viewer)
+
+    page = client.get(reverse("campaigns:phone_history", args=["509708024"])).content.decode()
+
+    assert '<th scope="row">miasto</th><td>?</td><td>Łódź</td>' in page

@@ -61,7 +61,7 @@ def phone_timeline(phone: str) -> QuerySet[RowOutcome]:
     and the record's values just before."""
     digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
     return (
-        RowOutcome.objects.filter(Q(row__phone=digits))
+        RowOutcome.objects.filter(Q(phone=digits) | Q(phone="", row__phone=digits))
         .select_related("submission__campaign", "submission__author", "row")
         .order_by("-at", "-id")
     )

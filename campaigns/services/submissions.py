@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,7 +38,13 @@ from campaigns.services.audit import audit
 from campaigns.services.connection import describe_thulium_error
 from campaigns.services.editing import row_payload
 from campaigns.services.grids import grid_validate
-from campaigns.services.validation import CampaignRules
+from campaigns.services.thulium_now import (
+    campaign_records_by_phone,
+    last_sent_fields,
+    record_now,
+)
+from campaigns.services.validation import CLEAR_MARKER, CampaignRules
+from campaigns.targets import field_target
 
 logger = logging.getLogger(__name__)
 
@@ -240,17 +246,17 @@ def _earlier_active(submission: Submission) -> bool:
 
 def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
     """Read the campaign's records once, before the first request: keep each row's status,
-    agent and next call date as they were (for history and revert), and take out rows whose
-    phone the campaign holds more than once — Thulium cannot edit those by phone."""
-    records: dict[str, list[thulium.Record]] = defaultdict(list)
-    for record in client.iter_records(submission.campaign.thulium_id):
-        records[record.phone_number].append(record)
+    agent and next call date as they were, and the record fields' last values we sent (for
+    history and revert); take out rows whose phone the campaign holds more than once —
+    Thulium cannot edit those by phone."""
+    records = campaign_records_by_phone(client, submission.campaign.thulium_id)
     with transaction.atomic():
         for chunk in submission.chunks.filter(state=Chunk.State.PENDING):
             phones = dict(Row.objects.filter(id__in=chunk.row_ids).values_list("id", "phone"))
+            sent = last_sent_fields(campaign=submission.campaign, phones=phones.values())
             duplicated = [pk for pk in chunk.row_ids if len(records.get(phones.get(pk), [])) > 1]
             chunk.before = {
-                str(pk): _before(records[phones[pk]][0])
+                str(pk): record_now(records[phones[pk]], sent.get(phones[pk]))
                 for pk in chunk.row_ids
                 if len(records.get(phones.get(pk), [])) == 1
             }
@@ -273,16 +279,6 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
                 chunk.state = Chunk.State.SKIPPED
             chunk.save(update_fields=["before", "row_ids", "state"])
         Submission.objects.filter(pk=submission.pk).update(before_read_at=timezone.now())
-
-
-def _before(record: thulium.Record) -> dict[str, str]:
-    return {
-        "status_id": record.status_id,
-        "agent_login": record.agent_login,
-        "next_call_date": (
-            thulium.format_date_time(record.next_call_date) if record.next_call_date else ""
-        ),
-    }
 
 
 def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | None:
@@ -382,6 +378,8 @@ def _write(
                 status=verdicts[row.pk][1]["status"],
                 message=verdicts[row.pk][1]["message"],
                 request_id=request_id or "",
+                phone=row.phone,
+                sent=row_payload(chunk.submission.grid, row),
                 before=chunk.before.get(str(row.pk), {}),
             )
             for row in rows
@@ -494,24 +492,27 @@ def submission_revert(
     *, submission: Submission, author: AbstractBaseUser | None, rules: CampaignRules
 ) -> Grid:
     """A new grid that puts back, for every row this submission updated, the record's status,
-    agent and next call date as they were just before — to review and send like any grid."""
+    agent and next call date as they were just before, and the record fields it changed as we
+    last sent them — to review and send like any grid."""
     from campaigns.services.grids import PULL_HEADERS, grid_create_from_rows
 
-    changed = (
-        submission.outcomes.filter(outcome=Outcome.UPDATED)
-        .exclude(before={})
-        .select_related("row")
-        .order_by("row__number")
+    changed = list(
+        submission.outcomes.filter(outcome=Outcome.UPDATED).exclude(before={}).order_by("id")
     )
-    raw_rows = [
-        [
-            outcome.row.phone,
-            outcome.before.get("status_id", ""),
-            outcome.before.get("agent_login", ""),
-            outcome.before.get("next_call_date", ""),
-        ]
-        for outcome in changed
-    ]
+    names = sorted({name for o in changed for name in o.before.get("record_fields", {})})
+    raw_rows = []
+    for outcome in changed:
+        fields = outcome.before.get("record_fields", {})
+        raw_rows.append(
+            [
+                outcome.phone,
+                outcome.before.get("status_id", ""),
+                outcome.before.get("agent_login", ""),
+                outcome.before.get("next_call_date", ""),
+                # A field we last sent empty is cleared again; one we never sent stays as it is.
+                *[_revert_cell(fields.get(name)) for name in names],
+            ]
+        )
     if not raw_rows:
         raise SubmissionProblem(_("This sending updated no record whose earlier values we know."))
     with transaction.atomic():
@@ -519,7 +520,7 @@ def submission_revert(
             campaign=submission.campaign,
             author=author,
             source=Grid.Source.REVERT,
-            headers=PULL_HEADERS[:4],
+            headers=PULL_HEADERS[:4] + [field_target(name) for name in names],
             raw_rows=raw_rows,
             rules=rules,
             pull_filters={"reverts_submission": submission.pk},
@@ -534,3 +535,9 @@ def submission_revert(
             reverts_grid=submission.grid_id,
         )
     return grid
+
+
+def _revert_cell(value: str | None) -> str:
+    if value is None:
+        return ""
+    return value or CLEAR_MARKER

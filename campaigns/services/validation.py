@@ -26,6 +26,7 @@ from campaigns.targets import FIELD_PREFIX
 
 # Typed in a cell, these clear the field in Thulium (a blank cell leaves it unchanged).
 CLEAR_MARKERS = frozenset({"[clear]", "[wyczyść]", "[wyczysc]"})
+CLEAR_MARKER = "[clear]"  # the one we write ourselves
 RULES_CACHE_SECONDS = 60
 PHONE_JUNK_RE = re.compile(r"[\s\u00a0\-()./]")
 PHONE_RE = re.compile(r"^\+?\d{3,15}$")

@@ -1,0 +1,110 @@
+"""What Thulium holds now for a grid's phone numbers.
+
+Read before sending (kept with each row's outcome, for history and revert) and on demand, so the
+grid shows old → new before anything is sent. Thulium's listing carries status, agent and next
+call date but no record fields: for those, "now" is the last value this dashboard sent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns import thulium
+from campaigns.models import Campaign, Grid, Outcome, Row, RowOutcome, ThuliumNow
+
+# Phones per IN (...) query: far below SQLite's variable limit.
+PHONE_BATCH = 500
+
+
+def campaign_records_by_phone(
+    client: thulium.ThuliumClient, campaign_id: str
+) -> dict[str, list[thulium.Record]]:
+    """Every record of the campaign, by phone number; paging by offset can repeat a record that
+    moves while we read, so each record is kept once."""
+    records: dict[str, list[thulium.Record]] = defaultdict(list)
+    seen: set[int] = set()
+    for record in client.iter_records(campaign_id):
+        if record.record_id not in seen:
+            seen.add(record.record_id)
+            records[record.phone_number].append(record)
+    return records
+
+
+def last_sent_fields(*, campaign: Campaign, phones: Iterable[str]) -> dict[str, dict[str, str]]:
+    """For each phone: record field name → the last value this dashboard sent and Thulium took."""
+    fields: dict[str, dict[str, str]] = {}
+    wanted = sorted(set(phones) - {""})
+    for start in range(0, len(wanted), PHONE_BATCH):
+        sent = (
+            RowOutcome.objects.filter(
+                submission__campaign=campaign,
+                outcome=Outcome.UPDATED,
+                phone__in=wanted[start : start + PHONE_BATCH],
+            )
+            .order_by("id")
+            .values_list("phone", "sent")
+        )
+        for phone, payload in sent:
+            if payload.get("record_fields"):
+                fields.setdefault(phone, {}).update(payload["record_fields"])
+    return fields
+
+
+def record_now(
+    records: Sequence[thulium.Record], sent_fields: dict[str, str] | None
+) -> dict[str, Any]:
+    """The values we keep of a phone's (only) record."""
+    record = records[0]
+    values: dict[str, Any] = {
+        "status_id": record.status_id,
+        "agent_login": record.agent_login,
+        "next_call_date": (
+            thulium.format_date_time(record.next_call_date) if record.next_call_date else ""
+        ),
+    }
+    if sent_fields:
+        values["record_fields"] = dict(sent_fields)
+    return values
+
+
+def grid_compare(*, grid: Grid, client: thulium.ThuliumClient) -> int:
+    """Read the campaign's records and keep, for each phone of the grid, what Thulium holds.
+    Returns how many of the grid's phones Thulium has exactly one record for."""
+    records = campaign_records_by_phone(client, grid.campaign.thulium_id)
+    phones = set(grid.rows.exclude(phone="").values_list("phone", flat=True))
+    sent = last_sent_fields(campaign=grid.campaign, phones=phones)
+    with transaction.atomic():
+        ThuliumNow.objects.filter(grid=grid).delete()
+        ThuliumNow.objects.bulk_create(
+            (
+                ThuliumNow(
+                    grid=grid,
+                    phone=phone,
+                    count=len(records.get(phone, [])),
+                    values=record_now(records[phone], sent.get(phone)) if phone in records else {},
+                )
+                for phone in phones
+            ),
+            batch_size=2000,
+        )
+        grid.compared_at = timezone.now()
+        grid.save(update_fields=["compared_at"])
+    return sum(1 for phone in phones if len(records.get(phone, [])) == 1)
+
+
+def rows_attach_thulium_now(grid: Grid, rows: Sequence[Row]) -> None:
+    """Give each row `thulium_now` (a ThuliumNow, or None when its phone was not compared),
+    for the page to show old → new. Nothing is attached to a grid never compared."""
+    if grid.compared_at is None:
+        return
+    found = {
+        now.phone: now
+        for now in ThuliumNow.objects.filter(grid=grid, phone__in={row.phone for row in rows})
+    }
+    for row in rows:
+        row.thulium_now = found.get(row.phone)

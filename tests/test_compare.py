@@ -1,0 +1,90 @@
+"""Comparing a grid with Thulium before sending: cells show old → new."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from campaigns import thulium
+from campaigns.models import Grid
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from tests.conftest import Sandbox
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small_grid(campaign: Any, api: thulium.ThuliumClient) -> Grid:
+    data = "Telefon;Status;Nazwisko\n555123321;3;Wiśniewska\n123123123;3;\n441;3;\n".encode()
+    made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
+    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+
+def test_a_compared_grid_shows_what_thulium_holds_next_to_what_will_be_sent(
+    client: Client, viewer: Any, small_grid: Grid, sandbox: Sandbox
+) -> None:
+    client.force_login(viewer)
+    status_now = sandbox.record("00001", "555123321")["status_id"]
+    assert status_now != "3"
+    page_url = reverse("campaigns:grid_detail", args=[small_grid.pk])
+    assert 'class="was"' not in client.get(page_url).content.decode()
+
+    response = client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]), follow=True)
+
+    page = html.unescape(response.content.decode())
+    assert "Compared with Thulium: 1 phone number has exactly one record there." in page
+    assert f'<del class="was">{status_now}</del> → 3' in page
+    assert "Thulium has no record with this number in the campaign" in page  # 123123123
+    assert "The campaign holds this number 2 times: it will not be sent" in page  # 441
+    # Never sent by this dashboard: the field's value in Thulium is unknown, so no old → new.
+    assert '<del class="was">—</del> → Wiśniewska' not in page
+
+
+def test_compare_shows_the_field_value_this_dashboard_last_sent(
+    client: Client, viewer: Any, small_grid: Grid, rules: Any, api: thulium.ThuliumClient
+) -> None:
+    from campaigns.services.submissions import submission_create, submission_run
+
+    submission_run(
+        submission_id=submission_create(grid=small_grid, author=None, rules=rules).pk, client=api
+    )
+    again = grid_create_from_file(
+        campaign=small_grid.campaign,
+        author=None,
+        data="Telefon;Nazwisko\n555123321;Zielińska\n".encode(),
+        filename="b.csv",
+    )
+    again = grid_confirm_mapping(grid=again, mapping=again.mapping, client=api)
+    client.force_login(viewer)
+
+    response = client.post(reverse("campaigns:grid_compare", args=[again.pk]), follow=True)
+
+    assert '<del class="was">Wiśniewska</del> → Zielińska' in response.content.decode()
+
+
+def test_compare_when_thulium_fails_says_so_and_keeps_the_grid(
+    client: Client, viewer: Any, small_grid: Grid, sandbox: Sandbox
+) -> None:
+    client.force_login(viewer)
+    sandbox.inject({"kind": "status", "status": 500})
+
+    response = client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert "Thulium" in response.content.decode()
+    small_grid.refresh_from_db()
+    assert small_grid.compared_at is None
+    assert small_grid.rows_total == 3
+
+
+def test_compare_needs_a_csrf_token(viewer: Any, small_grid: Grid) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(viewer)
+
+    response = client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]))
+
+    assert response.status_code == 403
