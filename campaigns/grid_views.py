@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,6 +37,7 @@ from campaigns.services.editing import (
     grid_undo,
     row_set_cells,
 )
+from campaigns.services.exports import grid_export, grid_export_name
 from campaigns.services.submissions import (
     SubmissionProblem,
     grid_sendable_counts,
@@ -52,6 +54,10 @@ from campaigns.targets import FIELD_PREFIX, label
 from campaigns.thulium import ThuliumError
 
 logger = logging.getLogger(__name__)
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class RulesUnavailable(Exception):
@@ -400,6 +406,20 @@ def grid_compare_view(request: HttpRequest, grid_id: int) -> HttpResponse:
         % {"n": matched},
     )
     return _back(request, grid)
+
+
+@require_GET
+@permission_required("campaigns.export_grid", raise_exception=True)
+def grid_export_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """The grid's rows (as filtered on the page) with their outcomes, as CSV or XLSX."""
+    grid = _grid(grid_id)
+    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    data = grid_export(
+        grid=grid, filters=RowFilter.from_query(request.GET), fmt=fmt, actor=request.user
+    )
+    response = HttpResponse(data, content_type=EXPORT_TYPES[fmt])
+    response["Content-Disposition"] = content_disposition_header(True, grid_export_name(grid, fmt))
+    return response
 
 
 @require_GET

@@ -112,6 +112,7 @@ class Grid(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("export_grid", _("Can export a grid with its results"))]
         verbose_name = _("grid")
         verbose_name_plural = _("grids")
 
@@ -163,9 +164,30 @@ class Outcome(models.TextChoices):
     NOT_FOUND = "not_found", _("Not found")
     TRANSPORT_ERROR = "transport_error", _("Transport error")
     UNKNOWN = "unknown", _("Unknown")
+    # Adding records
+    ADDED = "added", _("Added")
+    ALREADY_EXISTS = "already_exists", _("Already exists")
+    FAILED = "failed", _("Failed")
+    # Removing records
+    REMOVED = "removed", _("Removed")
+    NOT_EXIST = "not_exist", _("Did not exist")
+    CALL_IN_PROGRESS = "in_call", _("In a call")
 
 
-SUCCESS_OUTCOMES = frozenset({Outcome.UPDATED})
+SUCCESS_OUTCOMES = frozenset({Outcome.UPDATED, Outcome.ADDED, Outcome.REMOVED})
+# Outcomes a resend sends again (after re-validation): nothing Thulium took, nor a record that
+# already exists or never existed.
+RESENDABLE_OUTCOMES = (
+    Outcome.REJECTED,
+    Outcome.NOT_FOUND,
+    Outcome.TRANSPORT_ERROR,
+    Outcome.UNKNOWN,
+    Outcome.NOT_SENT,
+    Outcome.FAILED,
+    Outcome.CALL_IN_PROGRESS,
+)
+# What "failed rows" means in filters and exports.
+FAILED_OUTCOMES = (*RESENDABLE_OUTCOMES, Outcome.ALREADY_EXISTS)
 
 
 class RowQuerySet(models.QuerySet["Row"]):
@@ -468,6 +490,7 @@ class AuditEntry(models.Model):
         OUTCOMES = "outcomes", _("Thulium answered")
         REVERT = "revert", _("Revert grid made")
         EXPORT = "export", _("History exported")
+        GRID_EXPORT = "grid_export", _("Grid exported")
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Login failed")
 

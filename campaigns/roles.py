@@ -23,6 +23,7 @@ _SUPERVISE = [
     "campaigns.change_grid",
     "campaigns.add_submission",
     "campaigns.change_submission",
+    "campaigns.export_grid",
 ]
 _ADMINISTER = [
     "campaigns.change_campaign",

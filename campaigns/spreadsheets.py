@@ -20,6 +20,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.safe_files import restore
+from campaigns.targets import KEY_RE, RECORD_TARGETS
+
 CSV_DELIMITERS = (",", ";", "\t", "|")
 CSV_ENCODINGS = ("utf-8", "cp1250", "iso-8859-2")
 TEXT_EXTENSIONS = {"csv", "txt", "tsv"}
@@ -95,7 +98,7 @@ def read_table(
         used_delimiter = delimiter or _detect_delimiter(text)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=used_delimiter)
         try:
-            cells = [[cell.strip() for cell in row] for row in reader]
+            cells = [[restore(cell.strip()) for cell in row] for row in reader]
         except csv.Error as error:
             raise FileProblem(
                 _("The CSV file is broken (%(error)s). Open it in Excel and save it again as CSV.")
@@ -183,6 +186,9 @@ _SYNONYM_TARGETS = {
 
 
 def target_for_header(header: str) -> str | None:
+    keyed = KEY_RE.match(header.strip())
+    if keyed and keyed["key"] in RECORD_TARGETS:
+        return keyed["key"]
     return _SYNONYM_TARGETS.get(normalise_header(header))
 
 
@@ -331,7 +337,7 @@ def _spreadsheet_cells(data: bytes, kind: str, limits: IntakeLimits) -> list[lis
             )
             % {"error": type(error).__name__}
         ) from None
-    return [[cell_text(value) for value in row] for row in rows]
+    return [[restore(cell_text(value)) for value in row] for row in rows]
 
 
 def _refuse_zip_bomb(data: bytes, limits: IntakeLimits) -> None:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("grids/<int:grid_id>/undo/", grid_views.undo, name="grid_undo"),
     path("grids/<int:grid_id>/send/", grid_views.grid_send, name="grid_send"),
     path("grids/<int:grid_id>/compare/", grid_views.grid_compare_view, name="grid_compare"),
+    path("grids/<int:grid_id>/export/", grid_views.grid_export_view, name="grid_export"),
     path("grids/<int:grid_id>/progress/", grid_views.grid_progress, name="grid_progress"),
     path(
         "grids/<int:grid_id>/submissions/<int:submission_id>/cancel/",

@@ -40,11 +40,11 @@ def test_dry_run_stores_the_grid_prints_a_summary_and_exits_1_on_errors(
     assert grid.author_name == "command line"
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
     assert len(rows) == 16
-    assert rows[0]["row"] == "4"
-    assert rows[0]["phone_number"] == "509708024"
-    assert rows[0]["imię"] == "Łukasz"
-    assert rows[2]["state"] == "error"
-    assert "needs an agent and a next call date" in rows[2]["messages"]
+    assert rows[0]["Row in file [row]"] == "4"
+    assert rows[0]["To send: phone_number [sent:phone_number]"] == "509708024"
+    assert rows[0]["Imię [field:imię]"] == "Łukasz"
+    assert rows[2]["Row state [state]"] == "Has errors"
+    assert "needs an agent and a next call date" in rows[2]["Messages [messages]"]
 
 
 def test_exit_0_when_every_row_is_valid(campaign: Any, tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_xlsx_report(campaign: Any, tmp_path: Path) -> None:
     push("00001", str(FILES / "crm_export.ods"), "--dry-run", "--report", str(report))
 
     rows = CalamineWorkbook.from_path(str(report)).get_sheet_by_index(0).to_python()
-    assert rows[0][:3] == ["row", "phone_number", "state"]
+    assert rows[0][:2] == ["Row in file [row]", "Numer telefonu [phone_number]"]
     assert len(rows) == 17
 
 
@@ -150,11 +150,12 @@ def test_sending_writes_thuliums_answers_and_exits_1_when_rows_are_refused(
 
     assert code == 1
     assert "Sent: Finished; Not sent: 8, Updated: 8" in out
-    rows = {r["row"]: r for r in csv.DictReader(io.StringIO(report.read_text("utf-8-sig")))}
-    assert rows["4"]["outcome"] == "updated"
-    assert rows["4"]["http_status"] == "204"
-    assert rows["4"]["request_id"]
-    assert rows["6"]["outcome"] == "not_sent"
+    report_rows = csv.DictReader(io.StringIO(report.read_text("utf-8-sig")))
+    rows = {r["Row in file [row]"]: r for r in report_rows}
+    assert rows["4"]["Outcome [outcome]"] == "Updated"
+    assert rows["4"]["HTTP status [http_status]"] == "204"
+    assert rows["4"]["request_id [request_id]"]
+    assert rows["6"]["Outcome [outcome]"] == "Not sent"
     assert sandbox.record("00001", "509708024")["record_fields"]["miasto"] == "Łódź"
 
 

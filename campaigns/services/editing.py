@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from campaigns.models import AuditEntry, Edit, Grid, Row
+from campaigns.models import FAILED_OUTCOMES, AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
 from campaigns.services.grids import _insert_rows, grid_recount, grid_validate
 from campaigns.services.validation import CampaignRules
@@ -100,7 +100,9 @@ def grid_rows(grid: Grid, filters: RowFilter) -> QuerySet[Row]:
         rows = rows.filter(agent_login=filters.agent)
     if filters.field:
         rows = rows.filter(**{f"values__record_fields__{filters.field}": filters.value})
-    if filters.outcome:
+    if filters.outcome == "failed":
+        rows = rows.filter(outcome__in=FAILED_OUTCOMES)
+    elif filters.outcome:
         rows = rows.filter(outcome=filters.outcome)
     if filters.phone:
         digits = "".join(ch for ch in filters.phone if ch.isdigit())

@@ -27,7 +27,7 @@ from campaigns.services.validation import (
     row_state,
 )
 from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, target_for_header
-from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
+from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, export_column_target, field_target
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
 BULK_BATCH = 2000
@@ -104,6 +104,11 @@ def mapping_suggest(*, campaign: Campaign, headers: Sequence[str]) -> list[str]:
     valid = set(RECORD_TARGETS) | {field_target(name) for name in fields.values()}
     suggestion: list[str] = []
     for header in headers:
+        exported = export_column_target(header, set(fields.values()))
+        if exported is not None:
+            # A column of our own export says what it is; it beats what was remembered.
+            suggestion.append("" if exported and exported in suggestion else exported)
+            continue
         key = normalise_header(header)
         target = remembered.get(key)
         if target is None or (target and target not in valid):

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaigns.models import AuditEntry, RowOutcome
+from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
 
 
@@ -99,9 +100,7 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
             "until": filters.until,
         },
     )
-    if fmt == "xlsx":
-        return dataset.export("xlsx")
-    return dataset.export("csv").encode("utf-8-sig")
+    return dataset_bytes(dataset, fmt)
 
 
 def _details_text(details: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.models import (
+    RESENDABLE_OUTCOMES,
     AuditEntry,
     Chunk,
     Grid,
@@ -47,16 +48,6 @@ from campaigns.services.validation import CLEAR_MARKER, CampaignRules
 from campaigns.targets import field_target
 
 logger = logging.getLogger(__name__)
-
-
-# Outcomes a resend sends again (after re-validation).
-RESENDABLE = (
-    Outcome.REJECTED,
-    Outcome.NOT_FOUND,
-    Outcome.TRANSPORT_ERROR,
-    Outcome.UNKNOWN,
-    Outcome.NOT_SENT,
-)
 
 
 class SubmissionProblem(ValueError):
@@ -88,7 +79,7 @@ def submission_create(
     with transaction.atomic():
         grid = Grid.objects.select_for_update().get(pk=grid.pk)
         grid_validate(grid=grid, rules=rules)
-        rows = grid.rows.filter(outcome__in=RESENDABLE if resend else [Outcome.NONE])
+        rows = grid.rows.filter(outcome__in=RESENDABLE_OUTCOMES if resend else [Outcome.NONE])
         sendable = rows.exclude(state=Row.State.ERROR)
         ids = list(sendable.order_by("number", "id").values_list("id", flat=True))
         if not ids:
@@ -227,7 +218,7 @@ def grid_sendable_counts(grid: Grid) -> tuple[int, int]:
     rows = grid.rows.exclude(state=Row.State.ERROR)
     return (
         rows.filter(outcome=Outcome.NONE).count(),
-        rows.filter(outcome__in=RESENDABLE).count(),
+        rows.filter(outcome__in=RESENDABLE_OUTCOMES).count(),
     )
 
 

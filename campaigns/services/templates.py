@@ -9,6 +9,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from campaigns.models import Campaign
+from campaigns.safe_files import set_value
 from campaigns.services.validation import CampaignRules
 
 TEMPLATE_ROWS = 5000  # rows prepared with drop-downs and text formatting
@@ -22,17 +23,17 @@ def campaign_template_xlsx(*, campaign: Campaign, rules: CampaignRules) -> bytes
     sheet.title = "Rekordy"
     headers = ["Numer telefonu", "Status", "Konsultant", "Następny kontakt"]
     headers += campaign.field_names()
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    for column, header in enumerate(headers, start=1):
+        set_value(sheet.cell(row=1, column=column), header)
+        sheet.cell(row=1, column=column).font = Font(bold=True)
     lists = workbook.create_sheet("Listy")
     lists.sheet_state = "hidden"
     statuses = [s.name for s in rules.statuses]
     agents = [a.login for a in rules.agents if a.active and a.active_in_outbound]
     for index, name in enumerate(statuses, start=1):
-        lists.cell(row=index, column=1, value=name)
+        set_value(lists.cell(row=index, column=1), name)
     for index, login in enumerate(agents, start=1):
-        lists.cell(row=index, column=2, value=login)
+        set_value(lists.cell(row=index, column=2), login)
     last = TEMPLATE_ROWS + 1
     if statuses:
         status_list = DataValidation(

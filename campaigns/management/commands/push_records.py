@@ -13,15 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import tablib
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from campaigns import messages
 from campaigns.models import Grid, Outcome, Submission
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import describe_thulium_error, thulium_client
+from campaigns.services.editing import RowFilter
+from campaigns.services.exports import grid_export
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
 from campaigns.services.submissions import (
     SubmissionProblem,
@@ -31,7 +31,7 @@ from campaigns.services.submissions import (
 )
 from campaigns.services.validation import campaign_rules
 from campaigns.spreadsheets import FileProblem
-from campaigns.targets import FIELD_PREFIX, label
+from campaigns.targets import label
 from campaigns.thulium import ThuliumError
 
 USAGE_ERROR = 2
@@ -184,45 +184,7 @@ class Command(BaseCommand):
         )
 
     def _report(self, grid: Grid, path: Path) -> None:
-        fields = [t.removeprefix(FIELD_PREFIX) for t in grid.mapping if t.startswith(FIELD_PREFIX)]
-        dataset = tablib.Dataset(
-            headers=[
-                "row",
-                "phone_number",
-                "state",
-                "status_id",
-                "agent_login",
-                "next_call_date",
-                *fields,
-                "messages",
-                "outcome",
-                "http_status",
-                "thulium_message",
-                "request_id",
-            ]
-        )
-        for row in grid.rows.order_by("number", "id").iterator(chunk_size=2000):
-            values = row.values
-            record_fields = values.get("record_fields", {})
-            dataset.append(
-                [
-                    row.number,
-                    row.phone,
-                    row.state,
-                    values.get("status_id", ""),
-                    values.get("agent_login", ""),
-                    values.get("next_call_date", ""),
-                    *[record_fields.get(name, "") for name in fields],
-                    " | ".join(messages.render(m) for m in row.messages),
-                    row.outcome,
-                    row.outcome_detail.get("http_status") or "",
-                    row.outcome_detail.get("message", ""),
-                    row.outcome_detail.get("request_id", ""),
-                ]
-            )
-        if path.suffix.lower() == ".xlsx":
-            path.write_bytes(dataset.export("xlsx"))
-        else:
-            # With a BOM, Excel opens UTF-8 CSV with Polish letters intact.
-            path.write_text(dataset.export("csv"), encoding="utf-8-sig")
+        """The same file as the grid page's export of every row."""
+        fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
+        path.write_bytes(grid_export(grid=grid, filters=RowFilter(), fmt=fmt, actor=grid.author))
         self.stdout.write(_("Report: %(path)s") % {"path": path})

@@ -1,0 +1,101 @@
+"""Files the dashboard produces, safe to open in a spreadsheet — the one escaper.
+
+A cell whose text begins with `=`, `+`, `-`, `@`, tab, CR or NUL may be read as a formula by
+Excel or LibreOffice (spreadsheet injection). Nothing is removed to prevent that:
+
+- CSV is plain text, so such a cell gets one leading apostrophe (`'=1+2`, `'+48 600 100 200`),
+  which spreadsheets show as text; our intake takes it off again (`restore`), so an export
+  uploaded back gives exactly the values that went out.
+- XLSX marks cells as text, so the value is written unchanged as a string cell with the
+  "quote prefix" style: no spreadsheet evaluates it, and `+48 600 100 200` reads as written.
+  Characters XML cannot hold (NUL and other C0 controls) are written as OOXML `_xHHHH_` escapes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+ESCAPE = "'"
+# C0 controls XML 1.0 forbids, and CR (XML reads it back as LF); also the "_" of a text that
+# looks like an escape itself, so that it survives.
+XML_ILLEGAL_RE = re.compile(r"[\x00-\x08\x0b-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def neutralise(value: Any) -> Any:
+    """The text a CSV cell should carry; non-text values are returned as they are."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_STARTS):
+        return ESCAPE + value
+    return value
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise` on a cell read from a file (a no-op on anything else)."""
+    if text.startswith(ESCAPE) and text[1:2] and text[1:].startswith(DANGEROUS_STARTS):
+        return text[1:]
+    return text
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a BOM (so Excel reads Polish letters right), every cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in headers])
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "Sheet"
+) -> bytes:
+    """One sheet, a bold header row, every text cell a string (never a formula)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    bold = Font(bold=True)
+    sheet.append([xlsx_cell(sheet, h, font=bold) for h in headers])
+    for row in rows:
+        sheet.append([xlsx_cell(sheet, v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def xlsx_cell(sheet: Any, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
+    """A cell for a write-only openpyxl sheet: text is always text."""
+    cell = WriteOnlyCell(sheet)
+    set_value(cell, value)
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def set_value(cell: Any, value: Any) -> None:
+    """Put a value in an openpyxl cell; text stays text, whatever it begins with."""
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    cell.value = XML_ILLEGAL_RE.sub(_xml_escape, value)
+    cell.data_type = "s"  # openpyxl reads a leading "=" as a formula
+    if value.startswith(DANGEROUS_STARTS):
+        cell.quotePrefix = True
+
+
+def dataset_bytes(dataset: Any, fmt: str) -> bytes:
+    """A tablib Dataset as CSV or XLSX, through the escaper above."""
+    rows = (dataset[i] for i in range(dataset.height))
+    if fmt == "xlsx":
+        return xlsx_bytes(dataset.headers or [], rows, title=dataset.title or "Sheet")
+    return csv_bytes(dataset.headers or [], rows)
+
+
+def _xml_escape(match: re.Match[str]) -> str:
+    return f"_x{ord(match.group()):04X}_"

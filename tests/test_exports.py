@@ -1,0 +1,110 @@
+"""Grid exports: every column a manager needs, failed rows only, safe cells, and a file that maps
+itself back when uploaded again."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from campaigns import thulium
+from campaigns.models import AuditEntry, Grid
+from campaigns.services.editing import RowFilter
+from campaigns.services.exports import grid_export
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.submissions import submission_create, submission_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(crm_grid: Grid, rules: Any, api: thulium.ThuliumClient) -> Grid:
+    submission_run(
+        submission_id=submission_create(grid=crm_grid, author=None, rules=rules).pk, client=api
+    )
+    return crm_grid
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_the_export_has_source_rows_inputs_values_messages_and_thuliums_answer(
+    sent: Grid,
+) -> None:
+    rows = read_csv(grid_export(grid=sent, filters=RowFilter(), fmt="csv", actor=None))
+
+    assert len(rows) == 16
+    first = rows[0]
+    assert first["Row in file [row]"] == "4"
+    assert first["Numer telefonu [phone_number]"] == "'+48 509 708 024"  # neutralised, intact
+    assert first["Miasto [field:miasto]"] == "Łódź"
+    assert first["Uwagi"] == "VIP"  # an ignored input column is still there
+    assert first["To send: phone_number [sent:phone_number]"] == "509708024"
+    assert first["Outcome [outcome]"] == "Updated"
+    assert first["HTTP status [http_status]"] == "204"
+    assert first["request_id [request_id]"]
+    refused = next(r for r in rows if r["Row in file [row]"] == "7")
+    assert "Unknown status" in refused["Messages [messages]"] or refused["Messages [messages]"]
+    assert refused["Outcome [outcome]"] == "Not sent"
+
+
+def test_failed_rows_only(sent: Grid) -> None:
+    rows = read_csv(
+        grid_export(grid=sent, filters=RowFilter(outcome="failed"), fmt="csv", actor=None)
+    )
+
+    assert {r["Outcome [outcome]"] for r in rows} == {"Not sent"}
+    assert len(rows) == sent.rows.exclude(outcome="updated").count() == 8
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_uploaded_again_maps_itself_and_gives_the_same_values(
+    sent: Grid, api: thulium.ThuliumClient, fmt: str
+) -> None:
+    data = grid_export(grid=sent, filters=RowFilter(), fmt=fmt, actor=None)
+
+    again = grid_create_from_file(
+        campaign=sent.campaign, author=None, data=data, filename=f"back.{fmt}"
+    )
+
+    mapped = dict(zip(again.headers, again.mapping, strict=True))
+    assert mapped["Numer telefonu [phone_number]"] == "phone_number"
+    assert mapped["Miasto [field:miasto]"] == "field:miasto"
+    assert mapped["Outcome [outcome]"] == ""
+    assert mapped["To send: phone_number [sent:phone_number]"] == ""
+    assert sorted(t for t in again.mapping if t) == sorted(t for t in sent.mapping if t)
+    again = grid_confirm_mapping(grid=again, mapping=again.mapping, client=api)
+    original = {r.number: (r.values, r.state) for r in sent.rows.all()}
+    back = {int(r.raw[0]): (r.values, r.state) for r in again.rows.all()}
+    assert back == original
+
+
+def test_the_grid_page_offers_the_export_and_audits_it(
+    client: Client, supervisor: Any, viewer: Any, sent: Grid
+) -> None:
+    client.force_login(supervisor)
+    page = client.get(reverse("campaigns:grid_detail", args=[sent.pk])).content.decode()
+    assert "failed rows only" in page
+
+    response = client.get(
+        reverse("campaigns:grid_export", args=[sent.pk]) + "?format=xlsx&outcome=failed"
+    )
+
+    assert response["Content-Disposition"].startswith('attachment; filename="crm_export_cp1250')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 9
+    entry = AuditEntry.objects.get(action="grid_export")
+    assert (entry.actor_name, entry.details["rows"], entry.details["filters"]) == (
+        "ewa",
+        8,
+        {"outcome": "failed"},
+    )
+    client.force_login(viewer)
+    assert client.get(reverse("campaigns:grid_export", args=[sent.pk])).status_code == 403
