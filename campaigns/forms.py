@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import thulium
+from campaigns.models import Grid
 from campaigns.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
 
@@ -25,8 +26,23 @@ SYSTEM_STATUS_LABELS = {
 }
 
 
+def mode_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("What the grid does"),
+        choices=Grid.Mode.choices,
+        initial=Grid.Mode.EDIT,
+        required=False,  # absent means edit, as before modes existed
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Edit changes records found by phone; add creates new records; remove deletes every "
+            "record with the phone."
+        ),
+    )
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("File (CSV, XLSX or ODS)"))
+    mode = mode_field()
     delimiter = forms.ChoiceField(
         label=_("CSV delimiter"),
         required=False,
@@ -72,6 +88,10 @@ class UploadForm(forms.Form):
                 },
             )
         return upload
+
+
+class EmptyGridForm(forms.Form):
+    mode = mode_field()
 
 
 class PullForm(forms.Form):

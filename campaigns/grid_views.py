@@ -374,8 +374,15 @@ def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
 def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     resend = request.POST.get("resend") == "yes"
+    confirmed = request.POST.get("confirm", "")
     try:
-        submission_create(grid=grid, author=request.user, rules=_rules(grid), resend=resend)
+        submission_create(
+            grid=grid,
+            author=request.user,
+            rules=_rules(grid),
+            resend=resend,
+            confirmed_count=int(confirmed) if confirmed.isdigit() else None,
+        )
     except (SubmissionProblem, RulesUnavailable) as problem:
         return _problem(request, grid, problem)
     messages.success(

@@ -62,6 +62,9 @@ TEXTS: dict[str, Any] = {
         "This is a CRM campaign: Thulium does not accept record fields for it. Map the field "
         "columns to nothing."
     ),
+    "order_invalid": _(
+        "“%(value)s” is not an order: write a whole number from 0 to 1000000, e.g. 50."
+    ),
     "nothing_to_change": _(
         "This row changes nothing: only the phone number is filled in. Fill in what should change."
     ),

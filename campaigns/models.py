@@ -186,6 +186,8 @@ RESENDABLE_OUTCOMES = (
     Outcome.FAILED,
     Outcome.CALL_IN_PROGRESS,
 )
+# Outcomes after which Thulium may have done the work without our hearing of it.
+LOST_ANSWER_OUTCOMES = (Outcome.TRANSPORT_ERROR, Outcome.UNKNOWN)
 # What "failed rows" means in filters and exports.
 FAILED_OUTCOMES = (*RESENDABLE_OUTCOMES, Outcome.ALREADY_EXISTS)
 

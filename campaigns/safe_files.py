@@ -5,7 +5,8 @@ Excel or LibreOffice (spreadsheet injection). Nothing is removed to prevent that
 
 - CSV is plain text, so such a cell gets one leading apostrophe (`'=1+2`, `'+48 600 100 200`),
   which spreadsheets show as text; our intake takes it off again (`restore`), so an export
-  uploaded back gives exactly the values that went out.
+  uploaded back gives exactly the values that went out. (Text that itself begins with
+  apostrophes before such a character gets one more, so it too comes back exactly.)
 - XLSX marks cells as text, so the value is written unchanged as a string cell with the
   "quote prefix" style: no spreadsheet evaluates it, and `+48 600 100 200` reads as written.
   Characters XML cannot hold (NUL and other C0 controls) are written as OOXML `_xHHHH_` escapes.
@@ -32,16 +33,22 @@ XML_ILLEGAL_RE = re.compile(r"[\x00-\x08\x0b-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
 
 def neutralise(value: Any) -> Any:
     """The text a CSV cell should carry; non-text values are returned as they are."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_STARTS):
+    if isinstance(value, str) and _escapable(value):
         return ESCAPE + value
     return value
 
 
 def restore(text: str) -> str:
     """Undo `neutralise` on a cell read from a file (a no-op on anything else)."""
-    if text.startswith(ESCAPE) and text[1:2] and text[1:].startswith(DANGEROUS_STARTS):
+    if text.startswith(ESCAPE) and _escapable(text):
         return text[1:]
     return text
+
+
+def _escapable(text: str) -> bool:
+    # Text that already begins with apostrophes before a formula character gets one more, so
+    # that `restore` gives back exactly what was there.
+    return text.lstrip(ESCAPE).startswith(DANGEROUS_STARTS)
 
 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -83,7 +90,13 @@ def set_value(cell: Any, value: Any) -> None:
     if not isinstance(value, str):
         cell.value = value
         return
-    cell.value = XML_ILLEGAL_RE.sub(_xml_escape, value)
+    if value.startswith(ESCAPE) and _escapable(value):
+        value = ESCAPE + value  # read back through `restore`, like CSV
+    if value.isspace():
+        # openpyxl writes whitespace-only text without xml:space="preserve", and readers drop it.
+        cell.value = "".join(f"_x{ord(ch):04X}_" for ch in value)
+    else:
+        cell.value = XML_ILLEGAL_RE.sub(_xml_escape, value)
     cell.data_type = "s"  # openpyxl reads a leading "=" as a formula
     if value.startswith(DANGEROUS_STARTS):
         cell.quotePrefix = True

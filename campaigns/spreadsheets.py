@@ -169,6 +169,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "oddzwonic",
     ),
     "identifier": ("identifier", "id", "record id", "identyfikator", "id rekordu", "external id"),
+    "order": ("order", "kolejnosc", "priority", "priorytet"),
 }
 
 

@@ -15,7 +15,10 @@ LABELS: dict[str, Any] = {
     "agent_login": _("Agent"),
     "next_call_date": _("Next call date"),
     "identifier": _("Identifier"),
+    "order": _("Order"),
 }
+# Only adding a record sends these.
+ADD_ONLY_TARGETS = ("identifier", "order")
 RECORD_TARGETS = tuple(LABELS)
 
 

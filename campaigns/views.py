@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns.forms import MappingForm, PullForm, UploadForm
+from campaigns.forms import EmptyGridForm, MappingForm, PullForm, UploadForm
 from campaigns.models import Campaign, Grid
 from campaigns.services.campaigns import CampaignNotFound, campaign_open, campaign_overview_list
 from campaigns.services.connection import describe_thulium_error, thulium_client
@@ -89,6 +89,7 @@ def _campaign_page(
         "grids": campaign.grids.select_related("author")[:50] if campaign else [],
         "submissions": campaign_submissions(campaign) if campaign else [],
         "upload_form": upload_form or UploadForm(),
+        "empty_form": EmptyGridForm(prefix="empty"),
         "pull_form": pull_form or PullForm(statuses=statuses),
         "problem": problem or thulium_problem,
         "clear_markers": sorted(CLEAR_MARKERS),
@@ -124,6 +125,7 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
             filename=upload.name,
             delimiter=form.cleaned_data["delimiter"] or None,
             encoding=form.cleaned_data["encoding"] or None,
+            mode=form.cleaned_data["mode"] or Grid.Mode.EDIT,
         )
     except FileProblem as problem:
         form.add_error("file", str(problem.message))
@@ -158,7 +160,9 @@ def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
 @permission_required("campaigns.add_grid", raise_exception=True)
 def grid_empty(request: HttpRequest, campaign_id: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
-    grid = grid_create_empty(campaign=campaign, author=request.user)
+    form = EmptyGridForm(request.POST, prefix="empty")
+    mode = (form.cleaned_data["mode"] if form.is_valid() else "") or Grid.Mode.EDIT
+    grid = grid_create_empty(campaign=campaign, author=request.user, mode=mode)
     return redirect("campaigns:grid_detail", grid_id=grid.pk)
 
 

@@ -48,6 +48,13 @@ class Sandbox:
     def records(self, campaign_id: str) -> list[dict[str, Any]]:
         return self._control("GET", f"campaigns/{campaign_id}/records")
 
+    def set_in_call(self, campaign_id: str, phone: str, in_call: bool) -> None:
+        self._control(
+            "POST",
+            f"campaigns/{campaign_id}/calls",
+            json={"phone_number": phone, "in_call": in_call},
+        )
+
     def record(self, campaign_id: str, phone: str) -> dict[str, Any]:
         matches = [r for r in self.records(campaign_id) if r["phone_number"] == phone]
         assert len(matches) == 1, f"{len(matches)} records with phone {phone}"

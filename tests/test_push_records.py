@@ -178,3 +178,41 @@ def test_a_row_thulium_refuses_exits_1(campaign: Any, tmp_path: Path, sandbox: A
 
     assert code == 1
     assert "Not found: 1" in out
+
+
+def test_add_mode_from_the_command_line(campaign: Any, tmp_path: Path, sandbox: Any) -> None:
+    source = tmp_path / "new.csv"
+    source.write_text("Telefon;Status;Identyfikator\n700100200;3;CRM-1\n", encoding="utf-8")
+    again = tmp_path / "again.csv"
+    again.write_text("Telefon;Status\n700100200;3\n", encoding="utf-8")
+
+    code, out, _err = push("00001", str(source), "--mode", "add")
+    second, _out, _err = push("00001", str(again), "--mode", "add")
+
+    assert code == 0
+    assert "Added: 1" in out
+    assert sandbox.record("00001", "700100200")["identifier"] == "CRM-1"
+    assert second == 1  # it exists now: Thulium refuses it, and the exit code says so
+    assert Grid.objects.order_by("id").last().rows.get().outcome == "already_exists"
+
+
+def test_remove_mode_needs_its_confirmation_and_reports_each_phone(
+    campaign: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    source = tmp_path / "gone.csv"
+    source.write_text("Telefon\n441\n123123123\n", encoding="utf-8")
+    in_call = tmp_path / "in_call.csv"
+    in_call.write_text("Telefon\n600100200\n", encoding="utf-8")
+
+    refused, _out, err = push("00001", str(source), "--mode", "remove")
+    code, out, _err = push("00001", str(source), "--mode", "remove", "--confirm-remove")
+    busy, _out, _err = push("00001", str(in_call), "--mode", "remove", "--confirm-remove")
+
+    assert refused == 2
+    assert "--confirm-remove" in err
+    assert Grid.objects.filter(mode="remove").count() == 2  # the refused run stored nothing
+    assert code == 0  # one removed (both its records), one not there: nothing failed
+    assert "Removed: 1" in out
+    assert "Did not exist: 1" in out
+    assert "441" not in {r["phone_number"] for r in sandbox.records("00001")}
+    assert busy == 1  # in a call: a resend later removes it

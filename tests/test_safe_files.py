@@ -6,7 +6,7 @@ import csv
 import io
 
 import python_calamine
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -24,6 +24,12 @@ LIMITS = IntakeLimits(max_rows=1000, max_bytes=10_000_000, max_unpacked_bytes=50
 texts = st.one_of(
     st.text(),
     st.builds(lambda start, rest: start + rest, st.sampled_from(DANGEROUS_STARTS), st.text()),
+    st.builds(
+        lambda quotes, start, rest: "'" * quotes + start + rest,
+        st.integers(1, 3),
+        st.sampled_from(DANGEROUS_STARTS),
+        st.text(),
+    ),
 )
 
 
@@ -38,12 +44,13 @@ def test_a_neutralised_cell_never_starts_like_a_formula_and_restores_exactly(tex
 
 @given(st.text())
 def test_restore_leaves_text_we_did_not_neutralise_alone(text: str) -> None:
-    if not (text.startswith("'") and text[1:].startswith(DANGEROUS_STARTS)):
+    if not text.lstrip("'").startswith(DANGEROUS_STARTS):
         assert restore(text) == text
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(texts, min_size=1, max_size=8))
+@example(["\n", "\r", "\x00", '"', "'=x"])
 def test_csv_cells_are_safe_and_come_back_exactly(values: list[str]) -> None:
     data = csv_bytes(["value"], [[v] for v in values])
 
@@ -53,8 +60,10 @@ def test_csv_cells_are_safe_and_come_back_exactly(values: list[str]) -> None:
     assert [restore(row[0]) for row in read[1:]] == values
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(texts, min_size=1, max_size=8))
+@example(["\n", " ", "\t", "\r\n", " a "])  # whitespace-only text needs escaping in XLSX
+@example(["\x00", "_x0041_", "a\rb", "'=x", "''+1"])  # NUL, a literal escape, CR inside text
 def test_xlsx_cells_are_text_never_formulas_and_come_back_exactly(values: list[str]) -> None:
     data = xlsx_bytes(["value"], [[v] for v in values])
 
@@ -63,7 +72,7 @@ def test_xlsx_cells_are_text_never_formulas_and_come_back_exactly(values: list[s
     assert all(cell.quotePrefix for cell in cells if cell.value[:1] in DANGEROUS_STARTS)
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     got = [row[0] for row in book.get_sheet_by_index(0).to_python(skip_empty_area=False)[1:]]
-    assert got + [""] * (len(values) - len(got)) == values
+    assert [restore(v) for v in got] + [""] * (len(values) - len(got)) == values
 
 
 def test_phone_numbers_stay_readable_as_phones() -> None:

@@ -406,6 +406,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             elif method == "DELETE" and path == "faults":
                 server.faults.clear()
                 self._send_json(200, {"cleared": True})
+            elif method == "POST" and (m := re.fullmatch(r"campaigns/([^/]+)/calls", path)):
+                count = server.state.set_in_call(
+                    unquote(m.group(1)), str(body["phone_number"]), bool(body["in_call"])
+                )
+                self._send_json(200, {"records": count})
             elif method == "GET" and (m := re.fullmatch(r"campaigns/([^/]+)/records", path)):
                 self._send_json(200, server.state.dump_records(unquote(m.group(1))))
             else:

@@ -304,6 +304,14 @@ class SandboxState:
             page = matched[offset : offset + limit]
             return {"count": len(matched), "result": [campaign.listing(r) for r in page]}
 
+    def set_in_call(self, campaign_id: str, phone: str, in_call: bool) -> int:
+        """Start or end a call on every record with the phone; how many records that was."""
+        with self._lock:
+            found = self.campaign(campaign_id).find(phone, additional=False)
+            for record in found:
+                record["in_call"] = bool(in_call)
+            return len(found)
+
     def dump_records(self, campaign_id: str) -> list[dict[str, Any]]:
         with self._lock:
             campaign = self.campaign(campaign_id)

@@ -20,7 +20,7 @@ from campaigns.models import FAILED_OUTCOMES, AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
 from campaigns.services.grids import _insert_rows, grid_recount, grid_validate
 from campaigns.services.validation import CampaignRules
-from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label
+from campaigns.targets import ADD_ONLY_TARGETS, FIELD_PREFIX, RECORD_TARGETS, label
 
 SORTS = {"number": "number", "phone": "phone", "status": "status_id"}
 PAGE_SIZES = (50, 100, 200, 500)
@@ -168,7 +168,8 @@ def row_payload(grid: Grid, row: Row) -> dict[str, Any]:
     """Exactly what would go to Thulium for this row: blank cells absent, cleared fields ""."""
     values = dict(row.values)
     if grid.mode == Grid.Mode.EDIT:
-        values.pop("identifier", None)
+        for target in ADD_ONLY_TARGETS:
+            values.pop(target, None)
     if grid.mode == Grid.Mode.REMOVE:
         return {"phone_number": values.get("phone_number", "")}
     return values
@@ -381,10 +382,12 @@ def grid_undo(
 def grid_display_columns(grid: Grid) -> list[str]:
     """The columns the grid page shows, in order: phone first, then what the grid maps, then
     the record attributes it does not map yet (so they can be filled in)."""
+    if grid.mode == Grid.Mode.REMOVE:
+        return ["phone_number"]  # all that removing sends
     mapped = [t for t in grid.mapping if t and t != "phone_number"]
     extra = [t for t in RECORD_TARGETS if t not in mapped and t not in {"phone_number"}]
     if grid.mode != Grid.Mode.ADD:
-        extra = [t for t in extra if t != "identifier"]
+        extra = [t for t in extra if t not in ADD_ONLY_TARGETS]
     return ["phone_number", *mapped, *[t for t in extra if t != "dictionary_status_id"]]
 
 

@@ -127,6 +127,7 @@ def grid_create_from_file(
     filename: str,
     delimiter: str | None = None,
     encoding: str | None = None,
+    mode: str = Grid.Mode.EDIT,
 ) -> Grid:
     """Read the file into a grid waiting for its column mapping. Raises FileProblem."""
     table = read_table(
@@ -136,6 +137,7 @@ def grid_create_from_file(
         grid = Grid.objects.create(
             campaign=campaign,
             author=author,
+            mode=mode,
             source=Grid.Source.FILE,
             state=Grid.State.MAPPING,
             file_name=filename[:255],
@@ -157,6 +159,7 @@ def grid_create_from_file(
             file_name=grid.file_name,
             size=grid.file_size,
             sha256=grid.file_sha256,
+            mode=mode,
             format=table.format,
             encoding=table.encoding,
             delimiter=table.delimiter,
@@ -249,11 +252,11 @@ def grid_validate(
             (pk, n, new_raw.get(pk, raw), *rest) for pk, n, raw, *rest in chosen.values_list(*kept)
         ]
         phones = set(chosen.values_list("phone", flat=True))
-        phones |= {check_row(cells_of(row[2]), rules).phone for row in stored}
+        phones |= {check_row(cells_of(row[2]), rules, grid.mode).phone for row in stored}
         phones.discard("")
         if phones:
             stored += rows.filter(phone__in=phones).exclude(id__in=row_ids).values_list(*kept)
-    checked = [(row, check_row(cells_of(row[2]), rules)) for row in stored]
+    checked = [(row, check_row(cells_of(row[2]), rules, grid.mode)) for row in stored]
     duplicates = duplicate_messages((row[1], check.phone) for row, check in checked)
     written = []
     for (pk, number, raw, outcome, detail), check in checked:
@@ -358,12 +361,19 @@ def grid_create_from_rows(
     return grid_validate(grid=grid, rules=rules)
 
 
-def grid_create_empty(*, campaign: Campaign, author: AbstractBaseUser | None) -> Grid:
+def grid_create_empty(
+    *, campaign: Campaign, author: AbstractBaseUser | None, mode: str = Grid.Mode.EDIT
+) -> Grid:
     headers = PULL_HEADERS[:4] + [field_target(name) for name in campaign.field_names()]
+    if mode == Grid.Mode.ADD:
+        headers[1:1] = ["identifier", "order"]
+    elif mode == Grid.Mode.REMOVE:
+        headers = ["phone_number"]
     with transaction.atomic():
         grid = Grid.objects.create(
             campaign=campaign,
             author=author,
+            mode=mode,
             source=Grid.Source.EMPTY,
             headers=headers,
             mapping=headers,

@@ -23,9 +23,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns import thulium
 from campaigns.models import (
+    LOST_ANSWER_OUTCOMES,
     RESENDABLE_OUTCOMES,
     AuditEntry,
     Chunk,
@@ -69,10 +71,12 @@ def submission_create(
     rules: CampaignRules,
     resend: bool = False,
     chunk_size: int | None = None,
+    confirmed_count: int | None = None,
 ) -> Submission:
     """Queue the grid's rows without errors that were never sent (or, with `resend`, those whose
-    last outcome was not a success), re-validated first. The job is enqueued once this
-    transaction has committed."""
+    last outcome was not a success), re-validated first. Removing records needs
+    `confirmed_count`: the number of rows the person agreed to remove. The job is enqueued once
+    this transaction has committed."""
     from campaigns.tasks import run_submission
 
     chunk_size = chunk_size or settings.SUBMISSION_CHUNK_SIZE
@@ -88,6 +92,17 @@ def submission_create(
                 if resend
                 else _("No row can be sent: fix the rows with errors first.")
             )
+        if grid.mode == Grid.Mode.REMOVE and confirmed_count != len(ids):
+            raise SubmissionProblem(
+                ngettext(
+                    "Removing deletes records in Thulium for good: tick the confirmation for the "
+                    "%(n)s phone number and send again.",
+                    "Removing deletes records in Thulium for good: tick the confirmation for the "
+                    "%(n)s phone numbers and send again.",
+                    len(ids),
+                )
+                % {"n": len(ids)}
+            )
         submission = Submission.objects.create(
             grid=grid, campaign=grid.campaign, author=author, resend=resend, rows_total=len(ids)
         )
@@ -97,7 +112,14 @@ def submission_create(
         )
         rows.filter(state=Row.State.ERROR).update(outcome=Outcome.NOT_SENT, outcome_detail={})
         _audit(submission, AuditEntry.Action.SUBMISSION_QUEUED, rows=len(ids), resend=resend)
-        grid.rows.filter(id__in=ids).update(outcome=Outcome.WAITING, outcome_detail={})
+        if grid.mode == Grid.Mode.ADD:
+            # Thulium may have added these before their answer was lost: the job looks first.
+            grid.rows.filter(id__in=ids, outcome__in=LOST_ANSWER_OUTCOMES).update(
+                outcome=Outcome.WAITING, outcome_detail={"answer_lost": True}
+            )
+        grid.rows.filter(id__in=ids).exclude(outcome=Outcome.WAITING).update(
+            outcome=Outcome.WAITING, outcome_detail={}
+        )
         transaction.on_commit(lambda: run_submission.enqueue(submission.pk))
     return submission
 
@@ -138,6 +160,8 @@ def submission_run(
         except thulium.ThuliumError as error:
             logger.warning("submission %s: cannot read the records yet: %s", submission.pk, error)
             return RunResult(Submission.State.RUNNING, retry_after=30)
+    # Campaign records read at most once per run, to reconcile added rows whose answer was lost.
+    seen: dict[str, list[thulium.Record]] = {}
     while True:
         if Submission.objects.filter(pk=submission.pk, cancel_requested=True).exists():
             return _cancel(submission)
@@ -145,9 +169,12 @@ def submission_run(
         if chunk is None:
             return _finish_if_done(submission)
         rows = list(Row.objects.filter(id__in=chunk.row_ids).order_by("number", "id"))
-        edits = [_edit(submission.grid, row) for row in rows]
+        known: dict[int, tuple[str, dict[str, Any]]] = {}
         try:
-            answer = client.batch_edit(submission.campaign.thulium_id, edits)
+            if submission.grid.mode == Grid.Mode.ADD:
+                known = _reconcile_added(submission, chunk, rows, client, seen)
+            to_send = [row for row in rows if row.pk not in known]
+            verdicts, request_id = _send(submission, to_send, client)
         except thulium.ThuliumAuthError as error:
             return _stop(submission, chunk, worker, describe_thulium_error(error))
         except thulium.ThuliumNotFound as error:
@@ -155,14 +182,35 @@ def submission_run(
         except thulium.ThuliumUnavailable as error:
             if error.retry_after and error.retry_after > client.config.retry_after_cap:
                 return _postpone(submission, chunk, worker, error.retry_after)
-            _record_failure(chunk, worker, rows, Outcome.TRANSPORT_ERROR, error)
+            _record_failure(chunk, worker, rows, Outcome.TRANSPORT_ERROR, error, known)
         except thulium.ThuliumRejected as error:
-            _record_failure(chunk, worker, rows, Outcome.REJECTED, error)
+            _record_failure(chunk, worker, rows, Outcome.REJECTED, error, known)
         except thulium.ThuliumProtocolError as error:
             # Thulium may have done the work: we cannot tell, so never call it a success.
-            _record_failure(chunk, worker, rows, Outcome.UNKNOWN, error)
+            _record_failure(chunk, worker, rows, Outcome.UNKNOWN, error, known)
         else:
-            _record(chunk, worker, rows, answer)
+            _write(chunk, worker, rows, known | verdicts, request_id)
+
+
+def _send(
+    submission: Submission, rows: Sequence[Row], client: thulium.ThuliumClient
+) -> tuple[dict[int, tuple[str, dict[str, Any]]], str | None]:
+    """One request for the rows, in the grid's mode; each row's verdict, and the request id."""
+    if not rows:
+        return {}, None
+    grid, campaign_id = submission.grid, submission.campaign.thulium_id
+    if grid.mode == Grid.Mode.REMOVE:
+        removed = client.batch_delete(campaign_id, [row.phone for row in rows])
+        return {row.pk: _removal_verdict(removed.rows.get(row.phone)) for row in rows}, (
+            removed.request_id
+        )
+    if grid.mode == Grid.Mode.ADD:
+        added = client.batch_add(campaign_id, [_new(grid, row) for row in rows])
+        return {row.pk: _addition_verdict(added.rows.get(row.phone)) for row in rows}, (
+            added.request_id
+        )
+    edited = client.batch_edit(campaign_id, [_edit(grid, row) for row in rows])
+    return {row.pk: _verdict(edited.rows.get(row.phone)) for row in rows}, edited.request_id
 
 
 def submissions_reap() -> list[int]:
@@ -241,15 +289,20 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
     history and revert); take out rows whose phone the campaign holds more than once —
     Thulium cannot edit those by phone."""
     records = campaign_records_by_phone(client, submission.campaign.thulium_id)
+    editing = submission.grid.mode == Grid.Mode.EDIT
     with transaction.atomic():
         for chunk in submission.chunks.filter(state=Chunk.State.PENDING):
             phones = dict(Row.objects.filter(id__in=chunk.row_ids).values_list("id", "phone"))
             sent = last_sent_fields(campaign=submission.campaign, phones=phones.values())
-            duplicated = [pk for pk in chunk.row_ids if len(records.get(phones.get(pk), [])) > 1]
+            counts = {pk: len(records.get(phones.get(pk), [])) for pk in chunk.row_ids}
+            # Adding refuses a number that exists and removing takes every record with it:
+            # only an edit cannot handle a number the campaign holds more than once.
+            duplicated = [pk for pk in chunk.row_ids if counts[pk] > 1] if editing else []
             chunk.before = {
                 str(pk): record_now(records[phones[pk]], sent.get(phones[pk]))
+                | ({} if counts[pk] == 1 else {"count": counts[pk]})
                 for pk in chunk.row_ids
-                if len(records.get(phones.get(pk), [])) == 1
+                if counts[pk] == 1 or (counts[pk] and not editing)
             }
             if duplicated:
                 chunk.row_ids = [pk for pk in chunk.row_ids if pk not in duplicated]
@@ -314,23 +367,21 @@ def _owned(chunk: Chunk, worker: str) -> Any:
     return Chunk.objects.filter(pk=chunk.pk, state=Chunk.State.CLAIMED, claimed_by=worker)
 
 
-def _record(chunk: Chunk, worker: str, rows: Sequence[Row], answer: thulium.BatchResult) -> None:
-    verdicts = {}
-    for row in rows:
-        result = answer.rows.get(row.phone)
-        verdicts[row.pk] = _verdict(result)
-    _write(chunk, worker, rows, verdicts, answer.request_id)
-
-
 def _record_failure(
-    chunk: Chunk, worker: str, rows: Sequence[Row], outcome: str, error: thulium.ThuliumError
+    chunk: Chunk,
+    worker: str,
+    rows: Sequence[Row],
+    outcome: str,
+    error: thulium.ThuliumError,
+    known: dict[int, tuple[str, dict[str, Any]]],
 ) -> None:
     detail = {
         "http_status": error.http_status,
         "status": "",
         "message": "; ".join(error.messages) or error.summary,
     }
-    _write(chunk, worker, rows, {row.pk: (outcome, detail) for row in rows}, error.request_id)
+    verdicts = {row.pk: known.get(row.pk) or (outcome, detail) for row in rows}
+    _write(chunk, worker, rows, verdicts, error.request_id)
 
 
 def _verdict(result: thulium.RowResult | None) -> tuple[str, dict[str, Any]]:
@@ -342,6 +393,119 @@ def _verdict(result: thulium.RowResult | None) -> tuple[str, dict[str, Any]]:
     if result.http_status == 404:
         return Outcome.NOT_FOUND, detail
     return Outcome.REJECTED, detail
+
+
+def _addition_verdict(result: thulium.RowResult | None) -> tuple[str, dict[str, Any]]:
+    if result is None or not result.known:
+        return Outcome.UNKNOWN, {"http_status": None, "status": "", "message": ""}
+    detail = {
+        "http_status": result.http_status,
+        "status": result.status,
+        "message": result.message,
+        "record_id": result.record_id,
+    }
+    if result.succeeded:
+        return Outcome.ADDED, detail
+    if result.status == "ALREADY_EXISTS":
+        return Outcome.ALREADY_EXISTS, detail
+    return Outcome.FAILED, detail
+
+
+def _removal_verdict(
+    results: Sequence[thulium.RowResult] | None,
+) -> tuple[str, dict[str, Any]]:
+    """A phone may match several records: the row keeps every one's answer."""
+    if not results or not all(r.known for r in results):
+        return Outcome.UNKNOWN, {"http_status": None, "status": "", "message": ""}
+    records = [
+        {"record_id": r.record_id, "status": r.status, "http_status": r.http_status}
+        for r in results
+    ]
+    statuses = [r.status for r in results]
+    detail = {
+        "http_status": results[0].http_status,
+        "status": ", ".join(dict.fromkeys(statuses)),
+        "message": "; ".join(r.message for r in results if r.message),
+        "records": records,
+    }
+    if "CALL_IN_PROGRESS" in statuses:
+        # Removed later: a resend sends the phone again, and Thulium removes what is left.
+        return Outcome.CALL_IN_PROGRESS, detail
+    if "REMOVED" in statuses:
+        return Outcome.REMOVED, detail
+    if all(s == "NOT_EXIST" for s in statuses):
+        return Outcome.NOT_EXIST, detail
+    return Outcome.FAILED, detail
+
+
+def _new(grid: Grid, row: Row) -> thulium.NewRecord:
+    payload = row_payload(grid, row)
+    moment = payload.get("next_call_date")
+    return thulium.NewRecord(
+        phone_number=payload["phone_number"],
+        status_id=payload.get("status_id"),
+        dictionary_status_id=payload.get("dictionary_status_id"),
+        agent_login=payload.get("agent_login"),
+        next_call_date=datetime.strptime(moment, thulium.DATE_TIME_FORMAT) if moment else None,
+        record_fields=payload.get("record_fields", {}),
+        identifier=payload.get("identifier"),
+        order=payload.get("order"),
+    )
+
+
+def _reconcile_added(
+    submission: Submission,
+    chunk: Chunk,
+    rows: Sequence[Row],
+    client: thulium.ThuliumClient,
+    seen: dict[str, list[thulium.Record]],
+) -> dict[int, tuple[str, dict[str, Any]]]:
+    """POST is not idempotent: before sending rows whose earlier answer was lost (a worker died
+    with the chunk, or a resend of a transport error), look in Thulium. A record that matches
+    what we sent and was not there before this sending was added by us; one that was there
+    before already existed. Rows not found are sent."""
+    lost = [r for r in rows if chunk.attempts > 1 or r.outcome_detail.get("answer_lost")]
+    if not lost:
+        return {}
+    if not seen:
+        seen.update(campaign_records_by_phone(client, submission.campaign.thulium_id))
+    verdicts = {}
+    for row in lost:
+        payload = row_payload(submission.grid, row)
+        found = [r for r in seen.get(row.phone, []) if _matches(r, payload)]
+        if not found:
+            continue
+        if str(row.pk) in chunk.before and not row.outcome_detail.get("answer_lost"):
+            verdicts[row.pk] = (
+                Outcome.ALREADY_EXISTS,
+                {"http_status": None, "status": "ALREADY_EXISTS", "message": ""},
+            )
+        else:
+            verdicts[row.pk] = (
+                Outcome.ADDED,
+                {
+                    "http_status": None,
+                    "status": "RECONCILED",
+                    "message": _(
+                        "Thulium's answer was lost; the record was found in Thulium as sent, "
+                        "so it counts as added and was not sent again."
+                    ),
+                    "record_id": found[0].record_id,
+                },
+            )
+    return verdicts
+
+
+def _matches(record: thulium.Record, payload: dict[str, Any]) -> bool:
+    """Does the record carry what we sent? (The listing has no record fields to compare.)"""
+    moment = record.next_call_date
+    listed = {
+        "identifier": record.identifier,
+        "status_id": record.status_id,
+        "agent_login": record.agent_login,
+        "next_call_date": thulium.format_date_time(moment) if moment else "",
+    }
+    return all(str(payload[key]) == value for key, value in listed.items() if key in payload)
 
 
 def _write(

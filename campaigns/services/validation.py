@@ -146,8 +146,9 @@ class RowCheck:
     phone: str
 
 
-def check_row(cells: Mapping[str, str], rules: CampaignRules) -> RowCheck:
-    """Turn one row's cells (target → text) into the values to send and its messages."""
+def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit") -> RowCheck:
+    """Turn one row's cells (target → text) into the values to send and its messages, for
+    editing, adding (also identifier and order) or removing records (the phone alone)."""
     values: dict[str, Any] = {}
     found: list[dict[str, Any]] = []
     record_fields: dict[str, str] = {}
@@ -165,6 +166,8 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules) -> RowCheck:
         else:
             found.append(message("phone_number", ERROR, "phone_invalid", value=raw_phone))
 
+    if mode == "remove":
+        return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
     for target, text in cells.items():
         text = text.strip()
         if target == "phone_number" or not text:
@@ -226,11 +229,18 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules) -> RowCheck:
                     found.append(message(target, WARNING, "date_past", parsed=parsed))
         elif target == "identifier":
             values["identifier"] = text
+        elif target == "order":
+            if text.isdigit() and int(text) <= 1_000_000:
+                values["order"] = int(text)
+            else:
+                found.append(message(target, ERROR, "order_invalid", value=text))
 
     if record_fields:
         values["record_fields"] = record_fields
     found.extend(_status_rules(values, rules))
-    if not any(text.strip() for target, text in cells.items() if target != "phone_number"):
+    if mode == "edit" and not any(
+        text.strip() for target, text in cells.items() if target != "phone_number"
+    ):
         found.append(message("phone_number", WARNING, "nothing_to_change"))
     return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
 

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from campaigns.models import Grid, Outcome, Submission
+from campaigns.models import SUCCESS_OUTCOMES, Grid, Outcome, Submission
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.editing import RowFilter
@@ -44,6 +44,17 @@ class Command(BaseCommand):
         parser.add_argument("campaign_id", help="Thulium campaign id, e.g. 00001")
         parser.add_argument("file", type=Path, help="CSV, XLSX or ODS file")
         parser.add_argument(
+            "--mode",
+            choices=[m.value for m in Grid.Mode],
+            default=Grid.Mode.EDIT,
+            help="edit records (default), add new ones, or remove every record with each phone",
+        )
+        parser.add_argument(
+            "--confirm-remove",
+            action="store_true",
+            help="required with --mode remove: records are deleted in Thulium for good",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="check and store the grid without sending anything to Thulium",
@@ -65,7 +76,10 @@ class Command(BaseCommand):
         try:
             grid = self._intake(**options)
             self._summary(grid)
-            submission = None if options["dry_run"] else self._send(grid, options["chunk_size"])
+            if options["dry_run"]:
+                submission = None
+            else:
+                submission = self._send(grid, options["chunk_size"], options["confirm_remove"])
         except CommandError as error:
             self.stderr.write(str(error))
             sys.exit(USAGE_ERROR)
@@ -73,16 +87,22 @@ class Command(BaseCommand):
             self._report(grid, options["report"])
         if submission is None:
             sys.exit(1 if grid.rows_error else 0)
-        all_updated = not grid.rows.exclude(outcome=Outcome.UPDATED).exists()
-        sys.exit(0 if all_updated and submission.state == Submission.State.FINISHED else 1)
+        # A number that was not there to remove is no failure; anything else short of success is.
+        done = grid.rows.exclude(outcome__in=[*SUCCESS_OUTCOMES, Outcome.NOT_EXIST]).exists()
+        sys.exit(0 if not done and submission.state == Submission.State.FINISHED else 1)
 
-    def _send(self, grid: Grid, chunk_size: int | None) -> Submission:
+    def _send(self, grid: Grid, chunk_size: int | None, confirm_remove: bool) -> Submission:
         """Send in this process, no worker needed, and wait until every chunk is answered."""
         try:
             with thulium_client() as client:
                 rules = campaign_rules(campaign=grid.campaign, client=client)
                 submission = submission_create(
-                    grid=grid, author=grid.author, rules=rules, chunk_size=chunk_size
+                    grid=grid,
+                    author=grid.author,
+                    rules=rules,
+                    chunk_size=chunk_size,
+                    # --confirm-remove was checked before anything was read.
+                    confirmed_count=grid.rows.sendable().count() if confirm_remove else None,
                 )
                 while True:
                     result = submission_run(submission_id=submission.pk, client=client)
@@ -117,6 +137,8 @@ class Command(BaseCommand):
         campaign_id: str,
         file: Path,
         dry_run: bool,
+        mode: str,
+        confirm_remove: bool,
         report: Path | None,
         user: str | None,
         learn_fields: bool,
@@ -124,6 +146,13 @@ class Command(BaseCommand):
         encoding: str | None,
         **_options: Any,
     ) -> Grid:
+        if mode == Grid.Mode.REMOVE and not dry_run and not confirm_remove:
+            raise CommandError(
+                _(
+                    "--mode remove deletes every record with each phone number in Thulium, for "
+                    "good. Add --confirm-remove to do it, or --dry-run to check the file first."
+                )
+            )
         if report and report.suffix.lower() not in {".csv", ".xlsx"}:
             raise CommandError(
                 _("--report must end in .csv or .xlsx, not %(name)s.") % {"name": report.name}
@@ -149,6 +178,7 @@ class Command(BaseCommand):
                     filename=file.name,
                     delimiter=delimiter,
                     encoding=encoding,
+                    mode=mode,
                 )
                 learn = [h for h, t in zip(grid.headers, grid.mapping, strict=True) if not t]
                 return grid_confirm_mapping(

@@ -1,0 +1,196 @@
+"""Adding and removing records: validation, Thulium's per-row answers, and a lost answer to a
+POST reconciled instead of sent twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from campaigns import thulium
+from campaigns.models import Chunk, Grid, Outcome, Submission
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.submissions import SubmissionProblem, submission_create, submission_run
+from tests.conftest import Sandbox
+
+pytestmark = pytest.mark.django_db
+
+
+def make_grid(campaign: Any, api: thulium.ThuliumClient, text: str, mode: str) -> Grid:
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=text.encode(), filename="f.csv", mode=mode
+    )
+    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+
+def send(grid: Grid, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> Submission:
+    submission = submission_create(grid=grid, author=None, rules=rules, **kwargs)
+    submission_run(submission_id=submission.pk, client=api)
+    submission.refresh_from_db()
+    return submission
+
+
+def outcomes(grid: Grid) -> dict[str, str]:
+    return dict(grid.rows.values_list("phone", "outcome"))
+
+
+def posts(sandbox: Sandbox) -> list[list[str]]:
+    return [
+        [r["phone_number"] for r in request["body"]["records"]]
+        for request in sandbox.requests()
+        if request["method"] == "POST"
+    ]
+
+
+ADDITIONS = (
+    "Telefon;Status;Identyfikator;Kolejność;Miasto\n"
+    "700100200;3;CRM-1;10;Gdańsk\n"
+    "509708024;3;CRM-2;;\n"  # already in the campaign
+    "700100201;3;00001-00005;;\n"  # the identifier is taken: Thulium refuses the row
+    "700100202;3;CRM-4;dużo;\n"  # not an order: never sent
+)
+
+
+def test_add_mode_sends_identifier_and_order_and_shows_each_answer(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = make_grid(campaign, api, ADDITIONS, Grid.Mode.ADD)
+    assert grid.mapping[2:4] == ["identifier", "order"]
+    assert "order_invalid" in [m["code"] for m in grid.rows.get(number=5).messages]
+
+    submission = send(grid, rules, api)
+
+    assert submission.state == Submission.State.FINISHED
+    assert outcomes(grid) == {
+        "700100200": Outcome.ADDED,
+        "509708024": Outcome.ALREADY_EXISTS,
+        "700100201": Outcome.FAILED,
+        "700100202": Outcome.NOT_SENT,
+    }
+    added = sandbox.record("00001", "700100200")
+    assert (added["identifier"], added["order"], added["record_fields"]["miasto"]) == (
+        "CRM-1",
+        10,
+        "Gdańsk",
+    )
+    assert grid.rows.get(phone="700100200").outcome_detail["record_id"] == added["record_id"]
+    assert "already used" in grid.rows.get(phone="700100201").outcome_detail["message"]
+
+
+def test_an_added_chunk_whose_answer_was_lost_is_reconciled_not_sent_twice(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = make_grid(
+        campaign, api, "Telefon;Status\n700100200;3\n700100201;3\n509708024;3\n", Grid.Mode.ADD
+    )
+    # Thulium adds the records, then the connection drops before its answer arrives.
+    sandbox.inject({"kind": "close", "method": "POST", "apply": True})
+
+    send(grid, rules, api)
+    assert set(outcomes(grid).values()) == {Outcome.TRANSPORT_ERROR}
+    assert sandbox.record("00001", "700100200")  # it was added all the same
+
+    send(grid, rules, api, resend=True)
+
+    assert outcomes(grid) == {
+        "700100200": Outcome.ADDED,
+        "700100201": Outcome.ADDED,
+        "509708024": Outcome.ALREADY_EXISTS,  # there before: it does not match what we sent
+    }
+    assert grid.rows.get(phone="700100200").outcome_detail["status"] == "RECONCILED"
+    assert posts(sandbox) == [["700100200", "700100201", "509708024"], ["509708024"]]
+
+
+def test_a_worker_that_died_after_posting_leaves_nothing_added_twice(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = make_grid(campaign, api, "Telefon;Status\n700100200;3\n700100201;3\n", Grid.Mode.ADD)
+    submission = submission_create(grid=grid, author=None, rules=rules)
+    # What a worker killed after its POST leaves behind: the records are in Thulium, the chunk
+    # is still claimed by it, and its lease has run out.
+    api.batch_add("00001", [thulium.NewRecord(phone_number="700100200", status_id="3")])
+    Chunk.objects.filter(submission=submission).update(
+        state=Chunk.State.CLAIMED, claimed_by="dead", attempts=1, lease_until="2000-01-01T00:00Z"
+    )
+    Submission.objects.filter(pk=submission.pk).update(before_read_at="2000-01-01T00:00Z")
+
+    submission_run(submission_id=submission.pk, client=api)
+
+    assert outcomes(grid) == {"700100200": Outcome.ADDED, "700100201": Outcome.ADDED}
+    assert posts(sandbox) == [["700100200"], ["700100201"]]  # the dead worker's, then the rest
+
+
+def test_remove_mode_shows_every_record_of_a_phone_and_retries_calls_later(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = make_grid(
+        campaign,
+        api,
+        "Telefon;Status\n441;whatever\n600100200;\n123123123;\n555123321;\n",
+        Grid.Mode.REMOVE,
+    )
+    assert grid.rows_error == 0  # only the phone counts when removing
+
+    with pytest.raises(SubmissionProblem, match="tick the confirmation for the 4 phone numbers"):
+        submission_create(grid=grid, author=None, rules=rules)
+    send(grid, rules, api, confirmed_count=4)
+
+    assert outcomes(grid) == {
+        "441": Outcome.REMOVED,
+        "600100200": Outcome.CALL_IN_PROGRESS,
+        "123123123": Outcome.NOT_EXIST,
+        "555123321": Outcome.REMOVED,
+    }
+    both = grid.rows.get(phone="441").outcome_detail["records"]
+    assert [(r["record_id"], r["status"]) for r in both] == [(1003, "REMOVED"), (1004, "REMOVED")]
+    phones = {r["phone_number"] for r in sandbox.records("00001")}
+    assert {"441", "555123321"}.isdisjoint(phones)
+    assert "600100200" in phones
+
+    sandbox.set_in_call("00001", "600100200", False)
+    send(grid, rules, api, resend=True, confirmed_count=1)
+
+    assert grid.rows.get(phone="600100200").outcome == Outcome.REMOVED
+    assert "600100200" not in {r["phone_number"] for r in sandbox.records("00001")}
+
+
+def test_the_page_asks_to_confirm_the_count_before_removing(
+    client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    grid = make_grid(campaign, api, "Telefon\n441\n555123321\n", Grid.Mode.REMOVE)
+    client.force_login(supervisor)
+    page = client.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
+    assert "delete from Thulium every record with these 2 phone numbers" in page
+    url = reverse("campaigns:grid_send", args=[grid.pk])
+
+    refused = client.post(url, follow=True).content.decode()
+    wrong = client.post(url, {"confirm": "1"}, follow=True).content.decode()
+    assert "tick the confirmation for the 2 phone numbers" in refused
+    assert "tick the confirmation" in wrong
+    assert not Submission.objects.exists()
+
+    client.post(url, {"confirm": "2"})
+
+    assert Submission.objects.get().rows_total == 2
+
+
+def test_the_upload_form_and_the_empty_grid_take_a_mode(
+    client: Client, supervisor: Any, campaign: Any
+) -> None:
+    client.force_login(supervisor)
+
+    client.post(reverse("campaigns:grid_empty", args=["00001"]), {"empty-mode": "add"})
+    upload = {"file": _file("Telefon\n441\n"), "mode": "remove"}
+    client.post(reverse("campaigns:grid_upload", args=["00001"]), upload)
+
+    assert list(Grid.objects.order_by("id").values_list("mode", flat=True)) == ["add", "remove"]
+    added = Grid.objects.get(mode="add")
+    assert added.mapping[1:3] == ["identifier", "order"]
+
+
+def _file(text: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("f.csv", text.encode(), content_type="text/csv")
