@@ -18,7 +18,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
 
-from campaigns.models import Campaign, Grid, Outcome, Row, Submission
+from campaigns.models import (
+    COMMON_OUTCOMES,
+    MODE_OUTCOMES,
+    Campaign,
+    Grid,
+    Outcome,
+    Row,
+    Submission,
+)
 from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.editing import (
     COUNT_LIMIT,
@@ -134,7 +142,9 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
         "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
         "last_edit": last_edit,
         "page_sizes": PAGE_SIZES,
-        "outcome_choices": [c for c in Outcome.choices if c[0]],
+        "outcome_choices": [
+            (o.value, o.label) for o in (*MODE_OUTCOMES[grid.mode], *COMMON_OUTCOMES)
+        ],
         "size": size,
         **_choices(grid),
     }

@@ -188,6 +188,19 @@ RESENDABLE_OUTCOMES = (
 )
 # Outcomes after which Thulium may have done the work without our hearing of it.
 LOST_ANSWER_OUTCOMES = (Outcome.TRANSPORT_ERROR, Outcome.UNKNOWN)
+# The outcomes a grid of each mode can end with.
+MODE_OUTCOMES = {
+    "edit": (Outcome.UPDATED, Outcome.REJECTED, Outcome.NOT_FOUND),
+    "add": (Outcome.ADDED, Outcome.ALREADY_EXISTS, Outcome.FAILED),
+    "remove": (Outcome.REMOVED, Outcome.NOT_EXIST, Outcome.CALL_IN_PROGRESS),
+}
+COMMON_OUTCOMES = (
+    Outcome.NOT_SENT,
+    Outcome.WAITING,
+    Outcome.SENDING,
+    Outcome.TRANSPORT_ERROR,
+    Outcome.UNKNOWN,
+)
 # What "failed rows" means in filters and exports.
 FAILED_OUTCOMES = (*RESENDABLE_OUTCOMES, Outcome.ALREADY_EXISTS)
 

@@ -156,6 +156,19 @@ def test_remove_mode_shows_every_record_of_a_phone_and_retries_calls_later(
     assert "600100200" not in {r["phone_number"] for r in sandbox.records("00001")}
 
 
+def test_the_grid_lists_every_record_a_removed_phone_matched(
+    client: Client, viewer: Any, campaign: Any, rules: Any, api: thulium.ThuliumClient
+) -> None:
+    grid = make_grid(campaign, api, "Telefon\n441\n", Grid.Mode.REMOVE)
+    send(grid, rules, api, confirmed_count=1)
+    client.force_login(viewer)
+
+    page = client.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
+
+    assert "record 1003: REMOVED" in page
+    assert "record 1004: REMOVED" in page
+
+
 def test_the_page_asks_to_confirm_the_count_before_removing(
     client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient
 ) -> None:
@@ -163,6 +176,7 @@ def test_the_page_asks_to_confirm_the_count_before_removing(
     client.force_login(supervisor)
     page = client.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
     assert "delete from Thulium every record with these 2 phone numbers" in page
+    assert 'value="in_call"' in page  # the remove outcomes are offered as filters
     url = reverse("campaigns:grid_send", args=[grid.pk])
 
     refused = client.post(url, follow=True).content.decode()
@@ -194,3 +208,53 @@ def _file(text: str) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("f.csv", text.encode(), content_type="text/csv")
+
+
+def test_reverting_an_addition_removes_what_it_added(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    from campaigns.services.submissions import submission_revert
+
+    grid = make_grid(campaign, api, "Telefon;Status\n700100200;3\n509708024;3\n", Grid.Mode.ADD)
+    sending = send(grid, rules, api)
+
+    revert = submission_revert(submission=sending, author=None, rules=rules)
+
+    assert (revert.mode, list(revert.rows.values_list("phone", flat=True))) == (
+        Grid.Mode.REMOVE,
+        ["700100200"],  # not 509708024: it was there before, and this sending did not add it
+    )
+    send(revert, rules, api, confirmed_count=1)
+    phones = {r["phone_number"] for r in sandbox.records("00001")}
+    assert "700100200" not in phones
+    assert "509708024" in phones
+
+
+def test_reverting_a_removal_adds_the_records_back_as_they_were(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    from campaigns.services.submissions import submission_revert
+
+    was = sandbox.record("00001", "555123321")
+    grid = make_grid(campaign, api, "Telefon\n555123321\n", Grid.Mode.REMOVE)
+    sending = send(grid, rules, api, confirmed_count=1)
+
+    revert = submission_revert(submission=sending, author=None, rules=rules)
+    send(revert, rules, api)
+
+    assert revert.mode == Grid.Mode.ADD
+    back = sandbox.record("00001", "555123321")
+    assert (back["status_id"], back["identifier"]) == (was["status_id"], was["identifier"])
+    assert back["record_id"] != was["record_id"]  # a new record with the old values
+
+
+def test_comparing_an_add_grid_flags_numbers_thulium_already_has(
+    client: Client, viewer: Any, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    grid = make_grid(campaign, api, "Telefon;Status\n700100200;3\n509708024;3\n", Grid.Mode.ADD)
+    client.force_login(viewer)
+
+    response = client.post(reverse("campaigns:grid_compare", args=[grid.pk]), follow=True)
+
+    page = response.content.decode()
+    assert page.count("Thulium already has a record with this number") == 1

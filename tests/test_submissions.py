@@ -336,6 +336,7 @@ def test_before_values_are_read_from_thulium_and_kept_with_each_outcome(
         "status_id": was["status_id"],
         "agent_login": was["agent_login"],
         "next_call_date": was["next_call_date"],
+        "identifier": was["identifier"],
     }
     reads = [r for r in sandbox.requests() if r["path"].endswith("/00001/records")]
     assert reads[0]["method"] == "GET"

@@ -343,12 +343,14 @@ def grid_create_from_rows(
     raw_rows: Sequence[list[str]],
     rules: CampaignRules,
     pull_filters: dict[str, Any] | None = None,
+    mode: str = Grid.Mode.EDIT,
 ) -> Grid:
     """A ready grid of cells we made ourselves (headers are targets), validated. The caller
     owns the transaction and the audit entry."""
     grid = Grid.objects.create(
         campaign=campaign,
         author=author,
+        mode=mode,
         source=source,
         headers=headers,
         mapping=headers,

@@ -646,36 +646,54 @@ def _audit(submission: Submission, action: str, **details: Any) -> None:
 def submission_revert(
     *, submission: Submission, author: AbstractBaseUser | None, rules: CampaignRules
 ) -> Grid:
-    """A new grid that puts back, for every row this submission updated, the record's status,
-    agent and next call date as they were just before, and the record fields it changed as we
-    last sent them — to review and send like any grid."""
+    """A new grid that undoes what this submission did, to review and send like any grid:
+    records it updated get back their status, agent and next call date as they were just
+    before, and the record fields it changed as we last sent them; records it added are
+    removed; records it removed are added back as they were."""
     from campaigns.services.grids import PULL_HEADERS, grid_create_from_rows
 
-    changed = list(
-        submission.outcomes.filter(outcome=Outcome.UPDATED).exclude(before={}).order_by("id")
-    )
-    names = sorted({name for o in changed for name in o.before.get("record_fields", {})})
-    raw_rows = []
-    for outcome in changed:
-        fields = outcome.before.get("record_fields", {})
-        raw_rows.append(
-            [
-                outcome.phone,
-                outcome.before.get("status_id", ""),
-                outcome.before.get("agent_login", ""),
-                outcome.before.get("next_call_date", ""),
-                # A field we last sent empty is cleared again; one we never sent stays as it is.
-                *[_revert_cell(fields.get(name)) for name in names],
-            ]
-        )
+    mode = submission.grid.mode
+    done = {
+        Grid.Mode.EDIT: Outcome.UPDATED,
+        Grid.Mode.ADD: Outcome.ADDED,
+        Grid.Mode.REMOVE: Outcome.REMOVED,
+    }[mode]
+    changed = submission.outcomes.filter(outcome=done).order_by("id")
+    if mode != Grid.Mode.ADD:
+        changed = changed.exclude(before={})
+    changed = list(changed)
+    if mode == Grid.Mode.ADD:
+        revert_mode, headers = Grid.Mode.REMOVE, ["phone_number"]
+        raw_rows = [[outcome.phone] for outcome in changed]
+    else:
+        revert_mode = Grid.Mode.EDIT if mode == Grid.Mode.EDIT else Grid.Mode.ADD
+        names = sorted({name for o in changed for name in o.before.get("record_fields", {})})
+        headers = PULL_HEADERS[:4] + [field_target(name) for name in names]
+        if revert_mode == Grid.Mode.ADD:
+            headers.append("identifier")
+        raw_rows = []
+        for outcome in changed:
+            fields = outcome.before.get("record_fields", {})
+            raw_rows.append(
+                [
+                    outcome.phone,
+                    outcome.before.get("status_id", ""),
+                    outcome.before.get("agent_login", ""),
+                    outcome.before.get("next_call_date", ""),
+                    # A field we last sent empty is cleared again; one never sent stays as it is.
+                    *[_revert_cell(fields.get(name)) for name in names],
+                ]
+                + ([outcome.before.get("identifier", "")] if revert_mode == Grid.Mode.ADD else [])
+            )
     if not raw_rows:
-        raise SubmissionProblem(_("This sending updated no record whose earlier values we know."))
+        raise SubmissionProblem(_("This sending changed no record whose earlier values we know."))
     with transaction.atomic():
         grid = grid_create_from_rows(
             campaign=submission.campaign,
             author=author,
             source=Grid.Source.REVERT,
-            headers=PULL_HEADERS[:4] + [field_target(name) for name in names],
+            mode=revert_mode,
+            headers=headers,
             raw_rows=raw_rows,
             rules=rules,
             pull_filters={"reverts_submission": submission.pk},

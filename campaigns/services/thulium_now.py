@@ -66,6 +66,7 @@ def record_now(
         "next_call_date": (
             thulium.format_date_time(record.next_call_date) if record.next_call_date else ""
         ),
+        "identifier": record.identifier,
     }
     if sent_fields:
         values["record_fields"] = dict(sent_fields)
