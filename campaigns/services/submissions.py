@@ -352,15 +352,29 @@ def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | Non
 
 def _edit(grid: Grid, row: Row) -> thulium.RecordEdit:
     payload = row_payload(grid, row)
-    moment = payload.get("next_call_date")
-    return thulium.RecordEdit(
+    return thulium.RecordEdit(phone_number=payload["phone_number"], **_changes(payload))
+
+
+def _new(grid: Grid, row: Row) -> thulium.NewRecord:
+    payload = row_payload(grid, row)
+    return thulium.NewRecord(
         phone_number=payload["phone_number"],
-        status_id=payload.get("status_id"),
-        dictionary_status_id=payload.get("dictionary_status_id"),
-        agent_login=payload.get("agent_login"),
-        next_call_date=datetime.strptime(moment, thulium.DATE_TIME_FORMAT) if moment else None,
-        record_fields=payload.get("record_fields", {}),
+        identifier=payload.get("identifier"),
+        order=payload.get("order"),
+        **_changes(payload),
     )
+
+
+def _changes(payload: dict[str, Any]) -> dict[str, Any]:
+    """The client's RecordChanges arguments for a row's payload."""
+    moment = payload.get("next_call_date")
+    return {
+        "status_id": payload.get("status_id"),
+        "dictionary_status_id": payload.get("dictionary_status_id"),
+        "agent_login": payload.get("agent_login"),
+        "next_call_date": datetime.strptime(moment, thulium.DATE_TIME_FORMAT) if moment else None,
+        "record_fields": payload.get("record_fields", {}),
+    }
 
 
 def _owned(chunk: Chunk, worker: str) -> Any:
@@ -436,21 +450,6 @@ def _removal_verdict(
     if all(s == "NOT_EXIST" for s in statuses):
         return Outcome.NOT_EXIST, detail
     return Outcome.FAILED, detail
-
-
-def _new(grid: Grid, row: Row) -> thulium.NewRecord:
-    payload = row_payload(grid, row)
-    moment = payload.get("next_call_date")
-    return thulium.NewRecord(
-        phone_number=payload["phone_number"],
-        status_id=payload.get("status_id"),
-        dictionary_status_id=payload.get("dictionary_status_id"),
-        agent_login=payload.get("agent_login"),
-        next_call_date=datetime.strptime(moment, thulium.DATE_TIME_FORMAT) if moment else None,
-        record_fields=payload.get("record_fields", {}),
-        identifier=payload.get("identifier"),
-        order=payload.get("order"),
-    )
 
 
 def _reconcile_added(
