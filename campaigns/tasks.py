@@ -12,12 +12,12 @@ from campaigns.services.submissions import submission_run
 
 
 @task()
-def run_submission(submission_id: int) -> str:
+def run_submission(submission_id: int, helper: bool = False) -> str:
     with thulium_client() as client:
-        result = submission_run(submission_id=submission_id, client=client)
+        result = submission_run(submission_id=submission_id, client=client, helper=helper)
     if result.retry_after is not None:
         # Queued behind another submission, or Thulium asked for a long pause: come back later
         # instead of holding a worker.
         later = timezone.now() + timedelta(seconds=result.retry_after)
-        run_submission.using(run_after=later).enqueue(submission_id)
+        run_submission.using(run_after=later).enqueue(submission_id, helper=helper)
     return result.state

@@ -119,6 +119,15 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http() -> None:
+    """The test client and the live server speak plain HTTP: no redirect to HTTPS. Set for the
+    whole session, before the live server loads its middleware."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture(autouse=True)
 def _dashboard_settings(settings: Any, sandbox_server: Sandbox) -> None:
     """The dashboard talks to the sandbox, in English, with plain static files."""
@@ -226,3 +235,43 @@ def _audit_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
         with connection.cursor() as cursor:
             for statement in _audit_sql.SQLITE_REVERSE:
                 cursor.execute(statement)
+
+
+def worker_database_url() -> str:
+    """The URL of the database this test runs on, for a worker in another process."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_db_worker(sandbox: Sandbox, **env: str) -> subprocess.Popen[bytes]:
+    """A real `manage.py db_worker` on this test's database (which must be committed to:
+    django_db(transaction=True)), talking to the sandbox. Stop it with stop_db_worker."""
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
+    clean |= {
+        "DEBUG": "1",
+        "DATABASE_URL": worker_database_url(),
+        "THULIUM_BASE_URL": sandbox.api_url,
+        "THULIUM_API_USER": API_USER,
+        "THULIUM_API_PASSWORD": API_PASSWORD,
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
+        cwd=ROOT,
+        env=clean | env,
+        start_new_session=True,
+    )
+
+
+def stop_db_worker(process: subprocess.Popen[bytes]) -> None:
+    import os
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=20)

@@ -183,6 +183,11 @@ SESSION_COOKIE_HTTPONLY = True
 # htmx gets the CSRF token from the page (hx-headers), never from the cookie.
 CSRF_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = int(env_float("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Plain HTTP is redirected to HTTPS, except the health check a load balancer calls on its side.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if env_bool("BEHIND_TLS_PROXY", False):
@@ -210,6 +215,9 @@ INTAKE_MAX_UNPACKED_BYTES = int(env_float("INTAKE_MAX_UNPACKED_MB", 500) * 1_000
 # Sending: rows per request, and how long a worker may hold a chunk before another may take over.
 SUBMISSION_CHUNK_SIZE = int(env_float("SUBMISSION_CHUNK_SIZE", 500))
 SUBMISSION_LEASE_SECONDS = env_float("SUBMISSION_LEASE_SECONDS", 300)
+# How many tasks share one sending (each takes the next free chunk): at most the number of
+# db_worker processes you run.
+SUBMISSION_WORKERS = max(1, int(env_float("SUBMISSION_WORKERS", 1)))
 
 LOGGING = {
     "version": 1,

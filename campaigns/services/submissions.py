@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -120,7 +120,11 @@ def submission_create(
         grid.rows.filter(id__in=ids).exclude(outcome=Outcome.WAITING).update(
             outcome=Outcome.WAITING, outcome_detail={}
         )
-        transaction.on_commit(lambda: run_submission.enqueue(submission.pk))
+        # Several tasks share the chunks when several workers run (SUBMISSION_WORKERS).
+        workers = min(settings.SUBMISSION_WORKERS, len(ids) // chunk_size + 1)
+        transaction.on_commit(
+            lambda: [run_submission.enqueue(submission.pk, helper=bool(i)) for i in range(workers)]
+        )
     return submission
 
 
@@ -132,10 +136,15 @@ def submission_cancel(*, submission: Submission) -> None:
 
 
 def submission_run(
-    *, submission_id: int, client: thulium.ThuliumClient, lease_seconds: float | None = None
+    *,
+    submission_id: int,
+    client: thulium.ThuliumClient,
+    lease_seconds: float | None = None,
+    helper: bool = False,
 ) -> RunResult:
-    """Send what is left of a submission, chunk by chunk. Safe to run twice at once: two runs
-    never send the same chunk while its lease holds."""
+    """Send what is left of a submission, chunk by chunk. Safe to run several at once: two runs
+    never send the same chunk while its lease holds. A `helper` run only joins once the main
+    run has read the records' before-values, so the campaign is read once."""
     lease = timedelta(seconds=lease_seconds or settings.SUBMISSION_LEASE_SECONDS)
     worker = secrets.token_hex(8)
     submission = Submission.objects.select_related("grid").get(pk=submission_id)
@@ -143,6 +152,8 @@ def submission_run(
         return RunResult(submission.state)
     if _earlier_active(submission):
         return RunResult(Submission.State.QUEUED, retry_after=5)
+    if helper and submission.before_read_at is None:
+        return RunResult(submission.state, retry_after=1)
     with transaction.atomic():
         Submission.objects.filter(pk=submission.pk).update(
             state=Submission.State.RUNNING,
@@ -330,22 +341,23 @@ def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | Non
     candidates = submission.chunks.filter(
         Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now)
     ).order_by("index")
-    for chunk in candidates[:5]:
+    # Chunks another worker wins are passed over: None means none was left to take.
+    for pk in list(candidates.values_list("id", flat=True)):
         with transaction.atomic():
             # A conditional UPDATE is the claim: of two workers, exactly one changes the row.
             won = Chunk.objects.filter(
                 Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now),
-                pk=chunk.pk,
+                pk=pk,
             ).update(
                 state=Chunk.State.CLAIMED,
                 claimed_by=worker,
                 lease_until=now + lease,
-                attempts=chunk.attempts + 1,
+                attempts=F("attempts") + 1,
             )
             if won:
+                chunk = Chunk.objects.select_related("submission__grid").get(pk=pk)
                 Row.objects.filter(id__in=chunk.row_ids).update(outcome=Outcome.SENDING)
                 Submission.objects.filter(pk=submission.pk).update(heartbeat_at=now)
-                chunk.refresh_from_db()
                 return chunk
     return None
 

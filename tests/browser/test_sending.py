@@ -2,53 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Page, expect
 
 from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from tests.browser.conftest import log_in
-from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox
+from tests.conftest import Sandbox, start_db_worker, stop_db_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def worker_database_url() -> str:
-    """The URL of the database this test runs on, for a worker in another process."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker(sandbox: Sandbox) -> Iterator[subprocess.Popen[bytes]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
-    env |= {
-        "DEBUG": "1",
-        "DATABASE_URL": worker_database_url(),
-        "THULIUM_BASE_URL": sandbox.api_url,
-        "THULIUM_API_USER": API_USER,
-        "THULIUM_API_PASSWORD": API_PASSWORD,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    process = start_db_worker(sandbox)
     yield process
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
+    stop_db_worker(process)
 
 
 @pytest.fixture
