@@ -263,6 +263,16 @@ class Row(models.Model):
     def __str__(self) -> str:
         return f"{self.number}: {self.phone}"
 
+    @property
+    def thulium_message(self) -> str:
+        """Thulium's words on the row's last sending ("" when none)."""
+        return self.outcome_detail.get("message", "")
+
+    @property
+    def thulium_records(self) -> list[dict[str, Any]]:
+        """Every record a removed phone matched, with Thulium's status for each."""
+        return self.outcome_detail.get("records", [])
+
     def cells(self, columns: list[str], mapping: list[str]) -> list[Cell]:
         """For each shown column: its source text, the value to send, and its messages."""
         positions = {target: i for i, target in enumerate(mapping) if target}

@@ -100,8 +100,10 @@ def grid_compare(*, grid: Grid, client: thulium.ThuliumClient) -> int:
 
 def rows_attach_thulium_now(grid: Grid, rows: Sequence[Row]) -> None:
     """Give each row `thulium_now` (a ThuliumNow, or None when its phone was not compared),
-    for the page to show old → new. Nothing is attached to a grid never compared."""
+    for the page to show old → new. (Always set: a template's failed lookup costs a dir().)"""
     if grid.compared_at is None:
+        for row in rows:
+            row.thulium_now = None
         return
     found = {
         now.phone: now

@@ -5,12 +5,14 @@
   let focusAfterSwap = null;
 
   // A click on a cell, or Enter on a focused cell, opens its editor (not when it already has one).
+  // The row carries the editor's address (only for those who may edit); the cell its column.
   function openEditor(event) {
-    const cell = event.target.closest && event.target.closest("td[data-edit]");
+    const cell = event.target.closest && event.target.closest("tr[data-edit] td[data-target]");
     if (!cell || event.target.closest("form")) return;
     if (event.type === "keydown" && event.key !== "Enter") return;
     event.preventDefault();
-    htmx.ajax("GET", cell.dataset.edit, { target: cell, swap: "innerHTML" });
+    const url = cell.closest("tr").dataset.edit + "?target=" + encodeURIComponent(cell.dataset.target);
+    htmx.ajax("GET", url, { target: cell, swap: "innerHTML" });
   }
   document.addEventListener("click", openEditor);
   document.addEventListener("keydown", openEditor);
