@@ -468,6 +468,24 @@ class RowOutcome(models.Model):
         return shown
 
 
+class SentFields(models.Model):
+    """The record fields of one phone in one campaign as this dashboard last sent them (and
+    Thulium took): what "before" means for fields, since Thulium's listing has none. Kept up to
+    date with each recorded outcome, so reading it costs the same however long the history."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(max_length=32)
+    fields = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "phone"], name="one_sent_fields_per_phone")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.phone}"
+
+
 class ThuliumNow(models.Model):
     """What Thulium held for one of a grid's phone numbers when the grid was last compared:
     how many records have the number, and the first one's values (as in RowOutcome.before)."""

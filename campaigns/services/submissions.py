@@ -45,6 +45,7 @@ from campaigns.services.thulium_now import (
     campaign_records_by_phone,
     last_sent_fields,
     record_now,
+    sent_fields_record,
 )
 from campaigns.services.validation import CLEAR_MARKER, CampaignRules
 from campaigns.targets import field_target
@@ -610,6 +611,14 @@ def _store_outcomes(
             update,
             [(row.outcome, ops.adapt_json_value(row.outcome_detail, None), row.pk) for row in rows],
         )
+    took = {Outcome.UPDATED, Outcome.ADDED}
+    sent: dict[str, dict[str, str] | None] = {}
+    for row in rows:
+        if verdicts[row.pk][0] == Outcome.REMOVED:
+            sent[row.phone] = None
+        elif verdicts[row.pk][0] in took and row.values.get("record_fields"):
+            sent[row.phone] = row.values["record_fields"]
+    sent_fields_record(campaign_id=chunk.submission.campaign_id, sent=sent)
 
 
 def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:

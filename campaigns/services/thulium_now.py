@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.models import Campaign, Grid, Outcome, Row, RowOutcome, ThuliumNow
+from campaigns.models import Campaign, Grid, Row, SentFields, ThuliumNow
 
 # Phones per IN (...) query: far below SQLite's variable limit.
 PHONE_BATCH = 500
@@ -37,22 +37,43 @@ def campaign_records_by_phone(
 
 def last_sent_fields(*, campaign: Campaign, phones: Iterable[str]) -> dict[str, dict[str, str]]:
     """For each phone: record field name → the last value this dashboard sent and Thulium took."""
-    fields: dict[str, dict[str, str]] = {}
     wanted = sorted(set(phones) - {""})
+    fields: dict[str, dict[str, str]] = {}
     for start in range(0, len(wanted), PHONE_BATCH):
-        sent = (
-            RowOutcome.objects.filter(
-                submission__campaign=campaign,
-                outcome=Outcome.UPDATED,
-                phone__in=wanted[start : start + PHONE_BATCH],
-            )
-            .order_by("id")
-            .values_list("phone", "sent")
+        fields.update(
+            SentFields.objects.filter(
+                campaign=campaign, phone__in=wanted[start : start + PHONE_BATCH]
+            ).values_list("phone", "fields")
         )
-        for phone, payload in sent:
-            if payload.get("record_fields"):
-                fields.setdefault(phone, {}).update(payload["record_fields"])
     return fields
+
+
+def sent_fields_record(*, campaign_id: int, sent: dict[str, dict[str, str] | None]) -> None:
+    """Remember what Thulium took: phone → the record fields sent (merged over what we sent
+    before), or None when the phone's records were removed."""
+    if not sent:
+        return
+    phones = list(sent)
+    known = dict(
+        SentFields.objects.filter(campaign_id=campaign_id, phone__in=phones).values_list(
+            "phone", "fields"
+        )
+    )
+    # Replaced whole: delete what we knew, insert the merged fields (one executemany —
+    # bulk_create compiles SQL per value, and ran once per request of every sending).
+    SentFields.objects.filter(campaign_id=campaign_id, phone__in=list(known)).delete()
+    ops, quote = connection.ops, connection.ops.quote_name
+    insert = "INSERT INTO {} ({}, {}, {}) VALUES (%s, %s, %s)".format(
+        quote(SentFields._meta.db_table), quote("campaign_id"), quote("phone"), quote("fields")
+    )
+    rows = [
+        (campaign_id, phone, ops.adapt_json_value(known.get(phone, {}) | fields, None))
+        for phone, fields in sent.items()
+        if fields
+    ]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(insert, rows)
 
 
 def record_now(
