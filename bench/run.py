@@ -260,7 +260,7 @@ def report(r: dict[str, Any]) -> None:
         "peak RSS: CSV intake / XLSX intake",
         f"{csv_intake['rss_mb']:.0f} MB / {xlsx_intake['rss_mb']:.0f} MB",
         f"≤ 300 MB {verdict(max(csv_intake['rss_mb'], xlsx_intake['rss_mb']), 300)}",
-        f"bare Django process {r['floor-csv']['rss_mb']:.0f} MB",
+        f"csv.reader process {r['floor-csv']['rss_mb']:.0f} MB",
     )
     add(
         "peak RSS: import-export plain / tuned",
