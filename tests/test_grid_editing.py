@@ -466,3 +466,32 @@ def test_pages_cost_the_same_at_any_depth_of_a_100k_grid(
 
     assert "over 10,000 rows match" in filtered.content.decode()
     assert abs(len(first.captured_queries) - len(last.captured_queries)) <= 1
+
+
+def test_counts_stay_exact_through_cell_edits_bulk_changes_and_undo(
+    crm_grid: Grid, rules: Any
+) -> None:
+    from collections import Counter
+
+    from campaigns.services.editing import grid_bulk_set, grid_undo, row_set_cells
+
+    def exact() -> None:
+        crm_grid.refresh_from_db()
+        states = Counter(crm_grid.rows.values_list("state", flat=True))
+        assert (crm_grid.rows_valid, crm_grid.rows_warning, crm_grid.rows_error) == (
+            states["valid"],
+            states["warning"],
+            states["error"],
+        )
+        assert crm_grid.rows_total == sum(states.values())
+
+    first = crm_grid.rows.order_by("number").first()
+    row_set_cells(grid=crm_grid, row=first, cells={"status": "Xyz"}, author=None, rules=rules)
+    exact()
+    row_set_cells(grid=crm_grid, row=first, cells={"status": "3"}, author=None, rules=rules)
+    exact()
+    ids = list(crm_grid.rows.values_list("id", flat=True)[:5])
+    grid_bulk_set(grid=crm_grid, row_ids=ids, target="status", text="Xyz", author=None, rules=rules)
+    exact()
+    grid_undo(grid=crm_grid, author=None, rules=rules)
+    exact()

@@ -434,7 +434,13 @@ def _change(
             added=added,
             columns_before=before if columns_added else None,
         )
-        grid_validate(grid=grid, rules=rules, row_ids=set(new_raw) | set(added), new_raw=new_raw)
+        grid_validate(
+            grid=grid,
+            rules=rules,
+            row_ids=set(new_raw) | set(added),
+            new_raw=new_raw,
+            counted=not added,  # added rows are not in the counts yet
+        )
         numbers = dict(grid.rows.filter(id__in=set(new_raw)).values_list("id", "number"))
         _audit_edit(
             grid,
