@@ -303,6 +303,10 @@ def report(r: dict[str, Any]) -> None:
             f"p95 ≤ {limit} ms {'met' if figures['p95'] <= limit else 'MISSED'}",
         )
     add("load: 5xx answers", str(load["errors_5xx"]), "none")
+    add(
+        "load: rows the background sending got answers for",
+        f"{load['background_rows_answered']:,} of {n:,}",
+    )
 
     width = [max(len(line[i]) for line in lines) for i in range(4)]
     header = ("measure", "figure", "target", "floor / anchor")
@@ -603,27 +607,7 @@ def stage_submission(args: Any, workdir: Path) -> dict[str, Any]:
             grid.rows.update(outcome=Outcome.NONE, outcome_detail={})
             submission = submission_create(grid=grid, author=None, rules=rules)
             procs = [
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--stage",
-                        "submit-worker",
-                        "--workdir",
-                        str(workdir),
-                        "--api",
-                        args.api,
-                        "--rows",
-                        str(args.rows),
-                        "--extra",
-                        json.dumps({"submission": submission.pk, "helper": bool(i)}),
-                    ]
-                    + (["--database-url", args.database_url] if args.database_url else []),
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                    env=os.environ | {"BENCH_SHARED_DB": os.environ["DATABASE_URL"]},
-                )
-                for i in range(workers)
+                start_sender(args, workdir, submission.pk, helper=bool(i)) for i in range(workers)
             ]
             for proc in procs:
                 proc.wait(timeout=900)
@@ -636,6 +620,21 @@ def stage_submission(args: Any, workdir: Path) -> dict[str, Any]:
             }
     control("DELETE", args.api, "faults")
     return {"runs": runs}
+
+
+def start_sender(
+    args: Any, workdir: Path, submission_id: int, *, helper: bool
+) -> subprocess.Popen[bytes]:
+    """A process that sends chunks of the submission (submit-worker), on this stage's database."""
+    command = [sys.executable, __file__, "--stage", "submit-worker", "--workdir", str(workdir)]
+    command += ["--api", args.api, "--rows", str(args.rows)]
+    command += ["--extra", json.dumps({"submission": submission_id, "helper": helper})]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        env=os.environ | {"BENCH_SHARED_DB": os.environ["DATABASE_URL"], "SUBMISSION_WORKERS": "4"},
+    )
 
 
 def stage_submit_worker(args: Any, workdir: Path) -> dict[str, Any]:
@@ -659,6 +658,7 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
     import requests
     from django.contrib.auth.models import Group, User
 
+    from campaigns.models import RowOutcome
     from campaigns.services.connection import thulium_client
     from campaigns.services.submissions import submission_create
     from campaigns.services.validation import campaign_rules
@@ -719,27 +719,7 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
             rules = campaign_rules(campaign=big.campaign, client=client)
         submission = submission_create(grid=big, author=None, rules=rules)
         for helper in (False, True):
-            background.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--stage",
-                        "submit-worker",
-                        "--workdir",
-                        str(workdir),
-                        "--api",
-                        args.api,
-                        "--rows",
-                        str(args.rows),
-                        "--extra",
-                        json.dumps({"submission": submission.pk, "helper": helper}),
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                )
-            )
+            background.append(start_sender(args, workdir, submission.pk, helper=helper))
         stop = time.monotonic() + seconds
 
         def supervisor(n: int) -> None:
@@ -792,6 +772,8 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
             thread.start()
         for thread in threads:
             thread.join()
+        # Proof that the background work ran alongside: rows the sending got answers for.
+        answered = RowOutcome.objects.filter(submission_id=submission.pk).count()
     finally:
         for proc in background:
             proc.terminate()
@@ -805,6 +787,7 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "errors_5xx": errors,
+        "background_rows_answered": answered,
         "endpoints": {
             name: {"count": len(v), "p50": pct(v, 0.5), "p95": pct(v, 0.95)}
             for name, v in timings.items()
