@@ -38,8 +38,16 @@ def label(target: str) -> str:
 KEY_RE = re.compile(r"^(?P<label>.*?)\s*\[(?P<key>[^\[\]]+)\]$")
 # Keys of result columns: never mapped when the file comes back.
 RESULT_KEYS = frozenset(
-    {"row", "state", "messages", "outcome", "thulium_status", "http_status", "thulium_message"}
-    | {"request_id"}
+    {
+        "row",
+        "state",
+        "messages",
+        "outcome",
+        "thulium_status",
+        "http_status",
+        "thulium_message",
+        "request_id",
+    }
 )
 SENT_PREFIX = "sent:"
 
