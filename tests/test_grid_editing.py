@@ -91,6 +91,9 @@ def test_making_a_duplicate_flags_both_rows(grid: Grid, rules: CampaignRules) ->
 
     assert "phone_duplicate" in codes(row(grid, 4))
     assert "phone_duplicate" in codes(row(grid, 5))
+    # the edited row is validated first, yet the message lists the rows in the grid's order
+    listed = {m["params"]["rows"] for m in row(grid, 5).messages if m["code"] == "phone_duplicate"}
+    assert listed == {"4, 5"}
 
 
 def test_a_cell_the_grid_has_no_column_for_gets_one(
@@ -274,6 +277,31 @@ def test_cell_editor_and_save_are_htmx_partials(logged_in: Client, grid: Grid) -
     assert 'id="counts"' in saved
     assert 'hx-swap-oob="true"' in saved
     assert "<html" not in saved
+
+
+def test_the_json_preview_is_its_own_partial(
+    logged_in: Client, grid: Grid, rules: CampaignRules
+) -> None:
+    target = row(grid, 4)
+    grid_bulk_set(
+        grid=grid,
+        row_ids=[target.pk],
+        target="field:miasto",
+        text="[clear]",
+        author=None,
+        rules=rules,
+    )
+    url = reverse("campaigns:row_payload", args=[grid.pk, target.pk])
+
+    page = logged_in.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
+    preview = logged_in.get(url, headers={"HX-Request": "true"}).content.decode()
+
+    assert f'hx-get="{url}"' in page  # the page carries only the link, not the JSON
+    for name in ("cell_edit", "row_edit"):  # the row's addresses are built from one reverse
+        assert reverse(f"campaigns:{name}", args=[grid.pk, target.pk]) in page
+    assert preview.startswith("<pre>{")
+    assert preview.endswith("}</pre>")
+    assert "&quot;miasto&quot;: &quot;&quot;" in preview
 
 
 def test_cell_save_without_htmx_redirects_back(logged_in: Client, grid: Grid) -> None:

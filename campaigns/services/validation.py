@@ -279,6 +279,7 @@ def duplicate_messages(
     found = {}
     for phone, numbers in rows_by_phone.items():
         if len(numbers) > 1:
+            numbers.sort()  # rows may come in any order; the message lists them in the grid's
             listed = ", ".join(str(n) for n in numbers[:10]) + ("…" if len(numbers) > 10 else "")
             for number in numbers:
                 found[number] = message(
