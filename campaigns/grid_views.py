@@ -173,6 +173,16 @@ def row_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
     return _row_response(request, grid, row)
 
 
+@require_GET
+@permission_required("campaigns.view_grid", raise_exception=True)
+def row_payload_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    """The JSON a row would send, loaded when its preview is opened (a page of 100 rows would
+    otherwise spend a third of its time on JSON nobody looks at)."""
+    grid = _grid(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    return render(request, "campaigns/grid_detail.html#row-payload", {"grid": grid, "row": row})
+
+
 def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
     grid.refresh_from_db()
     rows_attach_thulium_now(grid, [row])

@@ -38,7 +38,13 @@ urlpatterns = [
         grid_views.submission_revert_view,
         name="submission_revert",
     ),
+    # A row's addresses nest under its own: the grid page reverses one per row and appends.
     path("grids/<int:grid_id>/rows/<int:row_id>/", grid_views.row_view, name="row"),
+    path(
+        "grids/<int:grid_id>/rows/<int:row_id>/payload/",
+        grid_views.row_payload_view,
+        name="row_payload",
+    ),
     path("grids/<int:grid_id>/rows/<int:row_id>/edit/", grid_views.row_edit, name="row_edit"),
     path("grids/<int:grid_id>/rows/<int:row_id>/cell/", grid_views.cell_edit, name="cell_edit"),
     path(

@@ -106,3 +106,12 @@ def test_paste_a_block_from_the_clipboard(grid_page: Page, grid: Grid) -> None:
     expect(grid_page.locator("ul.messages")).to_contain_text("1 rows added")
     assert grid.rows.get(number=19).values == {"phone_number": "777888999", "status_id": "1"}
     assert grid.rows.get(number=20).values == {"phone_number": "777888998", "status_id": "5"}
+
+
+def test_the_json_preview_loads_when_opened(grid_page: Page, grid: Grid) -> None:
+    row = grid_page.locator(f"#row-{grid.rows.get(number=4).pk}")
+
+    row.get_by_text("What Thulium gets").click()
+
+    expect(row.locator(".preview pre")).to_contain_text('"phone_number": "')
+    expect(row.locator(".preview pre a")).to_have_count(0)
