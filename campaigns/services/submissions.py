@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns import thulium
+from campaigns.bulk_sql import insert_many, update_many
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
     RESENDABLE_OUTCOMES,
@@ -570,47 +571,40 @@ def _store_outcomes(
     request_id: str,
     now: datetime,
 ) -> None:
-    """One RowOutcome per row and each row's new outcome, one executemany each: bulk_create and
-    bulk_update compile SQL per value (bulk_update a CASE per row), and took most of a chunk's
-    time. JSON and datetimes go through the backend's own adapters."""
-    ops, quote = connection.ops, connection.ops.quote_name
+    """One RowOutcome per row and each row's new outcome, a statement or two each (see
+    bulk_sql). JSON and datetimes go through the backend's own adapters."""
+    ops = connection.ops
     grid = chunk.submission.grid
     columns = ["row_id", "submission_id", "chunk_id", "outcome", "http_status", "status"]
     columns += ["message", "request_id", "at", "phone", "sent", "before"]
-    insert = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(RowOutcome._meta.db_table),
-        ", ".join(quote(c) for c in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
-    update = "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s".format(
-        quote(Row._meta.db_table), quote("outcome"), quote("outcome_detail"), quote("id")
-    )
     at = ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            insert,
-            [
-                (
-                    row.pk,
-                    chunk.submission_id,
-                    chunk.pk,
-                    verdicts[row.pk][0],
-                    verdicts[row.pk][1]["http_status"],
-                    verdicts[row.pk][1]["status"],
-                    verdicts[row.pk][1]["message"],
-                    request_id,
-                    at,
-                    row.phone,
-                    ops.adapt_json_value(row_payload(grid, row), None),
-                    ops.adapt_json_value(chunk.before.get(str(row.pk), {}), None),
-                )
-                for row in rows
-            ],
-        )
-        cursor.executemany(
-            update,
-            [(row.outcome, ops.adapt_json_value(row.outcome_detail, None), row.pk) for row in rows],
-        )
+    insert_many(
+        RowOutcome._meta.db_table,
+        columns,
+        [
+            (
+                row.pk,
+                chunk.submission_id,
+                chunk.pk,
+                verdicts[row.pk][0],
+                verdicts[row.pk][1]["http_status"],
+                verdicts[row.pk][1]["status"],
+                verdicts[row.pk][1]["message"],
+                request_id,
+                at,
+                row.phone,
+                ops.adapt_json_value(row_payload(grid, row), None),
+                ops.adapt_json_value(chunk.before.get(str(row.pk), {}), None),
+            )
+            for row in rows
+        ],
+    )
+    update_many(
+        Row._meta.db_table,
+        ["outcome", "outcome_detail"],
+        ["varchar", "jsonb"],
+        [(row.outcome, ops.adapt_json_value(row.outcome_detail, None), row.pk) for row in rows],
+    )
     took = {Outcome.UPDATED, Outcome.ADDED}
     sent: dict[str, dict[str, str] | None] = {}
     for row in rows:

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns import thulium
+from campaigns.bulk_sql import insert_many
 from campaigns.models import Campaign, Grid, Row, SentFields, ThuliumNow
 
 # Phones per IN (...) query: far below SQLite's variable limit.
@@ -59,21 +60,19 @@ def sent_fields_record(*, campaign_id: int, sent: dict[str, dict[str, str] | Non
             "phone", "fields"
         )
     )
-    # Replaced whole: delete what we knew, insert the merged fields (one executemany —
-    # bulk_create compiles SQL per value, and ran once per request of every sending).
+    # Replaced whole: delete what we knew, insert the merged fields (see bulk_sql: this ran once
+    # per request of every sending).
     SentFields.objects.filter(campaign_id=campaign_id, phone__in=list(known)).delete()
-    ops, quote = connection.ops, connection.ops.quote_name
-    insert = "INSERT INTO {} ({}, {}, {}) VALUES (%s, %s, %s)".format(
-        quote(SentFields._meta.db_table), quote("campaign_id"), quote("phone"), quote("fields")
+    adapt = connection.ops.adapt_json_value
+    insert_many(
+        SentFields._meta.db_table,
+        ["campaign_id", "phone", "fields"],
+        [
+            (campaign_id, phone, adapt(known.get(phone, {}) | fields, None))
+            for phone, fields in sent.items()
+            if fields
+        ],
     )
-    rows = [
-        (campaign_id, phone, ops.adapt_json_value(known.get(phone, {}) | fields, None))
-        for phone, fields in sent.items()
-        if fields
-    ]
-    if rows:
-        with connection.cursor() as cursor:
-            cursor.executemany(insert, rows)
 
 
 def record_now(

@@ -1,0 +1,59 @@
+"""Writing many rows in few statements, the fastest way each database offers.
+
+Django's bulk_create and bulk_update compile SQL for every value (bulk_update a CASE per row) and
+took most of the time of an intake or a chunk's outcomes. Inserts are one executemany (a multi-row
+VALUES measured no faster on PostgreSQL). Updates by id are one executemany on SQLite, and one
+UPDATE … FROM (VALUES …) per batch on PostgreSQL (a chunk's 500 outcomes: 41 → 23 ms).
+Values must already be adapted (JSON through `connection.ops`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import batched
+from typing import Any
+
+from django.db import connection
+
+# PostgreSQL takes at most 65,535 parameters in one statement.
+POSTGRES_PARAMS = 65_535
+
+
+def insert_many(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT every row (a tuple of adapted values in `columns`' order)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO {} ({}) VALUES ({})".format(
+                quote(table),
+                ", ".join(quote(c) for c in columns),
+                ", ".join(["%s"] * len(columns)),
+            ),
+            rows,
+        )
+
+
+def update_many(
+    table: str, columns: Sequence[str], casts: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """UPDATE `columns` of each row by id; each row is (value, …, id). `casts` are the columns'
+    PostgreSQL types, which a VALUES list needs to compare and assign them."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            sets = ", ".join(f"{quote(c)} = %s" for c in columns)
+            cursor.executemany(f"UPDATE {quote(table)} SET {sets} WHERE {quote('id')} = %s", rows)
+            return
+        names = [f"v{i}" for i in range(len(columns))]
+        sets = ", ".join(f"{quote(c)} = v.{n}" for c, n in zip(columns, names, strict=True))
+        one = "({}, %s::bigint)".format(", ".join(f"%s::{cast}" for cast in casts))
+        for batch in batched(rows, POSTGRES_PARAMS // (len(columns) + 1)):
+            cursor.execute(
+                f"UPDATE {quote(table)} SET {sets} FROM (VALUES {', '.join([one] * len(batch))})"
+                f" AS v({', '.join(names)}, id) WHERE {quote(table)}.{quote('id')} = v.id",
+                [v for row in batch for v in row],
+            )
