@@ -17,7 +17,7 @@ from django.db.models import Count, F, Max
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
-from campaigns.bulk_sql import insert_many
+from campaigns.bulk_sql import analyze_after_insert, insert_many
 from campaigns.models import AuditEntry, Campaign, CampaignField, Grid, Row
 from campaigns.services.audit import audit
 from campaigns.services.validation import (
@@ -419,7 +419,9 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
     json = connection.ops.adapt_json_value
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
     columns += ["status_id", "agent_login", "clears", "outcome", "outcome_detail"]
+    inserted = 0
     for batch in batched(rows, BULK_BATCH):
+        inserted += len(batch)
         for with_id in (False, True):
             insert_many(
                 Row._meta.db_table,
@@ -444,6 +446,7 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
                     if (pk is not None) is with_id
                 ],
             )
+    analyze_after_insert(Row._meta.db_table, inserted)
 
 
 def _check_mapping(mapping: Sequence[str], campaign: Campaign, extra_fields: set[str]) -> None:
