@@ -1,6 +1,6 @@
 # The README's two commands: `make run` and `make test`. Both set up what they need.
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format messages chromium clean
+.PHONY: help run test lint format messages chromium gettext clean screenshots
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -26,6 +26,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 # Compiled with polib, so a machine without GNU gettext can still run the product.
+MESSAGES_IGNORE := --ignore '.venv/*' --ignore 'thulium_sandbox/*' --ignore 'tests/*' \
+	--ignore 'bench/*' --ignore 'docs/*'
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 locale/%.mo: locale/%.po $(VENV)/.installed
 	$(PY) -c "import polib, sys; polib.pofile(sys.argv[1]).save_as_mofile(sys.argv[2])" $< $@
@@ -38,13 +40,18 @@ run: $(VENV)/.installed $(MO_FILES)
 
 # Tests never read a real secret; pytest-django turns DEBUG off while they run.
 test: export SECRET_KEY := $(or $(SECRET_KEY),tests-only-not-a-secret)
-test: $(VENV)/.installed $(MO_FILES) chromium lint
+test: $(VENV)/.installed $(MO_FILES) chromium gettext lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# The README's screenshots, taken by driving the product in Chromium (docs/screenshots.py).
+screenshots: export SECRET_KEY := $(or $(SECRET_KEY),screenshots-only-not-a-secret)
+screenshots: $(VENV)/.installed $(MO_FILES) chromium
+	$(PY) docs/screenshots.py
 
 format: $(VENV)/.installed
 	$(PY) -m ruff check --fix .
@@ -61,10 +68,18 @@ chromium:
 	@test -x "$(CHROMIUM)" || { echo "make: the browser tests need Chromium at $(CHROMIUM)." \
 		"Install it with: sudo apt-get install chromium  (or point CHROMIUM=/path/to/chromium)."; exit 1; }
 
+# The translation test extracts the strings anew (xgettext) to find any not in the Polish file.
+gettext:
+	@if ! command -v xgettext >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "xgettext not found: installing Debian's gettext package"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	fi
+	@command -v xgettext >/dev/null 2>&1 || { echo "make: the translation test needs GNU gettext." \
+		"Install it with: sudo apt-get install gettext"; exit 1; }
+
 # Developers: after changing user-facing strings (needs GNU gettext), then translate the .po.
 messages: $(VENV)/.installed
-	DEBUG=1 $(PY) manage.py makemessages --locale pl --no-obsolete \
-		--ignore '.venv/*' --ignore 'thulium_sandbox/*' --ignore 'tests/*' --ignore 'bench/*'
+	DEBUG=1 $(PY) manage.py makemessages --locale pl --no-obsolete $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

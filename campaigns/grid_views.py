@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
 
+from campaigns.charts import outcome_chart
 from campaigns.models import (
     COMMON_OUTCOMES,
     MODE_OUTCOMES,
@@ -48,6 +49,7 @@ from campaigns.services.editing import (
 from campaigns.services.exports import grid_export, grid_export_name
 from campaigns.services.submissions import (
     SubmissionProblem,
+    grid_outcome_counts,
     grid_sendable_counts,
     submission_cancel,
     submission_counts,
@@ -189,7 +191,14 @@ def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
     return render(
         request,
         "campaigns/grid_detail.html#row-and-counts",
-        {"grid": grid, "row": row, "columns": grid_display_columns(grid)},
+        {
+            "grid": grid,
+            "row": row,
+            "columns": grid_display_columns(grid),
+            # the page's undo button names the edit just made
+            "last_edit": grid.edits.filter(undone=False).order_by("-id").first(),
+            "query": request.POST.get("return_query", ""),
+        },
     )
 
 
@@ -507,6 +516,7 @@ def _sending_context(grid: Grid) -> dict[str, Any]:
         "chunks_total": len(chunks),
         "to_send": to_send,
         "to_resend": to_resend,
+        "outcome_chart": outcome_chart(grid_outcome_counts(grid)) if submission else None,
     }
 
 

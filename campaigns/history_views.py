@@ -9,15 +9,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from campaigns.charts import activity_charts
 from campaigns.models import AuditEntry
 from campaigns.services.history import (
     HistoryFilter,
+    history_activity,
     history_export,
     history_page,
     phone_timeline,
 )
 
 PAGE_SIZE = 100
+ACTIVITY_DAYS = 30
 
 
 @require_GET
@@ -52,6 +55,11 @@ def history(request: HttpRequest) -> HttpResponse:
             "query": urlencode(params),
             "next_before": entries[-1].pk if len(entries) == PAGE_SIZE else None,
             "actions": AuditEntry.Action.choices,
+            "before": before,
+            "activity_days": ACTIVITY_DAYS,
+            "charts": []
+            if before
+            else activity_charts(history_activity(days=ACTIVITY_DAYS, campaign=filters.campaign)),
         },
     )
 

@@ -6,6 +6,7 @@ being sent; a *warning* does not.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -83,14 +84,56 @@ def render(entry: dict[str, Any]) -> str:
     return str(text) % entry.get("params", {})
 
 
-# Thulium's per-row messages we know, with what the supervisor can do about each.
+# Thulium's per-row messages we know (it answers in English), with what the supervisor can do
+# about each, in their language. The verbatim message is always shown beside it.
 THULIUM_FIXES: dict[str, Any] = {
     "Agent not found.": _("Choose an agent who belongs to this campaign, then resend."),
     "Status not found.": _("Choose one of the campaign's statuses, then resend."),
+    "Dictionary status not found.": _(
+        "The dictionary status id is not one of the campaign's: pick a status by name instead."
+    ),
     "Record not found.": _(
         "No record in the campaign has this phone number: check the number, or add the record."
     ),
+    "Phone number is required.": _("The row has no phone number: fill it in, then resend."),
+    "Invalid next call date. Use the format YYYY-MM-DD hh:mm.": _(
+        "Thulium did not accept the next call date: write it as 24.12.2026 09:30, then resend."
+    ),
+    "Agent login is required for system status MY_RECORD.": _(
+        "“My record” statuses need an agent: choose one, then resend."
+    ),
+    "Record fields must be an object of field names and values.": _(
+        "Thulium did not take the record fields in this form: tell your administrator."
+    ),
+    "Record fields can be set only in non-CRM campaigns.": _(
+        "This is a CRM campaign: Thulium takes no record fields. Map those columns to nothing."
+    ),
+    "Record with this phone number already exists.": _(
+        "The campaign already has a record with this number: edit it with an edit grid instead."
+    ),
+    "Record is in a call and cannot be removed now.": _(
+        "An agent is on a call with this record: resend when the call is over."
+    ),
+    "Order must be a whole number.": _("Write the order as a whole number, e.g. 50, then resend."),
 }
+# The same for messages that carry a value: (pattern, explanation with the pattern's groups).
+THULIUM_FIX_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
+    (
+        re.compile(r"Next call date is required for system status (?P<status>\w+)\.$"),
+        _("This status needs a next call date: fill it in, then resend."),
+    ),
+    (
+        re.compile(r'Record field "(?P<field>.+)" does not exist in the campaign\.$'),
+        _(
+            "The campaign has no field “%(field)s”: ask an administrator to add it in Thulium, "
+            "or map the column to nothing."
+        ),
+    ),
+    (
+        re.compile(r"Identifier (?P<identifier>.+) is already used in the campaign\.$"),
+        _("Identifier %(identifier)s is taken in this campaign: give the row another one."),
+    ),
+]
 
 
 def thulium_fix(message: str) -> str:
@@ -100,4 +143,10 @@ def thulium_fix(message: str) -> str:
             _("The campaign holds this number more than once; edit those records in Thulium.")
         )
     fix = THULIUM_FIXES.get(message.strip())
-    return str(fix) if fix else ""
+    if fix:
+        return str(fix)
+    for pattern, text in THULIUM_FIX_PATTERNS:
+        found = pattern.match(message.strip())
+        if found:
+            return str(text) % found.groupdict()
+    return ""

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 VIEWER = "Viewer"
 SUPERVISOR = "Supervisor"
 ADMINISTRATOR = "Administrator"
+# The roles in the user's language (the group names stay as they are).
+LABELS = {
+    VIEWER: _("Viewer: reads campaigns, grids and history"),
+    SUPERVISOR: _("Supervisor: uploads, edits and sends"),
+    ADMINISTRATOR: _("Administrator: also manages users and campaign fields"),
+}
 
 _VIEW = [
     "campaigns.view_campaign",

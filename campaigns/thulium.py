@@ -350,6 +350,24 @@ class ThuliumClient:
             if not page or offset >= int(data.get("count") or 0):
                 return
 
+    def count_records(
+        self,
+        campaign_id: str,
+        *,
+        status_ids: Sequence[str] = (),
+        system_statuses: Sequence[str] = (),
+    ) -> int:
+        """How many records match, from the listing's count (one record fetched, not all)."""
+        params: dict[str, Any] = {"limit": 1, "offset": 0}
+        if status_ids:
+            params["status_id[]"] = list(status_ids)
+        if system_statuses:
+            params["system_status[]"] = list(system_statuses)
+        data = self._call("GET", f"outbounds/{_seg(campaign_id)}/records", params=params).data
+        if not isinstance(data, dict) or not isinstance(data.get("count"), int):
+            raise ThuliumProtocolError("The record listing has no count.")
+        return data["count"]
+
     def list_records(self, campaign_id: str, **filters: Any) -> list[Record]:
         return list(self.iter_records(campaign_id, **filters))
 

@@ -7,6 +7,7 @@ app_name = "campaigns"
 urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("campaigns/<str:campaign_id>/", views.campaign_detail, name="detail"),
+    path("campaigns/<str:campaign_id>/charts/", views.campaign_charts, name="campaign_charts"),
     path("history/", history_views.history, name="history"),
     path("history/phone/<str:phone>/", history_views.phone_history, name="phone_history"),
     path("campaigns/<str:campaign_id>/upload/", views.grid_upload, name="grid_upload"),

@@ -7,15 +7,25 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.views import LoginView
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
+from campaigns import roles
+from campaigns.charts import record_charts
 from campaigns.forms import EmptyGridForm, MappingForm, PullForm, UploadForm
 from campaigns.models import Campaign, Grid
-from campaigns.services.campaigns import CampaignNotFound, campaign_open, campaign_overview_list
+from campaigns.services.accounts import user_language_set
+from campaigns.services.campaigns import (
+    CampaignNotFound,
+    campaign_open,
+    campaign_overview_list,
+    campaign_record_breakdown,
+)
 from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.grids import (
     MappingProblem,
@@ -51,7 +61,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     template = "campaigns/campaign_list.html"
     if request.htmx:
         template += "#campaign-table"
-    return render(request, template, {"campaigns": campaigns, "problem": problem})
+    context = {"campaigns": campaigns, "problem": problem, "first_run": not Grid.objects.exists()}
+    return render(request, template, context)
 
 
 def _open_campaign(campaign_id: str) -> tuple[Campaign | None, list[Any], str | None]:
@@ -105,6 +116,26 @@ def _campaign_page(
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
     return _campaign_page(request, campaign_id)
+
+
+@require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def campaign_charts(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    """The campaign's records at a glance; loaded after the page, as it asks Thulium for a
+    count per status."""
+    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
+    charts, problem = [], None
+    try:
+        with _page_client() as client:
+            charts = record_charts(campaign_record_breakdown(campaign=campaign, client=client))
+    except ThuliumError as error:
+        logger.warning("campaign %s charts: %s", campaign_id, error)
+        problem = describe_thulium_error(error)
+    return render(
+        request,
+        "campaigns/campaign_detail.html#campaign-charts",
+        {"campaign": campaign, "charts": charts, "problem": problem},
+    )
 
 
 @require_POST
@@ -203,6 +234,28 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
         {"grid": grid, "form": form, "columns": columns, "problem": problem},
         status=400 if problem else 200,
     )
+
+
+@login_not_required
+def log_in(request: HttpRequest) -> HttpResponse:
+    """Django's login page; against the demo sandbox it also lists the demo accounts."""
+    demo = [
+        (name, password, roles.LABELS.get(role, role))
+        for name, password, role in settings.DEMO_LOGINS
+    ]
+    return LoginView.as_view(extra_context={"demo_logins": demo})(request)
+
+
+@login_not_required
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie, safe redirect), and for a logged-in user remembered with
+    their account, so the language follows them to any browser."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_language_set(user=request.user, session=request.session, language=language)
+    return response
 
 
 @login_not_required

@@ -32,8 +32,10 @@ def test_history_filters_by_campaign_user_action_and_date(
     client.force_login(viewer)
     url = reverse("campaigns:history")
 
-    everything = client.get(url + "?campaign=00001").content.decode().split("<tbody>")[1]
-    uploads = client.get(url + "?action=upload").content.decode().split("<tbody>")[1]
+    everything = (
+        client.get(url + "?campaign=00001").content.decode().split('<table class="table">')[1]
+    )
+    uploads = client.get(url + "?action=upload").content.decode().split('<table class="table">')[1]
     nobody = client.get(url + "?user=nobody").content.decode()
     future = client.get(url + "?since=2099-01-01").content.decode()
 

@@ -101,7 +101,8 @@ def test_demo_starts_everything_prints_the_login_and_stops_on_ctrl_c(
 
         session = requests.Session()
         login_url = f"http://127.0.0.1:{port}/accounts/login/"
-        session.get(login_url, timeout=10)
+        login_page = session.get(login_url, timeout=10, headers={"Accept-Language": "en"}).text
+        assert "<td><code>supervisor</code></td><td><code>supervisor</code></td>" in login_page
         page = session.post(
             login_url,
             data={

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import polib
 
@@ -32,3 +35,29 @@ def test_placeholders_survive_translation() -> None:
                 assert placeholders(entry.msgid_plural) == placeholders(form), entry.msgid
         else:
             assert placeholders(entry.msgid) == placeholders(entry.msgstr), entry.msgid
+
+
+def test_every_string_in_the_code_and_templates_is_in_the_polish_file(tmp_path: Path) -> None:
+    """Extract the strings anew (`make messages` on a copy of the sources): a string added to a
+    template or to the code without a Polish translation fails here, by name."""
+    copy = tmp_path / "src"
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "staticfiles", "results", "*.sqlite3*", "node_modules", "*.png"
+        ),
+    )
+    done = subprocess.run(
+        ["make", "-s", "-C", str(copy), "messages", f"VENV={ROOT / '.venv'}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+
+    extracted = polib.pofile(str(copy / "locale" / "pl" / "LC_MESSAGES" / "django.po"))
+    committed = polib.pofile(str(PO_FILE))
+    assert [e.msgid for e in extracted.untranslated_entries()] == []
+    assert [e.msgid for e in extracted.fuzzy_entries()] == []
+    assert {e.msgid for e in committed} == {e.msgid for e in extracted}  # nothing stale either

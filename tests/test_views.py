@@ -149,10 +149,24 @@ def test_demo_accounts_are_created_once_and_passwords_kept(django_user_model: An
         ("viewer", "viewer", "Viewer"),
         ("admin", "admin", "Administrator"),
     ]
-    assert [a.password for a in second] == [None, None, None]
+    # only a password still the demo one is given back (and shown on the login page)
+    assert [a.password for a in second] == [None, "viewer", "admin"]
     assert django_user_model.objects.get(username="viewer").groups.get().name == "Viewer"
     assert django_user_model.objects.get(username="supervisor").check_password(
         "changed by the supervisor"
     )
     assert django_user_model.objects.get(username="admin").is_superuser
     assert not django_user_model.objects.get(username="supervisor").is_staff
+
+
+def test_the_login_page_lists_the_demo_accounts_only_against_the_demo_sandbox(
+    client: Client, settings: Any
+) -> None:
+    plain = client.get(reverse("login")).content.decode()
+    settings.DEMO_LOGINS = [["supervisor", "supervisor", "Supervisor"]]
+    demo = client.get(reverse("login"), headers={"Accept-Language": "pl"}).content.decode()
+
+    assert "Demo accounts" not in plain
+    assert "<code>supervisor</code>" not in plain
+    assert "Konta demonstracyjne" in demo
+    assert "<td><code>supervisor</code></td><td><code>supervisor</code></td>" in demo

@@ -4,6 +4,7 @@ Variables are read from the process environment, and from a `.env` file beside m
 one exists (the environment wins). README.md lists every variable with its default.
 """
 
+import json
 from datetime import timedelta
 from os import environ
 from pathlib import Path
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "campaigns.middleware.UserLanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -192,6 +194,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Set by `make run` (the demo command) when it starts the Thulium sandbox: the demo accounts
+# whose password is still the demo one, [[user name, password, role], ...], shown on the login
+# page. Never set it in production.
+DEMO_LOGINS = json.loads(environ.get("DEMO_LOGINS") or "[]")
 
 # The Thulium system this dashboard works on. The password is read here and nowhere else; it is
 # never shown, logged or stored in the database.

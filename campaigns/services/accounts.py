@@ -1,14 +1,17 @@
-"""User accounts the product sets up by itself."""
+"""User accounts the product sets up by itself, and what users choose for themselves."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 
 from campaigns import roles
+from campaigns.models import UserPreference
 
 DEMO_ACCOUNTS = (
     # (user name, password, first name, last name, role; None: superuser)
@@ -21,13 +24,14 @@ DEMO_ACCOUNTS = (
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
-    password: str | None  # None: the account existed already and its password was kept
+    password: str | None  # None: the account's password was changed from the demo one
     role: str
 
 
 @transaction.atomic
 def demo_accounts_ensure() -> list[DemoAccount]:
-    """Create the demo supervisor and administrator when missing. Never resets a password."""
+    """Create the demo accounts when missing. Never resets a password; an account's password is
+    given back only while it is still the demo one."""
     User = get_user_model()
     accounts = []
     for username, password, first, last, role in DEMO_ACCOUNTS:
@@ -49,8 +53,26 @@ def demo_accounts_ensure() -> list[DemoAccount]:
         accounts.append(
             DemoAccount(
                 username=username,
-                password=password if created else None,
+                password=password if created or user.check_password(password) else None,
                 role=role or roles.ADMINISTRATOR,
             )
         )
     return accounts
+
+
+# The session keeps the user's language so that a page needs no query for it ("" when unset).
+SESSION_LANGUAGE = "user_language"
+
+
+def user_language(*, user: AbstractBaseUser, session: SessionBase) -> str:
+    """The language the user chose, or "" when they never chose (their browser decides)."""
+    if SESSION_LANGUAGE not in session:
+        found = UserPreference.objects.filter(user=user).values_list("language", flat=True)
+        session[SESSION_LANGUAGE] = found.first() or ""
+    return session[SESSION_LANGUAGE]
+
+
+def user_language_set(*, user: AbstractBaseUser, session: SessionBase, language: str) -> None:
+    """Remember the user's language for every later visit, from any browser."""
+    UserPreference.objects.update_or_create(user=user, defaults={"language": language})
+    session[SESSION_LANGUAGE] = language

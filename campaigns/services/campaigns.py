@@ -55,3 +55,42 @@ def campaign_open(
         raise CampaignNotFound(thulium_id)
     campaign = campaign_for(thulium_id=found.id, name=found.name)
     return campaign, campaign_rules(campaign=campaign, client=client)
+
+
+@dataclass(frozen=True)
+class RecordBreakdown:
+    """A campaign's records at a glance, as Thulium counts them now."""
+
+    total: int
+    by_status: list[tuple[str, int]]  # (status name, records); "no status" last when any
+    by_system_status: list[tuple[str, int]]  # (system status, records), in Thulium's order
+    completion_percent: float | None
+
+
+def campaign_record_breakdown(
+    *, campaign: Campaign, client: thulium.ThuliumClient
+) -> RecordBreakdown:
+    """Counts per status and per system status, one small listing call each (the listing's
+    count; records are not read), and the campaign's completion from its statistics."""
+    campaign_id = campaign.thulium_id
+    statuses = client.statuses(campaign_id)
+    total = client.count_records(campaign_id)
+    by_status = [
+        (status.name, client.count_records(campaign_id, status_ids=[status.status_id]))
+        for status in statuses
+    ]
+    without = total - sum(count for _name, count in by_status)
+    if without > 0:
+        by_status.append(("", without))
+    system_statuses = list(dict.fromkeys(["TO_CALL", *(s.system_status for s in statuses)]))
+    by_system_status = [
+        (name, client.count_records(campaign_id, system_statuses=[name]))
+        for name in system_statuses
+    ]
+    stats = next((s for s in client.campaign_stats() if s.id == campaign_id), None)
+    return RecordBreakdown(
+        total=total,
+        by_status=by_status,
+        by_system_status=by_system_status,
+        completion_percent=stats.completion_percent if stats else None,
+    )

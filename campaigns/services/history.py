@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import tablib
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from campaigns.models import AuditEntry, RowOutcome
+from campaigns.models import AuditEntry, Outcome, RowOutcome, Submission
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
 
@@ -118,3 +119,45 @@ def _day(text: str) -> date | None:
 
 def _moment(day: date, at: time) -> datetime:
     return timezone.make_aware(datetime.combine(day, at))
+
+
+# Rows Thulium answered with a refusal (not lost answers, not rows never sent).
+REFUSED_OUTCOMES = (Outcome.REJECTED, Outcome.NOT_FOUND, Outcome.FAILED, Outcome.ALREADY_EXISTS)
+
+
+@dataclass(frozen=True)
+class DayActivity:
+    day: date
+    sendings: int
+    refused_rows: int
+
+
+def history_activity(*, days: int = 30, campaign: str = "") -> list[DayActivity]:
+    """Sendings started and rows Thulium refused, per day (in the user's time zone), for the
+    last `days` days up to today, days without any included."""
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    since = _moment(first, time.min)
+    zone = timezone.get_current_timezone()
+    sendings = Submission.objects.filter(created_at__gte=since)
+    refused = RowOutcome.objects.filter(at__gte=since, outcome__in=REFUSED_OUTCOMES)
+    if campaign:
+        sendings = sendings.filter(campaign__thulium_id=campaign)
+        refused = refused.filter(submission__campaign__thulium_id=campaign)
+    per_day = {}
+    for name, found, column in (("sendings", sendings, "created_at"), ("refused", refused, "at")):
+        per_day[name] = dict(
+            found.annotate(day=TruncDate(column, tzinfo=zone))
+            .values("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+            .order_by()
+        )
+    return [
+        DayActivity(
+            day=day,
+            sendings=per_day["sendings"].get(day, 0),
+            refused_rows=per_day["refused"].get(day, 0),
+        )
+        for day in (first + timedelta(days=n) for n in range(days))
+    ]

@@ -1,5 +1,6 @@
-// Keyboard editing of grid cells. Enter and Tab save, Escape cancels; after Tab the next cell
-// of the row gets the focus. Everything else works without this file.
+// The grid by keyboard: arrow keys move between cells, Enter edits, Enter and Tab save, Escape
+// cancels, Space ticks the row, single-letter shortcuts for the page's tools, ? lists them all.
+// Everything else works without this file.
 (function () {
   "use strict";
   let focusAfterSwap = null;
@@ -39,7 +40,8 @@
       htmx.ajax("GET", editor.dataset.cancel, { target: row, swap: "outerHTML" }).then(function () {
         focusCell(row.dataset.row, editor.querySelector("[name=target]").value);
       });
-    } else if (event.key === "Tab" || (event.key === "Enter" && event.target.tagName === "SELECT")) {
+    } else if (event.key === "Tab" || event.key === "Enter") {
+      // Saved, the row comes back new: the focus returns to the same cell (Enter) or the next.
       event.preventDefault();
       const cell = editor.closest("td");
       let next = cell;
@@ -84,6 +86,96 @@
       focusCell(focusAfterSwap.row, focusAfterSwap.target);
       focusAfterSwap = null;
     }
+  });
+
+  // --- moving around and shortcuts (never while typing in a field) -------------------------
+
+  function typing(element) {
+    return element.closest && element.closest("input, select, textarea, [contenteditable], dialog");
+  }
+
+  function cellsOf(row) {
+    return Array.from(row.querySelectorAll("td[tabindex]"));
+  }
+
+  function move(cell, key) {
+    const row = cell.closest("tr");
+    const cells = cellsOf(row);
+    const index = cells.indexOf(cell);
+    if (key === "ArrowLeft") return cells[index - 1];
+    if (key === "ArrowRight") return cells[index + 1];
+    if (key === "Home") return cells[0];
+    if (key === "End") return cells[cells.length - 1];
+    let other = key === "ArrowUp" ? row.previousElementSibling : row.nextElementSibling;
+    while (other && !other.matches("tr[data-row]")) {
+      other = key === "ArrowUp" ? other.previousElementSibling : other.nextElementSibling;
+    }
+    if (!other) return null;
+    return other.querySelector('td[data-target="' + cell.dataset.target + '"]') || cellsOf(other)[0];
+  }
+
+  function openTool(id, fieldSelector) {
+    const tool = document.getElementById(id);
+    if (!tool) return;
+    tool.open = true;
+    const field = tool.querySelector(fieldSelector);
+    (field || tool.querySelector("summary")).focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target)) return;
+    const cell = event.target.closest && event.target.closest("table.grid td[data-target]");
+    if (cell && ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"].includes(event.key)) {
+      const next = move(cell, event.key);
+      event.preventDefault();
+      if (next) next.focus();
+      return;
+    }
+    if (cell && event.key === " ") {
+      const box = cell.closest("tr").querySelector("input[name=rows]");
+      event.preventDefault();
+      if (box) box.click();
+      return;
+    }
+    const link = { PageDown: 'a[rel="next"]', PageUp: 'a[rel="prev"]' }[event.key];
+    if (link && cell) {
+      const target = document.querySelector(".pager " + link);
+      if (target) {
+        event.preventDefault();
+        target.click();
+      }
+      return;
+    }
+    const key = event.key.toLowerCase();
+    if (event.key === "?") {
+      event.preventDefault();
+      showShortcuts();
+    } else if (key === "a") {
+      const all = document.querySelector("input.select-all");
+      if (all) all.click();
+    } else if (key === "b") {
+      event.preventDefault();
+      openTool("bulk-tools", "#b-target");
+    } else if (key === "v") {
+      event.preventDefault();
+      openTool("paste-tools", "#p-block");
+    } else if (key === "f") {
+      event.preventDefault();
+      openTool("filter-tools", "#f-show");
+    } else if (key === "u") {
+      const undo = document.querySelector("#undo-form button:not([disabled])");
+      if (undo) undo.click();
+    }
+  });
+
+  function showShortcuts() {
+    const dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+  document.querySelectorAll("[data-shortcuts]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", showShortcuts);
   });
 
   function focusCell(row, target) {

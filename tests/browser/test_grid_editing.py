@@ -80,8 +80,8 @@ def test_select_by_filter_and_bulk_set_agent_and_date(grid_page: Page, grid: Gri
         expect(grid_page.locator(".confirm")).to_contain_text("in 2 rows")
         grid_page.get_by_role("button", name="Yes, change the grid").click()
 
-    expect(grid_page.locator("tbody tr")).to_have_count(2)
-    for row in grid_page.locator("tbody tr").all():
+    expect(grid_page.locator("table.grid tbody tr")).to_have_count(2)
+    for row in grid_page.locator("table.grid tbody tr").all():
         expect(row.locator(".badge")).to_have_text("Valid")
         expect(row).to_contain_text("m.wisniewska")
         expect(row).to_contain_text("2030-12-31 09:00")

@@ -35,7 +35,9 @@ def test_upload_confirm_mapping_and_see_flagged_rows(
     expect(counts).to_contain_text("Valid 6")
     page.get_by_role("link", name="Errors 8").click()
     expect(page.locator("tr.row--error")).to_have_count(8)
-    expect(page.locator("tbody")).to_contain_text(
+    expect(page.locator("table.grid tbody")).to_contain_text(
         "Status “Mój rekord” needs an agent and a next call date."
     )
-    expect(page.locator("tbody")).to_contain_text("Agent “j.doe” is not in this campaign.")
+    expect(page.locator("table.grid tbody")).to_contain_text(
+        "Agent “j.doe” is not in this campaign."
+    )

@@ -55,20 +55,21 @@ def test_send_watch_progress_fix_a_refused_row_and_resend(
     expect(sending).to_contain_text("requests answered")
     # When the job ends the panel reloads the page: every row has its badge.
     expect(sending).to_contain_text("Finished", timeout=20_000)
-    refused = page.locator("tbody tr", has_text="123123123")
+    refused = page.locator("table.grid tbody tr", has_text="123123123")
     expect(refused.locator(".badge--not_found")).to_have_text("Not found")
     expect(refused).to_contain_text("Thulium: “Record not found.”")
-    expect(page.locator("tbody .badge--updated")).to_have_count(2)
+    expect(page.locator("table.grid tbody .badge--updated")).to_have_count(2)
 
+    refused = page.locator("#" + refused.get_attribute("id"))  # the phone is about to change
     refused.locator("td[data-target=phone_number]").click()
     refused.get_by_label("Phone number").fill("111222333")
     page.keyboard.press("Enter")
-    expect(page.locator("tbody tr", has_text="111222333")).to_be_visible()
+    expect(page.locator("table.grid tbody tr", has_text="111222333")).to_be_visible()
     page.get_by_role("button", name="Resend the 1 row that failed").click()
 
     expect(sending).to_contain_text("resend of failed rows")
     expect(sending).to_contain_text("Finished", timeout=20_000)
-    expect(page.locator("tbody .badge--updated")).to_have_count(3)
+    expect(page.locator("table.grid tbody .badge--updated")).to_have_count(3)
     assert sandbox.record("00001", "111222333")["status_id"] == "3"
     puts = [r["body"]["records"] for r in sandbox.requests() if r["method"] == "PUT"]
     assert [[r["phone_number"] for r in body] for body in puts][-1] == ["111222333"]

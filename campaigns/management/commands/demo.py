@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -69,6 +70,11 @@ class Command(BaseCommand):
                     f"{SANDBOX_PASSWORD}, demo data from {fixture.name})"
                 )
             accounts = demo_accounts_ensure()
+            if not os.environ.get("THULIUM_BASE_URL"):
+                # The login page shows the demo logins, only against the demo sandbox.
+                env["DEMO_LOGINS"] = json.dumps(
+                    [[a.username, a.password, a.role] for a in accounts if a.password]
+                )
             manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
             self._spawn("dashboard", [*manage, "runserver", f"127.0.0.1:{port}"], env)
             self._spawn("worker", [*manage, "db_worker"], env)
@@ -141,7 +147,7 @@ class Command(BaseCommand):
         out.write("")
         out.write(self.style.SUCCESS(f"Campaign dashboard: http://127.0.0.1:{port}/"))
         for account in accounts:
-            password = account.password or "(existing account: password unchanged)"
+            password = account.password or "(password changed from the demo one)"
             out.write(f"  log in as {account.username} / {password}   — {account.role}")
         out.write(sandbox_note)
         out.write("Task worker:        running (db_worker)")

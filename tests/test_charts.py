@@ -1,0 +1,119 @@
+"""Charts: drawn from known data, with their figures as text for everyone."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+
+from campaigns import thulium
+from campaigns.charts import bar_chart, column_chart
+from campaigns.models import Submission
+from campaigns.services.submissions import submission_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client: Client, supervisor: Any) -> Client:
+    client.force_login(supervisor)
+    return client
+
+
+def table_of(page: str, chart_id: str) -> dict[str, str]:
+    """A chart's text alternative: its table, label → number."""
+    figure = page.split(f'id="{chart_id}"', 1)[1].split("</figure>", 1)[0]
+    body = figure.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return dict(re.findall(r'<th scope="row">(.*?)</th><td class="num">(.*?)</td>', body))
+
+
+def test_bars_are_as_long_as_their_share() -> None:
+    chart = bar_chart(chart_id="c", title="T", items=[("a", 30, "x"), ("b", 10, "x")])
+
+    widths = [float(bar.width) for bar in chart.bars]
+    assert widths[0] == pytest.approx(3 * widths[1])
+    assert [bar.share for bar in chart.bars] == ["75%", "25%"]
+    assert chart.summary == "T: 40 in all; the largest is a with 30."
+
+
+def test_coordinates_stay_plain_numbers_in_polish() -> None:
+    with translation.override("pl"):
+        chart = column_chart(
+            chart_id="c", title="T", points=[("1", 1234), ("2", 7)], kind="x", value_heading="V"
+        )
+
+    for bar in chart.bars:
+        for value in (bar.x, bar.y, bar.width, bar.height, bar.text_x, bar.text_y):
+            assert re.fullmatch(r"\d+(\.\d+)?", value), value
+    assert "1\xa0234" in chart.summary  # the number itself is written the Polish way
+
+
+def test_campaign_charts_count_the_records_thulium_holds(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    records = api.list_records("00001")
+    by_status = Counter(r.status for r in records if r.status_id)
+
+    page = logged_in.get(reverse("campaigns:campaign_charts", args=["00001"])).content.decode()
+
+    shown = table_of(page, "chart-statuses")
+    assert {name: int(n) for name, n in shown.items() if name in by_status} == dict(by_status)
+    system = table_of(page, "chart-system-statuses")
+    assert sum(int(n.replace(",", "")) for n in system.values()) == len(records)
+    assert 'role="img"' in page
+    assert f"Records by status: {len(records):,} in all" in page
+
+
+def test_campaign_charts_say_when_thulium_cannot_answer(
+    logged_in: Client, campaign: Any, sandbox: Any
+) -> None:
+    sandbox.inject({"kind": "status", "status": 401})
+
+    answer = logged_in.get(reverse("campaigns:campaign_charts", args=["00001"]))
+
+    assert answer.status_code == 200
+    assert "The charts need Thulium:" in answer.content.decode()
+
+
+def test_a_sent_grid_charts_its_rows_by_outcome(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+
+    data = b"Telefon;Status\n555123321;3\n123123123;3\n"
+    made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
+    grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+    assert 'id="chart-outcomes"' not in logged_in.get(url).content.decode()  # nothing sent
+
+    logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]))
+    submission_run(submission_id=Submission.objects.get().pk, client=api)
+
+    page = logged_in.get(url).content.decode()
+    assert table_of(page, "chart-outcomes") == {"Updated": "1", "Not found": "1"}
+
+
+def test_history_charts_sendings_and_refused_rows_per_day(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+
+    data = b"Telefon;Status\n555123321;3\n123123123;3\n"
+    made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
+    grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]))
+    submission_run(submission_id=Submission.objects.get().pk, client=api)
+
+    page = logged_in.get(reverse("campaigns:history")).content.decode()
+
+    today = formats.date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
+    sendings, refused = table_of(page, "chart-sendings"), table_of(page, "chart-refused")
+    assert len(sendings) == 30
+    assert sendings[today] == "1"
+    assert refused[today] == "1"  # "Record not found." for 123123123
+    assert sum(int(n) for n in refused.values()) == 1
