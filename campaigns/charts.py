@@ -51,7 +51,8 @@ class Chart:
     width: int
     height: int
     value_heading: str
-    axis: list[tuple[str, str, str]]  # column charts: (x, y, text) labels under the plot
+    axis: list[tuple[str, str, str, str]]  # column charts: (x, y, text, anchor) under the plot
+    baseline: str = ""  # column charts: the y of the line the columns stand on
 
     @property
     def empty(self) -> bool:
@@ -147,8 +148,17 @@ def column_chart(
                 text_y=f"{COLUMN_AREA - height + 12:.1f}",
             )
         )
+    # The first, middle and last labels, the outer two flush with the plot's edges.
     shown = sorted({0, len(points) // 2, len(points) - 1}) if points else []
-    axis = [(bars[i].text_x, str(COLUMN_AREA + 34), points[i][0]) for i in shown]
+    axis_y = str(COLUMN_AREA + 34)
+    axis = []
+    for i in shown:
+        if i == 0:
+            axis.append(("0", axis_y, points[i][0], "start"))
+        elif i == len(points) - 1:
+            axis.append((str(WIDTH), axis_y, points[i][0], "end"))
+        else:
+            axis.append((bars[i].text_x, axis_y, points[i][0], "middle"))
     total = sum(value for _label, value in points)
     if not total:
         summary = _("%(title)s: none in this period.") % {"title": title}
@@ -174,6 +184,7 @@ def column_chart(
         height=COLUMN_AREA + 44,
         value_heading=value_heading,
         axis=axis,
+        baseline=str(COLUMN_AREA + 16),
     )
 
 

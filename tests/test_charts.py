@@ -51,6 +51,8 @@ def test_coordinates_stay_plain_numbers_in_polish() -> None:
         for value in (bar.x, bar.y, bar.width, bar.height, bar.text_x, bar.text_y):
             assert re.fullmatch(r"\d+(\.\d+)?", value), value
     assert "1\xa0234" in chart.summary  # the number itself is written the Polish way
+    # the outer day labels stay inside the drawing
+    assert [(x, anchor) for x, _y, _text, anchor in chart.axis] == [("0", "start"), ("640", "end")]
 
 
 def test_campaign_charts_count_the_records_thulium_holds(
