@@ -108,3 +108,20 @@ def test_an_explanation_keeps_the_value_from_thuliums_message() -> None:
     with translation.override("pl"):
         assert "kolor" in thulium_fix('Record field "kolor" does not exist in the campaign.')
         assert "CRM-7" in thulium_fix("Identifier CRM-7 is already used in the campaign.")
+
+
+@pytest.mark.parametrize(
+    ("language", "pattern"),
+    [("pl", r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}"), ("en", r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}")],
+)
+def test_dates_are_written_the_users_way(supervisor: Any, language: str, pattern: str) -> None:
+    import re
+
+    client = Client()
+    client.force_login(supervisor)  # the login is in the history, with its time
+    client.post(reverse("set_language"), {"language": language})
+
+    page = client.get(reverse("campaigns:history")).content.decode()
+    first_entry = page.split('<table class="table">', 1)[1].split("<td>", 1)[1].split("</td>", 1)[0]
+
+    assert re.fullmatch(pattern, first_entry), first_entry

@@ -153,6 +153,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = environ.get("LANGUAGE_CODE", "pl")
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as our users write them: 24.12.2026 09:30 in Polish, 24/12/2026 09:30 in English.
+FORMAT_MODULE_PATH = ["thulium_admin.formats"]
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
 USE_TZ = True
