@@ -82,14 +82,20 @@ def test_campaign_charts_say_when_thulium_cannot_answer(
     assert "The charts need Thulium:" in answer.content.decode()
 
 
-def test_a_sent_grid_charts_its_rows_by_outcome(
-    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
-) -> None:
+@pytest.fixture
+def two_rows(campaign: Any, api: thulium.ThuliumClient) -> Any:
+    """A grid of two rows: one Thulium updates, one it answers "Record not found." for."""
     from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
     data = b"Telefon;Status\n555123321;3\n123123123;3\n"
     made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
-    grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+
+def test_a_sent_grid_charts_its_rows_by_outcome(
+    logged_in: Client, two_rows: Any, api: thulium.ThuliumClient
+) -> None:
+    grid = two_rows
     url = reverse("campaigns:grid_detail", args=[grid.pk])
     assert 'id="chart-outcomes"' not in logged_in.get(url).content.decode()  # nothing sent
 
@@ -101,13 +107,9 @@ def test_a_sent_grid_charts_its_rows_by_outcome(
 
 
 def test_history_charts_sendings_and_refused_rows_per_day(
-    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
+    logged_in: Client, two_rows: Any, api: thulium.ThuliumClient
 ) -> None:
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-
-    data = b"Telefon;Status\n555123321;3\n123123123;3\n"
-    made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
-    grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    grid = two_rows
     logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]))
     submission_run(submission_id=Submission.objects.get().pk, client=api)
 
