@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import Sandbox, start_db_worker, stop_db_worker
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # where an event loop is, unless told the code is in fact synchronous (it is).
@@ -56,3 +59,11 @@ def log_in(page: Page, live_server: Any, username: str = "ewa") -> None:
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture
+def worker(sandbox: Sandbox) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `db_worker` process running the sending jobs the pages queue."""
+    process = start_db_worker(sandbox)
+    yield process
+    stop_db_worker(process)

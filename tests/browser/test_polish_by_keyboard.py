@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,16 +10,9 @@ from playwright.sync_api import Page, expect
 
 from campaigns.models import Grid
 from tests.browser.conftest import log_in
-from tests.conftest import FILES, Sandbox, start_db_worker, stop_db_worker
+from tests.conftest import FILES
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker(sandbox: Sandbox) -> Iterator[subprocess.Popen[bytes]]:
-    process = start_db_worker(sandbox)
-    yield process
-    stop_db_worker(process)
 
 
 def press_on(page: Page, element: Any, key: str = "Enter") -> None:

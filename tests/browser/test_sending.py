@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,16 +11,9 @@ from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from tests.browser.conftest import log_in
-from tests.conftest import Sandbox, start_db_worker, stop_db_worker
+from tests.conftest import Sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker(sandbox: Sandbox) -> Iterator[subprocess.Popen[bytes]]:
-    process = start_db_worker(sandbox)
-    yield process
-    stop_db_worker(process)
 
 
 @pytest.fixture
