@@ -55,8 +55,8 @@ def history(request: HttpRequest) -> HttpResponse:
             "query": urlencode(params),
             "next_before": entries[-1].pk if len(entries) == PAGE_SIZE else None,
             "actions": AuditEntry.Action.choices,
-            "before": before,
             "activity_days": ACTIVITY_DAYS,
+            # on the first page only: later pages go back in the list, not in the charts
             "charts": []
             if before
             else activity_charts(history_activity(days=ACTIVITY_DAYS, campaign=filters.campaign)),

@@ -238,6 +238,16 @@ class _Answer(NamedTuple):
 # --- the client -----------------------------------------------------------------------------
 
 
+def _status_filters(status_ids: Sequence[str], system_statuses: Sequence[str]) -> dict[str, Any]:
+    """The record listing's status filters, as its query parameters."""
+    params: dict[str, Any] = {}
+    if status_ids:
+        params["status_id[]"] = list(status_ids)
+    if system_statuses:
+        params["system_status[]"] = list(system_statuses)
+    return params
+
+
 class ThuliumClient:
     def __init__(self, config: ThuliumConfig, *, session: requests.Session | None = None) -> None:
         self.config = config
@@ -323,11 +333,7 @@ class ThuliumClient:
         called_to: date | None = None,
     ) -> Iterator[Record]:
         """Every matching record, fetched 100 at a time (Thulium's maximum page)."""
-        params: dict[str, Any] = {"limit": PAGE_SIZE}
-        if status_ids:
-            params["status_id[]"] = list(status_ids)
-        if system_statuses:
-            params["system_status[]"] = list(system_statuses)
+        params = {"limit": PAGE_SIZE, **_status_filters(status_ids, system_statuses)}
         for name, day in (
             ("create_date_from", created_from),
             ("create_date_to", created_to),
@@ -358,11 +364,7 @@ class ThuliumClient:
         system_statuses: Sequence[str] = (),
     ) -> int:
         """How many records match, from the listing's count (one record fetched, not all)."""
-        params: dict[str, Any] = {"limit": 1, "offset": 0}
-        if status_ids:
-            params["status_id[]"] = list(status_ids)
-        if system_statuses:
-            params["system_status[]"] = list(system_statuses)
+        params = {"limit": 1, "offset": 0, **_status_filters(status_ids, system_statuses)}
         data = self._call("GET", f"outbounds/{_seg(campaign_id)}/records", params=params).data
         if not isinstance(data, dict) or not isinstance(data.get("count"), int):
             raise ThuliumProtocolError("The record listing has no count.")
