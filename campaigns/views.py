@@ -131,9 +131,10 @@ def campaign_charts(request: HttpRequest, campaign_id: str) -> HttpResponse:
     except ThuliumError as error:
         logger.warning("campaign %s charts: %s", campaign_id, error)
         problem = describe_thulium_error(error)
+    template = "campaign_detail.html#campaign-charts" if request.htmx else "campaign_charts.html"
     return render(
         request,
-        "campaigns/campaign_detail.html#campaign-charts",
+        f"campaigns/{template}",
         {"campaign": campaign, "charts": charts, "problem": problem},
     )
 

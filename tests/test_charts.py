@@ -68,6 +68,11 @@ def test_campaign_charts_count_the_records_thulium_holds(
     system = table_of(page, "chart-system-statuses")
     assert sum(int(n.replace(",", "")) for n in system.values()) == len(records)
     assert 'role="img"' in page
+    assert "<html" in page  # without htmx (the campaign page's plain link): a page of its own
+    fragment = logged_in.get(
+        reverse("campaigns:campaign_charts", args=["00001"]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert fragment.lstrip().startswith('<div class="charts" id="campaign-charts">')
     assert f"Records by status: {len(records):,} in all" in page
 
 
