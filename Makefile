@@ -40,6 +40,7 @@ run: $(VENV)/.installed $(MO_FILES)
 
 # Tests never read a real secret; pytest-django turns DEBUG off while they run.
 test: export SECRET_KEY := $(or $(SECRET_KEY),tests-only-not-a-secret)
+test: export AUDIT_KEY := $(or $(AUDIT_KEY),tests-only-audit-key-not-a-secret)
 test: $(VENV)/.installed $(MO_FILES) chromium gettext lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
@@ -50,6 +51,7 @@ lint: $(VENV)/.installed
 
 # The README's screenshots, taken by driving the product in Chromium (docs/screenshots.py).
 screenshots: export SECRET_KEY := $(or $(SECRET_KEY),screenshots-only-not-a-secret)
+screenshots: export AUDIT_KEY := $(or $(AUDIT_KEY),screenshots-only-audit-key)
 screenshots: $(VENV)/.installed $(MO_FILES) chromium
 	$(PY) docs/screenshots.py
 

@@ -354,6 +354,7 @@ def child(args: Any) -> None:
         DATABASE_URL=database,
         DEBUG="0",
         SECRET_KEY="bench-only-not-a-secret-" + "x" * 40,
+        AUDIT_KEY="bench-only-audit-key-" + "y" * 40,
         SECURE_COOKIES="0",
         SECURE_SSL_REDIRECT="0",
         SECURE_HSTS_SECONDS="0",

@@ -10,7 +10,10 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from campaigns import signals  # noqa: F401  (connects the login receivers)
+        from campaigns import (  # noqa: F401  (registers the checks, connects the login receivers)
+            checks,
+            signals,
+        )
         from campaigns.roles import roles_ensure
 
         # After every migrate and every flush (tests), the groups are there with their rights.

@@ -61,6 +61,7 @@ from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
 from campaigns.services.validation import CLEAR_MARKERS, CampaignRules, campaign_rules
 from campaigns.targets import FIELD_PREFIX, label
+from campaigns.text import ascii_int
 from campaigns.thulium import ThuliumError
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ def _back(request: HttpRequest, grid: Grid) -> HttpResponse:
     url = reverse("campaigns:grid_detail", args=[grid.pk])
     query = request.POST.get("return_query") or ""
     return redirect(f"{url}?{query}" if query else url)
+
+
+def _row_ids(request: HttpRequest) -> list[int]:
+    return [n for i in request.POST.getlist("rows") if (n := ascii_int(i)) is not None]
 
 
 def _page_size(request: HttpRequest) -> int:
@@ -266,7 +271,7 @@ def rows_add(request: HttpRequest, grid_id: int) -> HttpResponse:
 @permission_required("campaigns.change_grid", raise_exception=True)
 def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
-    ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+    ids = _row_ids(request)
     try:
         edit = grid_delete_rows(grid=grid, row_ids=ids, author=request.user, rules=_rules(grid))
     except (EditProblem, RulesUnavailable) as problem:
@@ -287,7 +292,7 @@ def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
         filters = RowFilter.from_query(request.POST)
         ids = list(grid_rows(grid, filters).values_list("id", flat=True))
     else:
-        ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+        ids = _row_ids(request)
     if request.POST.get("fill") == "down" and ids:
         # Fill-down: the first ticked row (by row number) gives its cell to the others.
         first, *rest = grid.rows.filter(id__in=ids).order_by("number", "id")
@@ -410,7 +415,7 @@ def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
             author=request.user,
             rules=_rules(grid),
             resend=resend,
-            confirmed_count=int(confirmed) if confirmed.isdigit() else None,
+            confirmed_count=ascii_int(confirmed),
         )
     except (SubmissionProblem, RulesUnavailable) as problem:
         return _problem(request, grid, problem)

@@ -18,6 +18,7 @@ from campaigns.services.history import (
     history_page,
     phone_timeline,
 )
+from campaigns.text import ascii_int
 
 PAGE_SIZE = 100
 ACTIVITY_DAYS = 30
@@ -38,9 +39,7 @@ def history(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="historia.{fmt}"'
         return response
     before = request.GET.get("before", "")
-    entries = history_page(
-        filters, before=int(before) if before.isdigit() else None, size=PAGE_SIZE
-    )
+    entries = history_page(filters, before=ascii_int(before), size=PAGE_SIZE)
     params = {
         k: v
         for k, v in request.GET.items()

@@ -24,6 +24,20 @@ TEXTS: dict[str, Any] = {
         "“%(value)s” is not a phone number: without spaces, dashes and brackets it must be 3 to "
         "15 digits, optionally after a +."
     ),
+    "phone_converted": _(
+        "“%(value)s” is written with characters that are not plain digits (fullwidth or "
+        "Arabic-Indic digits, or invisible marks); it will be sent as %(phone)s. Check that this "
+        "is the number."
+    ),
+    "text_lost_letters": _(
+        "“%(value)s” contains “\ufffd”, which stands for letters lost when the file was saved or "
+        "read in the wrong encoding. Type the text again, or save the file from its source as "
+        "“CSV UTF-8” and upload it again."
+    ),
+    "text_mojibake": _(
+        "“%(value)s” looks mis-decoded: it is probably “%(repaired)s” saved in one encoding and "
+        "read in another. Correct the cell, or save the file as “CSV UTF-8” and upload it again."
+    ),
     "phone_duplicate": _(
         "Phone number %(value)s is in this grid %(count)s times (rows %(rows)s). Thulium answers "
         "once per phone number: keep one of these rows."

@@ -512,10 +512,11 @@ class ThuliumNow(models.Model):
 class AuditEntry(models.Model):
     """An append-only line of who did what, when, with old → new.
 
-    Entries form a hash chain (each hash covers the entry and the previous hash); the database
-    refuses UPDATE and DELETE on this table (triggers), and `manage.py verify_audit` finds the
-    first entry that was altered or removed. Ids of grids and submissions are plain numbers, not
-    foreign keys, so deleting a grid never touches its history.
+    Entries form a keyed chain (each MAC, an HMAC with `AUDIT_KEY`, covers the entry and the
+    previous MAC); the database refuses UPDATE and DELETE on this table (triggers), and
+    `manage.py verify_audit` finds the first entry that was altered or removed. Ids of grids
+    and submissions are plain numbers, not foreign keys, so deleting a grid never touches its
+    history.
     """
 
     class Action(models.TextChoices):
@@ -541,6 +542,7 @@ class AuditEntry(models.Model):
         GRID_EXPORT = "grid_export", _("Grid exported")
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Login failed")
+        AUDIT_REKEYED = "audit_rekeyed", _("Audit log keyed")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -557,8 +559,8 @@ class AuditEntry(models.Model):
     grid_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     submission_id = models.BigIntegerField(null=True, blank=True)
     details = models.JSONField(default=dict)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_mac = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64, unique=True)
 
     class Meta:
         ordering = ["id"]
@@ -570,10 +572,12 @@ class AuditEntry(models.Model):
 
 
 class AuditHead(models.Model):
-    """The chain's end: how many entries there are and the last hash (catches a removed tail)."""
+    """The chain's end: how many entries there are and the last MAC (catches a removed tail),
+    and a check value that tells a wrong AUDIT_KEY from a tampered log."""
 
     count = models.PositiveBigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_mac = models.CharField(max_length=64, default="0" * 64)
+    key_check = models.CharField(max_length=16, blank=True)
 
     def __str__(self) -> str:
         return f"{self.count} entries"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +23,11 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.safe_files import restore
+from campaigns.sheet_extent import Extent, ExtentUnknown, column_letters, ods_extent, xlsx_extent
 from campaigns.targets import KEY_RE, RECORD_TARGETS
+from campaigns.text import fold_digits
+
+logger = logging.getLogger(__name__)
 
 CSV_DELIMITERS = (",", ";", "\t", "|")
 CSV_ENCODINGS = ("utf-8", "cp1250", "iso-8859-2")
@@ -32,7 +38,28 @@ HEADER_SEARCH_ROWS = 20
 EXACT_FLOAT_LIMIT = 10**15
 
 POLISH_LETTERS = set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
-SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
+SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$", re.ASCII)
+# The csv module refuses longer cells; one this long is nearly always a quote never closed.
+CSV_FIELD_LIMIT = 131_072
+# Byte order marks of the encodings Excel's "Unicode text" and other tools save in.
+BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+# How encodings are named for people, on the mapping page.
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "cp1250": _("Windows-1250 (Polish Windows)"),
+    "iso-8859-2": _("ISO-8859-2 (Latin-2)"),
+    "utf-16-le": _("UTF-16 (Excel “Unicode text”)"),
+    "utf-16-be": _("UTF-16 (Excel “Unicode text”)"),
+    "utf-32-le": "UTF-32",
+    "utf-32-be": "UTF-32",
+}
+MIXED = "+"  # "utf-8+cp1250": lines in UTF-8 and lines in a single-byte encoding
 
 
 class FileProblem(Exception):
@@ -48,6 +75,8 @@ class IntakeLimits:
     max_rows: int
     max_bytes: int
     max_unpacked_bytes: int
+    max_columns: int = 200
+    max_cells: int = 5_000_000
 
 
 @dataclass
@@ -72,7 +101,32 @@ def read_table(
     delimiter: str | None = None,
     encoding: str | None = None,
 ) -> Table:
-    """Read an uploaded CSV, XLSX or ODS file into a Table, or raise FileProblem."""
+    """Read an uploaded CSV, XLSX or ODS file into a Table, or raise FileProblem.
+
+    Whatever the bytes are, the outcome is a Table or a FileProblem: a reader failing in a way
+    we did not foresee is logged and told to the user as a file that cannot be read.
+    """
+    try:
+        return _read_table(data, filename, limits, delimiter, encoding)
+    except FileProblem:
+        raise
+    except Exception:
+        logger.exception("could not read an uploaded %s file", _extension(filename) or "unnamed")
+        raise FileProblem(
+            _(
+                "This file cannot be read. Open it in Excel or LibreOffice, save it again as .xlsx "
+                "or .csv and upload the new file."
+            )
+        ) from None
+
+
+def _read_table(
+    data: bytes,
+    filename: str,
+    limits: IntakeLimits,
+    delimiter: str | None,
+    encoding: str | None,
+) -> Table:
     if len(data) > limits.max_bytes:
         raise FileProblem(
             _(
@@ -83,8 +137,17 @@ def read_table(
         )
     if not data.strip():
         raise FileProblem(_("The file is empty. Choose the file with your records and try again."))
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    extension = _extension(filename)
     kind = _sniff(data)
+    if kind in {"encrypted", "encrypted-ods"}:
+        raise FileProblem(
+            _(
+                "%(name)s is protected with a password, so it cannot be read. Open it in Excel or "
+                "LibreOffice with the password, save a copy without one (File › Save as, then "
+                "clear the password) and upload that copy."
+            )
+            % {"name": filename}
+        )
     if extension in SPREADSHEET_EXTENSIONS or (not extension and kind in {"xlsx", "ods"}):
         expected = "ods" if extension == "ods" else "xlsx"
         if kind != expected:
@@ -92,18 +155,11 @@ def read_table(
         cells = _spreadsheet_cells(data, kind, limits)
         table = _table_from_cells(cells, kind, limits)
     elif extension in TEXT_EXTENSIONS or not extension:
-        if kind != "text":
+        if kind not in {"text", "utf-16"}:
             raise FileProblem(_wrong_content(filename, "csv", kind))
         text, used_encoding = _decode(data, encoding)
         used_delimiter = delimiter or _detect_delimiter(text)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=used_delimiter)
-        try:
-            cells = [[restore(cell.strip()) for cell in row] for row in reader]
-        except csv.Error as error:
-            raise FileProblem(
-                _("The CSV file is broken (%(error)s). Open it in Excel and save it again as CSV.")
-                % {"error": error}
-            ) from None
+        cells = _csv_cells(text, used_delimiter, limits)
         table = _table_from_cells(cells, "csv", limits)
         table.encoding, table.delimiter = used_encoding, used_delimiter
     else:
@@ -115,6 +171,17 @@ def read_table(
             % {"name": filename}
         )
     return table
+
+
+def encoding_name(encoding: str) -> str:
+    """An encoding as people know it: "Windows-1250 (Polish Windows)", not cp1250."""
+    if MIXED in encoding:
+        first, second = encoding.split(MIXED, 1)
+        return str(
+            _("mixed: %(first)s and %(second)s")
+            % {"first": encoding_name(first), "second": encoding_name(second)}
+        )
+    return str(ENCODING_NAMES.get(encoding, encoding))
 
 
 # --- header names ---------------------------------------------------------------------------
@@ -222,7 +289,7 @@ def cell_text(value: Any) -> str:
 
 def looks_scientific(text: str) -> bool:
     """A number Excel already turned into scientific notation (e.g. 6,001E+08): digits are lost."""
-    return bool(SCIENTIFIC_RE.match(text.strip()))
+    return bool(SCIENTIFIC_RE.match(fold_digits(text.strip())))
 
 
 # --- internals ------------------------------------------------------------------------------
@@ -232,24 +299,54 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f}".rstrip("0").rstrip(".")
 
 
+def _extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+# A password-protected XLSX is an OLE2 container (like an .xls) holding this stream.
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
 def _sniff(data: bytes) -> str:
     if data.startswith(b"PK\x03\x04"):
         try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            names = set(archive.namelist())
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "mimetype" in names and "content.xml" in names:
+                manifest = "META-INF/manifest.xml"
+                if manifest in names and b"encryption-data" in archive.read(manifest):
+                    return "encrypted-ods"
+                return "ods"
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError):
             return "broken-zip"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        if "mimetype" in names and "content.xml" in names:
-            return "ods"
         return "zip"
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xls"
+    if data.startswith(OLE2_MAGIC):
+        return "encrypted" if ENCRYPTED_PACKAGE in data else "xls"
     if data.startswith(b"%PDF"):
         return "pdf"
+    if any(data.startswith(bom) for bom, _name in BOMS) or _utf16_without_bom(data):
+        return "utf-16"
     if b"\x00" in data[:4096]:
         return "binary"
     return "text"
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without its byte order mark: ASCII characters leave a zero byte in every
+    other place, on the odd side (little-endian) or the even side (big-endian)."""
+    head = data[:4096]
+    if len(head) < 8 or b"\x00" not in head:
+        return None
+    half = len(head) // 2
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > half * 0.3 and even < half * 0.02:
+        return "utf-16-le"
+    if even > half * 0.3 and odd < half * 0.02:
+        return "utf-16-be"
+    return None
 
 
 def _wrong_content(filename: str, expected: str, found: str) -> Any:
@@ -258,6 +355,7 @@ def _wrong_content(filename: str, expected: str, found: str) -> Any:
         "ods": _("an OpenDocument spreadsheet (.ods)"),
         "csv": _("a CSV text file"),
         "text": _("a text (CSV) file"),
+        "utf-16": _("a text (CSV) file"),
         "xls": _("an old Excel 97–2003 workbook (.xls)"),
         "pdf": _("a PDF document"),
         "zip": _("a ZIP archive"),
@@ -268,6 +366,12 @@ def _wrong_content(filename: str, expected: str, found: str) -> Any:
         "%(name)s is named like %(expected)s but it is %(found)s. Open it in Excel or LibreOffice, "
         "save it as .xlsx (or .csv) and upload that file."
     ) % {"name": filename, "expected": names[expected], "found": names.get(found, found)}
+
+
+# A well-formed UTF-8 sequence of two to four bytes: the sign that (some of) a file is UTF-8.
+UTF8_MULTIBYTE_RE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
@@ -282,21 +386,70 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
                 )
                 % {"encoding": encoding}
             ) from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    wide = next((name for bom, name in BOMS if data.startswith(bom)), None)
+    if wide is not None or (wide := _utf16_without_bom(data)):
+        try:
+            return data.decode(wide).removeprefix("\ufeff"), wide
+        except UnicodeDecodeError:
+            raise FileProblem(
+                _(
+                    "The file looks like %(encoding)s text (as Excel saves “Unicode text”), but "
+                    "part of it is not. Open it in Excel and save it again as “CSV UTF-8”."
+                )
+                % {"encoding": wide.split("-")[0].upper() + "-" + wide.split("-")[1]}
+            ) from None
+    body, used = (data[3:], "utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else (data, "utf-8")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), used
     except UnicodeDecodeError:
         pass
+    if not UTF8_MULTIBYTE_RE.search(body):
+        single = _single_byte_encoding(body)
+        return body.decode(single, errors="replace"), single
+    return _decode_lines(body)
+
+
+def _single_byte_encoding(data: bytes) -> str:
     # Windows-1250 or ISO-8859-2. Bytes 0x80–0x9F are control codes in ISO-8859-2 but letters
     # (ś, Ś, ź, Ź, …) in Windows-1250; otherwise the one giving more Polish letters wins.
     if any(0x80 <= byte <= 0x9F for byte in data):
-        return data.decode("cp1250", errors="replace"), "cp1250"
+        return "cp1250"
     cp1250 = data.decode("cp1250", errors="replace")
     iso = data.decode("iso-8859-2", errors="replace")
-    if _polish_score(iso) > _polish_score(cp1250):
-        return iso, "iso-8859-2"
-    return cp1250, "cp1250"
+    return "iso-8859-2" if _polish_score(iso) > _polish_score(cp1250) else "cp1250"
+
+
+def _decode_lines(data: bytes) -> tuple[str, str]:
+    """A file whose lines are partly UTF-8 and partly a single-byte encoding (rows pasted
+    together from two exports): each line is read in its own encoding. A line valid in both
+    is read in the one that gives more Polish letters ("ÓŁ" in Windows-1250 is valid UTF-8)."""
+    lines = data.splitlines(keepends=True)
+    not_utf8 = []
+    for line in lines:
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                not_utf8.append(line)
+    single = _single_byte_encoding(b"".join(not_utf8))
+    out, in_utf8, in_single = [], 0, 0
+    for line in lines:
+        if line.isascii():
+            out.append(line.decode("ascii"))
+            continue
+        as_single = line.decode(single, errors="replace")
+        try:
+            as_utf8 = line.decode("utf-8")
+        except UnicodeDecodeError:
+            as_utf8 = None
+        if as_utf8 is not None and _polish_score(as_utf8) >= _polish_score(as_single):
+            out.append(as_utf8)
+            in_utf8 += 1
+        else:
+            out.append(as_single)
+            in_single += 1
+    used = f"utf-8{MIXED}{single}" if in_utf8 and in_single else (single if in_single else "utf-8")
+    return "".join(out), used
 
 
 def _polish_score(text: str) -> int:
@@ -304,10 +457,13 @@ def _polish_score(text: str) -> int:
 
 
 def _detect_delimiter(text: str) -> str:
-    sample = [line for line in text.splitlines()[:60] if line.strip()]
+    sample = [line for line in text[:262_144].splitlines()[:60] if line.strip()]
     best, best_score = ",", (0.0, 0)
     for candidate in CSV_DELIMITERS:
-        counts = [len(row) for row in csv.reader(sample, delimiter=candidate)]
+        try:
+            counts = [len(row) for row in csv.reader(sample, delimiter=candidate)]
+        except csv.Error:
+            continue  # e.g. a cell over the csv module's limit: the full read says which row
         widths = Counter(c for c in counts if c > 1)
         if not widths:
             continue
@@ -318,10 +474,64 @@ def _detect_delimiter(text: str) -> str:
     return best
 
 
-def _spreadsheet_cells(data: bytes, kind: str, limits: IntakeLimits) -> list[list[str]]:
+def _csv_cells(text: str, delimiter: str, limits: IntakeLimits) -> list[tuple[int, list[str]]]:
+    """The file's non-blank rows, numbered as a spreadsheet numbers them, read under the row and
+    column limits as they come (a 50 MB line of commas is refused at its first row)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    numbered: list[tuple[int, list[str]]] = []
+    most_rows = limits.max_rows + HEADER_SEARCH_ROWS + 1
+    number = 0
+    try:
+        for number, row in enumerate(reader, start=1):
+            while row and not row[-1].strip():
+                row.pop()  # Excel ends short rows with empty cells up to the widest
+            if not row:
+                continue  # blank, or only empty cells
+            if len(row) > limits.max_columns:
+                where = _("row %(row)s") % {"row": number}
+                raise FileProblem(_too_many_columns(limits, len(row), where))
+            numbered.append((number, [restore(cell.strip()) for cell in row]))
+            if len(numbered) > most_rows:
+                raise FileProblem(_too_many_rows(limits))
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise FileProblem(
+                _(
+                    "Row %(row)s has a cell longer than %(limit)s characters. That nearly always "
+                    'means a quotation mark (") opens a cell and is never closed, so the rest of '
+                    "the file runs into one cell. Check the quotes in that row, or open the file "
+                    "in Excel and save it again as CSV."
+                )
+                % {"row": number + 1, "limit": _thousands(CSV_FIELD_LIMIT)}
+            ) from None
+        raise FileProblem(
+            _(
+                "The CSV file is broken at row %(row)s (%(error)s). Open it in Excel and save it "
+                "again as CSV."
+            )
+            % {"row": number + 1, "error": error}
+        ) from None
+    return numbered
+
+
+def _spreadsheet_cells(data: bytes, kind: str, limits: IntakeLimits) -> list[tuple[int, list[str]]]:
     from python_calamine import CalamineError, CalamineWorkbook
 
     _refuse_zip_bomb(data, limits)
+    cannot_read = _(
+        "The spreadsheet cannot be read (%(error)s). Open it in Excel or LibreOffice, save it "
+        "again and upload the new file."
+    )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        extent = xlsx_extent(archive) if kind == "xlsx" else ods_extent(archive)
+    except (ExtentUnknown, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as error:
+        raise FileProblem(cannot_read % {"error": type(error).__name__}) from None
+    except NotImplementedError:
+        raise FileProblem(cannot_read % {"error": "compression"}) from None
+    if kind == "xlsx" and _over_limits(extent, limits):
+        extent = xlsx_extent(archive, exact=True)  # the fast bound may reach too far
+    _check_extent(extent, limits)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
@@ -331,14 +541,71 @@ def _spreadsheet_cells(data: bytes, kind: str, limits: IntakeLimits) -> list[lis
     except FileProblem:
         raise
     except (CalamineError, ValueError, OSError) as error:
+        raise FileProblem(cannot_read % {"error": type(error).__name__}) from None
+    numbered = []
+    for number, row in enumerate(rows, start=1):
+        cells = [restore(cell_text(value)) for value in row]
+        while cells and not cells[-1]:
+            cells.pop()
+        if cells:
+            numbered.append((number, cells))
+    return numbered
+
+
+def _over_limits(extent: Extent, limits: IntakeLimits) -> bool:
+    return (
+        extent.columns > limits.max_columns
+        or extent.rows > limits.max_rows + HEADER_SEARCH_ROWS + 1
+        or extent.cells > limits.max_cells
+    )
+
+
+def _check_extent(extent: Extent, limits: IntakeLimits) -> None:
+    """Refuse a sheet whose used area is over a limit, before any reader builds it."""
+    if extent.columns > limits.max_columns:
+        raise FileProblem(_too_many_columns(limits, extent.columns, extent.last_column_cell))
+    if extent.rows > limits.max_rows + HEADER_SEARCH_ROWS + 1:
         raise FileProblem(
             _(
-                "The spreadsheet cannot be read (%(error)s). Open it in Excel or LibreOffice, "
-                "save it again and upload the new file."
+                "The first sheet reaches row %(rows)s (cell %(cell)s); one upload takes at most "
+                "%(limit)s rows. If your records end sooner, delete what stands below them and "
+                "save again; otherwise split the file."
             )
-            % {"error": type(error).__name__}
-        ) from None
-    return [[restore(cell_text(value)) for value in row] for row in rows]
+            % {
+                "rows": _thousands(extent.rows),
+                "cell": extent.last_row_cell,
+                "limit": _thousands(limits.max_rows),
+            }
+        )
+    if extent.cells > limits.max_cells:
+        raise FileProblem(_too_many_cells(limits, extent.rows, extent.columns))
+
+
+def _too_many_columns(limits: IntakeLimits, columns: int, where: Any) -> Any:
+    return _(
+        "The file has %(columns)s columns (up to %(where)s); we read at most %(limit)s. Delete "
+        "the columns you do not need, or any stray value far to the right of your records, save "
+        "the file and upload it again."
+    ) % {
+        "columns": _thousands(columns),
+        "where": where,
+        "limit": _thousands(limits.max_columns),
+    }
+
+
+def _too_many_cells(limits: IntakeLimits, rows: int, columns: int) -> Any:
+    return _(
+        "The file spans %(rows)s rows × %(columns)s columns, more than the %(limit)s cells one "
+        "upload takes. Delete the columns you do not need, or split the rows into several files."
+    ) % {
+        "rows": _thousands(rows),
+        "columns": _thousands(columns),
+        "limit": _thousands(limits.max_cells),
+    }
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", "\u00a0")
 
 
 def _refuse_zip_bomb(data: bytes, limits: IntakeLimits) -> None:
@@ -362,17 +629,17 @@ def _too_many_rows(limits: IntakeLimits) -> Any:
     return _(
         "The file has more than %(limit)s rows, the most one upload takes. Split it into several "
         "files."
-    ) % {"limit": f"{limits.max_rows:,}".replace(",", " ")}
+    ) % {"limit": _thousands(limits.max_rows)}
 
 
-def _table_from_cells(cells: list[list[str]], kind: str, limits: IntakeLimits) -> Table:
-    numbered = [(n, row) for n, row in enumerate(cells, start=1) if any(c for c in row)]
+def _table_from_cells(
+    numbered: list[tuple[int, list[str]]], kind: str, limits: IntakeLimits
+) -> Table:
     if not numbered:
         raise FileProblem(_("The file has no rows. Choose the file with your records."))
     header_index = _header_index([row for _n, row in numbered[: HEADER_SEARCH_ROWS + 40]])
     header_number, header_row = numbered[header_index]
     width = max(len(row) for _n, row in numbered)
-    headers = _unique_headers(header_row, width)
     body = numbered[header_index + 1 :]
     if not body:
         raise FileProblem(
@@ -383,10 +650,15 @@ def _table_from_cells(cells: list[list[str]], kind: str, limits: IntakeLimits) -
         )
     if len(body) > limits.max_rows:
         raise FileProblem(_too_many_rows(limits))
+    if width > limits.max_columns:
+        raise FileProblem(_too_many_columns(limits, width, column_letters(width)))
+    if len(body) * width > limits.max_cells:
+        raise FileProblem(_too_many_cells(limits, len(body), width))
+    headers = _unique_headers(header_row, width)
     return Table(
         format=kind,
         headers=headers,
-        rows=[row + [""] * (len(headers) - len(row)) for _n, row in body],
+        rows=[row + [""] * (width - len(row)) for _n, row in body],
         row_numbers=[n for n, _row in body],
         header_row_number=header_number,
     )
@@ -415,17 +687,8 @@ def _unique_headers(row: Iterable[str], width: int) -> list[str]:
     cells = list(row) + [""] * width
     for position in range(width):
         name = cells[position].strip() or str(
-            _("Column %(letter)s") % {"letter": _column_letter(position)}
+            _("Column %(letter)s") % {"letter": column_letters(position + 1)}
         )
         seen[name] += 1
         headers.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return headers
-
-
-def _column_letter(position: int) -> str:
-    letters = ""
-    position += 1
-    while position:
-        position, remainder = divmod(position - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters

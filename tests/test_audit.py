@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import re
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, Grid
-from campaigns.services.audit import audit_verify
+from campaigns.services.audit import GENESIS, audit_verify, entry_mac
 from campaigns.services.editing import (
     grid_add_rows,
     grid_bulk_set,
@@ -160,8 +165,8 @@ def tamper(sql: str) -> None:
             cursor.execute(sql)
             cursor.execute("ALTER TABLE campaigns_auditentry ENABLE TRIGGER USER")
         else:
-            cursor.execute("DROP TRIGGER campaigns_auditentry_no_update")
-            cursor.execute("DROP TRIGGER campaigns_auditentry_no_delete")
+            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_delete")
             cursor.execute(sql)
 
 
@@ -219,3 +224,167 @@ def test_the_admin_shows_entries_read_only(client: Client, django_user_model: An
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
     assert delete.status_code == 403
+
+
+# --- the keyed chain ---------------------------------------------------------------------------
+
+
+def rechain(mac_of: Any) -> None:
+    """What someone who can write the database would do after editing entries: recompute every
+    link and the head with `mac_of(prev, entry)`."""
+    from campaigns.models import AuditHead
+
+    prev = GENESIS
+    entries = list(AuditEntry.objects.order_by("id"))
+    for entry in entries:
+        entry.prev_mac = prev
+        prev = mac_of(prev, entry)
+        tamper(
+            f"UPDATE campaigns_auditentry SET prev_mac = '{entry.prev_mac}', mac = '{prev}' "
+            f"WHERE id = {entry.pk}"
+        )
+    AuditHead.objects.filter(pk=1).update(count=len(entries), last_mac=prev)
+
+
+def plain_sha256(prev: str, entry: AuditEntry) -> str:
+    # entry_mac's material under any key is the same JSON; a plain hash of it is the old chain.
+    material = json.dumps(
+        {
+            "at": entry.at.isoformat(),
+            "actor": entry.actor_id,
+            "actor_name": entry.actor_name,
+            "action": entry.action,
+            "campaign": entry.campaign,
+            "grid": entry.grid_id,
+            "submission": entry.submission_id,
+            "details": entry.details,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        cls=DjangoJSONEncoder,
+    )
+    return hashlib.sha256((prev + material).encode("utf-8")).hexdigest()
+
+
+def test_rewriting_entries_and_recomputing_plain_hashes_is_caught(crm_grid: Grid) -> None:
+    edited = AuditEntry.objects.get(action="mapping")
+    tamper(f"UPDATE campaigns_auditentry SET actor_name = 'someone else' WHERE id = {edited.pk}")
+    rechain(plain_sha256)
+
+    check = audit_verify()
+
+    assert not check.ok
+    assert check.entry_id == AuditEntry.objects.order_by("id").first().pk
+    assert "was altered" in check.problem
+
+
+def test_recomputing_the_chain_with_a_guessed_key_is_caught(crm_grid: Grid) -> None:
+    tamper("DELETE FROM campaigns_auditentry WHERE action = 'upload'")
+    rechain(lambda prev, entry: entry_mac(entry, b"a guess") if entry.prev_mac == prev else "")
+
+    assert not audit_verify().ok
+
+
+def test_a_wrong_key_is_named_as_such_not_as_tampering(crm_grid: Grid, settings: Any) -> None:
+    settings.AUDIT_KEY = "not the key this log was written with"
+    err = io.StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        call_command("verify_audit", stdout=io.StringIO(), stderr=err)
+
+    assert exited.value.code == 1
+    assert "AUDIT_KEY is not the key this log was written with" in err.getvalue()
+
+
+def test_the_head_printed_earlier_catches_a_cut_off_end(crm_grid: Grid) -> None:
+    from campaigns.models import AuditHead
+
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    kept = re.search(r"Head: (\d+:[0-9a-f]{64})", out.getvalue())[1]
+    last_two = list(AuditEntry.objects.order_by("-id")[:2])
+    tamper(f"DELETE FROM campaigns_auditentry WHERE id >= {last_two[1].pk}")
+    # The head row wound back to match: without the kept head the log looks whole.
+    AuditHead.objects.filter(pk=1).update(
+        count=AuditEntry.objects.count(), last_mac=AuditEntry.objects.order_by("-id")[0].mac
+    )
+    assert audit_verify().ok
+    err = io.StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        call_command("verify_audit", "--head", kept, stdout=io.StringIO(), stderr=err)
+
+    assert exited.value.code == 1
+    assert "entries at its end were removed" in err.getvalue()
+
+
+def test_an_older_head_is_checked_against_todays_chain(crm_grid: Grid) -> None:
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    kept = re.search(r"Head: (\d+:[0-9a-f]{64})", out.getvalue())[1]
+    grid_create_empty(campaign=crm_grid.campaign, author=None)  # the log goes on
+    later = io.StringIO()
+
+    call_command("verify_audit", "--head", kept, stdout=later)
+
+    assert f"Head {kept} is in the chain." in later.getvalue()
+    assert f"Head: {int(kept.split(':')[0]) + 1}:" in later.getvalue()
+
+
+def test_a_head_that_is_not_in_the_chain_any_more_is_caught(crm_grid: Grid) -> None:
+    count = AuditEntry.objects.count()
+    err = io.StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "verify_audit", "--head", f"{count}:{'a' * 64}", stdout=io.StringIO(), stderr=err
+        )
+
+    assert exited.value.code == 1
+    assert "the log was rewritten since" in err.getvalue()
+
+
+def test_a_malformed_head_is_a_usage_error(crm_grid: Grid) -> None:
+    err = io.StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        call_command("verify_audit", "--head", "twelve", stdout=io.StringIO(), stderr=err)
+
+    assert exited.value.code == 2
+    assert "--head takes N:MAC" in err.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_rekeys_the_plain_chain_and_says_so_in_the_log() -> None:
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("campaigns", "0010_user_preference_and_outcome_day_index")]
+    after = [("campaigns", "0011_audit_keyed_chain")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        OldEntry = old.get_model("campaigns", "AuditEntry")
+        OldHead = old.get_model("campaigns", "AuditHead")
+        prev = GENESIS
+        for n in range(3):
+            entry = OldEntry(at=timezone.now(), actor_name="ewa", action="login", details={"n": n})
+            entry.prev_hash, entry.actor_id, entry.campaign = prev, None, ""
+            entry.grid_id = entry.submission_id = None
+            entry.hash = prev = plain_sha256(prev, entry)
+            entry.save()
+        OldHead.objects.update_or_create(pk=1, defaults={"count": 3, "last_hash": prev})
+        plain_head = prev
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    check = audit_verify()
+    step = AuditEntry.objects.order_by("id").last()
+
+    assert check.ok
+    assert check.checked == 4
+    assert step.action == "audit_rekeyed"
+    assert step.details == {"entries": 3, "plain_head": f"3:{plain_head}", "plain_chain": "intact"}

@@ -11,6 +11,7 @@ from tests.conftest import ROOT
 
 PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(60),
+    "AUDIT_KEY": secrets.token_urlsafe(48),
     "ALLOWED_HOSTS": "dashboard.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://dashboard.example.com",
     "BEHIND_TLS_PROXY": "1",
@@ -18,7 +19,7 @@ PRODUCTION = {
 }
 
 
-def production(*args: str) -> subprocess.CompletedProcess[str]:
+def production(*args: str, **overrides: str) -> subprocess.CompletedProcess[str]:
     # Nothing of the test run's environment (DEBUG, DJANGO_ALLOW_ASYNC_UNSAFE, SECURE_*) leaks in.
     env = {
         k: v
@@ -28,7 +29,7 @@ def production(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=env | PRODUCTION,
+        env={k: v for k, v in (env | PRODUCTION | overrides).items() if v},
         capture_output=True,
         text=True,
         timeout=60,
@@ -63,3 +64,27 @@ def test_production_redirects_plain_http_to_https() -> None:
     lines = result.stdout.split("\n")
     assert lines[0] == "301 https://dashboard.example.com/", result.stderr
     assert lines[1] == "302"  # over HTTPS: on to the login page
+
+
+def test_production_refuses_to_start_without_an_audit_key() -> None:
+    result = production("check", AUDIT_KEY="")
+
+    assert result.returncode != 0
+    assert "AUDIT_KEY is not set" in result.stderr
+
+
+def test_check_deploy_refuses_an_audit_key_that_is_the_secret_key() -> None:
+    same = PRODUCTION["SECRET_KEY"]
+
+    result = production("check", "--deploy", AUDIT_KEY=same)
+
+    assert result.returncode != 0
+    assert "campaigns.E002" in result.stderr
+    assert "AUDIT_KEY is the same as SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_warns_of_a_short_audit_key() -> None:
+    result = production("check", "--deploy", "--fail-level", "WARNING", AUDIT_KEY="short")
+
+    assert result.returncode != 0
+    assert "campaigns.W001" in result.stderr

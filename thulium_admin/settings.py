@@ -49,6 +49,18 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 
+# The audit log's chain is keyed with this (HMAC-SHA256). It is never stored in the database,
+# so whoever can write the database cannot forge entries; keep it apart from SECRET_KEY.
+AUDIT_KEY = environ.get("AUDIT_KEY", "")
+DEVELOPMENT_AUDIT_KEY = "insecure-local-development-audit-key-do-not-use-in-production"
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "AUDIT_KEY is not set. Set it to a long random string kept outside the database "
+            "(see README.md, Audit log), or set DEBUG=1 for local development."
+        )
+    AUDIT_KEY = DEVELOPMENT_AUDIT_KEY
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -220,6 +232,12 @@ THULIUM = {
 INTAKE_MAX_ROWS = int(env_float("INTAKE_MAX_ROWS", 200_000))
 INTAKE_MAX_BYTES = int(env_float("INTAKE_MAX_MB", 50) * 1_000_000)
 INTAKE_MAX_UNPACKED_BYTES = int(env_float("INTAKE_MAX_UNPACKED_MB", 500) * 1_000_000)
+# A sheet's used area is checked before a reader builds it: at most this many columns, and at
+# most this many cells (rows × columns) in all.
+INTAKE_MAX_COLUMNS = int(env_float("INTAKE_MAX_COLUMNS", 200))
+INTAKE_MAX_CELLS = int(env_float("INTAKE_MAX_CELLS", 5_000_000))
+# The mapping form has two fields a column; Django refuses a request with more fields than this.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, 2 * INTAKE_MAX_COLUMNS + 100)
 
 # Sending: rows per request, and how long a worker may hold a chunk before another may take over.
 SUBMISSION_CHUNK_SIZE = int(env_float("SUBMISSION_CHUNK_SIZE", 500))

@@ -21,6 +21,7 @@ from campaigns.services.audit import audit
 from campaigns.services.grids import _insert_rows, grid_recount, grid_validate
 from campaigns.services.validation import CampaignRules
 from campaigns.targets import ADD_ONLY_TARGETS, FIELD_PREFIX, RECORD_TARGETS, label
+from campaigns.text import ascii_int, fold_digits
 
 SORTS = {"number": "number", "phone": "phone", "status": "status_id"}
 PAGE_SIZES = (50, 100, 200, 500)
@@ -105,7 +106,7 @@ def grid_rows(grid: Grid, filters: RowFilter) -> QuerySet[Row]:
     elif filters.outcome:
         rows = rows.filter(outcome=filters.outcome)
     if filters.phone:
-        digits = "".join(ch for ch in filters.phone if ch.isdigit())
+        digits = "".join(ch for ch in fold_digits(filters.phone) if ch in "0123456789")
         rows = rows.filter(phone__contains=digits or filters.phone)
     return rows
 
@@ -156,12 +157,12 @@ def _cursor(row: Row, column: str) -> str:
 
 
 def _parse_cursor(text: str, column: str) -> tuple[Any, int] | None:
-    value, _sep, pk = text.rpartition("~")
-    if not pk.isdigit():
+    value, _sep, pk_text = text.rpartition("~")
+    if (pk := ascii_int(pk_text)) is None:
         return None
     if column == "number":
-        return (int(value), int(pk)) if value.isdigit() else None
-    return value, int(pk)
+        return (number, pk) if (number := ascii_int(value)) is not None else None
+    return value, pk
 
 
 def row_payload(grid: Grid, row: Row) -> dict[str, Any]:

@@ -55,6 +55,8 @@ def intake_limits() -> IntakeLimits:
         max_rows=settings.INTAKE_MAX_ROWS,
         max_bytes=settings.INTAKE_MAX_BYTES,
         max_unpacked_bytes=settings.INTAKE_MAX_UNPACKED_BYTES,
+        max_columns=settings.INTAKE_MAX_COLUMNS,
+        max_cells=settings.INTAKE_MAX_CELLS,
     )
 
 

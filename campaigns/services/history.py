@@ -14,6 +14,7 @@ from django.utils import timezone
 from campaigns.models import AuditEntry, Outcome, RowOutcome, Submission
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
+from campaigns.text import fold_digits
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def history_page(filters: HistoryFilter, *, before: int | None, size: int = 100)
 def phone_timeline(phone: str) -> QuerySet[RowOutcome]:
     """Every change sent for a phone number, across grids and campaigns, with Thulium's verdict
     and the record's values just before."""
-    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    digits = "".join(ch for ch in fold_digits(phone) if ch in "0123456789+")
     return (
         RowOutcome.objects.filter(Q(phone=digits) | Q(phone="", row__phone=digits))
         .select_related("submission__campaign", "submission__author", "row")

@@ -23,19 +23,21 @@ from campaigns.messages import ERROR, WARNING, message
 from campaigns.models import Campaign, PhoneFormat
 from campaigns.spreadsheets import looks_scientific, normalise_header
 from campaigns.targets import FIELD_PREFIX
+from campaigns.text import ascii_int, fold_digits, lost_letters, mojibake_repair
 
 # Typed in a cell, these clear the field in Thulium (a blank cell leaves it unchanged).
 CLEAR_MARKERS = frozenset({"[clear]", "[wyczyść]", "[wyczysc]"})
 CLEAR_MARKER = "[clear]"  # the one we write ourselves
 RULES_CACHE_SECONDS = 60
-PHONE_JUNK_RE = re.compile(r"[\s\u00a0\-()./]")
-PHONE_RE = re.compile(r"^\+?\d{3,15}$")
+PHONE_JUNK_RE = re.compile(r"[\s\u00a0\-\u2010-\u2015\u2212()./]")
+PHONE_RE = re.compile(r"^\+?\d{3,15}$", re.ASCII)
 EXCEL_EPOCH = datetime(1899, 12, 30)
 # 2026-12-24, 24.12.2026, 24-12-2026 or 24/12/2026; then optionally " 9:30", "T09:30", ":00".
 DATE_RE = re.compile(
     r"^(?:(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
     r"|(?P<d2>\d{1,2})[./-](?P<m2>\d{1,2})[./-](?P<y2>\d{4}))"
-    r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$"
+    r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$",
+    re.ASCII,
 )
 
 
@@ -101,7 +103,9 @@ def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> Camp
 
 
 def normalise_phone(text: str, phone_format: str) -> str:
-    phone = PHONE_JUNK_RE.sub("", text)
+    """The number as Thulium stores it: no spaces, dashes or brackets, ASCII digits (fullwidth
+    or Arabic-Indic digits are folded), and for Polish numbers no country prefix."""
+    phone = PHONE_JUNK_RE.sub("", fold_digits(text))
     if phone_format == PhoneFormat.POLISH_NATIONAL:
         # "48" alone is what a spreadsheet leaves of +48 or 0048 once it reads the number as a
         # number: 11 digits starting 48 are a Polish number with its prefix.
@@ -113,7 +117,7 @@ def normalise_phone(text: str, phone_format: str) -> str:
 
 def parse_date_time(text: str) -> tuple[datetime | None, bool]:
     """(the moment, whether a time was given). Excel serial numbers are read as Excel does."""
-    cleaned = " ".join(text.replace("\u00a0", " ").split())
+    cleaned = " ".join(fold_digits(text).replace("\u00a0", " ").split())
     if match := DATE_RE.match(cleaned):
         parts = match.groupdict()
         try:
@@ -163,8 +167,15 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
         phone = normalise_phone(raw_phone, rules.phone_format)
         if PHONE_RE.match(phone):
             values["phone_number"] = phone
+            if not raw_phone.isascii() and fold_digits(raw_phone) != raw_phone:
+                found.append(
+                    message(
+                        "phone_number", WARNING, "phone_converted", value=raw_phone, phone=phone
+                    )
+                )
         else:
             found.append(message("phone_number", ERROR, "phone_invalid", value=raw_phone))
+    found.extend(_mangled_text(cells))
 
     if mode == "remove":
         return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
@@ -195,8 +206,8 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
                 values["status_id"] = status.status_id
         elif target == "dictionary_status_id":
             known = {str(s.dictionary_status_id) for s in rules.statuses}
-            if text in known:
-                values["dictionary_status_id"] = int(text)
+            if (number := ascii_int(fold_digits(text))) is not None and str(number) in known:
+                values["dictionary_status_id"] = number
             else:
                 choices = ", ".join(sorted(known - {"None"}, key=lambda k: int(k)))
                 found.append(
@@ -230,8 +241,8 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
         elif target == "identifier":
             values["identifier"] = text
         elif target == "order":
-            if text.isdigit() and int(text) <= 1_000_000:
-                values["order"] = int(text)
+            if (order := ascii_int(fold_digits(text))) is not None and order <= 1_000_000:
+                values["order"] = order
             else:
                 found.append(message(target, ERROR, "order_invalid", value=text))
 
@@ -243,6 +254,20 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
     ):
         found.append(message("phone_number", WARNING, "nothing_to_change"))
     return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
+
+
+def _mangled_text(cells: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Text that lost letters (U+FFFD) cannot be sent as it is; text that looks mis-decoded
+    ("Ĺ‚ukasz") can, but is never valid without saying so."""
+    found = []
+    for target, text in cells.items():
+        if text.isascii() or target == "phone_number":  # a phone has checks of its own
+            continue
+        if lost_letters(text):
+            found.append(message(target, ERROR, "text_lost_letters", value=text))
+        elif (repaired := mojibake_repair(text)) is not None:
+            found.append(message(target, WARNING, "text_mojibake", value=text, repaired=repaired))
+    return found
 
 
 def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[dict[str, Any]]:

@@ -1,0 +1,305 @@
+"""How far the first sheet of an XLSX or ODS file reaches, found before any reader builds it.
+
+calamine builds a sheet as one dense block of rows × columns before we see a cell. One value at
+XFD200000 asks it for 100 GB, and Rust aborts the whole process when an allocation fails: no
+exception to catch. So the sheet's XML is scanned first, streamed from the archive in slices,
+for the last row and column that hold a cell the reader would place.
+
+XLSX: a cell's place is its `r` reference, else the next column of the current row (rows alike);
+self-closing cells hold nothing and are skipped, as calamine does. ODS: rows and cells repeat
+(`number-rows-repeated`, `number-columns-repeated`); empty repeats at the end of a row or sheet,
+which LibreOffice writes in every file, reach nothing.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import defusedxml.ElementTree as SafeTree
+
+SLICE = 1 << 20
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+class ExtentUnknown(Exception):
+    """The archive does not have the parts a sheet is read from."""
+
+
+@dataclass(frozen=True)
+class Extent:
+    rows: int  # the last row holding a cell, counted from 1 (0: none)
+    columns: int  # the last column holding a cell, counted from 1
+    last_row_cell: str  # a cell in the last row, e.g. "A200000", to say where it is
+    last_column_cell: str  # a cell in the last column, e.g. "XFD2"
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+def column_letters(number: int) -> str:
+    """1 → A, 26 → Z, 27 → AA, 16384 → XFD."""
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def column_number(letters: str) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+# The fast path's shape: `<c r="B12"` first thing in every cell tag, as Excel, LibreOffice and
+# the libraries we know write it. A cell tag of any other shape, or a prefixed one, sends the
+# file to the walk.
+_OTHER_CELL_RE = re.compile(rb'<c(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}")[\s/>]')
+_PREFIXED_RE = re.compile(rb":(?:c|row)[\s/>]")
+_LETTERS_RE = re.compile(rb'<c r="([A-Z]{1,3})[1-9]')
+_ROW_DIGITS_RE = [re.compile(rb'<c r="[A-Z]{1,3}([1-9][0-9]{%d})"' % k) for k in range(7)]
+_REF_AT_RE = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"')
+# Searches for a reference beyond the farthest seen, before counting the slice's every cell.
+_BEYOND_TRIES = 8
+# The walk: every row and cell tag, prefixed or not, references in either quote style.
+_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_R_ATTR_RE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
+
+
+def xlsx_extent(archive: zipfile.ZipFile, *, exact: bool = False) -> Extent:
+    """How far the workbook's first sheet reaches. By default an upper bound, found fast;
+    `exact` places every cell as calamine does (use it before refusing a file)."""
+    part = _first_sheet_part(archive)
+    if not exact:
+        with archive.open(part) as stream:
+            bound = _xlsx_referenced_extent(_slices(stream))
+        if bound is not None:
+            return bound
+    with archive.open(part) as stream:
+        return _xlsx_walked_extent(_slices(stream))
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str:
+    names = set(archive.namelist())
+    try:
+        workbook = SafeTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = SafeTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, SafeTree.ParseError) as error:
+        raise ExtentUnknown(str(error)) from None
+    sheet = workbook.find(f"{{{MAIN_NS}}}sheets/{{{MAIN_NS}}}sheet")
+    if sheet is None:
+        raise ExtentUnknown("no sheet")
+    rel_id = sheet.get(f"{{{REL_NS}}}id")
+    for rel in rels.iter(f"{{{PACKAGE_REL_NS}}}Relationship"):
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            path = posixpath.normpath(path)
+            if path in names:
+                return path
+    raise ExtentUnknown("the first sheet's part is missing")
+
+
+def _slices(stream: IO[bytes]) -> Iterator[bytes]:
+    """The member in slices that end after a '>', so no tag is cut in two."""
+    tail = b""
+    while chunk := stream.read(SLICE):
+        data = tail + chunk
+        cut = data.rfind(b">") + 1
+        if cut == 0:
+            tail = data
+            continue
+        tail = data[cut:]
+        yield data[:cut]
+    if tail:
+        yield tail
+
+
+class _Reach:
+    """The farthest row and column seen so far, with a cell in each to name."""
+
+    def __init__(self) -> None:
+        self.row, self.column = 0, 0
+        self.row_cell, self.column_cell = "", ""
+
+    def cell(self, row: int, column: int, rows: int = 1, columns: int = 1) -> None:
+        last_row, last_column = row + rows - 1, column + columns - 1
+        if last_row > self.row:
+            self.row, self.row_cell = last_row, f"{column_letters(column)}{last_row}"
+        if last_column > self.column:
+            self.column, self.column_cell = last_column, f"{column_letters(last_column)}{row}"
+
+    def extent(self) -> Extent:
+        return Extent(self.row, self.column, self.row_cell, self.column_cell)
+
+
+def _xlsx_referenced_extent(slices: Iterator[bytes]) -> Extent | None:
+    """Fast path, by whole-slice searches instead of a look at each cell; None when a cell tag
+    is not of the usual shape. Self-closing cells count here (the walk skips them), so this
+    may reach further than the reader: never less far."""
+    reach = _Reach()
+    for data in slices:
+        if _PREFIXED_RE.search(data):
+            return None
+        last = data.rfind(b'<c r="')
+        if last < 0:
+            if _OTHER_CELL_RE.search(data):
+                return None
+            continue
+        # Cells come in order, so the slice's last cell is usually the farthest: one search
+        # for a cell beyond it (or of another shape) proves it, or finds the next candidate.
+        found = _REF_AT_RE.match(data, last)
+        if found is None:
+            return None
+        letters, digits = found[1], found[2]
+        for _try in range(_BEYOND_TRIES):
+            reach.cell(int(digits), column_number(letters.decode()))
+            found = _beyond(reach.column, reach.row).search(data)
+            if found is None:
+                break
+            if not (found[1] or found[3]):
+                return None  # a cell tag of another shape
+            letters, digits = found[1] or found[3], found[2] or found[4]
+        else:
+            if _OTHER_CELL_RE.search(data):
+                return None
+            _count_slice(data, reach)
+    return reach.extent()
+
+
+def _count_slice(data: bytes, reach: _Reach) -> None:
+    """The farthest column and row of a slice, from all its references."""
+    widest = max(set(_LETTERS_RE.findall(data)), key=lambda c: (len(c), c))
+    first = re.search(rb'<c r="' + widest + rb'([0-9]+)"', data)
+    reach.cell(int(first[1]), column_number(widest.decode()))
+    # The largest row number has the most digits: look for the longest first.
+    for pattern in reversed(_ROW_DIGITS_RE):
+        if found := pattern.findall(data):
+            top = max(found)
+            where = re.search(rb'<c r="([A-Z]+)' + top + rb'"', data)
+            reach.cell(int(top), column_number(where[1].decode()))
+            return
+
+
+def _beyond(column: int, row: int) -> re.Pattern[bytes]:
+    """A search for a cell reference past `column` or past `row`, or a cell tag that is not of
+    the fast path's shape (its groups are then empty)."""
+    letters = column_letters(column).encode()
+    past_column = _greater(letters, b"A", b"Z", 3)
+    past_row = _greater(str(row).encode(), b"0", b"9", 7)
+    return re.compile(
+        rb'<c(?: r="(?:(' + past_column + rb")([1-9][0-9]{0,6})|([A-Z]{1,3})(" + past_row + rb'))"'
+        rb'|(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}")[\s/>])'
+    )
+
+
+def _greater(text: bytes, low: bytes, high: bytes, most: int) -> bytes:
+    """A pattern for the strings of `low`–`high` characters (at most `most` long, the first not
+    `0`) that sort after `text` as numbers do: longer, or as long and larger."""
+    first = b"A" if low == b"A" else b"1"
+    options = []
+    if len(text) < most:
+        options.append(b"[%s-%s][%s-%s]{%d,%d}" % (first, high, low, high, len(text), most - 1))
+    for i, ch in enumerate(text):
+        if ch < high[0]:
+            rest = len(text) - i - 1
+            options.append(
+                re.escape(text[:i])
+                + b"[%c-%s]" % (ch + 1, high)
+                + b"[%s-%s]{%d}" % (low, high, rest)
+            )
+    return b"|".join(options) or b"(?!)"
+
+
+def _xlsx_walked_extent(slices: Iterator[bytes]) -> Extent:
+    """Every row and cell tag in order, placing unreferenced ones as the reader does."""
+    row, column = 0, 0
+    reach = _Reach()
+    for data in slices:
+        for tag, attributes in _TAG_RE.findall(data):
+            reference = _R_ATTR_RE.search(attributes)
+            if tag == b"row":
+                row = int(reference[2]) if reference and reference[2] else row + 1
+                column = 0
+                continue
+            if reference and reference[1]:
+                column = column_number(reference[1].decode())
+            else:
+                column += 1
+            cell_row = int(reference[2]) if reference and reference[2] else row
+            if not attributes.endswith(b"/"):
+                reach.cell(cell_row, column)
+    return reach.extent()
+
+
+# --- ODS ------------------------------------------------------------------------------------
+
+_ODS_TAG_RE = re.compile(
+    rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>"
+)
+_ROWS_REPEATED_RE = re.compile(rb"table:number-rows-repeated\s*=\s*[\"']([0-9]+)")
+_COLUMNS_REPEATED_RE = re.compile(rb"table:number-columns-repeated\s*=\s*[\"']([0-9]+)")
+_VALUE_TYPE = b"office:value-type"
+
+
+def ods_extent(archive: zipfile.ZipFile) -> Extent:
+    """The extent of the first table in content.xml, repeats counted."""
+    try:
+        stream = archive.open("content.xml")
+    except KeyError:
+        raise ExtentUnknown("content.xml is missing") from None
+    with stream:
+        return _ods_walked_extent(_slices(stream))
+
+
+def _ods_walked_extent(slices: Iterator[bytes]) -> Extent:
+    depth = 0  # tables opened; only the first table is read
+    row = 0  # rows before the current one
+    row_repeat = 1
+    column = 0  # cells before the current one in its row
+    cell_open: tuple[int, int] | None = None  # (first column, repeat) of an open cell
+    reach = _Reach()
+    for data in slices:
+        for closing, tag, attributes in _ODS_TAG_RE.findall(data):
+            if tag == b"table":
+                if closing:
+                    return reach.extent()
+                depth += 1
+                continue
+            if depth != 1:
+                continue
+            if tag == b"table-row":
+                if closing:
+                    row += row_repeat
+                    continue
+                repeated = _ROWS_REPEATED_RE.search(attributes)
+                row_repeat = int(repeated[1]) if repeated else 1
+                column = 0
+                if attributes.endswith(b"/"):
+                    row += row_repeat
+                continue
+            if closing:
+                # A cell with tags of its own holds text (or a value): it is placed.
+                if cell_open is not None:
+                    reach.cell(row + 1, cell_open[0] + 1, row_repeat, cell_open[1])
+                    cell_open = None
+                continue
+            repeated = _COLUMNS_REPEATED_RE.search(attributes)
+            repeat = int(repeated[1]) if repeated else 1
+            if not attributes.endswith(b"/"):
+                cell_open = (column, repeat)
+            elif _VALUE_TYPE in attributes:
+                reach.cell(row + 1, column + 1, row_repeat, repeat)
+            column += repeat
+    return reach.extent()
