@@ -30,7 +30,7 @@ TEXTS: dict[str, Any] = {
         "is the number."
     ),
     "text_lost_letters": _(
-        "“%(value)s” contains “\ufffd”, which stands for letters lost when the file was saved or "
+        "“%(value)s” contains “�”, which stands for letters lost when the file was saved or "
         "read in the wrong encoding. Type the text again, or save the file from its source as "
         "“CSV UTF-8” and upload it again."
     ),

@@ -120,6 +120,18 @@ class Grid(models.Model):
         return f"{self.campaign.thulium_id} #{self.pk} {self.file_name}".strip()
 
     @property
+    def file_encoding_name(self) -> str:
+        from campaigns.spreadsheets import encoding_name
+
+        return encoding_name(self.file_encoding)
+
+    @property
+    def file_encodings_mixed(self) -> bool:
+        from campaigns.spreadsheets import MIXED
+
+        return MIXED in self.file_encoding
+
+    @property
     def author_name(self) -> str:
         if self.author is None:
             return str(_("command line"))

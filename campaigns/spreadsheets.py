@@ -368,6 +368,9 @@ def _wrong_content(filename: str, expected: str, found: str) -> Any:
     ) % {"name": filename, "expected": names[expected], "found": names.get(found, found)}
 
 
+# Text beyond the Latin scripts (and their punctuation): Cyrillic, Greek, CJK, emoji, …
+NON_LATIN_RE = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f\u20ac\u2100-\u214f\ufeff]")
+_PLAUSIBLE_LATIN_RE = re.compile("^[\x00-\x7e\u00a0-\u017f\u2013-\u201e\u2026\u20ac]*$")
 # A well-formed UTF-8 sequence of two to four bytes: the sign that (some of) a file is UTF-8.
 UTF8_MULTIBYTE_RE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
@@ -400,9 +403,16 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
             ) from None
     body, used = (data[3:], "utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else (data, "utf-8")
     try:
-        return body.decode("utf-8"), used
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:
+        # Windows-1250 capitals can form valid UTF-8 ("ÓŁ" is the bytes of Cyrillic "ӣ"): a file
+        # that is not Latin throughout is looked at line by line.
+        if not NON_LATIN_RE.search(text):
+            return text, used
+        text, lines_in = _decode_lines(body)
+        return text, used if lines_in == "utf-8" else lines_in
     if not UTF8_MULTIBYTE_RE.search(body):
         single = _single_byte_encoding(body)
         return body.decode(single, errors="replace"), single
@@ -442,7 +452,13 @@ def _decode_lines(data: bytes) -> tuple[str, str]:
             as_utf8 = line.decode("utf-8")
         except UnicodeDecodeError:
             as_utf8 = None
-        if as_utf8 is not None and _polish_score(as_utf8) >= _polish_score(as_single):
+        # Valid UTF-8 is UTF-8, unless it reads as another script where the single-byte
+        # reading is Polish (Cyrillic names stay Cyrillic: their single-byte reading is junk).
+        if as_utf8 is not None and not (
+            NON_LATIN_RE.search(as_utf8)
+            and _PLAUSIBLE_LATIN_RE.match(as_single)
+            and _polish_score(as_single)
+        ):
             out.append(as_utf8)
             in_utf8 += 1
         else:
@@ -488,8 +504,7 @@ def _csv_cells(text: str, delimiter: str, limits: IntakeLimits) -> list[tuple[in
             if not row:
                 continue  # blank, or only empty cells
             if len(row) > limits.max_columns:
-                where = _("row %(row)s") % {"row": number}
-                raise FileProblem(_too_many_columns(limits, len(row), where))
+                raise FileProblem(_too_wide_row(limits, number, len(row)))
             numbered.append((number, [restore(cell.strip()) for cell in row]))
             if len(numbered) > most_rows:
                 raise FileProblem(_too_many_rows(limits))
@@ -581,16 +596,19 @@ def _check_extent(extent: Extent, limits: IntakeLimits) -> None:
         raise FileProblem(_too_many_cells(limits, extent.rows, extent.columns))
 
 
-def _too_many_columns(limits: IntakeLimits, columns: int, where: Any) -> Any:
+def _too_many_columns(limits: IntakeLimits, column: int, cell: str) -> Any:
     return _(
-        "The file has %(columns)s columns (up to %(where)s); we read at most %(limit)s. Delete "
-        "the columns you do not need, or any stray value far to the right of your records, save "
-        "the file and upload it again."
-    ) % {
-        "columns": _thousands(columns),
-        "where": where,
-        "limit": _thousands(limits.max_columns),
-    }
+        "The first sheet has something in column %(column)s (cell %(cell)s), and we read at most "
+        "%(limit)s columns. Delete the columns you do not need, or a stray value far to the right "
+        "of your records, save the file and upload it again."
+    ) % {"column": _thousands(column), "cell": cell, "limit": _thousands(limits.max_columns)}
+
+
+def _too_wide_row(limits: IntakeLimits, row: int, columns: int) -> Any:
+    return _(
+        "Row %(row)s of the file has %(columns)s columns; we read at most %(limit)s. Delete the "
+        "columns you do not need, save the file and upload it again."
+    ) % {"row": row, "columns": _thousands(columns), "limit": _thousands(limits.max_columns)}
 
 
 def _too_many_cells(limits: IntakeLimits, rows: int, columns: int) -> Any:
@@ -650,8 +668,9 @@ def _table_from_cells(
         )
     if len(body) > limits.max_rows:
         raise FileProblem(_too_many_rows(limits))
-    if width > limits.max_columns:
-        raise FileProblem(_too_many_columns(limits, width, column_letters(width)))
+    if width > limits.max_columns:  # read under the limit already; kept for any other source
+        widest = next(n for n, row in numbered if len(row) == width)
+        raise FileProblem(_too_wide_row(limits, widest, width))
     if len(body) * width > limits.max_cells:
         raise FileProblem(_too_many_cells(limits, len(body), width))
     headers = _unique_headers(header_row, width)

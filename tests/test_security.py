@@ -116,3 +116,19 @@ def test_password_guessing_is_throttled(client: Client, supervisor: Any, setting
     assert locked.status_code == 429
     assert "Too many failed logins" in locked.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("number", ["²", "٣", "１"])
+def test_numbers_in_other_scripts_in_requests_are_no_server_error(
+    logged_in: Client, crm_grid: Grid, number: str
+) -> None:
+    pages = [
+        logged_in.post(reverse("campaigns:grid_rows_delete", args=[crm_grid.pk]), {"rows": number}),
+        logged_in.get(
+            reverse("campaigns:grid_detail", args=[crm_grid.pk]), {"after": f"{number}~{number}"}
+        ),
+        logged_in.get(reverse("campaigns:history"), {"before": number}),
+        logged_in.post(reverse("campaigns:grid_send", args=[crm_grid.pk]), {"confirm": number}),
+    ]
+
+    assert [page.status_code < 500 for page in pages] == [True] * len(pages)

@@ -169,3 +169,62 @@ def test_files_that_are_not_what_their_name_says(data: bytes, name: str, says: s
 def test_an_ods_named_xlsx_is_refused_with_a_clear_message() -> None:
     with pytest.raises(FileProblem, match="it is an OpenDocument spreadsheet"):
         read((FILES / "crm_export.ods").read_bytes(), "crm_export.xlsx")
+
+
+def test_excel_unicode_text_is_read_as_utf16() -> None:
+    data = "\ufeffTelefon\tImię\r\n600100200\tŁukasz\r\n".encode("utf-16-le")
+
+    table = read(data, "export.txt")
+
+    assert table.encoding == "utf-16-le"
+    assert table.delimiter == "\t"
+    assert table.rows == [["600100200", "Łukasz"]]
+
+
+def test_a_file_mixing_utf8_and_windows_1250_lines_reads_each_line_right() -> None:
+    data = "Telefon;Imię\r\n600100200;Łukasz\r\n".encode() + "600100201;Żaneta\r\n".encode("cp1250")
+
+    table = read(data)
+
+    assert table.encoding == "utf-8+cp1250"
+    assert table.headers == ["Telefon", "Imię"]
+    assert [row[1] for row in table.rows] == ["Łukasz", "Żaneta"]
+
+
+def test_a_windows_1250_line_that_is_also_valid_utf8_stays_polish() -> None:
+    data = "Telefon;Nazwisko\r\n600100200;Łukasz\r\n".encode() + "600100201;GÓŁKA\r\n".encode(
+        "cp1250"
+    )
+
+    assert [row[1] for row in read(data).rows] == ["Łukasz", "GÓŁKA"]
+
+
+def test_a_password_protected_workbook_is_named_as_such() -> None:
+    from tests.files.make_hostile_files import encrypted_xlsx
+
+    with pytest.raises(FileProblem, match="protected with a password"):
+        read(encrypted_xlsx(), "secret.xlsx")
+
+
+def test_a_sheet_over_the_column_limit_names_the_far_cell() -> None:
+    from tests.files.make_hostile_files import far_cell
+
+    with pytest.raises(FileProblem, match=r"cell XFD2000\), and we read at most 200 columns"):
+        read(far_cell("XFD2000", 2000), "far.xlsx")
+
+
+def test_a_styled_empty_cell_far_out_is_no_reason_to_refuse() -> None:
+    from tests.files.make_hostile_files import BODY, HEADER, xlsx_bytes
+
+    data = xlsx_bytes(f'{HEADER}{BODY}<row r="5000"><c r="XFD5000" s="1"/></row>')
+
+    assert read(data, "styled.xlsx").rows == [["600100200", "Łódź"]]
+
+
+def test_cyrillic_names_in_a_utf8_file_stay_cyrillic() -> None:
+    data = "Telefon;Imię\r\n600100200;Ірина\r\n600100201;Олена\r\n".encode()
+
+    table = read(data)
+
+    assert table.encoding == "utf-8"
+    assert [row[1] for row in table.rows] == ["Ірина", "Олена"]

@@ -16,6 +16,7 @@ from campaigns.services.validation import (
     duplicate_messages,
     normalise_phone,
     parse_date_time,
+    row_state,
 )
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +213,72 @@ def test_rules_are_cached_briefly(campaign: Any, api: thulium.ThuliumClient, san
 def test_now_is_warsaw_time(rules: CampaignRules) -> None:
     assert rules.now.tzinfo is not None
     assert rules.now.utcoffset() == datetime.now(thulium.THULIUM_TZ).utcoffset()
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("６００１００２０３", "600100203"),  # fullwidth
+        ("٦٠٠١٠٠٢٠٣", "600100203"),  # Arabic-Indic
+        ("۶۰۰۱۰۰۲۰۳", "600100203"),  # Extended Arabic-Indic (Persian)
+        ("＋４８ ６００ １００ ２０３", "600100203"),
+    ],
+)
+def test_phones_in_other_digits_are_sent_as_ascii_and_never_valid_unsaid(
+    text: str, sent: str, rules: CampaignRules
+) -> None:
+    check = check_row({"phone_number": text, "status": "3"}, rules)
+
+    assert check.values["phone_number"] == sent
+    assert check.values["phone_number"].isascii()
+    assert "phone_converted" in [m["code"] for m in check.messages]
+    assert row_state(check.messages) == "warning"
+
+
+def test_invisible_marks_and_unicode_dashes_in_a_phone_are_dropped(rules: CampaignRules) -> None:
+    check = check_row({"phone_number": "\u200e600\u2013100\u2011200", "status": "3"}, rules)
+
+    assert check.values["phone_number"] == "600100200"
+
+
+@pytest.mark.parametrize("text", ["²", "٣", "1²"])
+def test_orders_and_dates_in_other_digits_never_raise(text: str, rules: CampaignRules) -> None:
+    check = check_row(
+        {"phone_number": "600100200", "order": text, "next_call_date": text}, rules, mode="add"
+    )
+
+    assert "phone_number" in check.values  # it got this far, no ValueError
+
+
+def test_a_date_in_fullwidth_digits_means_the_date_it_shows(rules: CampaignRules) -> None:
+    moment, has_time = parse_date_time("２４.１２.２０３０ ０９:３０")
+
+    assert moment == datetime(2030, 12, 24, 9, 30)
+    assert has_time
+
+
+def test_text_that_lost_letters_is_an_error(rules: CampaignRules) -> None:
+    check = check_row({"phone_number": "600100200", "field:imię": "\u0139\ufffdukasz"}, rules)
+
+    assert [m["code"] for m in check.messages if m["level"] == "error"] == ["text_lost_letters"]
+
+
+@pytest.mark.parametrize(
+    ("mangled", "meant"),
+    [("ZaĹĽĂłĹ‚Ä‡ gÄ™Ĺ›lÄ…", "Zażółć gęślą"), ("GdaĹ„sk", "Gdańsk"), ("KrakÃ³w", "Kraków")],
+)
+def test_mis_decoded_text_is_a_warning_that_says_what_was_meant(
+    mangled: str, meant: str, rules: CampaignRules
+) -> None:
+    check = check_row({"phone_number": "600100200", "field:miasto": mangled}, rules)
+
+    warning = next(m for m in check.messages if m["code"] == "text_mojibake")
+    assert warning["params"]["repaired"] == meant
+    assert row_state(check.messages) == "warning"
+
+
+@pytest.mark.parametrize("text", ["Łódź", "ZAŻÓŁĆ GĘŚLĄ JAŹŃ", "GÓŁKA", "Müller", "Noël"])
+def test_genuine_text_is_not_called_mis_decoded(text: str, rules: CampaignRules) -> None:
+    check = check_row({"phone_number": "600100200", "field:miasto": text}, rules)
+
+    assert "text_mojibake" not in [m["code"] for m in check.messages]

@@ -1,0 +1,158 @@
+"""No file can hurt the dashboard: a corpus of hostile files (tests/files/make_hostile_files.py)
+through the upload page and through `push_records`, each read or refused with a message.
+
+`push_records` runs as its own process under a memory limit, so a reader that allocates without
+bound, or aborts (as calamine did on a cell at XFD200000), fails the test instead of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from campaigns.models import Grid
+from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox
+from tests.files.make_hostile_files import EITHER, READ, REFUSED, Hostile, build
+
+# What a push_records process may use: Django and a 100k-row intake fit well within it; a dense
+# 16,384-column sheet does not.
+MEMORY_LIMIT = 1_500_000_000
+CORPUS_DIR = "hostile"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Hostile]]:
+    directory = tmp_path_factory.mktemp(CORPUS_DIR)
+    return directory, build(directory)
+
+
+@pytest.fixture(scope="module")
+def command_env(
+    tmp_path_factory: pytest.TempPathFactory, sandbox_server: Sandbox
+) -> dict[str, str]:
+    """push_records on a database of its own, talking to the sandbox."""
+    database = tmp_path_factory.mktemp("push") / "db.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
+    env |= {
+        "DEBUG": "1",
+        "LANGUAGE_CODE": "en",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "THULIUM_BASE_URL": sandbox_server.api_url,
+        "THULIUM_API_USER": API_USER,
+        "THULIUM_API_PASSWORD": API_PASSWORD,
+    }
+    manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
+    subprocess.run(manage, cwd=ROOT, env=env, check=True, timeout=120)
+    return env
+
+
+def push_records(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    return subprocess.run(
+        [sys.executable, "manage.py", "push_records", "00001", str(path), "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a hang guard, not a speed target (those live in bench/)
+        preexec_fn=limit_memory,
+    )
+
+
+def corpus_ids() -> list[str]:
+    from tests.files.make_hostile_files import CORPUS
+
+    return [hostile.name for hostile, _make in CORPUS]
+
+
+@pytest.mark.parametrize("name", corpus_ids())
+def test_push_records_reads_or_refuses_each_file_in_one_line(
+    name: str, corpus: tuple[Path, list[Hostile]], command_env: dict[str, str]
+) -> None:
+    directory, files = corpus
+    hostile = next(h for h in files if h.name == name)
+
+    result = push_records(directory / name, command_env)
+
+    assert result.returncode in {0, 1, 2}, f"died: {result.returncode}\n{result.stderr[-2000:]}"
+    assert "Traceback" not in result.stderr
+    if result.returncode == 2:
+        assert hostile.expect in {REFUSED, EITHER}, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith(f"{name}: "), lines[0]
+    else:
+        assert hostile.expect in {READ, EITHER}, result.stderr
+        assert re.search(r"rows: \d+, valid: \d+", result.stdout), result.stdout
+
+
+@pytest.mark.django_db
+def test_the_upload_page_reads_or_refuses_each_file_with_a_message(
+    client: Client, supervisor: Any, campaign: Any, corpus: tuple[Path, list[Hostile]]
+) -> None:
+    directory, files = corpus
+    client.force_login(supervisor)
+    url = reverse("campaigns:grid_upload", args=["00001"])
+    for hostile in files:
+        upload = SimpleUploadedFile(hostile.name, (directory / hostile.name).read_bytes())
+
+        response = client.post(url, {"file": upload, "mode": "edit"})
+
+        if response.status_code == 302:
+            assert hostile.expect in {READ, EITHER}, hostile.name
+            assert "/mapping" in response["Location"]
+            continue
+        assert response.status_code == 400, (hostile.name, response.status_code)
+        assert hostile.expect in {REFUSED, EITHER}, hostile.name
+        page = response.content.decode()
+        assert 'class="errorlist' in page, hostile.name
+    refused = sum(1 for h in files if h.expect == REFUSED)
+    assert Grid.objects.count() <= len(files) - refused
+
+
+@pytest.mark.django_db
+def test_a_file_at_the_column_limit_is_mapped_through_the_page(
+    client: Client, supervisor: Any, campaign: Any, corpus: tuple[Path, list[Hostile]]
+) -> None:
+    directory, _files = corpus
+    client.force_login(supervisor)
+    data = (directory / "columns_200.csv").read_bytes()
+    client.post(
+        reverse("campaigns:grid_upload", args=["00001"]),
+        {"file": SimpleUploadedFile("columns_200.csv", data), "mode": "edit"},
+    )
+    grid = Grid.objects.get()
+    assert len(grid.headers) == 200
+    form = {f"column_{i}": target for i, target in enumerate(grid.mapping)}
+    form |= {f"learn_{i}": "on" for i in range(1, 200)}
+
+    response = client.post(reverse("campaigns:grid_mapping", args=[grid.pk]), form)
+
+    assert response.status_code == 302, response.content.decode()[:500]
+    grid.refresh_from_db()
+    assert grid.state == Grid.State.READY
+    assert len(campaign.field_names()) >= 199
+
+
+def test_the_xlsx_that_killed_the_process_is_refused_naming_the_cell(
+    corpus: tuple[Path, list[Hostile]], command_env: dict[str, str]
+) -> None:
+    directory, _files = corpus
+
+    result = push_records(directory / "far_cell_xfd200000.xlsx", command_env)
+
+    assert result.returncode == 2
+    assert "column 16\u00a0384 (cell XFD200000)" in result.stderr
+    assert "at most 200 columns" in result.stderr
