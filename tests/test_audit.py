@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -18,7 +16,7 @@ from django.utils import timezone
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, Grid
-from campaigns.services.audit import GENESIS, audit_verify, entry_mac
+from campaigns.services.audit import GENESIS, audit_verify, entry_mac, entry_material
 from campaigns.services.editing import (
     grid_add_rows,
     grid_bulk_set,
@@ -247,23 +245,8 @@ def rechain(mac_of: Any) -> None:
 
 
 def plain_sha256(prev: str, entry: AuditEntry) -> str:
-    # entry_mac's material under any key is the same JSON; a plain hash of it is the old chain.
-    material = json.dumps(
-        {
-            "at": entry.at.isoformat(),
-            "actor": entry.actor_id,
-            "actor_name": entry.actor_name,
-            "action": entry.action,
-            "campaign": entry.campaign,
-            "grid": entry.grid_id,
-            "submission": entry.submission_id,
-            "details": entry.details,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        cls=DjangoJSONEncoder,
-    )
-    return hashlib.sha256((prev + material).encode("utf-8")).hexdigest()
+    """The old, unkeyed chain: anyone can recompute it."""
+    return hashlib.sha256((prev + entry_material(entry)).encode("utf-8")).hexdigest()
 
 
 def test_rewriting_entries_and_recomputing_plain_hashes_is_caught(crm_grid: Grid) -> None:

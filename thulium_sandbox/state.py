@@ -28,8 +28,8 @@ SYSTEM_STATUSES = (
 # Records in these system statuses count as done for a campaign's completion percentage.
 CLOSED_SYSTEM_STATUSES = frozenset({"NO_CALL", "ABANDONED_AFTER_N_TRIES"})
 
-DATE_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", re.ASCII)
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 class ApiError(Exception):

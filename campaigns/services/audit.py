@@ -74,7 +74,13 @@ def key_check(key: bytes) -> str:
 
 
 def entry_mac(entry: AuditEntry, key: bytes) -> str:
-    material = json.dumps(
+    material = entry_material(entry)
+    return hmac.new(key, (entry.prev_mac + material).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def entry_material(entry: AuditEntry) -> str:
+    """What an entry's MAC covers besides the previous MAC."""
+    return json.dumps(
         {
             "at": entry.at.isoformat(),
             "actor": entry.actor_id,
@@ -89,7 +95,6 @@ def entry_mac(entry: AuditEntry, key: bytes) -> str:
         ensure_ascii=False,
         cls=DjangoJSONEncoder,
     )
-    return hmac.new(key, (entry.prev_mac + material).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
