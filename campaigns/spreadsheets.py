@@ -178,7 +178,7 @@ def encoding_name(encoding: str) -> str:
     if MIXED in encoding:
         first, second = encoding.split(MIXED, 1)
         return str(
-            _("mixed: %(first)s and %(second)s")
+            _("%(first)s and %(second)s")
             % {"first": encoding_name(first), "second": encoding_name(second)}
         )
     return str(ENCODING_NAMES.get(encoding, encoding))

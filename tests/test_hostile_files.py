@@ -118,6 +118,8 @@ def test_the_upload_page_reads_or_refuses_each_file_with_a_message(
         assert hostile.expect in {REFUSED, EITHER}, hostile.name
         page = response.content.decode()
         assert 'class="errorlist' in page, hostile.name
+        # Said at the top of the page too, where the supervisor is looking.
+        assert page.index("The file was not read.") < page.index("upload-heading"), hostile.name
     refused = sum(1 for h in files if h.expect == REFUSED)
     assert Grid.objects.count() <= len(files) - refused
 
@@ -156,3 +158,42 @@ def test_the_xlsx_that_killed_the_process_is_refused_naming_the_cell(
     assert result.returncode == 2
     assert "column 16\u00a0384 (cell XFD200000)" in result.stderr
     assert "at most 200 columns" in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_file_of_mixed_encodings_is_read_and_the_mapping_page_says_so(
+    client: Client, supervisor: Any, campaign: Any, corpus: tuple[Path, list[Hostile]]
+) -> None:
+    directory, _files = corpus
+    client.force_login(supervisor)
+    data = (directory / "mixed_encodings.csv").read_bytes()
+
+    response = client.post(
+        reverse("campaigns:grid_upload", args=["00001"]),
+        {"file": SimpleUploadedFile("mixed.csv", data), "mode": "edit"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "This file mixes encodings, UTF-8 and Windows-1250 (Polish Windows)" in page
+    assert "Gdańsk" in page  # from a Windows-1250 line
+
+
+@pytest.mark.django_db
+def test_a_refused_file_is_explained_in_polish(
+    client: Client, supervisor: Any, campaign: Any, corpus: tuple[Path, list[Hostile]]
+) -> None:
+    directory, _files = corpus
+    client.force_login(supervisor)
+    client.post(reverse("set_language"), {"language": "pl"})
+    data = (directory / "far_cell_xfd200000.xlsx").read_bytes()
+
+    response = client.post(
+        reverse("campaigns:grid_upload", args=["00001"]),
+        {"file": SimpleUploadedFile("far.xlsx", data), "mode": "edit"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Plik nie został odczytany." in page
+    assert "Pierwszy arkusz ma coś w kolumnie 16\u00a0384 (komórka XFD200000)" in page
