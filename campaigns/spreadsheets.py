@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.safe_files import restore
 from campaigns.sheet_extent import Extent, ExtentUnknown, column_letters, ods_extent, xlsx_extent
 from campaigns.targets import KEY_RE, RECORD_TARGETS
-from campaigns.text import fold_digits
+from campaigns.text import fold_digits, without_nul
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +158,7 @@ def _read_table(
         if kind not in {"text", "utf-16"}:
             raise FileProblem(_wrong_content(filename, "csv", kind))
         text, used_encoding = _decode(data, encoding)
+        text = without_nul(text)
         used_delimiter = delimiter or _detect_delimiter(text)
         cells = _csv_cells(text, used_delimiter, limits)
         table = _table_from_cells(cells, "csv", limits)
@@ -284,7 +285,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, timedelta):
         minutes = round(value.total_seconds() / 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
-    return str(value).replace("\u00a0", " ").strip()
+    return without_nul(str(value)).replace("\u00a0", " ").strip()
 
 
 def looks_scientific(text: str) -> bool:

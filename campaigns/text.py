@@ -41,6 +41,12 @@ def ascii_int(text: str) -> int | None:
     return None
 
 
+def without_nul(text: str) -> str:
+    """The text without NUL characters: no cell means one (CSVs and XLSX `_x0000_` escapes
+    carry them), and PostgreSQL cannot store them in text or JSON."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
 # --- mis-decoded text ---------------------------------------------------------------------------
 
 REPLACEMENT = "\ufffd"

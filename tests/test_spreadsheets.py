@@ -228,3 +228,18 @@ def test_cyrillic_names_in_a_utf8_file_stay_cyrillic() -> None:
 
     assert table.encoding == "utf-8"
     assert [row[1] for row in table.rows] == ["Ірина", "Олена"]
+
+
+NUL_CSV = "Telefon;Miasto\r\n" + "600100201;Kraków\r\n" * 300 + "600100200;Łó\x00dź\r\n"
+
+
+# The CSV's NUL comes past the first 4 KB: one near the start makes the file binary.
+@pytest.mark.parametrize(("data", "name"), [(NUL_CSV.encode(), "nul.csv"), (None, "nul.xlsx")])
+def test_nul_characters_are_dropped_from_cells(data: bytes | None, name: str) -> None:
+    from tests.files.make_hostile_files import HEADER, text_cell, xlsx_bytes
+
+    if data is None:
+        row = f'<row r="2">{text_cell("A2", "600100200")}{text_cell("B2", "Łó_x0000_dź")}</row>'
+        data = xlsx_bytes(HEADER + row)
+
+    assert read(data, name).rows[-1] == ["600100200", "Łódź"]

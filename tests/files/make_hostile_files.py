@@ -374,7 +374,14 @@ CORPUS: list[tuple[Hostile, Callable[[], bytes]]] = [
     (Hostile("ods_encrypted.ods", REFUSED, "password-protected ODS"), ods_encrypted),
     (Hostile("long_cell.csv", REFUSED, "a 200,000-character cell"), long_cell),
     (Hostile("unclosed_quote.csv", REFUSED, "a quote never closed"), unclosed_quote),
-    (Hostile("nul_in_the_middle.csv", EITHER, "NUL bytes after 4 KB"), nul_in_the_middle),
+    (Hostile("nul_in_the_middle.csv", READ, "NUL bytes after 4 KB"), nul_in_the_middle),
+    (
+        Hostile("nul_escape.xlsx", READ, "_x0000_ in a cell: a NUL, which PostgreSQL refuses"),
+        lambda: xlsx_bytes(
+            f'{HEADER}<row r="2">{text_cell("A2", "600100200")}'
+            f"{text_cell('B2', 'Łó_x0000_dź')}</row>"
+        ),
+    ),
     (
         Hostile("excel_unicode_text.txt", READ, "UTF-16 LE with BOM, tabs"),
         lambda: ("\ufeff" + csv_text(ROWS, "\t")).encode("utf-16-le"),
