@@ -4,9 +4,13 @@ from campaigns.models import AuditEntry, Campaign, CampaignField, Grid
 
 
 class CampaignFieldInline(admin.TabularInline):
+    """The field list, with what Thulium's answers said of each field. An administrator who
+    created a field in Thulium sets an unknown one back to declared."""
+
     model = CampaignField
     extra = 1
-    fields = ["name", "position"]
+    fields = ["name", "position", "state", "state_at", "state_submission_id"]
+    readonly_fields = ["state_at", "state_submission_id"]
 
 
 @admin.register(Campaign)

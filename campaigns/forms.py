@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django import forms
@@ -140,11 +140,20 @@ class MappingForm(forms.Form):
         headers: Sequence[str],
         suggestion: Sequence[str],
         field_names: Sequence[str],
+        unknown_fields: Collection[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", label(""))] + [(t, label(t)) for t in RECORD_TARGETS]
-        choices += [(field_target(name), label(field_target(name))) for name in field_names]
+        choices += [
+            (
+                field_target(name),
+                _("%(field)s — unknown to Thulium") % {"field": label(field_target(name))}
+                if name in unknown_fields
+                else label(field_target(name)),
+            )
+            for name in field_names
+        ]
         known = {value for value, _text in choices}
         self.headers = list(headers)
         for position, header in enumerate(headers):

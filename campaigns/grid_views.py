@@ -23,6 +23,7 @@ from campaigns.models import (
     COMMON_OUTCOMES,
     MODE_OUTCOMES,
     Campaign,
+    CampaignField,
     Grid,
     Outcome,
     Row,
@@ -40,6 +41,7 @@ from campaigns.services.editing import (
     grid_display_columns,
     grid_paste,
     grid_paste_plan,
+    grid_remap,
     grid_row_page,
     grid_rows,
     grid_rows_count,
@@ -60,7 +62,7 @@ from campaigns.services.submissions import (
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
 from campaigns.services.validation import CLEAR_MARKERS, CampaignRules, campaign_rules
-from campaigns.targets import FIELD_PREFIX, label
+from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
 from campaigns.text import ascii_int
 from campaigns.thulium import ThuliumError
 
@@ -136,6 +138,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     rows_attach_thulium_now(grid, page.rows)
     params = filters.query_params() | ({"size": str(size)} if size != 100 else {})
     last_edit = grid.edits.filter(undone=False).order_by("-id").first()
+    fields = list(grid.campaign.fields.values_list("name", "state"))
     context = {
         **_sending_context(grid),
         "grid": grid,
@@ -145,8 +148,10 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
         "matching": grid_rows_count(grid, filters),
         "count_limit": COUNT_LIMIT,
         "columns": grid_display_columns(grid),
-        "field_names": grid.campaign.field_names(),
+        "field_names": [name for name, _state in fields],
         "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
+        "file_columns": list(enumerate(zip(grid.headers, grid.mapping, strict=False))),
+        "remap_targets": _remap_targets(fields),
         "last_edit": last_edit,
         "page_sizes": PAGE_SIZES,
         "outcome_choices": [
@@ -401,6 +406,43 @@ def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Undone: %(edit)s.") % {"edit": edit.get_kind_display()})
     return _back(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def column_remap(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """Point a file column at another target (or at nothing); every row is checked again."""
+    grid = _grid(grid_id)
+    column = ascii_int(request.POST.get("column", ""))
+    target = request.POST.get("target", "")
+    try:
+        grid_remap(
+            grid=grid,
+            column=-1 if column is None else column,
+            target=target,
+            rules=_rules(grid),
+            author=request.user,
+        )
+    except (EditProblem, RulesUnavailable) as problem:
+        return _problem(request, grid, problem)
+    messages.success(
+        request,
+        _("“%(column)s” now goes to %(target)s; every row was checked again.")
+        % {"column": grid.headers[column], "target": label(target)},
+    )
+    return _back(request, grid)
+
+
+def _remap_targets(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What a file column can go to: the record targets and the campaign's fields, `fields`
+    being (name, state) pairs."""
+    targets = [("", label(""))] + [(t, label(t)) for t in RECORD_TARGETS]
+    for name, state in fields:
+        text = label(field_target(name))
+        if state == CampaignField.State.UNKNOWN:
+            text = _("%(field)s — unknown to Thulium") % {"field": text}
+        targets.append((field_target(name), text))
+    return targets
 
 
 @require_POST

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from campaigns import thulium
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -42,6 +44,21 @@ TEXTS: dict[str, Any] = {
         "Phone number %(value)s is in this grid %(count)s times (rows %(rows)s). Thulium answers "
         "once per phone number: keep one of these rows."
     ),
+    "phone_not_in_campaign": _(
+        "Thulium has no record with this number in the campaign: sending would answer “not "
+        "found”. Check the number, or add the record with an add grid."
+    ),
+    "phone_held_more_than_once": _(
+        "The campaign holds this number %(count)s times: it will not be sent, since Thulium "
+        "edits records by phone. Edit these records in Thulium."
+    ),
+    "phone_exists": _(
+        "Thulium already has a record with this number: adding it would answer “already "
+        "exists”. Change it with an edit grid instead."
+    ),
+    "phone_nothing_to_remove": _(
+        "Thulium has no record with this number in the campaign: there is nothing to remove."
+    ),
     "status_unknown": _(
         "Status “%(value)s” does not exist in this campaign. Use one of: %(choices)s."
     ),
@@ -72,6 +89,10 @@ TEXTS: dict[str, Any] = {
     "field_unknown": _(
         "Field “%(name)s” is not in this campaign's field list. Ask an administrator to add it, "
         "or map the column to nothing."
+    ),
+    "field_refused": _(
+        "Thulium answered an earlier sending that this campaign has no field “%(name)s” (it "
+        "matches field names exactly). Map this column to another field, or ignore it."
     ),
     "crm_fields": _(
         "This is a CRM campaign: Thulium does not accept record fields for it. Map the field "
@@ -137,7 +158,7 @@ THULIUM_FIX_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
         _("This status needs a next call date: fill it in, then resend."),
     ),
     (
-        re.compile(r'Record field "(?P<field>.+)" does not exist in the campaign\.$'),
+        thulium.UNKNOWN_FIELD_RE,
         _(
             "The campaign has no field “%(field)s”: ask an administrator to add it in Thulium, "
             "or map the column to nothing."

@@ -42,13 +42,30 @@ class Campaign(models.Model):
     def field_names(self) -> list[str]:
         return list(self.fields.values_list("name", flat=True))
 
+    def unknown_field_names(self) -> frozenset[str]:
+        """Fields Thulium answered it does not have."""
+        return frozenset(
+            self.fields.filter(state=CampaignField.State.UNKNOWN).values_list("name", flat=True)
+        )
+
 
 class CampaignField(models.Model):
-    """One record field of a campaign. Thulium has no endpoint listing them, so we keep them."""
+    """One record field of a campaign. Thulium has no endpoint listing them, so we keep them,
+    and learn from Thulium's answers whether it knows each one (it matches names exactly)."""
+
+    class State(models.TextChoices):
+        DECLARED = "declared", _("Declared, not yet sent")
+        CONFIRMED = "confirmed", _("Thulium took it")
+        UNKNOWN = "unknown", _("Unknown to Thulium")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="fields")
     name = models.CharField(_("field name"), max_length=200)
     position = models.PositiveIntegerField(_("position"), default=0)
+    state = models.CharField(
+        _("what Thulium said"), max_length=10, choices=State, default=State.DECLARED
+    )
+    state_at = models.DateTimeField(_("said at"), null=True, blank=True)
+    state_submission_id = models.BigIntegerField(_("in sending"), null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -329,6 +346,7 @@ class Edit(models.Model):
         PASTE = "paste", _("Paste")
         ADD = "add", _("Rows added")
         DELETE = "delete", _("Rows deleted")
+        MAPPING = "mapping", _("Column remapped")
 
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="edits")
     author = models.ForeignKey(
@@ -555,6 +573,8 @@ class AuditEntry(models.Model):
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Login failed")
         AUDIT_REKEYED = "audit_rekeyed", _("Audit log keyed")
+        FIELDS_LEARNED = "fields_learned", _("Thulium told us about fields")
+        REMAP = "remap", _("Column remapped")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

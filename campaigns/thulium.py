@@ -16,6 +16,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,10 @@ import requests
 logger = logging.getLogger(__name__)
 
 DATE_TIME_FORMAT = "%Y-%m-%d %H:%M"
+# ASSUMPTION (thulium-api.md: "an unknown name is a validation error"; the wording is not
+# documented, the sandbox's is configurable): the per-row message naming a field the campaign
+# does not have.
+UNKNOWN_FIELD_RE = re.compile(r'Record field "(?P<field>.+)" does not exist in the campaign\.$')
 PAGE_SIZE = 100  # Thulium's maximum `limit`
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
@@ -706,3 +711,9 @@ def _row_results(data: Any, phones: Sequence[str]) -> Mapping[str, RowResult]:
         raise ThuliumProtocolError("The batch answer is not an object keyed by phone number.")
     # A phone Thulium's answer does not mention is "unknown": never counted as success.
     return MappingProxyType({phone: _row_result(phone, data.get(phone)) for phone in phones})
+
+
+def unknown_field(message: str) -> str | None:
+    """The record field a per-row message says the campaign does not have, if it says so."""
+    match = UNKNOWN_FIELD_RE.match(message or "")
+    return match["field"] if match else None

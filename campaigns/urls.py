@@ -25,6 +25,7 @@ urlpatterns = [
     path("grids/<int:grid_id>/bulk/", grid_views.bulk_set, name="grid_bulk"),
     path("grids/<int:grid_id>/paste/", grid_views.paste, name="grid_paste"),
     path("grids/<int:grid_id>/undo/", grid_views.undo, name="grid_undo"),
+    path("grids/<int:grid_id>/columns/", grid_views.column_remap, name="grid_column_remap"),
     path("grids/<int:grid_id>/send/", grid_views.grid_send, name="grid_send"),
     path("grids/<int:grid_id>/compare/", grid_views.grid_compare_view, name="grid_compare"),
     path("grids/<int:grid_id>/export/", grid_views.grid_export_view, name="grid_export"),

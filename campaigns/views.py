@@ -207,6 +207,7 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
         headers=grid.headers,
         suggestion=grid.mapping,
         field_names=grid.campaign.field_names(),
+        unknown_fields=grid.campaign.unknown_field_names(),
     )
     problem = None
     if request.method == "POST" and form.is_valid():
@@ -232,7 +233,13 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
     return render(
         request,
         "campaigns/grid_mapping.html",
-        {"grid": grid, "form": form, "columns": columns, "problem": problem},
+        {
+            "grid": grid,
+            "form": form,
+            "columns": columns,
+            "problem": problem,
+            "known_fields": grid.campaign.fields.all(),
+        },
         status=400 if problem else 200,
     )
 

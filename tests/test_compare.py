@@ -88,3 +88,38 @@ def test_compare_needs_a_csrf_token(viewer: Any, small_grid: Grid) -> None:
     response = client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]))
 
     assert response.status_code == 403
+
+
+def test_a_comparison_makes_what_thulium_would_refuse_an_error_before_sending(
+    small_grid: Grid, api: thulium.ThuliumClient
+) -> None:
+    from campaigns.services.thulium_now import grid_compare
+
+    assert small_grid.rows_error == 0
+
+    grid_compare(grid=small_grid, client=api)
+
+    small_grid.refresh_from_db()
+    states = dict(small_grid.rows.values_list("phone", "state"))
+    assert states == {"555123321": "valid", "123123123": "error", "441": "error"}
+    assert small_grid.rows_error == 2
+
+
+def test_adding_a_phone_the_campaign_has_is_an_error_once_compared(
+    campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    from campaigns.services.thulium_now import grid_compare
+
+    made = grid_create_from_file(
+        campaign=campaign,
+        author=None,
+        data=b"Telefon;Status\n555123321;3\n700100900;3\n",
+        filename="a.csv",
+        mode=Grid.Mode.ADD,
+    )
+    grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+    grid_compare(grid=grid, client=api)
+
+    codes = {row.phone: [m["code"] for m in row.messages] for row in grid.rows.all()}
+    assert codes == {"555123321": ["phone_exists"], "700100900": []}

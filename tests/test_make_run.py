@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -126,6 +127,14 @@ def test_demo_starts_everything_prints_the_login_and_stops_on_ctrl_c(
             process.kill()
 
     assert "Stopped the dashboard, the worker and the sandbox." in rest
+    # The demo campaigns' field lists are declared, as an administrator's setup would be.
+    database = demo_env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        declared = db.execute(
+            "SELECT f.name FROM campaigns_campaignfield f JOIN campaigns_campaign c "
+            "ON c.id = f.campaign_id WHERE c.thulium_id = '00001' ORDER BY f.position"
+        ).fetchall()
+    assert [name for (name,) in declared] == ["pole1", "pole2", "imię", "nazwisko", "miasto"]
     assert not listening(port)
     assert not listening(sandbox_port)
     assert [pid for pid in children if alive(pid)] == []

@@ -174,7 +174,8 @@ def test_a_row_thulium_refuses_exits_1(campaign: Any, tmp_path: Path, sandbox: A
     refused = tmp_path / "refused.csv"
     refused.write_text("Telefon;Status\n555123321;5\n123123123;5\n")
 
-    code, out, _err = push("00001", str(refused))
+    # Past the live check, which would flag 123123123 before sending: Thulium's own refusal.
+    code, out, _err = push("00001", str(refused), "--no-live-check")
 
     assert code == 1
     assert "Not found: 1" in out
@@ -187,7 +188,7 @@ def test_add_mode_from_the_command_line(campaign: Any, tmp_path: Path, sandbox: 
     again.write_text("Telefon;Status\n700100200;3\n", encoding="utf-8")
 
     code, out, _err = push("00001", str(source), "--mode", "add")
-    second, _out, _err = push("00001", str(again), "--mode", "add")
+    second, _out, _err = push("00001", str(again), "--mode", "add", "--no-live-check")
 
     assert code == 0
     assert "Added: 1" in out
@@ -216,3 +217,34 @@ def test_remove_mode_needs_its_confirmation_and_reports_each_phone(
     assert "Did not exist: 1" in out
     assert "441" not in {r["phone_number"] for r in sandbox.records("00001")}
     assert busy == 1  # in a call: a resend later removes it
+
+
+def test_the_dry_run_reads_the_campaign_and_flags_phones_it_lacks_or_holds_twice(
+    campaign: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("Telefon;Status\n555123321;3\n123123123;3\n441;3\n", encoding="utf-8")
+
+    code, out, _err = push("00001", str(odd), "--dry-run")
+
+    assert code == 1
+    assert "Read the campaign's records in" in out
+    assert "rows: 3, valid: 1, warnings: 0, errors: 2" in out
+    grid = Grid.objects.get()
+    codes = {row.phone: [m["code"] for m in row.messages] for row in grid.rows.all()}
+    assert codes == {
+        "555123321": [],
+        "123123123": ["phone_not_in_campaign"],
+        "441": ["phone_held_more_than_once"],
+    }
+
+
+def test_no_live_check_skips_the_read_and_says_so(campaign: Any, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("Telefon;Status\n123123123;3\n", encoding="utf-8")
+
+    code, out, _err = push("00001", str(odd), "--dry-run", "--no-live-check")
+
+    assert code == 0
+    assert "Warning: --no-live-check" in out
+    assert "errors: 0" in out

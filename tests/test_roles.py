@@ -42,6 +42,7 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("post", "campaigns:grid_bulk", [g], "supervise"),
         ("post", "campaigns:grid_paste", [g], "supervise"),
         ("post", "campaigns:grid_undo", [g], "supervise"),
+        ("post", "campaigns:grid_column_remap", [g], "supervise"),
         ("post", "campaigns:grid_send", [g], "supervise"),
         ("get", "campaigns:grid_export", [g], "supervise"),
         ("post", "campaigns:submission_revert", [g, 1], "supervise"),

@@ -132,3 +132,17 @@ def test_numbers_in_other_scripts_in_requests_are_no_server_error(
     ]
 
     assert [page.status_code < 500 for page in pages] == [True] * len(pages)
+
+
+def test_a_nul_typed_into_a_cell_is_dropped_not_a_server_error(
+    logged_in: Client, crm_grid: Grid
+) -> None:
+    row = crm_grid.rows.get(number=6)
+    url = reverse("campaigns:cell_save", args=[crm_grid.pk, row.pk])
+
+    response = logged_in.post(url, {"target": "field:miasto", "value": "Łó\x00dź"})
+
+    assert response.status_code < 500
+    row.refresh_from_db()
+    assert "\x00" not in "".join(row.raw)
+    assert row.values["record_fields"]["miasto"] == "Łódź"

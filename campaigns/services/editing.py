@@ -18,10 +18,17 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import FAILED_OUTCOMES, AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
-from campaigns.services.grids import _insert_rows, grid_recount, grid_validate
+from campaigns.services.grids import (
+    MappingProblem,
+    _insert_rows,
+    grid_recount,
+    grid_validate,
+    mapping_check,
+)
 from campaigns.services.validation import CampaignRules
+from campaigns.spreadsheets import normalise_header
 from campaigns.targets import ADD_ONLY_TARGETS, FIELD_PREFIX, RECORD_TARGETS, label
-from campaigns.text import ascii_int, fold_digits
+from campaigns.text import ascii_int, fold_digits, without_nul
 
 SORTS = {"number": "number", "phone": "phone", "status": "status_id"}
 PAGE_SIZES = (50, 100, 200, 500)
@@ -318,6 +325,64 @@ def grid_delete_rows(
     return edit
 
 
+def grid_remap(
+    *,
+    grid: Grid,
+    column: int,
+    target: str,
+    rules: CampaignRules,
+    author: AbstractBaseUser | None = None,
+) -> Edit:
+    """Point one file column at another target, or at nothing, and check every row again. A
+    column that held the target lets go of it. Remembered for the campaign, audited, undoable."""
+    with transaction.atomic():
+        grid = Grid.objects.select_for_update().select_related("campaign").get(pk=grid.pk)
+        _refuse_while_sending(grid)
+        if not 0 <= column < len(grid.mapping):
+            raise EditProblem(_("The grid has no such column: reload the page."))
+        was = grid.mapping[column]
+        if target == was:
+            raise EditProblem(
+                _("“%(column)s” already goes to %(target)s.")
+                % {"column": grid.headers[column], "target": label(target)}
+            )
+        mapping = list(grid.mapping)
+        released = [i for i, t in enumerate(mapping) if target and t == target]
+        for position in released:
+            mapping[position] = ""
+        mapping[column] = target
+        try:
+            mapping_check(mapping, grid.campaign, extra_fields=set())
+        except MappingProblem as problem:
+            raise EditProblem(str(problem)) from None
+        edit = Edit.objects.create(
+            grid=grid,
+            author=author,
+            kind=Edit.Kind.MAPPING,
+            columns_before={"headers": list(grid.headers), "mapping": list(grid.mapping)},
+        )
+        grid.mapping = mapping
+        grid.save(update_fields=["mapping"])
+        campaign = grid.campaign
+        campaign.remembered_mapping = campaign.remembered_mapping | {
+            normalise_header(grid.headers[i]): mapping[i] for i in [column, *released]
+        }
+        campaign.save(update_fields=["remembered_mapping"])
+        audit(
+            action=AuditEntry.Action.REMAP,
+            actor=author,
+            campaign=campaign.thulium_id,
+            grid_id=grid.pk,
+            edit=edit.pk,
+            column=grid.headers[column],
+            before=was,
+            after=target,
+            released=[grid.headers[i] for i in released],
+        )
+        grid_validate(grid=grid, rules=rules)
+    return edit
+
+
 def grid_undo(
     *, grid: Grid, rules: CampaignRules, author: AbstractBaseUser | None = None
 ) -> Edit | None:
@@ -376,7 +441,10 @@ def grid_undo(
             edit=edit.pk,
             undone=edit.kind,
         )
-        grid_validate(grid=grid, rules=rules, row_ids=touched, new_raw=new_raw)
+        if edit.kind == Edit.Kind.MAPPING:
+            grid_validate(grid=grid, rules=rules)  # every row reads its cells anew
+        else:
+            grid_validate(grid=grid, rules=rules, row_ids=touched, new_raw=new_raw)
     return edit
 
 
@@ -405,6 +473,7 @@ def _change(
     added: Iterable[int] = (),
 ) -> Edit:
     """Write texts into cells (adding columns the grid lacks), re-validate, record the edit."""
+    cells = {key: without_nul(text) for key, text in cells.items()}
     _refuse_while_sending(grid)
     with transaction.atomic():
         before = {"headers": list(grid.headers), "mapping": list(grid.mapping)}

@@ -18,17 +18,19 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.bulk_sql import analyze_after_insert, insert_many
-from campaigns.models import AuditEntry, Campaign, CampaignField, Grid, Row
+from campaigns.models import AuditEntry, Campaign, CampaignField, Grid, Row, ThuliumNow
 from campaigns.services.audit import audit
 from campaigns.services.validation import (
     CampaignRules,
     campaign_rules,
     check_row,
     duplicate_messages,
+    live_messages,
     row_state,
 )
 from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, target_for_header
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, export_column_target, field_target
+from campaigns.text import without_nul
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
 BULK_BATCH = 2000
@@ -143,7 +145,7 @@ def grid_create_from_file(
             mode=mode,
             source=Grid.Source.FILE,
             state=Grid.State.MAPPING,
-            file_name=filename[:255],
+            file_name=without_nul(filename)[:255],
             file_size=len(data),
             file_sha256=hashlib.sha256(data).hexdigest(),
             file_format=table.format,
@@ -195,14 +197,20 @@ def grid_confirm_mapping(
     mapping = list(mapping)
     if len(mapping) != len(grid.headers):
         raise MappingProblem(_("The mapping does not match the file's columns. Upload again."))
-    learn = [h for h in learn_fields if h in grid.headers]
+    # Thulium matches field names exactly: a header that is a known field written another way
+    # ("Imię" for "imię") is that field, never a second one.
+    known = {normalise_header(name): name for name in campaign.field_names()}
+    learn = []
     for position, header in enumerate(grid.headers):
-        if header in learn and not mapping[position]:
-            mapping[position] = field_target(header.strip())
-    _check_mapping(mapping, campaign, extra_fields={h.strip() for h in learn})
+        if header in learn_fields and not mapping[position]:
+            name = known.get(normalise_header(header)) or header.strip()
+            mapping[position] = field_target(name)
+            if name not in known.values():
+                learn.append(name)
+    mapping_check(mapping, campaign, extra_fields=set(learn))
     rules = campaign_rules(campaign=campaign, client=client)
     with transaction.atomic():
-        campaign_fields_add(campaign=campaign, names=[h.strip() for h in learn], actor=actor)
+        campaign_fields_add(campaign=campaign, names=learn, actor=actor)
         campaign.remembered_mapping = campaign.remembered_mapping | {
             normalise_header(header): target
             for header, target in zip(grid.headers, mapping, strict=True)
@@ -265,9 +273,12 @@ def grid_validate(
             stored += sharing.values_list(*kept)
     checked = [(row, check_row(cells_of(row[2]), rules, grid.mode)) for row in stored]
     duplicates = duplicate_messages((row[1], check.phone) for row, check in checked)
+    held = _held_in_thulium(grid, {check.phone for _row, check in checked}, whole=row_ids is None)
     written = []
     for (pk, number, raw, outcome, detail), check in checked:
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
+        if check.phone in held:
+            messages += live_messages(grid.mode, held[check.phone])
         state = row_state(messages)
         written.append(
             (pk, number, raw, check.values, messages, check.phone, state, outcome, detail)
@@ -301,6 +312,17 @@ def grid_validate(
         else:
             grid_recount(grid)
     return grid
+
+
+def _held_in_thulium(grid: Grid, phones: set[str], *, whole: bool) -> dict[str, int]:
+    """How many records the campaign held for each phone when the grid was last compared with
+    Thulium (phones not compared since they were typed are absent: nothing is known)."""
+    if grid.compared_at is None:
+        return {}
+    known = ThuliumNow.objects.filter(grid=grid)
+    if whole:
+        return dict(known.values_list("phone", "count"))
+    return dict(known.filter(phone__in=phones - {""}).values_list("phone", "count"))
 
 
 def grid_recount(grid: Grid) -> None:
@@ -451,7 +473,8 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
     analyze_after_insert(Row._meta.db_table, inserted)
 
 
-def _check_mapping(mapping: Sequence[str], campaign: Campaign, extra_fields: set[str]) -> None:
+def mapping_check(mapping: Sequence[str], campaign: Campaign, extra_fields: set[str]) -> None:
+    """Raise MappingProblem when the mapping cannot build a grid."""
     used = [target for target in mapping if target]
     if used.count("phone_number") != 1:
         raise MappingProblem(
@@ -483,7 +506,11 @@ def _cells_reader(grid: Grid) -> Any:
 
 def _with_fields(rules: CampaignRules, campaign: Campaign) -> CampaignRules:
     """The same rules, with the field list as it is now (fields may just have been added)."""
-    return replace(rules, fields=tuple(campaign.field_names()))
+    return replace(
+        rules,
+        fields=tuple(campaign.field_names()),
+        unknown_fields=campaign.unknown_field_names(),
+    )
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from campaigns.models import (
 from campaigns.services.audit import audit
 from campaigns.services.connection import describe_thulium_error
 from campaigns.services.editing import row_payload
+from campaigns.services.fields import campaign_fields_learn
 from campaigns.services.grids import grid_validate
 from campaigns.services.thulium_now import (
     campaign_records_by_phone,
@@ -614,12 +615,27 @@ def _store_outcomes(
     )
     took = {Outcome.UPDATED, Outcome.ADDED}
     sent: dict[str, dict[str, str] | None] = {}
+    confirmed: set[str] = set()
+    unknown: set[str] = set()
     for row in rows:
-        if verdicts[row.pk][0] == Outcome.REMOVED:
+        outcome, detail = verdicts[row.pk]
+        if outcome == Outcome.REMOVED:
             sent[row.phone] = None
-        elif verdicts[row.pk][0] in took and row.values.get("record_fields"):
+        elif outcome in took and row.values.get("record_fields"):
             sent[row.phone] = row.values["record_fields"]
+            confirmed.update(row.values["record_fields"])
+        elif name := thulium.unknown_field(detail.get("message", "")):
+            unknown.add(name)
     sent_fields_record(campaign_id=chunk.submission.campaign_id, sent=sent)
+    if confirmed or unknown:
+        campaign_fields_learn(
+            campaign=chunk.submission.campaign,
+            confirmed=confirmed,
+            unknown=unknown,
+            submission_id=chunk.submission_id,
+            at=now,
+            actor=chunk.submission.author,
+        )
 
 
 def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:

@@ -94,9 +94,14 @@ def record_now(
 
 
 def grid_compare(*, grid: Grid, client: thulium.ThuliumClient) -> int:
-    """Read the campaign's records and keep, for each phone of the grid, what Thulium holds.
-    Returns how many of the grid's phones Thulium has exactly one record for."""
+    """Read the campaign's records and keep, for each phone of the grid, what Thulium holds;
+    every row is then checked again with it (a phone the campaign lacks, or holds twice, is an
+    error). Returns how many of the grid's phones Thulium has exactly one record for."""
+    from campaigns.services.grids import grid_validate
+    from campaigns.services.validation import campaign_rules
+
     records = campaign_records_by_phone(client, grid.campaign.thulium_id)
+    rules = campaign_rules(campaign=grid.campaign, client=client)  # no Thulium call inside
     phones = set(grid.rows.exclude(phone="").values_list("phone", flat=True))
     sent = last_sent_fields(campaign=grid.campaign, phones=phones)
     with transaction.atomic():
@@ -115,6 +120,7 @@ def grid_compare(*, grid: Grid, client: thulium.ThuliumClient) -> int:
         )
         grid.compared_at = timezone.now()
         grid.save(update_fields=["compared_at"])
+        grid_validate(grid=grid, rules=rules)
     return sum(1 for phone in phones if len(records.get(phone, [])) == 1)
 
 

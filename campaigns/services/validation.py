@@ -50,6 +50,8 @@ class CampaignRules:
     agents: tuple[thulium.Agent, ...]
     fields: tuple[str, ...]
     phone_format: str
+    # Fields of our list that Thulium answered it does not have.
+    unknown_fields: frozenset[str] = frozenset()
     now: datetime = field(default_factory=timezone.localtime)
 
     def status(self, text: str) -> thulium.Status | None:
@@ -99,6 +101,7 @@ def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> Camp
         agents=agents,
         fields=tuple(campaign.field_names()),
         phone_format=campaign.phone_format,
+        unknown_fields=campaign.unknown_field_names(),
     )
 
 
@@ -190,6 +193,8 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
                 found.append(message(target, ERROR, "crm_fields"))
             elif name not in rules.fields:
                 found.append(message(target, ERROR, "field_unknown", name=name))
+            elif name in rules.unknown_fields:
+                found.append(message(target, ERROR, "field_refused", name=name))
             else:
                 record_fields[name] = "" if clearing else text
         elif clearing:
@@ -316,6 +321,20 @@ def duplicate_messages(
                     rows=listed,
                 )
     return found
+
+
+def live_messages(mode: str, held: int) -> list[dict[str, Any]]:
+    """What Thulium would answer a row, knowing how many records of the campaign hold its phone
+    (from the campaign's listing)."""
+    if mode == "edit" and held == 0:
+        return [message("phone_number", ERROR, "phone_not_in_campaign")]
+    if mode == "edit" and held > 1:
+        return [message("phone_number", ERROR, "phone_held_more_than_once", count=held)]
+    if mode == "add" and held:
+        return [message("phone_number", ERROR, "phone_exists")]
+    if mode == "remove" and held == 0:
+        return [message("phone_number", WARNING, "phone_nothing_to_remove")]
+    return []
 
 
 def row_state(messages: Iterable[Mapping[str, Any]]) -> str:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.services.accounts import demo_accounts_ensure
+from campaigns.services.grids import campaign_fields_add, campaign_for
 from campaigns.services.submissions import submissions_reap
 
 REAP_EVERY = 30  # seconds
@@ -69,6 +70,7 @@ class Command(BaseCommand):
                     f"Thulium sandbox:    {thulium_url}  (API user {SANDBOX_USER} / "
                     f"{SANDBOX_PASSWORD}, demo data from {fixture.name})"
                 )
+                self._declare_fields(fixture)
             accounts = demo_accounts_ensure()
             if not os.environ.get("THULIUM_BASE_URL"):
                 # The login page shows the demo logins, only against the demo sandbox.
@@ -85,6 +87,14 @@ class Command(BaseCommand):
             pass
         finally:
             self._stop_all()
+
+    def _declare_fields(self, fixture: Path) -> None:
+        """The demo campaigns' field lists, as an administrator would keep them (Thulium has no
+        endpoint to read them from)."""
+        for raw in json.loads(fixture.read_text(encoding="utf-8")).get("campaigns", []):
+            if raw.get("fields"):
+                campaign = campaign_for(thulium_id=raw["id"], name=raw.get("name", ""))
+                campaign_fields_add(campaign=campaign, names=raw["fields"])
 
     def _start_sandbox(self, port: int, fixture: Path) -> str:
         process = self._spawn(

@@ -29,6 +29,7 @@ from campaigns.services.submissions import (
     submission_create,
     submission_run,
 )
+from campaigns.services.thulium_now import grid_compare
 from campaigns.services.validation import campaign_rules
 from campaigns.spreadsheets import FileProblem
 from campaigns.targets import label
@@ -71,6 +72,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--delimiter", help="CSV delimiter (detected when absent)")
         parser.add_argument("--encoding", help="CSV encoding (detected when absent)")
+        parser.add_argument(
+            "--no-live-check",
+            action="store_true",
+            help="do not read the campaign's records to find phones it lacks or holds twice",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -144,6 +150,7 @@ class Command(BaseCommand):
         learn_fields: bool,
         delimiter: str | None,
         encoding: str | None,
+        no_live_check: bool,
         **_options: Any,
     ) -> Grid:
         if mode == Grid.Mode.REMOVE and not dry_run and not confirm_remove:
@@ -181,13 +188,29 @@ class Command(BaseCommand):
                     mode=mode,
                 )
                 learn = [h for h, t in zip(grid.headers, grid.mapping, strict=True) if not t]
-                return grid_confirm_mapping(
+                grid = grid_confirm_mapping(
                     grid=grid,
                     mapping=grid.mapping,
                     learn_fields=learn if learn_fields else [],
                     client=client,
                     actor=author,
                 )
+                if no_live_check:
+                    self.stdout.write(
+                        _(
+                            "Warning: --no-live-check: the campaign's records were not read, so "
+                            "phones it lacks or holds more than once are not flagged."
+                        )
+                    )
+                    return grid
+                started = time.monotonic()
+                grid_compare(grid=grid, client=client)
+                self.stdout.write(
+                    _("Read the campaign's records in %(seconds).1f s.")
+                    % {"seconds": time.monotonic() - started}
+                )
+                grid.refresh_from_db()
+                return grid
         except CampaignNotFound:
             raise CommandError(_("Thulium has no campaign %(id)s.") % {"id": campaign_id}) from None
         except ThuliumError as error:
