@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
 from campaigns.charts import outcome_chart
 from campaigns.models import (
     COMMON_OUTCOMES,
+    FAILED_OUTCOMES,
     MODE_OUTCOMES,
     Campaign,
     CampaignField,
@@ -52,6 +53,7 @@ from campaigns.services.exports import grid_export, grid_export_name
 from campaigns.services.submissions import (
     SubmissionProblem,
     grid_outcome_counts,
+    grid_refusal_groups,
     grid_sendable_counts,
     submission_cancel,
     submission_counts,
@@ -564,6 +566,8 @@ def _sending_context(grid: Grid) -> dict[str, Any]:
         "to_send": to_send,
         "to_resend": to_resend,
         "outcome_chart": outcome_chart(grid_outcome_counts(grid)) if submission else None,
+        "refused_rows": sum(counts.get(outcome, 0) for outcome in FAILED_OUTCOMES),
+        "refusal_groups": grid_refusal_groups(grid) if submission else [],
     }
 
 

@@ -294,6 +294,11 @@ class Row(models.Model):
         return f"{self.number}: {self.phone}"
 
     @property
+    def refused(self) -> bool:
+        """Thulium did not take the row in its last sending (so it is not shown as valid)."""
+        return self.outcome in FAILED_OUTCOMES
+
+    @property
     def thulium_message(self) -> str:
         """Thulium's words on the row's last sending ("" when none)."""
         return self.outcome_detail.get("message", "")

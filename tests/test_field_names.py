@@ -229,3 +229,32 @@ def test_a_viewer_cannot_remap(
     )
 
     assert response.status_code == 403
+
+
+# --- results that say what happened ------------------------------------------------------------
+
+
+def test_refusals_are_grouped_by_thuliums_message_with_the_fix_and_a_filter(
+    client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    import html
+
+    campaign_fields_add(campaign=campaign, names=["Uwagi"])
+    grid = built(campaign, api, "Telefon;Miasto;Uwagi\n509708024;Łódź;\n845400588;;VIP\n")
+    send(grid, api, campaign_rules(campaign=campaign, client=api))
+    client.force_login(supervisor)
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+
+    page = html.unescape(client.get(url).content.decode())
+
+    refused = 'Record field "Uwagi" does not exist in the campaign.'
+    assert "Finished: 1 row refused" in page
+    assert "badge--sub-finished" not in page
+    assert f"1 row: “{refused}”" in page
+    assert "Remap or ignore the column" in page
+    filtered = html.unescape(client.get(url, {"answer": refused}).content.decode())
+    assert "845400588" in filtered
+    assert "509708024" not in filtered
+    # The refused row is not also shown as valid.
+    row = filtered[filtered.index("845400588") :]
+    assert "badge--valid" not in row[: row.index("</tr>")]

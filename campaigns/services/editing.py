@@ -52,6 +52,7 @@ class RowFilter:
     value: str = ""  # … and the value it must have
     phone: str = ""  # part of the phone number
     outcome: str = ""
+    answer: str = ""  # Thulium's message on the row's last sending, exactly
     sort: str = "number"
 
     @classmethod
@@ -65,6 +66,7 @@ class RowFilter:
             value=query.get("value", "").strip(),
             phone=query.get("phone", "").strip(),
             outcome=query.get("outcome", "").strip(),
+            answer=query.get("answer", ""),
             sort=sort if sort in SORTS else "number",
         )
 
@@ -77,6 +79,7 @@ class RowFilter:
             "value": self.value,
             "phone": self.phone,
             "outcome": self.outcome,
+            "answer": self.answer,
         }
         if self.sort != "number":
             params["sort"] = self.sort
@@ -112,6 +115,8 @@ def grid_rows(grid: Grid, filters: RowFilter) -> QuerySet[Row]:
         rows = rows.filter(outcome__in=FAILED_OUTCOMES)
     elif filters.outcome:
         rows = rows.filter(outcome=filters.outcome)
+    if filters.answer:
+        rows = rows.filter(outcome_detail__message=filters.answer)
     if filters.phone:
         digits = "".join(ch for ch in fold_digits(filters.phone) if ch in "0123456789")
         rows = rows.filter(phone__contains=digits or filters.phone)

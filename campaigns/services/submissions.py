@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from campaigns import thulium
 from campaigns.bulk_sql import insert_many, update_many
 from campaigns.models import (
+    FAILED_OUTCOMES,
     LOST_ANSWER_OUTCOMES,
     RESENDABLE_OUTCOMES,
     AuditEntry,
@@ -286,6 +287,31 @@ def grid_sendable_counts(grid: Grid) -> tuple[int, int]:
         rows.filter(outcome=Outcome.NONE).count(),
         rows.filter(outcome__in=RESENDABLE_OUTCOMES).count(),
     )
+
+
+@dataclass(frozen=True)
+class RefusalGroup:
+    """Rows Thulium refused with one and the same message."""
+
+    message: str
+    count: int
+
+    @property
+    def field(self) -> str | None:
+        """The record field Thulium said the campaign lacks, when that is the message."""
+        return thulium.unknown_field(self.message)
+
+
+def grid_refusal_groups(grid: Grid, limit: int = 10) -> list[RefusalGroup]:
+    """The grid's refused rows grouped by Thulium's message, the largest group first."""
+    groups = (
+        grid.rows.filter(outcome__in=FAILED_OUTCOMES)
+        .exclude(outcome_detail__message="")
+        .values_list("outcome_detail__message")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:limit]
+    )
+    return [RefusalGroup(message, n) for message, n in groups if message]
 
 
 def grid_outcome_counts(grid: Grid) -> dict[str, int]:
