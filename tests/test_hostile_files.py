@@ -71,6 +71,15 @@ def push_records(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess
     )
 
 
+def upload(client: Client, path: Path, **kwargs: Any) -> Any:
+    """The file through the campaign page's upload form, as a browser sends it."""
+    return client.post(
+        reverse("campaigns:grid_upload", args=["00001"]),
+        {"file": SimpleUploadedFile(path.name, path.read_bytes()), "mode": "edit"},
+        **kwargs,
+    )
+
+
 def corpus_ids() -> list[str]:
     from tests.files.make_hostile_files import CORPUS
 
@@ -104,11 +113,8 @@ def test_the_upload_page_reads_or_refuses_each_file_with_a_message(
 ) -> None:
     directory, files = corpus
     client.force_login(supervisor)
-    url = reverse("campaigns:grid_upload", args=["00001"])
     for hostile in files:
-        upload = SimpleUploadedFile(hostile.name, (directory / hostile.name).read_bytes())
-
-        response = client.post(url, {"file": upload, "mode": "edit"})
+        response = upload(client, directory / hostile.name)
 
         if response.status_code == 302:
             assert hostile.expect in {READ, EITHER}, hostile.name
@@ -130,11 +136,7 @@ def test_a_file_at_the_column_limit_is_mapped_through_the_page(
 ) -> None:
     directory, _files = corpus
     client.force_login(supervisor)
-    data = (directory / "columns_200.csv").read_bytes()
-    client.post(
-        reverse("campaigns:grid_upload", args=["00001"]),
-        {"file": SimpleUploadedFile("columns_200.csv", data), "mode": "edit"},
-    )
+    upload(client, directory / "columns_200.csv")
     grid = Grid.objects.get()
     assert len(grid.headers) == 200
     form = {f"column_{i}": target for i, target in enumerate(grid.mapping)}
@@ -166,13 +168,8 @@ def test_a_file_of_mixed_encodings_is_read_and_the_mapping_page_says_so(
 ) -> None:
     directory, _files = corpus
     client.force_login(supervisor)
-    data = (directory / "mixed_encodings.csv").read_bytes()
 
-    response = client.post(
-        reverse("campaigns:grid_upload", args=["00001"]),
-        {"file": SimpleUploadedFile("mixed.csv", data), "mode": "edit"},
-        follow=True,
-    )
+    response = upload(client, directory / "mixed_encodings.csv", follow=True)
 
     page = response.content.decode()
     assert "This file mixes encodings, UTF-8 and Windows-1250 (Polish Windows)" in page
@@ -186,12 +183,8 @@ def test_a_refused_file_is_explained_in_polish(
     directory, _files = corpus
     client.force_login(supervisor)
     client.post(reverse("set_language"), {"language": "pl"})
-    data = (directory / "far_cell_xfd200000.xlsx").read_bytes()
 
-    response = client.post(
-        reverse("campaigns:grid_upload", args=["00001"]),
-        {"file": SimpleUploadedFile("far.xlsx", data), "mode": "edit"},
-    )
+    response = upload(client, directory / "far_cell_xfd200000.xlsx")
 
     page = response.content.decode()
     assert response.status_code == 400
