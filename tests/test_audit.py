@@ -79,8 +79,8 @@ def test_every_action_leaves_one_entry(
         "undo",
         "submission_queued",
         "submission_started",
-        "fields_learned",  # Thulium took the rows' fields: the field list learns it
         "outcomes",
+        "fields_learned",  # Thulium took the rows' fields: the field list learns it
         "submission_finished",
         "pull",
         "grid_created",

@@ -578,7 +578,7 @@ def _write(
                 "chunk": chunk.index,
                 "at": now.isoformat(timespec="seconds"),
             }
-        _store_outcomes(chunk, rows, verdicts, request_id or "", now)
+        confirmed, unknown = _store_outcomes(chunk, rows, verdicts, request_id or "", now)
         Submission.objects.filter(pk=chunk.submission_id).update(heartbeat_at=now)
         _audit(
             chunk.submission,
@@ -596,6 +596,18 @@ def _write(
                 for row in rows
             ],
         )
+        if confirmed or unknown:
+            # Last: every writer locks the submission row, then the audit head, then field
+            # rows. Learning earlier (its audit entry before the heartbeat) deadlocked two
+            # workers on PostgreSQL.
+            campaign_fields_learn(
+                campaign=chunk.submission.campaign,
+                confirmed=confirmed,
+                unknown=unknown,
+                submission_id=chunk.submission_id,
+                at=now,
+                actor=chunk.submission.author,
+            )
 
 
 def _store_outcomes(
@@ -604,9 +616,10 @@ def _store_outcomes(
     verdicts: dict[int, tuple[str, dict[str, Any]]],
     request_id: str,
     now: datetime,
-) -> None:
+) -> tuple[set[str], set[str]]:
     """One RowOutcome per row and each row's new outcome, a statement or two each (see
-    bulk_sql). JSON and datetimes go through the backend's own adapters."""
+    bulk_sql). JSON and datetimes go through the backend's own adapters. Returns the record
+    fields Thulium took, and those it said the campaign lacks."""
     ops = connection.ops
     grid = chunk.submission.grid
     columns = ["row_id", "submission_id", "chunk_id", "outcome", "http_status", "status"]
@@ -653,15 +666,7 @@ def _store_outcomes(
         elif name := thulium.unknown_field(detail.get("message", "")):
             unknown.add(name)
     sent_fields_record(campaign_id=chunk.submission.campaign_id, sent=sent)
-    if confirmed or unknown:
-        campaign_fields_learn(
-            campaign=chunk.submission.campaign,
-            confirmed=confirmed,
-            unknown=unknown,
-            submission_id=chunk.submission_id,
-            at=now,
-            actor=chunk.submission.author,
-        )
+    return confirmed, unknown
 
 
 def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:
