@@ -400,7 +400,7 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
                     "The file looks like %(encoding)s text (as Excel saves “Unicode text”), but "
                     "part of it is not. Open it in Excel and save it again as “CSV UTF-8”."
                 )
-                % {"encoding": wide.split("-")[0].upper() + "-" + wide.split("-")[1]}
+                % {"encoding": wide.upper().rsplit("-", 1)[0]}
             ) from None
     body, used = (data[3:], "utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else (data, "utf-8")
     try:
@@ -669,9 +669,6 @@ def _table_from_cells(
         )
     if len(body) > limits.max_rows:
         raise FileProblem(_too_many_rows(limits))
-    if width > limits.max_columns:  # read under the limit already; kept for any other source
-        widest = next(n for n, row in numbered if len(row) == width)
-        raise FileProblem(_too_wide_row(limits, widest, width))
     if len(body) * width > limits.max_cells:
         raise FileProblem(_too_many_cells(limits, len(body), width))
     headers = _unique_headers(header_row, width)

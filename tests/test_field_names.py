@@ -135,10 +135,11 @@ def test_a_column_is_remapped_every_row_checked_again_and_undone(
     from campaigns.services.editing import grid_remap, grid_undo
 
     campaign_fields_add(campaign=campaign, names=["Imię"])  # the spelling Thulium refused
-    CampaignField.objects.filter(name="Imię").update(state=CampaignField.State.UNKNOWN)
     grid = built(campaign, api, "Telefon;Imię\n509708024;Anna\n845400588;Ewa\n")
     assert grid.mapping == ["phone_number", "field:Imię"]
+    CampaignField.objects.filter(name="Imię").update(state=CampaignField.State.UNKNOWN)
     rules = campaign_rules(campaign=campaign, client=api)
+    grid_validate(grid=grid, rules=rules)
     assert grid.rows_error == 2
 
     edit = grid_remap(grid=grid, column=1, target="field:imię", rules=rules)
@@ -258,3 +259,12 @@ def test_refusals_are_grouped_by_thuliums_message_with_the_fix_and_a_filter(
     # The refused row is not also shown as valid.
     row = filtered[filtered.index("845400588") :]
     assert "badge--valid" not in row[: row.index("</tr>")]
+
+
+def test_a_field_thulium_refused_is_not_suggested_again(campaign: Any) -> None:
+    campaign_fields_add(campaign=campaign, names=["Uwagi"])
+    campaign.remembered_mapping = {"uwagi": "field:Uwagi"}
+    campaign.save()
+    CampaignField.objects.filter(name="Uwagi").update(state=CampaignField.State.UNKNOWN)
+
+    assert mapping_suggest(campaign=campaign, headers=["Telefon", "Uwagi"]) == ["phone_number", ""]

@@ -103,8 +103,10 @@ def _fields_add(
 
 
 def mapping_suggest(*, campaign: Campaign, headers: Sequence[str]) -> list[str]:
-    """A target for each header: remembered for this campaign, else by synonyms, else a field."""
-    fields = {normalise_header(name): name for name in campaign.field_names()}
+    """A target for each header: remembered for this campaign, else by synonyms, else a field.
+    A field Thulium said the campaign lacks is never suggested, even when remembered."""
+    unknown = campaign.unknown_field_names()
+    fields = {normalise_header(n): n for n in campaign.field_names() if n not in unknown}
     remembered = campaign.remembered_mapping
     valid = set(RECORD_TARGETS) | {field_target(name) for name in fields.values()}
     suggestion: list[str] = []
