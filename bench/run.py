@@ -653,7 +653,7 @@ def start_sender(
 
 def stage_submit_worker(args: Any, workdir: Path) -> dict[str, Any]:
     from campaigns.services.connection import thulium_client
-    from campaigns.services.submissions import submission_run
+    from campaigns.services.sending import submission_run
 
     extra = json.loads(args.extra)
     with thulium_client() as client:

@@ -25,12 +25,13 @@ from campaigns.models import (
     MODE_OUTCOMES,
     Campaign,
     CampaignField,
+    Duplicates,
     Grid,
     Outcome,
     Row,
     Submission,
 )
-from campaigns.services.connection import describe_thulium_error, thulium_client
+from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
 from campaigns.services.editing import (
     COUNT_LIMIT,
     PAGE_SIZES,
@@ -50,8 +51,8 @@ from campaigns.services.editing import (
     row_set_cells,
 )
 from campaigns.services.exports import grid_export, grid_export_name
+from campaigns.services.review import grid_review, grid_review_read, grid_sending_options_set
 from campaigns.services.submissions import (
-    SubmissionProblem,
     grid_outcome_counts,
     grid_refusal_groups,
     grid_sendable_counts,
@@ -66,7 +67,6 @@ from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
 from campaigns.services.validation import CLEAR_MARKERS, CampaignRules, campaign_rules
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
 from campaigns.text import ascii_int
-from campaigns.thulium import ThuliumError
 
 logger = logging.getLogger(__name__)
 EXPORT_TYPES = {
@@ -75,24 +75,14 @@ EXPORT_TYPES = {
 }
 
 
-class RulesUnavailable(Exception):
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
 def _grid(grid_id: int) -> Grid:
     return get_object_or_404(Grid.objects.select_related("campaign", "author"), pk=grid_id)
 
 
 def _rules(grid: Grid) -> CampaignRules:
     """The campaign's live rules; edits are validated against them."""
-    try:
-        with thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
-            return campaign_rules(campaign=grid.campaign, client=client)
-    except ThuliumError as error:
-        logger.warning("grid %s: %s", grid.pk, error)
-        raise RulesUnavailable(describe_thulium_error(error)) from None
+    with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+        return campaign_rules(campaign=grid.campaign, client=client)
 
 
 def _back(request: HttpRequest, grid: Grid) -> HttpResponse:
@@ -117,7 +107,7 @@ def _choices(grid: Grid) -> dict[str, Any]:
     """Statuses and agents for drop-downs; empty when Thulium cannot be asked right now."""
     try:
         rules = _rules(grid)
-    except RulesUnavailable as problem:
+    except ThuliumProblem as problem:
         return {"statuses": [], "agents": [], "rules_problem": problem.text}
     return {"statuses": rules.statuses, "agents": rules.agents, "rules_problem": None}
 
@@ -228,7 +218,7 @@ def cell_save(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
             author=request.user,
             rules=_rules(grid),
         )
-    except (EditProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     if not request.htmx:
         return _back(request, grid)
@@ -246,7 +236,7 @@ def row_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
         cells = {t: request.POST.get(t, "") for t in columns if t in request.POST}
         try:
             row_set_cells(grid=grid, row=row, cells=cells, author=request.user, rules=_rules(grid))
-        except (EditProblem, RulesUnavailable) as problem:
+        except Problem as problem:
             return _problem(request, grid, problem)
         return _back(request, grid)
     return render(
@@ -268,7 +258,7 @@ def rows_add(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     try:
         grid_add_rows(grid=grid, count=1, author=request.user, rules=_rules(grid))
-    except (EditProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     messages.success(request, _("A row was added at the end of the grid."))
     return _back(request, grid)
@@ -281,7 +271,7 @@ def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
     ids = _row_ids(request)
     try:
         edit = grid_delete_rows(grid=grid, row_ids=ids, author=request.user, rules=_rules(grid))
-    except (EditProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     messages.success(request, _("%(count)s rows were deleted.") % {"count": len(edit.deleted)})
     return _back(request, grid)
@@ -339,7 +329,7 @@ def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
             author=request.user,
             rules=_rules(grid),
         )
-    except (EditProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     messages.success(
         request,
@@ -385,7 +375,7 @@ def paste(request: HttpRequest, grid_id: int) -> HttpResponse:
                 },
             )
         edit = grid_paste(grid=grid, plan=plan, author=request.user, rules=_rules(grid))
-    except (EditProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     messages.success(
         request,
@@ -401,7 +391,7 @@ def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     try:
         edit = grid_undo(grid=grid, rules=_rules(grid), author=request.user)
-    except (EditProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     if edit is None:
         messages.info(request, _("There is nothing to undo."))
@@ -425,7 +415,7 @@ def column_remap(request: HttpRequest, grid_id: int) -> HttpResponse:
             rules=_rules(grid),
             author=request.user,
         )
-    except (EditProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     messages.success(
         request,
@@ -447,6 +437,77 @@ def _remap_targets(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return targets
 
 
+@require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_submission", raise_exception=True)
+def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """The review before a sending. POST reads the campaign's records, then shows the review
+    (GET) of what a sending would change as of that read."""
+    grid = _grid(grid_id)
+    params = request.POST if request.method == "POST" else request.GET
+    resend = params.get("resend") == "yes"
+    include_unchanged = params.get("unchanged") == "yes"
+    query = urlencode(
+        {
+            name: "yes"
+            for name, chosen in (("resend", resend), ("unchanged", include_unchanged))
+            if chosen
+        }
+    )
+    if request.method == "POST":
+        try:
+            with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+                read = grid_review_read(grid=grid, client=client)
+        except ThuliumProblem as problem:
+            return _problem(request, grid, problem)
+        request.session[f"review-read-{grid.pk}"] = [read.records, round(read.seconds, 2)]
+        url = reverse("campaigns:grid_review", args=[grid.pk])
+        return redirect(f"{url}?{query}" if query else url)
+    try:
+        rules = _rules(grid)
+    except ThuliumProblem as problem:
+        return _problem(request, grid, problem)
+    review = grid_review(grid=grid, rules=rules, resend=resend, include_unchanged=include_unchanged)
+    records, seconds = request.session.get(f"review-read-{grid.pk}", [None, None])
+    return render(
+        request,
+        "campaigns/grid_review.html",
+        {
+            "grid": grid,
+            "review": review,
+            "records_read": records,
+            "read_seconds": seconds,
+            "max_age_minutes": round(settings.SUBMISSION_REVIEW_MAX_AGE / 60),
+            "canary_rows": settings.SUBMISSION_CANARY_ROWS,
+            "duplicates_choices": Duplicates.choices,
+            "query": query,
+        },
+    )
+
+
+@require_POST
+@permission_required("campaigns.add_submission", raise_exception=True)
+def grid_sending_options(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """How the rows find their records (additional numbers, numbers held twice)."""
+    grid = _grid(grid_id)
+    duplicates = request.POST.get("duplicates", Duplicates.SKIP)
+    if duplicates not in Duplicates.values:
+        duplicates = Duplicates.SKIP
+    try:
+        grid_sending_options_set(
+            grid=grid,
+            search_additional=request.POST.get("search_additional") == "yes",
+            duplicates=duplicates,
+            rules=_rules(grid),
+            actor=request.user,
+        )
+    except ThuliumProblem as problem:
+        return _problem(request, grid, problem)
+    messages.success(request, _("Sending options saved; the rows were checked again."))
+    url = reverse("campaigns:grid_review", args=[grid.pk])
+    query = request.POST.get("return_query") or ""
+    return redirect(f"{url}?{query}" if query else url)
+
+
 @require_POST
 @permission_required("campaigns.add_submission", raise_exception=True)
 def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
@@ -458,16 +519,18 @@ def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
             grid=grid,
             author=request.user,
             rules=_rules(grid),
+            review=request.POST.get("review", ""),
             resend=resend,
+            include_unchanged=request.POST.get("unchanged") == "yes",
             confirmed_count=ascii_int(confirmed),
         )
-    except (SubmissionProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     messages.success(
         request,
         _("Sending the failed rows again.") if resend else _("Sending started."),
     )
-    return _back(request, grid)
+    return redirect("campaigns:grid_detail", grid_id=grid.pk)
 
 
 @require_POST
@@ -476,11 +539,10 @@ def grid_compare_view(request: HttpRequest, grid_id: int) -> HttpResponse:
     """Read what Thulium holds for the grid's phones, so the rows show old → new."""
     grid = _grid(grid_id)
     try:
-        with thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
-            matched = grid_compare(grid=grid, client=client)
-    except ThuliumError as error:
-        logger.warning("grid %s: compare: %s", grid.pk, error)
-        return _problem(request, grid, RulesUnavailable(describe_thulium_error(error)))
+        with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+            matched = grid_compare(grid=grid, client=client).matched
+    except ThuliumProblem as problem:
+        return _problem(request, grid, problem)
     messages.success(
         request,
         ngettext(
@@ -538,7 +600,7 @@ def submission_revert_view(request: HttpRequest, grid_id: int, submission_id: in
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
     try:
         revert = submission_revert(submission=submission, author=request.user, rules=_rules(grid))
-    except (SubmissionProblem, RulesUnavailable) as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     messages.success(
         request,
@@ -576,10 +638,10 @@ def _sending_context(grid: Grid) -> dict[str, Any]:
 def campaign_template(request: HttpRequest, campaign_id: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
     try:
-        with thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+        with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
             rules = campaign_rules(campaign=campaign, client=client)
-    except ThuliumError as error:
-        messages.error(request, describe_thulium_error(error))
+    except ThuliumProblem as problem:
+        messages.error(request, problem.text)
         return redirect("campaigns:detail", campaign_id=campaign_id)
     response = HttpResponse(
         campaign_template_xlsx(campaign=campaign, rules=rules),
@@ -603,7 +665,7 @@ def _hidden(request: HttpRequest, ids: list[int]) -> list[tuple[str, str]]:
 
 
 def _problem(request: HttpRequest, grid: Grid, problem: Exception) -> HttpResponse:
-    text = problem.text if isinstance(problem, RulesUnavailable) else str(problem)
+    text = problem.text if isinstance(problem, Problem) else str(problem)
     if request.htmx:
         response = render(request, "campaigns/grid_detail.html#grid-problem", {"problem": text})
         return reswap(retarget(response, "#grid-problem"), "outerHTML")

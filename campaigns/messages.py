@@ -15,6 +15,8 @@ from campaigns import thulium
 
 ERROR = "error"
 WARNING = "warning"
+# Neither: the row is fine, and there is something to know about it.
+INFO = "info"
 
 TEXTS: dict[str, Any] = {
     "phone_missing": _("The phone number is empty. Type the phone number of the record to change."),
@@ -51,6 +53,22 @@ TEXTS: dict[str, Any] = {
     "phone_held_more_than_once": _(
         "The campaign holds this number %(count)s times: it will not be sent, since Thulium "
         "edits records by phone. Edit these records in Thulium."
+    ),
+    "phone_held_every_record": _(
+        "The campaign holds this number %(count)s times: as chosen, every one of these records "
+        "will be changed, each by its identifier."
+    ),
+    "phone_maybe_additional": _(
+        "No record has this as its main number; it may be an additional number, which Thulium "
+        "is asked to match. If it is not, the row will come back “not found”."
+    ),
+    "no_change": _(
+        "No change: Thulium already holds this status, agent and next call date. Left out of "
+        "the sending unless you choose to send unchanged rows."
+    ),
+    "phone_exists_maybe_ours": _(
+        "Thulium has a record with this number, and our last sending's answer was lost: if the "
+        "record is the one we sent, it counts as added and is not sent again."
     ),
     "phone_exists": _(
         "Thulium already has a record with this number: adding it would answer “already "

@@ -79,6 +79,13 @@ class CampaignField(models.Model):
         return self.name
 
 
+class Duplicates(models.TextChoices):
+    """What to do with a row whose phone the campaign holds more than once."""
+
+    SKIP = "skip", _("Leave it out")
+    EVERY_RECORD = "every_record", _("Change every record with this number")
+
+
 class Grid(models.Model):
     """A stored set of intended record changes for one campaign."""
 
@@ -126,6 +133,11 @@ class Grid(models.Model):
     rows_error = models.PositiveIntegerField(default=0)
     # When the grid was last compared with the records in Thulium (see ThuliumNow).
     compared_at = models.DateTimeField(null=True, blank=True)
+    # How the grid's rows find their records, chosen by the supervisor before sending.
+    search_additional = models.BooleanField(
+        default=False, help_text=_("Also match the records' additional numbers.")
+    )
+    duplicates = models.CharField(max_length=12, choices=Duplicates, default=Duplicates.SKIP)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -268,6 +280,8 @@ class Row(models.Model):
     status_id = models.CharField(max_length=20, blank=True)
     agent_login = models.CharField(max_length=100, blank=True)
     clears = models.BooleanField(default=False, help_text=_("Some record field will be cleared."))
+    # Thulium already holds what the row would send (known from the last read of the campaign).
+    unchanged = models.BooleanField(default=False)
     outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.NONE, blank=True)
     # Thulium's answer behind the outcome: http_status, status, message, request_id, chunk, at.
     outcome_detail = models.JSONField(default=dict, blank=True)
@@ -389,6 +403,9 @@ class Submission(models.Model):
         FINISHED = "finished", _("Finished")
         CANCELLED = "cancelled", _("Cancelled")
         FAILED = "failed", _("Stopped")
+        # Thulium refused one request's rows for one and the same reason: nothing more is sent
+        # until the supervisor resumes (a new sending) or cancels.
+        PAUSED = "paused", _("Paused")
 
     ACTIVE_STATES = ("queued", "running", "waiting")
 
@@ -408,8 +425,14 @@ class Submission(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     retry_at = models.DateTimeField(null=True, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
-    # Set once the records' values before the change were read from Thulium.
+    # When the records' values before the change were read from Thulium (set once they are).
     before_read_at = models.DateTimeField(null=True, blank=True)
+    # Thulium's message that paused the sending (the brake), verbatim.
+    pause_cause = models.TextField(blank=True)
+    # The paused sending whose refused and unsent rows this one sends.
+    resumes = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resumed_by"
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -580,6 +603,8 @@ class AuditEntry(models.Model):
         AUDIT_REKEYED = "audit_rekeyed", _("Audit log keyed")
         FIELDS_LEARNED = "fields_learned", _("Thulium told us about fields")
         REMAP = "remap", _("Column remapped")
+        SUBMISSION_PAUSED = "submission_paused", _("Sending paused")
+        SENDING_OPTIONS = "sending_options", _("Sending options changed")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -8,7 +8,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from campaigns.services.connection import thulium_client
-from campaigns.services.submissions import submission_run
+from campaigns.services.sending import submission_run
 
 
 @task()

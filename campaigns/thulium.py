@@ -17,8 +17,10 @@ import email.utils
 import logging
 import random
 import re
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
@@ -36,6 +38,20 @@ DATE_TIME_FORMAT = "%Y-%m-%d %H:%M"
 # does not have.
 UNKNOWN_FIELD_RE = re.compile(r'Record field "(?P<field>.+)" does not exist in the campaign\.$')
 PAGE_SIZE = 100  # Thulium's maximum `limit`
+
+# A row's status in a batch answer (POST and DELETE give one; PUT gives only http_status).
+ADDED = "ADDED"
+ALREADY_EXISTS = "ALREADY_EXISTS"
+FAILED = "FAILED"
+REMOVED = "REMOVED"
+NOT_EXIST = "NOT_EXIST"
+CALL_IN_PROGRESS = "CALL_IN_PROGRESS"
+
+# System statuses whose records need more than a status id.
+MY_RECORD = "MY_RECORD"
+CALL_NO_SOONER_THAN = "CALL_NO_SOONER_THAN"
+NEEDS_AGENT = frozenset({MY_RECORD})
+NEEDS_DATE = frozenset({MY_RECORD, CALL_NO_SOONER_THAN})
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 # ASSUMPTION (thulium-api.md): Thulium's dates carry no zone and mean Warsaw local time.
@@ -336,8 +352,11 @@ class ThuliumClient:
         created_to: date | None = None,
         called_from: date | None = None,
         called_to: date | None = None,
+        concurrency: int = 1,
+        on_page: Callable[[int, int], None] | None = None,
     ) -> Iterator[Record]:
-        """Every matching record, fetched 100 at a time (Thulium's maximum page)."""
+        """Every matching record, fetched 100 at a time (Thulium's maximum page); with
+        `concurrency`, that many pages at once. `on_page(read, total)` follows the reading."""
         params = {"limit": PAGE_SIZE, **_status_filters(status_ids, system_statuses)}
         for name, day in (
             ("create_date_from", created_from),
@@ -347,19 +366,64 @@ class ThuliumClient:
         ):
             if day is not None:
                 params[name] = day.strftime("%Y-%m-%d")
-        offset = 0
-        while True:
-            data = self._call(
-                "GET", f"outbounds/{_seg(campaign_id)}/records", params=params | {"offset": offset}
-            ).data
-            if not isinstance(data, dict) or not isinstance(data.get("result"), list):
-                raise ThuliumProtocolError("The record listing has no result list.")
-            page = data["result"]
-            for item in page:
-                yield _record(item)
+        path = f"outbounds/{_seg(campaign_id)}/records"
+        first = self._records_page(path, params, 0)
+        total = int(first.get("count") or 0)
+        yield from map(_record, first["result"])
+        if on_page is not None:
+            on_page(len(first["result"]), total)
+        if concurrency > 1 and len(first["result"]) == PAGE_SIZE:
+            yield from self._records_concurrently(path, params, total, concurrency, on_page)
+            return
+        offset = len(first["result"])
+        page = first["result"]
+        while page and offset < total:
+            page = self._records_page(path, params, offset)["result"]
+            yield from map(_record, page)
             offset += len(page)
-            if not page or offset >= int(data.get("count") or 0):
-                return
+            if on_page is not None:
+                on_page(offset, total)
+
+    def _records_page(self, path: str, params: dict[str, Any], offset: int) -> dict[str, Any]:
+        data = self._call("GET", path, params=params | {"offset": offset}).data
+        if not isinstance(data, dict) or not isinstance(data.get("result"), list):
+            raise ThuliumProtocolError("The record listing has no result list.")
+        return data
+
+    def _records_concurrently(
+        self,
+        path: str,
+        params: dict[str, Any],
+        total: int,
+        concurrency: int,
+        on_page: Callable[[int, int], None] | None,
+    ) -> Iterator[Record]:
+        """The pages after the first, `concurrency` at a time, in order. Pages are independent
+        reads: each thread has its own connection. The count is the first page's; records
+        added meanwhile may be missed, as with one page at a time."""
+        local = threading.local()
+        clients: list[ThuliumClient] = []
+
+        def page(offset: int) -> list[Any]:
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = ThuliumClient(self.config)
+                clients.append(client)
+            return client._records_page(path, params, offset)["result"]
+
+        read = PAGE_SIZE
+        pool = ThreadPoolExecutor(max_workers=concurrency)
+        try:
+            for result in pool.map(page, range(PAGE_SIZE, total, PAGE_SIZE)):
+                yield from map(_record, result)
+                read += len(result)
+                if on_page is not None:
+                    on_page(min(read, total), total)
+        finally:
+            # A failed page ends the read: the pages not started yet are not fetched.
+            pool.shutdown(wait=True, cancel_futures=True)
+            for client in clients:
+                client.close()
 
     def count_records(
         self,
@@ -388,7 +452,7 @@ class ThuliumClient:
         phones = _unique_phones(rows)
         if not rows:
             return BatchResult(rows=MappingProxyType({}), request_id=None)
-        body = {"records": [_edit_payload(row) for row in rows]}
+        body = {"records": [edit_payload(row) for row in rows]}
         params = {"search_in_additional_numbers": "true"} if search_in_additional_numbers else None
         data, request_id = self._call(
             "PUT",
@@ -402,7 +466,7 @@ class ThuliumClient:
         phones = _unique_phones(rows)
         if not rows:
             return BatchResult(rows=MappingProxyType({}), request_id=None)
-        body = {"records": [_new_payload(row) for row in rows]}
+        body = {"records": [new_payload(row) for row in rows]}
         data, request_id = self._call(
             "POST",
             f"batch/outbounds/{_seg(campaign_id)}/records",
@@ -445,7 +509,7 @@ class ThuliumClient:
         self._call(
             "PUT",
             f"outbounds/{_seg(campaign_id)}/records_by_identifier/{_seg(identifier)}",
-            json=_changes_payload(changes),
+            json=changes_payload(changes),
         )
 
     # --- transport ------------------------------------------------------------------------
@@ -560,7 +624,7 @@ def _unique_phones(rows: Sequence[RecordEdit] | Sequence[NewRecord]) -> list[str
     return phones
 
 
-def _changes_payload(changes: RecordChanges) -> dict[str, Any]:
+def changes_payload(changes: RecordChanges) -> dict[str, Any]:
     payload: dict[str, Any] = {}
     if changes.status_id is not None:
         payload["status_id"] = changes.status_id
@@ -575,15 +639,15 @@ def _changes_payload(changes: RecordChanges) -> dict[str, Any]:
     return payload
 
 
-def _edit_payload(row: RecordEdit) -> dict[str, Any]:
-    payload = {"phone_number": row.phone_number} | _changes_payload(row)
+def edit_payload(row: RecordEdit) -> dict[str, Any]:
+    payload = {"phone_number": row.phone_number} | changes_payload(row)
     if row.search_in_additional_numbers is not None:
         payload["search_in_additional_numbers"] = row.search_in_additional_numbers
     return payload
 
 
-def _new_payload(row: NewRecord) -> dict[str, Any]:
-    payload = {"phone_number": row.phone_number} | _changes_payload(row)
+def new_payload(row: NewRecord) -> dict[str, Any]:
+    payload = {"phone_number": row.phone_number} | changes_payload(row)
     if row.identifier is not None:
         payload["identifier"] = row.identifier
     if row.order is not None:

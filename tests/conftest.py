@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -141,6 +142,7 @@ def _dashboard_settings(settings: Any, sandbox_server: Sandbox) -> None:
         "PAGE_DEADLINE": 5.0,
         "MAX_RETRIES": 1,
         "RETRY_AFTER_CAP": 2.0,
+        "READ_CONCURRENCY": 4,
     }
     settings.LANGUAGE_CODE = "en"
     settings.STORAGES = settings.STORAGES | {
@@ -275,3 +277,49 @@ def stop_db_worker(process: subprocess.Popen[bytes]) -> None:
 
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=20)
+
+
+def queue_sending(
+    *,
+    grid: Any,
+    rules: Any,
+    author: Any = None,
+    resend: bool = False,
+    include_unchanged: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Review the grid as the page does (read the campaign from the sandbox, then review),
+    and queue the sending that review allows."""
+    from campaigns.services.connection import thulium_client
+    from campaigns.services.review import grid_review, grid_review_read
+    from campaigns.services.submissions import submission_create
+
+    with thulium_client() as client:
+        grid_review_read(grid=grid, client=client)
+    review = grid_review(grid=grid, rules=rules, resend=resend, include_unchanged=include_unchanged)
+    return submission_create(
+        grid=grid,
+        author=author,
+        rules=rules,
+        review=review.token,
+        resend=resend,
+        include_unchanged=include_unchanged,
+        **kwargs,
+    )
+
+
+def send_from_page(
+    client: Any, grid: Any, data: dict[str, str] | None = None, **kwargs: Any
+) -> Any:
+    """Press Send as a person does: the review reads the campaign, its page carries the
+    token, and the sending is posted with it (and `data`, e.g. the removal's confirmation)."""
+    from django.urls import reverse
+
+    data = dict(data or {})
+    choices = {k: data[k] for k in ("resend", "unchanged") if k in data}
+    review = reverse("campaigns:grid_review", args=[grid.pk])
+    client.post(review, choices)
+    page = client.get(review, choices).content.decode()
+    found = re.search(r'name="review" value="([0-9a-f]+)"', page)
+    data["review"] = found.group(1) if found else ""
+    return client.post(reverse("campaigns:grid_send", args=[grid.pk]), data, **kwargs)

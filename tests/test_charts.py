@@ -14,7 +14,8 @@ from django.utils import formats, timezone, translation
 from campaigns import thulium
 from campaigns.charts import bar_chart, column_chart
 from campaigns.models import Submission
-from campaigns.services.submissions import submission_run
+from campaigns.services.sending import submission_run
+from tests.conftest import send_from_page
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def two_rows(campaign: Any, api: thulium.ThuliumClient) -> Any:
     """A grid of two rows: one Thulium updates, one it answers "Record not found." for."""
     from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
-    data = b"Telefon;Status\n555123321;3\n123123123;3\n"
+    data = b"Telefon;Status\n555123321;3\n111222333;5\n"
     made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
     return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
 
@@ -104,7 +105,8 @@ def test_a_sent_grid_charts_its_rows_by_outcome(
     url = reverse("campaigns:grid_detail", args=[grid.pk])
     assert 'id="chart-outcomes"' not in logged_in.get(url).content.decode()  # nothing sent
 
-    logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]))
+    send_from_page(logged_in, grid)
+    api.batch_delete("00001", ["111222333"])  # gone from Thulium after the review
     submission_run(submission_id=Submission.objects.get().pk, client=api)
 
     page = logged_in.get(url).content.decode()
@@ -115,7 +117,8 @@ def test_history_charts_sendings_and_refused_rows_per_day(
     logged_in: Client, two_rows: Any, api: thulium.ThuliumClient
 ) -> None:
     grid = two_rows
-    logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]))
+    send_from_page(logged_in, grid)
+    api.batch_delete("00001", ["111222333"])  # gone from Thulium after the review
     submission_run(submission_id=Submission.objects.get().pk, client=api)
 
     page = logged_in.get(reverse("campaigns:history")).content.decode()
@@ -124,5 +127,5 @@ def test_history_charts_sendings_and_refused_rows_per_day(
     sendings, refused = table_of(page, "chart-sendings"), table_of(page, "chart-refused")
     assert len(sendings) == 30
     assert sendings[today] == "1"
-    assert refused[today] == "1"  # "Record not found." for 123123123
+    assert refused[today] == "1"  # "Record not found." for 111222333
     assert sum(int(n) for n in refused.values()) == 1

@@ -47,10 +47,11 @@ def test_a_compared_grid_shows_what_thulium_holds_next_to_what_will_be_sent(
 def test_compare_shows_the_field_value_this_dashboard_last_sent(
     client: Client, viewer: Any, small_grid: Grid, rules: Any, api: thulium.ThuliumClient
 ) -> None:
-    from campaigns.services.submissions import submission_create, submission_run
+    from campaigns.services.sending import submission_run
+    from tests.conftest import queue_sending
 
     submission_run(
-        submission_id=submission_create(grid=small_grid, author=None, rules=rules).pk, client=api
+        submission_id=queue_sending(grid=small_grid, author=None, rules=rules).pk, client=api
     )
     again = grid_create_from_file(
         campaign=small_grid.campaign,

@@ -17,8 +17,9 @@ from campaigns.services.grids import (
     grid_validate,
     mapping_suggest,
 )
-from campaigns.services.submissions import submission_create, submission_run
+from campaigns.services.sending import submission_run
 from campaigns.services.validation import campaign_rules, check_row
+from tests.conftest import queue_sending
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_adding_a_header_as_a_field_takes_the_known_spelling(
 
 
 def send(grid: Grid, api: thulium.ThuliumClient, rules: Any) -> Any:
-    submission = submission_create(grid=grid, author=None, rules=rules)
+    submission = queue_sending(grid=grid, author=None, rules=rules)
     submission_run(submission_id=submission.pk, client=api)
     return submission
 

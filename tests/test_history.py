@@ -13,15 +13,15 @@ from openpyxl import load_workbook
 
 from campaigns import thulium
 from campaigns.models import Grid
-from campaigns.services.submissions import submission_create, submission_run
-from tests.conftest import Sandbox
+from campaigns.services.sending import submission_run
+from tests.conftest import Sandbox, queue_sending
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def sent(crm_grid: Grid, rules: Any, api: thulium.ThuliumClient) -> Grid:
-    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
     submission_run(submission_id=submission.pk, client=api)
     return crm_grid
 
@@ -104,7 +104,7 @@ def test_revert_restores_the_values_from_before_a_sending(
         }
 
     before = captured()
-    original = submission_create(grid=crm_grid, author=None, rules=rules)
+    original = queue_sending(grid=crm_grid, author=None, rules=rules)
     submission_run(submission_id=original.pk, client=api)
     assert captured() != before
     client.force_login(supervisor)
@@ -113,9 +113,9 @@ def test_revert_restores_the_values_from_before_a_sending(
 
     revert = Grid.objects.get(source=Grid.Source.REVERT)
     assert response["Location"] == reverse("campaigns:grid_detail", args=[revert.pk])
-    assert revert.rows_total == 8
+    assert revert.rows_total == 7
     assert AuditEntry.objects.get(action="revert").submission_id == original.pk
-    sending = submission_create(grid=revert, author=supervisor, rules=rules)
+    sending = queue_sending(grid=revert, author=supervisor, rules=rules)
     submission_run(submission_id=sending.pk, client=api)
     assert Submission.objects.get(pk=sending.pk).state == "finished"
     after = captured()
@@ -138,7 +138,7 @@ def test_the_campaign_page_lists_sendings_with_outcome_counts(
 
     assert "Sendings" in page
     assert "Finished" in page
-    assert "Updated 8" in page
+    assert "Updated 7" in page
     assert "crm_export_cp1250.csv" in page
 
 
@@ -162,12 +162,10 @@ def test_revert_puts_back_record_fields_as_this_dashboard_last_sent_them(
 
     headers = ["phone_number", "field:nazwisko", "field:miasto"]
     first = _typed_grid(campaign, rules, headers, [["509708024", "Kowalska", ""]])
-    submission_run(
-        submission_id=submission_create(grid=first, author=None, rules=rules).pk, client=api
-    )
+    submission_run(submission_id=queue_sending(grid=first, author=None, rules=rules).pk, client=api)
     city_before = sandbox.record("00001", "509708024")["record_fields"]["miasto"]
     second = _typed_grid(campaign, rules, headers, [["509708024", "Nowak", "Kraków"]])
-    sending = submission_create(grid=second, author=None, rules=rules)
+    sending = queue_sending(grid=second, author=None, rules=rules)
     submission_run(submission_id=sending.pk, client=api)
     assert sandbox.record("00001", "509708024")["record_fields"]["nazwisko"] == "Nowak"
 
@@ -181,7 +179,7 @@ def test_revert_puts_back_record_fields_as_this_dashboard_last_sent_them(
         "field:nazwisko",
     ]
     submission_run(
-        submission_id=submission_create(grid=revert, author=None, rules=rules).pk, client=api
+        submission_id=queue_sending(grid=revert, author=None, rules=rules).pk, client=api
     )
     fields = sandbox.record("00001", "509708024")["record_fields"]
     assert fields["nazwisko"] == "Kowalska"
@@ -197,15 +195,15 @@ def test_a_field_we_last_sent_empty_is_cleared_again_by_a_revert(
     headers = ["phone_number", "field:nazwisko"]
     cleared = _typed_grid(campaign, rules, headers, [["509708024", "[clear]"]])
     submission_run(
-        submission_id=submission_create(grid=cleared, author=None, rules=rules).pk, client=api
+        submission_id=queue_sending(grid=cleared, author=None, rules=rules).pk, client=api
     )
     named = _typed_grid(campaign, rules, headers, [["509708024", "Nowak"]])
-    sending = submission_create(grid=named, author=None, rules=rules)
+    sending = queue_sending(grid=named, author=None, rules=rules)
     submission_run(submission_id=sending.pk, client=api)
 
     revert = submission_revert(submission=sending, author=None, rules=rules)
     submission_run(
-        submission_id=submission_create(grid=revert, author=None, rules=rules).pk, client=api
+        submission_id=queue_sending(grid=revert, author=None, rules=rules).pk, client=api
     )
 
     assert sandbox.record("00001", "509708024")["record_fields"]["nazwisko"] == ""

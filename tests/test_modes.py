@@ -12,8 +12,9 @@ from django.urls import reverse
 from campaigns import thulium
 from campaigns.models import Chunk, Grid, Outcome, Submission
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.services.submissions import SubmissionProblem, submission_create, submission_run
-from tests.conftest import Sandbox
+from campaigns.services.sending import submission_run
+from campaigns.services.submissions import SubmissionProblem
+from tests.conftest import Sandbox, queue_sending, send_from_page
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def make_grid(campaign: Any, api: thulium.ThuliumClient, text: str, mode: str) -
 
 
 def send(grid: Grid, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> Submission:
-    submission = submission_create(grid=grid, author=None, rules=rules, **kwargs)
+    submission = queue_sending(grid=grid, author=None, rules=rules, **kwargs)
     submission_run(submission_id=submission.pk, client=api)
     submission.refresh_from_db()
     return submission
@@ -47,7 +48,7 @@ def posts(sandbox: Sandbox) -> list[list[str]]:
 ADDITIONS = (
     "Telefon;Status;Identyfikator;Kolejność;Miasto\n"
     "700100200;3;CRM-1;10;Gdańsk\n"
-    "509708024;3;CRM-2;;\n"  # already in the campaign
+    "509708024;3;CRM-2;;\n"  # already in the campaign: the review's read flags it
     "700100201;3;00001-00005;;\n"  # the identifier is taken: Thulium refuses the row
     "700100202;3;CRM-4;dużo;\n"  # not an order: never sent
 )
@@ -65,7 +66,7 @@ def test_add_mode_sends_identifier_and_order_and_shows_each_answer(
     assert submission.state == Submission.State.FINISHED
     assert outcomes(grid) == {
         "700100200": Outcome.ADDED,
-        "509708024": Outcome.ALREADY_EXISTS,
+        "509708024": Outcome.NOT_SENT,
         "700100201": Outcome.FAILED,
         "700100202": Outcome.NOT_SENT,
     }
@@ -77,6 +78,7 @@ def test_add_mode_sends_identifier_and_order_and_shows_each_answer(
     )
     assert grid.rows.get(phone="700100200").outcome_detail["record_id"] == added["record_id"]
     assert "already used" in grid.rows.get(phone="700100201").outcome_detail["message"]
+    assert "phone_exists" in [m["code"] for m in grid.rows.get(phone="509708024").messages]
 
 
 def test_an_added_chunk_whose_answer_was_lost_is_reconciled_not_sent_twice(
@@ -89,25 +91,31 @@ def test_an_added_chunk_whose_answer_was_lost_is_reconciled_not_sent_twice(
     sandbox.inject({"kind": "close", "method": "POST", "apply": True})
 
     send(grid, rules, api)
-    assert set(outcomes(grid).values()) == {Outcome.TRANSPORT_ERROR}
+    assert outcomes(grid) == {
+        "700100200": Outcome.TRANSPORT_ERROR,
+        "700100201": Outcome.TRANSPORT_ERROR,
+        "509708024": Outcome.NOT_SENT,  # there before: the review's read flagged it
+    }
     assert sandbox.record("00001", "700100200")  # it was added all the same
 
+    # The resend's review finds both numbers in Thulium now, and does not call them errors:
+    # our answer was lost, so the records may be ours.
     send(grid, rules, api, resend=True)
 
     assert outcomes(grid) == {
         "700100200": Outcome.ADDED,
         "700100201": Outcome.ADDED,
-        "509708024": Outcome.ALREADY_EXISTS,  # there before: it does not match what we sent
+        "509708024": Outcome.NOT_SENT,
     }
     assert grid.rows.get(phone="700100200").outcome_detail["status"] == "RECONCILED"
-    assert posts(sandbox) == [["700100200", "700100201", "509708024"], ["509708024"]]
+    assert posts(sandbox) == [["700100200", "700100201"]]
 
 
 def test_a_worker_that_died_after_posting_leaves_nothing_added_twice(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
     grid = make_grid(campaign, api, "Telefon;Status\n700100200;3\n700100201;3\n", Grid.Mode.ADD)
-    submission = submission_create(grid=grid, author=None, rules=rules)
+    submission = queue_sending(grid=grid, author=None, rules=rules)
     # What a worker killed after its POST leaves behind: the records are in Thulium, the chunk
     # is still claimed by it, and its lease has run out.
     api.batch_add("00001", [thulium.NewRecord(phone_number="700100200", status_id="3")])
@@ -134,7 +142,7 @@ def test_remove_mode_shows_every_record_of_a_phone_and_retries_calls_later(
     assert grid.rows_error == 0  # only the phone counts when removing
 
     with pytest.raises(SubmissionProblem, match="tick the confirmation for the 4 phone numbers"):
-        submission_create(grid=grid, author=None, rules=rules)
+        queue_sending(grid=grid, author=None, rules=rules)
     send(grid, rules, api, confirmed_count=4)
 
     assert outcomes(grid) == {
@@ -175,17 +183,21 @@ def test_the_page_asks_to_confirm_the_count_before_removing(
     grid = make_grid(campaign, api, "Telefon\n441\n555123321\n", Grid.Mode.REMOVE)
     client.force_login(supervisor)
     page = client.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
-    assert "delete from Thulium every record with these 2 phone numbers" in page
+    assert "Review removing the records of 2 phone numbers" in page
     assert 'value="in_call"' in page  # the remove outcomes are offered as filters
-    url = reverse("campaigns:grid_send", args=[grid.pk])
+    review = reverse("campaigns:grid_review", args=[grid.pk])
+    client.post(review)
+    assert "delete from Thulium every record with these 2 phone numbers" in (
+        client.get(review).content.decode()
+    )
 
-    refused = client.post(url, follow=True).content.decode()
-    wrong = client.post(url, {"confirm": "1"}, follow=True).content.decode()
+    refused = send_from_page(client, grid, follow=True).content.decode()
+    wrong = send_from_page(client, grid, {"confirm": "1"}, follow=True).content.decode()
     assert "tick the confirmation for the 2 phone numbers" in refused
     assert "tick the confirmation" in wrong
     assert not Submission.objects.exists()
 
-    client.post(url, {"confirm": "2"})
+    send_from_page(client, grid, {"confirm": "2"})
 
     assert Submission.objects.get().rows_total == 2
 

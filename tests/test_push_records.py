@@ -34,7 +34,10 @@ def test_dry_run_stores_the_grid_prints_a_summary_and_exits_1_on_errors(
     )
 
     assert code == 1
-    assert "rows: 16, valid: 5, warnings: 3, errors: 8" in out
+    # The phone-only row changes nothing in Thulium: valid, and left out of a sending.
+    assert "rows: 16, valid: 6, warnings: 2, errors: 8" in out
+    assert "7 rows would be sent." in out
+    assert "left out, no change: 1" in out
     grid = Grid.objects.get()
     assert grid.author is None
     assert grid.author_name == "command line"
@@ -149,7 +152,7 @@ def test_sending_writes_thuliums_answers_and_exits_1_when_rows_are_refused(
     )
 
     assert code == 1
-    assert "Sent: Finished; Not sent: 8, Updated: 8" in out
+    assert "Sent: Finished; Not sent: 8, Updated: 7" in out
     report_rows = csv.DictReader(io.StringIO(report.read_text("utf-8-sig")))
     rows = {r["Row in file [row]"]: r for r in report_rows}
     assert rows["4"]["Outcome [outcome]"] == "Updated"
@@ -228,8 +231,13 @@ def test_the_dry_run_reads_the_campaign_and_flags_phones_it_lacks_or_holds_twice
     code, out, _err = push("00001", str(odd), "--dry-run")
 
     assert code == 1
-    assert "Read the campaign's records in" in out
+    assert "Read the campaign's 1500 records in" in out
     assert "rows: 3, valid: 1, warnings: 0, errors: 2" in out
+    assert "1 row would be sent." in out
+    assert "  Status → Kontakt ponowny: 1" in out
+    assert "left out, Thulium has no record with this number: 1" in out
+    assert "left out, the campaign holds the number more than once: 1" in out
+    assert '"phone_number": "555123321"' in out  # the exact JSON of the first rows
     grid = Grid.objects.get()
     codes = {row.phone: [m["code"] for m in row.messages] for row in grid.rows.all()}
     assert codes == {

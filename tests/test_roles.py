@@ -43,6 +43,9 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("post", "campaigns:grid_paste", [g], "supervise"),
         ("post", "campaigns:grid_undo", [g], "supervise"),
         ("post", "campaigns:grid_column_remap", [g], "supervise"),
+        ("post", "campaigns:grid_review", [g], "supervise"),
+        ("get", "campaigns:grid_review", [g], "supervise"),
+        ("post", "campaigns:grid_options", [g], "supervise"),
         ("post", "campaigns:grid_send", [g], "supervise"),
         ("get", "campaigns:grid_export", [g], "supervise"),
         ("post", "campaigns:submission_revert", [g, 1], "supervise"),
@@ -63,9 +66,9 @@ def test_the_matrix_covers_every_endpoint(crm_grid: Grid) -> None:
 def test_role_by_endpoint(
     client: Client, django_user_model: Any, crm_grid: Grid, role: str | None, rules: Any
 ) -> None:
-    from campaigns.services.submissions import submission_create
+    from tests.conftest import queue_sending
 
-    submission_create(grid=crm_grid, author=None, rules=rules)  # submission 1, for revert
+    queue_sending(grid=crm_grid, author=None, rules=rules)  # submission 1, for revert
     user = django_user_model.objects.create_user("someone", password="x" * 12)
     if role:
         user.groups.add(Group.objects.get(name=role))
@@ -80,9 +83,9 @@ def test_role_by_endpoint(
 def test_cancel_needs_the_supervisor_role(
     client: Client, viewer: Any, supervisor: Any, crm_grid: Grid, rules: Any
 ) -> None:
-    from campaigns.services.submissions import submission_create
+    from tests.conftest import queue_sending
 
-    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
     url = reverse("campaigns:submission_cancel", args=[crm_grid.pk, submission.pk])
 
     client.force_login(viewer)

@@ -11,7 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from campaigns import thulium
 from campaigns.models import Grid, Outcome, Submission
-from campaigns.services.submissions import submission_run
+from campaigns.services.sending import submission_run
+from tests.conftest import send_from_page
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_send_queues_a_job_after_commit_and_shows_progress(
     logged_in: Client, crm_grid: Grid, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        logged_in.post(reverse("campaigns:grid_send", args=[crm_grid.pk]))
+        send_from_page(logged_in, crm_grid)
 
     submission = Submission.objects.get()
     assert len(callbacks) == 1
@@ -41,7 +42,7 @@ def test_send_queues_a_job_after_commit_and_shows_progress(
 def test_progress_polls_then_refreshes_the_page_when_done(
     logged_in: Client, crm_grid: Grid, api: thulium.ThuliumClient
 ) -> None:
-    logged_in.post(reverse("campaigns:grid_send", args=[crm_grid.pk]))
+    send_from_page(logged_in, crm_grid)
     url = reverse("campaigns:grid_progress", args=[crm_grid.pk])
 
     polling = logged_in.get(url, headers={"HX-Request": "true"})
@@ -53,16 +54,17 @@ def test_progress_polls_then_refreshes_the_page_when_done(
     assert done["HX-Refresh"] == "true"
     page = logged_in.get(reverse("campaigns:grid_detail", args=[crm_grid.pk])).content.decode()
     assert 'hx-trigger="every 1s"' not in page
-    assert page.count('<span class="badge badge--updated" title=') == 8
-    # All 8 sendable rows were updated; the 8 with errors need fixing before anything is resent.
-    assert "Send 8 rows" not in page
-    assert "Resend the" not in page
+    assert page.count('<span class="badge badge--updated" title=') == 7
+    # All 7 rows that change something were updated; the 8 with errors need fixing before
+    # anything is resent, and the one Thulium holds as it is stays out.
+    assert "Review sending" not in page
+    assert "Review resending" not in page
 
 
 def test_cancel_from_the_page(
     logged_in: Client, crm_grid: Grid, api: thulium.ThuliumClient
 ) -> None:
-    logged_in.post(reverse("campaigns:grid_send", args=[crm_grid.pk]))
+    send_from_page(logged_in, crm_grid)
     submission = Submission.objects.get()
 
     logged_in.post(reverse("campaigns:submission_cancel", args=[crm_grid.pk, submission.pk]))
@@ -76,7 +78,7 @@ def test_cancel_from_the_page(
 def test_resend_after_fixing_a_row(
     logged_in: Client, crm_grid: Grid, api: thulium.ThuliumClient, sandbox: Any
 ) -> None:
-    logged_in.post(reverse("campaigns:grid_send", args=[crm_grid.pk]))
+    send_from_page(logged_in, crm_grid)
     submission_run(submission_id=Submission.objects.get().pk, client=api)
     broken = crm_grid.rows.get(number=8)  # agent j.doe does not exist
     logged_in.post(
@@ -84,7 +86,7 @@ def test_resend_after_fixing_a_row(
         {"target": "agent_login", "value": "a.nowak"},
     )
 
-    logged_in.post(reverse("campaigns:grid_send", args=[crm_grid.pk]), {"resend": "yes"})
+    send_from_page(logged_in, crm_grid, {"resend": "yes"})
     resend = Submission.objects.first()
     submission_run(submission_id=resend.pk, client=api)
 
@@ -98,10 +100,11 @@ def test_rows_filter_by_outcome_and_show_thuliums_answer(
 ) -> None:
     from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
-    data = b"Telefon;Status\n555123321;3\n123123123;3\n"
+    data = b"Telefon;Status\n555123321;3\n111222333;5\n"
     made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
     grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
-    logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]))
+    send_from_page(logged_in, grid)
+    api.batch_delete("00001", ["111222333"])  # gone from Thulium after the review
     submission_run(submission_id=Submission.objects.get().pk, client=api)
 
     page = logged_in.get(
@@ -122,7 +125,7 @@ def test_sending_nothing_says_why(logged_in: Client, campaign: Any, api: Any) ->
     )
     grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
 
-    response = logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]), follow=True)
+    response = send_from_page(logged_in, grid, follow=True)
 
     assert "No row can be sent: fix the rows with errors first." in response.content.decode()
     assert not Submission.objects.exists()

@@ -11,14 +11,9 @@ from django.db import connection
 from campaigns import thulium
 from campaigns.models import Chunk, Grid, Outcome, Row, RowOutcome, Submission
 from campaigns.services.editing import EditProblem, grid_undo, row_set_cells
-from campaigns.services.submissions import (
-    SubmissionProblem,
-    submission_cancel,
-    submission_create,
-    submission_run,
-    submissions_reap,
-)
-from tests.conftest import Sandbox, client_config
+from campaigns.services.sending import submission_run
+from campaigns.services.submissions import SubmissionProblem, submission_cancel, submissions_reap
+from tests.conftest import Sandbox, client_config, queue_sending
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +23,7 @@ def outcomes(grid: Grid) -> dict[int, str]:
 
 
 def send(grid: Grid, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> Submission:
-    submission = submission_create(grid=grid, author=None, rules=rules, **kwargs)
+    submission = queue_sending(grid=grid, author=None, rules=rules, **kwargs)
     submission_run(submission_id=submission.pk, client=api)
     submission.refresh_from_db()
     return submission
@@ -41,7 +36,9 @@ def test_every_row_gets_thuliums_verdict_and_the_sandbox_agrees(
 
     assert submission.state == Submission.State.FINISHED
     got = outcomes(crm_grid)
-    sent = {n for n, o in got.items() if o != Outcome.NOT_SENT}
+    # Rows never queued keep no outcome: the one that changes nothing in Thulium.
+    sent = {n for n, o in got.items() if o not in {Outcome.NOT_SENT, Outcome.NONE}}
+    assert {n for n, o in got.items() if o == Outcome.NONE} == {19}
     assert {n for n, o in got.items() if o == Outcome.NOT_SENT} == {
         r.number for r in crm_grid.rows.filter(state=Row.State.ERROR)
     }
@@ -63,7 +60,7 @@ def test_rows_go_in_chunks_without_a_phone_twice(
     send(crm_grid, rules, api, chunk_size=3)
 
     bodies = [r["body"]["records"] for r in sandbox.requests() if r["method"] == "PUT"]
-    assert [len(b) for b in bodies] == [3, 3, 2]
+    assert [len(b) for b in bodies] == [3, 3, 1]
     for body in bodies:
         phones = [record["phone_number"] for record in body]
         assert len(phones) == len(set(phones))
@@ -75,15 +72,18 @@ def test_rejected_and_not_found_rows_keep_thuliums_message(
 ) -> None:
     from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
-    data = b"Telefon;Status\n555123321;3\n123123123;3\n441;3\n"
+    data = b"Telefon;Status\n555123321;3\n111222333;5\n441;3\n"
     made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
     grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    submission = queue_sending(grid=grid, author=None, rules=rules)
+    # Removed in Thulium between the review and the sending.
+    api.batch_delete("00001", ["111222333"])
 
-    send(grid, rules, api)
+    submission_run(submission_id=submission.pk, client=api)
 
     assert outcomes(grid) == {2: Outcome.UPDATED, 3: Outcome.NOT_FOUND, 4: Outcome.NOT_SENT}
-    # 441 is twice in the campaign: found while reading the records, and never sent.
-    assert grid.rows.get(number=4).outcome_detail["status"] == "DUPLICATED_IN_CAMPAIGN"
+    # 441 is twice in the campaign: the review's read flagged it, and it was never sent.
+    assert [m["code"] for m in grid.rows.get(number=4).messages] == ["phone_held_more_than_once"]
     puts = [r["body"]["records"] for r in sandbox.requests() if r["method"] == "PUT"]
     assert "441" not in [record["phone_number"] for body in puts for record in body]
     assert grid.rows.get(number=3).outcome_detail["message"] == "Record not found."
@@ -92,13 +92,16 @@ def test_rejected_and_not_found_rows_keep_thuliums_message(
 def test_transient_faults_are_retried_and_answers_recorded_once(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    sandbox.inject({"kind": "status", "status": 503}, {"kind": "close", "apply": True})
+    sandbox.inject(
+        {"kind": "status", "status": 503, "method": "PUT"},
+        {"kind": "close", "apply": True, "method": "PUT"},
+    )
 
     submission = send(crm_grid, rules, api)
 
     assert submission.state == Submission.State.FINISHED
-    assert set(outcomes(crm_grid).values()) == {Outcome.UPDATED, Outcome.NOT_SENT}
-    assert RowOutcome.objects.filter(outcome=Outcome.UPDATED).count() == 8
+    assert set(outcomes(crm_grid).values()) == {Outcome.UPDATED, Outcome.NOT_SENT, Outcome.NONE}
+    assert RowOutcome.objects.filter(outcome=Outcome.UPDATED).count() == 7
 
 
 def test_a_chunk_that_never_gets_through_is_a_transport_error_and_the_job_goes_on(
@@ -130,7 +133,7 @@ def test_missing_and_unreadable_answers_are_unknown(
     assert crm_grid.rows.get(number=4).outcome == Outcome.UNKNOWN
     assert crm_grid.rows.get(number=5).outcome == Outcome.UPDATED
     second = crm_grid.rows.filter(outcome=Outcome.UNKNOWN).count()
-    assert second == 1 + 4
+    assert second == 1 + 3  # the dropped phone, and the second request's 3 rows
 
 
 def test_rejected_credentials_stop_at_once_and_mark_nothing_sent(
@@ -142,16 +145,19 @@ def test_rejected_credentials_stop_at_once_and_mark_nothing_sent(
     assert submission.state == Submission.State.FAILED
     assert "THULIUM_API_PASSWORD" in submission.problem
     assert Outcome.UPDATED not in outcomes(crm_grid).values()
-    assert set(outcomes(crm_grid).values()) == {Outcome.NOT_SENT}
+    assert set(outcomes(crm_grid).values()) == {Outcome.NOT_SENT, Outcome.NONE}
+    assert not crm_grid.rows.filter(outcome=Outcome.NONE, unchanged=False).exists()
     assert RowOutcome.objects.count() == 0
-    assert [r for r in sandbox.requests() if r["method"] == "PUT"] == []
+    # The review's read is reused, so the first request is what Thulium refuses; none follows.
+    puts = [r for r in sandbox.requests() if r["method"] == "PUT"]
+    assert [r["status"] for r in puts] == [401]
 
 
 def test_a_long_retry_after_reschedules_instead_of_blocking(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
     sandbox.inject({"kind": "status", "status": 429, "retry_after": 3600, "method": "PUT"})
-    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
 
     result = submission_run(submission_id=submission.pk, client=api)
 
@@ -165,7 +171,7 @@ def test_a_long_retry_after_reschedules_instead_of_blocking(
 def test_cancel_stops_before_the_next_chunk(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    submission = submission_create(grid=crm_grid, author=None, rules=rules, chunk_size=2)
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules, chunk_size=2)
     submission_cancel(submission=submission)
 
     result = submission_run(submission_id=submission.pk, client=api)
@@ -180,12 +186,12 @@ def test_one_submission_per_campaign_at_a_time(
 ) -> None:
     from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
-    first = submission_create(grid=crm_grid, author=None, rules=rules)
+    first = queue_sending(grid=crm_grid, author=None, rules=rules)
     made = grid_create_from_file(
         campaign=campaign, author=None, data=b"Telefon;Status\n555123321;3\n", filename="b.csv"
     )
     other = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
-    second = submission_create(grid=other, author=None, rules=rules)
+    second = queue_sending(grid=other, author=None, rules=rules)
 
     waiting = submission_run(submission_id=second.pk, client=api)
     assert (waiting.state, waiting.retry_after) == (Submission.State.QUEUED, 5)
@@ -220,7 +226,7 @@ def test_nothing_to_resend_says_so(crm_grid: Grid, rules: Any, api: thulium.Thul
     send(crm_grid, rules, api)
 
     with pytest.raises(SubmissionProblem, match="Nothing to resend"):
-        submission_create(grid=crm_grid, author=None, rules=rules, resend=True)
+        queue_sending(grid=crm_grid, author=None, rules=rules, resend=True)
 
 
 def test_sent_edits_cannot_be_undone_and_sending_grids_cannot_be_edited(
@@ -233,7 +239,7 @@ def test_sent_edits_cannot_be_undone_and_sending_grids_cannot_be_edited(
         author=None,
         rules=rules,
     )
-    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
 
     with pytest.raises(EditProblem, match="being sent"):
         row_set_cells(
@@ -251,7 +257,7 @@ def test_sent_edits_cannot_be_undone_and_sending_grids_cannot_be_edited(
 def test_an_expired_lease_lets_another_worker_resend_and_record_once(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox, settings: Any
 ) -> None:
-    submission = submission_create(grid=crm_grid, author=None, rules=rules, chunk_size=4)
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules, chunk_size=4)
     # A worker claimed chunk 0, sent it, and died before recording the answer.
     chunk = submission.chunks.get(index=0)
     Chunk.objects.filter(pk=chunk.pk).update(
@@ -267,15 +273,15 @@ def test_an_expired_lease_lets_another_worker_resend_and_record_once(
 
     assert Submission.objects.get(pk=submission.pk).state == Submission.State.FINISHED
     assert RowOutcome.objects.filter(chunk=chunk).count() == 4
-    assert set(outcomes(crm_grid).values()) == {Outcome.UPDATED, Outcome.NOT_SENT}
+    assert set(outcomes(crm_grid).values()) == {Outcome.UPDATED, Outcome.NOT_SENT, Outcome.NONE}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_never_send_a_chunk_twice(
     crm_grid: Grid, rules: Any, sandbox: Sandbox
 ) -> None:
-    submission = submission_create(grid=crm_grid, author=None, rules=rules, chunk_size=1)
-    sandbox.inject({"kind": "delay", "seconds": 0.05, "times": 100})
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules, chunk_size=1)
+    sandbox.inject({"kind": "delay", "seconds": 0.05, "times": 100, "method": "PUT"})
     results = []
 
     def worker() -> None:
@@ -291,8 +297,8 @@ def test_two_workers_racing_never_send_a_chunk_twice(
 
     puts = [r for r in sandbox.requests() if r["method"] == "PUT"]
     sent_phones = [r["body"]["records"][0]["phone_number"] for r in puts]
-    assert len(sent_phones) == len(set(sent_phones)) == 8
-    assert RowOutcome.objects.count() == 8
+    assert len(sent_phones) == len(set(sent_phones)) == 7
+    assert RowOutcome.objects.count() == 7
     assert "finished" in results
     assert Submission.objects.get(pk=submission.pk).state == Submission.State.FINISHED
 
@@ -310,7 +316,7 @@ def test_a_thulium_too_slow_to_answer_is_a_transport_error(
     assert submission.state == Submission.State.FINISHED
     first = submission.chunks.get(index=0).row_ids
     assert {crm_grid.rows.get(pk=pk).outcome for pk in first} == {Outcome.TRANSPORT_ERROR}
-    assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 4
+    assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 3
 
 
 def test_an_answer_of_an_unexpected_shape_is_unknown(
@@ -321,7 +327,7 @@ def test_an_answer_of_an_unexpected_shape_is_unknown(
     send(crm_grid, rules, api, chunk_size=4)
 
     assert crm_grid.rows.filter(outcome=Outcome.UNKNOWN).count() == 4
-    assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 4
+    assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 3
 
 
 def test_before_values_are_read_from_thulium_and_kept_with_each_outcome(
@@ -337,18 +343,24 @@ def test_before_values_are_read_from_thulium_and_kept_with_each_outcome(
         "agent_login": was["agent_login"],
         "next_call_date": was["next_call_date"],
         "identifier": was["identifier"],
+        "record_id": was["record_id"],
     }
     reads = [r for r in sandbox.requests() if r["path"].endswith("/00001/records")]
     assert reads[0]["method"] == "GET"
+    # The review's read gave the before-values: the campaign was read once, before any PUT.
+    methods = [r["method"] for r in reads]
+    assert methods.index("PUT") == methods.count("GET")
 
 
 def test_an_unreachable_thulium_while_reading_retries_later(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
+    # Queued behind other sendings for longer than a review stays fresh: the job reads again.
+    Grid.objects.filter(pk=crm_grid.pk).update(compared_at="2020-01-01T00:00:00Z")
     sandbox.inject(
         {"kind": "status", "status": 503, "times": 1 + api.config.max_retries, "method": "GET"}
     )
-    submission = submission_create(grid=crm_grid, author=None, rules=rules)
 
     result = submission_run(submission_id=submission.pk, client=api)
 

@@ -226,6 +226,8 @@ THULIUM = {
     "PAGE_DEADLINE": env_float("THULIUM_PAGE_DEADLINE", 15.0),
     "MAX_RETRIES": int(env_float("THULIUM_MAX_RETRIES", 4)),
     "RETRY_AFTER_CAP": env_float("THULIUM_RETRY_AFTER_CAP", 60.0),
+    # Pages of the record listing read at once (each is an independent GET of 100 records).
+    "READ_CONCURRENCY": max(1, int(env_float("THULIUM_READ_CONCURRENCY", 4))),
 }
 
 # File intake limits: larger files are refused before they are parsed.
@@ -245,6 +247,36 @@ SUBMISSION_LEASE_SECONDS = env_float("SUBMISSION_LEASE_SECONDS", 300)
 # How many tasks share one sending (each takes the next free chunk): at most the number of
 # db_worker processes you run.
 SUBMISSION_WORKERS = max(1, int(env_float("SUBMISSION_WORKERS", 1)))
+# The first request of a sending carries at most this many rows, and is answered before the
+# rest is sent: a cause Thulium refuses every row for costs these rows, not the file.
+SUBMISSION_CANARY_ROWS = max(1, int(env_float("SUBMISSION_CANARY_ROWS", 20)))
+# A sending needs a review whose read of the campaign is at most this old (seconds); the
+# sending then uses that read for the records' before-values.
+SUBMISSION_REVIEW_MAX_AGE = env_float("SUBMISSION_REVIEW_MAX_AGE", 900)
+
+# E-mail to the author when a sending ends (finished, paused or stopped), through Django's
+# MAILERS: SMTP when EMAIL_HOST is set; else printed on the console under DEBUG (make run), and
+# not sent at all in production (no MAILERS: nothing to send through).
+if environ.get("EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": environ["EMAIL_HOST"],
+                "port": int(env_float("EMAIL_PORT", 25)),
+                "username": environ.get("EMAIL_HOST_USER", ""),
+                "password": environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "use_ssl": env_bool("EMAIL_USE_SSL", False),
+                "timeout": 10,
+            },
+        }
+    }
+elif DEBUG:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = environ.get("DEFAULT_FROM_EMAIL", "dashboard@localhost")
+# The dashboard's address as people reach it, for links in e-mails (e.g. https://panel.example.pl).
+SITE_URL = environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

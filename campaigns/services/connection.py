@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
+
+logger = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """Something a person can fix, raised by a service: `text` says what and how, in their
+    language. Views catch this one type."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class ThuliumProblem(Problem):
+    """Thulium could not be asked, or refused us as a whole (see describe_thulium_error)."""
 
 
 class ThuliumNotConfigured(thulium.ThuliumError):
@@ -42,6 +61,17 @@ def thulium_client(*, deadline: float | None = None) -> thulium.ThuliumClient:
             retry_after_cap=conf["RETRY_AFTER_CAP"],
         )
     )
+
+
+@contextmanager
+def thulium_session(*, deadline: float | None = None) -> Iterator[thulium.ThuliumClient]:
+    """A client for a person's request: its failures reach the caller as ThuliumProblem."""
+    try:
+        with thulium_client(deadline=deadline) as client:
+            yield client
+    except thulium.ThuliumError as error:
+        logger.warning("thulium: %s", error)
+        raise ThuliumProblem(describe_thulium_error(error)) from None
 
 
 def describe_thulium_error(error: thulium.ThuliumError) -> str:

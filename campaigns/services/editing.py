@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,8 +17,10 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from campaigns import thulium
 from campaigns.models import FAILED_OUTCOMES, AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
+from campaigns.services.connection import Problem
 from campaigns.services.grids import (
     MappingProblem,
     _insert_rows,
@@ -36,7 +39,7 @@ PAGE_SIZES = (50, 100, 200, 500)
 COUNT_LIMIT = 10_000
 
 
-class EditProblem(ValueError):
+class EditProblem(Problem):
     """The change cannot be made; the message says why and what to do."""
 
 
@@ -177,15 +180,38 @@ def _parse_cursor(text: str, column: str) -> tuple[Any, int] | None:
     return value, pk
 
 
+def row_record(grid: Grid, row: Row) -> thulium.RecordEdit | thulium.NewRecord:
+    """The client's request for an edit or add grid's row: blank cells absent, cleared fields
+    "" (an edit sends no identifier or order: those only name a new record)."""
+    values = row.values
+    moment = values.get("next_call_date")
+    changes: dict[str, Any] = {
+        "status_id": values.get("status_id"),
+        "dictionary_status_id": values.get("dictionary_status_id"),
+        "agent_login": values.get("agent_login"),
+        "next_call_date": datetime.strptime(moment, thulium.DATE_TIME_FORMAT) if moment else None,
+        "record_fields": values.get("record_fields", {}),
+    }
+    phone = values.get("phone_number", "")
+    if grid.mode == Grid.Mode.ADD:
+        return thulium.NewRecord(
+            phone_number=phone,
+            identifier=values.get("identifier"),
+            order=values.get("order"),
+            **changes,
+        )
+    return thulium.RecordEdit(phone_number=phone, **changes)
+
+
 def row_payload(grid: Grid, row: Row) -> dict[str, Any]:
-    """Exactly what would go to Thulium for this row: blank cells absent, cleared fields ""."""
-    values = dict(row.values)
-    if grid.mode == Grid.Mode.EDIT:
-        for target in ADD_ONLY_TARGETS:
-            values.pop(target, None)
+    """Exactly what the client sends for this row, built by the client's own code: the row
+    preview, the review and the stored `sent` payload all show this."""
     if grid.mode == Grid.Mode.REMOVE:
-        return {"phone_number": values.get("phone_number", "")}
-    return values
+        return {"phone_number": row.values.get("phone_number", "")}
+    record = row_record(grid, row)
+    if isinstance(record, thulium.NewRecord):
+        return thulium.new_payload(record)
+    return thulium.edit_payload(record)
 
 
 # --- writing --------------------------------------------------------------------------------

@@ -18,8 +18,18 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.bulk_sql import analyze_after_insert, insert_many
-from campaigns.models import AuditEntry, Campaign, CampaignField, Grid, Row, ThuliumNow
+from campaigns.models import (
+    LOST_ANSWER_OUTCOMES,
+    AuditEntry,
+    Campaign,
+    CampaignField,
+    Duplicates,
+    Grid,
+    Row,
+    ThuliumNow,
+)
 from campaigns.services.audit import audit
+from campaigns.services.connection import Problem
 from campaigns.services.validation import (
     CampaignRules,
     campaign_rules,
@@ -38,7 +48,7 @@ BULK_BATCH = 2000
 PARTIAL_LIMIT = 5000
 
 
-class MappingProblem(ValueError):
+class MappingProblem(Problem):
     """The confirmed mapping cannot build a grid; the message says what to change."""
 
 
@@ -280,7 +290,20 @@ def grid_validate(
     for (pk, number, raw, outcome, detail), check in checked:
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
         if check.phone in held:
-            messages += live_messages(grid.mode, held[check.phone])
+            count, now = held[check.phone]
+            messages += live_messages(
+                grid.mode,
+                count,
+                # "No change" is news only about a row that could be sent.
+                values=None if row_state(messages) == Row.State.ERROR else check.values,
+                now=now,
+                search_additional=grid.search_additional,
+                every_record=grid.duplicates == Duplicates.EVERY_RECORD,
+                answer_lost=outcome in LOST_ANSWER_OUTCOMES,
+            )
+            if any(m["code"] == "no_change" for m in messages):
+                # Said better by "no change", which also says the row stays out.
+                messages = [m for m in messages if m["code"] != "nothing_to_change"]
         state = row_state(messages)
         written.append(
             (pk, number, raw, check.values, messages, check.phone, state, outcome, detail)
@@ -316,15 +339,21 @@ def grid_validate(
     return grid
 
 
-def _held_in_thulium(grid: Grid, phones: set[str], *, whole: bool) -> dict[str, int]:
+def _held_in_thulium(
+    grid: Grid, phones: set[str], *, whole: bool
+) -> dict[str, tuple[int, dict[str, Any]]]:
     """How many records the campaign held for each phone when the grid was last compared with
-    Thulium (phones not compared since they were typed are absent: nothing is known)."""
+    Thulium, and what the only one held (phones not compared since they were typed are absent:
+    nothing is known)."""
     if grid.compared_at is None:
         return {}
     known = ThuliumNow.objects.filter(grid=grid)
-    if whole:
-        return dict(known.values_list("phone", "count"))
-    return dict(known.filter(phone__in=phones - {""}).values_list("phone", "count"))
+    if not whole:
+        known = known.filter(phone__in=phones - {""})
+    return {
+        phone: (count, values)
+        for phone, count, values in known.values_list("phone", "count", "values")
+    }
 
 
 def grid_recount(grid: Grid) -> None:
@@ -444,7 +473,7 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
     goes through the backend's own adapter: text on SQLite, jsonb on PostgreSQL."""
     json = connection.ops.adapt_json_value
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
-    columns += ["status_id", "agent_login", "clears", "outcome", "outcome_detail"]
+    columns += ["status_id", "agent_login", "clears", "unchanged", "outcome", "outcome_detail"]
     inserted = 0
     for batch in batched(rows, BULK_BATCH):
         inserted += len(batch)
@@ -465,6 +494,7 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
                         values.get("status_id", ""),
                         values.get("agent_login", ""),
                         "" in values.get("record_fields", {}).values(),
+                        any(m["code"] == "no_change" for m in messages),
                         outcome[0] if outcome else "",
                         json(outcome[1] if outcome else {}, None),
                     )

@@ -7,10 +7,13 @@ call date but no record fields: for those, "now" is the last value this dashboar
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -23,13 +26,20 @@ PHONE_BATCH = 500
 
 
 def campaign_records_by_phone(
-    client: thulium.ThuliumClient, campaign_id: str
+    client: thulium.ThuliumClient,
+    campaign_id: str,
+    *,
+    on_page: Callable[[int, int], None] | None = None,
 ) -> dict[str, list[thulium.Record]]:
-    """Every record of the campaign, by phone number; paging by offset can repeat a record that
-    moves while we read, so each record is kept once."""
+    """Every record of the campaign, by phone number, read THULIUM_READ_CONCURRENCY pages at a
+    time; paging by offset can repeat a record that moves while we read, so each record is
+    kept once. `on_page(read, total)` follows the reading."""
     records: dict[str, list[thulium.Record]] = defaultdict(list)
     seen: set[int] = set()
-    for record in client.iter_records(campaign_id):
+    pages = client.iter_records(
+        campaign_id, concurrency=settings.THULIUM["READ_CONCURRENCY"], on_page=on_page
+    )
+    for record in pages:
         if record.record_id not in seen:
             seen.add(record.record_id)
             records[record.phone_number].append(record)
@@ -75,32 +85,58 @@ def sent_fields_record(*, campaign_id: int, sent: dict[str, dict[str, str] | Non
     )
 
 
-def record_now(
-    records: Sequence[thulium.Record], sent_fields: dict[str, str] | None
-) -> dict[str, Any]:
-    """The values we keep of a phone's (only) record."""
-    record = records[0]
-    values: dict[str, Any] = {
+def record_values(record: thulium.Record) -> dict[str, Any]:
+    """What we keep of a record as the listing shows it."""
+    return {
         "status_id": record.status_id,
         "agent_login": record.agent_login,
         "next_call_date": (
             thulium.format_date_time(record.next_call_date) if record.next_call_date else ""
         ),
         "identifier": record.identifier,
+        "record_id": record.record_id,
     }
+
+
+def record_now(
+    records: Sequence[thulium.Record], sent_fields: dict[str, str] | None
+) -> dict[str, Any]:
+    """The values we keep of a phone's record: the only one's, with the record fields we last
+    sent; for a phone several records hold, each record's (an edit may change them all)."""
+    if len(records) > 1:
+        return {"records": [record_values(record) for record in records]}
+    values = record_values(records[0])
     if sent_fields:
         values["record_fields"] = dict(sent_fields)
     return values
 
 
-def grid_compare(*, grid: Grid, client: thulium.ThuliumClient) -> int:
+@dataclass(frozen=True)
+class Comparison:
+    """One read of the campaign for a grid: how many of its phones have exactly one record,
+    how many records were read, and how long it took."""
+
+    matched: int
+    records: int
+    seconds: float
+
+
+def grid_compare(
+    *,
+    grid: Grid,
+    client: thulium.ThuliumClient,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Comparison:
     """Read the campaign's records and keep, for each phone of the grid, what Thulium holds;
     every row is then checked again with it (a phone the campaign lacks, or holds twice, is an
-    error). Returns how many of the grid's phones Thulium has exactly one record for."""
+    error; a row that changes nothing is marked so)."""
     from campaigns.services.grids import grid_validate
     from campaigns.services.validation import campaign_rules
 
-    records = campaign_records_by_phone(client, grid.campaign.thulium_id)
+    grid.refresh_from_db()  # validated below with the grid's options as they are now
+    started = time.monotonic()
+    records = campaign_records_by_phone(client, grid.campaign.thulium_id, on_page=on_page)
+    seconds = time.monotonic() - started
     rules = campaign_rules(campaign=grid.campaign, client=client)  # no Thulium call inside
     phones = set(grid.rows.exclude(phone="").values_list("phone", flat=True))
     sent = last_sent_fields(campaign=grid.campaign, phones=phones)
@@ -121,7 +157,11 @@ def grid_compare(*, grid: Grid, client: thulium.ThuliumClient) -> int:
         grid.compared_at = timezone.now()
         grid.save(update_fields=["compared_at"])
         grid_validate(grid=grid, rules=rules)
-    return sum(1 for phone in phones if len(records.get(phone, [])) == 1)
+    return Comparison(
+        matched=sum(1 for phone in phones if len(records.get(phone, [])) == 1),
+        records=sum(len(found) for found in records.values()),
+        seconds=seconds,
+    )
 
 
 def rows_attach_thulium_now(grid: Grid, rows: Sequence[Row]) -> None:

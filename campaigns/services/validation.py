@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.messages import ERROR, WARNING, message
+from campaigns.messages import ERROR, INFO, WARNING, message
 from campaigns.models import Campaign, PhoneFormat
 from campaigns.spreadsheets import looks_scientific, normalise_header
 from campaigns.targets import FIELD_PREFIX
@@ -284,11 +284,8 @@ def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[dict[
         status = next((s for s in rules.statuses if s.dictionary_status_id == wanted), None)
     if status is None:
         return []
-    needs_agent = status.system_status == "MY_RECORD" and "agent_login" not in values
-    needs_date = (
-        status.system_status in {"MY_RECORD", "CALL_NO_SOONER_THAN"}
-        and "next_call_date" not in values
-    )
+    needs_agent = status.system_status in thulium.NEEDS_AGENT and "agent_login" not in values
+    needs_date = status.system_status in thulium.NEEDS_DATE and "next_call_date" not in values
     if needs_agent and needs_date:
         return [message("status", ERROR, "status_needs_agent_and_date", status=status.name)]
     if needs_agent:
@@ -323,18 +320,48 @@ def duplicate_messages(
     return found
 
 
-def live_messages(mode: str, held: int) -> list[dict[str, Any]]:
+def live_messages(
+    mode: str,
+    held: int,
+    *,
+    values: Mapping[str, Any] | None = None,
+    now: Mapping[str, Any] | None = None,
+    search_additional: bool = False,
+    every_record: bool = False,
+    answer_lost: bool = False,
+) -> list[dict[str, Any]]:
     """What Thulium would answer a row, knowing how many records of the campaign hold its phone
-    (from the campaign's listing)."""
+    (from the campaign's listing) and, for one record, what it holds `now`. The listing shows
+    main numbers only: with `search_additional` an absent phone may still be found. A row
+    added before whose answer was lost (`answer_lost`) may have made the record it finds."""
     if mode == "edit" and held == 0:
+        if search_additional:
+            return [message("phone_number", WARNING, "phone_maybe_additional")]
         return [message("phone_number", ERROR, "phone_not_in_campaign")]
     if mode == "edit" and held > 1:
+        if every_record:
+            return [message("phone_number", WARNING, "phone_held_every_record", count=held)]
         return [message("phone_number", ERROR, "phone_held_more_than_once", count=held)]
+    if mode == "edit" and values is not None and now and changes_nothing(values, now):
+        return [message("phone_number", INFO, "no_change")]
+    if mode == "add" and held and answer_lost:
+        return [message("phone_number", WARNING, "phone_exists_maybe_ours")]
     if mode == "add" and held:
         return [message("phone_number", ERROR, "phone_exists")]
     if mode == "remove" and held == 0:
         return [message("phone_number", WARNING, "phone_nothing_to_remove")]
     return []
+
+
+def changes_nothing(values: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """Does an edit row set only what the record holds already (and no record field)?"""
+    if values.get("record_fields") or "dictionary_status_id" in values:
+        return False
+    return all(
+        str(values[key]) == str(now.get(key, ""))
+        for key in ("status_id", "agent_login", "next_call_date")
+        if key in values
+    )
 
 
 def row_state(messages: Iterable[Mapping[str, Any]]) -> str:

@@ -11,8 +11,9 @@ from playwright.sync_api import Page
 
 from campaigns import thulium
 from campaigns.models import Grid
-from campaigns.services.submissions import submission_create, submission_run
+from campaigns.services.sending import submission_run
 from tests.browser.conftest import log_in
+from tests.conftest import queue_sending
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +27,7 @@ def test_download_the_failed_rows_as_csv(
     api: thulium.ThuliumClient,
     tmp_path: Path,
 ) -> None:
-    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
     submission_run(submission_id=submission.pk, client=api)
     log_in(page, live_server)
     page.goto(f"{live_server.url}/grids/{crm_grid.pk}/")

@@ -9,8 +9,9 @@ from playwright.sync_api import Page, expect
 
 from campaigns import thulium
 from campaigns.models import Grid
-from campaigns.services.submissions import submission_create, submission_run
+from campaigns.services.sending import submission_run
 from tests.browser.conftest import log_in
+from tests.conftest import queue_sending
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +24,7 @@ def test_a_phone_numbers_timeline(
     rules: Any,
     api: thulium.ThuliumClient,
 ) -> None:
-    submission = submission_create(grid=crm_grid, author=None, rules=rules)
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
     submission_run(submission_id=submission.pk, client=api)
     log_in(page, live_server, "wiktor")
 

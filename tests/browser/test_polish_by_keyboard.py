@@ -50,6 +50,9 @@ def test_a_polish_supervisor_does_the_whole_job_by_keyboard(
     expect(line.locator(".badge").first).to_have_text("Poprawne")
     expect(page.get_by_role("list", name="Wiersze według stanu")).to_contain_text("Błędy 7")
 
+    press_on(page, page.get_by_role("button", name=re.compile(r"Przejrzyj wysyłkę \d+ wiersz")))
+    expect(page.get_by_role("heading", name=re.compile(r"\d+ wiersz\w* trafi"))).to_be_visible()
+    expect(page.locator(".review__changes")).to_contain_text("Oddzwonić nie wcześniej niż")
     press_on(page, page.get_by_role("button", name=re.compile(r"Wyślij \d+ wiersz")))
     expect(page.locator("#sending")).to_contain_text("Zakończona", timeout=30_000)
     expect(page.locator(f"#row-{row.pk} .badge--updated")).to_have_text("Zmieniony")

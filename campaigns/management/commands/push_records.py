@@ -15,25 +15,28 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from campaigns import thulium
 from campaigns.models import SUCCESS_OUTCOMES, Grid, Outcome, Submission
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
-from campaigns.services.connection import describe_thulium_error, thulium_client
+from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.editing import RowFilter
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
-from campaigns.services.submissions import (
-    SubmissionProblem,
-    grid_outcome_counts,
-    submission_create,
-    submission_run,
+from campaigns.services.review import (
+    Review,
+    grid_review,
+    grid_review_read,
+    grid_sending_options_set,
 )
-from campaigns.services.thulium_now import grid_compare
+from campaigns.services.sending import submission_run
+from campaigns.services.submissions import SubmissionProblem, grid_outcome_counts, submission_create
 from campaigns.services.validation import campaign_rules
 from campaigns.spreadsheets import FileProblem
 from campaigns.targets import label
-from campaigns.thulium import ThuliumError
 
 USAGE_ERROR = 2
 
@@ -77,15 +80,35 @@ class Command(BaseCommand):
             action="store_true",
             help="do not read the campaign's records to find phones it lacks or holds twice",
         )
+        parser.add_argument(
+            "--search-in-additional-numbers",
+            action="store_true",
+            help="also match the records' additional numbers (a phone the listing lacks is a "
+            "warning, not an error)",
+        )
+        parser.add_argument(
+            "--duplicates",
+            choices=["skip", "every-record"],
+            default="skip",
+            help="a phone the campaign holds more than once: leave the row out (default), or "
+            "change every record with it, each by its identifier",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             grid = self._intake(**options)
             self._summary(grid)
+            review = self._review(grid)
             if options["dry_run"]:
                 submission = None
             else:
-                submission = self._send(grid, options["chunk_size"], options["confirm_remove"])
+                submission = self._send(
+                    grid,
+                    review,
+                    options["chunk_size"],
+                    options["confirm_remove"],
+                    live_check=not options["no_live_check"],
+                )
         except CommandError as error:
             self.stderr.write(str(error))
             sys.exit(USAGE_ERROR)
@@ -93,22 +116,64 @@ class Command(BaseCommand):
             self._report(grid, options["report"])
         if submission is None:
             sys.exit(1 if grid.rows_error else 0)
+        if submission.state == Submission.State.PAUSED:
+            self.stderr.write(self._paused_line(submission))
+            sys.exit(1)
         # A number that was not there to remove is no failure; anything else short of success is.
         done = grid.rows.exclude(outcome__in=[*SUCCESS_OUTCOMES, Outcome.NOT_EXIST]).exists()
         sys.exit(0 if not done and submission.state == Submission.State.FINISHED else 1)
 
-    def _send(self, grid: Grid, chunk_size: int | None, confirm_remove: bool) -> Submission:
+    def _review(self, grid: Grid) -> Review:
+        """The same review as the page's, printed before anything is sent."""
+        try:
+            with thulium_session() as client:
+                rules = campaign_rules(campaign=grid.campaign, client=client)
+        except ThuliumProblem as problem:
+            raise CommandError(problem.text) from None
+        review = grid_review(grid=grid, rules=rules)
+        out = self.stdout
+        out.write(
+            ngettext("%(n)s row would be sent.", "%(n)s rows would be sent.", review.rows)
+            % {"n": review.rows}
+        )
+        for change in review.changes:
+            out.write(f"  {change.column} → {change.to or _('set')}: {change.count}")
+        for reason, count in review.left_out:
+            out.write(_("  left out, %(reason)s: %(n)s") % {"reason": reason, "n": count})
+        if review.unchanged:
+            out.write(_("  left out, no change: %(n)s") % {"n": review.unchanged})
+        if review.read_at:
+            out.write(
+                _("Checked against the campaign's records as read at %(when)s.")
+                % {"when": timezone.localtime(review.read_at).strftime("%Y-%m-%d %H:%M:%S")}
+            )
+        if review.rows:
+            out.write(_("The first rows, exactly as sent:"))
+            out.write(review.first_rows_json)
+        return review
+
+    def _send(
+        self,
+        grid: Grid,
+        review: Review,
+        chunk_size: int | None,
+        confirm_remove: bool,
+        *,
+        live_check: bool,
+    ) -> Submission:
         """Send in this process, no worker needed, and wait until every chunk is answered."""
         try:
-            with thulium_client() as client:
+            with thulium_session() as client:
                 rules = campaign_rules(campaign=grid.campaign, client=client)
                 submission = submission_create(
                     grid=grid,
                     author=grid.author,
                     rules=rules,
+                    review=review.token,
                     chunk_size=chunk_size,
                     # --confirm-remove was checked before anything was read.
-                    confirmed_count=grid.rows.sendable().count() if confirm_remove else None,
+                    confirmed_count=review.rows if confirm_remove else None,
+                    live_check=live_check,
                 )
                 while True:
                     result = submission_run(submission_id=submission.pk, client=client)
@@ -122,8 +187,8 @@ class Command(BaseCommand):
         except SubmissionProblem as problem:
             self.stdout.write(str(problem))
             return Submission(state=Submission.State.FAILED)
-        except ThuliumError as error:
-            raise CommandError(describe_thulium_error(error)) from None
+        except ThuliumProblem as problem:
+            raise CommandError(problem.text) from None
         submission.refresh_from_db()
         counts = grid_outcome_counts(grid)
         self.stdout.write(
@@ -133,9 +198,26 @@ class Command(BaseCommand):
                 "counts": ", ".join(f"{Outcome(k).label}: {v}" for k, v in sorted(counts.items())),
             }
         )
-        if submission.problem:
+        if submission.problem and submission.state != Submission.State.PAUSED:
             self.stderr.write(submission.problem)
         return submission
+
+    def _paused_line(self, submission: Submission) -> str:
+        """One line: why the sending paused, and how much of it was not sent."""
+        cause = submission.pause_cause
+        field = thulium.unknown_field(cause)
+        refused = submission.outcomes.filter(message=cause).count()
+        answered = submission.outcomes.count()
+        not_sent = submission.rows_total - answered
+        what = (
+            _("Thulium does not know the record field “%(field)s”") % {"field": field}
+            if field
+            else _("Thulium refused rows with “%(message)s”") % {"message": cause}
+        )
+        return _(
+            "Paused: %(what)s (%(refused)s of %(answered)s rows refused); %(not_sent)s rows "
+            "not sent. Fix the cause and run again."
+        ) % {"what": what, "refused": refused, "answered": answered, "not_sent": not_sent}
 
     def _intake(
         self,
@@ -151,6 +233,8 @@ class Command(BaseCommand):
         delimiter: str | None,
         encoding: str | None,
         no_live_check: bool,
+        search_in_additional_numbers: bool,
+        duplicates: str,
         **_options: Any,
     ) -> Grid:
         if mode == Grid.Mode.REMOVE and not dry_run and not confirm_remove:
@@ -176,7 +260,7 @@ class Command(BaseCommand):
                 _("Cannot read %(file)s: %(reason)s.") % {"file": file, "reason": error.strerror}
             ) from None
         try:
-            with thulium_client() as client:
+            with thulium_session() as client:
                 campaign, _rules = campaign_open(thulium_id=campaign_id, client=client)
                 grid = grid_create_from_file(
                     campaign=campaign,
@@ -195,6 +279,14 @@ class Command(BaseCommand):
                     client=client,
                     actor=author,
                 )
+                if search_in_additional_numbers or duplicates != "skip":
+                    grid = grid_sending_options_set(
+                        grid=grid,
+                        search_additional=search_in_additional_numbers,
+                        duplicates=duplicates.replace("-", "_"),
+                        rules=campaign_rules(campaign=grid.campaign, client=client),
+                        actor=author,
+                    )
                 if no_live_check:
                     self.stdout.write(
                         _(
@@ -203,20 +295,38 @@ class Command(BaseCommand):
                         )
                     )
                     return grid
-                started = time.monotonic()
-                grid_compare(grid=grid, client=client)
+                read = grid_review_read(grid=grid, client=client, on_page=self._progress())
                 self.stdout.write(
-                    _("Read the campaign's records in %(seconds).1f s.")
-                    % {"seconds": time.monotonic() - started}
+                    ngettext(
+                        "Read the campaign's %(n)s record in %(seconds).1f s.",
+                        "Read the campaign's %(n)s records in %(seconds).1f s.",
+                        read.records,
+                    )
+                    % {"n": read.records, "seconds": read.seconds}
                 )
                 grid.refresh_from_db()
                 return grid
         except CampaignNotFound:
             raise CommandError(_("Thulium has no campaign %(id)s.") % {"id": campaign_id}) from None
-        except ThuliumError as error:
-            raise CommandError(describe_thulium_error(error)) from None
+        except ThuliumProblem as problem:
+            raise CommandError(problem.text) from None
         except (FileProblem, MappingProblem) as problem:
             raise CommandError(f"{file.name}: {getattr(problem, 'message', problem)}") from None
+
+    def _progress(self) -> Any:
+        """Progress lines for a long read: at most one per tenth of the campaign."""
+        shown = [0]
+
+        def on_page(read: int, total: int) -> None:
+            tenth = 10 * read // total if total else 10
+            if total >= 10_000 and tenth > shown[0] and read < total:
+                shown[0] = tenth
+                self.stdout.write(
+                    _("Reading the campaign's records: %(read)s of %(total)s")
+                    % {"read": read, "total": total}
+                )
+
+        return on_page
 
     def _summary(self, grid: Grid) -> None:
         out = self.stdout

@@ -1,0 +1,187 @@
+"""The review before a sending: the campaign read once, and what the sending would change.
+
+Every sending needs one (see `submission_create`): the person sees how many rows go, what each
+column becomes, what is left out and why, and the exact JSON of the first rows, as of a read of
+the campaign's records that the sending then reuses for its before-values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns import thulium
+from campaigns.models import AuditEntry, Duplicates, Grid, Row
+from campaigns.services.audit import audit
+from campaigns.services.editing import row_payload
+from campaigns.services.grids import grid_validate
+from campaigns.services.submissions import review_token, sendable_rows
+from campaigns.services.thulium_now import Comparison, grid_compare
+from campaigns.services.validation import CampaignRules
+
+# Errors the review names on their own; the others are counted together.
+LEFT_OUT_CODES = {
+    "phone_not_in_campaign": gettext_lazy("Thulium has no record with this number"),
+    "phone_held_more_than_once": gettext_lazy("the campaign holds the number more than once"),
+    "phone_exists": gettext_lazy("Thulium already has a record with this number"),
+    "field_refused": gettext_lazy("a field Thulium does not know"),
+}
+FIRST_ROWS = 3
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of the review: in `column`, `count` rows get `to` ("" for "is set")."""
+
+    column: str
+    to: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Review:
+    grid: Grid
+    resend: bool
+    include_unchanged: bool
+    rows: int
+    changes: list[Change]
+    left_out: list[tuple[str, int]]
+    unchanged: int
+    first_rows_json: str
+    read_at: datetime | None
+    comparison: Comparison | None
+    token: str
+
+    @property
+    def fresh(self) -> bool:
+        """Is the campaign's read recent enough to send on?"""
+        if self.read_at is None:
+            return False
+        age = (timezone.now() - self.read_at).total_seconds()
+        return age <= settings.SUBMISSION_REVIEW_MAX_AGE
+
+
+def grid_sending_options_set(
+    *,
+    grid: Grid,
+    search_additional: bool,
+    duplicates: str,
+    rules: CampaignRules,
+    actor: AbstractBaseUser | None,
+) -> Grid:
+    """Choose how the grid's rows find their records; its rows are checked again."""
+    with transaction.atomic():
+        grid = Grid.objects.select_for_update().get(pk=grid.pk)
+        was = {"search_additional": grid.search_additional, "duplicates": grid.duplicates}
+        grid.search_additional = search_additional
+        grid.duplicates = Duplicates(duplicates)
+        grid.save(update_fields=["search_additional", "duplicates"])
+        grid_validate(grid=grid, rules=rules)
+        audit(
+            action=AuditEntry.Action.SENDING_OPTIONS,
+            actor=actor,
+            campaign=grid.campaign.thulium_id,
+            grid_id=grid.pk,
+            old=was,
+            new={"search_additional": search_additional, "duplicates": duplicates},
+        )
+    return grid
+
+
+def grid_review_read(
+    *,
+    grid: Grid,
+    client: thulium.ThuliumClient,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Read the campaign's records for the review (and the sending after it)."""
+    return grid_compare(grid=grid, client=client, on_page=on_page)
+
+
+def grid_review(
+    *,
+    grid: Grid,
+    rules: CampaignRules,
+    resend: bool = False,
+    include_unchanged: bool = False,
+    comparison: Comparison | None = None,
+) -> Review:
+    """What a sending of the grid would do now, from its rows and the last read of the
+    campaign (no Thulium call)."""
+    grid.refresh_from_db()
+    going = sendable_rows(grid, resend=resend, include_unchanged=include_unchanged)
+    changes: Counter[tuple[str, str]] = Counter()
+    first: list[dict[str, object]] = []
+    count = 0
+    statuses = {s.status_id: s.name for s in rules.statuses}
+    for row in going.order_by("number", "id").only("id", "values", "number"):
+        count += 1
+        payload = row_payload(grid, row)
+        if len(first) < FIRST_ROWS:
+            first.append(payload)
+        changes.update(_changes(payload, statuses))
+    rows = grid.rows.all() if not resend else grid.rows.exclude(outcome="")
+    left_out = _left_out(rows.filter(state=Row.State.ERROR))
+    unchanged = (
+        0
+        if include_unchanged
+        else sendable_rows(grid, resend=resend, include_unchanged=True)
+        .filter(unchanged=True)
+        .count()
+    )
+    return Review(
+        grid=grid,
+        resend=resend,
+        include_unchanged=include_unchanged,
+        rows=count,
+        changes=[
+            Change(column, to, n)
+            for (column, to), n in sorted(changes.items(), key=lambda item: (item[0][0], -item[1]))
+        ],
+        left_out=left_out,
+        unchanged=unchanged,
+        first_rows_json=json.dumps(first, ensure_ascii=False, indent=2),
+        read_at=grid.compared_at,
+        comparison=comparison,
+        token=review_token(grid, resend=resend, include_unchanged=include_unchanged, rows=count),
+    )
+
+
+def _changes(payload: dict[str, object], statuses: dict[str, str]) -> list[tuple[str, str]]:
+    found = []
+    if "status_id" in payload:
+        status = str(payload["status_id"])
+        found.append((_("Status"), statuses.get(status, status)))
+    if "dictionary_status_id" in payload:
+        found.append((_("Dictionary status"), str(payload["dictionary_status_id"])))
+    if "agent_login" in payload:
+        found.append((_("Agent"), str(payload["agent_login"])))
+    if "next_call_date" in payload:
+        found.append((_("Next call date"), ""))
+    for name, value in dict(payload.get("record_fields") or {}).items():  # type: ignore[call-overload]
+        found.append((_("Field “%(name)s”") % {"name": name}, "" if value else _("cleared")))
+    if "identifier" in payload:
+        found.append((_("Identifier"), ""))
+    if "order" in payload:
+        found.append((_("Order"), ""))
+    return found
+
+
+def _left_out(errors: object) -> list[tuple[str, int]]:
+    """Rows with errors by the reason the review names (the first of a row's errors it knows)."""
+    reasons: Counter[str] = Counter()
+    for messages in errors.values_list("messages", flat=True):  # type: ignore[attr-defined]
+        codes = [m["code"] for m in messages if m["level"] == "error"]
+        known = next((c for c in codes if c in LEFT_OUT_CODES), None)
+        reasons[str(LEFT_OUT_CODES[known]) if known else _("other errors in the row")] += 1
+    return reasons.most_common()

@@ -1,0 +1,747 @@
+"""Running a sending: chunk by chunk, resumable, several workers at once.
+
+The crash-safety rule: a chunk is claimed in one transaction (with a lease), sent outside any
+transaction, and its answer recorded in another transaction that only succeeds while the claim is
+still ours. A worker may die anywhere: once its lease runs out, the chunk is claimable again and
+is sent again — safe, because PUT of the same values is idempotent — and its rows get exactly one
+recorded outcome.
+
+The brake: a sending's first request (the canary) is answered before any other is sent, and a
+request whose rows Thulium mostly refused for one and the same reason pauses the sending, so a
+systemic mistake (a field Thulium does not know) costs one request's rows, not the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from campaigns import thulium
+from campaigns.bulk_sql import insert_many, update_many
+from campaigns.models import (
+    AuditEntry,
+    Chunk,
+    Duplicates,
+    Grid,
+    Outcome,
+    Row,
+    RowOutcome,
+    Submission,
+    ThuliumNow,
+)
+from campaigns.services.connection import describe_thulium_error
+from campaigns.services.editing import row_payload, row_record
+from campaigns.services.fields import campaign_fields_learn
+from campaigns.services.notify import submission_notify
+from campaigns.services.submissions import (
+    RunResult,
+    earlier_active,
+    submission_audit,
+    submission_counts,
+)
+from campaigns.services.thulium_now import (
+    campaign_records_by_phone,
+    last_sent_fields,
+    record_values,
+    sent_fields_record,
+)
+
+logger = logging.getLogger(__name__)
+
+# The brake pulls when one message refuses at least this many of a request's rows, and at
+# least half of them.
+BRAKE_MIN_ROWS = 10
+REFUSALS = frozenset({Outcome.REJECTED, Outcome.NOT_FOUND, Outcome.FAILED})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Thulium's answer on one row, as the row keeps it."""
+
+    outcome: str
+    http_status: int | None = None
+    status: str = ""
+    message: str = ""
+    # record_id for an added record; every record's answer where a phone matched several
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            "http_status": self.http_status,
+            "status": self.status,
+            "message": self.message,
+            **self.extra,
+        }
+
+
+Verdicts = dict[int, Verdict]
+UNKNOWN = Verdict(Outcome.UNKNOWN)
+
+
+def submission_run(
+    *,
+    submission_id: int,
+    client: thulium.ThuliumClient,
+    lease_seconds: float | None = None,
+    helper: bool = False,
+) -> RunResult:
+    """Send what is left of a submission, chunk by chunk. Safe to run several at once: two runs
+    never send the same chunk while its lease holds. A `helper` run only joins once the main
+    run has read the records' before-values, so the campaign is read once."""
+    lease = timedelta(seconds=lease_seconds or settings.SUBMISSION_LEASE_SECONDS)
+    worker = secrets.token_hex(8)
+    submission = Submission.objects.select_related("grid").get(pk=submission_id)
+    if not submission.active:
+        return RunResult(submission.state)
+    if earlier_active(submission):
+        return RunResult(Submission.State.QUEUED, retry_after=5)
+    if helper and submission.before_read_at is None:
+        return RunResult(submission.state, retry_after=1)
+    with transaction.atomic():
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.RUNNING,
+            started_at=submission.started_at or timezone.now(),
+            heartbeat_at=timezone.now(),
+            retry_at=None,
+        )
+        if submission.started_at is None:
+            submission_audit(submission, AuditEntry.Action.SUBMISSION_STARTED)
+    if submission.before_read_at is None:
+        try:
+            _read_before(submission, client)
+        except (thulium.ThuliumAuthError, thulium.ThuliumNotFound) as error:
+            return _stop(submission, None, worker, describe_thulium_error(error))
+        except thulium.ThuliumError as error:
+            logger.warning("submission %s: cannot read the records yet: %s", submission.pk, error)
+            return RunResult(Submission.State.RUNNING, retry_after=30)
+    # Campaign records read at most once per run, to reconcile added rows whose answer was lost.
+    seen: dict[str, list[thulium.Record]] = {}
+    while True:
+        state, cancel = Submission.objects.values_list("state", "cancel_requested").get(
+            pk=submission.pk
+        )
+        if state == Submission.State.PAUSED:
+            return RunResult(state)
+        if cancel:
+            return _cancel(submission)
+        try:
+            chunk = _claim(submission, worker, lease)
+        except _CanaryInFlight:
+            return RunResult(Submission.State.RUNNING, retry_after=1)
+        if chunk is None:
+            return _finish_if_done(submission)
+        rows = list(Row.objects.filter(id__in=chunk.row_ids).order_by("number", "id"))
+        known: Verdicts = {}
+        try:
+            if submission.grid.mode == Grid.Mode.ADD:
+                known = _reconcile_added(submission, chunk, rows, client, seen)
+            to_send = [row for row in rows if row.pk not in known]
+            verdicts, request_id = _send(submission, chunk, to_send, client)
+        except thulium.ThuliumAuthError as error:
+            return _stop(submission, chunk, worker, describe_thulium_error(error))
+        except thulium.ThuliumNotFound as error:
+            return _stop(submission, chunk, worker, describe_thulium_error(error))
+        except thulium.ThuliumUnavailable as error:
+            if error.retry_after and error.retry_after > client.config.retry_after_cap:
+                return _postpone(submission, chunk, worker, error.retry_after)
+            _record_failure(chunk, worker, rows, Outcome.TRANSPORT_ERROR, error, known)
+        except thulium.ThuliumRejected as error:
+            _record_failure(chunk, worker, rows, Outcome.REJECTED, error, known)
+        except thulium.ThuliumProtocolError as error:
+            # Thulium may have done the work: we cannot tell, so never call it a success.
+            _record_failure(chunk, worker, rows, Outcome.UNKNOWN, error, known)
+        else:
+            if _write(chunk, worker, rows, known | verdicts, request_id):
+                cause = systemic_refusal(list(verdicts.values()))
+                if cause is not None:
+                    return _pause(submission, *cause, len(verdicts))
+
+
+def systemic_refusal(verdicts: Sequence[Verdict]) -> tuple[str, int] | None:
+    """(message, rows) when one of Thulium's messages refused at least half of a request's
+    rows, and at least BRAKE_MIN_ROWS: a cause no row-by-row fixing explains."""
+    refused = Counter(v.message for v in verdicts if v.outcome in REFUSALS and v.message)
+    if not refused:
+        return None
+    message, count = refused.most_common(1)[0]
+    if count >= BRAKE_MIN_ROWS and 2 * count >= len(verdicts):
+        return message, count
+    return None
+
+
+def _send(
+    submission: Submission, chunk: Chunk, rows: Sequence[Row], client: thulium.ThuliumClient
+) -> tuple[Verdicts, str | None]:
+    """One request for the rows, in the grid's mode; each row's verdict, and the request id.
+    Rows whose phone several records share go one request per record, by identifier."""
+    if not rows:
+        return {}, None
+    grid, campaign_id = submission.grid, submission.campaign.thulium_id
+    if grid.mode == Grid.Mode.REMOVE:
+        removed = client.batch_delete(
+            campaign_id,
+            [row.phone for row in rows],
+            search_in_additional_numbers=grid.search_additional,
+        )
+        return {row.pk: _removal_verdict(removed.rows.get(row.phone)) for row in rows}, (
+            removed.request_id
+        )
+    if grid.mode == Grid.Mode.ADD:
+        records = [row_record(grid, row) for row in rows]
+        added = client.batch_add(campaign_id, records)  # type: ignore[arg-type]
+        return {row.pk: _addition_verdict(added.rows.get(row.phone)) for row in rows}, (
+            added.request_id
+        )
+    shared = {row.pk for row in rows if "records" in chunk.before.get(str(row.pk), {})}
+    verdicts = {
+        row.pk: _every_record(campaign_id, grid, row, chunk.before[str(row.pk)], client)
+        for row in rows
+        if row.pk in shared
+    }
+    by_phone = [row for row in rows if row.pk not in shared]
+    if not by_phone:
+        return verdicts, None
+    edited = client.batch_edit(
+        campaign_id,
+        [row_record(grid, row) for row in by_phone],  # type: ignore[misc]
+        search_in_additional_numbers=grid.search_additional,
+    )
+    verdicts |= {row.pk: _verdict(edited.rows.get(row.phone)) for row in by_phone}
+    return verdicts, edited.request_id
+
+
+def _every_record(
+    campaign_id: str,
+    grid: Grid,
+    row: Row,
+    before: Mapping[str, Any],
+    client: thulium.ThuliumClient,
+) -> Verdict:
+    """Edit each record holding the row's phone by its identifier (the supervisor chose to
+    change every one). The row keeps every record's answer, as a removal does."""
+    changes = row_record(grid, row)
+    answers = []
+    for record in before["records"]:
+        answer = {"record_id": record.get("record_id"), "identifier": record["identifier"]}
+        if not record["identifier"]:
+            answers.append(answer | {"http_status": None, "status": "NO_IDENTIFIER"})
+            continue
+        try:
+            client.edit_record_by_identifier(campaign_id, record["identifier"], changes)
+        except thulium.ThuliumNotFound as error:
+            answers.append(answer | {"http_status": 404, "message": "; ".join(error.messages)})
+        except thulium.ThuliumRejected as error:
+            answers.append(
+                answer | {"http_status": error.http_status, "message": "; ".join(error.messages)}
+            )
+        else:
+            answers.append(answer | {"http_status": 204})
+    done = [a for a in answers if a["http_status"] == 204]
+    missing = [a for a in answers if a.get("status") == "NO_IDENTIFIER"]
+    refused = [a for a in answers if a not in done and a not in missing]
+    messages = [a["message"] for a in refused if a.get("message")]
+    if missing:
+        messages.append(
+            ngettext(
+                "%(n)s record with this number has no identifier, so it cannot be told apart: "
+                "edit it in Thulium.",
+                "%(n)s records with this number have no identifier, so they cannot be told "
+                "apart: edit them in Thulium.",
+                len(missing),
+            )
+            % {"n": len(missing)}
+        )
+    extra = {"records": answers}
+    if not refused and not missing:
+        return Verdict(Outcome.UPDATED, 204, extra=extra)
+    if not done and not refused:
+        return Verdict(Outcome.NOT_SENT, None, "NO_IDENTIFIER", "; ".join(messages), extra)
+    status = (
+        Outcome.NOT_FOUND
+        if refused and all(a["http_status"] == 404 for a in refused)
+        else (Outcome.REJECTED)
+    )
+    return Verdict(
+        status, refused[0]["http_status"] if refused else None, "", "; ".join(messages), extra
+    )
+
+
+def _verdict(result: thulium.RowResult | None) -> Verdict:
+    if result is None or not result.known:
+        return UNKNOWN
+    if result.succeeded:
+        outcome = Outcome.UPDATED
+    elif result.http_status == 404:
+        outcome = Outcome.NOT_FOUND
+    else:
+        outcome = Outcome.REJECTED
+    return Verdict(outcome, result.http_status, result.status, result.message)
+
+
+def _addition_verdict(result: thulium.RowResult | None) -> Verdict:
+    if result is None or not result.known:
+        return UNKNOWN
+    if result.succeeded:
+        outcome = Outcome.ADDED
+    elif result.status == thulium.ALREADY_EXISTS:
+        outcome = Outcome.ALREADY_EXISTS
+    else:
+        outcome = Outcome.FAILED
+    extra = {"record_id": result.record_id}
+    return Verdict(outcome, result.http_status, result.status, result.message, extra)
+
+
+def _removal_verdict(results: Sequence[thulium.RowResult] | None) -> Verdict:
+    """A phone may match several records: the row keeps every one's answer."""
+    if not results or not all(r.known for r in results):
+        return UNKNOWN
+    records = [
+        {"record_id": r.record_id, "status": r.status, "http_status": r.http_status}
+        for r in results
+    ]
+    statuses = [r.status for r in results]
+    if thulium.CALL_IN_PROGRESS in statuses:
+        # Removed later: a resend sends the phone again, and Thulium removes what is left.
+        outcome = Outcome.CALL_IN_PROGRESS
+    elif thulium.REMOVED in statuses:
+        outcome = Outcome.REMOVED
+    elif all(s == thulium.NOT_EXIST for s in statuses):
+        outcome = Outcome.NOT_EXIST
+    else:
+        outcome = Outcome.FAILED
+    return Verdict(
+        outcome,
+        results[0].http_status,
+        ", ".join(dict.fromkeys(statuses)),
+        "; ".join(r.message for r in results if r.message),
+        {"records": records},
+    )
+
+
+def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
+    """Before the first request, keep each row's record as it was: status, agent and next call
+    date, and the record fields' last values we sent (for history and revert). The campaign's
+    read for the review is used when it is recent enough and covers every row; otherwise the
+    campaign is read again. A phone the campaign holds more than once is left out of an edit
+    (Thulium edits by phone), unless the supervisor chose to change every such record."""
+    grid = submission.grid
+    editing = grid.mode == Grid.Mode.EDIT
+    every = editing and grid.duplicates == Duplicates.EVERY_RECORD
+    chunks = list(submission.chunks.filter(state=Chunk.State.PENDING))
+    phones = dict(
+        Row.objects.filter(id__in=[pk for c in chunks for pk in c.row_ids]).values_list(
+            "id", "phone"
+        )
+    )
+    held, read_at = _campaign_now(submission, set(phones.values()), client)
+    with transaction.atomic():
+        for chunk in chunks:
+            sent = last_sent_fields(
+                campaign=submission.campaign, phones=[phones[pk] for pk in chunk.row_ids]
+            )
+            before: dict[str, Any] = {}
+            duplicated = []
+            for pk in chunk.row_ids:
+                phone = phones[pk]
+                records = held.get(phone, [])
+                fields = {"record_fields": dict(sent[phone])} if phone in sent else {}
+                if len(records) == 1:
+                    before[str(pk)] = records[0] | fields
+                elif len(records) > 1 and every:
+                    before[str(pk)] = {"count": len(records), "records": records}
+                elif len(records) > 1 and editing:
+                    duplicated.append(pk)
+                elif records:
+                    # Adding refuses a number that exists and removing takes every record
+                    # with it: the first record stands for them.
+                    before[str(pk)] = records[0] | fields | {"count": len(records)}
+            chunk.before = before
+            if duplicated:
+                chunk.row_ids = [pk for pk in chunk.row_ids if pk not in duplicated]
+                for pk in duplicated:
+                    Row.objects.filter(pk=pk).update(
+                        outcome=Outcome.NOT_SENT,
+                        outcome_detail={
+                            "http_status": None,
+                            "status": "DUPLICATED_IN_CAMPAIGN",
+                            "message": _(
+                                "The campaign holds this number %(count)s times; Thulium cannot "
+                                "edit such records by phone. Choose to change every record "
+                                "with this number, or edit them in Thulium."
+                            )
+                            % {"count": len(held[phones[pk]])},
+                        },
+                    )
+            if not chunk.row_ids:
+                chunk.state = Chunk.State.SKIPPED
+            chunk.save(update_fields=["before", "row_ids", "state"])
+        Submission.objects.filter(pk=submission.pk).update(before_read_at=read_at)
+
+
+def _campaign_now(
+    submission: Submission, phones: set[str], client: thulium.ThuliumClient
+) -> tuple[dict[str, list[dict[str, Any]]], datetime]:
+    """Phone → its records' values (record_now without record fields), and when they were
+    read: from the review's read when it is younger than SUBMISSION_REVIEW_MAX_AGE and knows
+    every phone, else from the campaign's listing now."""
+    grid = submission.grid
+    fresh = timezone.now() - timedelta(seconds=settings.SUBMISSION_REVIEW_MAX_AGE)
+    if grid.compared_at is not None and grid.compared_at >= fresh:
+        stored = {
+            phone: (count, values)
+            for phone, count, values in ThuliumNow.objects.filter(grid=grid).values_list(
+                "phone", "count", "values"
+            )
+        }
+        if phones <= stored.keys():
+            held = {}
+            for phone, (count, values) in stored.items():
+                if count == 1:
+                    held[phone] = [{k: v for k, v in values.items() if k != "record_fields"}]
+                elif count > 1:
+                    held[phone] = list(values.get("records", [])) or [{}] * count
+            return held, grid.compared_at
+    records = campaign_records_by_phone(client, submission.campaign.thulium_id)
+    return {
+        phone: [record_values(r) for r in found] for phone, found in records.items()
+    }, timezone.now()
+
+
+class _CanaryInFlight(Exception):
+    """Another worker is sending the first request: the others wait for its answer."""
+
+
+def _canary_in_flight(submission: Submission, worker: str) -> bool:
+    """The first request is answered before any other is sent: another worker holds it."""
+    return (
+        Chunk.objects.filter(
+            submission=submission,
+            index=0,
+            state=Chunk.State.CLAIMED,
+            lease_until__gte=timezone.now(),
+        )
+        .exclude(claimed_by=worker)
+        .exists()
+    )
+
+
+def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | None:
+    now = timezone.now()
+    candidates = submission.chunks.filter(
+        Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now)
+    ).order_by("index")
+    # Chunks another worker wins are passed over: None means none was left to take.
+    for pk, index in list(candidates.values_list("id", "index")):
+        if index > 0 and _canary_in_flight(submission, worker):
+            raise _CanaryInFlight
+        with transaction.atomic():
+            # A conditional UPDATE is the claim: of two workers, exactly one changes the row.
+            won = Chunk.objects.filter(
+                Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now),
+                pk=pk,
+            ).update(
+                state=Chunk.State.CLAIMED,
+                claimed_by=worker,
+                lease_until=now + lease,
+                attempts=F("attempts") + 1,
+            )
+            if won:
+                chunk = Chunk.objects.select_related("submission__grid").get(pk=pk)
+                Row.objects.filter(id__in=chunk.row_ids).update(outcome=Outcome.SENDING)
+                Submission.objects.filter(pk=submission.pk).update(heartbeat_at=now)
+                return chunk
+    return None
+
+
+def _owned(chunk: Chunk, worker: str) -> Any:
+    return Chunk.objects.filter(pk=chunk.pk, state=Chunk.State.CLAIMED, claimed_by=worker)
+
+
+def _record_failure(
+    chunk: Chunk,
+    worker: str,
+    rows: Sequence[Row],
+    outcome: str,
+    error: thulium.ThuliumError,
+    known: Verdicts,
+) -> None:
+    failed = Verdict(outcome, error.http_status, "", "; ".join(error.messages) or error.summary)
+    verdicts = {row.pk: known.get(row.pk) or failed for row in rows}
+    _write(chunk, worker, rows, verdicts, error.request_id)
+
+
+def _reconcile_added(
+    submission: Submission,
+    chunk: Chunk,
+    rows: Sequence[Row],
+    client: thulium.ThuliumClient,
+    seen: dict[str, list[thulium.Record]],
+) -> Verdicts:
+    """POST is not idempotent: before sending rows whose earlier answer was lost (a worker died
+    with the chunk, or a resend of a transport error), look in Thulium. A record that matches
+    what we sent and was not there before this sending was added by us; one that was there
+    before already existed. Rows not found are sent."""
+    lost = [r for r in rows if chunk.attempts > 1 or r.outcome_detail.get("answer_lost")]
+    if not lost:
+        return {}
+    if not seen:
+        seen.update(campaign_records_by_phone(client, submission.campaign.thulium_id))
+    verdicts: Verdicts = {}
+    for row in lost:
+        payload = row_payload(submission.grid, row)
+        found = [r for r in seen.get(row.phone, []) if _matches(r, payload)]
+        if not found:
+            continue
+        if str(row.pk) in chunk.before and not row.outcome_detail.get("answer_lost"):
+            verdicts[row.pk] = Verdict(Outcome.ALREADY_EXISTS, None, thulium.ALREADY_EXISTS)
+        else:
+            verdicts[row.pk] = Verdict(
+                Outcome.ADDED,
+                None,
+                "RECONCILED",
+                _(
+                    "Thulium's answer was lost; the record was found in Thulium as sent, "
+                    "so it counts as added and was not sent again."
+                ),
+                {"record_id": found[0].record_id},
+            )
+    return verdicts
+
+
+def _matches(record: thulium.Record, payload: dict[str, Any]) -> bool:
+    """Does the record carry what we sent? (The listing has no record fields to compare.)"""
+    moment = record.next_call_date
+    listed = {
+        "identifier": record.identifier,
+        "status_id": record.status_id,
+        "agent_login": record.agent_login,
+        "next_call_date": thulium.format_date_time(moment) if moment else "",
+    }
+    return all(str(payload[key]) == value for key, value in listed.items() if key in payload)
+
+
+def _write(
+    chunk: Chunk,
+    worker: str,
+    rows: Sequence[Row],
+    verdicts: Verdicts,
+    request_id: str | None,
+) -> bool:
+    """Record a request's answers; False when the chunk was no longer ours to record."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not _owned(chunk, worker).update(
+            state=Chunk.State.DONE, answered_at=now, request_id=request_id or ""
+        ):
+            # Our lease ran out and another worker took the chunk: its answer counts, not ours.
+            logger.warning("chunk %s: answer dropped, another worker owns it", chunk)
+            return False
+        for row in rows:
+            verdict = verdicts[row.pk]
+            row.outcome = verdict.outcome
+            row.outcome_detail = verdict.detail() | {
+                "request_id": request_id or "",
+                "chunk": chunk.index,
+                "at": now.isoformat(timespec="seconds"),
+            }
+        confirmed, unknown = _store_outcomes(chunk, rows, verdicts, request_id or "", now)
+        Submission.objects.filter(pk=chunk.submission_id).update(heartbeat_at=now)
+        submission_audit(
+            chunk.submission,
+            AuditEntry.Action.OUTCOMES,
+            chunk=chunk.index,
+            request_id=request_id or "",
+            rows=[
+                [
+                    row.number,
+                    row.phone,
+                    row.outcome,
+                    row.outcome_detail.get("http_status"),
+                    row.outcome_detail.get("message", ""),
+                ]
+                for row in rows
+            ],
+        )
+        if confirmed or unknown:
+            # Last: every writer locks the submission row, then the audit head, then field
+            # rows. Learning earlier (its audit entry before the heartbeat) deadlocked two
+            # workers on PostgreSQL.
+            campaign_fields_learn(
+                campaign=chunk.submission.campaign,
+                confirmed=confirmed,
+                unknown=unknown,
+                submission_id=chunk.submission_id,
+                at=now,
+                actor=chunk.submission.author,
+            )
+    return True
+
+
+def _store_outcomes(
+    chunk: Chunk,
+    rows: Sequence[Row],
+    verdicts: Verdicts,
+    request_id: str,
+    now: datetime,
+) -> tuple[set[str], set[str]]:
+    """One RowOutcome per row and each row's new outcome, a statement or two each (see
+    bulk_sql). JSON and datetimes go through the backend's own adapters. Returns the record
+    fields Thulium took, and those it said the campaign lacks."""
+    ops = connection.ops
+    grid = chunk.submission.grid
+    columns = ["row_id", "submission_id", "chunk_id", "outcome", "http_status", "status"]
+    columns += ["message", "request_id", "at", "phone", "sent", "before"]
+    at = ops.adapt_datetimefield_value(now)
+    insert_many(
+        RowOutcome._meta.db_table,
+        columns,
+        [
+            (
+                row.pk,
+                chunk.submission_id,
+                chunk.pk,
+                verdicts[row.pk].outcome,
+                verdicts[row.pk].http_status,
+                verdicts[row.pk].status,
+                verdicts[row.pk].message,
+                request_id,
+                at,
+                row.phone,
+                ops.adapt_json_value(row_payload(grid, row), None),
+                ops.adapt_json_value(chunk.before.get(str(row.pk), {}), None),
+            )
+            for row in rows
+        ],
+    )
+    update_many(
+        Row._meta.db_table,
+        ["outcome", "outcome_detail"],
+        ["varchar", "jsonb"],
+        [(row.outcome, ops.adapt_json_value(row.outcome_detail, None), row.pk) for row in rows],
+    )
+    took = {Outcome.UPDATED, Outcome.ADDED}
+    sent: dict[str, dict[str, str] | None] = {}
+    confirmed: set[str] = set()
+    unknown: set[str] = set()
+    for row in rows:
+        outcome, message = verdicts[row.pk].outcome, verdicts[row.pk].message
+        if outcome == Outcome.REMOVED:
+            sent[row.phone] = None
+        elif outcome in took and row.values.get("record_fields"):
+            sent[row.phone] = row.values["record_fields"]
+            confirmed.update(row.values["record_fields"])
+        elif name := thulium.unknown_field(message):
+            unknown.add(name)
+    sent_fields_record(campaign_id=chunk.submission.campaign_id, sent=sent)
+    return confirmed, unknown
+
+
+def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:
+    if _owned(chunk, worker).update(state=Chunk.State.PENDING, claimed_by="", lease_until=None):
+        Row.objects.filter(id__in=chunk.row_ids).update(outcome=rows_outcome)
+
+
+def _stop(submission: Submission, chunk: Chunk | None, worker: str, problem: str) -> RunResult:
+    """Thulium refused us as a whole (credentials, campaign): nothing of the rest is sent."""
+    with transaction.atomic():
+        if chunk is not None:
+            _release(chunk, worker, Outcome.WAITING)
+        _unsend_rest(submission)
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.FAILED, problem=problem, finished_at=timezone.now()
+        )
+        submission_audit(submission, AuditEntry.Action.SUBMISSION_FAILED, problem=problem)
+        transaction.on_commit(lambda: submission_notify(submission_id=submission.pk))
+    return RunResult(Submission.State.FAILED)
+
+
+def _pause(submission: Submission, message: str, refused: int, rows: int) -> RunResult:
+    """Thulium refused most of a request's rows for one reason: send nothing more. The rest
+    is marked not sent; Resume is a new sending of these rows and the refused ones."""
+    problem = ngettext(
+        "Paused: Thulium refused %(refused)s of %(rows)s row with “%(message)s”. Nothing more "
+        "was sent. Fix the cause, then resume or cancel.",
+        "Paused: Thulium refused %(refused)s of %(rows)s rows with “%(message)s”. Nothing more "
+        "was sent. Fix the cause, then resume or cancel.",
+        rows,
+    ) % {"refused": refused, "rows": rows, "message": message}
+    with transaction.atomic():
+        if Submission.objects.filter(pk=submission.pk, state=Submission.State.RUNNING).update(
+            state=Submission.State.PAUSED,
+            problem=problem,
+            pause_cause=message,
+            finished_at=timezone.now(),
+        ):
+            not_sent = _unsend_rest(submission, {"status": "PAUSED"})
+            submission_audit(
+                submission,
+                AuditEntry.Action.SUBMISSION_PAUSED,
+                cause=message,
+                refused=refused,
+                of=rows,
+                not_sent=not_sent,
+            )
+            transaction.on_commit(lambda: submission_notify(submission_id=submission.pk))
+    return RunResult(Submission.State.PAUSED)
+
+
+def _postpone(submission: Submission, chunk: Chunk, worker: str, retry_after: float) -> RunResult:
+    """Thulium asked for a long pause: give the worker back and come again later."""
+    with transaction.atomic():
+        _release(chunk, worker, Outcome.WAITING)
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.WAITING,
+            retry_at=timezone.now() + timedelta(seconds=retry_after),
+        )
+    return RunResult(Submission.State.WAITING, retry_after=retry_after)
+
+
+def _cancel(submission: Submission) -> RunResult:
+    with transaction.atomic():
+        _unsend_rest(submission)
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.CANCELLED, finished_at=timezone.now()
+        )
+        submission_audit(submission, AuditEntry.Action.SUBMISSION_CANCELLED)
+    return RunResult(Submission.State.CANCELLED)
+
+
+def _unsend_rest(submission: Submission, detail: dict[str, Any] | None = None) -> int:
+    """Mark the rows of chunks not sent yet as not sent; how many they were."""
+    pending = submission.chunks.filter(state=Chunk.State.PENDING)
+    ids = [pk for chunk in pending for pk in chunk.row_ids]
+    pending.update(state=Chunk.State.SKIPPED)
+    for start in range(0, len(ids), 500):
+        Row.objects.filter(id__in=ids[start : start + 500]).update(
+            outcome=Outcome.NOT_SENT, outcome_detail=detail or {}
+        )
+    return len(ids)
+
+
+def _finish_if_done(submission: Submission) -> RunResult:
+    if submission.chunks.filter(state=Chunk.State.CLAIMED).exists():
+        # Another worker still holds a chunk; whoever records the last one finishes.
+        return RunResult(Submission.State.RUNNING)
+    with transaction.atomic():
+        if Submission.objects.filter(pk=submission.pk, state=Submission.State.RUNNING).update(
+            state=Submission.State.FINISHED, finished_at=timezone.now()
+        ):
+            submission_audit(
+                submission,
+                AuditEntry.Action.SUBMISSION_FINISHED,
+                outcomes=submission_counts(submission),
+            )
+            transaction.on_commit(lambda: submission_notify(submission_id=submission.pk))
+    return RunResult(Submission.State.FINISHED)

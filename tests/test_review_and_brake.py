@@ -1,0 +1,498 @@
+"""The verdict before sending is Thulium's: the review, the live checks, the options for numbers
+held twice or kept as additional numbers, the brake on systemic refusals, and the e-mail."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from campaigns import thulium
+from campaigns.models import AuditEntry, Duplicates, Grid, Outcome, RowOutcome, Submission
+from campaigns.services.connection import thulium_client
+from campaigns.services.editing import grid_remap, row_set_cells
+from campaigns.services.grids import (
+    campaign_fields_add,
+    grid_confirm_mapping,
+    grid_create_from_file,
+    grid_validate,
+)
+from campaigns.services.review import grid_review, grid_review_read, grid_sending_options_set
+from campaigns.services.sending import BRAKE_MIN_ROWS, Verdict, submission_run, systemic_refusal
+from campaigns.services.submissions import SubmissionProblem, submission_cancel, submission_create
+from campaigns.services.validation import campaign_rules
+from tests.conftest import (
+    API_PASSWORD,
+    API_USER,
+    DEMO_FIXTURE,
+    Sandbox,
+    queue_sending,
+    send_from_page,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client: Client, supervisor: Any) -> Client:
+    client.force_login(supervisor)
+    return client
+
+
+def built(campaign: Any, api: thulium.ThuliumClient, data: str) -> Grid:
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=data.encode(), filename="crm.csv"
+    )
+    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+
+def held_once(sandbox: Sandbox, count: int, *, not_status: str) -> list[str]:
+    """Numbers the demo campaign holds once, whose status is not `not_status`."""
+    records = sandbox.records("00001")
+    held = Counter(r["phone_number"] for r in records)
+    phones = [
+        r["phone_number"]
+        for r in records
+        if held[r["phone_number"]] == 1 and r["status_id"] != not_status
+    ]
+    assert len(phones) >= count
+    return phones[:count]
+
+
+def puts(sandbox: Sandbox) -> list[list[str]]:
+    return [
+        [record["phone_number"] for record in r["body"]["records"]]
+        for r in sandbox.requests()
+        if r["method"] == "PUT" and r["path"].endswith("/batch/outbounds/00001/records")
+    ]
+
+
+# --- the review ---------------------------------------------------------------------------
+
+
+def test_a_sending_needs_the_review_of_the_grid_as_it_is(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient
+) -> None:
+    with pytest.raises(SubmissionProblem, match="Review the sending first"):
+        submission_create(grid=crm_grid, author=None, rules=rules, review="")
+
+    grid_review_read(grid=crm_grid, client=api)
+    review = grid_review(grid=crm_grid, rules=rules)
+    with pytest.raises(SubmissionProblem, match="changed since you reviewed"):
+        submission_create(grid=crm_grid, author=None, rules=rules, review="0" * 20)
+    row = crm_grid.rows.get(number=10)
+    row_set_cells(
+        grid=crm_grid,
+        row=row,
+        cells={"next_call_date": "24.12.2030 10:00"},
+        author=None,
+        rules=rules,
+    )
+    with pytest.raises(SubmissionProblem, match="changed since you reviewed"):
+        submission_create(grid=crm_grid, author=None, rules=rules, review=review.token)
+    assert not Submission.objects.exists()
+
+    again = grid_review(grid=crm_grid, rules=rules)
+    submission = submission_create(grid=crm_grid, author=None, rules=rules, review=again.token)
+
+    assert submission.rows_total == again.rows == review.rows + 1
+
+
+def test_the_review_says_what_changes_what_is_left_out_and_the_exact_json(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    a, b, c = held_once(sandbox, 3, not_status="5")
+    now = sandbox.record("00001", c)
+    grid = built(
+        campaign,
+        api,
+        "Telefon;Status;Konsultant;Miasto\n"
+        f"{a};Nie dzwonić;;Łódź\n"
+        f"{b};Nie dzwonić;a.nowak;\n"
+        f"{c};{now['status_id']};{now['agent_login'] or ''};\n"  # already so in Thulium
+        "123123123;Nie dzwonić;;\n"  # not in the campaign
+        "441;Nie dzwonić;;\n",  # twice in the campaign
+    )
+
+    read = grid_review_read(grid=grid, client=api)
+    review = grid_review(grid=grid, rules=rules)
+
+    assert read.records == len(sandbox.records("00001"))
+    assert review.rows == 2
+    changes = {(ch.column, ch.to): ch.count for ch in review.changes}
+    assert changes == {
+        ("Status", "Nie dzwonić"): 2,
+        ("Agent", "a.nowak"): 1,
+        ("Field “miasto”", ""): 1,
+    }
+    assert dict(review.left_out) == {
+        "Thulium has no record with this number": 1,
+        "the campaign holds the number more than once": 1,
+    }
+    assert review.unchanged == 1
+    assert f'"phone_number": "{a}"' in review.first_rows_json
+    assert '"record_fields": {\n      "miasto": "Łódź"' in review.first_rows_json
+    assert review.read_at == Grid.objects.get(pk=grid.pk).compared_at
+
+    with_unchanged = grid_review(grid=grid, rules=rules, include_unchanged=True)
+    assert with_unchanged.rows == 3
+    submission = submission_create(
+        grid=grid,
+        author=None,
+        rules=rules,
+        review=with_unchanged.token,
+        include_unchanged=True,
+    )
+    assert submission.rows_total == 3
+
+
+def test_the_review_page_reads_the_campaign_and_its_send_button_sends(
+    logged_in: Client, crm_grid: Grid, api: thulium.ThuliumClient
+) -> None:
+    review_url = reverse("campaigns:grid_review", args=[crm_grid.pk])
+
+    read = logged_in.post(review_url)
+    page = html.unescape(logged_in.get(review_url).content.decode())
+
+    assert read["Location"] == review_url
+    assert "7 rows go to Thulium" in page
+    assert "8 rows: other errors in the row" in page
+    assert "1 row changes nothing" in page
+    assert "records read in" in page
+    assert "Exactly what is sent for the first rows" in page
+    assert '"phone_number": "509708024"' in page
+    # Sending without the review's token is refused, and nothing is queued.
+    refused = logged_in.post(reverse("campaigns:grid_send", args=[crm_grid.pk]), follow=True)
+    assert "changed since you reviewed" in refused.content.decode()
+    assert not Submission.objects.exists()
+
+    send_from_page(logged_in, crm_grid)
+
+    assert Submission.objects.get().rows_total == 7
+
+
+def test_the_review_speaks_polish(logged_in: Client, crm_grid: Grid) -> None:
+    logged_in.post("/i18n/setlang/", {"language": "pl", "next": "/"})
+    review_url = reverse("campaigns:grid_review", args=[crm_grid.pk])
+    logged_in.post(review_url)
+
+    page = html.unescape(logged_in.get(review_url).content.decode())
+
+    assert "Przegląd wysyłki" in page
+    assert "7 wierszy trafi do Thulium" in page
+    assert "Wyślij 7 wierszy do Thulium" in page
+
+
+def test_the_sending_reuses_the_reviews_read_for_before_values(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
+    listed = len([r for r in sandbox.requests() if r["method"] == "GET" and "records" in r["path"]])
+
+    submission_run(submission_id=submission.pk, client=api)
+
+    reads = [r for r in sandbox.requests() if r["method"] == "GET" and "records" in r["path"]]
+    assert len(reads) == listed  # not read again
+    submission.refresh_from_db()
+    assert submission.before_read_at == Grid.objects.get(pk=crm_grid.pk).compared_at
+
+
+def test_the_listing_is_read_pages_at_a_time_in_order(
+    api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    one = [r.record_id for r in api.iter_records("00001")]
+    seen: list[tuple[int, int]] = []
+
+    four = [
+        r.record_id
+        for r in api.iter_records("00001", concurrency=4, on_page=lambda *p: seen.append(p))
+    ]
+
+    assert four == one
+    assert seen[-1] == (len(one), len(one))
+    offsets = [
+        r["query"]["offset"][0]
+        for r in sandbox.requests()
+        if r["method"] == "GET" and r["path"].endswith("/00001/records")
+    ]
+    assert len(offsets) == 2 * len(set(offsets))  # each page once per read
+
+
+# --- numbers held twice, additional numbers -------------------------------------------------
+
+
+def test_a_number_held_twice_can_change_every_record_by_its_identifier(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = built(campaign, api, "Telefon;Status\n441;Nie dzwonić\n")
+    grid_review_read(grid=grid, client=api)
+    assert [m["code"] for m in grid.rows.get().messages] == ["phone_held_more_than_once"]
+
+    grid_sending_options_set(
+        grid=grid,
+        search_additional=False,
+        duplicates=Duplicates.EVERY_RECORD,
+        rules=rules,
+        actor=None,
+    )
+    submission = queue_sending(grid=grid, author=None, rules=rules)
+    submission_run(submission_id=submission.pk, client=api)
+
+    row = grid.rows.get()
+    assert row.outcome == Outcome.UPDATED
+    assert [(r["identifier"], r["http_status"]) for r in row.outcome_detail["records"]] == [
+        ("00001-00003", 204),
+        ("00001-00004", 204),
+    ]
+    assert {r["status_id"] for r in sandbox.records("00001") if r["phone_number"] == "441"} == {"5"}
+    assert puts(sandbox) == []  # by identifier, not by phone
+    assert AuditEntry.objects.filter(action="sending_options").count() == 1
+
+
+def test_a_record_without_an_identifier_is_not_sent_and_says_why(
+    sandbox: Sandbox, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    world = {
+        "users": [{"login": API_USER, "password": API_PASSWORD, "methods": ["*"]}],
+        "campaigns": [
+            {
+                "id": "00001",
+                "name": "Dwa rekordy",
+                "statuses": [{"status_id": "5", "name": "Nie dzwonić", "system_status": "NO_CALL"}],
+                "agents": [],
+                "records": [
+                    {"record_id": 1, "phone_number": "600700800", "status_id": "5"},
+                    {"record_id": 2, "phone_number": "600700800", "identifier": "K-2"},
+                ],
+            }
+        ],
+    }
+    sandbox.load(world)
+    cache.clear()  # the campaign's rules as another world had them
+    try:
+        rules = campaign_rules(campaign=campaign, client=api)
+        grid = built(campaign, api, "Telefon;Status\n600700800;Nie dzwonić\n")
+        grid.duplicates = Duplicates.EVERY_RECORD
+        grid.save()
+        submission = queue_sending(grid=grid, author=None, rules=rules)
+        submission_run(submission_id=submission.pk, client=api)
+
+        row = grid.rows.get()
+        assert row.outcome == Outcome.REJECTED  # one record changed, one could not be
+        assert [(r["identifier"], r["http_status"]) for r in row.outcome_detail["records"]] == [
+            ("", None),
+            ("K-2", 204),
+        ]
+        assert "has no identifier" in row.outcome_detail["message"]
+    finally:
+        sandbox.load(json.loads(DEMO_FIXTURE.read_text(encoding="utf-8")))
+        cache.clear()
+
+
+def test_an_additional_number_is_a_warning_when_asked_and_is_found(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = built(campaign, api, "Telefon;Status\n689665537;Nie dzwonić\n")  # 111222333's second
+    grid_review_read(grid=grid, client=api)
+    assert [m["code"] for m in grid.rows.get().messages] == ["phone_not_in_campaign"]
+
+    grid_sending_options_set(
+        grid=grid, search_additional=True, duplicates=Duplicates.SKIP, rules=rules, actor=None
+    )
+    assert [m["code"] for m in grid.rows.get().messages] == ["phone_maybe_additional"]
+    submission = queue_sending(grid=grid, author=None, rules=rules)
+    submission_run(submission_id=submission.pk, client=api)
+
+    assert grid.rows.get().outcome == Outcome.UPDATED
+    assert sandbox.record("00001", "111222333")["status_id"] == "5"
+    sent = [r for r in sandbox.requests() if r["method"] == "PUT"]
+    assert sent[-1]["query"] == {"search_in_additional_numbers": ["true"]}
+
+
+# --- the brake ----------------------------------------------------------------------------
+
+
+def test_the_brake_pulls_only_for_one_message_on_most_of_a_request() -> None:
+    refused = Verdict(Outcome.REJECTED, 400, "", 'Record field "Imię" does not exist.')
+    other = Verdict(Outcome.REJECTED, 400, "", "Agent not found.")
+    taken = Verdict(Outcome.UPDATED, 204)
+
+    assert systemic_refusal([refused] * 20) == (refused.message, 20)
+    assert systemic_refusal([refused] * 10 + [taken] * 10) == (refused.message, 10)
+    assert systemic_refusal([refused] * 10 + [taken] * 11) is None  # not half
+    assert systemic_refusal([refused] * (BRAKE_MIN_ROWS - 1)) is None  # too few to tell
+    assert systemic_refusal([refused] * 6 + [other] * 6) is None  # not one cause
+    transport = Verdict(Outcome.TRANSPORT_ERROR, None, "", "timed out")
+    assert systemic_refusal([transport] * 20) is None  # request-level failures keep theirs
+
+
+def unknown_field_grid(
+    campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox, rows: int
+) -> Grid:
+    """A CRM export whose column "Kolor" the campaign's field list has, and Thulium does not."""
+    campaign_fields_add(campaign=campaign, names=["Kolor"])
+    phones = held_once(sandbox, rows, not_status="5")
+    data = "Telefon;Status;Kolor\n" + "".join(f"{p};Nie dzwonić;zielony\n" for p in phones)
+    return built(campaign, api, data)
+
+
+def test_a_field_thulium_does_not_know_costs_the_canary_then_remap_and_resume_send_all(
+    campaign: Any,
+    api: thulium.ThuliumClient,
+    sandbox: Sandbox,
+    supervisor: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    supervisor.email = "ewa@example.pl"
+    supervisor.save()
+    grid = unknown_field_grid(campaign, api, sandbox, 30)
+    rules = campaign_rules(campaign=campaign, client=api)
+
+    paused = queue_sending(grid=grid, author=supervisor, rules=rules)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_run(submission_id=paused.pk, client=api)
+
+    paused.refresh_from_db()
+    assert paused.state == Submission.State.PAUSED
+    assert paused.pause_cause == 'Record field "Kolor" does not exist in the campaign.'
+    assert "Thulium refused 20 of 20 rows" in paused.problem
+    assert [len(body) for body in puts(sandbox)] == [20]  # the canary, nothing after it
+    counts = Counter(grid.rows.values_list("outcome", flat=True))
+    assert counts == {Outcome.REJECTED: 20, Outcome.NOT_SENT: 10}
+    assert AuditEntry.objects.filter(action="submission_paused").get().details["not_sent"] == 10
+    assert len(mail.outbox) == 1
+    assert "Paused" in mail.outbox[0].subject
+    assert f"/grids/{grid.pk}/" in mail.outbox[0].body
+    assert 'Record field "Kolor" does not exist' in mail.outbox[0].body
+    # Thulium's answer taught the field list: the column is now an error before sending.
+    rules = campaign_rules(campaign=campaign, client=api)
+    grid_validate(grid=grid, rules=rules)
+    assert "field_refused" in [m["code"] for m in grid.rows.first().messages]
+
+    grid_remap(grid=grid, column=2, target="", rules=rules, author=supervisor)
+    resumed = queue_sending(grid=grid, author=supervisor, rules=rules, resend=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_run(submission_id=resumed.pk, client=api)
+
+    resumed.refresh_from_db()
+    assert resumed.resumes == paused
+    assert resumed.state == Submission.State.FINISHED
+    assert set(grid.rows.values_list("outcome", flat=True)) == {Outcome.UPDATED}
+    assert resumed.rows_total == 30
+    assert Submission.objects.get(pk=paused.pk).state == Submission.State.PAUSED  # its history
+    assert RowOutcome.objects.filter(submission=resumed).count() == 30
+    assert len(mail.outbox) == 2
+    assert "Finished" in mail.outbox[1].subject
+
+
+def test_a_paused_sending_can_be_cancelled(
+    campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = unknown_field_grid(campaign, api, sandbox, 25)
+    rules = campaign_rules(campaign=campaign, client=api)
+    submission = queue_sending(grid=grid, author=None, rules=rules)
+    submission_run(submission_id=submission.pk, client=api)
+
+    submission_cancel(submission=submission)
+
+    submission.refresh_from_db()
+    assert submission.state == Submission.State.CANCELLED
+    assert grid.rows.filter(outcome=Outcome.NOT_SENT).count() == 5
+
+
+def test_the_grid_page_shows_a_paused_sending_with_its_cause_and_resume(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = unknown_field_grid(campaign, api, sandbox, 25)
+    rules = campaign_rules(campaign=campaign, client=api)
+    submission_run(submission_id=queue_sending(grid=grid, author=None, rules=rules).pk, client=api)
+
+    page = html.unescape(
+        logged_in.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
+    )
+
+    assert "badge--sub-paused" in page
+    assert "Thulium refused 20 of 20 rows" in page
+    assert '20 rows: “Record field "Kolor" does not exist in the campaign.”' in page
+    assert "Remap or ignore the column" in page
+    assert "Review and resume" in page
+    assert "Cancel the rest" in page
+
+
+def test_the_first_request_is_the_canary_and_the_rest_go_in_chunks(
+    campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox, settings: Any
+) -> None:
+    settings.SUBMISSION_CANARY_ROWS = 5
+    phones = held_once(sandbox, 17, not_status="5")
+    grid = built(campaign, api, "Telefon;Status\n" + "".join(f"{p};Nie dzwonić\n" for p in phones))
+    rules = campaign_rules(campaign=campaign, client=api)
+
+    submission = queue_sending(grid=grid, author=None, rules=rules, chunk_size=6)
+    submission_run(submission_id=submission.pk, client=api)
+
+    assert [len(body) for body in puts(sandbox)] == [5, 6, 6]
+    assert Submission.objects.get(pk=submission.pk).state == Submission.State.FINISHED
+
+
+def test_the_author_without_an_address_gets_no_mail_and_the_sending_ends_all_the_same(
+    crm_grid: Grid,
+    rules: Any,
+    api: thulium.ThuliumClient,
+    supervisor: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    supervisor.email = ""
+    supervisor.save()
+
+    submission = queue_sending(grid=crm_grid, author=supervisor, rules=rules)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        submission_run(submission_id=submission.pk, client=api)
+
+    assert Submission.objects.get(pk=submission.pk).state == Submission.State.FINISHED
+    assert len(callbacks) == 1  # the notice ran, and found nobody to tell
+    assert mail.outbox == []
+
+
+def test_the_mail_speaks_the_dashboards_language(
+    crm_grid: Grid,
+    rules: Any,
+    api: thulium.ThuliumClient,
+    supervisor: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.LANGUAGE_CODE = "pl"
+    supervisor.email = "ewa@example.pl"
+    supervisor.save()
+
+    submission = queue_sending(grid=crm_grid, author=supervisor, rules=rules)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_run(submission_id=submission.pk, client=api)
+
+    (sent,) = mail.outbox
+    assert sent.to == ["ewa@example.pl"]
+    assert "Zakończona" in sent.subject
+    assert "Zmieniony: 7" in sent.body
+
+
+def test_the_review_is_shown_again_from_the_stored_read(crm_grid: Grid, rules: Any) -> None:
+    with thulium_client() as client:
+        grid_review_read(grid=crm_grid, client=client)
+
+    first = grid_review(grid=crm_grid, rules=rules)
+    second = grid_review(grid=crm_grid, rules=rules)
+
+    assert first.token == second.token
+    assert first.fresh
