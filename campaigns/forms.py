@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
+
+if TYPE_CHECKING:  # statuses come from Thulium through the views; forms never call it
+    from campaigns import thulium
 
 SYSTEM_STATUS_LABELS = {
     "TO_CALL": _("To call (Do dzwonienia)"),

@@ -59,14 +59,16 @@ from campaigns.services.submissions import (
     submission_cancel,
     submission_counts,
     submission_create,
+    submission_pause_counts,
     submission_revert,
     submissions_reap,
 )
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
-from campaigns.services.validation import CLEAR_MARKERS, CampaignRules, campaign_rules
+from campaigns.services.validation import campaign_rules
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
 from campaigns.text import ascii_int
+from campaigns.validation import CLEAR_MARKERS, CampaignRules
 
 logger = logging.getLogger(__name__)
 EXPORT_TYPES = {
@@ -630,6 +632,7 @@ def _sending_context(grid: Grid) -> dict[str, Any]:
         "outcome_chart": outcome_chart(grid_outcome_counts(grid)) if submission else None,
         "refused_rows": sum(counts.get(outcome, 0) for outcome in FAILED_OUTCOMES),
         "refusal_groups": grid_refusal_groups(grid) if submission else [],
+        "paused": submission_pause_counts(submission) if submission else None,
     }
 
 

@@ -66,6 +66,18 @@ TEXTS: dict[str, Any] = {
         "No change: Thulium already holds this status, agent and next call date. Left out of "
         "the sending unless you choose to send unchanged rows."
     ),
+    "revert_keeps_agent": _(
+        "Not put back: the sending gave this record the agent %(value)s where it had none, and "
+        "Thulium cannot clear an agent. Clear it in Thulium if it must go."
+    ),
+    "revert_keeps_date": _(
+        "Not put back: the sending set the next call date %(value)s where there was none, and "
+        "Thulium cannot clear a date. Clear it in Thulium if it must go."
+    ),
+    "revert_keeps_field": _(
+        "Not put back: the sending set “%(name)s” to “%(value)s”, and its value before is "
+        "unknown (Thulium does not list record fields, and we had never sent it)."
+    ),
     "phone_exists_maybe_ours": _(
         "Thulium has a record with this number, and our last sending's answer was lost: if the "
         "record is the one we sent, it counts as added and is not sent again."

@@ -26,7 +26,7 @@ from campaigns.services.campaigns import (
     campaign_overview_list,
     campaign_record_breakdown,
 )
-from campaigns.services.connection import describe_thulium_error, thulium_client
+from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.grids import (
     MappingProblem,
     PullFilters,
@@ -36,15 +36,15 @@ from campaigns.services.grids import (
     grid_create_from_thulium,
 )
 from campaigns.services.submissions import campaign_submissions
-from campaigns.services.validation import CLEAR_MARKERS
 from campaigns.spreadsheets import FileProblem
-from campaigns.thulium import ThuliumError
+from campaigns.validation import CLEAR_MARKERS
 
 logger = logging.getLogger(__name__)
 
 
 def _page_client() -> Any:
-    return thulium_client(deadline=settings.THULIUM["PAGE_DEADLINE"])
+    """A client for a page: Thulium's failures come as ThuliumProblem, within the page's time."""
+    return thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"])
 
 
 @require_GET
@@ -55,9 +55,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     try:
         with _page_client() as client:
             campaigns = campaign_overview_list(client=client)
-    except ThuliumError as error:
-        logger.warning("campaign list: %s", error)
-        problem = describe_thulium_error(error)
+    except ThuliumProblem as error:
+        problem = error.text
     template = "campaigns/campaign_list.html"
     if request.htmx:
         template += "#campaign-table"
@@ -78,10 +77,9 @@ def _open_campaign(campaign_id: str) -> tuple[Campaign | None, list[Any], str | 
             _("Thulium has no campaign %(id)s. Pick a campaign from the list.")
             % {"id": campaign_id},
         )
-    except ThuliumError as error:
-        logger.warning("campaign %s: %s", campaign_id, error)
+    except ThuliumProblem as problem:
         campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
-        return campaign, [], describe_thulium_error(error)
+        return campaign, [], problem.text
 
 
 def _campaign_page(
@@ -128,9 +126,8 @@ def campaign_charts(request: HttpRequest, campaign_id: str) -> HttpResponse:
     try:
         with _page_client() as client:
             charts = record_charts(campaign_record_breakdown(campaign=campaign, client=client))
-    except ThuliumError as error:
-        logger.warning("campaign %s charts: %s", campaign_id, error)
-        problem = describe_thulium_error(error)
+    except ThuliumProblem as error:
+        problem = error.text
     template = "campaign_detail.html#campaign-charts" if request.htmx else "campaign_charts.html"
     return render(
         request,
@@ -175,15 +172,15 @@ def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
             if not form.is_valid():
                 return _campaign_page(request, campaign_id, pull_form=form, status=400)
             # A pull pages through every matching record: give it a job's deadline per call.
-            with thulium_client() as job_client:
+            with thulium_session() as job_client:
                 grid = grid_create_from_thulium(
                     campaign=campaign,
                     author=request.user,
                     filters=PullFilters(**form.cleaned_data),
                     client=job_client,
                 )
-    except (ThuliumError, CampaignNotFound) as error:
-        problem = describe_thulium_error(error) if isinstance(error, ThuliumError) else None
+    except (ThuliumProblem, CampaignNotFound) as error:
+        problem = error.text if isinstance(error, ThuliumProblem) else None
         return _campaign_page(request, campaign_id, problem=problem, status=502)
     return redirect("campaigns:grid_detail", grid_id=grid.pk)
 
@@ -212,7 +209,7 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
     problem = None
     if request.method == "POST" and form.is_valid():
         try:
-            with thulium_client() as client:
+            with thulium_session() as client:
                 grid_confirm_mapping(
                     grid=grid,
                     mapping=form.mapping(),
@@ -223,8 +220,8 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
             return redirect("campaigns:grid_detail", grid_id=grid.pk)
         except MappingProblem as error:
             problem = str(error)
-        except ThuliumError as error:
-            problem = describe_thulium_error(error)
+        except ThuliumProblem as error:
+            problem = error.text
     samples = list(grid.rows.order_by("number").values_list("raw", flat=True)[:3])
     columns = [
         (header, column, learn, [row[i] for row in samples if i < len(row) and row[i]])

@@ -18,7 +18,8 @@ from campaigns.services.grids import (
     mapping_suggest,
 )
 from campaigns.services.sending import submission_run
-from campaigns.services.validation import campaign_rules, check_row
+from campaigns.services.validation import campaign_rules
+from campaigns.validation import check_row
 from tests.conftest import queue_sending
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,7 @@ from campaigns.services.editing import (
     row_set_cells,
 )
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.services.validation import CampaignRules
+from campaigns.validation import CampaignRules
 
 pytestmark = pytest.mark.django_db
 

@@ -115,6 +115,19 @@ def test_revert_restores_the_values_from_before_a_sending(
     assert response["Location"] == reverse("campaigns:grid_detail", args=[revert.pk])
     assert revert.rows_total == 7
     assert AuditEntry.objects.get(action="revert").submission_id == original.pk
+    # Said before sending, per row: what the revert cannot put back.
+    kept = {
+        row.phone: [(m["code"], m["params"].get("value")) for m in row.messages]
+        for row in revert.rows.all()
+    }
+    assert kept["845400588"] == [
+        ("revert_keeps_agent", "a.nowak"),
+        ("revert_keeps_date", "2030-12-24 09:30"),
+    ]
+    # Fields we had never sent: their earlier value is unknown, so they stay as sent.
+    assert ("revert_keeps_field", "Łódź") in kept["509708024"]
+    page = client.get(reverse("campaigns:grid_detail", args=[revert.pk])).content.decode()
+    assert "Thulium cannot clear an agent" in page
     sending = queue_sending(grid=revert, author=supervisor, rules=rules)
     submission_run(submission_id=sending.pk, client=api)
     assert Submission.objects.get(pk=sending.pk).state == "finished"

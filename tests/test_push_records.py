@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,55 @@ def test_no_live_check_skips_the_read_and_says_so(campaign: Any, tmp_path: Path)
     assert code == 0
     assert "Warning: --no-live-check" in out
     assert "errors: 0" in out
+
+
+def phones_held_once(sandbox: Any, count: int) -> list[str]:
+    records = sandbox.records("00001")
+    held = Counter(r["phone_number"] for r in records)
+    found = [r["phone_number"] for r in records if r["status_id"] != "5"]
+    return [p for p in found if held[p] == 1][:count]
+
+
+def test_a_field_thulium_does_not_know_pauses_after_the_canary_and_exits_1_with_one_line(
+    campaign: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    data = tmp_path / "crm.csv"
+    rows = "".join(f"{p};5;zielony\n" for p in phones_held_once(sandbox, 30))
+    data.write_text("Telefon;Status;Kolor\n" + rows, encoding="utf-8")
+
+    code, out, err = push("00001", str(data), "--learn-fields")
+
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "Paused: Thulium does not know the record field “Kolor” (20 of 20 rows refused); "
+        "10 rows not sent. Fix the cause and run again."
+    ]
+    puts = [r for r in sandbox.requests() if r["method"] == "PUT"]
+    assert [len(r["body"]["records"]) for r in puts] == [20]
+    # Thulium's answer taught the field list: the next run no longer maps the column to it.
+    code, out, _err = push("00001", str(data), "--dry-run")
+    assert code == 0
+    assert "  Kolor → — ignore this column —" in out
+    assert Grid.objects.order_by("-id").first().mapping == ["phone_number", "status", ""]
+
+
+def test_numbers_held_twice_and_additional_numbers_from_the_command_line(
+    campaign: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    data = tmp_path / "crm.csv"
+    data.write_text("Telefon;Status\n441;5\n689665537;5\n", encoding="utf-8")
+
+    refused = push("00001", str(data), "--dry-run")
+    code, out, _err = push(
+        "00001",
+        str(data),
+        "--duplicates",
+        "every-record",
+        "--search-in-additional-numbers",
+    )
+
+    assert refused[0] == 1
+    assert "2 rows would be sent." in out
+    assert code == 0
+    assert {r["status_id"] for r in sandbox.records("00001") if r["phone_number"] == "441"} == {"5"}
+    assert sandbox.record("00001", "111222333")["status_id"] == "5"  # 689665537 is its second

@@ -421,7 +421,8 @@ def test_the_grid_page_shows_a_paused_sending_with_its_cause_and_resume(
     )
 
     assert "badge--sub-paused" in page
-    assert "Thulium refused 20 of 20 rows" in page
+    assert "Thulium refused 20 of the 20 rows it answered" in page
+    assert "and 5 rows were not sent" in page
     assert '20 rows: “Record field "Kolor" does not exist in the campaign.”' in page
     assert "Remap or ignore the column" in page
     assert "Review and resume" in page

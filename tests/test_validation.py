@@ -9,9 +9,9 @@ import pytest
 
 from campaigns import thulium
 from campaigns.models import PhoneFormat
-from campaigns.services.validation import (
+from campaigns.services.validation import campaign_rules
+from campaigns.validation import (
     CampaignRules,
-    campaign_rules,
     check_row,
     duplicate_messages,
     normalise_phone,

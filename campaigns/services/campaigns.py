@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from campaigns import thulium
 from campaigns.models import Campaign
 from campaigns.services.grids import campaign_for
-from campaigns.services.validation import CampaignRules, campaign_rules
+from campaigns.services.validation import campaign_rules
+from campaigns.validation import CampaignRules
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ from campaigns.services.grids import (
     grid_validate,
     mapping_check,
 )
-from campaigns.services.validation import CampaignRules
 from campaigns.spreadsheets import normalise_header
 from campaigns.targets import ADD_ONLY_TARGETS, FIELD_PREFIX, RECORD_TARGETS, label
 from campaigns.text import ascii_int, fold_digits, without_nul
+from campaigns.validation import CampaignRules
 
 SORTS = {"number": "number", "phone": "phone", "status": "status_id"}
 PAGE_SIZES = (50, 100, 200, 500)

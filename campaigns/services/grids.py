@@ -30,17 +30,18 @@ from campaigns.models import (
 )
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
-from campaigns.services.validation import (
-    CampaignRules,
-    campaign_rules,
-    check_row,
-    duplicate_messages,
-    live_messages,
-    row_state,
-)
+from campaigns.services.validation import campaign_rules
 from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, target_for_header
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, export_column_target, field_target
 from campaigns.text import without_nul
+from campaigns.validation import (
+    CampaignRules,
+    check_row,
+    duplicate_messages,
+    live_messages,
+    revert_messages,
+    row_state,
+)
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
 BULK_BATCH = 2000
@@ -286,6 +287,8 @@ def grid_validate(
     checked = [(row, check_row(cells_of(row[2]), rules, grid.mode)) for row in stored]
     duplicates = duplicate_messages((row[1], check.phone) for row, check in checked)
     held = _held_in_thulium(grid, {check.phone for _row, check in checked}, whole=row_ids is None)
+    # A revert grid knows what its rows cannot put back (see submission_revert).
+    cannot_put_back = grid.pull_filters.get("cannot_put_back", {}) if grid.pull_filters else {}
     written = []
     for (pk, number, raw, outcome, detail), check in checked:
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
@@ -304,6 +307,8 @@ def grid_validate(
             if any(m["code"] == "no_change" for m in messages):
                 # Said better by "no change", which also says the row stays out.
                 messages = [m for m in messages if m["code"] != "nothing_to_change"]
+        if notes := cannot_put_back.get(check.phone):
+            messages += revert_messages(notes)
         state = row_state(messages)
         written.append(
             (pk, number, raw, check.values, messages, check.phone, state, outcome, detail)

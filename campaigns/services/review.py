@@ -27,7 +27,7 @@ from campaigns.services.editing import row_payload
 from campaigns.services.grids import grid_validate
 from campaigns.services.submissions import review_token, sendable_rows
 from campaigns.services.thulium_now import Comparison, grid_compare
-from campaigns.services.validation import CampaignRules
+from campaigns.validation import CampaignRules
 
 # Errors the review names on their own; the others are counted together.
 LEFT_OUT_CODES = {

@@ -347,6 +347,12 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
     )
     held, read_at = _campaign_now(submission, set(phones.values()), client)
     with transaction.atomic():
+        # Two runs may read at once: the first to record its read writes the chunks; the
+        # other's chunks may be claimed, even sent, by then and must not be touched.
+        if not Submission.objects.filter(pk=submission.pk, before_read_at=None).update(
+            before_read_at=read_at
+        ):
+            return
         for chunk in chunks:
             sent = last_sent_fields(
                 campaign=submission.campaign, phones=[phones[pk] for pk in chunk.row_ids]
@@ -384,10 +390,11 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
                             % {"count": len(held[phones[pk]])},
                         },
                     )
-            if not chunk.row_ids:
-                chunk.state = Chunk.State.SKIPPED
-            chunk.save(update_fields=["before", "row_ids", "state"])
-        Submission.objects.filter(pk=submission.pk).update(before_read_at=read_at)
+            Chunk.objects.filter(pk=chunk.pk).update(
+                before=chunk.before,
+                row_ids=chunk.row_ids,
+                state=Chunk.State.PENDING if chunk.row_ids else Chunk.State.SKIPPED,
+            )
 
 
 def _campaign_now(

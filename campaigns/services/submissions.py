@@ -29,13 +29,14 @@ from campaigns.models import (
     Grid,
     Outcome,
     Row,
+    RowOutcome,
     Submission,
 )
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_validate
-from campaigns.services.validation import CLEAR_MARKER, CampaignRules
 from campaigns.targets import field_target
+from campaigns.validation import CLEAR_MARKER, CampaignRules
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,26 @@ def grid_sendable_counts(grid: Grid) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class PauseCounts:
+    """What a paused sending did: rows Thulium answered, refused for the cause, not sent."""
+
+    answered: int
+    refused: int
+    not_sent: int
+
+
+def submission_pause_counts(submission: Submission) -> PauseCounts | None:
+    if submission.state != Submission.State.PAUSED:
+        return None
+    answered = submission.outcomes.count()
+    return PauseCounts(
+        answered=answered,
+        refused=submission.outcomes.filter(message=submission.pause_cause).count(),
+        not_sent=submission.rows_total - answered,
+    )
+
+
+@dataclass(frozen=True)
 class RefusalGroup:
     """Rows Thulium refused with one and the same message."""
 
@@ -327,7 +348,9 @@ def submission_revert(
     changed = submission.outcomes.filter(outcome=done).order_by("id")
     if mode != Grid.Mode.ADD:
         changed = changed.exclude(before={})
-    changed = list(changed)
+    # A number several records share was changed record by record: no grid row puts that back.
+    changed = [o for o in changed if "records" not in o.before]
+    kept: dict[str, list[list[str]]] = {}
     if mode == Grid.Mode.ADD:
         revert_mode, headers = Grid.Mode.REMOVE, ["phone_number"]
         raw_rows = [[outcome.phone] for outcome in changed]
@@ -340,6 +363,8 @@ def submission_revert(
         raw_rows = []
         for outcome in changed:
             fields = outcome.before.get("record_fields", {})
+            if revert_mode == Grid.Mode.EDIT and (notes := _cannot_put_back(outcome)):
+                kept[outcome.phone] = notes
             raw_rows.append(
                 [
                     outcome.phone,
@@ -362,7 +387,7 @@ def submission_revert(
             headers=headers,
             raw_rows=raw_rows,
             rules=rules,
-            pull_filters={"reverts_submission": submission.pk},
+            pull_filters={"reverts_submission": submission.pk, "cannot_put_back": kept},
         )
         audit(
             action=AuditEntry.Action.REVERT,
@@ -374,6 +399,25 @@ def submission_revert(
             reverts_grid=submission.grid_id,
         )
     return grid
+
+
+def _cannot_put_back(outcome: RowOutcome) -> list[list[str]]:
+    """What a revert row cannot undo, as [target, the value that stays]: Thulium cannot clear
+    an agent or a next call date, and a record field we never sent before has no earlier
+    value we know (Thulium does not list record fields)."""
+    sent, before = outcome.sent, outcome.before
+    notes = [
+        [target, str(sent[target])]
+        for target in ("agent_login", "next_call_date")
+        if sent.get(target) and not before.get(target)
+    ]
+    known = before.get("record_fields", {})
+    notes += [
+        [field_target(name), value]
+        for name, value in (sent.get("record_fields") or {}).items()
+        if name not in known and value
+    ]
+    return notes
 
 
 def _revert_cell(value: str | None) -> str:

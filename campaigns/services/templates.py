@@ -10,7 +10,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from campaigns.models import Campaign
 from campaigns.safe_files import set_value
-from campaigns.services.validation import CampaignRules
+from campaigns.validation import CampaignRules
 
 TEMPLATE_ROWS = 5000  # rows prepared with drop-downs and text formatting
 

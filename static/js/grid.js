@@ -178,6 +178,17 @@
     button.addEventListener("click", showShortcuts);
   });
 
+  // A link to a folded section ("Remap or ignore the column") opens it.
+  function openTarget() {
+    const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    if (target && target.tagName === "DETAILS") {
+      target.open = true;
+      target.scrollIntoView({ block: "start" });
+    }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+
   function focusCell(row, target) {
     const cell = document.querySelector('#row-' + row + ' td[data-target="' + target + '"]');
     if (cell) cell.focus();

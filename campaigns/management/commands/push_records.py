@@ -33,7 +33,12 @@ from campaigns.services.review import (
     grid_sending_options_set,
 )
 from campaigns.services.sending import submission_run
-from campaigns.services.submissions import SubmissionProblem, grid_outcome_counts, submission_create
+from campaigns.services.submissions import (
+    SubmissionProblem,
+    grid_outcome_counts,
+    submission_create,
+    submission_pause_counts,
+)
 from campaigns.services.validation import campaign_rules
 from campaigns.spreadsheets import FileProblem
 from campaigns.targets import label
@@ -206,9 +211,9 @@ class Command(BaseCommand):
         """One line: why the sending paused, and how much of it was not sent."""
         cause = submission.pause_cause
         field = thulium.unknown_field(cause)
-        refused = submission.outcomes.filter(message=cause).count()
-        answered = submission.outcomes.count()
-        not_sent = submission.rows_total - answered
+        counts = submission_pause_counts(submission)
+        assert counts is not None  # the sending is paused
+        refused, answered, not_sent = counts.refused, counts.answered, counts.not_sent
         what = (
             _("Thulium does not know the record field “%(field)s”") % {"field": field}
             if field

@@ -1,0 +1,360 @@
+"""Pre-flight validation: what Thulium would refuse, found before anything is sent.
+
+A row's cells (text, keyed by target) become the values to send plus messages, by rules alone:
+the campaign's statuses, agents, field list and phone format (`CampaignRules`, read from Thulium
+by services.validation.campaign_rules), and what a read of its records says. No I/O here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from django.utils import timezone
+
+from campaigns import thulium
+from campaigns.messages import ERROR, INFO, WARNING, message
+from campaigns.models import PhoneFormat
+from campaigns.spreadsheets import looks_scientific, normalise_header
+from campaigns.targets import FIELD_PREFIX
+from campaigns.text import ascii_int, fold_digits, lost_letters, mojibake_repair
+
+# Typed in a cell, these clear the field in Thulium (a blank cell leaves it unchanged).
+CLEAR_MARKERS = frozenset({"[clear]", "[wyczyść]", "[wyczysc]"})
+CLEAR_MARKER = "[clear]"  # the one we write ourselves
+PHONE_JUNK_RE = re.compile(r"[\s\u00a0\-\u2010-\u2015\u2212()./]")
+PHONE_RE = re.compile(r"^\+?\d{3,15}$", re.ASCII)
+EXCEL_EPOCH = datetime(1899, 12, 30)
+# 2026-12-24, 24.12.2026, 24-12-2026 or 24/12/2026; then optionally " 9:30", "T09:30", ":00".
+DATE_RE = re.compile(
+    r"^(?:(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"|(?P<d2>\d{1,2})[./-](?P<m2>\d{1,2})[./-](?P<y2>\d{4}))"
+    r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$",
+    re.ASCII,
+)
+
+
+@dataclass(frozen=True)
+class CampaignRules:
+    """Everything validation needs to know about one campaign."""
+
+    campaign_type: str
+    statuses: tuple[thulium.Status, ...]
+    agents: tuple[thulium.Agent, ...]
+    fields: tuple[str, ...]
+    phone_format: str
+    # Fields of our list that Thulium answered it does not have.
+    unknown_fields: frozenset[str] = frozenset()
+    now: datetime = field(default_factory=timezone.localtime)
+
+    def status(self, text: str) -> thulium.Status | None:
+        """A status by its id, or by its name written any way (case, spaces, diacritics)."""
+        return self._statuses_by_id.get(text) or self._statuses_by_name.get(normalise_header(text))
+
+    @cached_property
+    def _statuses_by_id(self) -> dict[str, thulium.Status]:
+        return {s.status_id: s for s in self.statuses}
+
+    @cached_property
+    def _statuses_by_name(self) -> dict[str, thulium.Status]:
+        return {normalise_header(s.name): s for s in reversed(self.statuses)}
+
+    def status_choices(self) -> str:
+        return ", ".join(f"{s.status_id} ({s.name})" for s in self.statuses)
+
+    def agent(self, login: str) -> thulium.Agent | None:
+        return self._agents_by_login.get(login.lower())
+
+    @cached_property
+    def _agents_by_login(self) -> dict[str, thulium.Agent]:
+        return {a.login.lower(): a for a in reversed(self.agents)}
+
+    def agent_choices(self) -> str:
+        return ", ".join(a.login for a in self.agents if a.active)
+
+
+def normalise_phone(text: str, phone_format: str) -> str:
+    """The number as Thulium stores it: no spaces, dashes or brackets, ASCII digits (fullwidth
+    or Arabic-Indic digits are folded), and for Polish numbers no country prefix."""
+    phone = PHONE_JUNK_RE.sub("", fold_digits(text))
+    if phone_format == PhoneFormat.POLISH_NATIONAL:
+        # "48" alone is what a spreadsheet leaves of +48 or 0048 once it reads the number as a
+        # number: 11 digits starting 48 are a Polish number with its prefix.
+        for prefix in ("+48", "0048", "48"):
+            if phone.startswith(prefix) and len(phone) == len(prefix) + 9:
+                return phone[len(prefix) :]
+    return phone
+
+
+def parse_date_time(text: str) -> tuple[datetime | None, bool]:
+    """(the moment, whether a time was given). Excel serial numbers are read as Excel does."""
+    cleaned = " ".join(fold_digits(text).replace("\u00a0", " ").split())
+    if match := DATE_RE.match(cleaned):
+        parts = match.groupdict()
+        try:
+            moment = datetime(
+                int(parts["y"] or parts["y2"]),
+                int(parts["m"] or parts["m2"]),
+                int(parts["d"] or parts["d2"]),
+                int(parts["H"] or 0),
+                int(parts["M"] or 0),
+            )
+        except ValueError:
+            return None, False
+        return moment, parts["H"] is not None
+    try:
+        serial = float(cleaned.replace(",", "."))
+    except ValueError:
+        return None, False
+    if 1 <= serial < 2958466:
+        moment = EXCEL_EPOCH + timedelta(days=serial)
+        # Serials carry seconds as fractions of a day: round to Thulium's minutes.
+        moment = (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
+        return moment, serial != int(serial)
+    return None, False
+
+
+@dataclass
+class RowCheck:
+    values: dict[str, Any]
+    messages: list[dict[str, Any]]
+    phone: str
+
+
+def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit") -> RowCheck:
+    """Turn one row's cells (target → text) into the values to send and its messages, for
+    editing, adding (also identifier and order) or removing records (the phone alone)."""
+    values: dict[str, Any] = {}
+    found: list[dict[str, Any]] = []
+    record_fields: dict[str, str] = {}
+
+    raw_phone = cells.get("phone_number", "").strip()
+    phone = ""
+    if not raw_phone:
+        found.append(message("phone_number", ERROR, "phone_missing"))
+    elif looks_scientific(raw_phone):
+        found.append(message("phone_number", ERROR, "phone_scientific", value=raw_phone))
+    else:
+        phone = normalise_phone(raw_phone, rules.phone_format)
+        if PHONE_RE.match(phone):
+            values["phone_number"] = phone
+            if not raw_phone.isascii() and fold_digits(raw_phone) != raw_phone:
+                found.append(
+                    message(
+                        "phone_number", WARNING, "phone_converted", value=raw_phone, phone=phone
+                    )
+                )
+        else:
+            found.append(message("phone_number", ERROR, "phone_invalid", value=raw_phone))
+    found.extend(_mangled_text(cells))
+
+    if mode == "remove":
+        return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
+    for target, text in cells.items():
+        text = text.strip()
+        if target == "phone_number" or not text:
+            continue
+        clearing = text.lower() in CLEAR_MARKERS
+        if target.startswith(FIELD_PREFIX):
+            name = target.removeprefix(FIELD_PREFIX)
+            if rules.campaign_type == "crm":
+                found.append(message(target, ERROR, "crm_fields"))
+            elif name not in rules.fields:
+                found.append(message(target, ERROR, "field_unknown", name=name))
+            elif name in rules.unknown_fields:
+                found.append(message(target, ERROR, "field_refused", name=name))
+            else:
+                record_fields[name] = "" if clearing else text
+        elif clearing:
+            found.append(message(target, ERROR, "cannot_clear", column=target))
+        elif target == "status":
+            status = rules.status(text)
+            if status is None:
+                found.append(
+                    message(
+                        target, ERROR, "status_unknown", value=text, choices=rules.status_choices()
+                    )
+                )
+            else:
+                values["status_id"] = status.status_id
+        elif target == "dictionary_status_id":
+            known = {str(s.dictionary_status_id) for s in rules.statuses}
+            if (number := ascii_int(fold_digits(text))) is not None and str(number) in known:
+                values["dictionary_status_id"] = number
+            else:
+                choices = ", ".join(sorted(known - {"None"}, key=lambda k: int(k)))
+                found.append(
+                    message(target, ERROR, "dictionary_status_unknown", value=text, choices=choices)
+                )
+        elif target == "agent_login":
+            agent = rules.agent(text)
+            if agent is None:
+                found.append(
+                    message(
+                        target, ERROR, "agent_unknown", value=text, choices=rules.agent_choices()
+                    )
+                )
+            else:
+                values["agent_login"] = agent.login
+                if not (agent.active and agent.active_in_outbound):
+                    found.append(message(target, WARNING, "agent_inactive", value=agent.login))
+        elif target == "next_call_date":
+            moment, has_time = parse_date_time(text)
+            if moment is None:
+                found.append(message(target, ERROR, "date_invalid", value=text))
+            else:
+                parsed = moment.strftime(thulium.DATE_TIME_FORMAT)
+                values["next_call_date"] = parsed
+                if not has_time:
+                    found.append(
+                        message(target, WARNING, "date_without_time", value=text, parsed=parsed)
+                    )
+                if timezone.make_aware(moment) < rules.now:
+                    found.append(message(target, WARNING, "date_past", parsed=parsed))
+        elif target == "identifier":
+            values["identifier"] = text
+        elif target == "order":
+            if (order := ascii_int(fold_digits(text))) is not None and order <= 1_000_000:
+                values["order"] = order
+            else:
+                found.append(message(target, ERROR, "order_invalid", value=text))
+
+    if record_fields:
+        values["record_fields"] = record_fields
+    found.extend(_status_rules(values, rules))
+    if mode == "edit" and not any(
+        text.strip() for target, text in cells.items() if target != "phone_number"
+    ):
+        found.append(message("phone_number", WARNING, "nothing_to_change"))
+    return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
+
+
+def _mangled_text(cells: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Text that lost letters (U+FFFD) cannot be sent as it is; text that looks mis-decoded
+    ("Ĺ‚ukasz") can, but is never valid without saying so."""
+    found = []
+    for target, text in cells.items():
+        if text.isascii() or target == "phone_number":  # a phone has checks of its own
+            continue
+        if lost_letters(text):
+            found.append(message(target, ERROR, "text_lost_letters", value=text))
+        elif (repaired := mojibake_repair(text)) is not None:
+            found.append(message(target, WARNING, "text_mojibake", value=text, repaired=repaired))
+    return found
+
+
+def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[dict[str, Any]]:
+    status = None
+    if "status_id" in values:
+        status = rules.status(values["status_id"])
+    elif "dictionary_status_id" in values:
+        wanted = values["dictionary_status_id"]
+        status = next((s for s in rules.statuses if s.dictionary_status_id == wanted), None)
+    if status is None:
+        return []
+    needs_agent = status.system_status in thulium.NEEDS_AGENT and "agent_login" not in values
+    needs_date = status.system_status in thulium.NEEDS_DATE and "next_call_date" not in values
+    if needs_agent and needs_date:
+        return [message("status", ERROR, "status_needs_agent_and_date", status=status.name)]
+    if needs_agent:
+        return [message("agent_login", ERROR, "status_needs_agent", status=status.name)]
+    if needs_date:
+        return [message("next_call_date", ERROR, "status_needs_date", status=status.name)]
+    return []
+
+
+def duplicate_messages(
+    numbered_phones: Iterable[tuple[int, str]],
+) -> dict[int, dict[str, Any]]:
+    """For each row number whose phone is in the grid more than once, its message."""
+    rows_by_phone: dict[str, list[int]] = defaultdict(list)
+    for number, phone in numbered_phones:
+        if phone:
+            rows_by_phone[phone].append(number)
+    found = {}
+    for phone, numbers in rows_by_phone.items():
+        if len(numbers) > 1:
+            numbers.sort()  # rows may come in any order; the message lists them in the grid's
+            listed = ", ".join(str(n) for n in numbers[:10]) + ("…" if len(numbers) > 10 else "")
+            for number in numbers:
+                found[number] = message(
+                    "phone_number",
+                    ERROR,
+                    "phone_duplicate",
+                    value=phone,
+                    count=len(numbers),
+                    rows=listed,
+                )
+    return found
+
+
+def live_messages(
+    mode: str,
+    held: int,
+    *,
+    values: Mapping[str, Any] | None = None,
+    now: Mapping[str, Any] | None = None,
+    search_additional: bool = False,
+    every_record: bool = False,
+    answer_lost: bool = False,
+) -> list[dict[str, Any]]:
+    """What Thulium would answer a row, knowing how many records of the campaign hold its phone
+    (from the campaign's listing) and, for one record, what it holds `now`. The listing shows
+    main numbers only: with `search_additional` an absent phone may still be found. A row
+    added before whose answer was lost (`answer_lost`) may have made the record it finds."""
+    if mode == "edit" and held == 0:
+        if search_additional:
+            return [message("phone_number", WARNING, "phone_maybe_additional")]
+        return [message("phone_number", ERROR, "phone_not_in_campaign")]
+    if mode == "edit" and held > 1:
+        if every_record:
+            return [message("phone_number", WARNING, "phone_held_every_record", count=held)]
+        return [message("phone_number", ERROR, "phone_held_more_than_once", count=held)]
+    if mode == "edit" and values is not None and now and changes_nothing(values, now):
+        return [message("phone_number", INFO, "no_change")]
+    if mode == "add" and held and answer_lost:
+        return [message("phone_number", WARNING, "phone_exists_maybe_ours")]
+    if mode == "add" and held:
+        return [message("phone_number", ERROR, "phone_exists")]
+    if mode == "remove" and held == 0:
+        return [message("phone_number", WARNING, "phone_nothing_to_remove")]
+    return []
+
+
+def revert_messages(notes: Iterable[Sequence[str]]) -> list[dict[str, Any]]:
+    """Warnings for what a revert row cannot put back: [target, the value that stays]."""
+    found = []
+    for target, value in notes:
+        if target == "agent_login":
+            found.append(message(target, WARNING, "revert_keeps_agent", value=value))
+        elif target == "next_call_date":
+            found.append(message(target, WARNING, "revert_keeps_date", value=value))
+        else:
+            name = target.removeprefix(FIELD_PREFIX)
+            found.append(message(target, WARNING, "revert_keeps_field", name=name, value=value))
+    return found
+
+
+def changes_nothing(values: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """Does an edit row set only what the record holds already (and no record field)?"""
+    if values.get("record_fields") or "dictionary_status_id" in values:
+        return False
+    return all(
+        str(values[key]) == str(now.get(key, ""))
+        for key in ("status_id", "agent_login", "next_call_date")
+        if key in values
+    )
+
+
+def row_state(messages: Iterable[Mapping[str, Any]]) -> str:
+    levels = {m["level"] for m in messages}
+    if ERROR in levels:
+        return "error"
+    if WARNING in levels:
+        return "warning"
+    return "valid"
