@@ -9,14 +9,19 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    reswap,
+    retarget,
+)
 
 from campaigns.charts import outcome_chart
 from campaigns.models import (
@@ -463,7 +468,9 @@ def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
             return _problem(request, grid, problem)
         request.session[f"review-read-{grid.pk}"] = [read.records, round(read.seconds, 2)]
         url = reverse("campaigns:grid_review", args=[grid.pk])
-        return redirect(f"{url}?{query}" if query else url)
+        url = f"{url}?{query}" if query else url
+        # Sent by htmx, the page stayed to show the read's progress: now it goes to the review.
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     try:
         rules = _rules(grid)
     except ThuliumProblem as problem:
@@ -484,6 +491,14 @@ def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
             "query": query,
         },
     )
+
+
+@require_GET
+@permission_required("campaigns.add_submission", raise_exception=True)
+def grid_read_progress(request: HttpRequest, grid_id: int) -> JsonResponse:
+    """How far the review's read of the campaign is ({} when none runs); the page polls it."""
+    grid = _grid(grid_id)
+    return JsonResponse(grid.read_progress or {})
 
 
 @require_POST

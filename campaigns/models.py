@@ -138,6 +138,8 @@ class Grid(models.Model):
         default=False, help_text=_("Also match the records' additional numbers.")
     )
     duplicates = models.CharField(max_length=12, choices=Duplicates, default=Duplicates.SKIP)
+    # How far the running read of the campaign for this grid's review is: {"read": n, "total": m}.
+    read_progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

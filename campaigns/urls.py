@@ -27,6 +27,11 @@ urlpatterns = [
     path("grids/<int:grid_id>/undo/", grid_views.undo, name="grid_undo"),
     path("grids/<int:grid_id>/columns/", grid_views.column_remap, name="grid_column_remap"),
     path("grids/<int:grid_id>/review/", grid_views.grid_review_view, name="grid_review"),
+    path(
+        "grids/<int:grid_id>/review/progress/",
+        grid_views.grid_read_progress,
+        name="grid_read_progress",
+    ),
     path("grids/<int:grid_id>/options/", grid_views.grid_sending_options, name="grid_options"),
     path("grids/<int:grid_id>/send/", grid_views.grid_send, name="grid_send"),
     path("grids/<int:grid_id>/compare/", grid_views.grid_compare_view, name="grid_compare"),

@@ -25,9 +25,10 @@ from campaigns.services.grids import (
     grid_validate,
 )
 from campaigns.services.review import grid_review, grid_review_read, grid_sending_options_set
-from campaigns.services.sending import BRAKE_MIN_ROWS, Verdict, submission_run, systemic_refusal
+from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem, submission_cancel, submission_create
 from campaigns.services.validation import campaign_rules
+from campaigns.services.verdicts import BRAKE_MIN_ROWS, Verdict, systemic_refusal
 from tests.conftest import (
     API_PASSWORD,
     API_USER,
@@ -497,3 +498,31 @@ def test_the_review_is_shown_again_from_the_stored_read(crm_grid: Grid, rules: A
 
     assert first.token == second.token
     assert first.fresh
+
+
+def test_the_read_notes_its_progress_on_the_grid_while_it_runs(
+    logged_in: Client, crm_grid: Grid, api: thulium.ThuliumClient
+) -> None:
+    progress_url = reverse("campaigns:grid_read_progress", args=[crm_grid.pk])
+    seen = []
+
+    def look(read: int, total: int) -> None:
+        seen.append(logged_in.get(progress_url).json())
+
+    grid_review_read(grid=crm_grid, client=api, on_page=look)
+
+    assert seen[0]["total"] == 1500
+    assert seen[-1] == {"read": 1500, "total": 1500}
+    assert logged_in.get(progress_url).json() == {}  # none runs now
+
+
+def test_rows_that_change_nothing_show_so_and_filter(logged_in: Client, crm_grid: Grid) -> None:
+    logged_in.post(reverse("campaigns:grid_review", args=[crm_grid.pk]))
+    url = reverse("campaigns:grid_detail", args=[crm_grid.pk])
+
+    page = logged_in.get(url, {"show": "unchanged"}).content.decode()
+
+    assert page.count('class="row row--') == 1
+    assert "753304737" in page
+    assert '<span class="badge badge--unchanged">No change</span>' in page
+    assert "Thulium already holds this status, agent and next call date" in page

@@ -45,6 +45,7 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("post", "campaigns:grid_column_remap", [g], "supervise"),
         ("post", "campaigns:grid_review", [g], "supervise"),
         ("get", "campaigns:grid_review", [g], "supervise"),
+        ("get", "campaigns:grid_read_progress", [g], "supervise"),
         ("post", "campaigns:grid_options", [g], "supervise"),
         ("post", "campaigns:grid_send", [g], "supervise"),
         ("get", "campaigns:grid_export", [g], "supervise"),

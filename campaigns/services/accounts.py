@@ -41,6 +41,8 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             defaults={
                 "first_name": first,
                 "last_name": last,
+                # The e-mail a sending's author gets: printed on the console under make run.
+                "email": f"{username}@demo.example",
                 "is_staff": is_admin,
                 "is_superuser": is_admin,
             },

@@ -48,7 +48,7 @@ class EditProblem(Problem):
 
 @dataclass(frozen=True)
 class RowFilter:
-    show: str = ""  # "errors", "warnings", "valid", "clears"
+    show: str = ""  # "errors", "warnings", "valid", "clears", "unchanged"
     status: str = ""
     agent: str = ""
     field: str = ""  # a campaign field name …
@@ -108,6 +108,8 @@ def grid_rows(grid: Grid, filters: RowFilter) -> QuerySet[Row]:
         rows = rows.filter(state=states[filters.show])
     elif filters.show == "clears":
         rows = rows.filter(clears=True)
+    elif filters.show == "unchanged":
+        rows = rows.filter(unchanged=True)
     if filters.status:
         rows = rows.filter(status_id=filters.status)
     if filters.agent:

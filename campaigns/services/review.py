@@ -8,6 +8,7 @@ the campaign's records that the sending then reuses for its before-values.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ LEFT_OUT_CODES = {
     "field_refused": gettext_lazy("a field Thulium does not know"),
 }
 FIRST_ROWS = 3
+# Seconds between two notes of a read's progress.
+PROGRESS_EVERY = 0.5
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,23 @@ def grid_review_read(
     client: thulium.ThuliumClient,
     on_page: Callable[[int, int], None] | None = None,
 ) -> Comparison:
-    """Read the campaign's records for the review (and the sending after it)."""
-    return grid_compare(grid=grid, client=client, on_page=on_page)
+    """Read the campaign's records for the review (and the sending after it). How far the read
+    is stays on the grid while it runs (`read_progress`), for the page to show."""
+    shown = [0.0]
+
+    def progress(read: int, total: int) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= PROGRESS_EVERY or read >= total:
+            shown[0] = now
+            Grid.objects.filter(pk=grid.pk).update(read_progress={"read": read, "total": total})
+        if on_page is not None:
+            on_page(read, total)
+
+    Grid.objects.filter(pk=grid.pk).update(read_progress={"read": 0, "total": 0})
+    try:
+        return grid_compare(grid=grid, client=client, on_page=progress)
+    finally:
+        Grid.objects.filter(pk=grid.pk).update(read_progress={})
 
 
 def grid_review(

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,37 +55,16 @@ from campaigns.services.thulium_now import (
     record_values,
     sent_fields_record,
 )
+from campaigns.services.verdicts import (
+    Verdict,
+    Verdicts,
+    addition_verdict,
+    edit_verdict,
+    removal_verdict,
+    systemic_refusal,
+)
 
 logger = logging.getLogger(__name__)
-
-# The brake pulls when one message refuses at least this many of a request's rows, and at
-# least half of them.
-BRAKE_MIN_ROWS = 10
-REFUSALS = frozenset({Outcome.REJECTED, Outcome.NOT_FOUND, Outcome.FAILED})
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Thulium's answer on one row, as the row keeps it."""
-
-    outcome: str
-    http_status: int | None = None
-    status: str = ""
-    message: str = ""
-    # record_id for an added record; every record's answer where a phone matched several
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    def detail(self) -> dict[str, Any]:
-        return {
-            "http_status": self.http_status,
-            "status": self.status,
-            "message": self.message,
-            **self.extra,
-        }
-
-
-Verdicts = dict[int, Verdict]
-UNKNOWN = Verdict(Outcome.UNKNOWN)
 
 
 def submission_run(
@@ -169,18 +146,6 @@ def submission_run(
                     return _pause(submission, *cause, len(verdicts))
 
 
-def systemic_refusal(verdicts: Sequence[Verdict]) -> tuple[str, int] | None:
-    """(message, rows) when one of Thulium's messages refused at least half of a request's
-    rows, and at least BRAKE_MIN_ROWS: a cause no row-by-row fixing explains."""
-    refused = Counter(v.message for v in verdicts if v.outcome in REFUSALS and v.message)
-    if not refused:
-        return None
-    message, count = refused.most_common(1)[0]
-    if count >= BRAKE_MIN_ROWS and 2 * count >= len(verdicts):
-        return message, count
-    return None
-
-
 def _send(
     submission: Submission, chunk: Chunk, rows: Sequence[Row], client: thulium.ThuliumClient
 ) -> tuple[Verdicts, str | None]:
@@ -195,13 +160,13 @@ def _send(
             [row.phone for row in rows],
             search_in_additional_numbers=grid.search_additional,
         )
-        return {row.pk: _removal_verdict(removed.rows.get(row.phone)) for row in rows}, (
+        return {row.pk: removal_verdict(removed.rows.get(row.phone)) for row in rows}, (
             removed.request_id
         )
     if grid.mode == Grid.Mode.ADD:
         records = [row_record(grid, row) for row in rows]
         added = client.batch_add(campaign_id, records)  # type: ignore[arg-type]
-        return {row.pk: _addition_verdict(added.rows.get(row.phone)) for row in rows}, (
+        return {row.pk: addition_verdict(added.rows.get(row.phone)) for row in rows}, (
             added.request_id
         )
     shared = {row.pk for row in rows if "records" in chunk.before.get(str(row.pk), {})}
@@ -218,7 +183,7 @@ def _send(
         [row_record(grid, row) for row in by_phone],  # type: ignore[misc]
         search_in_additional_numbers=grid.search_additional,
     )
-    verdicts |= {row.pk: _verdict(edited.rows.get(row.phone)) for row in by_phone}
+    verdicts |= {row.pk: edit_verdict(edited.rows.get(row.phone)) for row in by_phone}
     return verdicts, edited.request_id
 
 
@@ -275,58 +240,6 @@ def _every_record(
     )
     return Verdict(
         status, refused[0]["http_status"] if refused else None, "", "; ".join(messages), extra
-    )
-
-
-def _verdict(result: thulium.RowResult | None) -> Verdict:
-    if result is None or not result.known:
-        return UNKNOWN
-    if result.succeeded:
-        outcome = Outcome.UPDATED
-    elif result.http_status == 404:
-        outcome = Outcome.NOT_FOUND
-    else:
-        outcome = Outcome.REJECTED
-    return Verdict(outcome, result.http_status, result.status, result.message)
-
-
-def _addition_verdict(result: thulium.RowResult | None) -> Verdict:
-    if result is None or not result.known:
-        return UNKNOWN
-    if result.succeeded:
-        outcome = Outcome.ADDED
-    elif result.status == thulium.ALREADY_EXISTS:
-        outcome = Outcome.ALREADY_EXISTS
-    else:
-        outcome = Outcome.FAILED
-    extra = {"record_id": result.record_id}
-    return Verdict(outcome, result.http_status, result.status, result.message, extra)
-
-
-def _removal_verdict(results: Sequence[thulium.RowResult] | None) -> Verdict:
-    """A phone may match several records: the row keeps every one's answer."""
-    if not results or not all(r.known for r in results):
-        return UNKNOWN
-    records = [
-        {"record_id": r.record_id, "status": r.status, "http_status": r.http_status}
-        for r in results
-    ]
-    statuses = [r.status for r in results]
-    if thulium.CALL_IN_PROGRESS in statuses:
-        # Removed later: a resend sends the phone again, and Thulium removes what is left.
-        outcome = Outcome.CALL_IN_PROGRESS
-    elif thulium.REMOVED in statuses:
-        outcome = Outcome.REMOVED
-    elif all(s == thulium.NOT_EXIST for s in statuses):
-        outcome = Outcome.NOT_EXIST
-    else:
-        outcome = Outcome.FAILED
-    return Verdict(
-        outcome,
-        results[0].http_status,
-        ", ".join(dict.fromkeys(statuses)),
-        "; ".join(r.message for r in results if r.message),
-        {"records": records},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -27,7 +28,8 @@ def grid(campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox) -> Grid:
     records = sandbox.records("00001")
     held = Counter(r["phone_number"] for r in records)
     phones = [r["phone_number"] for r in records if held[r["phone_number"]] == 1]
-    phones = [p for p in phones if sandbox.record("00001", p)["status_id"] != "5"][:25]
+    status = {r["phone_number"]: r["status_id"] for r in records}
+    phones = [p for p in phones if status[p] != "5"][:25]
     data = "Telefon;Status;Kolor\n" + "".join(f"{p};Nie dzwonić;zielony\n" for p in phones)
     made = grid_create_from_file(
         campaign=campaign, author=None, data=data.encode(), filename="crm.csv"
@@ -75,3 +77,23 @@ def test_review_send_pause_remap_and_resume(
         sandbox.record("00001", p)["status_id"] for p in grid.rows.values_list("phone", flat=True)
     } == {"5"}
     page.screenshot(path="/tmp/brake_resumed.png", full_page=False)
+
+
+def test_the_review_shows_how_far_the_read_of_the_campaign_is(
+    page: Page, live_server: Any, supervisor: Any, grid: Grid, sandbox: Sandbox
+) -> None:
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/grids/{grid.pk}/")
+    # The listing's 15 pages of 100 records, each slowed down: the read takes a few seconds.
+    sandbox.inject(
+        {"kind": "delay", "seconds": 0.6, "method": "GET", "path": "/records", "times": 15}
+    )
+
+    # Not waiting for the review page: the grid page is what shows the read going on.
+    page.on("console", lambda m: print("CONSOLE", m.text))
+    page.get_by_role("button", name="Review sending 25 rows").click(no_wait_after=True)
+
+    note = page.locator("#sending .review-progress").first
+    expect(note).to_contain_text(re.compile(r"Reading the campaign's records: [\d,]+ of 1,500"))
+    expect(page.get_by_role("heading", name="25 rows go to Thulium")).to_be_visible()
+    expect(page.locator(".review").first).to_contain_text("1,500 records read in")
