@@ -357,6 +357,8 @@ def test_a_field_thulium_does_not_know_costs_the_canary_then_remap_and_resume_se
     supervisor.save()
     grid = unknown_field_grid(campaign, api, sandbox, 30)
     rules = campaign_rules(campaign=campaign, client=api)
+    grid_review_read(grid=grid, client=api)
+    assert grid_review(grid=grid, rules=rules).untried_fields == ["Kolor"]  # never sent yet
 
     paused = queue_sending(grid=grid, author=supervisor, rules=rules)
     with django_capture_on_commit_callbacks(execute=True):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Duplicates, Grid, Row
+from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, Row
 from campaigns.services.audit import audit
 from campaigns.services.editing import row_payload
 from campaigns.services.grids import grid_validate
@@ -61,6 +61,8 @@ class Review:
     left_out: list[tuple[str, int]]
     unchanged: int
     first_rows_json: str
+    # Fields the sending sets that Thulium has never taken: the canary will tell.
+    untried_fields: list[str]
     read_at: datetime | None
     comparison: Comparison | None
     token: str
@@ -140,6 +142,7 @@ def grid_review(
     going = sendable_rows(grid, resend=resend, include_unchanged=include_unchanged)
     changes: Counter[tuple[str, str]] = Counter()
     first: list[dict[str, object]] = []
+    sent_fields: set[str] = set()
     count = 0
     statuses = {s.status_id: s.name for s in rules.statuses}
     for row in going.order_by("number", "id").only("id", "values", "number"):
@@ -148,6 +151,7 @@ def grid_review(
         if len(first) < FIRST_ROWS:
             first.append(payload)
         changes.update(_changes(payload, statuses))
+        sent_fields.update(dict(payload.get("record_fields") or {}))  # type: ignore[call-overload]
     rows = grid.rows.all() if not resend else grid.rows.exclude(outcome="")
     left_out = _left_out(rows.filter(state=Row.State.ERROR))
     unchanged = (
@@ -156,6 +160,11 @@ def grid_review(
         else sendable_rows(grid, resend=resend, include_unchanged=True)
         .filter(unchanged=True)
         .count()
+    )
+    declared = set(
+        grid.campaign.fields.filter(state=CampaignField.State.DECLARED).values_list(
+            "name", flat=True
+        )
     )
     return Review(
         grid=grid,
@@ -169,6 +178,7 @@ def grid_review(
         left_out=left_out,
         unchanged=unchanged,
         first_rows_json=json.dumps(first, ensure_ascii=False, indent=2),
+        untried_fields=sorted(declared & sent_fields),
         read_at=grid.compared_at,
         comparison=comparison,
         token=review_token(grid, resend=resend, include_unchanged=include_unchanged, rows=count),
