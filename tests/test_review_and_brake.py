@@ -42,6 +42,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def mailer(settings: Any) -> None:
+    """E-mail goes to django.core.mail.outbox (the product has no mailer without EMAIL_HOST)."""
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+
+@pytest.fixture
 def logged_in(client: Client, supervisor: Any) -> Client:
     client.force_login(supervisor)
     return client
@@ -349,10 +355,9 @@ def test_a_field_thulium_does_not_know_costs_the_canary_then_remap_and_resume_se
     api: thulium.ThuliumClient,
     sandbox: Sandbox,
     supervisor: Any,
-    settings: Any,
     django_capture_on_commit_callbacks: Any,
+    mailer: None,
 ) -> None:
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     supervisor.email = "ewa@example.pl"
     supervisor.save()
     grid = unknown_field_grid(campaign, api, sandbox, 30)
@@ -452,10 +457,9 @@ def test_the_author_without_an_address_gets_no_mail_and_the_sending_ends_all_the
     rules: Any,
     api: thulium.ThuliumClient,
     supervisor: Any,
-    settings: Any,
     django_capture_on_commit_callbacks: Any,
+    mailer: None,
 ) -> None:
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     supervisor.email = ""
     supervisor.save()
 
@@ -475,8 +479,8 @@ def test_the_mail_speaks_the_dashboards_language(
     supervisor: Any,
     settings: Any,
     django_capture_on_commit_callbacks: Any,
+    mailer: None,
 ) -> None:
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.LANGUAGE_CODE = "pl"
     supervisor.email = "ewa@example.pl"
     supervisor.save()
