@@ -299,6 +299,10 @@ class Row(models.Model):
             models.Index(fields=["grid", "agent_login", "id"]),
             # state too, so counting what a send would take reads the index alone
             models.Index(fields=["grid", "outcome", "state", "id"]),
+            # The few rows that would change nothing: counted on every grid page after a read.
+            models.Index(
+                fields=["grid", "id"], condition=models.Q(unchanged=True), name="row_unchanged"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["grid", "number"], name="unique_row_number_per_grid")

@@ -46,6 +46,8 @@ class Command(BaseCommand):
     ) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         env = os.environ.copy()
+        # The e-mails' links point at this dashboard.
+        env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
         env.setdefault("DEBUG", "1")
         env["PYTHONUNBUFFERED"] = "1"
         # Ctrl-C must stop everything even when a parent started us with SIGINT ignored (as
