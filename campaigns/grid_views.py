@@ -32,6 +32,7 @@ from campaigns.models import (
     CampaignField,
     Duplicates,
     Grid,
+    MatchBy,
     Outcome,
     Row,
     Submission,
@@ -56,7 +57,12 @@ from campaigns.services.editing import (
     row_set_cells,
 )
 from campaigns.services.exports import grid_export, grid_export_name
-from campaigns.services.review import grid_review, grid_review_read, grid_sending_options_set
+from campaigns.services.review import (
+    grid_finds_by_identifier,
+    grid_review,
+    grid_review_read,
+    grid_sending_options_set,
+)
 from campaigns.services.submissions import (
     grid_outcome_counts,
     grid_refusal_groups,
@@ -488,6 +494,7 @@ def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
             "max_age_minutes": round(settings.SUBMISSION_REVIEW_MAX_AGE / 60),
             "canary_rows": settings.SUBMISSION_CANARY_ROWS,
             "duplicates_choices": Duplicates.choices,
+            "match_by_choices": MatchBy.choices if grid_finds_by_identifier(grid) else [],
             "query": query,
         },
     )
@@ -509,15 +516,19 @@ def grid_sending_options(request: HttpRequest, grid_id: int) -> HttpResponse:
     duplicates = request.POST.get("duplicates", Duplicates.SKIP)
     if duplicates not in Duplicates.values:
         duplicates = Duplicates.SKIP
+    match_by = request.POST.get("match_by", MatchBy.PHONE)
+    if match_by not in MatchBy.values:
+        match_by = MatchBy.PHONE
     try:
         grid_sending_options_set(
             grid=grid,
             search_additional=request.POST.get("search_additional") == "yes",
             duplicates=duplicates,
+            match_by=match_by,
             rules=_rules(grid),
             actor=request.user,
         )
-    except ThuliumProblem as problem:
+    except Problem as problem:
         return _problem(request, grid, problem)
     messages.success(request, _("Sending options saved; the rows were checked again."))
     url = reverse("campaigns:grid_review", args=[grid.pk])

@@ -78,6 +78,18 @@ TEXTS: dict[str, Any] = {
         "Not put back: the sending set “%(name)s” to “%(value)s”, and its value before is "
         "unknown (Thulium does not list record fields, and we had never sent it)."
     ),
+    "identifier_needed": _(
+        "This grid finds records by identifier, and this row has none: fill in the identifier, "
+        "or find records by phone number (on the review)."
+    ),
+    "identifier_not_in_campaign": _(
+        "Thulium has no record with this identifier in the campaign: sending would answer “not "
+        "found”. Check the identifier, or find records by phone number."
+    ),
+    "identifier_duplicate": _(
+        "Identifier %(value)s is in %(count)s rows (%(rows)s): a record is changed once per "
+        "sending: keep one of these rows."
+    ),
     "phone_exists_maybe_ours": _(
         "Thulium has a record with this number, and our last sending's answer was lost: if the "
         "record is the one we sent, it counts as added and is not sent again."

@@ -86,6 +86,13 @@ class Duplicates(models.TextChoices):
     EVERY_RECORD = "every_record", _("Change every record with this number")
 
 
+class MatchBy(models.TextChoices):
+    """How an edit grid's rows find their records in Thulium."""
+
+    PHONE = "phone", _("By phone number (one request for many rows)")
+    IDENTIFIER = "identifier", _("By identifier (the file's identifier column; one request a row)")
+
+
 class Grid(models.Model):
     """A stored set of intended record changes for one campaign."""
 
@@ -138,6 +145,7 @@ class Grid(models.Model):
         default=False, help_text=_("Also match the records' additional numbers.")
     )
     duplicates = models.CharField(max_length=12, choices=Duplicates, default=Duplicates.SKIP)
+    match_by = models.CharField(max_length=10, choices=MatchBy, default=MatchBy.PHONE)
     # How far the running read of the campaign for this grid's review is: {"read": n, "total": m}.
     read_progress = models.JSONField(default=dict, blank=True)
 
@@ -557,10 +565,13 @@ class SentFields(models.Model):
 
 class ThuliumNow(models.Model):
     """What Thulium held for one of a grid's phone numbers when the grid was last compared:
-    how many records have the number, and the first one's values (as in RowOutcome.before)."""
+    how many records have the number, and the first one's values (as in RowOutcome.before).
+    For a grid whose file has identifiers, also one per identifier, keyed "#" + identifier."""
+
+    IDENTIFIER_KEY = "#"
 
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="thulium_now")
-    phone = models.CharField(max_length=32)
+    phone = models.CharField(max_length=120)
     count = models.PositiveIntegerField()
     values = models.JSONField(default=dict, blank=True)
 

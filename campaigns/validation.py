@@ -270,8 +270,12 @@ def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[dict[
 
 def duplicate_messages(
     numbered_phones: Iterable[tuple[int, str]],
+    *,
+    field: str = "phone_number",
+    code: str = "phone_duplicate",
 ) -> dict[int, dict[str, Any]]:
-    """For each row number whose phone is in the grid more than once, its message."""
+    """For each row number whose phone (or, for a grid that finds records by identifier, whose
+    identifier) is in the grid more than once, its message."""
     rows_by_phone: dict[str, list[int]] = defaultdict(list)
     for number, phone in numbered_phones:
         if phone:
@@ -283,9 +287,9 @@ def duplicate_messages(
             listed = ", ".join(str(n) for n in numbers[:10]) + ("…" if len(numbers) > 10 else "")
             for number in numbers:
                 found[number] = message(
-                    "phone_number",
+                    field,
                     ERROR,
-                    "phone_duplicate",
+                    code,
                     value=phone,
                     count=len(numbers),
                     rows=listed,
@@ -302,11 +306,19 @@ def live_messages(
     search_additional: bool = False,
     every_record: bool = False,
     answer_lost: bool = False,
+    by_identifier: bool = False,
 ) -> list[dict[str, Any]]:
     """What Thulium would answer a row, knowing how many records of the campaign hold its phone
     (from the campaign's listing) and, for one record, what it holds `now`. The listing shows
     main numbers only: with `search_additional` an absent phone may still be found. A row
-    added before whose answer was lost (`answer_lost`) may have made the record it finds."""
+    added before whose answer was lost (`answer_lost`) may have made the record it finds. With
+    `by_identifier`, `held` counts the records with the row's identifier instead."""
+    if mode == "edit" and by_identifier:
+        if held == 0:
+            return [message("identifier", ERROR, "identifier_not_in_campaign")]
+        if values is not None and now and changes_nothing(values, now):
+            return [message("identifier", INFO, "no_change")]
+        return []
     if mode == "edit" and held == 0:
         if search_additional:
             return [message("phone_number", WARNING, "phone_maybe_additional")]

@@ -309,3 +309,21 @@ def test_numbers_held_twice_and_additional_numbers_from_the_command_line(
     assert code == 0
     assert {r["status_id"] for r in sandbox.records("00001") if r["phone_number"] == "441"} == {"5"}
     assert sandbox.record("00001", "111222333")["status_id"] == "5"  # 689665537 is its second
+
+
+def test_records_found_by_identifier_from_the_command_line(
+    campaign: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    data = tmp_path / "crm.csv"
+    data.write_text(
+        "Telefon;Identyfikator;Status\n441;00001-00003;5\n441;00001-00004;8\n", encoding="utf-8"
+    )
+
+    by_phone = push("00001", str(data), "--dry-run")
+    code, out, _err = push("00001", str(data), "--match-by", "identifier")
+
+    assert by_phone[0] == 1  # by phone: the number twice in the file and in the campaign
+    assert code == 0
+    assert "2 rows would be sent." in out
+    by_id = {r["identifier"]: r["status_id"] for r in sandbox.records("00001")}
+    assert (by_id["00001-00003"], by_id["00001-00004"]) == ("5", "8")

@@ -15,7 +15,15 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Duplicates, Grid, Outcome, RowOutcome, Submission
+from campaigns.models import (
+    AuditEntry,
+    Duplicates,
+    Grid,
+    MatchBy,
+    Outcome,
+    RowOutcome,
+    Submission,
+)
 from campaigns.services.connection import thulium_client
 from campaigns.services.editing import grid_remap, row_set_cells
 from campaigns.services.grids import (
@@ -24,7 +32,12 @@ from campaigns.services.grids import (
     grid_create_from_file,
     grid_validate,
 )
-from campaigns.services.review import grid_review, grid_review_read, grid_sending_options_set
+from campaigns.services.review import (
+    ReviewProblem,
+    grid_review,
+    grid_review_read,
+    grid_sending_options_set,
+)
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem, submission_cancel, submission_create
 from campaigns.services.validation import campaign_rules
@@ -472,6 +485,27 @@ def test_the_author_without_an_address_gets_no_mail_and_the_sending_ends_all_the
     assert mail.outbox == []
 
 
+def test_the_mail_speaks_the_language_its_author_chose(
+    logged_in: Client,
+    crm_grid: Grid,
+    rules: Any,
+    api: thulium.ThuliumClient,
+    supervisor: Any,
+    django_capture_on_commit_callbacks: Any,
+    mailer: None,
+) -> None:
+    supervisor.email = "ewa@example.pl"
+    supervisor.save()
+    logged_in.post("/i18n/setlang/", {"language": "pl", "next": "/"})  # remembered with her
+
+    submission = queue_sending(grid=crm_grid, author=supervisor, rules=rules)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_run(submission_id=submission.pk, client=api)
+
+    (sent,) = mail.outbox
+    assert "Zakończona" in sent.subject  # the deployment speaks English in tests
+
+
 def test_the_mail_speaks_the_dashboards_language(
     crm_grid: Grid,
     rules: Any,
@@ -532,3 +566,84 @@ def test_rows_that_change_nothing_show_so_and_filter(logged_in: Client, crm_grid
     assert "753304737" in page
     assert '<span class="badge badge--unchanged">No change</span>' in page
     assert "Thulium already holds this status, agent and next call date" in page
+
+
+# --- records found by identifier ------------------------------------------------------------
+
+BY_IDENTIFIER = (
+    "Telefon;Identyfikator;Status\n"
+    "441;00001-00003;Nie dzwonić\n"  # the number two records share: each row names one
+    "441;00001-00004;Dzwonić w trybie progressive\n"
+    "509708024;CRM-NO-SUCH;Nie dzwonić\n"  # no record has this identifier
+    "845400588;;Nie dzwonić\n"  # no identifier
+)
+
+
+def test_an_edit_grid_can_find_each_record_by_its_identifier(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = built(campaign, api, BY_IDENTIFIER)
+    assert grid.mapping == ["phone_number", "identifier", "status"]
+
+    grid_sending_options_set(
+        grid=grid,
+        search_additional=False,
+        duplicates=Duplicates.SKIP,
+        match_by=MatchBy.IDENTIFIER,
+        rules=rules,
+        actor=None,
+    )
+    grid_review_read(grid=grid, client=api)
+    codes = {row.number: [m["code"] for m in row.messages] for row in grid.rows.all()}
+    review = grid_review(grid=grid, rules=rules)
+    submission = queue_sending(grid=grid, author=None, rules=rules)
+    submission_run(submission_id=submission.pk, client=api)
+
+    # The rows sharing 441 are no duplicates here: each names its own record.
+    assert codes == {2: [], 3: [], 4: ["identifier_not_in_campaign"], 5: ["identifier_needed"]}
+    assert review.rows == 2
+    assert json.loads(review.first_rows_json)[0] == {
+        "identifier": "00001-00003",
+        "body": {"status_id": "5"},
+    }
+    by_id = {r["identifier"]: r["status_id"] for r in sandbox.records("00001")}
+    assert (by_id["00001-00003"], by_id["00001-00004"]) == ("5", "8")
+    outcomes = dict(grid.rows.values_list("number", "outcome"))
+    assert outcomes == {2: "updated", 3: "updated", 4: "not_sent", 5: "not_sent"}
+    before = {o.row.number: o.before["status_id"] for o in RowOutcome.objects.all()}
+    assert before == {2: "3", 3: "1"}  # each record's own value before
+    assert puts(sandbox) == []  # one request a row, by identifier
+
+
+def test_finding_records_by_identifier_needs_an_identifier_column(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient
+) -> None:
+    grid = built(campaign, api, "Telefon;Status\n509708024;Nie dzwonić\n")
+
+    with pytest.raises(ReviewProblem, match="identifier column"):
+        grid_sending_options_set(
+            grid=grid,
+            search_additional=False,
+            duplicates=Duplicates.SKIP,
+            match_by=MatchBy.IDENTIFIER,
+            rules=rules,
+            actor=None,
+        )
+
+
+def test_the_review_page_offers_finding_by_identifier_only_with_an_identifier_column(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    with_column = built(campaign, api, BY_IDENTIFIER)
+    without = built(campaign, api, "Telefon;Status\n509708024;Nie dzwonić\n")
+
+    offered = logged_in.get(reverse("campaigns:grid_review", args=[with_column.pk]))
+    not_offered = logged_in.get(reverse("campaigns:grid_review", args=[without.pk]))
+    logged_in.post(
+        reverse("campaigns:grid_options", args=[with_column.pk]),
+        {"match_by": "identifier", "duplicates": "skip"},
+    )
+
+    assert 'name="match_by"' in offered.content.decode()
+    assert 'name="match_by"' not in not_offered.content.decode()
+    assert Grid.objects.get(pk=with_column.pk).match_by == MatchBy.IDENTIFIER

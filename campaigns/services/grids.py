@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.bulk_sql import analyze_after_insert, insert_many
+from campaigns.messages import ERROR, message
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
     AuditEntry,
@@ -25,6 +26,7 @@ from campaigns.models import (
     CampaignField,
     Duplicates,
     Grid,
+    MatchBy,
     Row,
     ThuliumNow,
 )
@@ -262,7 +264,9 @@ def grid_validate(
     the grid's counts already, so they change by difference instead of by a recount.
     """
     new_raw = new_raw or {}
-    if row_ids is not None and len(row_ids) > PARTIAL_LIMIT:
+    by_identifier = grid.mode == Grid.Mode.EDIT and grid.match_by == MatchBy.IDENTIFIER
+    if row_ids is not None and (len(row_ids) > PARTIAL_LIMIT or by_identifier):
+        # Rows sharing an identifier are not found by the phone index: check them all.
         row_ids = None
     cells_of = _cells_reader(grid)
     rows = grid.rows.order_by("number", "id")
@@ -285,15 +289,26 @@ def grid_validate(
             sharing = rows.filter(phone__in=phones).exclude(id__in=row_ids).order_by()
             stored += sharing.values_list(*kept)
     checked = [(row, check_row(cells_of(row[2]), rules, grid.mode)) for row in stored]
-    duplicates = duplicate_messages((row[1], check.phone) for row, check in checked)
-    held = _held_in_thulium(grid, {check.phone for _row, check in checked}, whole=row_ids is None)
+    if by_identifier:
+        keys = [_identifier_key(check.values) for _row, check in checked]
+        duplicates = duplicate_messages(
+            ((row[1], check.values.get("identifier", "")) for row, check in checked),
+            field="identifier",
+            code="identifier_duplicate",
+        )
+    else:
+        keys = [check.phone for _row, check in checked]
+        duplicates = duplicate_messages((row[1], check.phone) for row, check in checked)
+    held = _held_in_thulium(grid, set(keys), whole=row_ids is None)
     # A revert grid knows what its rows cannot put back (see submission_revert).
     cannot_put_back = grid.pull_filters.get("cannot_put_back", {}) if grid.pull_filters else {}
     written = []
-    for (pk, number, raw, outcome, detail), check in checked:
+    for ((pk, number, raw, outcome, detail), check), key in zip(checked, keys, strict=True):
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
-        if check.phone in held:
-            count, now = held[check.phone]
+        if by_identifier and not check.values.get("identifier"):
+            messages.append(message("identifier", ERROR, "identifier_needed"))
+        if key in held:
+            count, now = held[key]
             messages += live_messages(
                 grid.mode,
                 count,
@@ -303,6 +318,7 @@ def grid_validate(
                 search_additional=grid.search_additional,
                 every_record=grid.duplicates == Duplicates.EVERY_RECORD,
                 answer_lost=outcome in LOST_ANSWER_OUTCOMES,
+                by_identifier=by_identifier,
             )
             if any(m["code"] == "no_change" for m in messages):
                 # Said better by "no change", which also says the row stays out.
@@ -342,6 +358,12 @@ def grid_validate(
         else:
             grid_recount(grid)
     return grid
+
+
+def _identifier_key(values: Mapping[str, Any]) -> str:
+    """The ThuliumNow key of a row found by identifier ("" when the row has none)."""
+    identifier = values.get("identifier", "")
+    return ThuliumNow.IDENTIFIER_KEY + identifier if identifier else ""
 
 
 def _held_in_thulium(

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaigns.models import Outcome, Submission
+from campaigns.models import Outcome, Submission, UserPreference
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ def submission_notify(*, submission_id: int) -> bool:
     if author is None or not getattr(author, "email", "") or not getattr(settings, "MAILERS", None):
         return False
     grid = submission.grid
-    with translation.override(settings.LANGUAGE_CODE):
+    # In the language the author chose for the dashboard, else the deployment's.
+    chosen = UserPreference.objects.filter(user=author).values_list("language", flat=True)
+    with translation.override(chosen.first() or settings.LANGUAGE_CODE):
         counts = submission_counts(submission)
         subject = _("Sending #%(id)s to %(campaign)s: %(state)s") % {
             "id": submission.pk,

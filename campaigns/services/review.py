@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, Row
+from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchBy, Row
 from campaigns.services.audit import audit
+from campaigns.services.connection import Problem
 from campaigns.services.editing import row_payload
 from campaigns.services.grids import grid_validate
 from campaigns.services.submissions import review_token, sendable_rows
@@ -76,6 +77,15 @@ class Review:
         return age <= settings.SUBMISSION_REVIEW_MAX_AGE
 
 
+class ReviewProblem(Problem):
+    """A sending option that cannot be chosen; the text says why."""
+
+
+def grid_finds_by_identifier(grid: Grid) -> bool:
+    """Can the grid find its records by identifier (an edit grid mapping an identifier)?"""
+    return grid.mode == Grid.Mode.EDIT and "identifier" in grid.mapping
+
+
 def grid_sending_options_set(
     *,
     grid: Grid,
@@ -83,14 +93,28 @@ def grid_sending_options_set(
     duplicates: str,
     rules: CampaignRules,
     actor: AbstractBaseUser | None,
+    match_by: str = MatchBy.PHONE,
 ) -> Grid:
-    """Choose how the grid's rows find their records; its rows are checked again."""
+    """Choose how the grid's rows find their records; its rows are checked again. Finding
+    them by identifier needs an edit grid whose file maps an identifier column."""
     with transaction.atomic():
         grid = Grid.objects.select_for_update().get(pk=grid.pk)
-        was = {"search_additional": grid.search_additional, "duplicates": grid.duplicates}
+        if match_by == MatchBy.IDENTIFIER and not grid_finds_by_identifier(grid):
+            raise ReviewProblem(
+                _(
+                    "Only an edit grid whose file has an identifier column can find records by "
+                    "identifier: map a column to Identifier, or find records by phone number."
+                )
+            )
+        was = {
+            "search_additional": grid.search_additional,
+            "duplicates": grid.duplicates,
+            "match_by": grid.match_by,
+        }
         grid.search_additional = search_additional
         grid.duplicates = Duplicates(duplicates)
-        grid.save(update_fields=["search_additional", "duplicates"])
+        grid.match_by = MatchBy(match_by)
+        grid.save(update_fields=["search_additional", "duplicates", "match_by"])
         grid_validate(grid=grid, rules=rules)
         audit(
             action=AuditEntry.Action.SENDING_OPTIONS,
@@ -98,7 +122,11 @@ def grid_sending_options_set(
             campaign=grid.campaign.thulium_id,
             grid_id=grid.pk,
             old=was,
-            new={"search_additional": search_additional, "duplicates": duplicates},
+            new={
+                "search_additional": search_additional,
+                "duplicates": duplicates,
+                "match_by": match_by,
+            },
         )
     return grid
 
@@ -149,7 +177,13 @@ def grid_review(
         count += 1
         payload = row_payload(grid, row)
         if len(first) < FIRST_ROWS:
-            first.append(payload)
+            by_identifier = grid.mode == Grid.Mode.EDIT and grid.match_by == MatchBy.IDENTIFIER
+            # Found by identifier, a row is its own request: the identifier is its address.
+            first.append(
+                {"identifier": row.values.get("identifier"), "body": payload}
+                if by_identifier
+                else payload
+            )
         changes.update(_changes(payload, statuses))
         sent_fields.update(dict(payload.get("record_fields") or {}))  # type: ignore[call-overload]
     rows = grid.rows.all() if not resend else grid.rows.exclude(outcome="")

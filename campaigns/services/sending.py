@@ -33,6 +33,7 @@ from campaigns.models import (
     Chunk,
     Duplicates,
     Grid,
+    MatchBy,
     Outcome,
     Row,
     RowOutcome,
@@ -169,6 +170,8 @@ def _send(
         return {row.pk: addition_verdict(added.rows.get(row.phone)) for row in rows}, (
             added.request_id
         )
+    if grid.match_by == MatchBy.IDENTIFIER:
+        return {row.pk: _by_identifier(campaign_id, grid, row, client) for row in rows}, None
     shared = {row.pk for row in rows if "records" in chunk.before.get(str(row.pk), {})}
     verdicts = {
         row.pk: _every_record(campaign_id, grid, row, chunk.before[str(row.pk)], client)
@@ -185,6 +188,22 @@ def _send(
     )
     verdicts |= {row.pk: edit_verdict(edited.rows.get(row.phone)) for row in by_phone}
     return verdicts, edited.request_id
+
+
+def _by_identifier(
+    campaign_id: str, grid: Grid, row: Row, client: thulium.ThuliumClient
+) -> Verdict:
+    """Edit the one record the row's identifier names (the grid finds records so)."""
+    try:
+        client.edit_record_by_identifier(
+            campaign_id, row.values["identifier"], row_record(grid, row)
+        )
+    except thulium.ThuliumNotFound as error:
+        # The record, not the campaign: Thulium's 404 here names the identifier.
+        return Verdict(Outcome.NOT_FOUND, 404, "", "; ".join(error.messages))
+    except thulium.ThuliumRejected as error:
+        return Verdict(Outcome.REJECTED, error.http_status, "", "; ".join(error.messages))
+    return Verdict(Outcome.UPDATED, 204)
 
 
 def _every_record(
@@ -252,12 +271,17 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
     grid = submission.grid
     editing = grid.mode == Grid.Mode.EDIT
     every = editing and grid.duplicates == Duplicates.EVERY_RECORD
+    by_identifier = editing and grid.match_by == MatchBy.IDENTIFIER
     chunks = list(submission.chunks.filter(state=Chunk.State.PENDING))
-    phones = dict(
-        Row.objects.filter(id__in=[pk for c in chunks for pk in c.row_ids]).values_list(
-            "id", "phone"
-        )
-    )
+    queued = Row.objects.filter(id__in=[pk for c in chunks for pk in c.row_ids])
+    if by_identifier:
+        # Found by identifier: each row's record is the one its identifier names.
+        phones = {
+            pk: ThuliumNow.IDENTIFIER_KEY + str(identifier)
+            for pk, identifier in queued.values_list("id", "values__identifier")
+        }
+    else:
+        phones = dict(queued.values_list("id", "phone"))
     held, read_at = _campaign_now(submission, set(phones.values()), client)
     with transaction.atomic():
         # Two runs may read at once: the first to record its read writes the chunks; the
@@ -270,6 +294,7 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
             sent = last_sent_fields(
                 campaign=submission.campaign, phones=[phones[pk] for pk in chunk.row_ids]
             )
+
             before: dict[str, Any] = {}
             duplicated = []
             for pk in chunk.row_ids:
@@ -313,9 +338,9 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
 def _campaign_now(
     submission: Submission, phones: set[str], client: thulium.ThuliumClient
 ) -> tuple[dict[str, list[dict[str, Any]]], datetime]:
-    """Phone → its records' values (record_now without record fields), and when they were
-    read: from the review's read when it is younger than SUBMISSION_REVIEW_MAX_AGE and knows
-    every phone, else from the campaign's listing now."""
+    """Phone (or "#" + identifier) → its records' values (record_now; record fields only for
+    an identifier's), and when they were read: from the review's read when it is younger than
+    SUBMISSION_REVIEW_MAX_AGE and knows every key, else from the campaign's listing now."""
     grid = submission.grid
     fresh = timezone.now() - timedelta(seconds=settings.SUBMISSION_REVIEW_MAX_AGE)
     if grid.compared_at is not None and grid.compared_at >= fresh:
@@ -328,15 +353,22 @@ def _campaign_now(
         if phones <= stored.keys():
             held = {}
             for phone, (count, values) in stored.items():
-                if count == 1:
+                if count == 1 and phone.startswith(ThuliumNow.IDENTIFIER_KEY):
+                    held[phone] = [values]  # its fields as we last sent them, kept at the read
+                elif count == 1:
                     held[phone] = [{k: v for k, v in values.items() if k != "record_fields"}]
                 elif count > 1:
                     held[phone] = list(values.get("records", [])) or [{}] * count
             return held, grid.compared_at
     records = campaign_records_by_phone(client, submission.campaign.thulium_id)
-    return {
-        phone: [record_values(r) for r in found] for phone, found in records.items()
-    }, timezone.now()
+    held = {phone: [record_values(r) for r in found] for phone, found in records.items()}
+    held |= {
+        ThuliumNow.IDENTIFIER_KEY + r.identifier: [record_values(r)]
+        for found in records.values()
+        for r in found
+        if r.identifier
+    }
+    return held, timezone.now()
 
 
 class _CanaryInFlight(Exception):

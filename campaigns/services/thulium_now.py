@@ -139,11 +139,28 @@ def grid_compare(
     seconds = time.monotonic() - started
     rules = campaign_rules(campaign=grid.campaign, client=client)  # no Thulium call inside
     phones = set(grid.rows.exclude(phone="").values_list("phone", flat=True))
-    sent = last_sent_fields(campaign=grid.campaign, phones=phones)
+    # A file with identifiers may find its records by them: what each identifier holds too.
+    identifiers = {
+        str(identifier)
+        for identifier in grid.rows.filter(values__has_key="identifier").values_list(
+            "values__identifier", flat=True
+        )
+        if identifier and len(str(identifier)) < 120  # the key's column holds 120
+    }
+    by_identifier = {
+        record.identifier: record
+        for found in records.values()
+        for record in found
+        if record.identifier in identifiers
+    }
+    sent = last_sent_fields(
+        campaign=grid.campaign,
+        phones=phones | {record.phone_number for record in by_identifier.values()},
+    )
     with transaction.atomic():
         ThuliumNow.objects.filter(grid=grid).delete()
         ThuliumNow.objects.bulk_create(
-            (
+            [
                 ThuliumNow(
                     grid=grid,
                     phone=phone,
@@ -151,7 +168,23 @@ def grid_compare(
                     values=record_now(records[phone], sent.get(phone)) if phone in records else {},
                 )
                 for phone in phones
-            ),
+            ]
+            + [
+                ThuliumNow(
+                    grid=grid,
+                    phone=ThuliumNow.IDENTIFIER_KEY + identifier,
+                    count=int(identifier in by_identifier),
+                    values=(
+                        record_now(
+                            [by_identifier[identifier]],
+                            sent.get(by_identifier[identifier].phone_number),
+                        )
+                        if identifier in by_identifier
+                        else {}
+                    ),
+                )
+                for identifier in identifiers
+            ],
             batch_size=2000,
         )
         grid.compared_at = timezone.now()

@@ -28,6 +28,7 @@ from campaigns.services.exports import grid_export
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import (
     Review,
+    ReviewProblem,
     grid_review,
     grid_review_read,
     grid_sending_options_set,
@@ -90,6 +91,13 @@ class Command(BaseCommand):
             action="store_true",
             help="also match the records' additional numbers (a phone the listing lacks is a "
             "warning, not an error)",
+        )
+        parser.add_argument(
+            "--match-by",
+            choices=["phone", "identifier"],
+            default="phone",
+            help="find each row's record by its phone number (default) or, in an edit grid whose "
+            "file has an identifier column, by its identifier (one request a row)",
         )
         parser.add_argument(
             "--duplicates",
@@ -240,6 +248,7 @@ class Command(BaseCommand):
         no_live_check: bool,
         search_in_additional_numbers: bool,
         duplicates: str,
+        match_by: str,
         **_options: Any,
     ) -> Grid:
         if mode == Grid.Mode.REMOVE and not dry_run and not confirm_remove:
@@ -284,11 +293,12 @@ class Command(BaseCommand):
                     client=client,
                     actor=author,
                 )
-                if search_in_additional_numbers or duplicates != "skip":
+                if search_in_additional_numbers or duplicates != "skip" or match_by != "phone":
                     grid = grid_sending_options_set(
                         grid=grid,
                         search_additional=search_in_additional_numbers,
                         duplicates=duplicates.replace("-", "_"),
+                        match_by=match_by,
                         rules=campaign_rules(campaign=grid.campaign, client=client),
                         actor=author,
                     )
@@ -317,6 +327,8 @@ class Command(BaseCommand):
             raise CommandError(problem.text) from None
         except (FileProblem, MappingProblem) as problem:
             raise CommandError(f"{file.name}: {getattr(problem, 'message', problem)}") from None
+        except ReviewProblem as problem:
+            raise CommandError(problem.text) from None
 
     def _progress(self) -> Any:
         """Progress lines for a long read: at most one per tenth of the campaign."""
