@@ -602,6 +602,10 @@ def test_an_edit_grid_can_find_each_record_by_its_identifier(
     # The rows sharing 441 are no duplicates here: each names its own record.
     assert codes == {2: [], 3: [], 4: ["identifier_not_in_campaign"], 5: ["identifier_needed"]}
     assert review.rows == 2
+    assert dict(review.left_out) == {
+        "Thulium has no record with this identifier": 1,
+        "no identifier to find the record by": 1,
+    }
     assert json.loads(review.first_rows_json)[0] == {
         "identifier": "00001-00003",
         "body": {"status_id": "5"},

@@ -37,6 +37,8 @@ LEFT_OUT_CODES = {
     "phone_held_more_than_once": gettext_lazy("the campaign holds the number more than once"),
     "phone_exists": gettext_lazy("Thulium already has a record with this number"),
     "field_refused": gettext_lazy("a field Thulium does not know"),
+    "identifier_not_in_campaign": gettext_lazy("Thulium has no record with this identifier"),
+    "identifier_needed": gettext_lazy("no identifier to find the record by"),
 }
 FIRST_ROWS = 3
 # Seconds between two notes of a read's progress.
