@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -372,6 +372,8 @@ def paste(request: HttpRequest, grid_id: int) -> HttpResponse:
             start_row=start,
             start_target=request.POST.get("start_column", ""),
             block=request.POST.get("block", ""),
+            # The view the person pastes into: the block fills its visible rows only.
+            filters=RowFilter.from_query(QueryDict(request.POST.get("return_query", ""))),
         )
         if plan.overwrites and request.POST.get("confirm") != "yes":
             return render(

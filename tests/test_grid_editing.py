@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from campaigns import thulium
 from campaigns.models import Edit, Grid, Row
 from campaigns.services.editing import (
+    EditProblem,
     RowFilter,
     grid_add_rows,
     grid_bulk_set,
@@ -170,6 +171,82 @@ def test_paste_reports_the_filled_cells_it_would_overwrite(grid: Grid) -> None:
         (4, "status", "Kontakt ponowny", "Nowy"),
         (5, "status", "Mój rekord", "Nowy"),
     ]
+
+
+def test_paste_in_a_filtered_view_fills_the_visible_rows_never_a_hidden_one(
+    grid: Grid, rules: CampaignRules
+) -> None:
+    errors = RowFilter(show="errors")  # rows 6, 7, 8, 10, 12, 15, 17, 18
+    hidden_before = row(grid, 9).raw
+
+    plan = grid_paste_plan(
+        grid=grid,
+        start_row=row(grid, 8),
+        start_target="agent_login",
+        block="a.nowak\nk.wojcik\n",
+        filters=errors,
+    )
+    grid_paste(grid=grid, plan=plan, author=None, rules=rules)
+
+    assert {grid.rows.get(pk=pk).number for pk, _target in plan.changes} == {8, 10}
+    assert row(grid, 8).values["agent_login"] == "a.nowak"
+    assert row(grid, 10).values["agent_login"] == "k.wojcik"
+    assert row(grid, 9).raw == hidden_before  # the row between, not shown, is untouched
+
+
+def test_paste_in_a_sorted_view_follows_the_order_shown(grid: Grid) -> None:
+    by_phone = RowFilter(sort="phone")
+    shown = list(grid.rows.order_by("phone", "id"))
+    start = shown[3]
+
+    plan = grid_paste_plan(
+        grid=grid,
+        start_row=start,
+        start_target="agent_login",
+        block="a.nowak\na.nowak",
+        filters=by_phone,
+    )
+
+    assert {pk for pk, _target in plan.changes} == {shown[3].pk, shown[4].pk}
+
+
+def test_paste_past_the_end_of_a_filtered_view_is_refused_not_added(grid: Grid) -> None:
+    with pytest.raises(EditProblem, match="only 1 row follows in this view"):
+        grid_paste_plan(
+            grid=grid,
+            start_row=row(grid, 18),
+            start_target="agent_login",
+            block="a.nowak\na.nowak\n",
+            filters=RowFilter(show="errors"),
+        )
+    with pytest.raises(EditProblem, match="Row 9 is not in this view"):
+        grid_paste_plan(
+            grid=grid,
+            start_row=row(grid, 9),
+            start_target="agent_login",
+            block="a.nowak",
+            filters=RowFilter(show="errors"),
+        )
+
+
+def test_the_paste_form_pastes_into_the_view_it_was_sent_from(
+    logged_in: Client, grid: Grid
+) -> None:
+    hidden_before = row(grid, 9).raw
+
+    logged_in.post(
+        reverse("campaigns:grid_paste", args=[grid.pk]),
+        {
+            "start_row": "8",
+            "start_column": "agent_login",
+            "block": "a.nowak\nk.wojcik",
+            "return_query": "show=errors",
+            "confirm": "yes",  # row 8's agent cell is filled: the overwrite is confirmed
+        },
+    )
+
+    assert row(grid, 10).values["agent_login"] == "k.wojcik"
+    assert row(grid, 9).raw == hidden_before
 
 
 def test_undo_goes_back_in_reverse_order_and_survives_a_reload(

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns import thulium
 from campaigns.models import FAILED_OUTCOMES, AuditEntry, Edit, Grid, MatchBy, Row
@@ -264,9 +265,19 @@ class PastePlan:
     overwrites: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
-def grid_paste_plan(*, grid: Grid, start_row: Row, start_target: str, block: str) -> PastePlan:
-    """Where a tab-separated block lands: rows down from `start_row`, columns right from
-    `start_target` in the order the page shows them, new rows past the end."""
+def grid_paste_plan(
+    *,
+    grid: Grid,
+    start_row: Row,
+    start_target: str,
+    block: str,
+    filters: RowFilter | None = None,
+) -> PastePlan:
+    """Where a tab-separated block lands: the rows the page shows from `start_row` down — in a
+    filtered or sorted view, the visible rows in their order, never a hidden one — and columns
+    right from `start_target` in the order the page shows them. Rows past the end of the whole
+    grid are added; past the end of a filtered or sorted view, the paste is refused."""
+    filters = filters or RowFilter()
     lines = block.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
@@ -287,11 +298,35 @@ def grid_paste_plan(*, grid: Grid, start_row: Row, start_target: str, block: str
             % {"width": width, "room": len(columns) - first, "column": label(start_target)}
         )
     targets = columns[first : first + width]
+    visible = grid_rows(grid, filters)
+    if not visible.filter(pk=start_row.pk).exists():
+        raise EditProblem(
+            _(
+                "Row %(number)s is not in this view: start the block at a row you can see, or "
+                "clear the filter."
+            )
+            % {"number": start_row.number}
+        )
+    column = SORTS[filters.sort]
+    start_value = getattr(start_row, column)
     rows = list(
-        grid.rows.filter(
-            Q(number__gt=start_row.number) | Q(number=start_row.number, id__gte=start_row.pk)
-        ).order_by("number", "id")[: len(cells)]
+        visible.filter(
+            Q(**{f"{column}__gt": start_value})
+            | Q(**{column: start_value, "id__gte": start_row.pk})
+        ).order_by(column, "id")[: len(cells)]
     )
+    whole_grid = not filters.active and filters.sort == "number"
+    if len(rows) < len(cells) and not whole_grid:
+        raise EditProblem(
+            ngettext(
+                "The block has %(block)s rows, but only %(rows)s row follows in this view: "
+                "paste fewer rows, or clear the filter to add new rows at the end.",
+                "The block has %(block)s rows, but only %(rows)s rows follow in this view: "
+                "paste fewer rows, or clear the filter to add new rows at the end.",
+                len(rows),
+            )
+            % {"block": len(cells), "rows": len(rows)}
+        )
     positions = {t: i for i, t in enumerate(grid.mapping)}
     changes: dict[tuple[int | None, str], str] = {}
     overwrites = []
