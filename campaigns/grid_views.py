@@ -54,6 +54,7 @@ from campaigns.services.editing import (
     grid_rows,
     grid_rows_count,
     grid_undo,
+    grid_undoable_edit,
     row_set_cells,
 )
 from campaigns.services.exports import grid_export, grid_export_name
@@ -142,7 +143,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     )
     rows_attach_thulium_now(grid, page.rows)
     params = filters.query_params() | ({"size": str(size)} if size != 100 else {})
-    last_edit = grid.edits.filter(undone=False).order_by("-id").first()
+    last_edit = grid_undoable_edit(grid)
     fields = list(grid.campaign.fields.values_list("name", "state"))
     context = {
         **_sending_context(grid),
@@ -211,7 +212,7 @@ def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
             "row": row,
             "columns": grid_display_columns(grid),
             # the page's undo button names the edit just made
-            "last_edit": grid.edits.filter(undone=False).order_by("-id").first(),
+            "last_edit": grid_undoable_edit(grid),
             "query": request.POST.get("return_query", ""),
         },
     )

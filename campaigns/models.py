@@ -461,6 +461,13 @@ class Submission(models.Model):
     def active(self) -> bool:
         return self.state in self.ACTIVE_STATES
 
+    @property
+    def author_name(self) -> str:
+        """Who sent it, by full name where one is set."""
+        if self.author is None:
+            return str(_("command line"))
+        return self.author.get_full_name() or self.author.get_username()
+
 
 class Chunk(models.Model):
     """One HTTP request of a submission: claimed, sent outside any transaction, recorded."""

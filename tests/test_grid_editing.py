@@ -600,3 +600,25 @@ def test_counts_stay_exact_through_cell_edits_bulk_changes_and_undo(
     exact()
     grid_undo(grid=crm_grid, author=None, rules=rules)
     exact()
+
+
+def test_undo_is_not_offered_once_the_edit_was_sent(
+    logged_in: Client, grid: Grid, rules: CampaignRules
+) -> None:
+    from tests.conftest import queue_sending
+
+    row_set_cells(
+        grid=grid,
+        row=row(grid, 10),
+        cells={"next_call_date": "24.12.2030 10:00"},
+        author=None,
+        rules=rules,
+    )
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+    assert "Undo: Cell edit" in logged_in.get(url).content.decode()
+
+    queue_sending(grid=grid, author=None, rules=rules)
+
+    page = logged_in.get(url).content.decode()
+    assert "Undo: Cell edit" not in page
+    assert "Nothing to undo" in page

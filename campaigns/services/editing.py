@@ -454,6 +454,14 @@ def grid_remap(
     return edit
 
 
+def grid_undoable_edit(grid: Grid) -> Edit | None:
+    """The edit Undo would take back, when it can: none once a sending followed it."""
+    edit = grid.edits.filter(undone=False).order_by("-id").first()
+    if edit is None or grid.submissions.filter(created_at__gt=edit.created_at).exists():
+        return None
+    return edit
+
+
 def grid_undo(
     *, grid: Grid, rules: CampaignRules, author: AbstractBaseUser | None = None
 ) -> Edit | None:
