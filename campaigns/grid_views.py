@@ -57,7 +57,7 @@ from campaigns.services.editing import (
     grid_undoable_edit,
     row_set_cells,
 )
-from campaigns.services.exports import grid_export, grid_export_name
+from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
 from campaigns.services.review import (
     grid_finds_by_identifier,
     grid_review,
@@ -593,7 +593,11 @@ def grid_export_view(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = _grid(grid_id)
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     data = grid_export(
-        grid=grid, filters=RowFilter.from_query(request.GET), fmt=fmt, actor=request.user
+        grid=grid,
+        filters=RowFilter.from_query(request.GET),
+        fmt=fmt,
+        actor=request.user,
+        delimiter=csv_delimiter(request.GET.get("delimiter", "")),
     )
     response = HttpResponse(data, content_type=EXPORT_TYPES[fmt])
     response["Content-Disposition"] = content_disposition_header(True, grid_export_name(grid, fmt))

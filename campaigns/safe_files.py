@@ -23,6 +23,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 ESCAPE = "'"
@@ -51,10 +52,13 @@ def _escapable(text: str) -> bool:
     return text.lstrip(ESCAPE).startswith(DANGEROUS_STARTS)
 
 
-def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with a BOM (so Excel reads Polish letters right), every cell neutralised."""
+def csv_bytes(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, delimiter: str = ","
+) -> bytes:
+    """UTF-8 with a BOM (so Excel reads Polish letters right), every cell neutralised. Excel
+    in a Polish locale splits on ";", in an English one on ","."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in headers])
     for row in rows:
         writer.writerow(["" if v is None else neutralise(v) for v in row])
@@ -64,13 +68,22 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 def xlsx_bytes(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "Sheet"
 ) -> bytes:
-    """One sheet, a bold header row, every text cell a string (never a formula)."""
+    """One sheet, a bold header row that stays in view and filters, columns as wide as their
+    headers ask (within reason), every text cell a string (never a formula)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(headers, start=1):
+        width = min(max(len(str(header)) + 2, 10), 40)
+        sheet.column_dimensions[get_column_letter(index)].width = width
     bold = Font(bold=True)
     sheet.append([xlsx_cell(sheet, h, font=bold) for h in headers])
+    count = 0
     for row in rows:
         sheet.append([xlsx_cell(sheet, v) for v in row])
+        count += 1
+    if headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -102,12 +115,12 @@ def set_value(cell: Any, value: Any) -> None:
         cell.quotePrefix = True
 
 
-def dataset_bytes(dataset: Any, fmt: str) -> bytes:
+def dataset_bytes(dataset: Any, fmt: str, *, delimiter: str = ",") -> bytes:
     """A tablib Dataset as CSV or XLSX, through the escaper above."""
     rows = (dataset[i] for i in range(dataset.height))
     if fmt == "xlsx":
         return xlsx_bytes(dataset.headers or [], rows, title=dataset.title or "Sheet")
-    return csv_bytes(dataset.headers or [], rows)
+    return csv_bytes(dataset.headers or [], rows, delimiter=delimiter)
 
 
 def _xml_escape(match: re.Match[str]) -> str:

@@ -47,7 +47,7 @@ def test_the_export_has_source_rows_inputs_values_messages_and_thuliums_answer(
     assert first["Numer telefonu [phone_number]"] == "'+48 509 708 024"  # neutralised, intact
     assert first["Miasto [field:miasto]"] == "Łódź"
     assert first["Uwagi"] == "VIP"  # an ignored input column is still there
-    assert first["To send: phone_number [sent:phone_number]"] == "509708024"
+    assert first["To send: Phone number [sent:phone_number]"] == "509708024"
     assert first["Outcome [outcome]"] == "Updated"
     assert first["HTTP status [http_status]"] == "204"
     assert first["request_id [request_id]"]
@@ -80,7 +80,7 @@ def test_an_export_uploaded_again_maps_itself_and_gives_the_same_values(
     assert mapped["Numer telefonu [phone_number]"] == "phone_number"
     assert mapped["Miasto [field:miasto]"] == "field:miasto"
     assert mapped["Outcome [outcome]"] == ""
-    assert mapped["To send: phone_number [sent:phone_number]"] == ""
+    assert mapped["To send: Phone number [sent:phone_number]"] == ""
     assert sorted(t for t in again.mapping if t) == sorted(t for t in sent.mapping if t)
     again = grid_confirm_mapping(grid=again, mapping=again.mapping, client=api)
     original = {r.number: (r.values, r.state) for r in sent.rows.all()}
@@ -114,3 +114,38 @@ def test_the_grid_page_offers_the_export_and_audits_it(
     )
     client.force_login(viewer)
     assert client.get(reverse("campaigns:grid_export", args=[sent.pk])).status_code == 403
+
+
+def test_the_csv_follows_the_readers_language_and_comes_back_mapped(
+    client: Client, supervisor: Any, sent: Grid, api: thulium.ThuliumClient
+) -> None:
+    client.force_login(supervisor)
+    url = reverse("campaigns:grid_export", args=[sent.pk])
+    client.post("/i18n/setlang/", {"language": "pl", "next": "/"})
+
+    polish = client.get(url, {"format": "csv"}).content
+    chosen = client.get(url, {"format": "csv", "delimiter": "comma"}).content
+    page = client.get(reverse("campaigns:grid_detail", args=[sent.pk])).content.decode()
+
+    assert polish.decode("utf-8-sig").splitlines()[0].count(";") > 10  # Excel in Polish splits
+    assert chosen.decode("utf-8-sig").splitlines()[0].count(";") == 0
+    assert "delimiter=comma" in page
+    again = grid_create_from_file(
+        campaign=sent.campaign, author=None, data=polish, filename="back.csv"
+    )
+    assert again.file_delimiter == ";"
+    assert sorted(t for t in again.mapping if t) == sorted(t for t in sent.mapping if t)
+
+
+def test_the_xlsx_keeps_its_header_in_view_and_filters(sent: Grid) -> None:
+    from openpyxl import load_workbook
+
+    data = grid_export(grid=sent, filters=RowFilter(), fmt="xlsx", actor=None)
+    sheet = load_workbook(io.BytesIO(data)).active
+
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref.startswith("A1:")
+    assert sheet.auto_filter.ref.endswith(str(sent.rows_total + 1))
+    assert sheet.column_dimensions["B"].width >= 10
+    headers = [cell.value for cell in sheet[1]]
+    assert "To send: Status id [sent:status_id]" in headers

@@ -270,3 +270,35 @@ def test_a_field_thulium_refused_is_not_suggested_again(campaign: Any) -> None:
     CampaignField.objects.filter(name="Uwagi").update(state=CampaignField.State.UNKNOWN)
 
     assert mapping_suggest(campaign=campaign, headers=["Telefon", "Uwagi"]) == ["phone_number", ""]
+
+
+@pytest.mark.parametrize("header", ["Nr tel.", "Tel. kom.", "Telefon kontaktowy", "GSM"])
+def test_polish_phone_headers_map_by_themselves(campaign: Any, header: str) -> None:
+    assert mapping_suggest(campaign=campaign, headers=[header, "Miasto"]) == [
+        "phone_number",
+        "field:miasto",
+    ]
+
+
+def test_a_column_whose_values_are_phone_numbers_is_taken_for_the_phone(campaign: Any) -> None:
+    data = (
+        "Klient;Kontakt;Miasto\n"
+        "Anna;+48 600 100 200;Łódź\n"
+        "Jan;(22) 555-12-34;Kraków\n"
+        "Ewa;509 708 024;Gdańsk\n"
+        "Ola;0048 845 400 588;Opole\n"
+        "Piotr;brak;Poznań\n"  # one in five may be something else
+    ).encode()
+
+    made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
+
+    assert made.mapping == ["", "phone_number", "field:miasto"]
+
+
+def test_a_column_of_mostly_words_is_not_taken_for_the_phone(campaign: Any) -> None:
+    samples = [["Anna", "600100200"], ["Jan", "zadzwoń"], ["Ewa", "nie"], ["Piotr", "później"]]
+
+    assert mapping_suggest(campaign=campaign, headers=["Klient", "Uwagi"], samples=samples) == [
+        "",
+        "",
+    ]

@@ -18,6 +18,12 @@ from tests.conftest import FILES
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sandbox(sandbox: Any) -> None:
+    """Every run reads the campaign's records: each test starts from the demo world, not from
+    what an earlier test's sending left in it."""
+
+
 def push(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(SystemExit) as exited:
@@ -26,7 +32,7 @@ def push(*args: str) -> tuple[int, str, str]:
 
 
 def test_dry_run_stores_the_grid_prints_a_summary_and_exits_1_on_errors(
-    campaign: Any, tmp_path: Path
+    campaign: Any, tmp_path: Path, sandbox: Any
 ) -> None:
     report = tmp_path / "report.csv"
 
@@ -45,7 +51,7 @@ def test_dry_run_stores_the_grid_prints_a_summary_and_exits_1_on_errors(
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
     assert len(rows) == 16
     assert rows[0]["Row in file [row]"] == "4"
-    assert rows[0]["To send: phone_number [sent:phone_number]"] == "509708024"
+    assert rows[0]["To send: Phone number [sent:phone_number]"] == "509708024"
     assert rows[0]["Imię [field:imię]"] == "Łukasz"
     assert rows[2]["Row state [state]"] == "Has errors"
     assert "needs an agent and a next call date" in rows[2]["Messages [messages]"]

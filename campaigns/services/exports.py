@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.fields import Field
@@ -23,6 +24,7 @@ from campaigns.services.audit import audit
 from campaigns.services.editing import RowFilter, grid_rows
 from campaigns.targets import FIELD_PREFIX, SENT_PREFIX, keyed_header, label
 
+CSV_DELIMITERS = {"semicolon": ";", "comma": ","}
 SENT_KEYS = (
     "phone_number",
     "status_id",
@@ -53,7 +55,11 @@ class GridRowsResource(resources.Resource):
             if key == "phone_number" or key in mapped:
                 columns.append(
                     (
-                        keyed_header(_("To send: %(what)s") % {"what": key}, SENT_PREFIX + key),
+                        keyed_header(
+                            _("To send: %(what)s")
+                            % {"what": _("Status id") if key == "status_id" else label(key)},
+                            SENT_PREFIX + key,
+                        ),
                         _sent(key),
                     )
                 )
@@ -111,10 +117,24 @@ def _sent_field(name: str) -> Callable[[Row], Any]:
     return lambda row: row.values.get("record_fields", {}).get(name, "")
 
 
+def csv_delimiter(choice: str = "") -> str:
+    """ "semicolon" or "comma" as asked; else what Excel expects in the reader's language (";"
+    in Polish)."""
+    if choice in CSV_DELIMITERS:
+        return CSV_DELIMITERS[choice]
+    return ";" if (get_language() or "").startswith("pl") else ","
+
+
 def grid_export(
-    *, grid: Grid, filters: RowFilter, fmt: str, actor: AbstractBaseUser | None
+    *,
+    grid: Grid,
+    filters: RowFilter,
+    fmt: str,
+    actor: AbstractBaseUser | None,
+    delimiter: str = ",",
 ) -> bytes:
-    """The grid's rows that pass the filters, as CSV (UTF-8 with BOM) or XLSX. Audited."""
+    """The grid's rows that pass the filters, as CSV (UTF-8 with BOM, `delimiter` between
+    cells) or XLSX. Audited."""
     rows = grid_rows(grid, filters).order_by("number", "id")
     dataset = GridRowsResource(grid).export(rows)
     dataset.title = _("Grid %(id)s") % {"id": grid.pk}
@@ -127,7 +147,7 @@ def grid_export(
         rows=dataset.height,
         filters=filters.query_params(),
     )
-    return dataset_bytes(dataset, fmt)
+    return dataset_bytes(dataset, fmt, delimiter=delimiter)
 
 
 def grid_export_name(grid: Grid, fmt: str) -> str:

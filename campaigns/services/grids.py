@@ -37,6 +37,8 @@ from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, t
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, export_column_target, field_target
 from campaigns.text import without_nul
 from campaigns.validation import (
+    PHONE_JUNK_RE,
+    PHONE_RE,
     CampaignRules,
     check_row,
     duplicate_messages,
@@ -115,9 +117,17 @@ def _fields_add(
     return added
 
 
-def mapping_suggest(*, campaign: Campaign, headers: Sequence[str]) -> list[str]:
+# Rows whose cells are read to recognise a column by its values.
+SAMPLE_ROWS = 50
+
+
+def mapping_suggest(
+    *, campaign: Campaign, headers: Sequence[str], samples: Sequence[Sequence[str]] = ()
+) -> list[str]:
     """A target for each header: remembered for this campaign, else by synonyms, else a field.
-    A field Thulium said the campaign lacks is never suggested, even when remembered."""
+    A field Thulium said the campaign lacks is never suggested, even when remembered. When no
+    header names the phone, a column whose `samples` (the first rows' cells) look like phone
+    numbers is taken for it."""
     unknown = campaign.unknown_field_names()
     fields = {normalise_header(n): n for n in campaign.field_names() if n not in unknown}
     remembered = campaign.remembered_mapping
@@ -136,7 +146,28 @@ def mapping_suggest(*, campaign: Campaign, headers: Sequence[str]) -> list[str]:
                 field_target(fields[key]) if key in fields else ""
             )
         suggestion.append("" if target in suggestion else target)
+    if "phone_number" not in suggestion:
+        column = _phone_like_column(suggestion, samples)
+        if column is not None:
+            suggestion[column] = "phone_number"
     return suggestion
+
+
+def _phone_like_column(suggestion: Sequence[str], samples: Sequence[Sequence[str]]) -> int | None:
+    """The first unmapped column where at least 4 in 5 of at least 3 filled sample cells look
+    like phone numbers (spaces, dashes, brackets and a leading + allowed)."""
+    for column, target in enumerate(suggestion):
+        if target:
+            continue
+        cells = [
+            row[column].strip() for row in samples if column < len(row) and row[column].strip()
+        ]
+        if len(cells) < 3:
+            continue
+        phones = sum(1 for cell in cells if PHONE_RE.match(PHONE_JUNK_RE.sub("", cell)))
+        if phones * 5 >= len(cells) * 4:
+            return column
+    return None
 
 
 def grid_create_from_file(
@@ -168,7 +199,9 @@ def grid_create_from_file(
             file_delimiter=table.delimiter,
             header_row_number=table.header_row_number,
             headers=table.headers,
-            mapping=mapping_suggest(campaign=campaign, headers=table.headers),
+            mapping=mapping_suggest(
+                campaign=campaign, headers=table.headers, samples=table.rows[:SAMPLE_ROWS]
+            ),
             rows_total=len(table.rows),
         )
         audit(
