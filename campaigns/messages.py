@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.dates import MONTHS
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import thulium
@@ -155,10 +157,37 @@ def message(field: str, level: str, code: str, **params: Any) -> dict[str, Any]:
 
 def render(entry: dict[str, Any]) -> str:
     """The message in the active language."""
+    if entry.get("code") == "date_impossible":
+        return _impossible_date(entry.get("params", {}))
     text = TEXTS.get(entry.get("code", ""))
     if text is None:
         return str(entry.get("code", ""))
     return str(text) % entry.get("params", {})
+
+
+def _month(number: int) -> str:
+    """A month's name as it stands inside a sentence (Polish writes it in lower case)."""
+    name = str(MONTHS[number])
+    return name.lower() if (get_language() or "").startswith("pl") else name
+
+
+def _impossible_date(params: dict[str, Any]) -> str:
+    """Why a date cannot be, with the month named in the reader's language."""
+    why = params.get("why")
+    if why == "day":
+        reason = ngettext(
+            "%(month)s %(year)s has %(days)s day",
+            "%(month)s %(year)s has %(days)s days",
+            params["days"],
+        ) % {"month": _month(params["month"]), "year": params["year"], "days": params["days"]}
+    elif why == "month":
+        reason = _("there is no month %(month)s") % {"month": params["month"]}
+    else:
+        reason = _("there is no time %(time)s") % {"time": params.get("time", "")}
+    return str(_("“%(value)s” cannot be: %(reason)s. Check the day, month and time.")) % {
+        "value": params.get("value", ""),
+        "reason": reason,
+    }
 
 
 # Thulium's per-row messages we know (it answers in English), with what the supervisor can do

@@ -7,6 +7,7 @@ by services.validation.campaign_rules), and what a read of its records says. No 
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -119,6 +120,28 @@ def parse_date_time(text: str) -> tuple[datetime | None, bool]:
     return None, False
 
 
+def impossible_date(text: str) -> dict[str, Any] | None:
+    """For a date written in a form we read but that cannot exist (31.02.2027, 13/13/2027,
+    25:00), what is wrong with it: {"why": …, …} for its message; None otherwise."""
+    cleaned = " ".join(fold_digits(text).replace("\u00a0", " ").split())
+    match = DATE_RE.match(cleaned)
+    if match is None:
+        return None
+    parts = match.groupdict()
+    year = int(parts["y"] or parts["y2"])
+    month = int(parts["m"] or parts["m2"])
+    day = int(parts["d"] or parts["d2"])
+    hour, minute = int(parts["H"] or 0), int(parts["M"] or 0)
+    if not 1 <= month <= 12:
+        return {"why": "month", "month": month}
+    days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+    if not 1 <= day <= days:
+        return {"why": "day", "month": month, "year": year, "days": days}
+    if hour > 23 or minute > 59:
+        return {"why": "time", "time": f"{hour}:{minute:02d}"}
+    return None
+
+
 @dataclass
 class RowCheck:
     values: dict[str, Any]
@@ -205,7 +228,9 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
                     found.append(message(target, WARNING, "agent_inactive", value=agent.login))
         elif target == "next_call_date":
             moment, has_time = parse_date_time(text)
-            if moment is None:
+            if moment is None and (wrong := impossible_date(text)):
+                found.append(message(target, ERROR, "date_impossible", value=text, **wrong))
+            elif moment is None:
                 found.append(message(target, ERROR, "date_invalid", value=text))
             else:
                 parsed = moment.strftime(thulium.DATE_TIME_FORMAT)

@@ -282,3 +282,34 @@ def test_genuine_text_is_not_called_mis_decoded(text: str, rules: CampaignRules)
     check = check_row({"phone_number": "600100200", "field:miasto": text}, rules)
 
     assert "text_mojibake" not in [m["code"] for m in check.messages]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("31.02.2027 10:00", "“31.02.2027 10:00” cannot be: February 2027 has 28 days."),
+        ("30.02.2028", "February 2028 has 29 days"),
+        ("2027-13-01 10:00", "there is no month 13"),
+        ("24.12.2027 25:00", "there is no time 25:00"),
+    ],
+)
+def test_a_date_that_cannot_exist_says_why(rules: Any, text: str, says: str) -> None:
+    from campaigns.messages import render
+
+    check = check_row({"phone_number": "509708024", "next_call_date": text}, rules)
+
+    (problem,) = [m for m in check.messages if m["field"] == "next_call_date"]
+    assert problem["code"] == "date_impossible"
+    assert says in render(problem)
+
+
+def test_a_date_that_cannot_exist_says_why_in_polish(rules: Any) -> None:
+    from django.utils import translation
+
+    from campaigns.messages import render
+
+    check = check_row({"phone_number": "509708024", "next_call_date": "31.02.2027"}, rules)
+    with translation.override("pl"):
+        text = render(check.messages[0])
+
+    assert "luty 2027 ma 28 dni" in text
