@@ -194,3 +194,24 @@ def test_grids_are_listed_on_the_campaign_page(logged_in: Client, campaign: Any)
 
     assert "crm_export.ods" in html
     assert "mapping to confirm" in html
+
+
+def test_cells_show_statuses_by_name_and_dates_in_the_readers_format(
+    client: Client, supervisor: Any, crm_grid: Grid
+) -> None:
+    client.force_login(supervisor)
+    url = reverse("campaigns:grid_detail", args=[crm_grid.pk])
+    row = crm_grid.rows.get(number=5)  # Mój rekord, a.nowak, 2030-12-24 09:30
+
+    english = client.get(url).content.decode()
+    client.post("/i18n/setlang/", {"language": "pl", "next": "/"})
+    polish = client.get(url).content.decode()
+
+    line = english[english.index(f'id="row-{row.pk}"') :]
+    line = line[: line.index("</tr>")]
+    assert 'title="id 4">' in line
+    assert "Mój rekord" in line
+    assert 'title="2030-12-24 09:30 · 24.12.2030 09:30"' in line  # sent · as in the file
+    assert "24/12/2030 09:30" in line
+    polish_line = polish[polish.index(f'id="row-{row.pk}"') :]
+    assert "24.12.2030 09:30" in polish_line[: polish_line.index("</tr>")]
