@@ -53,6 +53,7 @@ from campaigns.services.editing import (
     grid_row_page,
     grid_rows,
     grid_rows_count,
+    grid_rows_with_empty_cell,
     grid_undo,
     grid_undoable_edit,
     row_set_cells,
@@ -311,6 +312,9 @@ def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
         text = first.raw[position] if position is not None and position < len(first.raw) else ""
         clear = text.lower() in CLEAR_MARKERS
         ids = [row.pk for row in rest]
+    if request.POST.get("only_empty") == "on" and target:
+        # Fill the gaps only: rows whose cell already holds something keep it.
+        ids = grid_rows_with_empty_cell(grid, ids, target)
     problem = None
     if not target:
         problem = _("Choose the column to set.")

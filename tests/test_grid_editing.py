@@ -622,3 +622,46 @@ def test_undo_is_not_offered_once_the_edit_was_sent(
     page = logged_in.get(url).content.decode()
     assert "Undo: Cell edit" not in page
     assert "Nothing to undo" in page
+
+
+def test_bulk_set_only_where_the_cell_is_empty_keeps_the_filled_ones(
+    logged_in: Client, grid: Grid
+) -> None:
+    url = reverse("campaigns:grid_bulk", args=[grid.pk])
+    errors = [r for r in grid.rows.filter(state=Row.State.ERROR)]
+    position = grid.mapping.index("agent_login")
+    filled = {r.pk: r.raw[position] for r in errors if r.raw[position].strip()}
+    assert filled  # some error rows name an agent already
+    form = {
+        "scope": "filter",
+        "show": "errors",
+        "target": "agent_login",
+        "value": "a.nowak",
+        "only_empty": "on",
+    }
+
+    review = logged_in.post(url, form)
+    logged_in.post(url, form | {"confirm": "yes"})
+
+    empty = len(errors) - len(filled)
+    assert f"“Agent” becomes “a.nowak” in {empty} rows." in review.content.decode()
+    for pk, agent in filled.items():
+        assert Row.objects.get(pk=pk).raw[position] == agent
+    assert all(
+        Row.objects.get(pk=r.pk).raw[position] == "a.nowak" for r in errors if r.pk not in filled
+    )
+
+
+def test_the_bulk_form_suggests_only_the_chosen_columns_values(
+    logged_in: Client, grid: Grid
+) -> None:
+    page = logged_in.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
+    statuses = page[page.index('<datalist id="bulk-values-status">') :]
+    statuses = statuses[: statuses.index("</datalist>")]
+    agents = page[page.index('<datalist id="bulk-values-agent_login">') :]
+    agents = agents[: agents.index("</datalist>")]
+
+    assert 'value="Nowy"' in statuses
+    assert "a.nowak" not in statuses
+    assert 'value="a.nowak"' in agents
+    assert "Nowy" not in agents

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import batched
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -256,6 +257,20 @@ def grid_bulk_set(
     if target == "phone_number":
         raise EditProblem(_("Every row needs its own phone number: it cannot be set in bulk."))
     return _change(grid, author, rules, Edit.Kind.BULK, {(pk, target): text for pk in row_ids})
+
+
+def grid_rows_with_empty_cell(grid: Grid, row_ids: Sequence[int], target: str) -> list[int]:
+    """Of the rows, those whose cell for the target is empty (a target no file column feeds is
+    empty in every row)."""
+    if target not in grid.mapping:
+        return list(row_ids)
+    position = grid.mapping.index(target)
+    empty = []
+    for chunk in batched(row_ids, 500):
+        for pk, raw in Row.objects.filter(id__in=chunk).values_list("id", "raw"):
+            if position >= len(raw) or not str(raw[position]).strip():
+                empty.append(pk)
+    return empty
 
 
 @dataclass(frozen=True)

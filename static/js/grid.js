@@ -178,6 +178,27 @@
     button.addEventListener("click", showShortcuts);
   });
 
+  // The bulk form fits its column: suggestions for that column only, and "clear" only for a
+  // record field (Thulium cannot clear a status, an agent or a date).
+  const bulkTarget = document.getElementById("b-target");
+  const bulkValue = document.getElementById("b-value");
+  const bulkClear = document.querySelector(".bulk__clear");
+  function fitBulk() {
+    const target = bulkTarget.value;
+    const list = document.getElementById("bulk-values-" + target);
+    if (list) bulkValue.setAttribute("list", list.id);
+    else bulkValue.removeAttribute("list");
+    if (bulkClear) {
+      const field = target.indexOf("field:") === 0;
+      bulkClear.hidden = !field;
+      if (!field) bulkClear.querySelector("input").checked = false;
+    }
+  }
+  if (bulkTarget && bulkValue) {
+    bulkTarget.addEventListener("change", fitBulk);
+    fitBulk();
+  }
+
   // A link to a folded section ("Remap or ignore the column") opens it.
   function openTarget() {
     const target = window.location.hash && document.getElementById(window.location.hash.slice(1));

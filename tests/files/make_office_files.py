@@ -59,7 +59,7 @@ ROWS: list[tuple[list[str], str, list[str]]] = [
     (
         ["604075238", "Kontakt ponowny", "", "32.13.2030 10:00", "", "", "", ""],
         "error",
-        ["date_invalid"],
+        ["date_impossible"],  # "there is no month 13"
     ),
     (["891501488", "", "", "", "", "[wyczyść]", "Gdańsk", ""], "valid", []),
     (
