@@ -209,6 +209,8 @@ def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
         request,
         "campaigns/grid_detail.html#row-and-counts",
         {
+            # The sending panel's counts follow the edit (its send button says how many go).
+            **_sending_context(grid),
             "grid": grid,
             "row": row,
             "columns": grid_display_columns(grid),

@@ -665,3 +665,20 @@ def test_the_bulk_form_suggests_only_the_chosen_columns_values(
     assert "a.nowak" not in statuses
     assert 'value="a.nowak"' in agents
     assert "Nowy" not in agents
+
+
+def test_the_send_button_follows_a_cell_edit(logged_in: Client, grid: Grid) -> None:
+    fixed = row(grid, 10)  # "Oddzwonić nie wcześniej niż" without its date: an error
+    url = reverse("campaigns:cell_save", args=[grid.pk, fixed.pk])
+
+    response = logged_in.post(
+        url,
+        {"target": "next_call_date", "value": "24.12.2030 10:00"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+
+    assert (
+        '<section id="sending" class="sending card" aria-labelledby="sending-heading"' in response
+    )
+    assert 'hx-swap-oob="true"' in response
+    assert "Review sending 9 rows" in response  # 8 could go before the edit
