@@ -171,6 +171,11 @@ class Grid(models.Model):
         return MIXED in self.file_encoding
 
     @property
+    def finds_by_identifier(self) -> bool:
+        """Does each row find its record by its identifier (an edit grid that chose so)?"""
+        return self.mode == self.Mode.EDIT and self.match_by == MatchBy.IDENTIFIER
+
+    @property
     def author_name(self) -> str:
         if self.author is None:
             return str(_("command line"))

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns import thulium
-from campaigns.models import FAILED_OUTCOMES, AuditEntry, Edit, Grid, MatchBy, Row
+from campaigns.models import FAILED_OUTCOMES, AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import (
@@ -215,7 +215,7 @@ def row_payload(grid: Grid, row: Row) -> dict[str, Any]:
     record = row_record(grid, row)
     if isinstance(record, thulium.NewRecord):
         return thulium.new_payload(record)
-    if grid.match_by == MatchBy.IDENTIFIER:
+    if grid.finds_by_identifier:
         # PUT outbounds/:id/records_by_identifier/:identifier: the identifier is the address.
         return thulium.changes_payload(record)
     return thulium.edit_payload(record)

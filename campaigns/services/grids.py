@@ -26,7 +26,6 @@ from campaigns.models import (
     CampaignField,
     Duplicates,
     Grid,
-    MatchBy,
     Row,
     ThuliumNow,
 )
@@ -297,7 +296,7 @@ def grid_validate(
     the grid's counts already, so they change by difference instead of by a recount.
     """
     new_raw = new_raw or {}
-    by_identifier = grid.mode == Grid.Mode.EDIT and grid.match_by == MatchBy.IDENTIFIER
+    by_identifier = grid.finds_by_identifier
     if row_ids is not None and (len(row_ids) > PARTIAL_LIMIT or by_identifier):
         # Rows sharing an identifier are not found by the phone index: check them all.
         row_ids = None

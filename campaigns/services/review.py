@@ -179,11 +179,10 @@ def grid_review(
         count += 1
         payload = row_payload(grid, row)
         if len(first) < FIRST_ROWS:
-            by_identifier = grid.mode == Grid.Mode.EDIT and grid.match_by == MatchBy.IDENTIFIER
             # Found by identifier, a row is its own request: the identifier is its address.
             first.append(
                 {"identifier": row.values.get("identifier"), "body": payload}
-                if by_identifier
+                if grid.finds_by_identifier
                 else payload
             )
         changes.update(_changes(payload, statuses))

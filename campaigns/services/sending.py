@@ -33,7 +33,6 @@ from campaigns.models import (
     Chunk,
     Duplicates,
     Grid,
-    MatchBy,
     Outcome,
     Row,
     RowOutcome,
@@ -170,7 +169,7 @@ def _send(
         return {row.pk: addition_verdict(added.rows.get(row.phone)) for row in rows}, (
             added.request_id
         )
-    if grid.match_by == MatchBy.IDENTIFIER:
+    if grid.finds_by_identifier:
         return {row.pk: _by_identifier(campaign_id, grid, row, client) for row in rows}, None
     shared = {row.pk for row in rows if "records" in chunk.before.get(str(row.pk), {})}
     verdicts = {
@@ -271,7 +270,7 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
     grid = submission.grid
     editing = grid.mode == Grid.Mode.EDIT
     every = editing and grid.duplicates == Duplicates.EVERY_RECORD
-    by_identifier = editing and grid.match_by == MatchBy.IDENTIFIER
+    by_identifier = grid.finds_by_identifier
     chunks = list(submission.chunks.filter(state=Chunk.State.PENDING))
     queued = Row.objects.filter(id__in=[pk for c in chunks for pk in c.row_ids])
     if by_identifier:
