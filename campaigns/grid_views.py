@@ -37,6 +37,7 @@ from campaigns.models import (
     Row,
     Submission,
 )
+from campaigns.row_html import RowRenderer
 from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
 from campaigns.services.editing import (
     COUNT_LIMIT,
@@ -44,21 +45,31 @@ from campaigns.services.editing import (
     EditProblem,
     RowFilter,
     grid_add_rows,
+    grid_bulk_plan,
     grid_bulk_set,
     grid_delete_rows,
     grid_display_columns,
     grid_paste,
     grid_paste_plan,
+    grid_redo,
+    grid_redoable_edit,
     grid_remap,
     grid_row_page,
-    grid_rows,
     grid_rows_count,
-    grid_rows_with_empty_cell,
     grid_undo,
     grid_undoable_edit,
     row_set_cells,
 )
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
+from campaigns.services.problems import (
+    GROUPS_SHOWN,
+    campaign_value_rules,
+    grid_group_drop,
+    grid_group_set,
+    grid_problem_groups,
+    value_rule_forget,
+    value_rule_set,
+)
 from campaigns.services.review import (
     grid_finds_by_identifier,
     grid_review,
@@ -79,9 +90,9 @@ from campaigns.services.submissions import (
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
 from campaigns.services.validation import campaign_rules
-from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
+from campaigns.targets import RECORD_TARGETS, field_target, label
 from campaigns.text import ascii_int
-from campaigns.validation import CLEAR_MARKERS, CampaignRules
+from campaigns.validation import CampaignRules
 
 logger = logging.getLogger(__name__)
 EXPORT_TYPES = {
@@ -123,8 +134,41 @@ def _choices(grid: Grid) -> dict[str, Any]:
     try:
         rules = _rules(grid)
     except ThuliumProblem as problem:
-        return {"statuses": [], "agents": [], "rules_problem": problem.text}
-    return {"statuses": rules.statuses, "agents": rules.agents, "rules_problem": None}
+        return {
+            "statuses": [],
+            "agents": [],
+            "agent_options": [],
+            "rules_problem": problem.text,
+            "rules": None,
+        }
+    return {
+        "statuses": rules.statuses,
+        "agents": rules.agents,
+        "agent_options": [
+            (
+                a.login,
+                f"{a.login} ({name})"
+                if (name := grid.campaign.agent_names.get(a.login))
+                else a.login,
+                a.active,
+            )
+            for a in rules.agents
+        ],
+        "rules_problem": None,
+        "rules": rules,
+    }
+
+
+def _renderer(request: HttpRequest, grid: Grid, choices: dict[str, Any]) -> RowRenderer:
+    """The row renderer for this page and reader (see campaigns.row_html)."""
+    return RowRenderer(
+        grid,
+        grid_display_columns(grid),
+        can_edit=request.user.has_perm("campaigns.change_grid"),
+        can_see_history=request.user.has_perm("campaigns.view_auditentry"),
+        status_names={s.status_id: s.name for s in choices.get("statuses", [])},
+        agent_names=grid.campaign.agent_names,
+    )
 
 
 @require_GET
@@ -145,7 +189,11 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     rows_attach_thulium_now(grid, page.rows)
     params = filters.query_params() | ({"size": str(size)} if size != 100 else {})
     last_edit = grid_undoable_edit(grid)
+    redo_edit = grid_redoable_edit(grid)
     fields = list(grid.campaign.fields.values_list("name", "state"))
+    choices = _choices(grid)
+    groups = grid_problem_groups(grid, choices["rules"])
+    statuses_by_id = {s.status_id: s.name for s in choices["statuses"]}
     context = {
         **_sending_context(grid),
         "grid": grid,
@@ -160,12 +208,21 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
         "file_columns": list(enumerate(zip(grid.headers, grid.mapping, strict=False))),
         "remap_targets": _remap_targets(fields),
         "last_edit": last_edit,
+        "redo_edit": redo_edit,
         "page_sizes": PAGE_SIZES,
         "outcome_choices": [
             (o.value, o.label) for o in (*MODE_OUTCOMES[grid.mode], *COMMON_OUTCOMES)
         ],
         "size": size,
-        **_choices(grid),
+        "rows_html": _renderer(request, grid, choices).rows(page.rows),
+        "problem_groups": groups[:GROUPS_SHOWN],
+        "problem_groups_more": groups[GROUPS_SHOWN:],
+        "problem_group": next((g for g in groups if g.key == filters.problem), None),
+        "value_rules": [
+            (rule, statuses_by_id.get(rule.value, rule.value))
+            for rule in campaign_value_rules(grid)
+        ],
+        **choices,
     }
     return render(request, "campaigns/grid_detail.html", context)
 
@@ -205,6 +262,7 @@ def row_payload_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpRes
 def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
     grid.refresh_from_db()
     rows_attach_thulium_now(grid, [row])
+    choices = _choices(grid)
     return render(
         request,
         "campaigns/grid_detail.html#row-and-counts",
@@ -213,9 +271,11 @@ def _row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
             **_sending_context(grid),
             "grid": grid,
             "row": row,
+            "row_html": _renderer(request, grid, choices).row(row),
             "columns": grid_display_columns(grid),
             # the page's undo button names the edit just made
             "last_edit": grid_undoable_edit(grid),
+            "redo_edit": grid_redoable_edit(grid),
             "query": request.POST.get("return_query", ""),
         },
     )
@@ -290,7 +350,12 @@ def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
         edit = grid_delete_rows(grid=grid, row_ids=ids, author=request.user, rules=_rules(grid))
     except Problem as problem:
         return _problem(request, grid, problem)
-    messages.success(request, _("%(count)s rows were deleted.") % {"count": len(edit.deleted)})
+    deleted = len(edit.deleted)
+    messages.success(
+        request,
+        ngettext("%(count)s row was deleted.", "%(count)s rows were deleted.", deleted)
+        % {"count": deleted},
+    )
     return _back(request, grid)
 
 
@@ -299,33 +364,22 @@ def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
 def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
     """First post: how many rows change, for confirmation. With `confirm`: the change."""
     grid = _grid(grid_id)
-    target = request.POST.get("target", "")
-    clear = request.POST.get("clear") == "on"
-    text = "[clear]" if clear else request.POST.get("value", "").strip()
-    if request.POST.get("scope") == "filter":
-        filters = RowFilter.from_query(request.POST)
-        ids = list(grid_rows(grid, filters).values_list("id", flat=True))
-    else:
-        ids = _row_ids(request)
-    if request.POST.get("fill") == "down" and ids:
-        # Fill-down: the first ticked row (by row number) gives its cell to the others.
-        first, *rest = grid.rows.filter(id__in=ids).order_by("number", "id")
-        position = grid.mapping.index(target) if target in grid.mapping else None
-        text = first.raw[position] if position is not None and position < len(first.raw) else ""
-        clear = text.lower() in CLEAR_MARKERS
-        ids = [row.pk for row in rest]
-    if request.POST.get("only_empty") == "on" and target:
-        # Fill the gaps only: rows whose cell already holds something keep it.
-        ids = grid_rows_with_empty_cell(grid, ids, target)
-    problem = None
-    if not target:
-        problem = _("Choose the column to set.")
-    elif not text and not clear:
-        problem = _("Type the value to set. To clear a field, tick “Clear this field” instead.")
-    elif clear and not target.startswith(FIELD_PREFIX):
-        problem = _("Only record fields can be cleared; status, agent and date cannot.")
-    if problem:
-        return _problem(request, grid, EditProblem(problem))
+    try:
+        plan = grid_bulk_plan(
+            grid=grid,
+            target=request.POST.get("target", ""),
+            text=request.POST.get("value", ""),
+            clear=request.POST.get("clear") == "on",
+            row_ids=_row_ids(request),
+            filters=RowFilter.from_query(request.POST)
+            if request.POST.get("scope") == "filter"
+            else None,
+            fill_down=request.POST.get("fill") == "down",
+            only_empty=request.POST.get("only_empty") == "on",
+        )
+    except Problem as problem:
+        return _problem(request, grid, problem)
+    ids, target, text, clear = plan.row_ids, plan.target, plan.text, plan.clear
     if request.POST.get("confirm") != "yes":
         return render(
             request,
@@ -336,7 +390,8 @@ def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
                 "target_label": label(target),
                 "text": text,
                 "clear": clear,
-                "hidden": _hidden(request, ids),
+                # What was posted, so the confirming post plans the same change again.
+                "hidden": _hidden(request, _row_ids(request)),
                 "action": reverse("campaigns:grid_bulk", args=[grid.pk]),
             },
         )
@@ -353,7 +408,11 @@ def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
         return _problem(request, grid, problem)
     messages.success(
         request,
-        _("%(count)s rows changed in “%(column)s”.")
+        ngettext(
+            "%(count)s row changed in “%(column)s”.",
+            "%(count)s rows changed in “%(column)s”.",
+            edit.size,
+        )
         % {"count": edit.size, "column": label(target)},
     )
     return _back(request, grid)
@@ -424,6 +483,21 @@ def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("campaigns.change_grid", raise_exception=True)
+def redo(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    try:
+        edit = grid_redo(grid=grid, rules=_rules(grid), author=request.user)
+    except Problem as problem:
+        return _problem(request, grid, problem)
+    if edit is None:
+        messages.info(request, _("There is nothing to redo."))
+    else:
+        messages.success(request, _("Made again: %(edit)s.") % {"edit": edit.get_kind_display()})
+    return _back(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
 def column_remap(request: HttpRequest, grid_id: int) -> HttpResponse:
     """Point a file column at another target (or at nothing); every row is checked again."""
     grid = _grid(grid_id)
@@ -444,6 +518,71 @@ def column_remap(request: HttpRequest, grid_id: int) -> HttpResponse:
         _("“%(column)s” now goes to %(target)s; every row was checked again.")
         % {"column": grid.headers[column], "target": label(target)},
     )
+    return _back(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def group_fix(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """One decision for every row of a problem group: fill cells, read a text as a status or
+    an agent from now on (a value rule), or drop the rows."""
+    grid = _grid(grid_id)
+    key = request.POST.get("problem", "")
+    action = request.POST.get("action", "")
+    try:
+        rules = _rules(grid)
+        if action == "rule":
+            rule = value_rule_set(
+                grid=grid,
+                target=request.POST.get("target", ""),
+                source=request.POST.get("source", ""),
+                value=request.POST.get("value", ""),
+                author=request.user,
+                rules=rules,
+            )
+            shown = {s.status_id: s.name for s in rules.statuses}.get(rule.value, rule.value)
+            done = _("From now on “%(text)s” is read as “%(value)s” in this campaign.") % {
+                "text": rule.source_text,
+                "value": shown,
+            }
+        elif action == "drop":
+            edit = grid_group_drop(grid=grid, key=key, author=request.user, rules=rules)
+            count = len(edit.deleted)
+            done = ngettext(
+                "%(count)s row was deleted; Undo puts it back.",
+                "%(count)s rows were deleted; Undo puts them back.",
+                count,
+            ) % {"count": count}
+        else:
+            cells = {
+                target: request.POST.get(target, "")
+                for target in ("agent_login", "next_call_date")
+                if target in request.POST
+            }
+            edit = grid_group_set(grid=grid, key=key, cells=cells, author=request.user, rules=rules)
+            rows = len({change[0] for change in edit.changes})
+            done = ngettext("%(count)s row changed.", "%(count)s rows changed.", rows) % {
+                "count": rows
+            }
+    except Problem as problem:
+        return _problem(request, grid, problem)
+    messages.success(request, done)
+    # The group is fixed: back to the view without it (a filter on it would show nothing).
+    query = QueryDict(request.POST.get("return_query", ""), mutable=True)
+    query.pop("problem", None)
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def value_rule_forget_view(request: HttpRequest, grid_id: int, rule_id: int) -> HttpResponse:
+    grid = _grid(grid_id)
+    try:
+        value_rule_forget(grid=grid, rule_id=rule_id, author=request.user, rules=_rules(grid))
+    except Problem as problem:
+        return _problem(request, grid, problem)
+    messages.success(request, _("The value rule is forgotten; every row was checked again."))
     return _back(request, grid)
 
 

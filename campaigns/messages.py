@@ -145,6 +145,10 @@ TEXTS: dict[str, Any] = {
     "order_invalid": _(
         "“%(value)s” is not an order: write a whole number from 0 to 1000000, e.g. 50."
     ),
+    "value_rule": _(
+        "“%(value)s” is read as “%(to)s”, by a value rule of this campaign (set from a grid's "
+        "problems; it can be forgotten there)."
+    ),
     "nothing_to_change": _(
         "This row changes nothing: only the phone number is filled in. Fill in what should change."
     ),

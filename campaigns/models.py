@@ -30,6 +30,9 @@ class Campaign(models.Model):
     )
     # normalised header → target ("phone_number", "status", … or "field:<name>"), as last confirmed
     remembered_mapping = models.JSONField(default=dict, blank=True)
+    # login → the agent's name, as the campaign's listing last gave it (the agents endpoint
+    # names no one): shown beside logins, and what "Anna Nowak" is matched against.
+    agent_names = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["thulium_id"]
@@ -297,6 +300,9 @@ class Row(models.Model):
     clears = models.BooleanField(default=False, help_text=_("Some record field will be cleared."))
     # Thulium already holds what the row would send (known from the last read of the campaign).
     unchanged = models.BooleanField(default=False)
+    # The row's problems as group keys, "|key|key|" (see campaigns.problems): what "15 rows
+    # need a next call date" filters on, without reading every row's messages.
+    problems = models.TextField(blank=True, default="")
     outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.NONE, blank=True)
     # Thulium's answer behind the outcome: http_status, status, message, request_id, chunk, at.
     outcome_detail = models.JSONField(default=dict, blank=True)
@@ -369,6 +375,37 @@ class Row(models.Model):
                 )
             )
         return cells
+
+
+class ValueRule(models.Model):
+    """How this campaign's files write one of Thulium's values: “Oddzwonić” is read as the
+    status with id 5, “Anna Nowak” as the agent a.nowak. Made from a grid's problem group;
+    every later file of the campaign applies it by itself (and says so on the cell)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="value_rules")
+    target = models.CharField(max_length=30)  # "status" or "agent_login"
+    # The text as files write it, normalised (case, spaces and diacritics do not matter) …
+    source = models.CharField(max_length=200)
+    # … as it was first written, to show.
+    source_text = models.CharField(max_length=200)
+    value = models.CharField(max_length=200)  # a status id or an agent login
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["target", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "target", "source"], name="one_value_rule_per_text"
+            )
+        ]
+        verbose_name = _("value rule")
+        verbose_name_plural = _("value rules")
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.source_text} → {self.value}"
 
 
 class Edit(models.Model):
@@ -618,6 +655,7 @@ class AuditEntry(models.Model):
         ROWS_ADDED = "add", _("Rows added")
         ROWS_DELETED = "delete", _("Rows deleted")
         UNDO = "undo", _("Change undone")
+        REDO = "redo", _("Change made again")
         SUBMISSION_QUEUED = "submission_queued", _("Sending queued")
         SUBMISSION_STARTED = "submission_started", _("Sending started")
         SUBMISSION_FINISHED = "submission_finished", _("Sending finished")
@@ -634,6 +672,8 @@ class AuditEntry(models.Model):
         REMAP = "remap", _("Column remapped")
         SUBMISSION_PAUSED = "submission_paused", _("Sending paused")
         SENDING_OPTIONS = "sending_options", _("Sending options changed")
+        VALUE_RULE = "value_rule", _("Value rule set")
+        VALUE_RULE_FORGOTTEN = "value_rule_forgotten", _("Value rule forgotten")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -20,6 +20,13 @@ urlpatterns = [
     ),
     path("grids/<int:grid_id>/mapping/", views.grid_mapping, name="grid_mapping"),
     path("grids/<int:grid_id>/", grid_views.grid_detail, name="grid_detail"),
+    path("grids/<int:grid_id>/problems/fix/", grid_views.group_fix, name="grid_group_fix"),
+    path(
+        "grids/<int:grid_id>/value-rules/<int:rule_id>/forget/",
+        grid_views.value_rule_forget_view,
+        name="grid_value_rule_forget",
+    ),
+    path("grids/<int:grid_id>/redo/", grid_views.redo, name="grid_redo"),
     path("grids/<int:grid_id>/rows/add/", grid_views.rows_add, name="grid_rows_add"),
     path("grids/<int:grid_id>/rows/delete/", grid_views.rows_delete, name="grid_rows_delete"),
     path("grids/<int:grid_id>/bulk/", grid_views.bulk_set, name="grid_bulk"),

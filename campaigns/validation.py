@@ -52,6 +52,15 @@ class CampaignRules:
     # Fields of our list that Thulium answered it does not have.
     unknown_fields: frozenset[str] = frozenset()
     now: datetime = field(default_factory=timezone.localtime)
+    # (target, text normalised) → status id or agent login: how this campaign's files write
+    # Thulium's values (models.ValueRule).
+    value_rules: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # login → name, from the campaign's listing (the agents endpoint names no one).
+    agent_names: Mapping[str, str] = field(default_factory=dict)
+
+    def ruled(self, target: str, text: str) -> str | None:
+        """What a value rule reads the text as, if one does."""
+        return self.value_rules.get((target, normalise_header(text))) if self.value_rules else None
 
     def status(self, text: str) -> thulium.Status | None:
         """A status by its id, or by its name written any way (case, spaces, diacritics)."""
@@ -197,6 +206,10 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
             found.append(message(target, ERROR, "cannot_clear", column=target))
         elif target == "status":
             status = rules.status(text)
+            if status is None and (ruled := rules.ruled(target, text)) is not None:
+                status = rules.status(ruled)
+                if status is not None:
+                    found.append(message(target, INFO, "value_rule", value=text, to=status.name))
             if status is None:
                 found.append(
                     message(
@@ -216,6 +229,10 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
                 )
         elif target == "agent_login":
             agent = rules.agent(text)
+            if agent is None and (ruled := rules.ruled(target, text)) is not None:
+                agent = rules.agent(ruled)
+                if agent is not None:
+                    found.append(message(target, INFO, "value_rule", value=text, to=agent.login))
             if agent is None:
                 found.append(
                     message(

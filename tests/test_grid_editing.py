@@ -564,9 +564,10 @@ def test_pages_cost_the_same_at_any_depth_of_a_100k_grid(
     assert deep.rows[0].number == 99001
     logged_in.get(url)  # warm the campaign rules cache
 
-    with django_assert_max_num_queries(14) as first:
+    # 17: the page, its sending panel, and the problem groups (two queries) and value rules.
+    with django_assert_max_num_queries(17) as first:
         assert logged_in.get(url).status_code == 200
-    with django_assert_max_num_queries(14) as last:
+    with django_assert_max_num_queries(17) as last:
         filtered = logged_in.get(url + f"?after={deep.next_cursor}&show=valid&sort=phone")
 
     assert "over 10,000 rows match" in filtered.content.decode()
@@ -682,3 +683,52 @@ def test_the_send_button_follows_a_cell_edit(logged_in: Client, grid: Grid) -> N
     )
     assert 'hx-swap-oob="true"' in response
     assert "Review sending 9 rows" in response  # 8 could go before the edit
+
+
+def test_redo_makes_the_undone_edits_again_in_order_until_a_new_edit_ends_it(
+    crm_grid: Grid, rules: CampaignRules
+) -> None:
+    from campaigns.services.editing import grid_redo, grid_redoable_edit, grid_undo
+
+    first = row_set_cells(
+        grid=crm_grid, row=row(crm_grid, 5), cells={"status": "Nowy"}, author=None, rules=rules
+    )
+    second = grid_delete_rows(
+        grid=crm_grid, row_ids=[row(crm_grid, 7).pk], author=None, rules=rules
+    )
+    grid_undo(grid=crm_grid, rules=rules)
+    grid_undo(grid=crm_grid, rules=rules)
+    assert row(crm_grid, 5).raw[1] == "Mój rekord"
+    assert crm_grid.rows.filter(number=7).exists()
+
+    assert grid_redo(grid=crm_grid, rules=rules) == first
+    assert row(crm_grid, 5).raw[1] == "Nowy"
+    assert row(crm_grid, 5).state == "valid"
+    assert grid_redo(grid=crm_grid, rules=rules) == second
+    assert not crm_grid.rows.filter(number=7).exists()
+    assert grid_redoable_edit(crm_grid) is None
+    crm_grid.refresh_from_db()
+    assert crm_grid.rows_total == 15
+
+    grid_undo(grid=crm_grid, rules=rules)
+    row_set_cells(
+        grid=crm_grid,
+        row=row(crm_grid, 6),
+        cells={"agent_login": "a.nowak"},
+        author=None,
+        rules=rules,
+    )
+    # a new edit after an undo ends what can be redone
+    assert grid_redoable_edit(crm_grid) is None
+    assert grid_redo(grid=crm_grid, rules=rules) is None
+
+
+def test_redo_is_not_offered_for_an_edit_that_added_rows(
+    crm_grid: Grid, rules: CampaignRules
+) -> None:
+    from campaigns.services.editing import grid_add_rows, grid_redoable_edit, grid_undo
+
+    grid_add_rows(grid=crm_grid, count=2, author=None, rules=rules)
+    grid_undo(grid=crm_grid, rules=rules)
+
+    assert grid_redoable_edit(crm_grid) is None

@@ -269,4 +269,6 @@ def test_comparing_an_add_grid_flags_numbers_thulium_already_has(
     response = client.post(reverse("campaigns:grid_compare", args=[grid.pk]), follow=True)
 
     page = response.content.decode()
-    assert page.count("Thulium already has a record with this number") == 1
+    # one row says so (its message), and the problems above the grid count it
+    assert page.count('<li class="message message--error">Thulium already has a record') == 1
+    assert "1 row: Thulium already has a record with this number" in page

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -33,7 +34,7 @@ from campaigns.services.grids import (
 from campaigns.spreadsheets import normalise_header
 from campaigns.targets import ADD_ONLY_TARGETS, FIELD_PREFIX, RECORD_TARGETS, label
 from campaigns.text import ascii_int, fold_digits, without_nul
-from campaigns.validation import CampaignRules
+from campaigns.validation import CLEAR_MARKER, CLEAR_MARKERS, CampaignRules
 
 SORTS = {"number": "number", "phone": "phone", "status": "status_id"}
 PAGE_SIZES = (50, 100, 200, 500)
@@ -58,6 +59,7 @@ class RowFilter:
     phone: str = ""  # part of the phone number
     outcome: str = ""
     answer: str = ""  # Thulium's message on the row's last sending, exactly
+    problem: str = ""  # a problem group's key (campaigns.problems)
     sort: str = "number"
 
     @classmethod
@@ -72,6 +74,7 @@ class RowFilter:
             phone=query.get("phone", "").strip(),
             outcome=query.get("outcome", "").strip(),
             answer=query.get("answer", ""),
+            problem=query.get("problem", "").strip(),
             sort=sort if sort in SORTS else "number",
         )
 
@@ -85,6 +88,7 @@ class RowFilter:
             "phone": self.phone,
             "outcome": self.outcome,
             "answer": self.answer,
+            "problem": self.problem,
         }
         if self.sort != "number":
             params["sort"] = self.sort
@@ -124,6 +128,8 @@ def grid_rows(grid: Grid, filters: RowFilter) -> QuerySet[Row]:
         rows = rows.filter(outcome=filters.outcome)
     if filters.answer:
         rows = rows.filter(outcome_detail__message=filters.answer)
+    if filters.problem:
+        rows = rows.filter(problems__contains=f"|{filters.problem}|")
     if filters.phone:
         digits = "".join(ch for ch in fold_digits(filters.phone) if ch in "0123456789")
         rows = rows.filter(phone__contains=digits or filters.phone)
@@ -246,17 +252,73 @@ def grid_bulk_set(
     *,
     grid: Grid,
     row_ids: Sequence[int],
-    target: str,
-    text: str,
+    target: str = "",
+    text: str = "",
+    cells: dict[str, str] | None = None,
     author: AbstractBaseUser | None,
     rules: CampaignRules,
 ) -> Edit:
-    """Give every chosen row the same text in one column (a value, or a clear marker)."""
+    """Give every chosen row the same text in a column (a value, or a clear marker) — or in
+    several (`cells`: target → text), as one edit that one Undo takes back."""
+    cells = cells if cells is not None else {target: text}
     if not row_ids:
         raise EditProblem(_("No rows are selected. Tick some rows, or choose all matching rows."))
-    if target == "phone_number":
+    if "phone_number" in cells:
         raise EditProblem(_("Every row needs its own phone number: it cannot be set in bulk."))
-    return _change(grid, author, rules, Edit.Kind.BULK, {(pk, target): text for pk in row_ids})
+    return _change(
+        grid,
+        author,
+        rules,
+        Edit.Kind.BULK,
+        {(pk, target): text for pk in row_ids for target, text in cells.items()},
+    )
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """What a bulk change would do: these rows get this text in this column."""
+
+    row_ids: list[int]
+    target: str
+    text: str
+    clear: bool
+
+
+def grid_bulk_plan(
+    *,
+    grid: Grid,
+    target: str,
+    text: str,
+    clear: bool = False,
+    row_ids: Sequence[int] = (),
+    filters: RowFilter | None = None,
+    fill_down: bool = False,
+    only_empty: bool = False,
+) -> BulkPlan:
+    """The rows and the text of a bulk change: the ticked rows or every row of the filter; with
+    `fill_down` the first of them (by number) gives its cell to the rest; with `only_empty`
+    rows whose cell holds something keep it. Raises EditProblem when it cannot be made."""
+    text = text.strip()
+    ids = list(grid_rows(grid, filters).values_list("id", flat=True)) if filters else list(row_ids)
+    if fill_down and ids:
+        first, *rest = grid.rows.filter(id__in=ids).order_by("number", "id")
+        position = grid.mapping.index(target) if target in grid.mapping else None
+        text = first.raw[position] if position is not None and position < len(first.raw) else ""
+        clear = text.lower() in CLEAR_MARKERS
+        ids = [row.pk for row in rest]
+    elif clear:
+        text = CLEAR_MARKER
+    if only_empty and target:
+        ids = grid_rows_with_empty_cell(grid, ids, target)
+    if not target:
+        raise EditProblem(_("Choose the column to set."))
+    if not text and not clear:
+        raise EditProblem(
+            _("Type the value to set. To clear a field, tick “Clear this field” instead.")
+        )
+    if clear and not target.startswith(FIELD_PREFIX):
+        raise EditProblem(_("Only record fields can be cleared; status, agent and date cannot."))
+    return BulkPlan(row_ids=ids, target=target, text=text, clear=clear)
 
 
 def grid_rows_with_empty_cell(grid: Grid, row_ids: Sequence[int], target: str) -> list[int]:
@@ -466,6 +528,73 @@ def grid_remap(
             released=[grid.headers[i] for i in released],
         )
         grid_validate(grid=grid, rules=rules)
+    return edit
+
+
+# Redo replays an edit's cells or deletions; edits that added rows or columns are not replayed
+# (undo dropped what they added, so there is nothing to put back exactly).
+REDOABLE = (Edit.Kind.CELL, Edit.Kind.BULK, Edit.Kind.PASTE, Edit.Kind.DELETE)
+
+
+def grid_redoable_edit(grid: Grid) -> Edit | None:
+    """The edit Redo would make again: the earliest of the edits undone since the last edit
+    that stands (a new edit ends what can be redone), when it can be replayed."""
+    last_standing = grid.edits.filter(undone=False).order_by("-id").values("id")[:1]
+    edit = (
+        grid.edits.filter(undone=True, id__gt=Coalesce(Subquery(last_standing), 0))
+        .order_by("id")
+        .first()
+    )
+    if (
+        edit is None
+        or edit.kind not in REDOABLE
+        or edit.added
+        or edit.columns_before is not None
+        or grid.submissions.filter(created_at__gt=edit.created_at).exists()
+    ):
+        return None
+    return edit
+
+
+def grid_redo(
+    *, grid: Grid, rules: CampaignRules, author: AbstractBaseUser | None = None
+) -> Edit | None:
+    """Make the last undone edit again (see grid_redoable_edit); None when there is none."""
+    with transaction.atomic():
+        edit = grid_redoable_edit(grid)
+        if edit is None:
+            return None
+        Edit.objects.select_for_update().filter(pk=edit.pk).first()
+        _refuse_while_sending(grid)
+        new_raw: dict[int, list[str]] = {}
+        for pk, raw in grid.rows.filter(id__in={c[0] for c in edit.changes}).values_list(
+            "id", "raw"
+        ):
+            raw = list(raw) + [""] * (len(grid.mapping) - len(raw))
+            for row_id, column, _old, new in edit.changes:
+                if row_id == pk and column < len(raw):
+                    raw[column] = new
+            new_raw[pk] = raw
+        touched = set(new_raw)
+        if edit.deleted:
+            rows = grid.rows.filter(id__in=[r["id"] for r in edit.deleted])
+            phones = set(rows.values_list("phone", flat=True)) - {""}
+            rows.delete()
+            touched |= set(grid.rows.filter(phone__in=phones).values_list("id", flat=True))
+        edit.undone = False
+        edit.save(update_fields=["undone"])
+        audit(
+            action=AuditEntry.Action.REDO,
+            actor=author,
+            campaign=grid.campaign.thulium_id,
+            grid_id=grid.pk,
+            edit=edit.pk,
+            redone=edit.kind,
+        )
+        if touched:
+            grid_validate(grid=grid, rules=rules, row_ids=touched, new_raw=new_raw)
+        else:
+            grid_recount(grid)
     return edit
 
 

@@ -29,8 +29,10 @@ from campaigns.models import (
     Row,
     ThuliumNow,
 )
+from campaigns.problems import row_problems
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
+from campaigns.services.thulium_now import campaign_agent_names_learn
 from campaigns.services.validation import campaign_rules
 from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, target_for_header
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, export_column_target, field_target
@@ -432,14 +434,16 @@ def grid_create_from_thulium(
     client: thulium.ThuliumClient,
 ) -> Grid:
     """A grid of the campaign's current records (the listing has no record fields)."""
-    rules = campaign_rules(campaign=campaign, client=client)
     seen: set[int] = set()
     raw_rows = []
+    names: dict[str, str] = {}
     # Paging by offset can repeat a record that moves while we read: keep each record once.
     for record in client.iter_records(campaign.thulium_id, **asdict(filters)):
         if record.record_id in seen:
             continue
         seen.add(record.record_id)
+        if record.agent_name and record.agent_login:
+            names[record.agent_login] = record.agent_name
         next_call = thulium.format_date_time(record.next_call_date) if record.next_call_date else ""
         raw_rows.append(
             [
@@ -450,6 +454,9 @@ def grid_create_from_thulium(
                 record.identifier,
             ]
         )
+    campaign_agent_names_learn(campaign_id=campaign.thulium_id, names=names)
+    campaign.refresh_from_db()
+    rules = campaign_rules(campaign=campaign, client=client)
     with transaction.atomic():
         grid = grid_create_from_rows(
             campaign=campaign,
@@ -532,7 +539,8 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
     goes through the backend's own adapter: text on SQLite, jsonb on PostgreSQL."""
     json = connection.ops.adapt_json_value
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
-    columns += ["status_id", "agent_login", "clears", "unchanged", "outcome", "outcome_detail"]
+    columns += ["status_id", "agent_login", "clears", "unchanged", "problems"]
+    columns += ["outcome", "outcome_detail"]
     inserted = 0
     for batch in batched(rows, BULK_BATCH):
         inserted += len(batch)
@@ -554,6 +562,7 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
                         values.get("agent_login", ""),
                         "" in values.get("record_fields", {}).values(),
                         any(m["code"] == "no_change" for m in messages),
+                        row_problems(messages),
                         outcome[0] if outcome else "",
                         json(outcome[1] if outcome else {}, None),
                     )

@@ -39,11 +39,27 @@ def campaign_records_by_phone(
     pages = client.iter_records(
         campaign_id, concurrency=settings.THULIUM["READ_CONCURRENCY"], on_page=on_page
     )
+    names: dict[str, str] = {}
     for record in pages:
         if record.record_id not in seen:
             seen.add(record.record_id)
             records[record.phone_number].append(record)
+            if record.agent_name and record.agent_login:
+                names[record.agent_login] = record.agent_name
+    campaign_agent_names_learn(campaign_id=campaign_id, names=names)
     return records
+
+
+def campaign_agent_names_learn(*, campaign_id: str, names: dict[str, str]) -> None:
+    """Remember agents' names as a listing gave them (only names that say more than the login):
+    the grid shows them beside logins, and "Anna Nowak" in a file is matched against them."""
+    names = {login: name for login, name in names.items() if name.strip() != login}
+    if not names:
+        return
+    campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
+    if campaign is not None and {**campaign.agent_names, **names} != campaign.agent_names:
+        campaign.agent_names = {**campaign.agent_names, **names}
+        campaign.save(update_fields=["agent_names"])
 
 
 def last_sent_fields(*, campaign: Campaign, phones: Iterable[str]) -> dict[str, dict[str, str]]:

@@ -35,4 +35,11 @@ def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> Camp
         fields=tuple(campaign.field_names()),
         phone_format=campaign.phone_format,
         unknown_fields=campaign.unknown_field_names(),
+        value_rules={
+            (target, source): value
+            for target, source, value in campaign.value_rules.values_list(
+                "target", "source", "value"
+            )
+        },
+        agent_names=campaign.agent_names,
     )

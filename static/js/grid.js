@@ -210,6 +210,101 @@
   window.addEventListener("hashchange", openTarget);
   openTarget();
 
+  // --- like a spreadsheet: Shift+arrows select, Ctrl+C copies, Ctrl+V pastes a block, -----
+  // Ctrl+Z undoes and Ctrl+Shift+Z / Ctrl+Y redoes. Paste goes through the paste form (the same
+  // post as without JavaScript), which fills the rows this view shows, in its order.
+
+  let anchor = null;
+  function selectedCells() {
+    return Array.from(document.querySelectorAll("table.grid td.is-selected"));
+  }
+  function clearSelection() {
+    selectedCells().forEach(function (cell) { cell.classList.remove("is-selected"); });
+  }
+  function position(cell) {
+    const rows = Array.from(document.querySelectorAll("table.grid tbody tr[data-row]"));
+    return [rows.indexOf(cell.closest("tr")), cellsOf(cell.closest("tr")).indexOf(cell), rows];
+  }
+  function selectTo(cell) {
+    clearSelection();
+    const [r1, c1, rows] = position(anchor);
+    const [r2, c2] = position(cell);
+    for (let r = Math.min(r1, r2); r <= Math.max(r1, r2); r++) {
+      const cells = cellsOf(rows[r]);
+      for (let c = Math.min(c1, c2); c <= Math.max(c1, c2); c++) {
+        if (cells[c]) cells[c].classList.add("is-selected");
+      }
+    }
+  }
+  function cellText(cell) {
+    const copy = cell.cloneNode(true);
+    copy.querySelectorAll("del, .muted").forEach(function (node) { node.remove(); });
+    return copy.textContent.replace("→", "").trim();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (typing(event.target)) return;
+    const cell = event.target.closest && event.target.closest("table.grid td[data-target]");
+    const arrows = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"];
+    if (cell && event.shiftKey && arrows.includes(event.key) && !event.ctrlKey) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      if (!anchor || !document.contains(anchor)) anchor = cell;
+      const next = move(cell, event.key);
+      if (next) {
+        next.focus();
+        selectTo(next);
+      }
+      return;
+    }
+    if (cell && arrows.includes(event.key) && !event.shiftKey) {
+      anchor = null;
+      clearSelection();
+    }
+    const key = event.key.toLowerCase();
+    if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+    const redo = key === "y" || (key === "z" && event.shiftKey);
+    const button = document.querySelector(
+      redo ? "#redo-form button:not([disabled])" : key === "z" ? "#undo-form button:not([disabled])" : null
+    );
+    if ((key === "z" || key === "y") && button) {
+      event.preventDefault();
+      button.click();
+    }
+  }, true);
+
+  document.addEventListener("copy", function (event) {
+    if (typing(event.target)) return;
+    const focused = document.activeElement && document.activeElement.closest("table.grid td[data-target]");
+    const cells = selectedCells().length ? selectedCells() : focused ? [focused] : [];
+    if (!cells.length) return;
+    const lines = [];
+    let row = null;
+    cells.forEach(function (cell) {
+      if (cell.closest("tr") !== row) {
+        row = cell.closest("tr");
+        lines.push([]);
+      }
+      lines[lines.length - 1].push(cellText(cell));
+    });
+    event.clipboardData.setData("text/plain", lines.map(function (l) { return l.join("\t"); }).join("\n"));
+    event.preventDefault();
+  });
+
+  document.addEventListener("paste", function (event) {
+    if (typing(event.target)) return;
+    const cell = document.activeElement && document.activeElement.closest("table.grid tr[data-edit] td[data-target]");
+    const form = document.querySelector("#paste-tools form");
+    if (!cell || !form) return;
+    const block = event.clipboardData && event.clipboardData.getData("text/plain");
+    if (!block) return;
+    event.preventDefault();
+    form.querySelector("[name=start_row]").value = cell.closest("tr").querySelector(".num").textContent.trim();
+    form.querySelector("[name=start_column]").value = cell.dataset.target;
+    form.querySelector("[name=block]").value = block;
+    form.submit();
+  });
+
   function focusCell(row, target) {
     const cell = document.querySelector('#row-' + row + ' td[data-target="' + target + '"]');
     if (cell) cell.focus();

@@ -29,7 +29,9 @@ def test_a_phone_numbers_timeline(
     log_in(page, live_server, "wiktor")
 
     page.goto(f"{live_server.url}/grids/{crm_grid.pk}/?phone=845400588")
-    page.locator("table.grid tbody tr").first.get_by_role("link", name="History").click()
+    first = page.locator("table.grid tbody tr").first
+    first.locator(".notes summary").click()
+    first.get_by_role("link", name="History").click()
 
     expect(page.get_by_role("heading", name="Phone number 845400588")).to_be_visible()
     entry = page.locator(".timeline li").first

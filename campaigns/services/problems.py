@@ -1,0 +1,230 @@
+"""A grid's problems in groups, and the fixes that take one decision for a whole group: set an
+agent or a date for its rows, read an unknown text as a status or agent (a value rule the
+campaign keeps for later files), drop its rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Min
+from django.utils.translation import gettext as _
+
+from campaigns import messages, problems
+from campaigns.models import AuditEntry, Edit, Grid, Row, ValueRule
+from campaigns.services.audit import audit
+from campaigns.services.editing import EditProblem, grid_bulk_set, grid_delete_rows
+from campaigns.services.grids import grid_validate
+from campaigns.spreadsheets import normalise_header
+from campaigns.suggest import Suggestion, agent_for, status_for
+from campaigns.validation import CampaignRules
+
+# What a group can be fixed with, by code: the columns one decision fills, or a value rule.
+SETS_COLUMNS = {
+    "status_needs_agent_and_date": ("agent_login", "next_call_date"),
+    "status_needs_agent": ("agent_login",),
+    "status_needs_date": ("next_call_date",),
+    "date_invalid": ("next_call_date",),
+    "date_impossible": ("next_call_date",),
+    "date_past": ("next_call_date",),
+    "agent_inactive": ("agent_login",),
+}
+VALUE_RULE_TARGET = {"status_unknown": "status", "agent_unknown": "agent_login"}
+# Dropping the rows is offered where the row cannot be sent as it is and nothing else fixes it
+# in one decision.
+DROPPABLE = {
+    "phone_missing",
+    "phone_invalid",
+    "phone_scientific",
+    "phone_not_in_campaign",
+    "phone_held_more_than_once",
+    "phone_exists",
+    "phone_nothing_to_remove",
+    "nothing_to_change",
+}
+# The page lists this many groups; the rest are counted in one line.
+GROUPS_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class ProblemGroup:
+    key: str
+    code: str
+    level: str  # "error" or "warning"
+    count: int
+    text: str  # "12 rows: status “Zamknięty” does not exist"
+    sets: tuple[str, ...] = ()  # columns one decision fills for the group
+    rule_target: str = ""  # "status" / "agent_login": the unknown text can become a value rule
+    source: str = ""  # that text
+    suggestion: Suggestion | None = None
+    droppable: bool = False
+
+
+def grid_problem_groups(grid: Grid, rules: CampaignRules | None) -> list[ProblemGroup]:
+    """The grid's problems by kind, errors first, then by how many rows each holds. Two
+    queries at any size: rows are grouped in the database by their stored keys, and each
+    group is worded from the first row of a combination that holds it."""
+    counts: Counter[str] = Counter()
+    first_of: dict[str, int] = {}
+    combos = (
+        grid.rows.exclude(problems="")
+        .values_list("problems")
+        .annotate(n=Count("id"), first=Min("id"))
+        .order_by()
+    )
+    for combo, n, first in combos:
+        for key in combo.strip("|").split("|"):
+            counts[key] += n
+            first_of.setdefault(key, first)
+    examples: dict[str, dict[str, Any]] = {}
+    for entries in Row.objects.filter(id__in=set(first_of.values())).values_list(
+        "messages", flat=True
+    ):
+        for entry in entries:
+            examples.setdefault(problems.problem_key(entry), entry)
+    found = [
+        _group(key, count, examples[key], rules) for key, count in counts.items() if key in examples
+    ]
+    found.sort(key=lambda g: (g.level != messages.ERROR, -g.count, g.text))
+    return found
+
+
+def _group(
+    key: str, count: int, entry: dict[str, Any], rules: CampaignRules | None
+) -> ProblemGroup:
+    code = entry["code"]
+    source = str(entry.get("params", {}).get("value", ""))
+    rule_target = VALUE_RULE_TARGET.get(code, "")
+    suggestion = None
+    if rules is not None and rule_target == "status":
+        suggestion = status_for(source, rules.statuses)
+    elif rules is not None and rule_target == "agent_login":
+        suggestion = agent_for(source, rules.agents, rules.agent_names)
+    return ProblemGroup(
+        key=key,
+        code=code,
+        level=entry["level"],
+        count=count,
+        text=problems.group_text(entry, count, messages.render(entry)),
+        sets=SETS_COLUMNS.get(code, ()),
+        rule_target=rule_target,
+        source=source,
+        suggestion=suggestion,
+        droppable=code in DROPPABLE,
+    )
+
+
+def grid_problem_row_ids(grid: Grid, key: str) -> list[int]:
+    return list(
+        grid.rows.filter(problems__contains=f"|{key}|").values_list("id", flat=True).order_by()
+    )
+
+
+def grid_group_set(
+    *,
+    grid: Grid,
+    key: str,
+    cells: dict[str, str],
+    author: AbstractBaseUser | None,
+    rules: CampaignRules,
+) -> Edit:
+    """Fill the same cells in every row of a group (one edit, one Undo)."""
+    cells = {target: text.strip() for target, text in cells.items() if text.strip()}
+    if not cells:
+        raise EditProblem(_("Fill in what these rows should get, then apply it."))
+    ids = grid_problem_row_ids(grid, key)
+    if not ids:
+        raise EditProblem(_("No row has this problem any more: the page was out of date."))
+    return grid_bulk_set(grid=grid, row_ids=ids, cells=cells, author=author, rules=rules)
+
+
+def grid_group_drop(
+    *, grid: Grid, key: str, author: AbstractBaseUser | None, rules: CampaignRules
+) -> Edit:
+    """Delete every row of a group (Undo puts them back)."""
+    ids = grid_problem_row_ids(grid, key)
+    if not ids:
+        raise EditProblem(_("No row has this problem any more: the page was out of date."))
+    return grid_delete_rows(grid=grid, row_ids=ids, author=author, rules=rules)
+
+
+def value_rule_set(
+    *,
+    grid: Grid,
+    target: str,
+    source: str,
+    value: str,
+    author: AbstractBaseUser | None,
+    rules: CampaignRules,
+) -> ValueRule:
+    """Read `source` as `value` in this campaign's `target` column from now on — in this grid
+    (its rows are checked again) and in every later file."""
+    if target not in VALUE_RULE_TARGET.values():
+        raise EditProblem(_("Only statuses and agents can be read through a value rule."))
+    known = rules.status(value) if target == "status" else rules.agent(value)
+    if known is None or not source.strip():
+        raise EditProblem(
+            _("Choose one of the campaign's statuses or agents for “%(value)s”.")
+            % {"value": source}
+        )
+    value = known.status_id if target == "status" else known.login  # type: ignore[union-attr]
+    with transaction.atomic():
+        rule, _created = ValueRule.objects.update_or_create(
+            campaign=grid.campaign,
+            target=target,
+            source=normalise_header(source),
+            defaults={"source_text": source.strip(), "value": value, "author": author},
+        )
+        audit(
+            action=AuditEntry.Action.VALUE_RULE,
+            actor=author,
+            campaign=grid.campaign.thulium_id,
+            grid_id=grid.pk,
+            target=target,
+            text=rule.source_text,
+            value=value,
+        )
+        grid_validate(grid=grid, rules=_with_rules(grid, rules))
+    return rule
+
+
+def value_rule_forget(
+    *, grid: Grid, rule_id: int, author: AbstractBaseUser | None, rules: CampaignRules
+) -> None:
+    """Forget one of the campaign's value rules; the grid's rows are checked again."""
+    with transaction.atomic():
+        rule = ValueRule.objects.filter(campaign=grid.campaign, pk=rule_id).first()
+        if rule is None:
+            raise EditProblem(_("This value rule is already forgotten."))
+        rule.delete()
+        audit(
+            action=AuditEntry.Action.VALUE_RULE_FORGOTTEN,
+            actor=author,
+            campaign=grid.campaign.thulium_id,
+            grid_id=grid.pk,
+            target=rule.target,
+            text=rule.source_text,
+            value=rule.value,
+        )
+        grid_validate(grid=grid, rules=_with_rules(grid, rules))
+
+
+def _with_rules(grid: Grid, rules: CampaignRules) -> CampaignRules:
+    """The same rules with the campaign's value rules as they are now."""
+    return replace(
+        rules,
+        value_rules={
+            (target, source): value
+            for target, source, value in grid.campaign.value_rules.values_list(
+                "target", "source", "value"
+            )
+        },
+    )
+
+
+def campaign_value_rules(grid: Grid) -> list[ValueRule]:
+    """The value rules of the grid's campaign, to show (and forget) beside its problems."""
+    return list(grid.campaign.value_rules.all())
