@@ -67,7 +67,9 @@ def shown_cells(
                 note = cell.raw
         elif cell.target == "next_call_date" and cell.value:
             text = _reader_date(str(cell.value))
-            title = str(cell.value) + (f" · {cell.raw}" if cell.raw else "")
+            # What Thulium gets, and what the file said when it said it another way.
+            written = cell.raw.strip()
+            title = str(cell.value) + (f" · {written}" if written not in _same_date(text) else "")
             if was is not None and cell.now:
                 was = _reader_date(cell.now)
         elif cell.target == "phone_number":
@@ -101,6 +103,11 @@ def shown_cells(
 
 # Past this many characters a cell is cut short on screen (CSS), so its title holds it whole.
 LONG_TEXT = 24
+
+
+def _same_date(shown: str) -> set[str]:
+    """Ways of writing a date that say nothing more than the shown one (24.12.2030 10:30)."""
+    return {"", shown, shown.replace("/", "."), shown.replace("-", ".")}
 
 
 def _reader_date(value: str) -> str:
@@ -138,12 +145,8 @@ class RowRenderer:
             "edit_row": escape(_("Edit row")),
             "history": escape(_("History")),
             "thulium": escape(_("Thulium:")),
-            "payload": escape(_("What Thulium gets")),
-            "show_json": escape(_("Show the JSON")),
             "record": _("record %(id)s: %(status)s"),
             "records": escape(_("Records with this number")),
-            "more": _("All messages of row %(n)s"),
-            "empty": escape(_("empty")),
         }
         self.states = {value: escape(label) for value, label in Row.State.choices}
         self.outcomes = {value: escape(label) for value, label in Outcome.choices}
@@ -160,12 +163,14 @@ class RowRenderer:
     def _row(self, row: Row) -> str:
         words = self.words
         url = self.row_url(row)
-        edit = f' data-edit="{url}cell/"' if self.can_edit else ""
         tick = escape(words["tick"] % {"n": row.number})
+        # The row's addresses are the table's data-rows + its id (grid.js), and each cell's
+        # column is its header's data-target: a 100-row page is a thousand cells, so what
+        # every cell would repeat is said once.
         parts = [
-            f'<tr class="row row--{row.state}" id="row-{row.pk}" data-row="{row.pk}"{edit}>'
+            f'<tr class="row--{row.state}" id="row-{row.pk}" data-row="{row.pk}">'
             f'<td class="pick"><input type="checkbox" name="rows" value="{row.pk}" form="bulk" '
-            f'aria-label="{tick}"></td><td class="num">{row.number}</td>'
+            f'aria-label="{tick}"></td><td class="num">{self._number(row, url)}</td>'
         ]
         cells = shown_cells(
             row,
@@ -179,31 +184,29 @@ class RowRenderer:
         parts.append("</tr>")
         return "".join(parts)
 
+    def _number(self, row: Row, url: str) -> str:
+        """The row number; for an editor, the link to the whole row as one form (the way to
+        edit without JavaScript)."""
+        if not self.can_edit:
+            return str(row.number)
+        return f'<a href="{url}edit/" title="{self.words["edit_row"]}">{row.number}</a>'
+
     def _cell(self, cell: ShownCell) -> str:
-        classes = "cell"
-        if cell.level:
-            classes += f" cell--{cell.level}"
-        if cell.phone:
-            classes += " cell--phone"
+        classes = f' class="cell--{cell.level}"' if cell.level else ""
         title = f' title="{escape(cell.title)}"' if cell.title else ""
         text = escape(cell.text)
-        if cell.phone:
-            body = f"<code>{text}</code>"
-        elif cell.clears:
-            body = f'<span class="badge badge--clear">{text}</span>'
-        else:
-            body = text
+        body = f'<span class="badge badge--clear">{text}</span>' if cell.clears else text
         if cell.was is not None:
             body = f'<del class="was">{escape(cell.was)}</del> → {body}'
         if cell.note:
             body += f' <span class="muted">({escape(cell.note)})</span>'
-        return f'<td class="{classes}" tabindex="0" data-target="{cell.target}"{title}>{body}</td>'
+        return f"<td{classes}{title}>{body}</td>"
 
     def _messages(self, row: Row, url: str) -> str:
         """The row's verdict as a badge, its first message on the line, and everything else
         folded in place behind a marker (so a row stays one line)."""
         words = self.words
-        out = ['<td class="messages"><div class="messages__line">']
+        out = ['<td class="messages"><span class="messages__line">']
         if row.unchanged and not row.outcome:
             out.append(f'<span class="badge badge--unchanged">{words["no_change"]}</span>')
         elif not row.refused or row.state == Row.State.ERROR:
@@ -218,19 +221,21 @@ class RowRenderer:
         answer = row.thulium_message
         first = texts[0][1] if texts else (answer if answer else "")
         if first:
-            out.append(f' <span class="messages__first">{escape(first)}</span>')
-        out.append("</div>")
-        # Folded: every message, Thulium's answer with what to do, the links of the row.
-        label = escape(words["more"] % {"n": row.number})
+            level = texts[0][0] if texts else "error"
+            out.append(f' <span class="messages__first message--{level}">{escape(first)}</span>')
+        out.append("</span>")
+        # Folded: every message, Thulium's answer with what to do; grid.js adds the row's
+        # links and loads the JSON Thulium gets when it is opened (and names the marker).
         count = len(texts) + (1 if answer else 0)
         more = [
-            f'<details class="notes"><summary aria-label="{label}">{count or "⋯"}</summary>'
-            '<div class="notes__panel">'
+            f'<details class="notes"><summary>{count or "⋯"}</summary><div class="notes__panel">'
         ]
-        if texts:
+        if len(texts) > 1:
+            # The first message is on the row's line, which unfolds with the panel.
             more.append("<ul>")
             more.extend(
-                f'<li class="message message--{level}">{escape(text)}</li>' for level, text in texts
+                f'<li class="message message--{level}">{escape(text)}</li>'
+                for level, text in texts[1:]
             )
             more.append("</ul>")
         if answer:
@@ -250,19 +255,11 @@ class RowRenderer:
                 }
                 more.append(f"<li>{escape(line)}</li>")
             more.append("</ul>")
-        links = []
-        if self.can_edit:
-            links.append(f'<a class="row-edit" href="{url}edit/">{words["edit_row"]}</a>')
         if row.outcome and row.phone and self.can_see_history:
-            links.append(
-                f'<a class="row-edit" href="{self._history_url}{escape(row.phone)}/">'
-                f"{words['history']}</a>"
+            more.append(
+                f'<p class="notes__links"><a class="row-edit" '
+                f'href="{self._history_url}{escape(row.phone)}/">{words["history"]}</a></p>'
             )
-        links.append(
-            f'<a class="row-edit" href="{url}payload/" hx-get="{url}payload/" '
-            f'hx-target="next .payload" hx-swap="innerHTML">{words["payload"]}</a>'
-        )
-        more.append(f'<p class="notes__links">{" ".join(links)}</p><div class="payload"></div>')
         more.append("</div></details>")
         out.extend(more)
         out.append("</td>")

@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 
@@ -28,16 +29,19 @@ from campaigns.services.campaigns import (
 )
 from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.grids import (
+    SAMPLE_ROWS,
     MappingProblem,
     PullFilters,
+    column_value_guess,
     grid_confirm_mapping,
     grid_create_empty,
     grid_create_from_file,
     grid_create_from_thulium,
 )
 from campaigns.services.submissions import campaign_submissions
-from campaigns.spreadsheets import FileProblem
-from campaigns.validation import CLEAR_MARKERS
+from campaigns.services.validation import campaign_rules_cached
+from campaigns.spreadsheets import FileProblem, target_for_header
+from campaigns.validation import CLEAR_MARKERS, CampaignRules
 
 logger = logging.getLogger(__name__)
 
@@ -222,10 +226,19 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
             problem = str(error)
         except ThuliumProblem as error:
             problem = error.text
-    samples = list(grid.rows.order_by("number").values_list("raw", flat=True)[:3])
+    samples = list(grid.rows.order_by("number").values_list("raw", flat=True)[:SAMPLE_ROWS])
+    rules = campaign_rules_cached(campaign=grid.campaign)
     columns = [
-        (header, column, learn, [row[i] for row in samples if i < len(row) and row[i]])
-        for i, (header, column, learn) in enumerate(form.columns())
+        (
+            header,
+            column,
+            learn,
+            [row[i] for row in samples[:3] if i < len(row) and row[i]],
+            _value_note(header, target, i, samples, rules),
+        )
+        for i, ((header, column, learn), target) in enumerate(
+            zip(form.columns(), grid.mapping, strict=False)
+        )
     ]
     return render(
         request,
@@ -239,6 +252,27 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
         },
         status=400 if problem else 200,
     )
+
+
+VALUE_NOTES = {
+    "phone_number": gettext_lazy("%(matching)s of %(cells)s values look like phone numbers"),
+    "next_call_date": gettext_lazy("%(matching)s of %(cells)s values look like dates"),
+    "status": gettext_lazy("%(matching)s of %(cells)s values are statuses of this campaign"),
+    "agent_login": gettext_lazy("%(matching)s of %(cells)s values are agents of this campaign"),
+}
+
+
+def _value_note(
+    header: str, target: str, column: int, samples: list[Any], rules: CampaignRules | None
+) -> str:
+    """Why a column goes where it goes when its header did not say: how many of its first
+    values look right for the target (how sure the suggestion is)."""
+    if not target or target_for_header(header) == target:
+        return ""
+    guess = column_value_guess(target, column, samples, rules)
+    if guess is None or not guess.cells:
+        return ""
+    return str(VALUE_NOTES[target] % {"matching": guess.matching, "cells": guess.cells})
 
 
 @login_not_required

@@ -329,7 +329,7 @@ def test_grid_page_keeps_filters_in_the_url(logged_in: Client, grid: Grid) -> No
 
     page = logged_in.get(url + "?show=warnings&agent=k.wojcik&size=50").content.decode()
 
-    assert page.count('class="row row--warning"') == 1
+    assert page.count('class="row--warning"') == 1
     assert "1 rows match" in page
     assert 'value="k.wojcik" selected' in page
     assert "show=warnings&amp;agent=k.wojcik" in page  # kept in the undo and paste forms
@@ -350,7 +350,7 @@ def test_cell_editor_and_save_are_htmx_partials(logged_in: Client, grid: Grid) -
     assert editor.lstrip().startswith('<form class="cell-editor" method="post"')
     assert 'value="a.nowak"' in editor
     assert "<html" not in editor
-    assert saved.lstrip().startswith(f'<tr class="row row--error" id="row-{target.pk}"')
+    assert saved.lstrip().startswith(f'<tr class="row--error" id="row-{target.pk}"')
     assert 'id="counts"' in saved
     assert 'hx-swap-oob="true"' in saved
     assert "<html" not in saved
@@ -373,9 +373,11 @@ def test_the_json_preview_is_its_own_partial(
     page = logged_in.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
     preview = logged_in.get(url, headers={"HX-Request": "true"}).content.decode()
 
-    assert f'hx-get="{url}"' in page  # the page carries only the link, not the JSON
-    for name in ("cell_edit", "row_edit"):  # the row's addresses are built from one reverse
-        assert reverse(f"campaigns:{name}", args=[grid.pk, target.pk]) in page
+    # the page carries no JSON: grid.js loads it from the table's row address when a row's
+    # panel opens; the row number links to the row's form
+    assert '"miasto": ""' not in page
+    assert f'data-rows="{reverse("campaigns:row", args=[grid.pk, 0])}"' in page
+    assert reverse("campaigns:row_edit", args=[grid.pk, target.pk]) in page
     assert preview.startswith("<pre>{")
     assert preview.endswith("}</pre>")
     assert "&quot;miasto&quot;: &quot;&quot;" in preview

@@ -73,7 +73,7 @@ def test_upload_confirm_and_see_flagged_rows(logged_in: Client, campaign: Any) -
     assert "will be cleared" in page
     assert "2030-12-24 09:30" in page
     errors = logged_in.get(done["Location"] + "?show=errors").content.decode()
-    assert errors.count('class="row row--error"') == 8
+    assert errors.count('class="row--error"') == 8
 
 
 def test_the_grid_page_speaks_polish(logged_in: Client, campaign: Any) -> None:
@@ -211,7 +211,8 @@ def test_cells_show_statuses_by_name_and_dates_in_the_readers_format(
     line = line[: line.index("</tr>")]
     assert 'title="id 4">' in line
     assert "Mój rekord" in line
-    assert 'title="2030-12-24 09:30 · 24.12.2030 09:30"' in line  # sent · as in the file
+    # what is sent on hover (the file wrote it as shown, so nothing more)
+    assert 'title="2030-12-24 09:30"' in line
     assert "24/12/2030 09:30" in line
     polish_line = polish[polish.index(f'id="row-{row.pk}"') :]
     assert "24.12.2030 09:30" in polish_line[: polish_line.index("</tr>")]

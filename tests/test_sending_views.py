@@ -111,7 +111,7 @@ def test_rows_filter_by_outcome_and_show_thuliums_answer(
         reverse("campaigns:grid_detail", args=[grid.pk]) + "?outcome=not_found"
     ).content.decode()
 
-    assert page.count('class="row row--') == 1
+    assert page.count('class="row--') == 1
     assert "Thulium: “Record not found.”" in page
     assert "No record in the campaign has this phone number" in page
     assert 'title="HTTP 404' in page

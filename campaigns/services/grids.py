@@ -33,7 +33,7 @@ from campaigns.problems import row_problems
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.thulium_now import campaign_agent_names_learn
-from campaigns.services.validation import campaign_rules
+from campaigns.services.validation import campaign_rules, campaign_rules_cached
 from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, target_for_header
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, export_column_target, field_target
 from campaigns.text import without_nul
@@ -43,7 +43,9 @@ from campaigns.validation import (
     CampaignRules,
     check_row,
     duplicate_messages,
+    impossible_date,
     live_messages,
+    parse_date_time,
     revert_messages,
     row_state,
 )
@@ -147,28 +149,66 @@ def mapping_suggest(
                 field_target(fields[key]) if key in fields else ""
             )
         suggestion.append("" if target in suggestion else target)
-    if "phone_number" not in suggestion:
-        column = _phone_like_column(suggestion, samples)
-        if column is not None:
-            suggestion[column] = "phone_number"
+    for column, guess in mapping_value_guesses(
+        suggestion=suggestion, samples=samples, rules=campaign_rules_cached(campaign=campaign)
+    ).items():
+        suggestion[column] = guess.target
     return suggestion
 
 
-def _phone_like_column(suggestion: Sequence[str], samples: Sequence[Sequence[str]]) -> int | None:
-    """The first unmapped column where at least 4 in 5 of at least 3 filled sample cells look
-    like phone numbers (spaces, dashes, brackets and a leading + allowed)."""
-    for column, target in enumerate(suggestion):
-        if target:
+@dataclass(frozen=True)
+class ValueGuess:
+    """A column taken for a target by what its cells hold: `matching` of `cells` look right."""
+
+    target: str
+    matching: int
+    cells: int
+
+
+def _value_tests(rules: CampaignRules | None) -> dict[str, Any]:
+    """What a cell must look like to be taken for each target, by its value alone."""
+    tests: dict[str, Any] = {
+        "phone_number": lambda cell: PHONE_RE.match(PHONE_JUNK_RE.sub("", cell)),
+        "next_call_date": lambda cell: parse_date_time(cell)[0] or impossible_date(cell),
+    }
+    if rules is not None:
+        tests["status"] = rules.status
+        tests["agent_login"] = rules.agent
+    return tests
+
+
+def column_value_guess(
+    target: str, column: int, samples: Sequence[Sequence[str]], rules: CampaignRules | None
+) -> ValueGuess | None:
+    """How many of a column's filled sample cells look like the target, when it can tell."""
+    looks_right = _value_tests(rules).get(target)
+    if looks_right is None:
+        return None
+    cells = [row[column].strip() for row in samples if column < len(row) and row[column].strip()]
+    return ValueGuess(target, sum(1 for cell in cells if looks_right(cell)), len(cells))
+
+
+def mapping_value_guesses(
+    *,
+    suggestion: Sequence[str],
+    samples: Sequence[Sequence[str]],
+    rules: CampaignRules | None = None,
+) -> dict[int, ValueGuess]:
+    """For targets no header named: the first unmapped column where at least 4 in 5 of at
+    least 3 filled sample cells look like phone numbers, dates and times, the campaign's
+    statuses or its agents' logins (the last two when its rules are at hand)."""
+    guesses: dict[int, ValueGuess] = {}
+    for target in _value_tests(rules):
+        if target in suggestion:
             continue
-        cells = [
-            row[column].strip() for row in samples if column < len(row) and row[column].strip()
-        ]
-        if len(cells) < 3:
-            continue
-        phones = sum(1 for cell in cells if PHONE_RE.match(PHONE_JUNK_RE.sub("", cell)))
-        if phones * 5 >= len(cells) * 4:
-            return column
-    return None
+        for column, mapped in enumerate(suggestion):
+            if mapped or column in guesses:
+                continue
+            guess = column_value_guess(target, column, samples, rules)
+            if guess and guess.cells >= 3 and guess.matching * 5 >= guess.cells * 4:
+                guesses[column] = guess
+                break
+    return guesses
 
 
 def grid_create_from_file(

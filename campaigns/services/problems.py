@@ -70,7 +70,9 @@ def grid_problem_groups(grid: Grid, rules: CampaignRules | None) -> list[Problem
     counts: Counter[str] = Counter()
     first_of: dict[str, int] = {}
     combos = (
-        grid.rows.exclude(problems="")
+        # Only rows with errors or warnings have keys: the state index finds them.
+        grid.rows.filter(state__in=[Row.State.ERROR, Row.State.WARNING])
+        .exclude(problems="")
         .values_list("problems")
         .annotate(n=Count("id"), first=Min("id"))
         .order_by()

@@ -27,6 +27,13 @@ def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> Camp
             tuple(client.agents(campaign.thulium_id)),
         )
         cache.set(key, live, RULES_CACHE_SECONDS)
+    return _rules_from(campaign, live)
+
+
+Live = tuple[str, tuple[thulium.Status, ...], tuple[thulium.Agent, ...]]
+
+
+def _rules_from(campaign: Campaign, live: Live) -> CampaignRules:
     campaign_type, statuses, agents = live
     return CampaignRules(
         campaign_type=campaign_type,
@@ -43,3 +50,10 @@ def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> Camp
         },
         agent_names=campaign.agent_names,
     )
+
+
+def campaign_rules_cached(*, campaign: Campaign) -> CampaignRules | None:
+    """The campaign's rules if they were read lately, without asking Thulium (None otherwise):
+    for guesses that must not wait on the network, like reading a file's columns."""
+    live = cache.get(f"campaign-rules:{campaign.thulium_id}")
+    return None if live is None else _rules_from(campaign, live)

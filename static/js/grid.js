@@ -5,6 +5,57 @@
   "use strict";
   let focusAfterSwap = null;
 
+  // Rows come from the server lean (campaigns/row_html.py): each cell learns its column from
+  // its header and becomes focusable here, and an editor's rows their addresses from the
+  // table's data-rows (present only for those who may edit).
+  function decorate(root) {
+    const table = document.querySelector("table.grid");
+    if (!table) return;
+    const targets = Array.from(table.querySelectorAll("thead th")).map(function (th) {
+      return th.dataset.target || "";
+    });
+    const base = table.dataset.rows.replace(/0\/$/, "");
+    const rows = root.matches && root.matches("tr[data-row]")
+      ? [root] : Array.from(root.querySelectorAll("table.grid tbody tr[data-row]"));
+    rows.forEach(function (row) {
+      if (row.dataset.ready) return;
+      row.dataset.ready = "1";
+      if (table.hasAttribute("data-editable")) row.dataset.edit = base + row.dataset.row + "/cell/";
+      const summary = row.querySelector(".notes summary");
+      if (summary) {
+        const number = row.querySelector(".num").textContent.trim();
+        summary.setAttribute("aria-label", table.dataset.more.replace("%(n)s", number));
+      }
+      Array.from(row.children).forEach(function (cell, index) {
+        if (!targets[index]) return;
+        cell.dataset.target = targets[index];
+        cell.tabIndex = 0;
+        cell.classList.add("cell");
+      });
+    });
+  }
+  decorate(document);
+  document.addEventListener("htmx:load", function (event) { decorate(event.detail.elt); });
+
+  // A row's panel, opened, shows the JSON Thulium gets for it (loaded then, once).
+  document.addEventListener("toggle", function (event) {
+    const notes = event.target;
+    if (!notes.matches || !notes.matches("table.grid details.notes") || !notes.open) return;
+    if (notes.querySelector(".payload")) return;
+    const table = notes.closest("table");
+    const row = notes.closest("tr");
+    const heading = document.createElement("p");
+    heading.className = "notes__links";
+    heading.textContent = table.dataset.payload;
+    const payload = document.createElement("div");
+    payload.className = "payload";
+    notes.querySelector(".notes__panel").append(heading, payload);
+    htmx.ajax("GET", table.dataset.rows.replace(/0\/$/, "") + row.dataset.row + "/payload/", {
+      target: payload,
+      swap: "innerHTML",
+    });
+  }, true);
+
   // A click on a cell, or Enter on a focused cell, opens its editor (not when it already has one).
   // The row carries the editor's address (only for those who may edit); the cell its column.
   function openEditor(event) {
@@ -82,6 +133,7 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     // The counts arrive out of band and settle first; wait for the row itself.
     if (event.detail.elt && event.detail.elt.id === "counts") return;
+    decorate(document);
     if (focusAfterSwap) {
       focusCell(focusAfterSwap.row, focusAfterSwap.target);
       focusAfterSwap = null;
