@@ -36,7 +36,6 @@ class ShownCell:
     note: str = ""  # what the file said, when it differs from what is sent
     title: str = ""  # the id or raw value, on hover and focus
     was: str | None = None  # what Thulium holds, when the grid was compared and it changes
-    phone: bool = False
     clears: bool = False
 
 
@@ -94,7 +93,6 @@ def shown_cells(
                 note=note,
                 title=title,
                 was=was,
-                phone=cell.target == "phone_number",
                 clears=cell.clears,
             )
         )

@@ -126,6 +126,28 @@ def test_headers_map_by_synonyms_and_field_names(campaign: Any) -> None:
     ]
 
 
+def test_columns_no_header_names_are_suggested_from_their_values(campaign: Any, rules: Any) -> None:
+    from campaigns.services.grids import mapping_value_guesses
+
+    samples = [
+        ["509 708 024", "24.12.2030 10:00", "kontakt ponowny", "a.nowak", "x"],
+        ["845-400-588", "31.02.2030 10:00", "Nowy", "J.KOWALSKI", "y"],
+        ["+48767215179", "2030-12-24", "Nie dzwonić", "a.nowak", "z"],
+    ]
+
+    guesses = mapping_value_guesses(suggestion=[""] * 5, samples=samples, rules=rules)
+
+    # an impossible date is still a date: the column is the date column
+    assert {column: (g.target, g.matching, g.cells) for column, g in guesses.items()} == {
+        0: ("phone_number", 3, 3),
+        1: ("next_call_date", 3, 3),
+        2: ("status", 3, 3),
+        3: ("agent_login", 3, 3),
+    }
+    # without the campaign's rules at hand, statuses and agents are not guessed
+    assert set(mapping_value_guesses(suggestion=[""] * 5, samples=samples)) == {0, 1}
+
+
 def test_a_confirmed_mapping_is_remembered_for_the_campaign(
     campaign: Any, api: thulium.ThuliumClient
 ) -> None:

@@ -564,7 +564,6 @@ def grid_redo(
         edit = grid_redoable_edit(grid)
         if edit is None:
             return None
-        Edit.objects.select_for_update().filter(pk=edit.pk).first()
         _refuse_while_sending(grid)
         new_raw: dict[int, list[str]] = {}
         for pk, raw in grid.rows.filter(id__in={c[0] for c in edit.changes}).values_list(

@@ -18,6 +18,7 @@ from campaigns.models import AuditEntry, Edit, Grid, Row, ValueRule
 from campaigns.services.audit import audit
 from campaigns.services.editing import EditProblem, grid_bulk_set, grid_delete_rows
 from campaigns.services.grids import grid_validate
+from campaigns.services.validation import campaign_value_rule_map
 from campaigns.spreadsheets import normalise_header
 from campaigns.suggest import Suggestion, agent_for, status_for
 from campaigns.validation import CampaignRules
@@ -216,15 +217,7 @@ def value_rule_forget(
 
 def _with_rules(grid: Grid, rules: CampaignRules) -> CampaignRules:
     """The same rules with the campaign's value rules as they are now."""
-    return replace(
-        rules,
-        value_rules={
-            (target, source): value
-            for target, source, value in grid.campaign.value_rules.values_list(
-                "target", "source", "value"
-            )
-        },
-    )
+    return replace(rules, value_rules=campaign_value_rule_map(campaign=grid.campaign))
 
 
 def campaign_value_rules(grid: Grid) -> list[ValueRule]:

@@ -42,12 +42,7 @@ def _rules_from(campaign: Campaign, live: Live) -> CampaignRules:
         fields=tuple(campaign.field_names()),
         phone_format=campaign.phone_format,
         unknown_fields=campaign.unknown_field_names(),
-        value_rules={
-            (target, source): value
-            for target, source, value in campaign.value_rules.values_list(
-                "target", "source", "value"
-            )
-        },
+        value_rules=campaign_value_rule_map(campaign=campaign),
         agent_names=campaign.agent_names,
     )
 
@@ -57,3 +52,11 @@ def campaign_rules_cached(*, campaign: Campaign) -> CampaignRules | None:
     for guesses that must not wait on the network, like reading a file's columns."""
     live = cache.get(f"campaign-rules:{campaign.thulium_id}")
     return None if live is None else _rules_from(campaign, live)
+
+
+def campaign_value_rule_map(*, campaign: Campaign) -> dict[tuple[str, str], str]:
+    """The campaign's value rules as validation reads them: (target, text) → value."""
+    return {
+        (target, source): value
+        for target, source, value in campaign.value_rules.values_list("target", "source", "value")
+    }

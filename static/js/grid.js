@@ -131,8 +131,10 @@
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
-    // The counts arrive out of band and settle first; wait for the row itself.
-    if (event.detail.elt && event.detail.elt.id === "counts") return;
+    // The counts, undo, redo and sending panel arrive out of band and may settle first; wait
+    // for the row itself.
+    const elt = event.detail.elt;
+    if (elt && elt.matches && elt.matches("#counts, #undo-form, #redo-form, #sending")) return;
     decorate(document);
     if (focusAfterSwap) {
       focusCell(focusAfterSwap.row, focusAfterSwap.target);
@@ -315,11 +317,10 @@
     }
     const key = event.key.toLowerCase();
     if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
-    const redo = key === "y" || (key === "z" && event.shiftKey);
-    const button = document.querySelector(
-      redo ? "#redo-form button:not([disabled])" : key === "z" ? "#undo-form button:not([disabled])" : null
-    );
-    if ((key === "z" || key === "y") && button) {
+    if (key !== "z" && key !== "y") return;
+    const redo = key === "y" || event.shiftKey;
+    const button = document.querySelector((redo ? "#redo-form" : "#undo-form") + " button:not([disabled])");
+    if (button) {
       event.preventDefault();
       button.click();
     }
