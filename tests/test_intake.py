@@ -148,6 +148,15 @@ def test_columns_no_header_names_are_suggested_from_their_values(campaign: Any, 
     assert set(mapping_value_guesses(suggestion=[""] * 5, samples=samples)) == {0, 1}
 
 
+def test_a_column_of_amounts_is_not_taken_for_dates() -> None:
+    from campaigns.services.grids import mapping_value_guesses
+
+    # Bare numbers would read as Excel date serials (676,06 is 1901-11-06 01:26).
+    samples = [["676,06", "12", "4.5"], ["384,74", "7", "0.25"], ["48,11", "3", "17.75"]]
+
+    assert mapping_value_guesses(suggestion=[""] * 3, samples=samples) == {}
+
+
 def test_a_confirmed_mapping_is_remembered_for_the_campaign(
     campaign: Any, api: thulium.ThuliumClient
 ) -> None:

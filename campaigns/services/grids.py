@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -165,11 +166,19 @@ class ValueGuess:
     cells: int
 
 
+BARE_NUMBER_RE = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
 def _value_tests(rules: CampaignRules | None) -> dict[str, Any]:
     """What a cell must look like to be taken for each target, by its value alone."""
     tests: dict[str, Any] = {
         "phone_number": lambda cell: PHONE_RE.match(PHONE_JUNK_RE.sub("", cell)),
-        "next_call_date": lambda cell: parse_date_time(cell)[0] or impossible_date(cell),
+        # A bare number is an amount or a count far more often than an Excel date serial
+        # (spreadsheet date cells arrive as dates): "676,06" must not suggest the date column.
+        "next_call_date": lambda cell: (
+            not BARE_NUMBER_RE.fullmatch(cell)
+            and (parse_date_time(cell)[0] or impossible_date(cell))
+        ),
     }
     if rules is not None:
         tests["status"] = rules.status
