@@ -308,6 +308,30 @@ def queue_sending(
     )
 
 
+def send(grid: Any, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> Any:
+    """Queue a sending as the page does and run it here, to the end; the submission, fresh."""
+    from campaigns.services.sending import submission_run
+
+    submission = queue_sending(grid=grid, author=None, rules=rules, **kwargs)
+    submission_run(submission_id=submission.pk, client=api)
+    submission.refresh_from_db()
+    return submission
+
+
+@pytest.fixture
+def sent(crm_grid: Any, rules: Any, api: thulium.ThuliumClient) -> Any:
+    """The CRM grid, sent once."""
+    send(crm_grid, rules, api)
+    return crm_grid
+
+
+@pytest.fixture
+def logged_in(client: Any, supervisor: Any) -> Any:
+    """The test client, logged in as a supervisor."""
+    client.force_login(supervisor)
+    return client
+
+
 def send_from_page(
     client: Any, grid: Any, data: dict[str, str] | None = None, **kwargs: Any
 ) -> Any:

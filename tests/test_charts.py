@@ -20,12 +20,6 @@ from tests.conftest import send_from_page
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client: Client, supervisor: Any) -> Client:
-    client.force_login(supervisor)
-    return client
-
-
 def table_of(page: str, chart_id: str) -> dict[str, str]:
     """A chart's text alternative: its table, label → number."""
     figure = page.split(f'id="{chart_id}"', 1)[1].split("</figure>", 1)[0]

@@ -14,21 +14,11 @@ from openpyxl import load_workbook
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, Grid
-from campaigns.services.editing import RowFilter
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.services.sending import submission_run
-from tests.conftest import queue_sending
+from campaigns.services.rows import RowFilter
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sent(crm_grid: Grid, rules: Any, api: thulium.ThuliumClient) -> Grid:
-    submission_run(
-        submission_id=queue_sending(grid=crm_grid, author=None, rules=rules).pk, client=api
-    )
-    return crm_grid
 
 
 def read_csv(data: bytes) -> list[dict[str, str]]:

@@ -17,10 +17,9 @@ from campaigns.services.grids import (
     grid_validate,
     mapping_suggest,
 )
-from campaigns.services.sending import submission_run
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import check_row
-from tests.conftest import queue_sending
+from tests.conftest import send
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +50,6 @@ def test_adding_a_header_as_a_field_takes_the_known_spelling(
     assert CampaignField.objects.filter(campaign=campaign, name="Imię").count() == 0
 
 
-def send(grid: Grid, api: thulium.ThuliumClient, rules: Any) -> Any:
-    submission = queue_sending(grid=grid, author=None, rules=rules)
-    submission_run(submission_id=submission.pk, client=api)
-    return submission
-
-
 def test_thulium_answers_teach_which_fields_it_has(
     campaign: Any, api: thulium.ThuliumClient
 ) -> None:
@@ -67,7 +60,7 @@ def test_thulium_answers_teach_which_fields_it_has(
     assert grid.mapping == ["phone_number", "field:miasto", "field:Uwagi"]
     assert grid.rows_error == 0  # nothing knowable said otherwise before this sending
 
-    submission = send(grid, api, campaign_rules(campaign=campaign, client=api))
+    submission = send(grid, campaign_rules(campaign=campaign, client=api), api)
 
     fields = {f.name: f for f in CampaignField.objects.filter(campaign=campaign)}
     assert fields["Uwagi"].state == CampaignField.State.UNKNOWN
@@ -244,7 +237,7 @@ def test_refusals_are_grouped_by_thuliums_message_with_the_fix_and_a_filter(
 
     campaign_fields_add(campaign=campaign, names=["Uwagi"])
     grid = built(campaign, api, "Telefon;Miasto;Uwagi\n509708024;Łódź;\n845400588;;VIP\n")
-    send(grid, api, campaign_rules(campaign=campaign, client=api))
+    send(grid, campaign_rules(campaign=campaign, client=api), api)
     client.force_login(supervisor)
     url = reverse("campaigns:grid_detail", args=[grid.pk])
 

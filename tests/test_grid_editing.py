@@ -15,17 +15,16 @@ from campaigns import thulium
 from campaigns.models import Edit, Grid, Row
 from campaigns.services.editing import (
     EditProblem,
-    RowFilter,
     grid_add_rows,
     grid_bulk_set,
     grid_delete_rows,
     grid_paste,
     grid_paste_plan,
-    grid_row_page,
     grid_undo,
     row_set_cells,
 )
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.rows import RowFilter, grid_row_page
 from campaigns.validation import CampaignRules
 
 pytestmark = pytest.mark.django_db
@@ -34,12 +33,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def grid(crm_grid: Grid) -> Grid:
     return crm_grid
-
-
-@pytest.fixture
-def logged_in(client: Client, supervisor: Any) -> Client:
-    client.force_login(supervisor)
-    return client
 
 
 def row(grid: Grid, number: int) -> Row:

@@ -15,12 +15,6 @@ from tests.conftest import FILES, Sandbox
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client: Client, supervisor: Any) -> Client:
-    client.force_login(supervisor)
-    return client
-
-
 def upload(client: Client, name: str, data: bytes | None = None, **extra: str) -> Any:
     content = data if data is not None else (FILES / name).read_bytes()
     return client.post(

@@ -19,13 +19,6 @@ from tests.conftest import Sandbox, queue_sending
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sent(crm_grid: Grid, rules: Any, api: thulium.ThuliumClient) -> Grid:
-    submission = queue_sending(grid=crm_grid, author=None, rules=rules)
-    submission_run(submission_id=submission.pk, client=api)
-    return crm_grid
-
-
 def test_history_filters_by_campaign_user_action_and_date(
     client: Client, viewer: Any, sent: Grid
 ) -> None:

@@ -14,7 +14,7 @@ from campaigns.models import Chunk, Grid, Outcome, Submission
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem
-from tests.conftest import Sandbox, queue_sending, send_from_page
+from tests.conftest import Sandbox, queue_sending, send, send_from_page
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +24,6 @@ def make_grid(campaign: Any, api: thulium.ThuliumClient, text: str, mode: str) -
         campaign=campaign, author=None, data=text.encode(), filename="f.csv", mode=mode
     )
     return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
-
-
-def send(grid: Grid, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> Submission:
-    submission = queue_sending(grid=grid, author=None, rules=rules, **kwargs)
-    submission_run(submission_id=submission.pk, client=api)
-    submission.refresh_from_db()
-    return submission
 
 
 def outcomes(grid: Grid) -> dict[str, str]:

@@ -60,12 +60,6 @@ def mailer(settings: Any) -> None:
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
-@pytest.fixture
-def logged_in(client: Client, supervisor: Any) -> Client:
-    client.force_login(supervisor)
-    return client
-
-
 def built(campaign: Any, api: thulium.ThuliumClient, data: str) -> Grid:
     made = grid_create_from_file(
         campaign=campaign, author=None, data=data.encode(), filename="crm.csv"

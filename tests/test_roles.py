@@ -41,6 +41,7 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("post", "campaigns:grid_rows_delete", [g], "supervise"),
         ("post", "campaigns:grid_bulk", [g], "supervise"),
         ("post", "campaigns:grid_paste", [g], "supervise"),
+        ("post", "campaigns:grid_replace", [g], "supervise"),
         ("post", "campaigns:grid_undo", [g], "supervise"),
         ("post", "campaigns:grid_redo", [g], "supervise"),
         ("post", "campaigns:grid_column_remap", [g], "supervise"),

@@ -17,12 +17,6 @@ from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client: Client, supervisor: Any) -> Client:
-    client.force_login(supervisor)
-    return client
-
-
 def test_pages_send_a_strict_content_security_policy(logged_in: Client, crm_grid: Grid) -> None:
     response = logged_in.get(reverse("campaigns:grid_detail", args=[crm_grid.pk]))
 

@@ -17,12 +17,6 @@ from tests.conftest import send_from_page
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client: Client, supervisor: Any) -> Client:
-    client.force_login(supervisor)
-    return client
-
-
 def test_send_queues_a_job_after_commit_and_shows_progress(
     logged_in: Client, crm_grid: Grid, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -13,20 +13,13 @@ from campaigns.models import Chunk, Grid, Outcome, Row, RowOutcome, Submission
 from campaigns.services.editing import EditProblem, grid_undo, row_set_cells
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem, submission_cancel, submissions_reap
-from tests.conftest import Sandbox, client_config, queue_sending
+from tests.conftest import Sandbox, client_config, queue_sending, send
 
 pytestmark = pytest.mark.django_db
 
 
 def outcomes(grid: Grid) -> dict[int, str]:
     return dict(grid.rows.values_list("number", "outcome"))
-
-
-def send(grid: Grid, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> Submission:
-    submission = queue_sending(grid=grid, author=None, rules=rules, **kwargs)
-    submission_run(submission_id=submission.pk, client=api)
-    submission.refresh_from_db()
-    return submission
 
 
 def test_every_row_gets_thuliums_verdict_and_the_sandbox_agrees(

@@ -13,12 +13,6 @@ from tests.conftest import Sandbox
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client: Client, supervisor: Any) -> Client:
-    client.force_login(supervisor)
-    return client
-
-
 @pytest.mark.parametrize("url", ["/", "/admin/"])
 def test_pages_need_a_login(client: Client, url: str) -> None:
     response = client.get(url)

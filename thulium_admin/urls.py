@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from campaigns.views import health, language_set, log_in
+from campaigns.views.accounts import health, language_set, log_in
 
 urlpatterns = [
     path("accounts/login/", log_in, name="login"),

@@ -1,4 +1,5 @@
-"""Changing a grid in the page: cells, bulk sets, pastes, rows added and deleted — and undo.
+"""Changing a grid in the page: cells, bulk sets, pastes, find and replace, rows added and
+deleted — and undo and redo.
 
 Every change writes the cells' source text (what the supervisor typed), re-validates the rows it
 touched through the same rules as intake, and records an `Edit` so it can be undone in reverse
@@ -7,21 +8,20 @@ order, across page reloads.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import batched
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet, Subquery
+from django.db.models import Max, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaigns import thulium
-from campaigns.models import FAILED_OUTCOMES, AuditEntry, Edit, Grid, Row
+from campaigns.models import AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import (
@@ -31,200 +31,15 @@ from campaigns.services.grids import (
     grid_validate,
     mapping_check,
 )
+from campaigns.services.rows import SORTS, RowFilter, grid_display_columns, grid_rows
 from campaigns.spreadsheets import normalise_header
-from campaigns.targets import ADD_ONLY_TARGETS, FIELD_PREFIX, RECORD_TARGETS, label
-from campaigns.text import ascii_int, fold_digits, without_nul
+from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label
+from campaigns.text import without_nul
 from campaigns.validation import CLEAR_MARKER, CLEAR_MARKERS, CampaignRules
-
-SORTS = {"number": "number", "phone": "phone", "status": "status_id"}
-PAGE_SIZES = (50, 100, 200, 500)
-# Counting every matching row of a huge grid costs as much as reading it: stop counting here.
-COUNT_LIMIT = 10_000
 
 
 class EditProblem(Problem):
     """The change cannot be made; the message says why and what to do."""
-
-
-# --- reading: filters, sorting, keyset pages ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowFilter:
-    show: str = ""  # "errors", "warnings", "valid", "clears", "unchanged"
-    status: str = ""
-    agent: str = ""
-    field: str = ""  # a campaign field name …
-    value: str = ""  # … and the value it must have
-    phone: str = ""  # part of the phone number
-    outcome: str = ""
-    answer: str = ""  # Thulium's message on the row's last sending, exactly
-    problem: str = ""  # a problem group's key (campaigns.problems)
-    sort: str = "number"
-
-    @classmethod
-    def from_query(cls, query: Any) -> RowFilter:
-        sort = query.get("sort", "number")
-        return cls(
-            show=query.get("show", ""),
-            status=query.get("status", "").strip(),
-            agent=query.get("agent", "").strip(),
-            field=query.get("field", "").strip(),
-            value=query.get("value", "").strip(),
-            phone=query.get("phone", "").strip(),
-            outcome=query.get("outcome", "").strip(),
-            answer=query.get("answer", ""),
-            problem=query.get("problem", "").strip(),
-            sort=sort if sort in SORTS else "number",
-        )
-
-    def query_params(self) -> dict[str, str]:
-        params = {
-            "show": self.show,
-            "status": self.status,
-            "agent": self.agent,
-            "field": self.field,
-            "value": self.value,
-            "phone": self.phone,
-            "outcome": self.outcome,
-            "answer": self.answer,
-            "problem": self.problem,
-        }
-        if self.sort != "number":
-            params["sort"] = self.sort
-        return {key: value for key, value in params.items() if value}
-
-    @property
-    def active(self) -> bool:
-        return bool(set(self.query_params()) - {"sort"})
-
-
-def grid_rows_count(grid: Grid, filters: RowFilter) -> int:
-    """How many rows pass the filters, counted up to COUNT_LIMIT + 1 (more means "over")."""
-    if not filters.active:
-        return grid.rows_total
-    return grid_rows(grid, filters)[: COUNT_LIMIT + 1].count()
-
-
-def grid_rows(grid: Grid, filters: RowFilter) -> QuerySet[Row]:
-    """The grid's rows that pass the filters (unordered)."""
-    rows = grid.rows.all()
-    states = {"errors": Row.State.ERROR, "warnings": Row.State.WARNING, "valid": Row.State.VALID}
-    if filters.show in states:
-        rows = rows.filter(state=states[filters.show])
-    elif filters.show == "clears":
-        rows = rows.filter(clears=True)
-    elif filters.show == "unchanged":
-        rows = rows.filter(unchanged=True)
-    if filters.status:
-        rows = rows.filter(status_id=filters.status)
-    if filters.agent:
-        rows = rows.filter(agent_login=filters.agent)
-    if filters.field:
-        rows = rows.filter(**{f"values__record_fields__{filters.field}": filters.value})
-    if filters.outcome == "failed":
-        rows = rows.filter(outcome__in=FAILED_OUTCOMES)
-    elif filters.outcome:
-        rows = rows.filter(outcome=filters.outcome)
-    if filters.answer:
-        rows = rows.filter(outcome_detail__message=filters.answer)
-    if filters.problem:
-        rows = rows.filter(problems__contains=f"|{filters.problem}|")
-    if filters.phone:
-        digits = "".join(ch for ch in fold_digits(filters.phone) if ch in "0123456789")
-        rows = rows.filter(phone__contains=digits or filters.phone)
-    return rows
-
-
-@dataclass(frozen=True)
-class RowPage:
-    rows: list[Row]
-    next_cursor: str | None
-    previous_cursor: str | None
-    size: int
-
-
-def grid_row_page(
-    grid: Grid, filters: RowFilter, *, size: int, after: str = "", before: str = ""
-) -> RowPage:
-    """One page of rows by keyset: the cost does not grow with the grid or the page's depth."""
-    column = SORTS[filters.sort]
-    rows = grid_rows(grid, filters)
-    backwards = bool(before) and not after
-    cursor = _parse_cursor(before if backwards else after, column)
-    if cursor and column == "number":
-        # Row numbers are unique in a grid: one comparison, which the index serves directly.
-        rows = rows.filter(number__lt=cursor[0]) if backwards else rows.filter(number__gt=cursor[0])
-    elif cursor:
-        value, pk = cursor
-        if backwards:
-            rows = rows.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk}))
-        else:
-            rows = rows.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": pk}))
-    order = [f"-{column}", "-id"] if backwards else [column, "id"]
-    found = list(rows.order_by(*order)[: size + 1])
-    more = len(found) > size
-    found = found[:size]
-    if backwards:
-        found.reverse()
-    has_next = more if not backwards else True
-    has_previous = (more if backwards else bool(cursor)) and bool(found)
-    return RowPage(
-        rows=found,
-        next_cursor=_cursor(found[-1], column) if found and has_next else None,
-        previous_cursor=_cursor(found[0], column) if has_previous else None,
-        size=size,
-    )
-
-
-def _cursor(row: Row, column: str) -> str:
-    return f"{getattr(row, column)}~{row.pk}"
-
-
-def _parse_cursor(text: str, column: str) -> tuple[Any, int] | None:
-    value, _sep, pk_text = text.rpartition("~")
-    if (pk := ascii_int(pk_text)) is None:
-        return None
-    if column == "number":
-        return (number, pk) if (number := ascii_int(value)) is not None else None
-    return value, pk
-
-
-def row_record(grid: Grid, row: Row) -> thulium.RecordEdit | thulium.NewRecord:
-    """The client's request for an edit or add grid's row: blank cells absent, cleared fields
-    "" (an edit sends no identifier or order: those only name a new record)."""
-    values = row.values
-    moment = values.get("next_call_date")
-    changes: dict[str, Any] = {
-        "status_id": values.get("status_id"),
-        "dictionary_status_id": values.get("dictionary_status_id"),
-        "agent_login": values.get("agent_login"),
-        "next_call_date": datetime.strptime(moment, thulium.DATE_TIME_FORMAT) if moment else None,
-        "record_fields": values.get("record_fields", {}),
-    }
-    phone = values.get("phone_number", "")
-    if grid.mode == Grid.Mode.ADD:
-        return thulium.NewRecord(
-            phone_number=phone,
-            identifier=values.get("identifier"),
-            order=values.get("order"),
-            **changes,
-        )
-    return thulium.RecordEdit(phone_number=phone, **changes)
-
-
-def row_payload(grid: Grid, row: Row) -> dict[str, Any]:
-    """Exactly what the client sends for this row, built by the client's own code: the row
-    preview, the review and the stored `sent` payload all show this."""
-    if grid.mode == Grid.Mode.REMOVE:
-        return {"phone_number": row.values.get("phone_number", "")}
-    record = row_record(grid, row)
-    if isinstance(record, thulium.NewRecord):
-        return thulium.new_payload(record)
-    if grid.finds_by_identifier:
-        # PUT outbounds/:id/records_by_identifier/:identifier: the identifier is the address.
-        return thulium.changes_payload(record)
-    return thulium.edit_payload(record)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -438,6 +253,75 @@ def grid_paste(
         return _change(grid, author, rules, Edit.Kind.PASTE, changes, added=added)
 
 
+@dataclass(frozen=True)
+class ReplacePlan:
+    """What a find and replace would do: in this column, these rows' text now and after."""
+
+    target: str
+    find: str
+    replace: str
+    changes: dict[int, tuple[int, str, str]]  # row id → (row number, text now, text after)
+
+
+def grid_replace_plan(
+    *,
+    grid: Grid,
+    target: str,
+    find: str,
+    replace: str,
+    filters: RowFilter | None = None,
+    whole_cell: bool = False,
+    match_case: bool = False,
+) -> ReplacePlan:
+    """Every cell of one column, in the rows the view shows, whose text holds `find` (or, with
+    `whole_cell`, is `find`), and what it becomes. Like Excel: case does not matter unless
+    `match_case`. Raises EditProblem when nothing would change or the column is unknown."""
+    if target not in grid_display_columns(grid) and target not in grid.mapping:
+        raise EditProblem(_("Choose the column to search in."))
+    if not find:
+        raise EditProblem(_("Type the text to find."))
+    flags = 0 if match_case else re.IGNORECASE
+    if whole_cell:
+        pattern = re.compile(rf"\s*{re.escape(find.strip())}\s*", flags)
+    else:
+        pattern = re.compile(re.escape(find), flags)
+    changes: dict[int, tuple[int, str, str]] = {}
+    if target in grid.mapping:
+        position = grid.mapping.index(target)
+        rows = grid_rows(grid, filters or RowFilter()).order_by("number", "id")
+        for pk, number, raw in rows.values_list("id", "number", "raw").iterator(chunk_size=2000):
+            text = str(raw[position]) if position < len(raw) else ""
+            if whole_cell:
+                after = replace if pattern.fullmatch(text) else text
+            else:
+                # A function, so a replacement's backslashes are taken as typed.
+                after = pattern.sub(lambda _match: replace, text)
+            if after != text:
+                changes[pk] = (number, text, after)
+    if not changes:
+        raise EditProblem(
+            _(
+                "No cell of “%(column)s” in the rows shown holds “%(text)s”. Check the spelling, "
+                "untick “Whole cell” or “Match case”, or clear the filter."
+            )
+            % {"column": label(target), "text": find}
+        )
+    return ReplacePlan(target=target, find=find, replace=replace, changes=changes)
+
+
+def grid_replace(
+    *, grid: Grid, plan: ReplacePlan, author: AbstractBaseUser | None, rules: CampaignRules
+) -> Edit:
+    """Make a find and replace as one edit, which one Undo takes back."""
+    return _change(
+        grid,
+        author,
+        rules,
+        Edit.Kind.REPLACE,
+        {(pk, plan.target): after for pk, (_number, _now, after) in plan.changes.items()},
+    )
+
+
 def grid_add_rows(
     *, grid: Grid, count: int, author: AbstractBaseUser | None, rules: CampaignRules
 ) -> Edit:
@@ -533,7 +417,7 @@ def grid_remap(
 
 # Redo replays an edit's cells or deletions; edits that added rows or columns are not replayed
 # (undo dropped what they added, so there is nothing to put back exactly).
-REDOABLE = (Edit.Kind.CELL, Edit.Kind.BULK, Edit.Kind.PASTE, Edit.Kind.DELETE)
+REDOABLE = (Edit.Kind.CELL, Edit.Kind.BULK, Edit.Kind.PASTE, Edit.Kind.REPLACE, Edit.Kind.DELETE)
 
 
 def grid_redoable_edit(grid: Grid) -> Edit | None:
@@ -670,18 +554,6 @@ def grid_undo(
     return edit
 
 
-def grid_display_columns(grid: Grid) -> list[str]:
-    """The columns the grid page shows, in order: phone first, then what the grid maps, then
-    the record attributes it does not map yet (so they can be filled in)."""
-    if grid.mode == Grid.Mode.REMOVE:
-        return ["phone_number"]  # all that removing sends
-    mapped = [t for t in grid.mapping if t and t != "phone_number"]
-    extra = [t for t in RECORD_TARGETS if t not in mapped and t not in {"phone_number"}]
-    if grid.mode != Grid.Mode.ADD:
-        extra = [t for t in extra if t not in ADD_ONLY_TARGETS]
-    return ["phone_number", *mapped, *[t for t in extra if t != "dictionary_status_id"]]
-
-
 # --- internals ------------------------------------------------------------------------------
 
 
@@ -753,6 +625,7 @@ def _audit_edit(grid: Grid, author: Any, kind: str, edit: Edit, **details: Any) 
         Edit.Kind.CELL: AuditEntry.Action.CELL_EDIT,
         Edit.Kind.BULK: AuditEntry.Action.BULK_EDIT,
         Edit.Kind.PASTE: AuditEntry.Action.PASTE,
+        Edit.Kind.REPLACE: AuditEntry.Action.REPLACE,
         Edit.Kind.ADD: AuditEntry.Action.ROWS_ADDED,
         Edit.Kind.DELETE: AuditEntry.Action.ROWS_DELETED,
     }

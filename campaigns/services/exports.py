@@ -21,7 +21,7 @@ from campaigns import messages
 from campaigns.models import AuditEntry, Grid, Row
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
-from campaigns.services.editing import RowFilter, grid_rows
+from campaigns.services.rows import RowFilter, grid_rows
 from campaigns.targets import FIELD_PREFIX, SENT_PREFIX, keyed_header, label
 
 CSV_DELIMITERS = {"semicolon": ";", "comma": ","}

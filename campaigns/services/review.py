@@ -25,8 +25,8 @@ from campaigns import thulium
 from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchBy, Row
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
-from campaigns.services.editing import row_payload
 from campaigns.services.grids import grid_validate
+from campaigns.services.rows import row_payload
 from campaigns.services.submissions import review_token, sendable_rows
 from campaigns.services.thulium_now import Comparison, grid_compare
 from campaigns.validation import CampaignRules

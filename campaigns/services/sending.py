@@ -40,9 +40,9 @@ from campaigns.models import (
     ThuliumNow,
 )
 from campaigns.services.connection import describe_thulium_error
-from campaigns.services.editing import row_payload, row_record
 from campaigns.services.fields import campaign_fields_learn
 from campaigns.services.notify import submission_notify
+from campaigns.services.rows import row_payload, row_record
 from campaigns.services.submissions import (
     RunResult,
     earlier_active,

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from campaigns import messages, targets
-from campaigns.services.editing import row_payload
+from campaigns.services.rows import row_payload
 
 register = template.Library()
 

@@ -47,7 +47,7 @@ def test_a_polish_supervisor_does_the_whole_job_by_keyboard(
     expect(line.get_by_label("Data następnego kontaktu")).to_be_focused()
     page.keyboard.type("24.12.2030 10:00")
     page.keyboard.press("Enter")
-    expect(line.locator(".badge").first).to_have_text("Poprawne")
+    expect(line.locator(".badge").first).to_have_text("Poprawny")
     expect(page.get_by_role("list", name="Wiersze według stanu")).to_contain_text("Błędy 7")
 
     press_on(page, page.get_by_role("button", name=re.compile(r"Przejrzyj wysyłkę \d+ wiersz")))

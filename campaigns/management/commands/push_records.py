@@ -24,7 +24,6 @@ from campaigns import thulium
 from campaigns.models import SUCCESS_OUTCOMES, Grid, Outcome, Submission
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import ThuliumProblem, thulium_session
-from campaigns.services.editing import RowFilter
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import (
@@ -34,6 +33,7 @@ from campaigns.services.review import (
     grid_review_read,
     grid_sending_options_set,
 )
+from campaigns.services.rows import RowFilter
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import (
     SubmissionProblem,

@@ -1,31 +1,25 @@
-"""Thin views: authenticate, call one service, choose the response."""
+"""Making a grid: upload a file, pull records from Thulium or start empty; then confirm its
+columns."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth.decorators import login_not_required, permission_required
-from django.contrib.auth.views import LoginView
-from django.db import connection
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.i18n import set_language
+from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns import roles
-from campaigns.charts import record_charts
 from campaigns.forms import EmptyGridForm, MappingForm, PullForm, UploadForm
-from campaigns.models import Campaign, Grid
-from campaigns.services.accounts import user_language_set
+from campaigns.models import (
+    Campaign,
+    Grid,
+)
 from campaigns.services.campaigns import (
     CampaignNotFound,
     campaign_open,
-    campaign_overview_list,
-    campaign_record_breakdown,
 )
 from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.grids import (
@@ -38,106 +32,13 @@ from campaigns.services.grids import (
     grid_create_from_file,
     grid_create_from_thulium,
 )
-from campaigns.services.submissions import campaign_submissions
 from campaigns.services.validation import campaign_rules_cached
 from campaigns.spreadsheets import FileProblem, target_for_header
-from campaigns.validation import CLEAR_MARKERS, CampaignRules
+from campaigns.validation import CampaignRules
+from campaigns.views.campaigns import campaign_page
+from campaigns.views.common import page_client
 
 logger = logging.getLogger(__name__)
-
-
-def _page_client() -> Any:
-    """A client for a page: Thulium's failures come as ThuliumProblem, within the page's time."""
-    return thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"])
-
-
-@require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    campaigns = []
-    problem = None
-    try:
-        with _page_client() as client:
-            campaigns = campaign_overview_list(client=client)
-    except ThuliumProblem as error:
-        problem = error.text
-    template = "campaigns/campaign_list.html"
-    if request.htmx:
-        template += "#campaign-table"
-    context = {"campaigns": campaigns, "problem": problem, "first_run": not Grid.objects.exists()}
-    return render(request, template, context)
-
-
-def _open_campaign(campaign_id: str) -> tuple[Campaign | None, list[Any], str | None]:
-    """The campaign and its statuses; when Thulium fails, what we know and why not more."""
-    try:
-        with _page_client() as client:
-            campaign, rules = campaign_open(thulium_id=campaign_id, client=client)
-            return campaign, list(rules.statuses), None
-    except CampaignNotFound:
-        return (
-            None,
-            [],
-            _("Thulium has no campaign %(id)s. Pick a campaign from the list.")
-            % {"id": campaign_id},
-        )
-    except ThuliumProblem as problem:
-        campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
-        return campaign, [], problem.text
-
-
-def _campaign_page(
-    request: HttpRequest,
-    campaign_id: str,
-    *,
-    upload_form: UploadForm | None = None,
-    pull_form: PullForm | None = None,
-    problem: str | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    campaign, statuses, thulium_problem = _open_campaign(campaign_id)
-    context = {
-        "campaign_id": campaign_id,
-        "campaign": campaign,
-        "grids": campaign.grids.select_related("author")[:50] if campaign else [],
-        "submissions": campaign_submissions(campaign) if campaign else [],
-        "upload_form": upload_form or UploadForm(),
-        "empty_form": EmptyGridForm(prefix="empty"),
-        "pull_form": pull_form or PullForm(statuses=statuses),
-        "problem": problem or thulium_problem,
-        "clear_markers": sorted(CLEAR_MARKERS),
-        "max_rows": settings.INTAKE_MAX_ROWS,
-        "max_megabytes": settings.INTAKE_MAX_BYTES // 1_000_000,
-    }
-    if campaign is None and status == 200:
-        status = 404
-    return render(request, "campaigns/campaign_detail.html", context, status=status)
-
-
-@require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
-    return _campaign_page(request, campaign_id)
-
-
-@require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_charts(request: HttpRequest, campaign_id: str) -> HttpResponse:
-    """The campaign's records at a glance; loaded after the page, as it asks Thulium for a
-    count per status."""
-    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
-    charts, problem = [], None
-    try:
-        with _page_client() as client:
-            charts = record_charts(campaign_record_breakdown(campaign=campaign, client=client))
-    except ThuliumProblem as error:
-        problem = error.text
-    template = "campaign_detail.html#campaign-charts" if request.htmx else "campaign_charts.html"
-    return render(
-        request,
-        f"campaigns/{template}",
-        {"campaign": campaign, "charts": charts, "problem": problem},
-    )
 
 
 @require_POST
@@ -146,9 +47,9 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
     if campaign is None:
-        return _campaign_page(request, campaign_id)
+        return campaign_page(request, campaign_id)
     if not form.is_valid():
-        return _campaign_page(request, campaign_id, upload_form=form, status=400)
+        return campaign_page(request, campaign_id, upload_form=form, status=400)
     upload = form.cleaned_data["file"]
     try:
         grid = grid_create_from_file(
@@ -162,7 +63,7 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
         )
     except FileProblem as problem:
         form.add_error("file", str(problem.message))
-        return _campaign_page(request, campaign_id, upload_form=form, status=400)
+        return campaign_page(request, campaign_id, upload_form=form, status=400)
     return redirect("campaigns:grid_mapping", grid_id=grid.pk)
 
 
@@ -170,11 +71,11 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
 @permission_required("campaigns.add_grid", raise_exception=True)
 def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
     try:
-        with _page_client() as client:
+        with page_client() as client:
             campaign, rules = campaign_open(thulium_id=campaign_id, client=client)
             form = PullForm(request.POST, statuses=rules.statuses)
             if not form.is_valid():
-                return _campaign_page(request, campaign_id, pull_form=form, status=400)
+                return campaign_page(request, campaign_id, pull_form=form, status=400)
             # A pull pages through every matching record: give it a job's deadline per call.
             with thulium_session() as job_client:
                 grid = grid_create_from_thulium(
@@ -185,7 +86,7 @@ def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
                 )
     except (ThuliumProblem, CampaignNotFound) as error:
         problem = error.text if isinstance(error, ThuliumProblem) else None
-        return _campaign_page(request, campaign_id, problem=problem, status=502)
+        return campaign_page(request, campaign_id, problem=problem, status=502)
     return redirect("campaigns:grid_detail", grid_id=grid.pk)
 
 
@@ -273,34 +174,3 @@ def _value_note(
     if guess is None or not guess.cells:
         return ""
     return str(VALUE_NOTES[target] % {"matching": guess.matching, "cells": guess.cells})
-
-
-@login_not_required
-def log_in(request: HttpRequest) -> HttpResponse:
-    """Django's login page; against the demo sandbox it also lists the demo accounts."""
-    demo = [
-        (name, password, roles.LABELS.get(role, role))
-        for name, password, role in settings.DEMO_LOGINS
-    ]
-    return LoginView.as_view(extra_context={"demo_logins": demo})(request)
-
-
-@login_not_required
-@require_POST
-def language_set(request: HttpRequest) -> HttpResponse:
-    """Django's set_language (cookie, safe redirect), and for a logged-in user remembered with
-    their account, so the language follows them to any browser."""
-    response = set_language(request)
-    language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
-        user_language_set(user=request.user, session=request.session, language=language)
-    return response
-
-
-@login_not_required
-@require_GET
-def health(request: HttpRequest) -> HttpResponse:
-    """For load balancers and `make run`: the process answers and reaches its database."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
@@ -10,7 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from campaigns.charts import activity_charts
-from campaigns.models import AuditEntry
+from campaigns.models import (
+    AuditEntry,
+)
 from campaigns.services.history import (
     HistoryFilter,
     history_activity,
@@ -20,7 +23,12 @@ from campaigns.services.history import (
 )
 from campaigns.text import ascii_int
 
+logger = logging.getLogger(__name__)
+
+
 PAGE_SIZE = 100
+
+
 ACTIVITY_DAYS = 30
 
 

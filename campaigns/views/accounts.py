@@ -1,0 +1,49 @@
+"""Logging in, the language a person reads in, and the health check."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
+
+from campaigns import roles
+from campaigns.services.accounts import user_language_set
+
+logger = logging.getLogger(__name__)
+
+
+@login_not_required
+def log_in(request: HttpRequest) -> HttpResponse:
+    """Django's login page; against the demo sandbox it also lists the demo accounts."""
+    demo = [
+        (name, password, roles.LABELS.get(role, role))
+        for name, password, role in settings.DEMO_LOGINS
+    ]
+    return LoginView.as_view(extra_context={"demo_logins": demo})(request)
+
+
+@login_not_required
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie, safe redirect), and for a logged-in user remembered with
+    their account, so the language follows them to any browser."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_language_set(user=request.user, session=request.session, language=language)
+    return response
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """For load balancers and `make run`: the process answers and reaches its database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

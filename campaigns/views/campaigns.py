@@ -1,0 +1,144 @@
+"""The campaign list, a campaign's page and charts, its spreadsheet template."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from campaigns.charts import record_charts
+from campaigns.forms import EmptyGridForm, PullForm, UploadForm
+from campaigns.models import (
+    Campaign,
+    Grid,
+)
+from campaigns.services.campaigns import (
+    CampaignNotFound,
+    campaign_open,
+    campaign_overview_list,
+    campaign_record_breakdown,
+)
+from campaigns.services.connection import ThuliumProblem, thulium_session
+from campaigns.services.submissions import (
+    campaign_submissions,
+)
+from campaigns.services.templates import campaign_template_xlsx
+from campaigns.services.validation import campaign_rules
+from campaigns.validation import CLEAR_MARKERS
+from campaigns.views.common import page_client
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = []
+    problem = None
+    try:
+        with page_client() as client:
+            campaigns = campaign_overview_list(client=client)
+    except ThuliumProblem as error:
+        problem = error.text
+    template = "campaigns/campaign_list.html"
+    if request.htmx:
+        template += "#campaign-table"
+    context = {"campaigns": campaigns, "problem": problem, "first_run": not Grid.objects.exists()}
+    return render(request, template, context)
+
+
+def _open_campaign(campaign_id: str) -> tuple[Campaign | None, list[Any], str | None]:
+    """The campaign and its statuses; when Thulium fails, what we know and why not more."""
+    try:
+        with page_client() as client:
+            campaign, rules = campaign_open(thulium_id=campaign_id, client=client)
+            return campaign, list(rules.statuses), None
+    except CampaignNotFound:
+        return (
+            None,
+            [],
+            _("Thulium has no campaign %(id)s. Pick a campaign from the list.")
+            % {"id": campaign_id},
+        )
+    except ThuliumProblem as problem:
+        campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
+        return campaign, [], problem.text
+
+
+def campaign_page(
+    request: HttpRequest,
+    campaign_id: str,
+    *,
+    upload_form: UploadForm | None = None,
+    pull_form: PullForm | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    campaign, statuses, thulium_problem = _open_campaign(campaign_id)
+    context = {
+        "campaign_id": campaign_id,
+        "campaign": campaign,
+        "grids": campaign.grids.select_related("author")[:50] if campaign else [],
+        "submissions": campaign_submissions(campaign) if campaign else [],
+        "upload_form": upload_form or UploadForm(),
+        "empty_form": EmptyGridForm(prefix="empty"),
+        "pull_form": pull_form or PullForm(statuses=statuses),
+        "problem": problem or thulium_problem,
+        "clear_markers": sorted(CLEAR_MARKERS),
+        "max_rows": settings.INTAKE_MAX_ROWS,
+        "max_megabytes": settings.INTAKE_MAX_BYTES // 1_000_000,
+    }
+    if campaign is None and status == 200:
+        status = 404
+    return render(request, "campaigns/campaign_detail.html", context, status=status)
+
+
+@require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    return campaign_page(request, campaign_id)
+
+
+@require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def campaign_charts(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    """The campaign's records at a glance; loaded after the page, as it asks Thulium for a
+    count per status."""
+    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
+    charts, problem = [], None
+    try:
+        with page_client() as client:
+            charts = record_charts(campaign_record_breakdown(campaign=campaign, client=client))
+    except ThuliumProblem as error:
+        problem = error.text
+    template = "campaign_detail.html#campaign-charts" if request.htmx else "campaign_charts.html"
+    return render(
+        request,
+        f"campaigns/{template}",
+        {"campaign": campaign, "charts": charts, "problem": problem},
+    )
+
+
+@require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def campaign_template(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
+    try:
+        with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+            rules = campaign_rules(campaign=campaign, client=client)
+    except ThuliumProblem as problem:
+        messages.error(request, problem.text)
+        return redirect("campaigns:detail", campaign_id=campaign_id)
+    response = HttpResponse(
+        campaign_template_xlsx(campaign=campaign, rules=rules),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="kampania-{campaign_id}.xlsx"'
+    return response

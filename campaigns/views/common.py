@@ -1,0 +1,177 @@
+"""What the view modules share: the grid and its live rules, the way back to the grid page, a
+refusal shown in place, a row answered after an edit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django_htmx.http import (
+    reswap,
+    retarget,
+)
+
+from campaigns.charts import outcome_chart
+from campaigns.models import (
+    FAILED_OUTCOMES,
+    Grid,
+    Outcome,
+    Row,
+)
+from campaigns.row_html import RowRenderer
+from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
+from campaigns.services.editing import grid_redoable_edit, grid_undoable_edit
+from campaigns.services.rows import grid_display_columns
+from campaigns.services.submissions import (
+    grid_outcome_counts,
+    grid_refusal_groups,
+    grid_sendable_counts,
+    submission_counts,
+    submission_pause_counts,
+)
+from campaigns.services.thulium_now import rows_attach_thulium_now
+from campaigns.services.validation import campaign_rules
+from campaigns.text import ascii_int
+from campaigns.validation import CampaignRules
+
+logger = logging.getLogger(__name__)
+
+
+def page_client() -> Any:
+    """A client for a page: Thulium's failures come as ThuliumProblem, within the page's time."""
+    return thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"])
+
+
+def grid_or_404(grid_id: int) -> Grid:
+    return get_object_or_404(Grid.objects.select_related("campaign", "author"), pk=grid_id)
+
+
+def live_rules(grid: Grid) -> CampaignRules:
+    """The campaign's live rules; edits are validated against them."""
+    with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+        return campaign_rules(campaign=grid.campaign, client=client)
+
+
+def back_to_grid(request: HttpRequest, grid: Grid) -> HttpResponse:
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+    query = request.POST.get("return_query") or ""
+    return redirect(f"{url}?{query}" if query else url)
+
+
+def posted_row_ids(request: HttpRequest) -> list[int]:
+    return [n for i in request.POST.getlist("rows") if (n := ascii_int(i)) is not None]
+
+
+def posted_again(request: HttpRequest, ids: list[int]) -> list[tuple[str, str]]:
+    """The posted form again, as hidden fields for the confirming post."""
+    pairs = [
+        (k, v)
+        for k, values in request.POST.lists()
+        for v in values
+        if k not in {"csrfmiddlewaretoken", "confirm", "rows"}
+    ]
+    if request.POST.get("scope") != "filter":
+        pairs += [("rows", str(i)) for i in ids]
+    return pairs
+
+
+def problem_response(request: HttpRequest, grid: Grid, problem: Exception) -> HttpResponse:
+    text = problem.text if isinstance(problem, Problem) else str(problem)
+    if request.htmx:
+        response = render(request, "campaigns/grid_detail.html#grid-problem", {"problem": text})
+        return reswap(retarget(response, "#grid-problem"), "outerHTML")
+    messages.error(request, text)
+    return back_to_grid(request, grid)
+
+
+def status_and_agent_choices(grid: Grid) -> dict[str, Any]:
+    """Statuses and agents for drop-downs; empty when Thulium cannot be asked right now."""
+    try:
+        rules = live_rules(grid)
+    except ThuliumProblem as problem:
+        return {
+            "statuses": [],
+            "agents": [],
+            "agent_options": [],
+            "rules_problem": problem.text,
+            "rules": None,
+        }
+    return {
+        "statuses": rules.statuses,
+        "agents": rules.agents,
+        "agent_options": [
+            (
+                a.login,
+                f"{a.login} ({name})"
+                if (name := grid.campaign.agent_names.get(a.login))
+                else a.login,
+                a.active,
+            )
+            for a in rules.agents
+        ],
+        "rules_problem": None,
+        "rules": rules,
+    }
+
+
+def row_renderer(request: HttpRequest, grid: Grid, choices: dict[str, Any]) -> RowRenderer:
+    """The row renderer for this page and reader (see campaigns.row_html)."""
+    return RowRenderer(
+        grid,
+        grid_display_columns(grid),
+        can_edit=request.user.has_perm("campaigns.change_grid"),
+        can_see_history=request.user.has_perm("campaigns.view_auditentry"),
+        status_names={s.status_id: s.name for s in choices.get("statuses", [])},
+        agent_names=grid.campaign.agent_names,
+    )
+
+
+def sending_context(grid: Grid) -> dict[str, Any]:
+    submission = grid.submissions.first()
+    counts = submission_counts(submission) if submission else {}
+    chunks = submission.chunks.values_list("state", flat=True) if submission else []
+    done = sum(1 for state in chunks if state in {"done", "skipped"})
+    to_send, to_resend = grid_sendable_counts(grid)
+    return {
+        "submission": submission,
+        "outcome_counts": [
+            (value, text, counts.get(value, 0))
+            for value, text in Outcome.choices
+            if counts.get(value)
+        ],
+        "chunks_done": done,
+        "chunks_total": len(chunks),
+        "to_send": to_send,
+        "to_resend": to_resend,
+        "outcome_chart": outcome_chart(grid_outcome_counts(grid)) if submission else None,
+        "refused_rows": sum(counts.get(outcome, 0) for outcome in FAILED_OUTCOMES),
+        "refusal_groups": grid_refusal_groups(grid) if submission else [],
+        "paused": submission_pause_counts(submission) if submission else None,
+    }
+
+
+def row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
+    grid.refresh_from_db()
+    rows_attach_thulium_now(grid, [row])
+    choices = status_and_agent_choices(grid)
+    return render(
+        request,
+        "campaigns/grid_detail.html#row-and-counts",
+        {
+            # The sending panel's counts follow the edit (its send button says how many go).
+            **sending_context(grid),
+            "grid": grid,
+            "row": row,
+            "row_html": row_renderer(request, grid, choices).row(row),
+            "columns": grid_display_columns(grid),
+            # the page's undo button names the edit just made
+            "last_edit": grid_undoable_edit(grid),
+            "redo_edit": grid_redoable_edit(grid),
+            "query": request.POST.get("return_query", ""),
+        },
+    )

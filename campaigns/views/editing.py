@@ -1,0 +1,424 @@
+"""Changing a grid in the page: cells, rows, bulk sets, pastes, find and replace, group fixes,
+columns, undo and redo."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from campaigns.models import (
+    Row,
+)
+from campaigns.services.connection import Problem
+from campaigns.services.editing import (
+    EditProblem,
+    grid_add_rows,
+    grid_bulk_plan,
+    grid_bulk_set,
+    grid_delete_rows,
+    grid_paste,
+    grid_paste_plan,
+    grid_redo,
+    grid_remap,
+    grid_replace,
+    grid_replace_plan,
+    grid_undo,
+    row_set_cells,
+)
+from campaigns.services.problems import (
+    grid_group_drop,
+    grid_group_set,
+    value_rule_forget,
+    value_rule_set,
+)
+from campaigns.services.rows import RowFilter, grid_display_columns
+from campaigns.targets import label
+from campaigns.text import ascii_int
+from campaigns.views.common import (
+    back_to_grid,
+    grid_or_404,
+    live_rules,
+    posted_again,
+    posted_row_ids,
+    problem_response,
+    row_response,
+    status_and_agent_choices,
+)
+
+logger = logging.getLogger(__name__)
+# The confirmation lists this many of the cells a find and replace changes.
+REPLACEMENTS_SHOWN = 200
+
+
+@require_GET
+@permission_required("campaigns.change_grid", raise_exception=True)
+def cell_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    target = request.GET.get("target", "")
+    cell = next((c for c in row.cells([target], grid.mapping)), None)
+    return render(
+        request,
+        "campaigns/grid_detail.html#cell-editor",
+        {"grid": grid, "row": row, "cell": cell, **status_and_agent_choices(grid)},
+    )
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def cell_save(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    target = request.POST.get("target", "")
+    try:
+        row_set_cells(
+            grid=grid,
+            row=row,
+            cells={target: request.POST.get("value", "")},
+            author=request.user,
+            rules=live_rules(grid),
+        )
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    if not request.htmx:
+        return back_to_grid(request, grid)
+    return row_response(request, grid, Row.objects.get(pk=row.pk))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("campaigns.change_grid", raise_exception=True)
+def row_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    """The whole row as one form: editing without JavaScript."""
+    grid = grid_or_404(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    columns = grid_display_columns(grid)
+    if request.method == "POST":
+        cells = {t: request.POST.get(t, "") for t in columns if t in request.POST}
+        try:
+            row_set_cells(
+                grid=grid, row=row, cells=cells, author=request.user, rules=live_rules(grid)
+            )
+        except Problem as problem:
+            return problem_response(request, grid, problem)
+        return back_to_grid(request, grid)
+    return render(
+        request,
+        "campaigns/row_edit.html",
+        {
+            "grid": grid,
+            "row": row,
+            "cells": row.cells(columns, grid.mapping),
+            "return_query": request.GET.urlencode(),
+            **status_and_agent_choices(grid),
+        },
+    )
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def rows_add(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    try:
+        grid_add_rows(grid=grid, count=1, author=request.user, rules=live_rules(grid))
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(request, _("A row was added at the end of the grid."))
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    ids = posted_row_ids(request)
+    try:
+        edit = grid_delete_rows(grid=grid, row_ids=ids, author=request.user, rules=live_rules(grid))
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    deleted = len(edit.deleted)
+    messages.success(
+        request,
+        ngettext("%(count)s row was deleted.", "%(count)s rows were deleted.", deleted)
+        % {"count": deleted},
+    )
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def bulk_set(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """First post: how many rows change, for confirmation. With `confirm`: the change."""
+    grid = grid_or_404(grid_id)
+    try:
+        plan = grid_bulk_plan(
+            grid=grid,
+            target=request.POST.get("target", ""),
+            text=request.POST.get("value", ""),
+            clear=request.POST.get("clear") == "on",
+            row_ids=posted_row_ids(request),
+            filters=RowFilter.from_query(request.POST)
+            if request.POST.get("scope") == "filter"
+            else None,
+            fill_down=request.POST.get("fill") == "down",
+            only_empty=request.POST.get("only_empty") == "on",
+        )
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    ids, target, text, clear = plan.row_ids, plan.target, plan.text, plan.clear
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "campaigns/grid_confirm.html",
+            {
+                "grid": grid,
+                "count": len(ids),
+                "target_label": label(target),
+                "text": text,
+                "clear": clear,
+                # What was posted, so the confirming post plans the same change again.
+                "hidden": posted_again(request, posted_row_ids(request)),
+                "action": reverse("campaigns:grid_bulk", args=[grid.pk]),
+            },
+        )
+    try:
+        edit = grid_bulk_set(
+            grid=grid,
+            row_ids=ids,
+            target=target,
+            text=text,
+            author=request.user,
+            rules=live_rules(grid),
+        )
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s row changed in “%(column)s”.",
+            "%(count)s rows changed in “%(column)s”.",
+            edit.size,
+        )
+        % {"count": edit.size, "column": label(target)},
+    )
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def paste(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    try:
+        number = int(request.POST.get("start_row", "0"))
+    except ValueError:
+        number = 0
+    start = grid.rows.filter(number__gte=number).order_by("number", "id").first()
+    try:
+        if start is None:
+            raise EditProblem(
+                _("There is no row %(number)s. Give the number of a row in the grid.")
+                % {"number": number}
+            )
+        plan = grid_paste_plan(
+            grid=grid,
+            start_row=start,
+            start_target=request.POST.get("start_column", ""),
+            block=request.POST.get("block", ""),
+            # The view the person pastes into: the block fills its visible rows only.
+            filters=RowFilter.from_query(QueryDict(request.POST.get("return_query", ""))),
+        )
+        if plan.overwrites and request.POST.get("confirm") != "yes":
+            return render(
+                request,
+                "campaigns/grid_confirm.html",
+                {
+                    "grid": grid,
+                    "plan": plan,
+                    "overwrites": [
+                        (n, label(t), old, new) for n, t, old, new in plan.overwrites[:200]
+                    ],
+                    "hidden": posted_again(request, []),
+                    "action": reverse("campaigns:grid_paste", args=[grid.pk]),
+                },
+            )
+        edit = grid_paste(grid=grid, plan=plan, author=request.user, rules=live_rules(grid))
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(
+        request,
+        _("Pasted: %(cells)s cells changed, %(rows)s rows added.")
+        % {"cells": len(edit.changes), "rows": len(edit.added)},
+    )
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def find_replace(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """First post: every cell that would change, for confirmation. With `confirm`: the change.
+    It searches the rows the view shows (the filter is posted with the form)."""
+    grid = grid_or_404(grid_id)
+    try:
+        plan = grid_replace_plan(
+            grid=grid,
+            target=request.POST.get("target", ""),
+            find=request.POST.get("find", ""),
+            replace=request.POST.get("replace", ""),
+            filters=RowFilter.from_query(request.POST),
+            whole_cell=request.POST.get("whole_cell") == "on",
+            match_case=request.POST.get("match_case") == "on",
+        )
+        if request.POST.get("confirm") != "yes":
+            return render(
+                request,
+                "campaigns/grid_confirm.html",
+                {
+                    "grid": grid,
+                    "replace_plan": plan,
+                    "target_label": label(plan.target),
+                    "replacements": list(plan.changes.values())[:REPLACEMENTS_SHOWN],
+                    "hidden": posted_again(request, []),
+                    "action": reverse("campaigns:grid_replace", args=[grid.pk]),
+                },
+            )
+        edit = grid_replace(grid=grid, plan=plan, author=request.user, rules=live_rules(grid))
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    rows = len(edit.changes)
+    messages.success(
+        request,
+        ngettext(
+            "“%(find)s” replaced in %(count)s cell of “%(column)s”; Undo takes it back.",
+            "“%(find)s” replaced in %(count)s cells of “%(column)s”; Undo takes it back.",
+            rows,
+        )
+        % {"find": plan.find, "count": rows, "column": label(plan.target)},
+    )
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def undo(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    try:
+        edit = grid_undo(grid=grid, rules=live_rules(grid), author=request.user)
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    if edit is None:
+        messages.info(request, _("There is nothing to undo."))
+    else:
+        messages.success(request, _("Undone: %(edit)s.") % {"edit": edit.get_kind_display()})
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def redo(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    try:
+        edit = grid_redo(grid=grid, rules=live_rules(grid), author=request.user)
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    if edit is None:
+        messages.info(request, _("There is nothing to redo."))
+    else:
+        messages.success(request, _("Made again: %(edit)s.") % {"edit": edit.get_kind_display()})
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def column_remap(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """Point a file column at another target (or at nothing); every row is checked again."""
+    grid = grid_or_404(grid_id)
+    column = ascii_int(request.POST.get("column", ""))
+    target = request.POST.get("target", "")
+    try:
+        grid_remap(
+            grid=grid,
+            column=-1 if column is None else column,
+            target=target,
+            rules=live_rules(grid),
+            author=request.user,
+        )
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(
+        request,
+        _("“%(column)s” now goes to %(target)s; every row was checked again.")
+        % {"column": grid.headers[column], "target": label(target)},
+    )
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def group_fix(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """One decision for every row of a problem group: fill cells, read a text as a status or
+    an agent from now on (a value rule), or drop the rows."""
+    grid = grid_or_404(grid_id)
+    key = request.POST.get("problem", "")
+    action = request.POST.get("action", "")
+    try:
+        rules = live_rules(grid)
+        if action == "rule":
+            rule = value_rule_set(
+                grid=grid,
+                target=request.POST.get("target", ""),
+                source=request.POST.get("source", ""),
+                value=request.POST.get("value", ""),
+                author=request.user,
+                rules=rules,
+            )
+            shown = {s.status_id: s.name for s in rules.statuses}.get(rule.value, rule.value)
+            done = _("From now on “%(text)s” is read as “%(value)s” in this campaign.") % {
+                "text": rule.source_text,
+                "value": shown,
+            }
+        elif action == "drop":
+            edit = grid_group_drop(grid=grid, key=key, author=request.user, rules=rules)
+            count = len(edit.deleted)
+            done = ngettext(
+                "%(count)s row was deleted; Undo puts it back.",
+                "%(count)s rows were deleted; Undo puts them back.",
+                count,
+            ) % {"count": count}
+        else:
+            cells = {
+                target: request.POST.get(target, "")
+                for target in ("agent_login", "next_call_date")
+                if target in request.POST
+            }
+            edit = grid_group_set(grid=grid, key=key, cells=cells, author=request.user, rules=rules)
+            rows = len({change[0] for change in edit.changes})
+            done = ngettext("%(count)s row changed.", "%(count)s rows changed.", rows) % {
+                "count": rows
+            }
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(request, done)
+    # The group is fixed: back to the view without it (a filter on it would show nothing).
+    query = QueryDict(request.POST.get("return_query", ""), mutable=True)
+    query.pop("problem", None)
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
+
+
+@require_POST
+@permission_required("campaigns.change_grid", raise_exception=True)
+def value_rule_forget_view(request: HttpRequest, grid_id: int, rule_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    try:
+        value_rule_forget(grid=grid, rule_id=rule_id, author=request.user, rules=live_rules(grid))
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(request, _("The value rule is forgotten; every row was checked again."))
+    return back_to_grid(request, grid)

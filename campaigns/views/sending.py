@@ -1,0 +1,203 @@
+"""Sending a grid: the review, its options, the sending itself and its progress; stopping and
+reverting a sending."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+)
+
+from campaigns.models import (
+    Duplicates,
+    MatchBy,
+    Submission,
+)
+from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
+from campaigns.services.review import (
+    grid_finds_by_identifier,
+    grid_review,
+    grid_review_read,
+    grid_sending_options_set,
+)
+from campaigns.services.submissions import (
+    submission_cancel,
+    submission_create,
+    submission_revert,
+    submissions_reap,
+)
+from campaigns.text import ascii_int
+from campaigns.views.common import (
+    back_to_grid,
+    grid_or_404,
+    live_rules,
+    problem_response,
+    sending_context,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_submission", raise_exception=True)
+def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """The review before a sending. POST reads the campaign's records, then shows the review
+    (GET) of what a sending would change as of that read."""
+    grid = grid_or_404(grid_id)
+    params = request.POST if request.method == "POST" else request.GET
+    resend = params.get("resend") == "yes"
+    include_unchanged = params.get("unchanged") == "yes"
+    query = urlencode(
+        {
+            name: "yes"
+            for name, chosen in (("resend", resend), ("unchanged", include_unchanged))
+            if chosen
+        }
+    )
+    if request.method == "POST":
+        try:
+            with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+                read = grid_review_read(grid=grid, client=client)
+        except ThuliumProblem as problem:
+            return problem_response(request, grid, problem)
+        request.session[f"review-read-{grid.pk}"] = [read.records, round(read.seconds, 2)]
+        url = reverse("campaigns:grid_review", args=[grid.pk])
+        url = f"{url}?{query}" if query else url
+        # Sent by htmx, the page stayed to show the read's progress: now it goes to the review.
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    try:
+        rules = live_rules(grid)
+    except ThuliumProblem as problem:
+        return problem_response(request, grid, problem)
+    review = grid_review(grid=grid, rules=rules, resend=resend, include_unchanged=include_unchanged)
+    records, seconds = request.session.get(f"review-read-{grid.pk}", [None, None])
+    return render(
+        request,
+        "campaigns/grid_review.html",
+        {
+            "grid": grid,
+            "review": review,
+            "records_read": records,
+            "read_seconds": seconds,
+            "max_age_minutes": round(settings.SUBMISSION_REVIEW_MAX_AGE / 60),
+            "canary_rows": settings.SUBMISSION_CANARY_ROWS,
+            "duplicates_choices": Duplicates.choices,
+            "match_by_choices": MatchBy.choices if grid_finds_by_identifier(grid) else [],
+            "query": query,
+        },
+    )
+
+
+@require_GET
+@permission_required("campaigns.add_submission", raise_exception=True)
+def grid_read_progress(request: HttpRequest, grid_id: int) -> JsonResponse:
+    """How far the review's read of the campaign is ({} when none runs); the page polls it."""
+    grid = grid_or_404(grid_id)
+    return JsonResponse(grid.read_progress or {})
+
+
+@require_POST
+@permission_required("campaigns.add_submission", raise_exception=True)
+def grid_sending_options(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """How the rows find their records (additional numbers, numbers held twice)."""
+    grid = grid_or_404(grid_id)
+    duplicates = request.POST.get("duplicates", Duplicates.SKIP)
+    if duplicates not in Duplicates.values:
+        duplicates = Duplicates.SKIP
+    match_by = request.POST.get("match_by", MatchBy.PHONE)
+    if match_by not in MatchBy.values:
+        match_by = MatchBy.PHONE
+    try:
+        grid_sending_options_set(
+            grid=grid,
+            search_additional=request.POST.get("search_additional") == "yes",
+            duplicates=duplicates,
+            match_by=match_by,
+            rules=live_rules(grid),
+            actor=request.user,
+        )
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(request, _("Sending options saved; the rows were checked again."))
+    url = reverse("campaigns:grid_review", args=[grid.pk])
+    query = request.POST.get("return_query") or ""
+    return redirect(f"{url}?{query}" if query else url)
+
+
+@require_POST
+@permission_required("campaigns.add_submission", raise_exception=True)
+def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    resend = request.POST.get("resend") == "yes"
+    confirmed = request.POST.get("confirm", "")
+    try:
+        submission_create(
+            grid=grid,
+            author=request.user,
+            rules=live_rules(grid),
+            review=request.POST.get("review", ""),
+            resend=resend,
+            include_unchanged=request.POST.get("unchanged") == "yes",
+            confirmed_count=ascii_int(confirmed),
+        )
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(
+        request,
+        _("Sending the failed rows again.") if resend else _("Sending started."),
+    )
+    return redirect("campaigns:grid_detail", grid_id=grid.pk)
+
+
+@require_GET
+@permission_required("campaigns.view_grid", raise_exception=True)
+def grid_progress(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """The sending panel; htmx polls it while a submission is active."""
+    grid = grid_or_404(grid_id)
+    submissions_reap()
+    context = sending_context(grid)
+    submission = context["submission"]
+    if request.htmx and submission is not None and not submission.active:
+        # Done: reload the page so every row shows its badge.
+        return HttpResponseClientRefresh()
+    return render(request, "campaigns/grid_detail.html#sending", {"grid": grid, **context})
+
+
+@require_POST
+@permission_required("campaigns.change_submission", raise_exception=True)
+def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
+    submission_cancel(submission=submission)
+    messages.info(request, _("Sending stops before its next chunk."))
+    return back_to_grid(request, grid)
+
+
+@require_POST
+@permission_required("campaigns.add_grid", raise_exception=True)
+def submission_revert_view(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
+    grid = grid_or_404(grid_id)
+    submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
+    try:
+        revert = submission_revert(
+            submission=submission, author=request.user, rules=live_rules(grid)
+        )
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(
+        request,
+        _("This grid puts back the values from before sending #%(id)s. Review it, then send it.")
+        % {"id": submission.pk},
+    )
+    return redirect("campaigns:grid_detail", grid_id=revert.pk)
