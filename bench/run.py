@@ -8,8 +8,9 @@ peak memory (RSS) is its own — and prints one table; the figures also go to
 bench/results/<time>.json. --quick uses 5,000 rows and shorter runs (under a minute).
 
 Stages:
-  floors        csv.reader alone, the XLSX reader alone, a raw bulk_create of the rows, and the
-                sandbox alone answering the batch edits
+  floors        csv.reader alone, the XLSX reader alone, the rows written raw into the same
+                table (executemany on SQLite, COPY on PostgreSQL), and the sandbox alone
+                answering the batch edits
   intake        CSV and XLSX to a validated, stored grid (read, map, validate against the
                 sandbox campaign, store)
   import-export the same CSV through django-import-export into the same table, plain and tuned
@@ -222,15 +223,18 @@ def report(r: dict[str, Any]) -> None:
 
     if "intake-csv" in r:
         csv_intake = r["intake-csv"]
+        store = r.get("floor-store", {}).get("seconds")
+        ratio = f", {csv_intake['seconds'] / store:.1f}× raw store" if store else ""
         add(
             f"CSV {n:,} rows → validated grid",
-            f"{csv_intake['seconds']:.2f} s ({n / csv_intake['seconds']:,.0f} rows/s)",
-            f"≤ 5 s {verdict(csv_intake['seconds'], 5)}",
+            f"{csv_intake['seconds']:.2f} s ({n / csv_intake['seconds']:,.0f} rows/s{ratio})",
+            f"≤ 5 s {verdict(csv_intake['seconds'], 5)}"
+            + (f", ≤ 3× {verdict(csv_intake['seconds'] / store, 3)}" if store else ""),
             "; ".join(
                 f
                 for f in (
                     floor("csv", "csv.reader %.2f s"),
-                    floor("bulk-create", "bulk_create %.2f s"),
+                    floor("store", "raw store %.2f s"),
                 )
                 if f
             ),
@@ -243,7 +247,7 @@ def report(r: dict[str, Any]) -> None:
         add(
             f"XLSX {n:,} rows → validated grid",
             f"{r['intake-xlsx']['seconds']:.2f} s",
-            f"≤ 8 s {verdict(r['intake-xlsx']['seconds'], 8)}",
+            f"≤ 6 s {verdict(r['intake-xlsx']['seconds'], 6)}",
             floor("xlsx", "XLSX reader %.2f s"),
         )
     if {"intake-csv", "iex-plain", "iex-tuned"} <= r.keys():
@@ -314,7 +318,8 @@ def report(r: dict[str, Any]) -> None:
                 speedup = f", {base / run['send_s']:.2f}× one worker"
             target = ""
             if key == "1@0":
-                target = f"≤ 15 s {verdict(run['total_s'], 15)}"
+                limit = 20 if r["meta"]["database"] == "postgresql" else 12
+                target = f"≤ {limit} s {verdict(run['total_s'], limit)}"
             elif latency == "50":
                 target = f"near {workers}×"
             add(
@@ -432,20 +437,42 @@ def stage_floor_xlsx(args: Any, workdir: Path) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows - 1}
 
 
-def stage_floor_bulk_create(args: Any, workdir: Path) -> dict[str, Any]:
+def stage_floor_store(args: Any, workdir: Path) -> dict[str, Any]:
+    """The rows written into the same table, with the same indexes, and nothing else: the
+    values already encoded, one executemany per 2,000 rows on SQLite, COPY on PostgreSQL."""
+    import json as json_module
+
+    from django.db import connection, transaction
+
     from campaigns.models import Grid, Row
 
     grid = Grid.objects.create(campaign=_campaign(), source=Grid.Source.FILE)
     rows = make_rows(args.rows)
-    seconds, _ = _timed(
-        lambda: Row.objects.bulk_create(
-            (
-                Row(grid=grid, number=n, raw=cells, values={}, phone=cells[0])
-                for n, cells in enumerate(rows, start=2)
-            ),
-            batch_size=2000,
-        )
-    )
+    columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state", "status_id"]
+    columns += ["agent_login", "clears", "unchanged", "problems", "outcome", "outcome_detail"]
+    encoded = [
+        (grid.pk, n, json_module.dumps(cells), json_module.dumps({"phone_number": cells[0]}))
+        + ("[]", cells[0], "valid", "", "", False, False, "", "", "{}")
+        for n, cells in enumerate(rows, start=2)
+    ]
+    table = connection.ops.quote_name(Row._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+
+    def store() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in encoded:
+                        copy.write_row(row)
+                return
+            marks = ", ".join(["%s"] * len(columns))
+            for start in range(0, len(encoded), 2000):
+                cursor.executemany(
+                    f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                    encoded[start : start + 2000],
+                )
+
+    seconds, _ = _timed(store)
     return {"seconds": seconds}
 
 
@@ -921,7 +948,7 @@ STAGES = {
     "prepare": stage_prepare,
     "floor-csv": stage_floor_csv,
     "floor-xlsx": stage_floor_xlsx,
-    "floor-bulk-create": stage_floor_bulk_create,
+    "floor-store": stage_floor_store,
     "floor-sandbox": stage_floor_sandbox,
     "intake-csv": stage_intake_csv,
     "intake-xlsx": stage_intake_xlsx,

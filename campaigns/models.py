@@ -283,7 +283,9 @@ class Row(models.Model):
         WARNING = "warning", _("Valid with warnings")
         ERROR = "error", _("Has errors")
 
-    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: every index below starts with the grid, and each one more costs
+    # every insert of an intake.
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="rows", db_index=False)
     number = models.PositiveIntegerField(help_text=_("The row number in the source file."))
     raw = models.JSONField(default=list, help_text=_("The source cells, aligned with the headers."))
     # What would be sent: phone_number, status_id, dictionary_status_id, agent_login,
@@ -406,6 +408,23 @@ class ValueRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target}: {self.source_text} → {self.value}"
+
+
+class UploadBlock(models.Model):
+    """A few thousand rows of an uploaded file, as read, kept compactly until its columns are
+    confirmed; then each row is checked and stored once, and the blocks go."""
+
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="upload_blocks")
+    index = models.PositiveIntegerField()
+    rows = models.BinaryField()  # zlib of JSON [[row number, [cell, …]], …]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "index"], name="unique_block_per_grid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id}#{self.index}"
 
 
 class Edit(models.Model):
@@ -549,8 +568,13 @@ class RowOutcome(models.Model):
 
     # No database constraint and no cascade: re-validation rewrites rows under the same ids, and a
     # deleted row's history stays with its submission.
+    # Indexed by one_outcome_per_row, which starts with it.
     row = models.ForeignKey(
-        Row, on_delete=models.DO_NOTHING, db_constraint=False, related_name="outcomes"
+        Row,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="outcomes",
     )
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="outcomes")
     chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="outcomes")

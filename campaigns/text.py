@@ -7,6 +7,7 @@ user goes through here. Mis-decoded text is recognised so that no row carrying i
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -76,6 +77,7 @@ def lost_letters(text: str) -> bool:
     return REPLACEMENT in text
 
 
+@functools.lru_cache(maxsize=16_384)
 def mojibake_repair(text: str) -> str | None:
     """The text as it was meant, when it is UTF-8 that was read as a single-byte encoding
     ("Ĺ‚ukasz" → "Łukasz"); None when it does not look mis-decoded."""

@@ -8,6 +8,7 @@ by services.validation.campaign_rules), and what a read of its records says. No 
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -64,7 +65,25 @@ class CampaignRules:
 
     def status(self, text: str) -> thulium.Status | None:
         """A status by its id, or by its name written any way (case, spaces, diacritics)."""
-        return self._statuses_by_id.get(text) or self._statuses_by_name.get(normalise_header(text))
+        # A file writes the same few statuses on every row: each text is normalised once.
+        try:
+            return self._status_of_text[text]
+        except KeyError:
+            found = self._statuses_by_id.get(text) or self._statuses_by_name.get(
+                normalise_header(text)
+            )
+            self._status_of_text[text] = found
+            return found
+
+    @cached_property
+    def _status_of_text(self) -> dict[str, thulium.Status | None]:
+        return {}
+
+    @cached_property
+    def local_now(self) -> datetime:
+        """`now` as a naive local time, to compare dates read from cells with (making each of
+        100,000 dates aware looked up the current time zone every time)."""
+        return timezone.localtime(self.now).replace(tzinfo=None)
 
     @cached_property
     def _statuses_by_id(self) -> dict[str, thulium.Status]:
@@ -101,6 +120,7 @@ def normalise_phone(text: str, phone_format: str) -> str:
     return phone
 
 
+@functools.lru_cache(maxsize=16_384)
 def parse_date_time(text: str) -> tuple[datetime | None, bool]:
     """(the moment, whether a time was given). Excel serial numbers are read as Excel does."""
     cleaned = " ".join(fold_digits(text).replace("\u00a0", " ").split())
@@ -256,7 +276,7 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
                     found.append(
                         message(target, WARNING, "date_without_time", value=text, parsed=parsed)
                     )
-                if timezone.make_aware(moment) < rules.now:
+                if moment < rules.local_now:
                     found.append(message(target, WARNING, "date_past", parsed=parsed))
         elif target == "identifier":
             values["identifier"] = text

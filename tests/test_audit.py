@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Grid
+from campaigns.models import AuditEntry, Grid, RowOutcome
 from campaigns.services.audit import GENESIS, audit_verify, entry_mac, entry_material
 from campaigns.services.editing import (
     grid_add_rows,
@@ -27,7 +27,7 @@ from campaigns.services.editing import (
     row_set_cells,
 )
 from campaigns.services.grids import PullFilters, grid_create_empty, grid_create_from_thulium
-from campaigns.services.sending import submission_run
+from campaigns.services.sending import outcomes_digest, submission_run
 from campaigns.services.submissions import submission_cancel
 from tests.conftest import FILES, Sandbox, client_config, queue_sending
 
@@ -94,7 +94,13 @@ def test_every_action_leaves_one_entry(
     outcomes = AuditEntry.objects.get(action="outcomes")
     assert outcomes.details["request_id"]
     # 9 rows can be sent; the one that changes nothing in Thulium (only a phone) stays out.
-    assert [r[2] for r in outcomes.details["rows"]] == ["updated"] * 8
+    assert outcomes.details["outcomes"] == {"updated": 8}
+    assert outcomes.details["rows"] == 8
+    # The chain covers a digest of the outcome rows, which the table gives back exactly.
+    stored = RowOutcome.objects.filter(chunk__index=outcomes.details["chunk"]).values_list(
+        "row_id", "phone", "outcome", "http_status", "message"
+    )
+    assert outcomes.details["rows_digest"] == outcomes_digest(list(stored))
     assert audit_verify().ok
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import zlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from itertools import batched
@@ -13,12 +15,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
-from campaigns.bulk_sql import analyze_after_insert, insert_many
+from campaigns.bulk_sql import analyze_after_insert, insert_many, json_text
 from campaigns.messages import ERROR, message
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
@@ -29,6 +31,7 @@ from campaigns.models import (
     Grid,
     Row,
     ThuliumNow,
+    UploadBlock,
 )
 from campaigns.problems import row_problems
 from campaigns.services.audit import audit
@@ -53,6 +56,8 @@ from campaigns.validation import (
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
 BULK_BATCH = 2000
+# An upload's rows wait for their mapping in blocks of this many (see UploadBlock).
+BLOCK_ROWS = 5000
 # Rebuilding more rows than this one by one costs more than rebuilding the whole grid.
 PARTIAL_LIMIT = 5000
 
@@ -268,14 +273,40 @@ def grid_create_from_file(
             delimiter=table.delimiter,
             rows=len(table.rows),
         )
-        _insert_rows(
-            grid,
-            (
-                (None, number, cells, {}, [], "", Row.State.VALID)
-                for number, cells in zip(table.row_numbers, table.rows, strict=True)
-            ),
-        )
+        _store_upload(grid, table.row_numbers, table.rows)
     return grid
+
+
+def _store_upload(grid: Grid, numbers: Sequence[int], rows: Sequence[list[str]]) -> None:
+    """Keep the file's rows until the mapping is confirmed, a few thousand to a compressed
+    block: one write each, where storing them as rows cost an insert and a delete each."""
+    blocks = []
+    for index, start in enumerate(range(0, len(rows), BLOCK_ROWS)):
+        pairs = list(
+            zip(numbers[start : start + BLOCK_ROWS], rows[start : start + BLOCK_ROWS], strict=True)
+        )
+        data = json.dumps(pairs, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        blocks.append((grid.pk, index, zlib.compress(data, 1)))
+    insert_many(UploadBlock._meta.db_table, ["grid_id", "index", "rows"], blocks)
+
+
+def upload_rows(grid: Grid, *, limit: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of an upload whose mapping is not confirmed yet, in file order."""
+    shown = 0
+    for data in grid.upload_blocks.order_by("index").values_list("rows", flat=True).iterator():
+        for number, cells in json.loads(zlib.decompress(data)):
+            if limit is not None and shown >= limit:
+                return
+            shown += 1
+            yield number, cells
+
+
+def grid_samples(grid: Grid, count: int = SAMPLE_ROWS) -> list[list[str]]:
+    """The first rows' cells, for the mapping page: from the upload while it waits for its
+    mapping, else from the grid's rows."""
+    if grid.state == Grid.State.MAPPING:
+        return [cells for _number, cells in upload_rows(grid, limit=count)]
+    return list(grid.rows.order_by("number").values_list("raw", flat=True)[:count])
 
 
 def grid_confirm_mapping(
@@ -355,7 +386,11 @@ def grid_validate(
     rows = grid.rows.order_by("number", "id")
     # Outcomes from sending ride along unchanged: re-validation is not a verdict.
     kept = ("id", "number", "raw", "outcome", "outcome_detail")
-    if row_ids is None:
+    from_upload = row_ids is None and grid.upload_blocks.exists()
+    if from_upload:
+        # The mapping is being confirmed: the rows are checked and stored for the first time.
+        stored = [(None, n, raw, "", {}) for n, raw in upload_rows(grid)]
+    elif row_ids is None:
         stored = [
             (pk, n, new_raw.get(pk, raw), *rest) for pk, n, raw, *rest in rows.values_list(*kept)
         ]
@@ -416,7 +451,9 @@ def grid_validate(
     # per row and value.
     with transaction.atomic():
         was: Counter[str] = Counter()
-        if row_ids is None:
+        if from_upload:
+            grid.upload_blocks.all().delete()
+        elif row_ids is None:
             grid.rows.all().delete()
         else:
             for chunk in batched([row[0] for row in written], 500):
@@ -584,9 +621,9 @@ def grid_create_empty(
 
 def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert (id or None, number, raw, values, messages, phone, state[, outcome, outcome_detail])
-    rows, in batches (see bulk_sql: on 100,000 rows several times faster than bulk_create). JSON
-    goes through the backend's own adapter: text on SQLite, jsonb on PostgreSQL."""
-    json = connection.ops.adapt_json_value
+    rows, in batches (see bulk_sql: COPY on PostgreSQL, one executemany on SQLite; on 100,000
+    rows several times faster than bulk_create). JSON is written as text, the empty list and
+    object without encoding them."""
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
     columns += ["status_id", "agent_login", "clears", "unchanged", "problems"]
     columns += ["outcome", "outcome_detail"]
@@ -602,18 +639,18 @@ def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
                     + (
                         grid.pk,
                         number,
-                        json(raw, None),
-                        json(values, None),
-                        json(messages, None),
+                        json_text(raw),
+                        json_text(values),
+                        json_text(messages),
                         phone,
                         state,
                         values.get("status_id", ""),
                         values.get("agent_login", ""),
                         "" in values.get("record_fields", {}).values(),
-                        any(m["code"] == "no_change" for m in messages),
-                        row_problems(messages),
+                        bool(messages) and any(m["code"] == "no_change" for m in messages),
+                        row_problems(messages) if messages else "",
                         outcome[0] if outcome else "",
-                        json(outcome[1] if outcome else {}, None),
+                        json_text(outcome[1] if outcome else {}),
                     )
                     for pk, number, raw, values, messages, phone, state, *outcome in batch
                     if (pk is not None) is with_id

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.bulk_sql import insert_many
+from campaigns.bulk_sql import json_text
 from campaigns.models import Campaign, Grid, Row, SentFields, ThuliumNow
 
 # Phones per IN (...) query: far below SQLite's variable limit.
@@ -77,28 +77,25 @@ def last_sent_fields(*, campaign: Campaign, phones: Iterable[str]) -> dict[str, 
 
 def sent_fields_record(*, campaign_id: int, sent: dict[str, dict[str, str] | None]) -> None:
     """Remember what Thulium took: phone → the record fields sent (merged over what we sent
-    before), or None when the phone's records were removed."""
-    if not sent:
+    before), or None when the phone's records were removed. One upsert for a request's phones
+    (it ran once per request of every sending as a select, a delete and an insert)."""
+    removed = [phone for phone, fields in sent.items() if fields is None]
+    if removed:
+        SentFields.objects.filter(campaign_id=campaign_id, phone__in=removed).delete()
+    kept = [(campaign_id, phone, json_text(fields)) for phone, fields in sent.items() if fields]
+    if not kept:
         return
-    phones = list(sent)
-    known = dict(
-        SentFields.objects.filter(campaign_id=campaign_id, phone__in=phones).values_list(
-            "phone", "fields"
+    table = connection.ops.quote_name(SentFields._meta.db_table)
+    if connection.vendor == "postgresql":
+        value, merged = "%s::jsonb", f"{table}.fields || EXCLUDED.fields"
+    else:
+        value, merged = "%s", f"json_patch({table}.fields, excluded.fields)"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (campaign_id, phone, fields) VALUES (%s, %s, {value}) "
+            f"ON CONFLICT (campaign_id, phone) DO UPDATE SET fields = {merged}",
+            kept,
         )
-    )
-    # Replaced whole: delete what we knew, insert the merged fields (see bulk_sql: this ran once
-    # per request of every sending).
-    SentFields.objects.filter(campaign_id=campaign_id, phone__in=list(known)).delete()
-    adapt = connection.ops.adapt_json_value
-    insert_many(
-        SentFields._meta.db_table,
-        ["campaign_id", "phone", "fields"],
-        [
-            (campaign_id, phone, adapt(known.get(phone, {}) | fields, None))
-            for phone, fields in sent.items()
-            if fields
-        ],
-    )
 
 
 def record_values(record: thulium.Record) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from campaigns.services.campaigns import (
 )
 from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.grids import (
-    SAMPLE_ROWS,
     MappingProblem,
     PullFilters,
     column_value_guess,
@@ -31,6 +30,7 @@ from campaigns.services.grids import (
     grid_create_empty,
     grid_create_from_file,
     grid_create_from_thulium,
+    grid_samples,
 )
 from campaigns.services.validation import campaign_rules_cached
 from campaigns.spreadsheets import FileProblem, target_for_header
@@ -127,7 +127,7 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
             problem = str(error)
         except ThuliumProblem as error:
             problem = error.text
-    samples = list(grid.rows.order_by("number").values_list("raw", flat=True)[:SAMPLE_ROWS])
+    samples = grid_samples(grid)
     rules = campaign_rules_cached(campaign=grid.campaign)
     columns = [
         (
