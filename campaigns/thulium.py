@@ -14,6 +14,7 @@ did add, and resending would add them twice. 401/403 are never retried.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import random
 import re
@@ -603,12 +604,21 @@ def parse_date_time(value: Any) -> datetime | None:
     """Thulium's `YYYY-MM-DD hh:mm[:ss]` as an aware Warsaw datetime; "" and null are None."""
     if value in (None, ""):
         return None
-    text = str(value).strip()
-    for fmt in (DATE_TIME_FORMAT, "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+    return _parse_thulium_date(str(value).strip())
+
+
+# A listing carries three dates a record: strptime took a fifth of a 100k-record read (and
+# holds a lock across reading threads). The form is checked, then read by fromisoformat.
+_THULIUM_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?", re.ASCII)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_thulium_date(text: str) -> datetime:
+    if _THULIUM_DATE_RE.fullmatch(text):
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=THULIUM_TZ)
+            return datetime.fromisoformat(text).replace(tzinfo=THULIUM_TZ)
         except ValueError:
-            continue
+            pass
     raise ThuliumProtocolError(f"Thulium sent a date we cannot read: {text!r}.")
 
 

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.bulk_sql import json_text
+from campaigns.bulk_sql import insert_many, json_text
 from campaigns.models import Campaign, Grid, Row, SentFields, ThuliumNow
 
 # Phones per IN (...) query: far below SQLite's variable limit.
@@ -172,22 +172,28 @@ def grid_compare(
     )
     with transaction.atomic():
         ThuliumNow.objects.filter(grid=grid).delete()
-        ThuliumNow.objects.bulk_create(
+        # One statement per 2,000 (or COPY), JSON as text: bulk_create took a tenth of the
+        # review's read of a 100k-row grid.
+        insert_many(
+            ThuliumNow._meta.db_table,
+            ["grid_id", "phone", "count", "values"],
             [
-                ThuliumNow(
-                    grid=grid,
-                    phone=phone,
-                    count=len(records.get(phone, [])),
-                    values=record_now(records[phone], sent.get(phone)) if phone in records else {},
+                (
+                    grid.pk,
+                    phone,
+                    len(records.get(phone, [])),
+                    json_text(
+                        record_now(records[phone], sent.get(phone)) if phone in records else {}
+                    ),
                 )
                 for phone in phones
             ]
             + [
-                ThuliumNow(
-                    grid=grid,
-                    phone=ThuliumNow.IDENTIFIER_KEY + identifier,
-                    count=int(identifier in by_identifier),
-                    values=(
+                (
+                    grid.pk,
+                    ThuliumNow.IDENTIFIER_KEY + identifier,
+                    int(identifier in by_identifier),
+                    json_text(
                         record_now(
                             [by_identifier[identifier]],
                             sent.get(by_identifier[identifier].phone_number),
@@ -198,7 +204,6 @@ def grid_compare(
                 )
                 for identifier in identifiers
             ],
-            batch_size=2000,
         )
         grid.compared_at = timezone.now()
         grid.save(update_fields=["compared_at"])
