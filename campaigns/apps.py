@@ -10,7 +10,8 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from campaigns import (  # noqa: F401  (registers the checks, connects the login receivers)
+        from campaigns import (  # noqa: F401  (registers the checks, the any_of lookup, receivers)
+            bulk_sql,
             checks,
             signals,
         )

@@ -168,7 +168,7 @@ class _SendRow:
 def _send_rows(grid: Grid, row_ids: Sequence[int]) -> list[_SendRow]:
     rows = []
     fields = ("id", "number", "phone", "values", "outcome", "outcome_detail")
-    found = Row.objects.filter(id__in=row_ids).order_by("number", "id").values_list(*fields)
+    found = Row.objects.filter(id__any_of=row_ids).order_by("number", "id").values_list(*fields)
     for pk, number, phone, values, outcome, detail in found:
         if grid.mode == Grid.Mode.REMOVE:
             record, payload = None, {"phone_number": values.get("phone_number", "")}
@@ -445,7 +445,7 @@ def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | Non
             )
             if won:
                 chunk = Chunk.objects.select_related("submission__grid").get(pk=pk)
-                Row.objects.filter(id__in=chunk.row_ids).update(outcome=Outcome.SENDING)
+                Row.objects.filter(id__any_of=chunk.row_ids).update(outcome=Outcome.SENDING)
                 Submission.objects.filter(pk=submission.pk).update(heartbeat_at=now)
                 return chunk
     return None
@@ -640,7 +640,7 @@ def _store_outcomes(
 
 def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:
     if _owned(chunk, worker).update(state=Chunk.State.PENDING, claimed_by="", lease_until=None):
-        Row.objects.filter(id__in=chunk.row_ids).update(outcome=rows_outcome)
+        Row.objects.filter(id__any_of=chunk.row_ids).update(outcome=rows_outcome)
 
 
 def _stop(submission: Submission, chunk: Chunk | None, worker: str, problem: str) -> RunResult:
