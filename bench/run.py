@@ -275,7 +275,7 @@ def report(r: dict[str, Any]) -> None:
         add(
             "peak RSS: CSV intake / XLSX intake",
             f"{csv_rss:.0f} MB / {xlsx_rss:.0f} MB",
-            f"≤ 300 MB {verdict(max(csv_rss, xlsx_rss), 300)}",
+            f"≤ 250 MB {verdict(max(csv_rss, xlsx_rss), 250)}",
             f"csv.reader process {r['floor-csv']['rss_mb']:.0f} MB" if "floor-csv" in r else "",
         )
     if "pages" in r:
