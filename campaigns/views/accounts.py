@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
@@ -14,8 +12,6 @@ from django.views.i18n import set_language
 
 from campaigns import roles
 from campaigns.services.accounts import user_language_set
-
-logger = logging.getLogger(__name__)
 
 
 @login_not_required

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.conf import settings
@@ -33,8 +32,6 @@ from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import CLEAR_MARKERS
 from campaigns.views.common import page_client
-
-logger = logging.getLogger(__name__)
 
 
 @require_GET

@@ -3,7 +3,6 @@ refusal shown in place, a row answered after an edit."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.conf import settings
@@ -38,8 +37,6 @@ from campaigns.services.thulium_now import rows_attach_thulium_now
 from campaigns.services.validation import campaign_rules
 from campaigns.text import ascii_int
 from campaigns.validation import CampaignRules
-
-logger = logging.getLogger(__name__)
 
 
 def page_client() -> Any:

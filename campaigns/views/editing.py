@@ -3,8 +3,6 @@ columns, undo and redo."""
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -53,7 +51,6 @@ from campaigns.views.common import (
     status_and_agent_choices,
 )
 
-logger = logging.getLogger(__name__)
 # The confirmation lists this many of the cells a find and replace changes.
 REPLACEMENTS_SHOWN = 200
 

@@ -3,7 +3,6 @@ exports."""
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -50,9 +49,6 @@ from campaigns.views.common import (
     sending_context,
     status_and_agent_choices,
 )
-
-logger = logging.getLogger(__name__)
-
 
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",

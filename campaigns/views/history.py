@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
@@ -22,9 +21,6 @@ from campaigns.services.history import (
     phone_timeline,
 )
 from campaigns.text import ascii_int
-
-logger = logging.getLogger(__name__)
-
 
 PAGE_SIZE = 100
 

@@ -3,7 +3,6 @@ columns."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib.auth.decorators import permission_required
@@ -37,8 +36,6 @@ from campaigns.spreadsheets import FileProblem, target_for_header
 from campaigns.validation import CampaignRules
 from campaigns.views.campaigns import campaign_page
 from campaigns.views.common import page_client
-
-logger = logging.getLogger(__name__)
 
 
 @require_POST

@@ -3,7 +3,6 @@ reverting a sending."""
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -45,8 +44,6 @@ from campaigns.views.common import (
     problem_response,
     sending_context,
 )
-
-logger = logging.getLogger(__name__)
 
 
 @require_http_methods(["GET", "POST"])
