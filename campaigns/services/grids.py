@@ -285,7 +285,8 @@ def _store_upload(grid: Grid, numbers: Sequence[int], rows: Sequence[list[str]])
         pairs = list(
             zip(numbers[start : start + BLOCK_ROWS], rows[start : start + BLOCK_ROWS], strict=True)
         )
-        data = json.dumps(pairs, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # ASCII escapes: a cell holding a lone surrogate still encodes (UTF-8 would refuse it).
+        data = json.dumps(pairs, separators=(",", ":")).encode("ascii")
         blocks.append((grid.pk, index, zlib.compress(data, 1)))
     insert_many(UploadBlock._meta.db_table, ["grid_id", "index", "rows"], blocks)
 
