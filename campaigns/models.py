@@ -217,6 +217,7 @@ class Outcome(models.TextChoices):
     NONE = "", _("Not sent yet")
     NOT_SENT = "not_sent", _("Not sent")
     WAITING = "waiting", _("Waiting")
+    # Marked by earlier versions while a row's request was out; rows now wait until answered.
     SENDING = "sending", _("Sending")
     UPDATED = "updated", _("Updated")
     REJECTED = "rejected", _("Rejected")
@@ -256,7 +257,6 @@ MODE_OUTCOMES = {
 COMMON_OUTCOMES = (
     Outcome.NOT_SENT,
     Outcome.WAITING,
-    Outcome.SENDING,
     Outcome.TRANSPORT_ERROR,
     Outcome.UNKNOWN,
 )

@@ -174,6 +174,75 @@ def test_cancel_stops_before_the_next_chunk(
     assert Outcome.UPDATED not in outcomes(crm_grid).values()
 
 
+class WatchingClient(thulium.ThuliumClient):
+    """The real client, with a look at the database each time a request goes out (the
+    `client=` seam): what a page would show of the sending at that moment."""
+
+    def __init__(self, *args: Any, on_request: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_request = on_request
+
+    def batch_edit(self, campaign_id: str, rows: Any, **kwargs: Any) -> thulium.BatchResult:
+        self.on_request([row.phone_number for row in rows])
+        return super().batch_edit(campaign_id, rows, **kwargs)
+
+
+def test_rows_wait_while_their_request_is_out_and_the_next_chunk_is_claimed_on_recording(
+    crm_grid: Grid, rules: Any, sandbox: Sandbox
+) -> None:
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules, chunk_size=2)
+    seen = []
+
+    def look(phones: list[str]) -> None:
+        chunks = list(submission.chunks.order_by("index").values_list("state", "claimed_by"))
+        sending = crm_grid.rows.filter(phone__in=phones).values_list("outcome", flat=True)
+        seen.append((chunks, set(sending)))
+
+    with WatchingClient(client_config(sandbox.api_url), on_request=look) as client:
+        assert submission_run(submission_id=submission.pk, client=client).state == "finished"
+
+    assert len(seen) == submission.chunks.count() > 2
+    for index, (chunks, sending) in enumerate(seen):
+        # A row is never rewritten as "sending": it waits until its answer is recorded.
+        assert sending == {Outcome.WAITING}
+        states = [state for state, _worker in chunks]
+        assert states[:index] == [Chunk.State.DONE] * index
+        assert states[index] == Chunk.State.CLAIMED
+        assert set(states[index + 1 :]) <= {Chunk.State.PENDING}
+        # The chunk after the first was claimed by the run that recorded the one before it.
+        assert chunks[index][1] == seen[0][0][0][1] != ""
+    sent = [pk for chunk in submission.chunks.all() for pk in chunk.row_ids]
+    assert set(crm_grid.rows.filter(id__in=sent).values_list("outcome", flat=True)) == {
+        Outcome.UPDATED
+    }
+
+
+def test_a_cancel_while_a_request_is_out_sends_nothing_after_it(
+    crm_grid: Grid, rules: Any, sandbox: Sandbox
+) -> None:
+    submission = queue_sending(grid=crm_grid, author=None, rules=rules, chunk_size=2)
+
+    def press_cancel(phones: list[str]) -> None:
+        submission_cancel(submission=Submission.objects.get(pk=submission.pk))
+
+    with WatchingClient(client_config(sandbox.api_url), on_request=press_cancel) as client:
+        result = submission_run(submission_id=submission.pk, client=client)
+
+    assert result.state == Submission.State.CANCELLED
+    assert len([r for r in sandbox.requests() if r["method"] == "PUT"]) == 1
+    states = list(submission.chunks.order_by("index").values_list("state", flat=True))
+    assert states[0] == Chunk.State.DONE
+    assert set(states[1:]) == {Chunk.State.SKIPPED}
+    first = submission.chunks.get(index=0).row_ids
+    rest = [pk for chunk in submission.chunks.filter(index__gt=0) for pk in chunk.row_ids]
+    assert set(crm_grid.rows.filter(id__in=first).values_list("outcome", flat=True)) == {
+        Outcome.UPDATED
+    }
+    assert set(crm_grid.rows.filter(id__in=rest).values_list("outcome", flat=True)) == {
+        Outcome.NOT_SENT
+    }
+
+
 def test_one_submission_per_campaign_at_a_time(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, campaign: Any
 ) -> None:

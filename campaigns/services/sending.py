@@ -1,10 +1,10 @@
 """Running a sending: chunk by chunk, resumable, several workers at once.
 
-The crash-safety rule: a chunk is claimed in one transaction (with a lease), sent outside any
-transaction, and its answer recorded in another transaction that only succeeds while the claim is
-still ours. A worker may die anywhere: once its lease runs out, the chunk is claimable again and
-is sent again — safe, because PUT of the same values is idempotent — and its rows get exactly one
-recorded outcome.
+The crash-safety rule: a chunk is claimed (with a lease), sent outside any transaction, and its
+answer recorded in a transaction that only succeeds while the claim is still ours — the same
+transaction claims the run's next chunk, so a request costs one commit. A worker may die
+anywhere: once its lease runs out, the chunk is claimable again and is sent again — safe,
+because PUT of the same values is idempotent — and its rows get exactly one recorded outcome.
 
 The brake: a sending's first request (the canary) is answered before any other is sent, and a
 request whose rows Thulium mostly refused for one and the same reason pauses the sending, so a
@@ -109,20 +109,26 @@ def submission_run(
             return RunResult(Submission.State.RUNNING, retry_after=30)
     # Campaign records read at most once per run, to reconcile added rows whose answer was lost.
     seen: dict[str, list[thulium.Record]] = {}
+    # The chunk this run holds: claimed on its own at first and after a dropped answer, and
+    # otherwise in the transaction that records the one before it (one commit per request).
+    chunk: Chunk | None = None
     while True:
-        state, cancel = Submission.objects.values_list("state", "cancel_requested").get(
-            pk=submission.pk
-        )
-        if state == Submission.State.PAUSED:
-            return RunResult(state)
-        if cancel:
-            return _cancel(submission)
-        try:
-            chunk = _claim(submission, worker, lease)
-        except _CanaryInFlight:
-            return RunResult(Submission.State.RUNNING, retry_after=1)
         if chunk is None:
-            return _finish_if_done(submission)
+            state, cancel = Submission.objects.values_list("state", "cancel_requested").get(
+                pk=submission.pk
+            )
+            if state == Submission.State.PAUSED:
+                return RunResult(state)
+            if cancel:
+                return _cancel(submission)
+            try:
+                with transaction.atomic():
+                    chunk = _claim(submission, worker, lease)
+                    Submission.objects.filter(pk=submission.pk).update(heartbeat_at=timezone.now())
+            except _CanaryInFlight:
+                return RunResult(Submission.State.RUNNING, retry_after=1)
+            if chunk is None:
+                return _finish_if_done(submission)
         rows = _send_rows(submission.grid, chunk.row_ids)
         known: Verdicts = {}
         try:
@@ -137,17 +143,22 @@ def submission_run(
         except thulium.ThuliumUnavailable as error:
             if error.retry_after and error.retry_after > client.config.retry_after_cap:
                 return _postpone(submission, chunk, worker, error.retry_after)
-            _record_failure(chunk, worker, rows, Outcome.TRANSPORT_ERROR, error, known)
+            chunk = _record_failure(
+                chunk, worker, rows, Outcome.TRANSPORT_ERROR, error, known, lease
+            )
         except thulium.ThuliumRejected as error:
-            _record_failure(chunk, worker, rows, Outcome.REJECTED, error, known)
+            chunk = _record_failure(chunk, worker, rows, Outcome.REJECTED, error, known, lease)
         except thulium.ThuliumProtocolError as error:
             # Thulium may have done the work: we cannot tell, so never call it a success.
-            _record_failure(chunk, worker, rows, Outcome.UNKNOWN, error, known)
+            chunk = _record_failure(chunk, worker, rows, Outcome.UNKNOWN, error, known, lease)
         else:
-            if _write(chunk, worker, rows, known | verdicts, request_id):
-                cause = systemic_refusal(list(verdicts.values()))
-                if cause is not None:
-                    return _pause(submission, *cause, len(verdicts))
+            cause = systemic_refusal(list(verdicts.values()))
+            # A request that pauses the sending claims nothing after it.
+            recorded, chunk = _write(
+                chunk, worker, rows, known | verdicts, request_id, None if cause else lease
+            )
+            if recorded and cause is not None:
+                return _pause(submission, *cause, len(verdicts))
 
 
 @dataclass(slots=True)
@@ -167,9 +178,12 @@ class _SendRow:
 
 def _send_rows(grid: Grid, row_ids: Sequence[int]) -> list[_SendRow]:
     rows = []
-    fields = ("id", "number", "phone", "values", "outcome", "outcome_detail")
+    # Only an addition looks at the last answer (was it lost?): elsewhere it is not read.
+    adding = grid.mode == Grid.Mode.ADD
+    fields = ["id", "number", "phone", "values", "outcome"] + (["outcome_detail"] if adding else [])
     found = Row.objects.filter(id__any_of=row_ids).order_by("number", "id").values_list(*fields)
-    for pk, number, phone, values, outcome, detail in found:
+    for pk, number, phone, values, outcome, *last in found:
+        detail = last[0] if last else {}
         if grid.mode == Grid.Mode.REMOVE:
             record, payload = None, {"phone_number": values.get("phone_number", "")}
         else:
@@ -424,31 +438,47 @@ def _canary_in_flight(submission: Submission, worker: str) -> bool:
 
 
 def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | None:
+    """Take the submission's first chunk nobody holds (inside the caller's transaction); None
+    when none is left to take. Rows are not marked: a row waits until its answer is recorded,
+    so a request costs one write of its rows, not two."""
     now = timezone.now()
-    candidates = submission.chunks.filter(
-        Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now)
-    ).order_by("index")
-    # Chunks another worker wins are passed over: None means none was left to take.
-    for pk, index in list(candidates.values_list("id", "index")):
-        if index > 0 and _canary_in_flight(submission, worker):
+    free = Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now)
+    # On PostgreSQL a chunk another worker is claiming is passed over, not waited for (SQLite
+    # takes one writer at a time: there the transaction itself is the lock).
+    candidates = (
+        submission.chunks.filter(free).order_by("index").select_for_update(skip_locked=True)
+    )
+    for chunk in candidates[:1]:
+        if chunk.index > 0 and _canary_in_flight(submission, worker):
             raise _CanaryInFlight
-        with transaction.atomic():
-            # A conditional UPDATE is the claim: of two workers, exactly one changes the row.
-            won = Chunk.objects.filter(
-                Q(state=Chunk.State.PENDING) | Q(state=Chunk.State.CLAIMED, lease_until__lt=now),
-                pk=pk,
-            ).update(
-                state=Chunk.State.CLAIMED,
-                claimed_by=worker,
-                lease_until=now + lease,
-                attempts=F("attempts") + 1,
-            )
-            if won:
-                chunk = Chunk.objects.select_related("submission__grid").get(pk=pk)
-                Row.objects.filter(id__any_of=chunk.row_ids).update(outcome=Outcome.SENDING)
-                Submission.objects.filter(pk=submission.pk).update(heartbeat_at=now)
-                return chunk
+        # A conditional UPDATE is the claim: of two workers, exactly one changes the row.
+        if not Chunk.objects.filter(free, pk=chunk.pk).update(
+            state=Chunk.State.CLAIMED,
+            claimed_by=worker,
+            lease_until=now + lease,
+            attempts=F("attempts") + 1,
+        ):
+            return None
+        chunk.state, chunk.claimed_by, chunk.lease_until = Chunk.State.CLAIMED, worker, now + lease
+        chunk.attempts += 1
+        chunk.submission = submission
+        return chunk
     return None
+
+
+def _claim_next(submission: Submission, worker: str, lease: timedelta) -> Chunk | None:
+    """The next chunk, claimed in the transaction that records the last one; None when the run
+    must look again on its own: the sending was paused or cancelled meanwhile, the canary is in
+    flight elsewhere, or nothing is left."""
+    state, cancel = Submission.objects.values_list("state", "cancel_requested").get(
+        pk=submission.pk
+    )
+    if state != Submission.State.RUNNING or cancel:
+        return None
+    try:
+        return _claim(submission, worker, lease)
+    except _CanaryInFlight:
+        return None
 
 
 def _owned(chunk: Chunk, worker: str) -> Any:
@@ -462,10 +492,12 @@ def _record_failure(
     outcome: str,
     error: thulium.ThuliumError,
     known: Verdicts,
-) -> None:
+    lease: timedelta,
+) -> Chunk | None:
+    """Record the request as failed for each row we have no answer for; the next chunk."""
     failed = Verdict(outcome, error.http_status, "", "; ".join(error.messages) or error.summary)
     verdicts = {row.pk: known.get(row.pk) or failed for row in rows}
-    _write(chunk, worker, rows, verdicts, error.request_id)
+    return _write(chunk, worker, rows, verdicts, error.request_id, lease)[1]
 
 
 def _reconcile_added(
@@ -524,8 +556,11 @@ def _write(
     rows: Sequence[_SendRow],
     verdicts: Verdicts,
     request_id: str | None,
-) -> bool:
-    """Record a request's answers; False when the chunk was no longer ours to record."""
+    lease: timedelta | None,
+) -> tuple[bool, Chunk | None]:
+    """Record a request's answers and, in the same transaction, claim the next chunk for
+    `lease` (one commit per request; no `lease`, no claim). (False, None) when the chunk was no
+    longer ours to record."""
     now = timezone.now()
     with transaction.atomic():
         if not _owned(chunk, worker).update(
@@ -533,7 +568,7 @@ def _write(
         ):
             # Our lease ran out and another worker took the chunk: its answer counts, not ours.
             logger.warning("chunk %s: answer dropped, another worker owns it", chunk)
-            return False
+            return False, None
         for row in rows:
             verdict = verdicts[row.pk]
             row.outcome = verdict.outcome
@@ -577,7 +612,9 @@ def _write(
                 at=now,
                 actor=chunk.submission.author,
             )
-    return True
+        # Last: the next chunk's lock is taken after every lock above, and never waited for.
+        following = _claim_next(chunk.submission, worker, lease) if lease else None
+    return True, following
 
 
 def _store_outcomes(
@@ -638,16 +675,16 @@ def _store_outcomes(
     return confirmed, unknown
 
 
-def _release(chunk: Chunk, worker: str, rows_outcome: str) -> None:
-    if _owned(chunk, worker).update(state=Chunk.State.PENDING, claimed_by="", lease_until=None):
-        Row.objects.filter(id__any_of=chunk.row_ids).update(outcome=rows_outcome)
+def _release(chunk: Chunk, worker: str) -> None:
+    """Give the chunk back unsent; its rows were never marked, so they still wait."""
+    _owned(chunk, worker).update(state=Chunk.State.PENDING, claimed_by="", lease_until=None)
 
 
 def _stop(submission: Submission, chunk: Chunk | None, worker: str, problem: str) -> RunResult:
     """Thulium refused us as a whole (credentials, campaign): nothing of the rest is sent."""
     with transaction.atomic():
         if chunk is not None:
-            _release(chunk, worker, Outcome.WAITING)
+            _release(chunk, worker)
         _unsend_rest(submission)
         Submission.objects.filter(pk=submission.pk).update(
             state=Submission.State.FAILED, problem=problem, finished_at=timezone.now()
@@ -690,7 +727,7 @@ def _pause(submission: Submission, message: str, refused: int, rows: int) -> Run
 def _postpone(submission: Submission, chunk: Chunk, worker: str, retry_after: float) -> RunResult:
     """Thulium asked for a long pause: give the worker back and come again later."""
     with transaction.atomic():
-        _release(chunk, worker, Outcome.WAITING)
+        _release(chunk, worker)
         Submission.objects.filter(pk=submission.pk).update(
             state=Submission.State.WAITING,
             retry_at=timezone.now() + timedelta(seconds=retry_after),

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -218,13 +218,15 @@ def submissions_reap() -> list[int]:
 
 
 def submission_counts(submission: Submission) -> dict[str, int]:
-    """Rows of the submission by their current outcome."""
-    ids = [pk for chunk in submission.chunks.all() for pk in chunk.row_ids]
+    """Rows of the submission by their current outcome. (The sending panel asks every second:
+    the chunks' row ids are read without their before-values, and the rows are counted by the
+    database, all at once on PostgreSQL.)"""
+    ids = [pk for row_ids in submission.chunks.values_list("row_ids", flat=True) for pk in row_ids]
+    step = max(len(ids), 1) if connection.vendor == "postgresql" else 500
     counts: Counter[str] = Counter()
-    for start in range(0, len(ids), 500):
-        counts.update(
-            Row.objects.filter(id__in=ids[start : start + 500]).values_list("outcome", flat=True)
-        )
+    for start in range(0, len(ids), step):
+        found = Row.objects.filter(id__any_of=ids[start : start + step]).order_by()
+        counts.update(dict(found.values_list("outcome").annotate(n=Count("id"))))
     return dict(counts)
 
 

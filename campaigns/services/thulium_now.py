@@ -86,14 +86,24 @@ def sent_fields_record(*, campaign_id: int, sent: dict[str, dict[str, str] | Non
     if not kept:
         return
     table = connection.ops.quote_name(SentFields._meta.db_table)
-    if connection.vendor == "postgresql":
-        value, merged = "%s::jsonb", f"{table}.fields || EXCLUDED.fields"
-    else:
-        value, merged = "%s", f"json_patch({table}.fields, excluded.fields)"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement of three parameters: psycopg's executemany adapted 500 rows' values
+            # one by one (15 ms of a 500-row request). The phones are distinct (dict keys), so
+            # no row is upserted twice in the statement.
+            _ids, phones, texts = zip(*kept, strict=True)
+            cursor.execute(
+                f"INSERT INTO {table} (campaign_id, phone, fields) SELECT %s, phone, fields "
+                "FROM unnest(%s::varchar[], %s::jsonb[]) AS v(phone, fields) "
+                f"ON CONFLICT (campaign_id, phone) DO UPDATE SET fields = {table}.fields || "
+                "EXCLUDED.fields",
+                [campaign_id, list(phones), list(texts)],
+            )
+            return
         cursor.executemany(
-            f"INSERT INTO {table} (campaign_id, phone, fields) VALUES (%s, %s, {value}) "
-            f"ON CONFLICT (campaign_id, phone) DO UPDATE SET fields = {merged}",
+            f"INSERT INTO {table} (campaign_id, phone, fields) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (campaign_id, phone) DO UPDATE SET fields = "
+            f"json_patch({table}.fields, excluded.fields)",
             kept,
         )
 
