@@ -33,6 +33,16 @@ class Campaign(models.Model):
     # login → the agent's name, as the campaign's listing last gave it (the agents endpoint
     # names no one): shown beside logins, and what "Anna Nowak" is matched against.
     agent_names = models.JSONField(default=dict, blank=True)
+    retention_days = models.PositiveIntegerField(
+        _("keep personal data (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Keep this campaign's personal data longer than RETENTION_DAYS after a grid's last "
+            "sending or edit, for example under a legal hold. Empty: RETENTION_DAYS. A shorter "
+            "time than RETENTION_DAYS does not shorten it."
+        ),
+    )
 
     class Meta:
         ordering = ["thulium_id"]
@@ -151,6 +161,9 @@ class Grid(models.Model):
     match_by = models.CharField(max_length=10, choices=MatchBy, default=MatchBy.PHONE)
     # How far the running read of the campaign for this grid's review is: {"read": n, "total": m}.
     read_progress = models.JSONField(default=dict, blank=True)
+    # When retention erased the grid's personal data, and after how many days of quiet.
+    personal_data_removed_at = models.DateTimeField(null=True, blank=True)
+    personal_data_kept_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -627,6 +640,8 @@ class SentFields(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     phone = models.CharField(max_length=32)
     fields = models.JSONField(default=dict)
+    # Last written: retention erases what was not sent again for the campaign's retention.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         constraints = [
@@ -700,6 +715,15 @@ class AuditEntry(models.Model):
         SENDING_OPTIONS = "sending_options", _("Sending options changed")
         VALUE_RULE = "value_rule", _("Value rule set")
         VALUE_RULE_FORGOTTEN = "value_rule_forgotten", _("Value rule forgotten")
+        AUDIT_DETAILS_SPLIT = "audit_details_split", _("Personal details moved out of the chain")
+        PERSONAL_DATA_PURGED = "personal_data_purged", _("Personal data removed (retention)")
+        PERSON_FOUND = "person_found", _("A person's data searched")
+        PERSON_EXPORTED = "person_exported", _("A person's data exported")
+        PERSON_ERASED = "person_erased", _("A person's data erased")
+
+    # Entries of someone taking rows out of the dashboard: a file of a grid, of the history, of
+    # a person's data.
+    EXPORT_ACTIONS = (Action.EXPORT, Action.GRID_EXPORT, Action.PERSON_EXPORTED)
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -715,7 +739,12 @@ class AuditEntry(models.Model):
     campaign = models.CharField(max_length=5, blank=True, db_index=True)
     grid_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     submission_id = models.BigIntegerField(null=True, blank=True)
+    # What was done, without personal data: counts, ids, formats (see audit.PERSONAL_DETAILS).
     details = models.JSONField(default=dict)
+    # The keyed digest of the entry's personal details, which live apart in its AuditDetail
+    # ("" when it has none). The chain covers this digest, never the details: erasing them
+    # leaves the chain whole, and altering them no longer matches it.
+    detail_mac = models.CharField(max_length=64, blank=True)
     prev_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64, unique=True)
 
@@ -726,6 +755,56 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {self.get_action_display()}"
+
+    @property
+    def exported_rows(self) -> int | None:
+        """How many rows (or a person's items) an export took out; None for other entries."""
+        if self.action not in self.EXPORT_ACTIONS:
+            return None
+        return self.details.get("rows", self.details.get("items"))
+
+    @property
+    def personal(self) -> dict[str, Any] | None:
+        """The entry's personal details: {} when it has none, None once they were erased."""
+        if not self.detail_mac:
+            return {}
+        try:
+            return self.detail.details
+        except AuditDetail.DoesNotExist:
+            return None
+
+    @property
+    def shown_details(self) -> dict[str, Any]:
+        """Everything the entry says, for the history: its details and its personal ones."""
+        personal = self.personal
+        return self.details | (personal or {}) if personal is not None else self.details
+
+
+class AuditDetail(models.Model):
+    """The personal part of an audit entry — phone numbers, cell values, file names, what
+    someone typed — kept outside the chain so that retention and a person's erasure can remove
+    it. Erasing blanks `details` and names the audit entry of the erasure, whose own details
+    carry a digest of the entries it erased: `verify_audit` tells such an erasure from
+    tampering."""
+
+    entry = models.OneToOneField(
+        AuditEntry,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="detail",
+    )
+    details = models.JSONField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    erased_by = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        permissions = [("handle_person_request", _("Can find, export and erase a person's data"))]
+        verbose_name = _("audit detail")
+        verbose_name_plural = _("audit details")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}"
 
 
 class AuditHead(models.Model):

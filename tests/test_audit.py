@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import re
 from typing import Any
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Grid, RowOutcome
+from campaigns.models import AuditDetail, AuditEntry, Grid, RowOutcome
 from campaigns.services.audit import GENESIS, audit_verify, entry_mac, entry_material
 from campaigns.services.editing import (
     grid_add_rows,
@@ -32,6 +33,7 @@ from campaigns.services.submissions import submission_cancel
 from tests.conftest import FILES, Sandbox, client_config, queue_sending
 
 pytestmark = pytest.mark.django_db
+RELEASE_0011 = importlib.import_module("campaigns.migrations.0011_audit_keyed_chain")
 
 
 def actions() -> list[str]:
@@ -87,7 +89,9 @@ def test_every_action_leaves_one_entry(
         "grid_created",
     ]
     cell = AuditEntry.objects.filter(action="cell").get()
-    assert cell.details["changes"] == [[6, "Agent", "", "a.nowak"]]
+    # The cells' values are personal: kept apart, the chain covers their keyed digest only.
+    assert cell.personal["changes"] == [[6, "Agent", "", "a.nowak"]]
+    assert cell.details == {"edit": cell.details["edit"]}
     assert cell.campaign == "00001"
     assert cell.grid_id == crm_grid.pk
     assert cell.actor_name == "command line"
@@ -108,7 +112,8 @@ def test_intake_entries_carry_the_file_and_the_mapping(crm_grid: Grid) -> None:
     upload = AuditEntry.objects.get(action="upload")
     mapping = AuditEntry.objects.get(action="mapping")
 
-    assert upload.details["file_name"] == "crm_export_cp1250.csv"
+    assert upload.personal == {"file_name": "crm_export_cp1250.csv"}
+    assert "file_name" not in upload.details
     assert upload.details["size"] == (FILES / "crm_export_cp1250.csv").stat().st_size
     assert len(upload.details["sha256"]) == 64
     assert mapping.details["mapping"]["Numer telefonu"] == "phone_number"
@@ -137,8 +142,9 @@ def test_logins_and_failed_logins_without_the_password(client: Client, superviso
 
     failed, succeeded = AuditEntry.objects.order_by("id")
     assert failed.action == "login_failed"
-    assert failed.details == {"username": "ewa"}
-    assert "not-my-password" not in str(failed.details)
+    # What was typed as the user name may be anything (a password, even): kept apart.
+    assert (failed.details, failed.personal) == ({}, {"username": "ewa"})
+    assert "not-my-password" not in str(failed.details) + str(failed.personal)
     assert (succeeded.action, succeeded.actor_id, succeeded.actor_name) == (
         "login",
         supervisor.pk,
@@ -296,6 +302,7 @@ def test_the_head_printed_earlier_catches_a_cut_off_end(crm_grid: Grid) -> None:
     kept = re.search(r"Head: (\d+:[0-9a-f]{64})", out.getvalue())[1]
     last_two = list(AuditEntry.objects.order_by("-id")[:2])
     tamper(f"DELETE FROM campaigns_auditentry WHERE id >= {last_two[1].pk}")
+    AuditDetail.objects.filter(entry_id__gte=last_two[1].pk).delete()  # theirs go too
     # The head row wound back to match: without the kept head the log looks whole.
     AuditHead.objects.filter(pk=1).update(
         count=AuditEntry.objects.count(), last_mac=AuditEntry.objects.order_by("-id")[0].mac
@@ -363,7 +370,8 @@ def test_the_migration_rekeys_the_plain_chain_and_says_so_in_the_log() -> None:
             entry = OldEntry(at=timezone.now(), actor_name="ewa", action="login", details={"n": n})
             entry.prev_hash, entry.actor_id, entry.campaign = prev, None, ""
             entry.grid_id = entry.submission_id = None
-            entry.hash = prev = plain_sha256(prev, entry)
+            material = RELEASE_0011._material(entry)  # what the chain covered then
+            entry.hash = prev = hashlib.sha256((prev + material).encode("utf-8")).hexdigest()
             entry.save()
         OldHead.objects.update_or_create(pk=1, defaults={"count": 3, "last_hash": prev})
         plain_head = prev
@@ -374,9 +382,10 @@ def test_the_migration_rekeys_the_plain_chain_and_says_so_in_the_log() -> None:
         executor.migrate(executor.loader.graph.leaf_nodes())
 
     check = audit_verify()
-    step = AuditEntry.objects.order_by("id").last()
+    step, split = AuditEntry.objects.order_by("-id")[1], AuditEntry.objects.order_by("id").last()
 
     assert check.ok
-    assert check.checked == 4
+    assert check.checked == 5
+    assert split.action == "audit_details_split"
     assert step.action == "audit_rekeyed"
     assert step.details == {"entries": 3, "plain_head": f"3:{plain_head}", "plain_chain": "intact"}

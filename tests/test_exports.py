@@ -97,7 +97,7 @@ def test_the_grid_page_offers_the_export_and_audits_it(
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 9
     entry = AuditEntry.objects.get(action="grid_export")
-    assert (entry.actor_name, entry.details["rows"], entry.details["filters"]) == (
+    assert (entry.actor_name, entry.details["rows"], entry.personal["filters"]) == (
         "ewa",
         8,
         {"outcome": "failed"},

@@ -23,10 +23,38 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import AuditEntry, AuditHead
+from campaigns.models import AuditDetail, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 KEY_CHECK_MESSAGE = b"thulium-dashboard audit key check"
+
+A = AuditEntry.Action
+EDITS = (A.CELL_EDIT, A.BULK_EDIT, A.PASTE, A.REPLACE, A.ROWS_ADDED, A.ROWS_DELETED)
+# The detail keys that hold personal data — customers' numbers, names and values, a file's
+# name, what someone typed — by action: they go to the entry's AuditDetail, outside the chain,
+# and are erased by retention and a person's request. An edit's every detail is personal but
+# its id; ALL marks that. Every other key holds counts, ids, formats or the dashboard's words.
+ALL = frozenset({"*"})
+PERSONAL_DETAILS: dict[str, frozenset[str]] = {
+    A.UPLOAD: frozenset({"file_name"}),
+    A.GRID_EXPORT: frozenset({"filters"}),
+    A.LOGIN_FAILED: frozenset({"username"}),
+    A.PERSON_FOUND: frozenset({"phone"}),
+    A.PERSON_EXPORTED: frozenset({"phone"}),
+    **dict.fromkeys(EDITS, ALL),
+}
+# Entries written before issue 17 kept each answered row (its phone) in "rows".
+PERSONAL_WHEN_LIST = {A.OUTCOMES: frozenset({"rows"})}
+
+
+def split_details(action: str, details: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what the chain covers, the personal details kept apart)."""
+    keys = PERSONAL_DETAILS.get(action, frozenset())
+    if keys is ALL:
+        keys = frozenset(details) - {"edit"}
+    keys |= {k for k in PERSONAL_WHEN_LIST.get(action, ()) if isinstance(details.get(k), list)}
+    chained = {k: v for k, v in details.items() if k not in keys}
+    return chained, {k: v for k, v in details.items() if k in keys}
 
 
 def audit(
@@ -41,6 +69,9 @@ def audit(
     """Append one entry. Called inside the caller's transaction, so the entry and the change it
     describes are committed — or rolled back — together."""
     key = audit_key()
+    chained, personal = split_details(
+        action, json.loads(json.dumps(details, cls=DjangoJSONEncoder))
+    )
     with transaction.atomic():
         # The head row serialises writers: each entry's MAC covers its predecessor's.
         head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
@@ -52,11 +83,14 @@ def audit(
             campaign=campaign,
             grid_id=grid_id,
             submission_id=submission_id,
-            details=json.loads(json.dumps(details, cls=DjangoJSONEncoder)),
+            details=chained,
+            detail_mac=detail_mac(personal, key) if personal else "",
             prev_mac=head.last_mac,
         )
         entry.mac = entry_mac(entry, key)
         entry.save()
+        if personal:
+            AuditDetail.objects.create(entry=entry, details=personal)
         head.count += 1
         head.last_mac = entry.mac
         head.key_check = key_check(key)
@@ -79,7 +113,8 @@ def entry_mac(entry: AuditEntry, key: bytes) -> str:
 
 
 def entry_material(entry: AuditEntry) -> str:
-    """What an entry's MAC covers besides the previous MAC."""
+    """What an entry's MAC covers besides the previous MAC: its personal details only by their
+    keyed digest."""
     return json.dumps(
         {
             "at": entry.at.isoformat(),
@@ -90,11 +125,51 @@ def entry_material(entry: AuditEntry) -> str:
             "grid": entry.grid_id,
             "submission": entry.submission_id,
             "details": entry.details,
+            "detail": entry.detail_mac,
         },
         sort_keys=True,
         ensure_ascii=False,
         cls=DjangoJSONEncoder,
     )
+
+
+def detail_mac(personal: dict[str, Any], key: bytes) -> str:
+    """The keyed digest of personal details: without the key, a digest of a phone number cannot
+    be matched by trying every number."""
+    text = json.dumps(personal, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder)
+    return hmac.new(key, b"detail:" + text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def erased_digest(entry_ids: list[int]) -> str:
+    """What an erasure's entry keeps of the details it erased: a digest of their entry ids."""
+    text = ",".join(str(pk) for pk in sorted(entry_ids))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def audit_details_erase(
+    *, entry_ids: list[int], action: str, actor: Any, **details: Any
+) -> AuditEntry:
+    """Erase the personal details of these entries, and say so in the log: one entry of
+    `action` with how many were erased (`details_erased`) and the digest of their ids (inside
+    the caller's transaction). Entries without details, or erased already, are passed over."""
+    with transaction.atomic():
+        found = list(
+            AuditDetail.objects.filter(entry_id__in=entry_ids, erased_by=None)
+            .values_list("entry_id", flat=True)
+            .order_by("entry_id")
+        )
+        entry = audit(
+            action=action,
+            actor=actor,
+            details_erased=len(found),
+            details_digest=erased_digest(found),
+            **details,
+        )
+        for start in range(0, len(found), 500):
+            AuditDetail.objects.filter(entry_id__in=found[start : start + 500]).update(
+                details=None, erased_at=entry.at, erased_by=entry.pk
+            )
+    return entry
 
 
 @dataclass(frozen=True)
@@ -122,6 +197,13 @@ class AuditCheck:
     problem: str = ""
     entry_id: int | None = None
     head: AuditHeadLine | None = None
+    # Personal details erased by retention or a person's request (each erasure an entry).
+    erased: int = 0
+    erasures: int = 0
+
+
+# The entries that erase personal details: each keeps how many, and a digest of their ids.
+ERASURES = frozenset({A.PERSONAL_DATA_PURGED, A.PERSON_ERASED})
 
 
 def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] = ()) -> AuditCheck:
@@ -142,6 +224,7 @@ def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] =
     wanted = {h.count: h for h in heads}
     running = GENESIS
     checked = 0
+    details = _DetailWalk(key)
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         if entry.prev_mac != running:
             return AuditCheck(
@@ -155,6 +238,10 @@ def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] =
             return AuditCheck(
                 False, checked, _("Entry #%(id)s was altered.") % {"id": entry.pk}, entry.pk
             )
+        # After the chain's own checks: a removed entry is said as such, not as the personal
+        # details it left behind.
+        if problem := details.check(entry):
+            return AuditCheck(False, checked, problem, entry.pk)
         running = entry.mac
         checked += 1
         kept = wanted.pop(checked, None)
@@ -187,7 +274,75 @@ def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] =
             _("%(missing)s entries at the end of the log were removed.")
             % {"missing": head.count - checked},
         )
-    return AuditCheck(True, checked, head=AuditHeadLine(checked, running))
+    if problem := details.finish():
+        return AuditCheck(False, checked, problem)
+    return AuditCheck(
+        True,
+        checked,
+        head=AuditHeadLine(checked, running),
+        erased=sum(len(ids) for ids in details.erased.values()),
+        erasures=len(details.erasures),
+    )
+
+
+class _DetailWalk:
+    """Checks each entry's personal details as the chain is walked (both in id order): kept
+    ones must match the entry's digest, erased ones must be named by an erasure whose digest
+    covers them. Anything else was deleted, altered or erased behind the log's back."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        rows = AuditDetail.objects.order_by("entry_id").values_list(
+            "entry_id", "details", "erased_by"
+        )
+        self.rows = iter(rows.iterator(chunk_size=2000))
+        self.next = next(self.rows, None)
+        self.erased: dict[int, list[int]] = {}
+        self.erasures: dict[int, str] = {}
+
+    def check(self, entry: AuditEntry) -> str:
+        if entry.action in ERASURES:
+            self.erasures[entry.pk] = entry.details.get("details_digest", "")
+        row = None
+        while self.next is not None and self.next[0] <= entry.pk:
+            if self.next[0] < entry.pk:
+                return _("Personal details #%(id)s belong to no entry of the log.") % {
+                    "id": self.next[0]
+                }
+            row, self.next = self.next, next(self.rows, None)
+        if not entry.detail_mac:
+            if row is not None:
+                return _("Entry #%(id)s has personal details the chain does not know of.") % {
+                    "id": entry.pk
+                }
+            return ""
+        if row is None:
+            return _(
+                "The personal details of entry #%(id)s were deleted, and no erasure in the log "
+                "says so."
+            ) % {"id": entry.pk}
+        _pk, personal, erased_by = row
+        if erased_by is not None and personal is None:
+            self.erased.setdefault(erased_by, []).append(entry.pk)
+            return ""
+        if personal is None or not hmac.compare_digest(
+            detail_mac(personal, self.key), entry.detail_mac
+        ):
+            return _("The personal details of entry #%(id)s were altered.") % {"id": entry.pk}
+        return ""
+
+    def finish(self) -> str:
+        if self.next is not None:
+            return _("Personal details #%(id)s belong to no entry of the log.") % {
+                "id": self.next[0]
+            }
+        for erasure, ids in self.erased.items():
+            if erased_digest(ids) != self.erasures.get(erasure):
+                return _(
+                    "The personal details of entry #%(id)s were erased, but no erasure in the "
+                    "log covers them: someone erased them behind the log's back."
+                ) % {"id": ids[0]}
+        return ""
 
 
 def _actor_name(actor: AbstractBaseUser | None) -> str:

@@ -16,6 +16,9 @@ from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
 from campaigns.text import fold_digits
 
+# The history's filter for every export and download of rows, whatever it exported.
+EXPORTS = "exports"
+
 
 @dataclass(frozen=True)
 class HistoryFilter:
@@ -42,13 +45,15 @@ def history_entries(filters: HistoryFilter) -> QuerySet[AuditEntry]:
         entries = entries.filter(campaign=filters.campaign)
     if filters.user:
         entries = entries.filter(actor_name=filters.user)
-    if filters.action:
+    if filters.action == EXPORTS:
+        entries = entries.filter(action__in=AuditEntry.EXPORT_ACTIONS)
+    elif filters.action:
         entries = entries.filter(action=filters.action)
     if filters.since:
         entries = entries.filter(at__gte=_moment(filters.since, time.min))
     if filters.until:
         entries = entries.filter(at__lte=_moment(filters.until, time.max))
-    return entries.order_by("-id")
+    return entries.select_related("detail").order_by("-id")
 
 
 def history_page(filters: HistoryFilter, *, before: int | None, size: int = 100) -> list[Any]:
@@ -85,7 +90,7 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
                 entry.campaign,
                 entry.grid_id or "",
                 entry.submission_id or "",
-                _details_text(entry.details),
+                _details_text(entry.shown_details),
             ]
         )
     audit(

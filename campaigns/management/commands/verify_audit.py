@@ -44,6 +44,12 @@ class Command(BaseCommand):
             self.stderr.write(check.problem)
             sys.exit(1)
         self.stdout.write(_("Audit log intact: %(n)s entries.") % {"n": check.checked})
+        if check.erased:
+            # Retention and people's requests, each recorded in the log: not tampering.
+            self.stdout.write(
+                _("Personal details erased: %(n)s, by erasures recorded in the log: %(m)s.")
+                % {"n": check.erased, "m": check.erasures}
+            )
         for head in heads:
             self.stdout.write(_("Head %(head)s is in the chain.") % {"head": head})
         self.stdout.write(_("Head: %(head)s") % {"head": check.head})
