@@ -15,11 +15,11 @@ class CampaignFieldInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    """Administrators keep each campaign's field list and phone format here."""
+    """Administrators keep each campaign's field list, phone format and retention hold here."""
 
-    list_display = ["thulium_id", "name", "phone_format"]
+    list_display = ["thulium_id", "name", "phone_format", "retention_days"]
     search_fields = ["thulium_id", "name"]
-    fields = ["thulium_id", "name", "phone_format"]
+    fields = ["thulium_id", "name", "phone_format", "retention_days"]
     readonly_fields = ["thulium_id", "name"]
     inlines = [CampaignFieldInline]
 

@@ -43,6 +43,7 @@ _ADMINISTER = [
     "auth.add_user",
     "auth.change_user",
     "auth.view_group",
+    "campaigns.handle_person_request",
 ]
 ROLES = {
     VIEWER: _VIEW,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns.views import campaigns, editing, grid, history, intake, sending
+from campaigns.views import campaigns, editing, grid, history, intake, privacy, sending
 
 app_name = "campaigns"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("campaigns/<str:campaign_id>/charts/", campaigns.campaign_charts, name="campaign_charts"),
     path("history/", history.history, name="history"),
     path("history/phone/<str:phone>/", history.phone_history, name="phone_history"),
+    path("privacy/person/", privacy.person_request, name="person_request"),
     path("campaigns/<str:campaign_id>/upload/", intake.grid_upload, name="grid_upload"),
     path("campaigns/<str:campaign_id>/pull/", intake.grid_pull, name="grid_pull"),
     path("campaigns/<str:campaign_id>/empty/", intake.grid_empty, name="grid_empty"),

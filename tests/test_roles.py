@@ -54,6 +54,8 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("post", "campaigns:grid_send", [g], "supervise"),
         ("get", "campaigns:grid_export", [g], "supervise"),
         ("post", "campaigns:submission_revert", [g, 1], "supervise"),
+        ("get", "campaigns:person_request", [], "administer"),
+        ("post", "campaigns:person_request", [], "administer"),
     ]
 
 
@@ -81,7 +83,11 @@ def test_role_by_endpoint(
 
     for method, name, args, needs in endpoints(crm_grid):
         response = getattr(client, method)(reverse(name, args=args), headers={"HX-Request": "true"})
-        allowed = role in {"Supervisor", "Administrator"} or (role == "Viewer" and needs == "view")
+        allowed = (
+            role == "Administrator"
+            or (role == "Supervisor" and needs != "administer")
+            or (role == "Viewer" and needs == "view")
+        )
         assert (response.status_code != 403) is allowed, (role, name, response.status_code)
 
 
@@ -125,6 +131,8 @@ def test_roles_exist_with_their_permissions() -> None:
     assert {"add_grid", "change_grid", "add_submission"} <= perms["Supervisor"]
     assert "change_campaign" not in perms["Supervisor"]
     assert {"change_campaign", "add_campaignfield", "add_user"} <= perms["Administrator"]
+    assert "handle_person_request" in perms["Administrator"]
+    assert "handle_person_request" not in perms["Supervisor"] | perms["Viewer"]
 
 
 def test_viewers_see_no_editing_or_sending_controls(

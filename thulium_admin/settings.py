@@ -254,6 +254,11 @@ SUBMISSION_CANARY_ROWS = max(1, int(env_float("SUBMISSION_CANARY_ROWS", 20)))
 # sending then uses that read for the records' before-values.
 SUBMISSION_REVIEW_MAX_AGE = env_float("SUBMISSION_REVIEW_MAX_AGE", 900)
 
+# Personal data (row cells and values, outcomes' payloads, sent values, edit histories, audit
+# details) is kept this many days after a grid's last sending or edit, then
+# `manage.py purge_personal_data` erases it; a campaign may keep it longer (a legal hold).
+RETENTION_DAYS = max(1, int(env_float("RETENTION_DAYS", 90)))
+
 # E-mail to the author when a sending ends (finished, paused or stopped), through Django's
 # MAILERS: SMTP when EMAIL_HOST is set; else printed on the console under DEBUG (make run), and
 # not sent at all in production (no MAILERS: nothing to send through).

@@ -31,6 +31,7 @@ from campaigns.services.grids import (
     grid_validate,
     mapping_check,
 )
+from campaigns.services.retention import grid_removed_message
 from campaigns.services.rows import SORTS, RowFilter, grid_display_columns, grid_rows
 from campaigns.spreadsheets import normalise_header
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label
@@ -335,7 +336,7 @@ def grid_delete_rows(
 ) -> Edit:
     if not row_ids:
         raise EditProblem(_("No rows are selected. Tick the rows to delete."))
-    _refuse_while_sending(grid)
+    _refuse_unless_editable(grid)
     with transaction.atomic():
         rows = grid.rows.filter(id__in=row_ids)
         deleted = [{"id": r.pk, "number": r.number, "raw": r.raw} for r in rows]
@@ -369,7 +370,7 @@ def grid_remap(
     column that held the target lets go of it. Remembered for the campaign, audited, undoable."""
     with transaction.atomic():
         grid = Grid.objects.select_for_update().select_related("campaign").get(pk=grid.pk)
-        _refuse_while_sending(grid)
+        _refuse_unless_editable(grid)
         if not 0 <= column < len(grid.mapping):
             raise EditProblem(_("The grid has no such column: reload the page."))
         was = grid.mapping[column]
@@ -448,7 +449,7 @@ def grid_redo(
         edit = grid_redoable_edit(grid)
         if edit is None:
             return None
-        _refuse_while_sending(grid)
+        _refuse_unless_editable(grid)
         new_raw: dict[int, list[str]] = {}
         for pk, raw in grid.rows.filter(id__in={c[0] for c in edit.changes}).values_list(
             "id", "raw"
@@ -497,7 +498,7 @@ def grid_undo(
         edit = grid.edits.select_for_update().filter(undone=False).order_by("-id").first()
         if edit is None:
             return None
-        _refuse_while_sending(grid)
+        _refuse_unless_editable(grid)
         if grid.submissions.filter(created_at__gt=edit.created_at).exists():
             raise EditProblem(
                 _(
@@ -568,7 +569,7 @@ def _change(
 ) -> Edit:
     """Write texts into cells (adding columns the grid lacks), re-validate, record the edit."""
     cells = {key: without_nul(text) for key, text in cells.items()}
-    _refuse_while_sending(grid)
+    _refuse_unless_editable(grid)
     with transaction.atomic():
         before = {"headers": list(grid.headers), "mapping": list(grid.mapping)}
         for _pk, target in cells:
@@ -639,7 +640,10 @@ def _audit_edit(grid: Grid, author: Any, kind: str, edit: Edit, **details: Any) 
     )
 
 
-def _refuse_while_sending(grid: Grid) -> None:
+def _refuse_unless_editable(grid: Grid) -> None:
+    # Read anew: retention may have run since the grid was loaded.
+    if Grid.objects.filter(pk=grid.pk, personal_data_removed_at__isnull=False).exists():
+        raise EditProblem(grid_removed_message())
     if grid.submissions.filter(state__in=["queued", "running", "waiting"]).exists():
         raise EditProblem(
             _("The grid is being sent to Thulium. Wait until it finishes, or cancel the sending.")

@@ -35,6 +35,7 @@ from campaigns.models import (
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_validate
+from campaigns.services.retention import grid_removed_message
 from campaigns.targets import field_target
 from campaigns.validation import CLEAR_MARKER, CampaignRules
 
@@ -104,6 +105,8 @@ def submission_create(
     canary = max(1, min(canary_rows or settings.SUBMISSION_CANARY_ROWS, chunk_size))
     with transaction.atomic():
         grid = Grid.objects.select_for_update().get(pk=grid.pk)
+        if grid.personal_data_removed_at is not None:
+            raise SubmissionProblem(grid_removed_message())
         fresh = timezone.now() - timedelta(seconds=settings.SUBMISSION_REVIEW_MAX_AGE)
         if live_check and (grid.compared_at is None or grid.compared_at < fresh):
             raise SubmissionProblem(

@@ -30,6 +30,7 @@ from campaigns.services.problems import (
     campaign_value_rules,
     grid_problem_groups,
 )
+from campaigns.services.retention import grid_removed_summary
 from campaigns.services.rows import (
     COUNT_LIMIT,
     PAGE_SIZES,
@@ -70,6 +71,8 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = grid_or_404(grid_id)
     if grid.state == Grid.State.MAPPING:
         return redirect("campaigns:grid_mapping", grid_id=grid.pk)
+    if grid.personal_data_removed_at is not None:
+        return render(request, "campaigns/grid_removed.html", grid_removed_summary(grid))
     filters = RowFilter.from_query(request.GET)
     size = _page_size(request)
     page = grid_row_page(

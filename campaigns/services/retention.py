@@ -1,0 +1,223 @@
+"""Retention: a grid's personal data is kept RETENTION_DAYS (or its campaign's longer hold)
+after its last sending or edit, then erased — keeping what history needs without it: counts
+by outcome, who sent what and when, Thulium's request ids.
+
+What goes (each place is listed in the README's "Personal data"): the rows' cells, values,
+phones and messages; the outcomes' phones, payloads, before-values and messages; the
+chunks' before-values; the grid's edit history, upload blocks and comparison with Thulium;
+its file name; and the personal details of its audit entries. Sent record fields go after the
+same time without being sent again, and audit details that belong to no grid (failed logins,
+a person's searches) after RETENTION_DAYS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.models import (
+    AuditDetail,
+    AuditEntry,
+    Campaign,
+    Chunk,
+    Edit,
+    Grid,
+    Outcome,
+    RowOutcome,
+    SentFields,
+    Submission,
+    ThuliumNow,
+    UploadBlock,
+)
+from campaigns.services.audit import audit_details_erase
+
+
+def grid_removed_message() -> str:
+    return _(
+        "This grid's personal data was removed after its retention time: it has no rows to edit "
+        "or send. Upload a new file or pull the records from Thulium."
+    )
+
+
+def campaign_retention_days(campaign: Campaign) -> int:
+    """How long the campaign's personal data is kept: RETENTION_DAYS, or its longer hold."""
+    return max(settings.RETENTION_DAYS, campaign.retention_days or 0)
+
+
+@dataclass(frozen=True)
+class PurgeGrid:
+    grid_id: int
+    campaign: str
+    last_activity: datetime
+    days: int
+    rows: int
+
+
+@dataclass
+class PurgePlan:
+    """What a purge erases (or, for --dry-run, would erase)."""
+
+    grids: list[PurgeGrid] = field(default_factory=list)
+    outcomes: int = 0
+    edits: int = 0
+    sent_fields: int = 0
+    details: int = 0
+    now: datetime | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(grid.rows for grid in self.grids)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.grids or self.sent_fields or self.details)
+
+
+def grids_past_retention(now: datetime) -> list[PurgeGrid]:
+    """Grids whose personal data has been kept its time since the last sending or edit (none
+    with a sending under way)."""
+    edited = dict(
+        Edit.objects.values("grid").annotate(last=Max("created_at")).values_list("grid", "last")
+    )
+    sent = dict(
+        Submission.objects.values("grid")
+        .annotate(last=Max(Coalesce("finished_at", "created_at")))
+        .values_list("grid", "last")
+    )
+    busy = set(
+        Submission.objects.filter(state__in=Submission.ACTIVE_STATES).values_list("grid", flat=True)
+    )
+    holds = {c.pk: campaign_retention_days(c) for c in Campaign.objects.all()}
+    found = []
+    waiting = Grid.objects.filter(personal_data_removed_at=None).order_by("id")
+    for pk, created, campaign_id, thulium_id, rows in waiting.values_list(
+        "id", "created_at", "campaign_id", "campaign__thulium_id", "rows_total"
+    ):
+        last = max(t for t in (created, edited.get(pk), sent.get(pk)) if t is not None)
+        days = holds[campaign_id]
+        if pk not in busy and last <= now - timedelta(days=days):
+            found.append(PurgeGrid(pk, thulium_id, last, days, rows))
+    return found
+
+
+def _sent_fields_past_retention(now: datetime) -> list[int]:
+    ids = []
+    for campaign in Campaign.objects.all():
+        cutoff = now - timedelta(days=campaign_retention_days(campaign))
+        ids += SentFields.objects.filter(campaign=campaign, updated_at__lte=cutoff).values_list(
+            "id", flat=True
+        )
+    return ids
+
+
+def _details_past_retention(now: datetime, grid_ids: list[int]) -> list[int]:
+    """Audit details of the grids purged, and those of no grid kept RETENTION_DAYS."""
+    kept = AuditDetail.objects.filter(erased_by=None)
+    of_grids = list(
+        kept.filter(entry__grid_id__in=grid_ids).values_list("entry_id", flat=True)
+        if grid_ids
+        else []
+    )
+    cutoff = now - timedelta(days=settings.RETENTION_DAYS)
+    loose = kept.filter(entry__grid_id=None, entry__at__lte=cutoff).values_list(
+        "entry_id", flat=True
+    )
+    return of_grids + list(loose)
+
+
+def purge_plan(*, now: datetime | None = None) -> PurgePlan:
+    """What `personal_data_purge` would erase now, changing nothing."""
+    now = now or timezone.now()
+    grids = grids_past_retention(now)
+    ids = [g.grid_id for g in grids]
+    return PurgePlan(
+        grids=grids,
+        outcomes=RowOutcome.objects.filter(submission__grid_id__in=ids).count(),
+        edits=Edit.objects.filter(grid_id__in=ids).count(),
+        sent_fields=len(_sent_fields_past_retention(now)),
+        details=len(_details_past_retention(now, ids)),
+        now=now,
+    )
+
+
+def personal_data_purge(*, now: datetime | None = None, actor: object = None) -> PurgePlan:
+    """Erase the personal data kept past its time (one transaction, one audit entry that says
+    how much went and names no one). Returns what was erased."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        plan = purge_plan(now=now)
+        if plan.empty:
+            return plan
+        ids = [g.grid_id for g in plan.grids]
+        for purged in plan.grids:
+            _purge_grid(purged, now)
+        SentFields.objects.filter(id__in=_sent_fields_past_retention(now)).delete()
+        audit_details_erase(
+            entry_ids=_details_past_retention(now, ids),
+            action=AuditEntry.Action.PERSONAL_DATA_PURGED,
+            actor=actor,
+            grids=ids,
+            rows=plan.rows,
+            outcomes=plan.outcomes,
+            edits=plan.edits,
+            sent_fields=plan.sent_fields,
+        )
+    return plan
+
+
+def _purge_grid(purged: PurgeGrid, now: datetime) -> None:
+    grid = Grid.objects.select_for_update().get(pk=purged.grid_id)
+    # The rows stay, blank, with their state and outcome: the grid's counts by outcome and
+    # its sendings' figures still add up.
+    grid.rows.update(
+        raw=[],
+        values={},
+        messages=[],
+        phone="",
+        status_id="",
+        agent_login="",
+        problems="",
+        clears=False,
+        unchanged=False,
+        outcome_detail={},
+    )
+    RowOutcome.objects.filter(submission__grid=grid).update(
+        phone="", sent={}, before={}, message=""
+    )
+    Chunk.objects.filter(submission__grid=grid).update(before={})
+    grid.edits.all().delete()
+    UploadBlock.objects.filter(grid=grid).delete()
+    ThuliumNow.objects.filter(grid=grid).delete()
+    filters = dict(grid.pull_filters or {})
+    filters.pop("cannot_put_back", None)  # a revert's notes, by phone number
+    grid.file_name = ""
+    grid.pull_filters = filters
+    grid.personal_data_removed_at = now
+    grid.personal_data_kept_days = purged.days
+    grid.save(
+        update_fields=[
+            "file_name",
+            "pull_filters",
+            "personal_data_removed_at",
+            "personal_data_kept_days",
+        ]
+    )
+
+
+def grid_removed_summary(grid: Grid) -> dict[str, object]:
+    """What a grid whose personal data is gone still shows: its rows by outcome, its sendings."""
+    counts = dict(
+        grid.rows.exclude(outcome="").values_list("outcome").annotate(n=Count("id")).order_by()
+    )
+    return {
+        "grid": grid,
+        "outcomes": [(text, counts[value]) for value, text in Outcome.choices if counts.get(value)],
+        "submissions": list(grid.submissions.select_related("author").order_by("id")),
+    }

@@ -1,0 +1,50 @@
+"""A person's request by phone number: find, export, erase (administrators only, audited)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from campaigns.services.person import (
+    KINDS,
+    PersonRequestProblem,
+    person_erase,
+    person_export,
+    person_find,
+)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("campaigns.handle_person_request", raise_exception=True)
+def person_request(request: HttpRequest) -> HttpResponse:
+    # Posted, never in the address: a number in a URL ends up in access logs and history.
+    phone = request.POST.get("phone", "").strip()
+    action = request.POST.get("action", "find")
+    context: dict[str, object] = {"phone": phone}
+    if request.method == "GET":
+        return render(request, "campaigns/person_request.html", context)
+    try:
+        if action == "export":
+            response = HttpResponse(
+                person_export(phone=phone, actor=request.user),
+                content_type="application/json; charset=utf-8",
+            )
+            response["Content-Disposition"] = 'attachment; filename="dane-osoby.json"'
+            return response
+        if action == "erase":
+            erasure = person_erase(
+                phone=phone, reason=request.POST.get("reason", ""), actor=request.user
+            )
+            context["erasure"] = erasure
+            context["erased"] = [(KINDS[k], n) for k, n in erasure.erased.items()]
+        else:
+            found = person_find(phone=phone, actor=request.user)
+            context["found"] = found
+            context["counts"] = [(KINDS[k], n) for k, n in found.counts().items()]
+            context["findings"] = [(KINDS[f.kind], f) for f in found.findings]
+    except PersonRequestProblem as problem:
+        context["problem"] = str(problem)
+        context["reason"] = request.POST.get("reason", "")
+    return render(request, "campaigns/person_request.html", context)
