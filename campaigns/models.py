@@ -161,6 +161,10 @@ class Grid(models.Model):
     match_by = models.CharField(max_length=10, choices=MatchBy, default=MatchBy.PHONE)
     # How far the running read of the campaign for this grid's review is: {"read": n, "total": m}.
     read_progress = models.JSONField(default=dict, blank=True)
+    # The rules (and options and mapping) every row was last checked with, as a fingerprint;
+    # "" when rows were checked with different ones. A sending checks the rows again only when
+    # they differ from the rules it is queued with.
+    validated_with = models.CharField(max_length=20, blank=True)
     # When retention erased the grid's personal data, and after how many days of quiet.
     personal_data_removed_at = models.DateTimeField(null=True, blank=True)
     personal_data_kept_days = models.PositiveIntegerField(null=True, blank=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,6 +59,23 @@ class CampaignRules:
     value_rules: Mapping[tuple[str, str], str] = field(default_factory=dict)
     # login → name, from the campaign's listing (the agents endpoint names no one).
     agent_names: Mapping[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What the rules would decide, in a few characters: rows checked with rules of the same
+        fingerprint need not be checked again. Left out: `now`, which only moves the warning on
+        a date in the past, and agents' names, which only word suggestions (every read of the
+        campaign learns them anew)."""
+        material = (
+            self.campaign_type,
+            self.statuses,
+            self.agents,
+            self.fields,
+            str(self.phone_format),  # a model's choice or its text: the same format
+            sorted(self.unknown_fields),
+            sorted(self.value_rules.items()),
+        )
+        return hashlib.sha256(repr(material).encode()).hexdigest()[:20]
 
     def ruled(self, target: str, text: str) -> str | None:
         """What a value rule reads the text as, if one does."""

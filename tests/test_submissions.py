@@ -429,3 +429,32 @@ def test_an_unreachable_thulium_while_reading_retries_later(
     assert result.retry_after == 30
     assert [r for r in sandbox.requests() if r["method"] == "PUT"] == []
     assert submission_run(submission_id=submission.pk, client=api).state == "finished"
+
+
+def test_a_sending_right_after_its_review_checks_rows_again_only_when_the_rules_changed(
+    crm_grid: Grid, rules: Any, api: thulium.ThuliumClient
+) -> None:
+    import dataclasses
+
+    from campaigns.services.connection import thulium_client
+    from campaigns.services.review import grid_review, grid_review_read
+    from campaigns.services.submissions import submission_create
+
+    def reviewed(resend: bool = False) -> str:
+        with thulium_client() as client:
+            grid_review_read(grid=crm_grid, client=client)
+        # A mark only checking a row rewrites: it shows whether the rows were checked again.
+        crm_grid.rows.update(problems="|mark|")
+        return grid_review(grid=crm_grid, rules=rules, resend=resend).token
+
+    first = submission_create(grid=crm_grid, author=None, rules=rules, review=reviewed())
+    kept = set(crm_grid.rows.values_list("problems", flat=True))
+    submission_cancel(submission=first)
+    submission_run(submission_id=first.pk, client=api)  # cancelled before its first request
+    token = reviewed(resend=True)  # the cancelled sending's rows: not sent, sent again
+    unused = [a for a in rules.agents if not crm_grid.rows.filter(agent_login=a.login).exists()]
+    changed = dataclasses.replace(rules, agents=tuple(a for a in rules.agents if a != unused[0]))
+    submission_create(grid=crm_grid, author=None, rules=changed, review=token, resend=True)
+
+    assert kept == {"|mark|"}
+    assert "|mark|" not in set(crm_grid.rows.values_list("problems", flat=True))

@@ -478,7 +478,19 @@ def grid_validate(
             grid.refresh_from_db(fields=["rows_valid", "rows_warning", "rows_error"])
         else:
             grid_recount(grid)
+        checked_with = grid_rules_fingerprint(grid, rules)
+        if row_ids is not None and grid.validated_with != checked_with:
+            checked_with = ""  # some rows checked with these rules, the rest with others
+        Grid.objects.filter(pk=grid.pk).update(validated_with=checked_with)
+        grid.validated_with = checked_with
     return grid
+
+
+def grid_rules_fingerprint(grid: Grid, rules: CampaignRules) -> str:
+    """The fingerprint of what decides a row's messages besides its cells: the campaign's rules,
+    the grid's mode, mapping and sending options (`Grid.validated_with`)."""
+    options = (grid.mode, grid.mapping, grid.duplicates, grid.match_by, grid.search_additional)
+    return hashlib.sha256(repr((rules.fingerprint, options)).encode()).hexdigest()[:20]
 
 
 def _identifier_key(values: Mapping[str, Any]) -> str:
