@@ -199,11 +199,18 @@ def _scan(number: Number) -> Iterator[Finding]:
         "entry_id", "entry__at", "entry__action", "entry__grid_id", "details"
     ).iterator(chunk_size=2000):
         if _detail_touches(grid, held, numbers) or number.is_in(held):
-            yield Finding("audit", pk, action, at, held)
+            yield Finding("audit", pk, _entry_words(pk, action), at, held)
     entries = AuditEntry.objects.order_by("id").values_list("id", "at", "action", "details")
     for pk, at, action, held in entries.iterator(chunk_size=2000):
         if number.is_in(held):
-            yield Finding("audit_chain", pk, action, at, held)
+            yield Finding("audit_chain", pk, _entry_words(pk, action), at, held)
+
+
+def _entry_words(pk: int, action: str) -> str:
+    return _("history entry #%(id)s: %(what)s") % {
+        "id": pk,
+        "what": AuditEntry.Action(action).label if action in AuditEntry.Action else action,
+    }
 
 
 def _edit_touches(changes: Any, deleted: Any, row_ids: set[int]) -> bool:

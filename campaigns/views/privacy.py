@@ -47,4 +47,11 @@ def person_request(request: HttpRequest) -> HttpResponse:
     except PersonRequestProblem as problem:
         context["problem"] = str(problem)
         context["reason"] = request.POST.get("reason", "")
+        if action == "erase":
+            # What was found stays on the page (searched already, so not audited again): the
+            # reason can be put right and the erasure tried again.
+            found = person_find(phone=phone, actor=request.user, audited=False)
+            context["found"] = found
+            context["counts"] = [(KINDS[k], n) for k, n in found.counts().items()]
+            context["findings"] = [(KINDS[f.kind], f) for f in found.findings]
     return render(request, "campaigns/person_request.html", context)
