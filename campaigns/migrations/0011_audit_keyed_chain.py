@@ -16,7 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import migrations, models
 from django.utils import timezone
 
-from campaigns.migrations._audit_sql import POSTGRES, POSTGRES_REVERSE, SQLITE, SQLITE_REVERSE
+from campaigns.migrations._audit_sql import set_triggers
 
 GENESIS = "0" * 64
 
@@ -43,16 +43,6 @@ def _mac(key, prev, entry):
     return hmac.new(key, (prev + _material(entry)).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _triggers(schema_editor, on):
-    vendor = schema_editor.connection.vendor
-    if on:
-        statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(vendor, [])
-    else:
-        statements = {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(vendor, [])
-    for statement in statements:
-        schema_editor.execute(statement)
-
-
 def rekey(apps, schema_editor):
     AuditEntry = apps.get_model("campaigns", "AuditEntry")
     AuditHead = apps.get_model("campaigns", "AuditHead")
@@ -72,13 +62,13 @@ def rekey(apps, schema_editor):
     if not problem and head is not None and (head.count != count or head.last_mac != running):
         problem = f"{head.count - count} entries at the end were removed"
     plain_head = running
-    _triggers(schema_editor, on=False)
+    set_triggers(schema_editor, on=False)
     prev = GENESIS
     for entry in entries:
         entry.prev_mac = prev
         entry.mac = prev = _mac(key, prev, entry)
         entry.save(update_fields=["prev_mac", "mac"])
-    _triggers(schema_editor, on=True)
+    set_triggers(schema_editor, on=True)
     if not entries:
         return  # a new database: nothing to re-key, nothing to record
     step = AuditEntry(

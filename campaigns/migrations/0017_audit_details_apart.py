@@ -18,7 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import migrations, models
 from django.utils import timezone
 
-from campaigns.migrations._audit_sql import POSTGRES, POSTGRES_REVERSE, SQLITE, SQLITE_REVERSE
+from campaigns.migrations._audit_sql import set_triggers
 
 GENESIS = "0" * 64
 EDITS = {"cell", "bulk", "paste", "replace", "add", "delete"}
@@ -42,49 +42,25 @@ def _dumps(value):
     return json.dumps(value, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder)
 
 
-def _old_material(entry):
-    return _dumps(
-        {
-            "at": entry.at.isoformat(),
-            "actor": entry.actor_id,
-            "actor_name": entry.actor_name,
-            "action": entry.action,
-            "campaign": entry.campaign,
-            "grid": entry.grid_id,
-            "submission": entry.submission_id,
-            "details": entry.details,
-        }
-    )
-
-
-def _material(entry):
-    return _dumps(
-        {
-            "at": entry.at.isoformat(),
-            "actor": entry.actor_id,
-            "actor_name": entry.actor_name,
-            "action": entry.action,
-            "campaign": entry.campaign,
-            "grid": entry.grid_id,
-            "submission": entry.submission_id,
-            "details": entry.details,
-            "detail": entry.detail_mac,
-        }
-    )
+def _material(entry, *, detail=True):
+    """What the chain covers of an entry: before this migration without `detail`, after with."""
+    covered = {
+        "at": entry.at.isoformat(),
+        "actor": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "campaign": entry.campaign,
+        "grid": entry.grid_id,
+        "submission": entry.submission_id,
+        "details": entry.details,
+    }
+    if detail:
+        covered["detail"] = entry.detail_mac
+    return _dumps(covered)
 
 
 def _hmac(key, text):
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def _triggers(schema_editor, on):
-    vendor = schema_editor.connection.vendor
-    if on:
-        statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(vendor, [])
-    else:
-        statements = {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(vendor, [])
-    for statement in statements:
-        schema_editor.execute(statement)
 
 
 def split(apps, schema_editor):
@@ -101,14 +77,14 @@ def split(apps, schema_editor):
     for entry in entries:
         if not problem and entry.prev_mac != running:
             problem = f"the entry before #{entry.pk} was removed or altered"
-        elif not problem and _hmac(key, entry.prev_mac + _old_material(entry)) != entry.mac:
+        elif not problem and _hmac(key, entry.prev_mac + _material(entry, detail=False)) != entry.mac:
             problem = f"entry #{entry.pk} was altered"
         running = entry.mac
         count += 1
     if not problem and head is not None and (head.count != count or head.last_mac != running):
         problem = f"{head.count - count} entries at the end were removed"
     old_head = f"{count}:{running}"
-    _triggers(schema_editor, on=False)
+    set_triggers(schema_editor, on=False)
     prev, moved = GENESIS, 0
     for entry in entries:
         entry.details, personal = _split(entry.action, entry.details)
@@ -119,7 +95,7 @@ def split(apps, schema_editor):
         entry.prev_mac = prev
         entry.mac = prev = _hmac(key, prev + _material(entry))
         entry.save(update_fields=["details", "detail_mac", "prev_mac", "mac"])
-    _triggers(schema_editor, on=True)
+    set_triggers(schema_editor, on=True)
     step = AuditEntry(
         at=timezone.now(),
         actor=None,

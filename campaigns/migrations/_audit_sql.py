@@ -26,3 +26,15 @@ POSTGRES_REVERSE = [
     "DROP TRIGGER IF EXISTS campaigns_auditentry_append_only ON campaigns_auditentry;",
     "DROP FUNCTION IF EXISTS campaigns_audit_refuse();",
 ]
+
+
+def set_triggers(schema_editor, *, on):
+    """Put the append-only triggers on the audit table (on=True) or take them off, for the
+    migrations that must rewrite entries once."""
+    vendor = schema_editor.connection.vendor
+    if on:
+        statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(vendor, [])
+    else:
+        statements = {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(vendor, [])
+    for statement in statements:
+        schema_editor.execute(statement)
