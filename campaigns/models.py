@@ -780,8 +780,7 @@ class AuditEntry(models.Model):
     @property
     def shown_details(self) -> dict[str, Any]:
         """Everything the entry says, for the history: its details and its personal ones."""
-        personal = self.personal
-        return self.details | (personal or {}) if personal is not None else self.details
+        return self.details | (self.personal or {})
 
 
 class AuditDetail(models.Model):

@@ -479,10 +479,14 @@ def grid_validate(
         else:
             grid_recount(grid)
         checked_with = grid_rules_fingerprint(grid, rules)
-        if row_ids is not None and grid.validated_with != checked_with:
-            checked_with = ""  # some rows checked with these rules, the rest with others
-        Grid.objects.filter(pk=grid.pk).update(validated_with=checked_with)
-        grid.validated_with = checked_with
+        stamped = Grid.objects.filter(pk=grid.pk)
+        if row_ids is None:
+            stamped.update(validated_with=checked_with)
+        else:
+            # Some rows checked with these rules: the grid keeps its fingerprint only if the
+            # rest were checked with the same ones (as stored, not as this object last saw it).
+            stamped.exclude(validated_with=checked_with).update(validated_with="")
+        grid.refresh_from_db(fields=["validated_with"])
     return grid
 
 

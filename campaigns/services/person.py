@@ -179,15 +179,18 @@ def _scan(number: Number) -> Iterator[Finding]:
         held = {key: value for key, value in before.items() if number.is_in(value)}
         if held:
             yield Finding("chunk", pk, _("sending #%(s)s") % {"s": submission}, None, held)
-    for model, kind in ((SentFields, "sent_fields"), (ThuliumNow, "thulium_now")):
-        places = model.objects.order_by("id")
-        owner = "campaign_id" if model is SentFields else "grid_id"
-        data = "fields" if model is SentFields else "values"
-        for pk, where, phone, held in places.values_list("id", owner, "phone", data).iterator(
-            chunk_size=2000
-        ):
-            if number.is_in(phone) or number.is_in(held):
-                yield Finding(kind, pk, f"#{where}", None, {"phone": phone, "values": held})
+    sent = SentFields.objects.order_by("id").values_list(
+        "id", "campaign__thulium_id", "phone", "fields"
+    )
+    for pk, campaign, phone, held in sent.iterator(chunk_size=2000):
+        if number.is_in(phone) or number.is_in(held):
+            where = _("campaign %(c)s") % {"c": campaign}
+            yield Finding("sent_fields", pk, where, None, {"phone": phone, "values": held})
+    read = ThuliumNow.objects.order_by("id").values_list("id", "grid_id", "phone", "values")
+    for pk, grid, phone, held in read.iterator(chunk_size=2000):
+        if number.is_in(phone) or number.is_in(held):
+            where = _("grid #%(g)s") % {"g": grid}
+            yield Finding("thulium_now", pk, where, None, {"phone": phone, "values": held})
     for pk, name, filters in Grid.objects.values_list("id", "file_name", "pull_filters"):
         if number.is_in(name) or number.is_in(filters):
             yield Finding("grid", pk, f"#{pk}", None, {"file_name": name, "filters": filters})

@@ -69,7 +69,6 @@ class PurgePlan:
     edits: int = 0
     sent_fields: int = 0
     details: int = 0
-    now: datetime | None = None
 
     @property
     def rows(self) -> int:
@@ -143,7 +142,6 @@ def purge_plan(*, now: datetime | None = None) -> PurgePlan:
         edits=Edit.objects.filter(grid_id__in=ids).count(),
         sent_fields=len(_sent_fields_past_retention(now)),
         details=len(_details_past_retention(now, ids)),
-        now=now,
     )
 
 

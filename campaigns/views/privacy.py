@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.services.person import (
     KINDS,
+    PersonData,
     PersonRequestProblem,
     person_erase,
     person_export,
@@ -40,18 +41,21 @@ def person_request(request: HttpRequest) -> HttpResponse:
             context["erasure"] = erasure
             context["erased"] = [(KINDS[k], n) for k, n in erasure.erased.items()]
         else:
-            found = person_find(phone=phone, actor=request.user)
-            context["found"] = found
-            context["counts"] = [(KINDS[k], n) for k, n in found.counts().items()]
-            context["findings"] = [(KINDS[f.kind], f) for f in found.findings]
+            context |= _shown(person_find(phone=phone, actor=request.user))
     except PersonRequestProblem as problem:
         context["problem"] = str(problem)
         context["reason"] = request.POST.get("reason", "")
         if action == "erase":
             # What was found stays on the page (searched already, so not audited again): the
             # reason can be put right and the erasure tried again.
-            found = person_find(phone=phone, actor=request.user, audited=False)
-            context["found"] = found
-            context["counts"] = [(KINDS[k], n) for k, n in found.counts().items()]
-            context["findings"] = [(KINDS[f.kind], f) for f in found.findings]
+            context |= _shown(person_find(phone=phone, actor=request.user, audited=False))
     return render(request, "campaigns/person_request.html", context)
+
+
+def _shown(found: PersonData) -> dict[str, object]:
+    """What the page shows of a search: the places, counted and one by one, in words."""
+    return {
+        "found": found,
+        "counts": [(KINDS[k], n) for k, n in found.counts().items()],
+        "findings": [(KINDS[f.kind], f) for f in found.findings],
+    }
