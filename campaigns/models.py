@@ -165,6 +165,9 @@ class Grid(models.Model):
     # "" when rows were checked with different ones. A sending checks the rows again only when
     # they differ from the rules it is queued with.
     validated_with = models.CharField(max_length=20, blank=True)
+    # Bumped in the transaction of every write to the grid (under its lock, see
+    # services/locking.py): a review's token covers it, so a sending carries what was reviewed.
+    version = models.PositiveBigIntegerField(default=0)
     # When retention erased the grid's personal data, and after how many days of quiet.
     personal_data_removed_at = models.DateTimeField(null=True, blank=True)
     personal_data_kept_days = models.PositiveIntegerField(null=True, blank=True)
