@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from campaigns import thulium
 from campaigns.models import AuditDetail, AuditEntry, Grid, RowOutcome
-from campaigns.services.audit import GENESIS, audit_verify, entry_mac, entry_material
+from campaigns.services.audit import (
+    GENESIS,
+    audit_verify,
+    entry_mac,
+    entry_material,
+    outcomes_digest,
+)
 from campaigns.services.editing import (
     grid_add_rows,
     grid_bulk_set,
@@ -28,7 +34,7 @@ from campaigns.services.editing import (
     row_set_cells,
 )
 from campaigns.services.grids import PullFilters, grid_create_empty, grid_create_from_thulium
-from campaigns.services.sending import outcomes_digest, submission_run
+from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel
 from tests.conftest import FILES, Sandbox, client_config, queue_sending
 

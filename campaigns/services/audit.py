@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +139,15 @@ def detail_mac(personal: dict[str, Any], key: bytes) -> str:
     be matched by trying every number."""
     text = json.dumps(personal, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder)
     return hmac.new(key, b"detail:" + text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def outcomes_digest(outcomes: Sequence[tuple[int, str, str, int | None, str]]) -> str:
+    """SHA-256 of a request's outcome rows — (row id, phone, outcome, HTTP status, message),
+    as RowOutcome stores them — in row id order, so verify_audit can compute it again from the
+    table."""
+    rows = sorted([list(row) for row in outcomes], key=lambda row: row[0])
+    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def erased_digest(entry_ids: list[int]) -> str:

@@ -13,8 +13,6 @@ systemic mistake (a field Thulium does not know) costs one request's rows, not t
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import secrets
 from collections import Counter
@@ -43,6 +41,7 @@ from campaigns.models import (
     Submission,
     ThuliumNow,
 )
+from campaigns.services.audit import outcomes_digest
 from campaigns.services.connection import describe_thulium_error
 from campaigns.services.fields import campaign_fields_learn
 from campaigns.services.notify import submission_notify
@@ -772,11 +771,3 @@ def _finish_if_done(submission: Submission) -> RunResult:
             )
             transaction.on_commit(lambda: submission_notify(submission_id=submission.pk))
     return RunResult(Submission.State.FINISHED)
-
-
-def outcomes_digest(outcomes: Sequence[tuple[int, str, str, int | None, str]]) -> str:
-    """SHA-256 of a request's outcome rows — (row id, phone, outcome, HTTP status, message),
-    as RowOutcome stores them — in row id order, so it can be computed again from the table."""
-    rows = sorted([list(row) for row in outcomes], key=lambda row: row[0])
-    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
