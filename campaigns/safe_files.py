@@ -7,6 +7,10 @@ Excel or LibreOffice (spreadsheet injection). Nothing is removed to prevent that
   which spreadsheets show as text; our intake takes it off again (`restore`), so an export
   uploaded back gives exactly the values that went out. (Text that itself begins with
   apostrophes before such a character gets one more, so it too comes back exactly.)
+- Every CSV field is quoted, whatever it holds. Excel splits a CSV on its locale's list
+  separator (";" in Polish, "," in English), not on ours: `x,=1+1` unquoted in a ";" file is
+  one cell to us and two to an English Excel, the second a formula. Quoted, the other
+  separator is inside quotes wherever it appears, so no locale splits a value.
 - XLSX marks cells as text, so the value is written unchanged as a string cell with the
   "quote prefix" style: no spreadsheet evaluates it, and `+48 600 100 200` reads as written.
   Characters XML cannot hold (NUL and other C0 controls) are written as OOXML `_xHHHH_` escapes.
@@ -55,10 +59,10 @@ def _escapable(text: str) -> bool:
 def csv_bytes(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], *, delimiter: str = ","
 ) -> bytes:
-    """UTF-8 with a BOM (so Excel reads Polish letters right), every cell neutralised. Excel
-    in a Polish locale splits on ";", in an English one on ","."""
+    """UTF-8 with a BOM (so Excel reads Polish letters right), every cell neutralised and
+    quoted. Excel in a Polish locale splits on ";", in an English one on ","."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow([neutralise(h) for h in headers])
     for row in rows:
         writer.writerow(["" if v is None else neutralise(v) for v in row])
