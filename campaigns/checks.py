@@ -1,4 +1,6 @@
-"""Our own deployment checks (`manage.py check --deploy`), beside Django's."""
+"""Our own checks, beside Django's: the audit log's triggers on every start (`manage.py
+check`, which runserver, migrate and the other commands run first), and deployment settings
+(`manage.py check --deploy`)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError, connections
+
+from campaigns.audit_triggers import triggers_expected, triggers_missing
 
 AUDIT_KEY_MIN_LENGTH = 32
 
@@ -13,10 +18,11 @@ AUDIT_KEY_MIN_LENGTH = 32
 @register(Tags.security, deploy=True)
 def audit_key_check(app_configs: Any, **kwargs: Any) -> list[Any]:
     key = settings.AUDIT_KEY
-    if key == settings.DEVELOPMENT_AUDIT_KEY:
+    if settings.AUDIT_KEY_FILE is not None:
         return [
             Error(
-                "AUDIT_KEY is not set: the audit log is keyed with the development key.",
+                "AUDIT_KEY is not set: the audit log is keyed with this install's development "
+                f"key ({settings.AUDIT_KEY_FILE}).",
                 hint="Set AUDIT_KEY to a long random string kept outside the database.",
                 id="campaigns.E001",
             )
@@ -36,6 +42,46 @@ def audit_key_check(app_configs: Any, **kwargs: Any) -> list[Any]:
                 hint="Use a long random string, e.g. python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))'.",
                 id="campaigns.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def audit_triggers_check(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[Any]:
+    """Not a `database`-tagged check on purpose: those run only when asked for, and a log that
+    the database lets anyone rewrite must stop every start."""
+    problems: list[Any] = []
+    for connection in connections.all(initialized_only=False):
+        try:
+            missing = triggers_missing(connection) if triggers_expected(connection) else []
+        except DatabaseError:
+            # A database that cannot be reached is said loudly by whatever uses it next.
+            continue
+        if missing:
+            problems.append(
+                Error(
+                    f"The audit log of database “{connection.alias}” is not append-only: "
+                    f"trigger(s) {', '.join(missing)} are missing or disabled, so anyone who "
+                    "can write the database can change or remove entries unseen.",
+                    hint="Run `manage.py migrate` (it puts them back), or restore them from "
+                    "campaigns/migrations/_audit_sql.py; then run `manage.py verify_audit`.",
+                    id="campaigns.E003",
+                )
+            )
+    return problems
+
+
+@register(Tags.security, deploy=True)
+def audit_head_file_check(app_configs: Any, **kwargs: Any) -> list[Any]:
+    if settings.AUDIT_HEAD_FILE is None:
+        return [
+            Warning(
+                "AUDIT_HEAD_FILE is not set: verify_audit does not record the log's head "
+                "outside the database, so a log cut short and wound back looks intact.",
+                hint="Set AUDIT_HEAD_FILE to a file the database's users cannot write, and "
+                "run `manage.py verify_audit` daily.",
+                id="campaigns.W002",
             )
         ]
     return []

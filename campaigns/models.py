@@ -727,6 +727,12 @@ class AuditEntry(models.Model):
         PERSON_FOUND = "person_found", _("A person's data searched")
         PERSON_EXPORTED = "person_exported", _("A person's data exported")
         PERSON_ERASED = "person_erased", _("A person's data erased")
+        ADMIN_ADDED = "admin_added", _("Added in the admin")
+        ADMIN_CHANGED = "admin_changed", _("Changed in the admin")
+        ADMIN_DELETED = "admin_deleted", _("Deleted in the admin")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        USER_ADDED = "user_added", _("User added")
+        ROLE_RIGHTS_CHANGED = "role_rights_changed", _("A role's rights changed")
 
     # Entries of someone taking rows out of the dashboard: a file of a grid, of the history, of
     # a person's data.

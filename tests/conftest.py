@@ -145,6 +145,8 @@ def _dashboard_settings(settings: Any, sandbox_server: Sandbox) -> None:
         "READ_CONCURRENCY": 4,
     }
     settings.LANGUAGE_CODE = "en"
+    # A head file of the developer's own environment is never written by a test.
+    settings.AUDIT_HEAD_FILE = None
     settings.STORAGES = settings.STORAGES | {
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     }
@@ -212,31 +214,6 @@ def crm_grid(campaign: Any, api: thulium.ThuliumClient) -> Any:
         campaign=campaign, author=None, data=(FILES / name).read_bytes(), filename=name
     )
     return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
-
-
-@pytest.fixture(autouse=True)
-def _audit_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Audit entries are append-only (database triggers). Between transactional tests Django
-    empties every table — with DELETE on SQLite, which the triggers refuse — so for those tests
-    the SQLite triggers are dropped for the flush and put back for the next test."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None:
-        yield
-        return
-    from django.db import connection
-
-    from campaigns.migrations import _audit_sql
-
-    sqlite = connection.vendor == "sqlite"
-    if sqlite:
-        with connection.cursor() as cursor:
-            for statement in _audit_sql.SQLITE:
-                cursor.execute(statement)
-    yield
-    if sqlite and marker.kwargs.get("transaction"):
-        with connection.cursor() as cursor:
-            for statement in _audit_sql.SQLITE_REVERSE:
-                cursor.execute(statement)
 
 
 def worker_database_url() -> str:

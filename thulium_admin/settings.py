@@ -5,6 +5,8 @@ one exists (the environment wins). README.md lists every variable with its defau
 """
 
 import json
+import os
+import secrets
 from datetime import timedelta
 from os import environ
 from pathlib import Path
@@ -49,17 +51,45 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 
+
+def local_audit_key(path: Path) -> str:
+    """This install's own audit key, for local development only: made on the first start and
+    kept in `path` beside .env, never a constant that anyone could re-key a log with. Created
+    whole or not at all (a temporary file linked into place), so the web process and the task
+    worker starting together agree on one key."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        path.hardlink_to(temporary)
+    except FileExistsError:
+        pass  # another process made it first: its key is the install's
+    finally:
+        temporary.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
 # The audit log's chain is keyed with this (HMAC-SHA256). It is never stored in the database,
 # so whoever can write the database cannot forge entries; keep it apart from SECRET_KEY.
 AUDIT_KEY = environ.get("AUDIT_KEY", "")
-DEVELOPMENT_AUDIT_KEY = "insecure-local-development-audit-key-do-not-use-in-production"
+# Set when AUDIT_KEY is this install's generated development key (DEBUG only): where it is kept.
+AUDIT_KEY_FILE: Path | None = None
 if not AUDIT_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "AUDIT_KEY is not set. Set it to a long random string kept outside the database "
             "(see README.md, Audit log), or set DEBUG=1 for local development."
         )
-    AUDIT_KEY = DEVELOPMENT_AUDIT_KEY
+    AUDIT_KEY_FILE = BASE_DIR / ".env.audit-key"
+    AUDIT_KEY = local_audit_key(AUDIT_KEY_FILE)
+# verify_audit records the log's head here on each run, and checks the log against the head it
+# recorded before: keep the file where the database's users cannot write it. Unset: not
+# recorded (verify_audit and `check --deploy` warn).
+AUDIT_HEAD_FILE: Path | None = (
+    Path(environ["AUDIT_HEAD_FILE"]) if environ.get("AUDIT_HEAD_FILE", "").strip() else None
+)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

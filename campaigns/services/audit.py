@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import AuditDetail, AuditEntry, AuditHead
+from campaigns.models import AuditDetail, AuditEntry, AuditHead, RowOutcome
 
 GENESIS = "0" * 64
 KEY_CHECK_MESSAGE = b"thulium-dashboard audit key check"
@@ -231,7 +232,8 @@ def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] =
                 "and run verify_audit again."
             ),
         )
-    wanted = {h.count: h for h in heads}
+    # The head of an empty log (0:GENESIS) is the start of every chain.
+    wanted = {h.count: h for h in heads if (h.count, h.mac) != (0, GENESIS)}
     running = GENESIS
     checked = 0
     details = _DetailWalk(key)
@@ -286,6 +288,8 @@ def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] =
         )
     if problem := details.finish():
         return AuditCheck(False, checked, problem)
+    if mismatch := outcomes_mismatch():
+        return AuditCheck(False, checked, mismatch.problem, mismatch.entry_id)
     return AuditCheck(
         True,
         checked,
@@ -293,6 +297,59 @@ def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] =
         erased=sum(len(ids) for ids in details.erased.values()),
         erasures=len(details.erasures),
     )
+
+
+@dataclass(frozen=True)
+class OutcomesMismatch:
+    entry_id: int
+    problem: str
+
+
+def outcomes_mismatch() -> OutcomesMismatch | None:
+    """The first request whose outcome rows no longer match what its audit entry recorded:
+    their digest while the rows hold their phones and messages, and their count by outcome
+    once retention or a person's request has erased those (which the digest covers). Entries
+    from before issue 17 kept the rows themselves and carry no digest: nothing to compare."""
+    entries = (
+        AuditEntry.objects.filter(action=A.OUTCOMES, details__has_key="rows_digest")
+        .order_by("submission_id", "id")
+        .values_list("id", "submission_id", "details")
+    )
+    submission_id: int | None = None
+    stored: dict[int, list[tuple[int, str, str, int | None, str]]] = {}
+    for entry_id, entry_submission, details in entries.iterator(chunk_size=2000):
+        if entry_submission != submission_id:
+            submission_id, stored = entry_submission, _outcome_rows(entry_submission)
+        rows = stored.get(details.get("chunk"), [])
+        if any(phone == "" for _row, phone, *_rest in rows):
+            matches = len(rows) == details.get("rows") and Counter(
+                outcome for _row, _phone, outcome, *_rest in rows
+            ) == Counter(details.get("outcomes", {}))
+        else:
+            matches = hmac.compare_digest(outcomes_digest(rows), details["rows_digest"])
+        if not matches:
+            return OutcomesMismatch(
+                entry_id,
+                _(
+                    "The outcomes of request %(chunk)s of sending #%(submission)s were changed "
+                    "in the database: they no longer match what entry #%(id)s recorded."
+                )
+                % {"chunk": details.get("chunk"), "submission": entry_submission, "id": entry_id},
+            )
+    return None
+
+
+def _outcome_rows(
+    submission_id: int | None,
+) -> dict[int, list[tuple[int, str, str, int | None, str]]]:
+    """A sending's outcome rows by request (chunk index), as outcomes_digest takes them."""
+    by_chunk: dict[int, list[tuple[int, str, str, int | None, str]]] = {}
+    rows = RowOutcome.objects.filter(submission_id=submission_id).values_list(
+        "chunk__index", "row_id", "phone", "outcome", "http_status", "message"
+    )
+    for index, *row in rows.iterator(chunk_size=5000):
+        by_chunk.setdefault(index, []).append(tuple(row))  # type: ignore[arg-type]
+    return by_chunk
 
 
 class _DetailWalk:
