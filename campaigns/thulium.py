@@ -5,10 +5,16 @@ live here and nowhere else. Inputs and results are frozen dataclasses; failures 
 `ThuliumError` hierarchy, each carrying Thulium's `request_id` (support asks for it).
 
 Retry policy: GET, PUT and DELETE are retried on connection errors, timeouts, 429 and 502/503/504,
-with capped exponential backoff (or Thulium's `Retry-After`, up to a cap), bounded in attempts and
-by an overall deadline per call. PUT is safe to repeat: editing a record to the same values twice
-leaves it as once. POST (adding records) is never retried: a lost answer may hide records Thulium
-did add, and resending would add them twice. 401/403 are never retried.
+with capped exponential backoff (or Thulium's `Retry-After`), bounded in attempts and by an overall
+deadline per call. PUT is safe to repeat: editing a record to the same values twice leaves it as
+once. POST (adding records) is never retried: a lost answer may hide records Thulium did add, and
+resending would add them twice. 401/403 are never retried.
+
+Waits: a `Retry-After` is read within [0, `retry_after_cap`] whatever it says (a huge number, an
+HTTP date far away); one that is negative or neither a number nor a date counts as absent. The
+client never sleeps longer than `backoff_cap` between two attempts: a longer `Retry-After` is
+raised at once (`ThuliumUnavailable.retry_after`), for the caller to come back later instead of
+holding its worker.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import logging
+import math
 import random
 import re
 import threading
@@ -23,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import quote, urljoin
@@ -136,8 +143,11 @@ class ThuliumConfig:
     deadline: float = 120.0  # one call, every retry and wait included
     max_retries: int = 4
     backoff_base: float = 0.5
+    # The longest the client sleeps between two attempts of a call, its own backoff or
+    # Thulium's Retry-After alike; a longer wait is the caller's to schedule.
     backoff_cap: float = 8.0
-    retry_after_cap: float = 60.0
+    # The longest wait a Retry-After is read as (seconds), whatever it says.
+    retry_after_cap: float = 300.0
     accept_language: str | None = None
 
 
@@ -566,7 +576,7 @@ class ThuliumClient:
                 if response.ok:
                     data = _json_body(response, method, path)
                     return _Answer(data, _request_id(response, data))
-                error = _http_error(response, method, path)
+                error = _http_error(response, method, path, config.retry_after_cap)
                 if response.status_code not in RETRYABLE_STATUSES:
                     raise error
 
@@ -584,8 +594,9 @@ class ThuliumClient:
         """Seconds to wait before trying again; None when waiting here is not worth it."""
         config = self.config
         if isinstance(error, ThuliumUnavailable) and error.retry_after is not None:
-            # A long Retry-After is better served by rescheduling than by blocking a worker.
-            return error.retry_after if error.retry_after <= config.retry_after_cap else None
+            # A long Retry-After is better served by rescheduling than by blocking a worker:
+            # while it sleeps, nothing else (another campaign's sending, a cancel) is done.
+            return error.retry_after if error.retry_after <= config.backoff_cap else None
         backoff = min(config.backoff_cap, config.backoff_base * 2 ** (attempt - 1))
         return backoff * random.uniform(0.5, 1.0)
 
@@ -684,7 +695,9 @@ def _request_id(response: requests.Response, data: Any = None) -> str | None:
     return response.headers.get("X-Request-Id")
 
 
-def _http_error(response: requests.Response, method: str, path: str) -> ThuliumError:
+def _http_error(
+    response: requests.Response, method: str, path: str, retry_after_cap: float
+) -> ThuliumError:
     status = response.status_code
     try:
         data = response.json()
@@ -705,7 +718,7 @@ def _http_error(response: requests.Response, method: str, path: str) -> ThuliumE
         return ThuliumAuthError(summary, **kwargs)
     if status == 404:
         return ThuliumNotFound(summary, **kwargs)
-    retry_after = _retry_after(response.headers.get("Retry-After"))
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"), cap=retry_after_cap)
     if status == 429:
         return ThuliumRateLimited(summary, retry_after=retry_after, **kwargs)
     if 400 <= status < 500:
@@ -715,18 +728,37 @@ def _http_error(response: requests.Response, method: str, path: str) -> ThuliumE
     return ThuliumProtocolError(summary, **kwargs)
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
+def retry_after_seconds(value: str | None, *, cap: float) -> float | None:
+    """A Retry-After header (seconds, or an HTTP date) as seconds within [0, cap]; None when
+    absent or unreadable (a negative number, text, NaN). Never raises: `1e12` or a date in the
+    year 9999 is `cap`, a date past is 0."""
+    text = (value or "").strip()
+    if not text:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        seconds = _seconds_until(text)
+    else:
+        if math.isnan(seconds) or seconds < 0:
+            return None
+    if seconds is None:
         return None
-    return max(0.0, moment.timestamp() - time.time())
+    return min(max(0.0, seconds), max(0.0, float(cap)))
+
+
+def _seconds_until(http_date: str) -> float | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        # RFC 9110 dates are GMT; "-0000" comes back without a zone.
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.timestamp() - time.time()
+    except (OverflowError, ValueError):
+        return None
 
 
 def _list_of_objects(data: Any, what: str) -> list[dict[str, Any]]:

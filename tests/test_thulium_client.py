@@ -330,7 +330,7 @@ def test_retries_are_bounded_in_count(api: thulium.ThuliumClient, sandbox: Sandb
 
 def test_retries_are_bounded_in_time(sandbox: Sandbox) -> None:
     sandbox.inject({"kind": "status", "status": 503, "times": 50, "retry_after": 0.4})
-    config = client_config(sandbox.api_url, max_retries=50, deadline=1.0)
+    config = client_config(sandbox.api_url, max_retries=50, deadline=1.0, backoff_cap=0.5)
 
     started = time.monotonic()
     with thulium.ThuliumClient(config) as c, pytest.raises(thulium.ThuliumUnavailable):
@@ -342,27 +342,55 @@ def test_retries_are_bounded_in_time(sandbox: Sandbox) -> None:
     assert elapsed < config.deadline
 
 
-def test_retry_after_is_honoured(api: thulium.ThuliumClient, sandbox: Sandbox) -> None:
+def test_a_short_retry_after_is_waited_for_within_the_call(sandbox: Sandbox) -> None:
     sandbox.inject({"kind": "status", "status": 429, "retry_after": 1})
 
     started = time.monotonic()
-    api.list_campaigns()
+    with thulium.ThuliumClient(client_config(sandbox.api_url, backoff_cap=2.0)) as c:
+        c.list_campaigns()
     waited = time.monotonic() - started
 
     assert waited >= 1.0
     assert len(sandbox.requests()) == 2
 
 
-def test_a_retry_after_beyond_the_cap_is_raised_at_once(
+def test_a_retry_after_longer_than_the_client_sleeps_is_raised_at_once(
     api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    sandbox.inject({"kind": "status", "status": 429, "retry_after": 3600})
+    sandbox.inject({"kind": "status", "status": 429, "retry_after": 3})
 
     with pytest.raises(thulium.ThuliumRateLimited) as caught:
         api.list_campaigns()
 
-    assert caught.value.retry_after == 3600
+    assert caught.value.retry_after == 3
     assert len(sandbox.requests()) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "read_as"),
+    [
+        ("3600", 5.0),  # longer than the cap: the cap
+        ("1e12", 5.0),
+        ("1e400", 5.0),
+        ("inf", 5.0),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 5.0),
+        ("Mon, 01 Jan 1990 00:00:00 GMT", 0.0),  # a date past: no wait
+        ("-5", None),  # not a wait: our own backoff
+        ("nan", None),
+        ("soon", None),
+        ("Sun, 99 Foo 2020 99:99:99 GMT", None),
+    ],
+)
+def test_any_retry_after_is_read_within_the_cap_and_never_raises_anything_else(
+    api: thulium.ThuliumClient, sandbox: Sandbox, header: str, read_as: float | None
+) -> None:
+    sandbox.inject({"kind": "status", "status": 503, "retry_after": header, "times": 50})
+
+    with pytest.raises(thulium.ThuliumUnavailable) as caught:
+        api.list_campaigns()
+
+    assert caught.value.retry_after == read_as
+    assert api.config.retry_after_cap == 5.0
 
 
 def test_post_is_never_retried(api: thulium.ThuliumClient, sandbox: Sandbox) -> None:

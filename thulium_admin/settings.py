@@ -259,7 +259,9 @@ THULIUM = {
     "CALL_DEADLINE": env_float("THULIUM_CALL_DEADLINE", 120.0),
     "PAGE_DEADLINE": env_float("THULIUM_PAGE_DEADLINE", 15.0),
     "MAX_RETRIES": int(env_float("THULIUM_MAX_RETRIES", 4)),
-    "RETRY_AFTER_CAP": env_float("THULIUM_RETRY_AFTER_CAP", 60.0),
+    # The longest wait Thulium's Retry-After is read as (seconds), however long it says: a
+    # sending then waits that long with its worker free, and Cancel works meanwhile.
+    "RETRY_AFTER_CAP": env_float("THULIUM_RETRY_AFTER_CAP", 300.0),
     # Pages of the record listing read at once (each is an independent GET of 100 records).
     "READ_CONCURRENCY": max(1, int(env_float("THULIUM_READ_CONCURRENCY", 4))),
 }

@@ -2,9 +2,15 @@
 
 The crash-safety rule: a chunk is claimed (with a lease), sent outside any transaction, and its
 answer recorded in a transaction that only succeeds while the claim is still ours — the same
-transaction claims the run's next chunk, so a request costs one commit. A worker may die
-anywhere: once its lease runs out, the chunk is claimable again and is sent again — safe,
-because PUT of the same values is idempotent — and its rows get exactly one recorded outcome.
+transaction claims the run's next chunk, so a request costs one commit. While a request is out,
+a heartbeat renews its lease however slowly Thulium answers, so only a dead worker's claim runs
+out. Then the chunk is claimable again and is sent again — safe, because PUT of the same values
+is idempotent, and an addition's rows are first looked up in Thulium — and its rows get exactly
+one recorded outcome.
+
+Waits: when Thulium asks for a wait longer than the client sleeps, the request is given back and
+the sending waits (WAITING until `retry_at`) with no worker held: the task comes back then, other
+campaigns' sendings run meanwhile, and Cancel ends a waiting sending at once.
 
 The brake: a sending's first request (the canary) is answered before any other is sent, and a
 request whose rows Thulium mostly refused for one and the same reason pauses the sending, so a
@@ -15,14 +21,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,6 +59,7 @@ from campaigns.services.submissions import (
     earlier_active,
     submission_audit,
     submission_counts,
+    submission_unsend_rest,
 )
 from campaigns.services.thulium_now import (
     campaign_records_by_phone,
@@ -85,17 +94,29 @@ def submission_run(
     submission = Submission.objects.select_related("grid").get(pk=submission_id)
     if not submission.active:
         return RunResult(submission.state)
+    if submission.state == Submission.State.WAITING and (
+        submission.retry_at is not None and submission.retry_at > timezone.now()
+    ):
+        # Thulium asked us to wait: not before then, whoever starts the run.
+        return RunResult(submission.state, retry_after=_seconds_left(submission.retry_at))
     if earlier_active(submission):
         return RunResult(Submission.State.QUEUED, retry_after=5)
     if helper and submission.before_read_at is None:
         return RunResult(submission.state, retry_after=1)
     with transaction.atomic():
-        Submission.objects.filter(pk=submission.pk).update(
+        # Only a sending still active starts: a queued or waiting one may have been cancelled
+        # since it was read (Cancel ends those at once).
+        if not Submission.objects.filter(
+            pk=submission.pk, state__in=Submission.ACTIVE_STATES
+        ).update(
             state=Submission.State.RUNNING,
             started_at=submission.started_at or timezone.now(),
             heartbeat_at=timezone.now(),
             retry_at=None,
-        )
+        ):
+            return RunResult(
+                Submission.objects.values_list("state", flat=True).get(pk=submission.pk)
+            )
         if submission.started_at is None:
             submission_audit(submission, AuditEntry.Action.SUBMISSION_STARTED)
     if submission.before_read_at is None:
@@ -113,10 +134,13 @@ def submission_run(
     chunk: Chunk | None = None
     while True:
         if chunk is None:
-            state, cancel = Submission.objects.values_list("state", "cancel_requested").get(
-                pk=submission.pk
-            )
-            if state == Submission.State.PAUSED:
+            state, cancel, retry_at = Submission.objects.values_list(
+                "state", "cancel_requested", "retry_at"
+            ).get(pk=submission.pk)
+            if state == Submission.State.WAITING:
+                # Another run's request was told to wait: this one waits as well.
+                return RunResult(state, retry_after=_seconds_left(retry_at))
+            if state != Submission.State.RUNNING:
                 return RunResult(state)
             if cancel:
                 return _cancel(submission)
@@ -129,18 +153,27 @@ def submission_run(
             if chunk is None:
                 return _finish_if_done(submission)
         rows = _send_rows(submission.grid, chunk.row_ids)
+        adding = submission.grid.mode == Grid.Mode.ADD
         known: Verdicts = {}
         try:
-            if submission.grid.mode == Grid.Mode.ADD:
-                known = _reconcile_added(submission, chunk, rows, client, seen)
-            to_send = [row for row in rows if row.pk not in known]
-            verdicts, request_id = _send(submission, chunk, to_send, client)
+            with _claim_kept_alive(chunk, worker, lease):
+                if adding:
+                    known = _reconcile_added(submission, chunk, rows, client, seen)
+                to_send = [row for row in rows if row.pk not in known]
+                if adding and to_send and not _renew(chunk, worker, lease):
+                    # The claim ran out during the lookup (the heartbeat could not reach the
+                    # database): its new holder looks the rows up and sends them, not us.
+                    logger.warning("chunk %s: claim lost before its POST; not sent", chunk)
+                    chunk = None
+                    continue
+                verdicts, request_id = _send(submission, chunk, to_send, client)
         except thulium.ThuliumAuthError as error:
             return _stop(submission, chunk, worker, describe_thulium_error(error))
         except thulium.ThuliumNotFound as error:
             return _stop(submission, chunk, worker, describe_thulium_error(error))
         except thulium.ThuliumUnavailable as error:
-            if error.retry_after and error.retry_after > client.config.retry_after_cap:
+            if error.retry_after is not None and error.retry_after > client.config.backoff_cap:
+                # Longer than the client sleeps: wait with the worker free, not in it.
                 return _postpone(submission, chunk, worker, error.retry_after)
             chunk = _record_failure(
                 chunk, worker, rows, Outcome.TRANSPORT_ERROR, error, known, lease
@@ -418,6 +451,54 @@ def _campaign_now(
     return held, timezone.now()
 
 
+@contextmanager
+def _claim_kept_alive(chunk: Chunk, worker: str, lease: timedelta) -> Iterator[None]:
+    """While Thulium works on the chunk (a lookup, its request), however slowly, renew the claim
+    and the sending's sign of life every third of a lease, from a thread with its own database
+    connection: no other worker takes over a chunk whose request may still be answered, and
+    the reaper leaves the sending alone. Only a dead worker's claim runs out. Each renewal is
+    its own short statement: no transaction stays open across the call."""
+    stop = threading.Event()
+    every = max(0.05, lease.total_seconds() / 3)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                try:
+                    if not _renew(chunk, worker, lease):
+                        logger.warning("chunk %s: claim lost while its request was out", chunk)
+                        return
+                except DatabaseError as error:
+                    # Tried again at the next beat; the lease outlives two missed ones.
+                    logger.warning("chunk %s: could not renew the claim: %s", chunk, error)
+        finally:
+            connections.close_all()  # this thread's own connections only
+
+    thread = threading.Thread(target=beat, name=f"claim-{chunk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _renew(chunk: Chunk, worker: str, lease: timedelta) -> bool:
+    """Extend our claim on the chunk by a lease from now; False when it is no longer ours."""
+    now = timezone.now()
+    if not _owned(chunk, worker).update(lease_until=now + lease):
+        return False
+    Submission.objects.filter(pk=chunk.submission_id).update(heartbeat_at=now)
+    return True
+
+
+def _seconds_left(moment: datetime | None) -> float:
+    """Seconds until `moment`, at least one (a run asked to come back comes back later)."""
+    if moment is None:
+        return 1.0
+    return max(1.0, (moment - timezone.now()).total_seconds())
+
+
 class _CanaryInFlight(Exception):
     """Another worker is sending the first request: the others wait for its answer."""
 
@@ -684,7 +765,7 @@ def _stop(submission: Submission, chunk: Chunk | None, worker: str, problem: str
     with transaction.atomic():
         if chunk is not None:
             _release(chunk, worker)
-        _unsend_rest(submission)
+        submission_unsend_rest(submission=submission)
         Submission.objects.filter(pk=submission.pk).update(
             state=Submission.State.FAILED, problem=problem, finished_at=timezone.now()
         )
@@ -710,7 +791,7 @@ def _pause(submission: Submission, message: str, refused: int, rows: int) -> Run
             pause_cause=message,
             finished_at=timezone.now(),
         ):
-            not_sent = _unsend_rest(submission, {"status": "PAUSED"})
+            not_sent = submission_unsend_rest(submission=submission, detail={"status": "PAUSED"})
             submission_audit(
                 submission,
                 AuditEntry.Action.SUBMISSION_PAUSED,
@@ -724,10 +805,15 @@ def _pause(submission: Submission, message: str, refused: int, rows: int) -> Run
 
 
 def _postpone(submission: Submission, chunk: Chunk, worker: str, retry_after: float) -> RunResult:
-    """Thulium asked for a long pause: give the worker back and come again later."""
+    """Thulium asked for a long pause (at most THULIUM_RETRY_AFTER_CAP, as the client reads
+    it): give the chunk and the worker back and come again then. Until then the sending is
+    WAITING: no run sends, and Cancel ends it at once."""
     with transaction.atomic():
         _release(chunk, worker)
-        Submission.objects.filter(pk=submission.pk).update(
+        # A sending cancelled meanwhile stays cancelled.
+        Submission.objects.filter(
+            pk=submission.pk, state__in=[Submission.State.RUNNING, Submission.State.WAITING]
+        ).update(
             state=Submission.State.WAITING,
             retry_at=timezone.now() + timedelta(seconds=retry_after),
         )
@@ -736,24 +822,16 @@ def _postpone(submission: Submission, chunk: Chunk, worker: str, retry_after: fl
 
 def _cancel(submission: Submission) -> RunResult:
     with transaction.atomic():
-        _unsend_rest(submission)
-        Submission.objects.filter(pk=submission.pk).update(
+        if not Submission.objects.filter(pk=submission.pk, state=Submission.State.RUNNING).update(
             state=Submission.State.CANCELLED, finished_at=timezone.now()
-        )
+        ):
+            # Another run ended it first (finished, paused, cancelled): its word stands.
+            return RunResult(
+                Submission.objects.values_list("state", flat=True).get(pk=submission.pk)
+            )
+        submission_unsend_rest(submission=submission)
         submission_audit(submission, AuditEntry.Action.SUBMISSION_CANCELLED)
     return RunResult(Submission.State.CANCELLED)
-
-
-def _unsend_rest(submission: Submission, detail: dict[str, Any] | None = None) -> int:
-    """Mark the rows of chunks not sent yet as not sent; how many they were."""
-    pending = submission.chunks.filter(state=Chunk.State.PENDING)
-    ids = [pk for chunk in pending for pk in chunk.row_ids]
-    pending.update(state=Chunk.State.SKIPPED)
-    for start in range(0, len(ids), 500):
-        Row.objects.filter(id__in=ids[start : start + 500]).update(
-            outcome=Outcome.NOT_SENT, outcome_detail=detail or {}
-        )
-    return len(ids)
 
 
 def _finish_if_done(submission: Submission) -> RunResult:

@@ -189,17 +189,41 @@ def submission_create(
 
 
 def submission_cancel(*, submission: Submission) -> None:
-    """Ask the job to stop before its next chunk (a queued job stops at once). A paused sending
-    is cancelled at once: its rows not sent stay so."""
+    """Stop a sending. One no run is sending — paused, queued, or waiting as Thulium asked
+    (however long) — is cancelled at once: its rows not sent are marked so, and a request
+    another worker still has out is recorded when answered. A running one is asked to stop
+    before its next request."""
     with transaction.atomic():
         if Submission.objects.filter(pk=submission.pk, state=Submission.State.PAUSED).update(
             state=Submission.State.CANCELLED
         ):
             submission_audit(submission, AuditEntry.Action.SUBMISSION_CANCELLED, paused=True)
             return
+        # Conditional, as a run's start is (sending.submission_run): of a run starting and this
+        # cancel, exactly one changes the state.
+        if Submission.objects.filter(
+            pk=submission.pk, state__in=[Submission.State.QUEUED, Submission.State.WAITING]
+        ).update(
+            state=Submission.State.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+        ):
+            submission_unsend_rest(submission=submission)
+            submission_audit(submission, AuditEntry.Action.SUBMISSION_CANCELLED)
+            return
     Submission.objects.filter(pk=submission.pk, state__in=Submission.ACTIVE_STATES).update(
         cancel_requested=True
     )
+
+
+def submission_unsend_rest(*, submission: Submission, detail: dict[str, Any] | None = None) -> int:
+    """Mark the rows of the sending's chunks not sent yet as not sent; how many they were."""
+    pending = submission.chunks.filter(state=Chunk.State.PENDING)
+    ids = [pk for chunk in pending for pk in chunk.row_ids]
+    pending.update(state=Chunk.State.SKIPPED)
+    for start in range(0, len(ids), 500):
+        Row.objects.filter(id__in=ids[start : start + 500]).update(
+            outcome=Outcome.NOT_SENT, outcome_detail=detail or {}
+        )
+    return len(ids)
 
 
 def submissions_reap() -> list[int]:
