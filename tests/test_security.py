@@ -102,7 +102,7 @@ def test_the_thulium_password_never_reaches_pages_or_logs(
 
 def test_password_guessing_is_throttled(client: Client, supervisor: Any, settings: Any) -> None:
     url = reverse("login")
-    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+    for _attempt in range(settings.LOGIN_FAILURE_LIMIT):
         client.post(url, {"username": "ewa", "password": "guess"})
 
     locked = client.post(url, {"username": "ewa", "password": "correct horse battery"})

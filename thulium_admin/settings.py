@@ -184,13 +184,19 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Password guessing: after LOGIN_FAILURE_LIMIT failures for one user name from one address,
-# that pair waits LOGIN_LOCKOUT_MINUTES.
-AXES_FAILURE_LIMIT = int(env_float("LOGIN_FAILURE_LIMIT", 5))
+# Password guessing (campaigns/logins.py): after LOGIN_FAILURE_LIMIT failures for one user name
+# from one address, that pair waits LOGIN_LOCKOUT_MINUTES; after LOGIN_ADDRESS_FAILURE_LIMIT
+# failures from one address, whatever the names, the address does. The address is the
+# client's, read from X-Forwarded-For behind TRUSTED_PROXY_COUNT proxies (0: REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(env_float("TRUSTED_PROXY_COUNT", 0))
+LOGIN_FAILURE_LIMIT = int(env_float("LOGIN_FAILURE_LIMIT", 5))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(env_float("LOGIN_ADDRESS_FAILURE_LIMIT", 20))
+AXES_CLIENT_IP_CALLABLE = "campaigns.logins.client_address"
+AXES_FAILURE_LIMIT = "campaigns.logins.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "campaigns.views.accounts.locked_out"
 AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "campaigns:list"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from campaigns import roles
+from campaigns.logins import lockout
 from campaigns.services.accounts import user_language_set
 
 
@@ -22,6 +26,21 @@ def log_in(request: HttpRequest) -> HttpResponse:
         for name, password, role in settings.DEMO_LOGINS
     ]
     return LoginView.as_view(extra_context={"demo_logins": demo})(request)
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the page for a login axes refused, saying which pause it is (one
+    user name from this address, or every name from it) and when to try again."""
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"lockout": lockout(request, credentials)},
+        status=429,
+    )
 
 
 @login_not_required
