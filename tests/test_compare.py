@@ -25,9 +25,9 @@ def small_grid(campaign: Any, api: thulium.ThuliumClient) -> Grid:
 
 
 def test_a_compared_grid_shows_what_thulium_holds_next_to_what_will_be_sent(
-    client: Client, viewer: Any, small_grid: Grid, sandbox: Sandbox
+    client: Client, supervisor: Any, small_grid: Grid, sandbox: Sandbox
 ) -> None:
-    client.force_login(viewer)
+    client.force_login(supervisor)
     status_now = sandbox.record("00001", "555123321")["status_id"]
     assert status_now != "3"
     page_url = reverse("campaigns:grid_detail", args=[small_grid.pk])
@@ -47,7 +47,7 @@ def test_a_compared_grid_shows_what_thulium_holds_next_to_what_will_be_sent(
 
 
 def test_compare_shows_the_field_value_this_dashboard_last_sent(
-    client: Client, viewer: Any, small_grid: Grid, rules: Any, api: thulium.ThuliumClient
+    client: Client, supervisor: Any, small_grid: Grid, rules: Any, api: thulium.ThuliumClient
 ) -> None:
     from campaigns.services.sending import submission_run
     from tests.conftest import queue_sending
@@ -62,7 +62,7 @@ def test_compare_shows_the_field_value_this_dashboard_last_sent(
         filename="b.csv",
     )
     again = grid_confirm_mapping(grid=again, mapping=again.mapping, client=api)
-    client.force_login(viewer)
+    client.force_login(supervisor)
 
     response = client.post(reverse("campaigns:grid_compare", args=[again.pk]), follow=True)
 
@@ -70,9 +70,9 @@ def test_compare_shows_the_field_value_this_dashboard_last_sent(
 
 
 def test_compare_when_thulium_fails_says_so_and_keeps_the_grid(
-    client: Client, viewer: Any, small_grid: Grid, sandbox: Sandbox
+    client: Client, supervisor: Any, small_grid: Grid, sandbox: Sandbox
 ) -> None:
-    client.force_login(viewer)
+    client.force_login(supervisor)
     sandbox.inject({"kind": "status", "status": 500})
 
     response = client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]), follow=True)
@@ -84,9 +84,9 @@ def test_compare_when_thulium_fails_says_so_and_keeps_the_grid(
     assert small_grid.rows_total == 3
 
 
-def test_compare_needs_a_csrf_token(viewer: Any, small_grid: Grid) -> None:
+def test_compare_needs_a_csrf_token(supervisor: Any, small_grid: Grid) -> None:
     client = Client(enforce_csrf_checks=True)
-    client.force_login(viewer)
+    client.force_login(supervisor)
 
     response = client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]))
 
@@ -126,3 +126,25 @@ def test_adding_a_phone_the_campaign_has_is_an_error_once_compared(
 
     codes = {row.phone: [m["code"] for m in row.messages] for row in grid.rows.all()}
     assert codes == {"555123321": ["phone_exists"], "700100900": []}
+
+
+def test_a_viewer_cannot_compare_and_a_supervisors_review_stays_good(
+    client: Client, viewer: Any, supervisor: Any, small_grid: Grid, rules: Any
+) -> None:
+    from campaigns.services.review import grid_review
+
+    client.force_login(supervisor)
+    client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]))
+    small_grid.refresh_from_db()
+    token = grid_review(grid=small_grid, rules=rules).token
+    compared_at, version = small_grid.compared_at, small_grid.version
+    client.force_login(viewer)
+
+    page = client.get(reverse("campaigns:grid_detail", args=[small_grid.pk])).content.decode()
+    response = client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]))
+
+    assert reverse("campaigns:grid_compare", args=[small_grid.pk]) not in page
+    assert response.status_code == 403
+    small_grid.refresh_from_db()
+    assert (small_grid.compared_at, small_grid.version) == (compared_at, version)
+    assert grid_review(grid=small_grid, rules=rules).token == token

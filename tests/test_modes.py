@@ -254,10 +254,10 @@ def test_reverting_a_removal_adds_the_records_back_as_they_were(
 
 
 def test_comparing_an_add_grid_flags_numbers_thulium_already_has(
-    client: Client, viewer: Any, campaign: Any, api: thulium.ThuliumClient
+    client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient
 ) -> None:
     grid = make_grid(campaign, api, "Telefon;Status\n700100200;3\n509708024;3\n", Grid.Mode.ADD)
-    client.force_login(viewer)
+    client.force_login(supervisor)
 
     response = client.post(reverse("campaigns:grid_compare", args=[grid.pk]), follow=True)
 

@@ -27,7 +27,7 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("get", "campaigns:row", [g, row], "view"),
         ("get", "campaigns:row_payload", [g, row], "view"),
         ("get", "campaigns:grid_progress", [g], "view"),
-        ("post", "campaigns:grid_compare", [g], "view"),
+        ("post", "campaigns:grid_compare", [g], "supervise"),
         ("get", "campaigns:history", [], "view"),
         ("get", "campaigns:phone_history", ["845400588"], "view"),
         ("post", "campaigns:grid_upload", ["00001"], "supervise"),

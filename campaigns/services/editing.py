@@ -18,12 +18,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns.models import AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
-from campaigns.services.connection import Problem
 from campaigns.services.grids import (
     MappingProblem,
     _insert_rows,
@@ -31,7 +32,7 @@ from campaigns.services.grids import (
     grid_validate,
     mapping_check,
 )
-from campaigns.services.retention import grid_removed_message
+from campaigns.services.locking import EditProblem, grid_check_editable, grid_lock
 from campaigns.services.rows import SORTS, RowFilter, grid_display_columns, grid_rows
 from campaigns.spreadsheets import normalise_header
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label
@@ -39,8 +40,13 @@ from campaigns.text import without_nul
 from campaigns.validation import CLEAR_MARKER, CLEAR_MARKERS, CampaignRules
 
 
-class EditProblem(Problem):
-    """The change cannot be made; the message says why and what to do."""
+class CellConflict(EditProblem):
+    """The cell changed since the page showed it: nothing was saved. `theirs` is its text now,
+    `mine` what this person typed; they choose which stays."""
+
+    def __init__(self, text: str, *, row_id: int, target: str, theirs: str, mine: str) -> None:
+        super().__init__(text)
+        self.row_id, self.target, self.theirs, self.mine = row_id, target, theirs, mine
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -53,15 +59,24 @@ def row_set_cells(
     cells: dict[str, str],
     author: AbstractBaseUser | None,
     rules: CampaignRules,
+    shown: dict[str, str] | None = None,
 ) -> Edit:
-    """Set one row's cells (target → text)."""
-    return _change(
-        grid,
-        author,
-        rules,
-        Edit.Kind.CELL,
-        {(row.pk, target): text for target, text in cells.items()},
-    )
+    """Set one row's cells (target → text). `shown` is what the page showed in those cells
+    (target → text): when one of them holds something else now, another person changed it
+    in between, and CellConflict says who and when instead of overwriting it."""
+    with transaction.atomic():
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
+        for target, text in (shown or {}).items():
+            if target in cells:
+                _refuse_changed_cell(grid, row.pk, target, text, cells[target])
+        return _change(
+            grid,
+            author,
+            rules,
+            Edit.Kind.CELL,
+            {(row.pk, target): text for target, text in cells.items()},
+        )
 
 
 def grid_bulk_set(
@@ -246,6 +261,8 @@ def grid_paste(
     *, grid: Grid, plan: PastePlan, author: AbstractBaseUser | None, rules: CampaignRules
 ) -> Edit:
     with transaction.atomic():
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
         added = _add_rows(grid, plan.new_rows)
         changes = {
             ((added[-key - 1] if key is not None and key < 0 else key), target): text
@@ -313,20 +330,36 @@ def grid_replace_plan(
 def grid_replace(
     *, grid: Grid, plan: ReplacePlan, author: AbstractBaseUser | None, rules: CampaignRules
 ) -> Edit:
-    """Make a find and replace as one edit, which one Undo takes back."""
-    return _change(
-        grid,
-        author,
-        rules,
-        Edit.Kind.REPLACE,
-        {(pk, plan.target): after for pk, (_number, _now, after) in plan.changes.items()},
-    )
+    """Make a find and replace as one edit, which one Undo takes back. Refused when a cell of
+    the preview changed since it was shown: the preview must be made again."""
+    with transaction.atomic():
+        grid = grid_lock(grid)
+        position = grid.mapping.index(plan.target) if plan.target in grid.mapping else None
+        for pk, raw in grid.rows.filter(id__in=list(plan.changes)).values_list("id", "raw"):
+            now = str(raw[position]) if position is not None and position < len(raw) else ""
+            if now != plan.changes[pk][1]:
+                raise EditProblem(
+                    _(
+                        "Row %(row)s changed since the preview was made. Nothing was replaced: "
+                        "preview the replacement again."
+                    )
+                    % {"row": plan.changes[pk][0]}
+                )
+        return _change(
+            grid,
+            author,
+            rules,
+            Edit.Kind.REPLACE,
+            {(pk, plan.target): after for pk, (_number, _now, after) in plan.changes.items()},
+        )
 
 
 def grid_add_rows(
     *, grid: Grid, count: int, author: AbstractBaseUser | None, rules: CampaignRules
 ) -> Edit:
     with transaction.atomic():
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
         added = _add_rows(grid, count)
         return _change(grid, author, rules, Edit.Kind.ADD, {}, added=added)
 
@@ -336,8 +369,9 @@ def grid_delete_rows(
 ) -> Edit:
     if not row_ids:
         raise EditProblem(_("No rows are selected. Tick the rows to delete."))
-    _refuse_unless_editable(grid)
     with transaction.atomic():
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
         rows = grid.rows.filter(id__in=row_ids)
         deleted = [{"id": r.pk, "number": r.number, "raw": r.raw} for r in rows]
         phones = set(rows.values_list("phone", flat=True)) - {""}
@@ -369,8 +403,8 @@ def grid_remap(
     """Point one file column at another target, or at nothing, and check every row again. A
     column that held the target lets go of it. Remembered for the campaign, audited, undoable."""
     with transaction.atomic():
-        grid = Grid.objects.select_for_update().select_related("campaign").get(pk=grid.pk)
-        _refuse_unless_editable(grid)
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
         if not 0 <= column < len(grid.mapping):
             raise EditProblem(_("The grid has no such column: reload the page."))
         was = grid.mapping[column]
@@ -446,10 +480,11 @@ def grid_redo(
 ) -> Edit | None:
     """Make the last undone edit again (see grid_redoable_edit); None when there is none."""
     with transaction.atomic():
+        grid = grid_lock(grid)
         edit = grid_redoable_edit(grid)
         if edit is None:
             return None
-        _refuse_unless_editable(grid)
+        grid_check_editable(grid)
         new_raw: dict[int, list[str]] = {}
         for pk, raw in grid.rows.filter(id__in={c[0] for c in edit.changes}).values_list(
             "id", "raw"
@@ -495,10 +530,11 @@ def grid_undo(
 ) -> Edit | None:
     """Undo the grid's most recent edit that is not undone yet; None when there is none."""
     with transaction.atomic():
-        edit = grid.edits.select_for_update().filter(undone=False).order_by("-id").first()
+        grid = grid_lock(grid)
+        edit = grid.edits.filter(undone=False).order_by("-id").first()
         if edit is None:
             return None
-        _refuse_unless_editable(grid)
+        grid_check_editable(grid)
         if grid.submissions.filter(created_at__gt=edit.created_at).exists():
             raise EditProblem(
                 _(
@@ -569,8 +605,11 @@ def _change(
 ) -> Edit:
     """Write texts into cells (adding columns the grid lacks), re-validate, record the edit."""
     cells = {key: without_nul(text) for key, text in cells.items()}
-    _refuse_unless_editable(grid)
     with transaction.atomic():
+        # Callers that wrote before this (rows added) hold the lock already; taking it again
+        # in the same transaction only bumps the version once more.
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
         before = {"headers": list(grid.headers), "mapping": list(grid.mapping)}
         for _pk, target in cells:
             _column(grid, target)
@@ -640,14 +679,51 @@ def _audit_edit(grid: Grid, author: Any, kind: str, edit: Edit, **details: Any) 
     )
 
 
-def _refuse_unless_editable(grid: Grid) -> None:
-    # Read anew: retention may have run since the grid was loaded.
-    if Grid.objects.filter(pk=grid.pk, personal_data_removed_at__isnull=False).exists():
-        raise EditProblem(grid_removed_message())
-    if grid.submissions.filter(state__in=["queued", "running", "waiting"]).exists():
+def _refuse_changed_cell(grid: Grid, row_id: int, target: str, shown: str, mine: str) -> None:
+    """Under the grid's lock: the cell must still hold what the page showed."""
+    raw = grid.rows.filter(pk=row_id).values_list("raw", flat=True).first()
+    if raw is None:
         raise EditProblem(
-            _("The grid is being sent to Thulium. Wait until it finishes, or cancel the sending.")
+            _("This row was deleted by another person since the page showed it: reload the page.")
         )
+    position = grid.mapping.index(target) if target in grid.mapping else None
+    now = str(raw[position]) if position is not None and position < len(raw) else ""
+    if without_nul(now) == without_nul(shown) or without_nul(now) == without_nul(mine):
+        return
+    edit = _last_edit_of_cell(grid, row_id, position)
+    values = {"value": now or _("(empty)"), "column": label(target)}
+    if edit is not None and not edit.undone:
+        values |= {
+            "time": time_format(timezone.localtime(edit.created_at), "H:i"),
+            "who": _person(edit.author),
+        }
+        text = _(
+            "“%(column)s” was changed to “%(value)s” at %(time)s by %(who)s while you were "
+            "editing it. Nothing was saved: keep yours to replace it, or take theirs."
+        )
+    else:
+        text = _(
+            "“%(column)s” now holds “%(value)s”: someone changed it while you were editing it. "
+            "Nothing was saved: keep yours to replace it, or take theirs."
+        )
+    raise CellConflict(text % values, row_id=row_id, target=target, theirs=now, mine=mine)
+
+
+# How far back the edits are searched for who changed a cell.
+CONFLICT_EDITS_SEARCHED = 200
+
+
+def _last_edit_of_cell(grid: Grid, row_id: int, position: int | None) -> Edit | None:
+    for edit in grid.edits.order_by("-id").select_related("author")[:CONFLICT_EDITS_SEARCHED]:
+        if any(change[0] == row_id and change[1] == position for change in edit.changes):
+            return edit
+    return None
+
+
+def _person(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return str(_("the command line"))
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
 
 
 def _column(grid: Grid, target: str) -> int:

@@ -36,6 +36,7 @@ from campaigns.models import (
 from campaigns.problems import row_problems
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
+from campaigns.services.locking import grid_lock
 from campaigns.services.thulium_now import campaign_agent_names_learn
 from campaigns.services.validation import campaign_rules, campaign_rules_cached
 from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, target_for_header
@@ -340,6 +341,7 @@ def grid_confirm_mapping(
     mapping_check(mapping, campaign, extra_fields=set(learn))
     rules = campaign_rules(campaign=campaign, client=client)
     with transaction.atomic():
+        grid = grid_lock(grid)
         campaign_fields_add(campaign=campaign, names=learn, actor=actor)
         campaign.remembered_mapping = campaign.remembered_mapping | {
             normalise_header(header): target

@@ -41,6 +41,7 @@ from campaigns.models import (
     UploadBlock,
 )
 from campaigns.services.audit import audit, audit_details_erase
+from campaigns.services.locking import grid_lock
 from campaigns.text import fold_digits
 from campaigns.validation import normalise_phone
 
@@ -303,6 +304,8 @@ def person_erase(*, phone: str, reason: str, actor: Any) -> Erasure:
         grids = set(
             Row.objects.filter(id__in=_keys(found.of("row"))).values_list("grid", flat=True)
         )
+        for grid_id in sorted(grids):  # in the one order every write locks grids in
+            grid_lock(grid_id)
         busy = Submission.objects.filter(grid__in=grids, state__in=Submission.ACTIVE_STATES)
         if sending := busy.first():
             raise PersonRequestProblem(

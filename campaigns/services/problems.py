@@ -18,6 +18,7 @@ from campaigns.models import AuditEntry, Edit, Grid, Row, ValueRule
 from campaigns.services.audit import audit
 from campaigns.services.editing import EditProblem, grid_bulk_set, grid_delete_rows
 from campaigns.services.grids import grid_validate
+from campaigns.services.locking import grid_check_editable, grid_lock
 from campaigns.services.validation import campaign_value_rule_map
 from campaigns.spreadsheets import normalise_header
 from campaigns.suggest import Suggestion, agent_for, status_for
@@ -175,6 +176,8 @@ def value_rule_set(
         )
     value = known.status_id if target == "status" else known.login  # type: ignore[union-attr]
     with transaction.atomic():
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
         rule, _created = ValueRule.objects.update_or_create(
             campaign=grid.campaign,
             target=target,
@@ -199,6 +202,8 @@ def value_rule_forget(
 ) -> None:
     """Forget one of the campaign's value rules; the grid's rows are checked again."""
     with transaction.atomic():
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
         rule = ValueRule.objects.filter(campaign=grid.campaign, pk=rule_id).first()
         if rule is None:
             raise EditProblem(_("This value rule is already forgotten."))

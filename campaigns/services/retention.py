@@ -20,7 +20,6 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from campaigns.models import (
     AuditDetail,
@@ -37,13 +36,7 @@ from campaigns.models import (
     UploadBlock,
 )
 from campaigns.services.audit import audit_details_erase
-
-
-def grid_removed_message() -> str:
-    return _(
-        "This grid's personal data was removed after its retention time: it has no rows to edit "
-        "or send. Upload a new file or pull the records from Thulium."
-    )
+from campaigns.services.locking import grid_lock
 
 
 def campaign_retention_days(campaign: Campaign) -> int:
@@ -171,7 +164,7 @@ def personal_data_purge(*, now: datetime | None = None, actor: object = None) ->
 
 
 def _purge_grid(purged: PurgeGrid, now: datetime) -> None:
-    grid = Grid.objects.select_for_update().get(pk=purged.grid_id)
+    grid = grid_lock(purged.grid_id)
     # The rows stay, blank, with their state and outcome: the grid's counts by outcome and
     # its sendings' figures still add up.
     grid.rows.update(

@@ -26,6 +26,7 @@ from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchB
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_validate
+from campaigns.services.locking import grid_lock
 from campaigns.services.rows import values_payload
 from campaigns.services.submissions import review_token, sendable_rows
 from campaigns.services.thulium_now import Comparison, grid_compare
@@ -100,7 +101,7 @@ def grid_sending_options_set(
     """Choose how the grid's rows find their records; its rows are checked again. Finding
     them by identifier needs an edit grid whose file maps an identifier column."""
     with transaction.atomic():
-        grid = Grid.objects.select_for_update().get(pk=grid.pk)
+        grid = grid_lock(grid)
         if match_by == MatchBy.IDENTIFIER and not grid_finds_by_identifier(grid):
             raise ReviewProblem(
                 _(

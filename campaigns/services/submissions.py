@@ -35,7 +35,7 @@ from campaigns.models import (
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_rules_fingerprint, grid_validate
-from campaigns.services.retention import grid_removed_message
+from campaigns.services.locking import grid_lock, grid_removed_message
 from campaigns.targets import field_target
 from campaigns.validation import CLEAR_MARKER, CampaignRules
 
@@ -63,13 +63,13 @@ def sendable_rows(grid: Grid, *, resend: bool = False, include_unchanged: bool =
 
 
 def review_token(grid: Grid, *, resend: bool, include_unchanged: bool, rows: int) -> str:
-    """What a review saw: the campaign's read, the grid's last edit, its sending options and
-    how many rows go. A sending must carry the token of the grid as it is now."""
-    last_edit = grid.edits.filter(undone=False).order_by("-id").values_list("id", flat=True)
+    """What a review saw: the campaign's read, the grid's version (every write bumps it, see
+    services/locking.py), its sending options and how many rows go. A sending must carry the
+    token of the grid as it is now. `grid` must have been read before its rows were."""
     parts = [
         grid.pk,
         grid.compared_at.isoformat() if grid.compared_at else "",
-        last_edit.first() or 0,
+        grid.version,
         grid.search_additional,
         grid.duplicates,
         resend,
@@ -104,7 +104,8 @@ def submission_create(
     chunk_size = chunk_size or settings.SUBMISSION_CHUNK_SIZE
     canary = max(1, min(canary_rows or settings.SUBMISSION_CANARY_ROWS, chunk_size))
     with transaction.atomic():
-        grid = Grid.objects.select_for_update().get(pk=grid.pk)
+        # The version is compared with the review's below: a sending does not bump it.
+        grid = grid_lock(grid, write=False)
         if grid.personal_data_removed_at is not None:
             raise SubmissionProblem(grid_removed_message())
         fresh = timezone.now() - timedelta(seconds=settings.SUBMISSION_REVIEW_MAX_AGE)

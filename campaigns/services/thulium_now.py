@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns import thulium
 from campaigns.bulk_sql import insert_many, json_text
 from campaigns.models import Campaign, Grid, Row, SentFields, ThuliumNow
+from campaigns.services.locking import grid_check_editable, grid_lock
 
 # Phones per IN (...) query: far below SQLite's variable limit.
 PHONE_BATCH = 500
@@ -183,6 +184,9 @@ def grid_compare(
         phones=phones | {record.phone_number for record in by_identifier.values()},
     )
     with transaction.atomic():
+        # A write like any other (services/locking.py): a review made before it is stale.
+        grid = grid_lock(grid)
+        grid_check_editable(grid)
         ThuliumNow.objects.filter(grid=grid).delete()
         # One statement per 2,000 (or COPY), JSON as text: bulk_create took a tenth of the
         # review's read of a 100k-row grid.

@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
-from campaigns.models import (
-    Row,
-)
+from campaigns.models import Grid, Row
 from campaigns.services.connection import Problem
 from campaigns.services.editing import (
+    CellConflict,
     EditProblem,
     grid_add_rows,
     grid_bulk_plan,
@@ -75,14 +75,26 @@ def cell_save(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = grid_or_404(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     target = request.POST.get("target", "")
+    value = request.POST.get("value", "")
     try:
         row_set_cells(
             grid=grid,
             row=row,
-            cells={target: request.POST.get("value", "")},
+            cells={target: value},
+            # An editor from before this field existed (a page left open) saves as it did.
+            shown={target: request.POST["shown"]} if "shown" in request.POST else None,
             author=request.user,
             rules=live_rules(grid),
         )
+    except CellConflict as conflict:
+        if not request.htmx:
+            messages.error(
+                request,
+                _("%(problem)s You typed: “%(mine)s”.")
+                % {"problem": conflict.text, "mine": conflict.mine},
+            )
+            return back_to_grid(request, grid)
+        return _conflict_editor(request, grid, conflict)
     except Problem as problem:
         return problem_response(request, grid, problem)
     if not request.htmx:
@@ -97,26 +109,69 @@ def row_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = grid_or_404(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     columns = grid_display_columns(grid)
+    choices = status_and_agent_choices(grid)
+    conflict = None
     if request.method == "POST":
         cells = {t: request.POST.get(t, "") for t in columns if t in request.POST}
+        shown = {t: request.POST[f"shown-{t}"] for t in cells if f"shown-{t}" in request.POST}
         try:
             row_set_cells(
-                grid=grid, row=row, cells=cells, author=request.user, rules=live_rules(grid)
+                grid=grid,
+                row=row,
+                cells=cells,
+                shown=shown,
+                author=request.user,
+                rules=live_rules(grid),
             )
+        except CellConflict as problem:
+            # The form again with what they typed; the conflicting cell now shows as seen
+            # (its newer text), so saving again keeps theirs — one cell at a time.
+            conflict = problem
+            row.refresh_from_db()
         except Problem as problem:
             return problem_response(request, grid, problem)
-        return back_to_grid(request, grid)
+        else:
+            return back_to_grid(request, grid)
     return render(
         request,
         "campaigns/row_edit.html",
         {
             "grid": grid,
             "row": row,
-            "cells": row.cells(columns, grid.mapping),
-            "return_query": request.GET.urlencode(),
+            # Each cell with the text its field holds: as stored, or as typed after a conflict.
+            "fields": [
+                (cell, request.POST.get(cell.target, cell.raw) if conflict else cell.raw)
+                for cell in row.cells(columns, grid.mapping)
+            ],
+            "conflict": conflict,
+            "return_query": request.GET.urlencode() or request.POST.get("return_query", ""),
+            "status_ids": {s.status_id for s in choices["statuses"]},
+            "agent_logins": {a.login for a in choices["agents"]},
+            **choices,
+        },
+        status=409 if conflict else 200,
+    )
+
+
+def _conflict_editor(request: HttpRequest, grid: Grid, conflict: CellConflict) -> HttpResponse:
+    """The cell's editor again, in place, holding what they typed and saying who changed the
+    cell: saving keeps theirs (the editor now shows the newer text as seen), Escape or
+    "Take theirs" shows the row as it is now."""
+    row = get_object_or_404(Row, grid=grid, pk=conflict.row_id)
+    cell = next((c for c in row.cells([conflict.target], grid.mapping)), None)
+    response = render(
+        request,
+        "campaigns/grid_detail.html#cell-editor",
+        {
+            "grid": grid,
+            "row": row,
+            "cell": cell,
+            "conflict": conflict,
             **status_and_agent_choices(grid),
         },
     )
+    where = f'tr[data-row="{row.pk}"] td[data-target="{conflict.target}"]'
+    return reswap(retarget(response, where), "innerHTML")
 
 
 @require_POST

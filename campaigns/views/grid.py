@@ -22,7 +22,7 @@ from campaigns.models import (
     Grid,
     Row,
 )
-from campaigns.services.connection import ThuliumProblem, thulium_session
+from campaigns.services.connection import Problem, thulium_session
 from campaigns.services.editing import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
 from campaigns.services.problems import (
@@ -154,14 +154,16 @@ def row_payload_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpRes
 
 
 @require_POST
-@permission_required("campaigns.view_grid", raise_exception=True)
+@permission_required("campaigns.change_grid", raise_exception=True)
 def grid_compare_view(request: HttpRequest, grid_id: int) -> HttpResponse:
-    """Read what Thulium holds for the grid's phones, so the rows show old → new."""
+    """Read what Thulium holds for the grid's phones, so the rows show old → new. A write (it
+    checks every row again and makes a review stale), so it is for those who may edit: a
+    viewer reads the comparison a supervisor made."""
     grid = grid_or_404(grid_id)
     try:
         with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
             matched = grid_compare(grid=grid, client=client).matched
-    except ThuliumProblem as problem:
+    except Problem as problem:  # Thulium, or a grid being sent meanwhile
         return problem_response(request, grid, problem)
     messages.success(
         request,

@@ -66,7 +66,7 @@ def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
         try:
             with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
                 read = grid_review_read(grid=grid, client=client)
-        except ThuliumProblem as problem:
+        except Problem as problem:  # Thulium, or a grid being sent meanwhile
             return problem_response(request, grid, problem)
         request.session[f"review-read-{grid.pk}"] = [read.records, round(read.seconds, 2)]
         url = reverse("campaigns:grid_review", args=[grid.pk])

@@ -82,6 +82,14 @@
     });
   });
 
+  // After a conflict, "Take theirs" closes the editor: the row comes back as it is now.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("form.cell-editor [data-take-theirs]");
+    if (!button) return;
+    const editor = button.closest("form");
+    htmx.ajax("GET", editor.dataset.cancel, { target: editor.closest("tr"), swap: "outerHTML" });
+  });
+
   document.addEventListener("keydown", function (event) {
     const editor = event.target.closest && event.target.closest("form.cell-editor");
     if (!editor) return;
