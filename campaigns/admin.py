@@ -1,6 +1,165 @@
-from django.contrib import admin
+"""The admin: what administrators keep (field lists, retention holds, users and their roles), and
+what nobody changes (the audit log, sent grids).
 
-from campaigns.models import AuditEntry, Campaign, CampaignField, Grid
+Every change made here is an audit entry with its before → after (ChangesAudited), made in the
+admin's own transaction. Powers are bounded by campaigns/services/powers.py: only a superuser
+grants staff or superuser status or raw permissions; an Administrator gives the product's roles
+and never changes their own rights. Sent grids, their sendings, requests and Thulium's answers
+are evidence: no deletion here takes them, directly or by cascade.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import NestedObjects, unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
+from django.forms import BaseModelForm
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from campaigns import roles
+from campaigns.models import (
+    AuditEntry,
+    Campaign,
+    CampaignField,
+    Chunk,
+    Grid,
+    RowOutcome,
+    Submission,
+)
+from campaigns.services.powers import (
+    Rights,
+    admin_change_audit,
+    changes_between,
+    snapshot,
+    user_rights_refusal,
+)
+
+A = AuditEntry.Action
+User = get_user_model()
+
+
+class ChangesAudited(admin.ModelAdmin):
+    """Each object added, changed or deleted here becomes one audit entry, with the fields that
+    changed (before → after), its many-to-many relations and its inlines' rows included. The
+    object's state before the change is read from the database, not from the form's instance
+    (which the form has already changed). What a deletion would take along is refused when it
+    holds a sending's evidence."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: BaseModelForm, change: bool) -> None:
+        stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
+        form.audit_before = snapshot(stored) if stored is not None else {}  # type: ignore[attr-defined]
+        form.audit_inlines = []  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_formset(
+        self, request: HttpRequest, form: BaseModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        model = formset.model
+        before = {
+            id(f.instance): snapshot(stored)
+            for f in formset.initial_forms
+            if (stored := model._default_manager.filter(pk=f.instance.pk).first()) is not None
+        }
+        super().save_formset(request, form, formset, change)
+        label = model._meta.label
+        rows = form.audit_inlines  # type: ignore[attr-defined]
+        for obj in formset.new_objects:
+            rows.append({"model": label, "object": str(obj), "added": snapshot(obj)})
+        for obj, _fields in formset.changed_objects:
+            changes = changes_between(before.get(id(obj), {}), snapshot(obj))
+            if changes:
+                rows.append({"model": label, "object": str(obj), "changes": changes})
+        for obj in formset.deleted_objects:
+            rows.append({"model": label, "object": str(obj), "deleted": before.get(id(obj), {})})
+
+    def save_related(
+        self, request: HttpRequest, form: BaseModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        self.check_powers(request, form, change)
+        obj = form.instance
+        inlines = form.audit_inlines  # type: ignore[attr-defined]
+        if not change:
+            admin_change_audit(
+                action=A.ADMIN_ADDED,
+                actor=request.user,
+                obj=obj,
+                values=snapshot(obj),
+                **({"inlines": inlines} if inlines else {}),
+            )
+            return
+        changes = changes_between(form.audit_before, snapshot(obj))  # type: ignore[attr-defined]
+        if changes or inlines:
+            admin_change_audit(
+                action=A.ADMIN_CHANGED,
+                actor=request.user,
+                obj=obj,
+                changes=changes,
+                **({"inlines": inlines} if inlines else {}),
+            )
+
+    def check_powers(self, request: HttpRequest, form: BaseModelForm, change: bool) -> None:
+        """Refuse (PermissionDenied, rolling the change back) what the user may not do."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        admin_change_audit(
+            action=A.ADMIN_DELETED,
+            actor=request.user,
+            obj=obj,
+            values=snapshot(obj),
+            also_deleted=self.cascade_counts([obj]),
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for obj in queryset:
+                admin_change_audit(
+                    action=A.ADMIN_DELETED,
+                    actor=request.user,
+                    obj=obj,
+                    values=snapshot(obj),
+                    also_deleted=self.cascade_counts([obj]),
+                )
+            super().delete_queryset(request, queryset)
+
+    def cascade_counts(self, objs: list[Any]) -> dict[str, int]:
+        collector = self.collect(objs)
+        return {
+            model._meta.label: len(found)
+            for model, found in collector.model_objs.items()
+            if model is not self.model
+        }
+
+    def collect(self, objs: Any) -> NestedObjects:
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(objs)
+        return collector
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        found = self.collect(objs).model_objs
+        sendings = sorted({s.pk for s in found.get(Submission, ())})
+        sendings += sorted({c.submission_id for c in found.get(Chunk, ())} - set(sendings))
+        sendings += sorted({o.submission_id for o in found.get(RowOutcome, ())} - set(sendings))
+        protected = list(protected) + [
+            _(
+                "Sending #%(id)s: a sent grid, its sendings and Thulium's answers are evidence "
+                "and cannot be deleted (retention and a person's request remove their personal "
+                "details)."
+            )
+            % {"id": pk}
+            for pk in sendings
+        ]
+        return deleted, counts, perms_needed, protected
 
 
 class CampaignFieldInline(admin.TabularInline):
@@ -14,7 +173,7 @@ class CampaignFieldInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ChangesAudited):
     """Administrators keep each campaign's field list, phone format and retention hold here."""
 
     list_display = ["thulium_id", "name", "phone_format", "retention_days"]
@@ -23,19 +182,26 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = ["thulium_id", "name"]
     inlines = [CampaignFieldInline]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Campaigns are Thulium's: ours appear when someone opens one in the dashboard.
         return False
 
 
 @admin.register(Grid)
-class GridAdmin(admin.ModelAdmin):
+class GridAdmin(ChangesAudited):
     list_display = ["pk", "campaign", "source", "mode", "author", "created_at", "rows_total"]
     list_filter = ["source", "mode", "state"]
     readonly_fields = [f.name for f in Grid._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A grid that was ever sent is evidence (the bulk action is refused by
+        # get_deleted_objects).
+        if obj is not None and obj.submissions.exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(AuditEntry)
@@ -47,11 +213,104 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["actor_name", "campaign"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class ProductUserAdmin(ChangesAudited, UserAdmin):
+    """Users and their roles. A superuser grants anything; anyone else gives the product's roles
+    only, to others only, and cannot touch a superuser's account (its password included)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_staff", "is_superuser", "user_permissions"]
+            if obj is not None and obj.pk == request.user.pk:
+                fields += ["groups", "is_active"]
+        return fields
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name__in=roles.ROLES).order_by("name")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: BaseModelForm, change: bool) -> None:
+        stored = User.objects.filter(pk=obj.pk).first() if change else None
+        form.rights_before = Rights.of(stored) if stored is not None else None  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def check_powers(self, request: HttpRequest, form: BaseModelForm, change: bool) -> None:
+        # After the groups and permissions are saved, inside the admin's transaction: a refusal
+        # rolls the whole change back, whatever the request carried.
+        refusal = user_rights_refusal(
+            actor=request.user,
+            user=form.instance,
+            before=form.rights_before,  # type: ignore[attr-defined]
+            after=Rights.of(form.instance),
+        )
+        if refusal:
+            raise PermissionDenied(refusal)
+
+    @staticmethod
+    def _password_of(pk: Any) -> str | None:
+        return User.objects.filter(pk=pk).values_list("password", flat=True).first()
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        with transaction.atomic(using=router.db_for_write(User)):
+            before = self._password_of(unquote(id))
+            response = super().user_change_password(request, id, form_url)
+            if before is not None and self._password_of(unquote(id)) != before:
+                # That it changed, never the hash.
+                admin_change_audit(
+                    action=A.PASSWORD_CHANGED,
+                    actor=request.user,
+                    obj=User.objects.get(pk=unquote(id)),
+                )
+        return response
+
+
+@admin.register(Group)
+class ProductGroupAdmin(ChangesAudited, GroupAdmin):
+    """The roles. What a role grants is a superuser's to change: anyone else sees it only."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["name", "permissions"]
+        return fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def check_powers(self, request: HttpRequest, form: BaseModelForm, change: bool) -> None:
+        before = form.audit_before  # type: ignore[attr-defined]
+        if not request.user.is_superuser and (
+            not change or changes_between(before, snapshot(form.instance))
+        ):
+            raise PermissionDenied(_("Only a superuser can change what a role grants."))

@@ -17,10 +17,10 @@ class CampaignsConfig(AppConfig):
             signals,
         )
         from campaigns.audit_triggers import triggers_ensure
-        from campaigns.roles import roles_ensure
+        from campaigns.services.powers import roles_ensure_audited
 
         # After every migrate and every flush (tests), the groups are there with their rights.
-        post_migrate.connect(lambda **kwargs: roles_ensure(), sender=self, weak=False)
+        post_migrate.connect(lambda **kwargs: roles_ensure_audited(), sender=self, weak=False)
         # A migration that rebuilds the audit table (SQLite drops a table's triggers with it)
         # never leaves the log without them.
         post_migrate.connect(

@@ -64,8 +64,8 @@ def audit_triggers_check(app_configs: Any, databases: Any = None, **kwargs: Any)
                     f"The audit log of database “{connection.alias}” is not append-only: "
                     f"trigger(s) {', '.join(missing)} are missing or disabled, so anyone who "
                     "can write the database can change or remove entries unseen.",
-                    hint="Run `manage.py migrate` (it puts them back), or restore them from "
-                    "campaigns/migrations/_audit_sql.py; then run `manage.py verify_audit`.",
+                    hint="Put them back with `manage.py migrate --skip-checks` (every migrate "
+                    "makes sure of them), then run `manage.py verify_audit`.",
                     id="campaigns.E003",
                 )
             )

@@ -52,16 +52,19 @@ ROLES = {
 }
 
 
-def roles_ensure(apps: Any = None) -> None:
-    """Create the groups and give them exactly their permissions (idempotent)."""
+def roles_ensure(apps: Any = None) -> dict[str, tuple[list[str], list[str]]]:
+    """Create the groups and give them exactly their permissions (idempotent). Returns, for each
+    group that existed with other permissions (someone changed them, or a release changed what
+    the role grants), its permissions before and after, for the audit log."""
     if apps is None:
         from django.apps import apps as global_apps
 
         apps = global_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    changed = {}
     for name, codes in ROLES.items():
-        group, _created = Group.objects.get_or_create(name=name)
+        group, created = Group.objects.get_or_create(name=name)
         wanted = []
         for code in codes:
             app_label, codename = code.split(".")
@@ -70,4 +73,13 @@ def roles_ensure(apps: Any = None) -> None:
             ).first()
             if permission is not None:
                 wanted.append(permission)
-        group.permissions.set(wanted)
+        before = sorted(
+            f"{app}.{code}"
+            for app, code in group.permissions.values_list("content_type__app_label", "codename")
+        )
+        after = sorted(f"{p.content_type.app_label}.{p.codename}" for p in wanted)
+        if before != after:
+            group.permissions.set(wanted)
+            if not created:
+                changed[name] = (before, after)
+    return changed

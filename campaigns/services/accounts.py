@@ -11,13 +11,15 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 
 from campaigns import roles
-from campaigns.models import UserPreference
+from campaigns.models import AuditEntry, UserPreference
+from campaigns.services.audit import audit
 
 DEMO_ACCOUNTS = (
-    # (user name, password, first name, last name, role; None: superuser)
+    # (user name, password, first name, last name, role). The administrator has staff status
+    # to reach /admin/, and is not a superuser: what it can do there is what the role names.
     ("supervisor", "supervisor", "Ewa", "Supervisor", roles.SUPERVISOR),
     ("viewer", "viewer", "Wiktor", "Viewer", roles.VIEWER),
-    ("admin", "admin", "Adam", "Administrator", None),
+    ("admin", "admin", "Adam", "Administrator", roles.ADMINISTRATOR),
 )
 
 
@@ -35,7 +37,7 @@ def demo_accounts_ensure() -> list[DemoAccount]:
     User = get_user_model()
     accounts = []
     for username, password, first, last, role in DEMO_ACCOUNTS:
-        is_admin = role is None
+        staff = role == roles.ADMINISTRATOR
         user, created = User.objects.get_or_create(
             username=username,
             defaults={
@@ -43,20 +45,26 @@ def demo_accounts_ensure() -> list[DemoAccount]:
                 "last_name": last,
                 # The e-mail a sending's author gets: printed on the console under make run.
                 "email": f"{username}@demo.example",
-                "is_staff": is_admin,
-                "is_superuser": is_admin,
+                "is_staff": staff,
             },
         )
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
-            if role:
-                user.groups.add(Group.objects.get(name=role))
+            user.groups.add(Group.objects.get(name=role))
+            audit(
+                action=AuditEntry.Action.USER_ADDED,
+                actor=None,
+                user=username,
+                role=role,
+                is_staff=staff,
+                is_superuser=False,
+            )
         accounts.append(
             DemoAccount(
                 username=username,
                 password=password if created or user.check_password(password) else None,
-                role=role or roles.ADMINISTRATOR,
+                role=role,
             )
         )
     return accounts
