@@ -69,6 +69,22 @@ def test_cancel_from_the_page(
     assert not crm_grid.rows.filter(outcome=Outcome.UPDATED).exists()
 
 
+def test_cancelling_a_sending_no_worker_runs_takes_effect_at_once_and_says_so(
+    logged_in: Client, crm_grid: Grid
+) -> None:
+    send_from_page(logged_in, crm_grid)  # queued: no worker has started it
+    submission = Submission.objects.get()
+
+    response = logged_in.post(
+        reverse("campaigns:submission_cancel", args=[crm_grid.pk, submission.pk]), follow=True
+    )
+
+    submission.refresh_from_db()
+    assert submission.state == Submission.State.CANCELLED
+    assert "Sending cancelled. Its rows not sent yet are marked" in response.content.decode()
+    assert not crm_grid.rows.filter(outcome=Outcome.WAITING).exists()
+
+
 def test_resend_after_fixing_a_row(
     logged_in: Client, crm_grid: Grid, api: thulium.ThuliumClient, sandbox: Any
 ) -> None:

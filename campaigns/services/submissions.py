@@ -189,17 +189,17 @@ def submission_create(
     return submission
 
 
-def submission_cancel(*, submission: Submission) -> None:
-    """Stop a sending. One no run is sending — paused, queued, or waiting as Thulium asked
-    (however long) — is cancelled at once: its rows not sent are marked so, and a request
-    another worker still has out is recorded when answered. A running one is asked to stop
-    before its next request."""
+def submission_cancel(*, submission: Submission) -> bool:
+    """Stop a sending; True when it stopped at once. One no run is sending — paused, queued,
+    or waiting as Thulium asked (however long) — is cancelled at once: its rows not sent are
+    marked so, and a request another worker still has out is recorded when answered. A running
+    one is asked to stop before its next request."""
     with transaction.atomic():
         if Submission.objects.filter(pk=submission.pk, state=Submission.State.PAUSED).update(
             state=Submission.State.CANCELLED
         ):
             submission_audit(submission, AuditEntry.Action.SUBMISSION_CANCELLED, paused=True)
-            return
+            return True
         # Conditional, as a run's start is (sending.submission_run): of a run starting and this
         # cancel, exactly one changes the state.
         if Submission.objects.filter(
@@ -209,10 +209,11 @@ def submission_cancel(*, submission: Submission) -> None:
         ):
             submission_unsend_rest(submission=submission)
             submission_audit(submission, AuditEntry.Action.SUBMISSION_CANCELLED)
-            return
+            return True
     Submission.objects.filter(pk=submission.pk, state__in=Submission.ACTIVE_STATES).update(
         cancel_requested=True
     )
+    return False
 
 
 def submission_unsend_rest(*, submission: Submission, detail: dict[str, Any] | None = None) -> int:

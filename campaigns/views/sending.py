@@ -176,8 +176,16 @@ def grid_progress(request: HttpRequest, grid_id: int) -> HttpResponse:
 def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
     grid = grid_or_404(grid_id)
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
-    submission_cancel(submission=submission)
-    messages.info(request, _("Sending stops before its next chunk."))
+    if submission_cancel(submission=submission):
+        messages.info(
+            request,
+            _(
+                "Sending cancelled. Its rows not sent yet are marked “Not sent”: resend them "
+                "when you are ready."
+            ),
+        )
+    else:
+        messages.info(request, _("Sending stops before its next chunk."))
     return back_to_grid(request, grid)
 
 
