@@ -458,6 +458,11 @@ def _claim_kept_alive(chunk: Chunk, worker: str, lease: timedelta) -> Iterator[N
     connection: no other worker takes over a chunk whose request may still be answered, and
     the reaper leaves the sending alone. Only a dead worker's claim runs out. Each renewal is
     its own short statement: no transaction stays open across the call."""
+    if connection.in_atomic_block:
+        # Against the house rule, the caller holds a transaction across the call: another
+        # connection's renewal would wait for our own uncommitted claim, and we for it.
+        yield
+        return
     stop = threading.Event()
     every = max(0.05, lease.total_seconds() / 3)
 
