@@ -303,3 +303,191 @@ def _ods_walked_extent(slices: Iterator[bytes]) -> Extent:
                 reach.cell(row + 1, column + 1, row_repeat, repeat)
             column += repeat
     return reach.extent()
+
+
+# --- text -----------------------------------------------------------------------------------
+# A reader builds each cell's text, so a few bytes can ask for gigabytes: one ODS
+# `<text:s text:c="1000000000"/>` is a billion spaces, a cell repeated over rows and columns is
+# its text as many times, and an XLSX shared string is copied into every cell that uses it.
+# These count what the reader would build, before it builds anything.
+
+
+@dataclass(frozen=True)
+class TextOver:
+    """A cell whose text is over the one-cell limit (`total` False), or the cell at which the
+    sheet's text passed the total limit (`total` True); `chars` is that cell's or the total."""
+
+    cell: str
+    chars: int
+    total: bool
+
+
+_TEXT_S_RE = re.compile(rb"<text:s(?=[\s/>])([^>]*)>")
+_TEXT_C_RE = re.compile(rb"text:c\s*=\s*[\"']([0-9]+)")
+_ANY_TAG_RE = re.compile(rb"<[^>]*>")
+
+
+def _text_chars(piece: bytes) -> int:
+    """The characters a reader makes of a piece of cell XML: its text, and ODS's runs of
+    spaces (`text:s`) as long as they say."""
+    spaces = 0
+    if b"<text:s" in piece:
+        for attributes in _TEXT_S_RE.findall(piece):
+            count = _TEXT_C_RE.search(attributes)
+            spaces += int(count[1]) if count else 1
+    return len(_ANY_TAG_RE.sub(b"", piece).decode("utf-8", "ignore")) + spaces
+
+
+def ods_text_over(
+    archive: zipfile.ZipFile, *, cell_limit: int, total_limit: int
+) -> TextOver | None:
+    """The first cell of the first table over `cell_limit` characters, or where the table's
+    text (repeats multiplied out) passes `total_limit`; None when neither happens."""
+    try:
+        stream = archive.open("content.xml")
+    except KeyError:
+        raise ExtentUnknown("content.xml is missing") from None
+    depth, row, row_repeat, column, total = 0, 0, 1, 0, 0
+    cell: tuple[int, int] | None = None  # (column, repeat) of the open cell
+    chars, start = 0, 0
+    with stream:
+        for data in _slices(stream):
+            for found in _ODS_TAG_RE.finditer(data):
+                closing, tag, attributes = found.groups()
+                if tag == b"table":
+                    if closing:
+                        return None
+                    depth += 1
+                    continue
+                if depth != 1:
+                    continue
+                if tag == b"table-row":
+                    if closing:
+                        row += row_repeat
+                        continue
+                    repeated = _ROWS_REPEATED_RE.search(attributes)
+                    row_repeat = int(repeated[1]) if repeated else 1
+                    column = 0
+                    if attributes.endswith(b"/"):
+                        row += row_repeat
+                    continue
+                if closing:
+                    if cell is None:
+                        continue
+                    chars += _text_chars(data[start : found.start()])
+                    name = f"{column_letters(cell[0] + 1)}{row + 1}"
+                    if chars > cell_limit:
+                        return TextOver(name, chars, total=False)
+                    total += chars * cell[1] * row_repeat
+                    if total > total_limit:
+                        return TextOver(name, total, total=True)
+                    cell = None
+                    continue
+                repeated = _COLUMNS_REPEATED_RE.search(attributes)
+                repeat = int(repeated[1]) if repeated else 1
+                if not attributes.endswith(b"/"):
+                    cell, chars, start = (column, repeat), 0, found.end()
+                column += repeat
+            if cell is not None:  # the cell goes on in the next slice
+                chars += _text_chars(data[start:])
+                start = 0
+                if chars > cell_limit:
+                    return TextOver(f"{column_letters(cell[0] + 1)}{row + 1}", chars, total=False)
+    return None
+
+
+_SI_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?si(?=[\s/>])[^>]*>")
+# A cell of the shared-string type and its index (cells are cut apart at `</c>`).
+_SHARED_CELL_RE = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s>])[^>]*?\bt\s*=\s*[\"']s[\"'][^>]*>\s*"
+    rb"<(?:[A-Za-z_][\w.-]*:)?v>\s*([0-9]+)\s*<"
+)
+
+
+def xlsx_text_over(
+    archive: zipfile.ZipFile, *, cells: int, cell_limit: int, total_limit: int
+) -> TextOver | None:
+    """Shared strings counted once per cell that uses them: the first cell whose shared string
+    is over `cell_limit`, or where their total passes `total_limit`. `cells` (the sheet's
+    extent) bounds the cells, so a workbook of short strings is not scanned cell by cell."""
+    lengths = _shared_lengths(archive)
+    if not lengths:
+        return None
+    longest = max(lengths)
+    if longest <= cell_limit and longest * max(cells, 1) <= total_limit:
+        return None
+    uses: dict[int, int] = {}
+    with archive.open(_first_sheet_part(archive)) as stream:
+        for data in _cells_slices(stream):
+            for index in _SHARED_CELL_RE.findall(data):
+                key = int(index)
+                uses[key] = uses.get(key, 0) + 1
+    over_cell = [i for i in uses if i < len(lengths) and lengths[i] > cell_limit]
+    if over_cell:
+        index = min(over_cell)
+        return TextOver(_cell_using(archive, index), lengths[index], total=False)
+    total = sum(lengths[i] * n for i, n in uses.items() if i < len(lengths))
+    if total > total_limit:
+        # Named by the string that weighs most: the cell that first uses it.
+        index = max(uses, key=lambda i: lengths[i] * uses[i] if i < len(lengths) else 0)
+        return TextOver(_cell_using(archive, index), total, total=True)
+    return None
+
+
+def _shared_lengths(archive: zipfile.ZipFile) -> list[int]:
+    names = [n for n in archive.namelist() if n.lower() == "xl/sharedstrings.xml"]
+    if not names:
+        return []
+    lengths: list[int] = []
+    chars, start, inside = 0, 0, False
+    with archive.open(names[0]) as stream:
+        for data in _slices(stream):
+            for found in _SI_RE.finditer(data):
+                if found[1]:
+                    if inside:
+                        lengths.append(chars + _text_chars(data[start : found.start()]))
+                    inside = False
+                elif found[0].endswith(b"/>"):
+                    lengths.append(0)
+                else:
+                    inside, chars, start = True, 0, found.end()
+            if inside:
+                chars += _text_chars(data[start:])
+                start = 0
+    return lengths
+
+
+_PREFIXED_CELL_END_RE = re.compile(rb"</[A-Za-z_][\w.-]*:c>")
+
+
+def _cells_slices(stream: IO[bytes]) -> Iterator[bytes]:
+    """The member in slices that end after a `</c>` (prefixed or not), so no cell is cut."""
+    tail = b""
+    while chunk := stream.read(SLICE):
+        data = tail + chunk
+        cut = data.rfind(b"</c>") + 4
+        if cut < 4:
+            ends = [found.end() for found in _PREFIXED_CELL_END_RE.finditer(data)]
+            if not ends:
+                tail = data
+                continue
+            cut = ends[-1]
+        tail = data[cut:]
+        yield data[:cut]
+    if tail:
+        yield tail
+
+
+def _cell_using(archive: zipfile.ZipFile, index: int) -> str:
+    """The reference of the first cell that uses shared string `index` ("" if none says)."""
+    wanted = re.compile(
+        rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s>])([^>]*?\bt\s*=\s*[\"']s[\"'][^>]*)>\s*"
+        rb"<(?:[A-Za-z_][\w.-]*:)?v>\s*" + str(index).encode() + rb"\s*<"
+    )
+    with archive.open(_first_sheet_part(archive)) as stream:
+        for data in _cells_slices(stream):
+            found = wanted.search(data)
+            if found:
+                reference = _R_ATTR_RE.search(found[1])
+                return (reference[1] + reference[2]).decode() if reference else ""
+    return ""

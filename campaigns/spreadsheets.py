@@ -23,7 +23,16 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.safe_files import restore
-from campaigns.sheet_extent import Extent, ExtentUnknown, column_letters, ods_extent, xlsx_extent
+from campaigns.sheet_extent import (
+    Extent,
+    ExtentUnknown,
+    TextOver,
+    column_letters,
+    ods_extent,
+    ods_text_over,
+    xlsx_extent,
+    xlsx_text_over,
+)
 from campaigns.targets import KEY_RE, RECORD_TARGETS
 from campaigns.text import fold_digits, without_nul
 
@@ -41,6 +50,8 @@ POLISH_LETTERS = set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
 SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$", re.ASCII)
 # The csv module refuses longer cells; one this long is nearly always a quote never closed.
 CSV_FIELD_LIMIT = 131_072
+# What one cell of Excel holds; no record field needs more.
+CELL_MAX_CHARS = 32_767
 # Byte order marks of the encodings Excel's "Unicode text" and other tools save in.
 BOMS = (
     (b"\xff\xfe\x00\x00", "utf-32-le"),
@@ -77,6 +88,7 @@ class IntakeLimits:
     max_unpacked_bytes: int
     max_columns: int = 200
     max_cells: int = 5_000_000
+    max_chars: int = 50_000_000
 
 
 @dataclass
@@ -108,8 +120,8 @@ def read_table(
     """
     try:
         return _read_table(data, filename, limits, delimiter, encoding)
-    except FileProblem:
-        raise
+    except (FileProblem, MemoryError):
+        raise  # MemoryError: the cage (campaigns/cage.py) says so in its own words
     except Exception:
         logger.exception("could not read an uploaded %s file", _extension(filename) or "unnamed")
         raise FileProblem(
@@ -158,7 +170,9 @@ def _read_table(
         if kind not in {"text", "utf-16"}:
             raise FileProblem(_wrong_content(filename, "csv", kind))
         text, used_encoding = _decode(data, encoding)
-        text = without_nul(text)
+        # A BOM can stand anywhere (files glued together, a header below title lines): it is
+        # never part of a value, and before a header it would hide the column.
+        text = without_nul(text).replace("\ufeff", "")
         used_delimiter = delimiter or _detect_delimiter(text)
         cells = _csv_cells(text, used_delimiter, limits)
         table = _table_from_cells(cells, "csv", limits)
@@ -295,7 +309,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, timedelta):
         minutes = round(value.total_seconds() / 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
-    return without_nul(str(value)).replace("\u00a0", " ").strip()
+    return without_nul(str(value)).replace("\u00a0", " ").replace("\ufeff", "").strip()
 
 
 def looks_scientific(text: str) -> bool:
@@ -379,8 +393,11 @@ def _wrong_content(filename: str, expected: str, found: str) -> Any:
     ) % {"name": filename, "expected": names[expected], "found": names.get(found, found)}
 
 
-# Text beyond the Latin scripts (and their punctuation): Cyrillic, Greek, CJK, emoji, …
-NON_LATIN_RE = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f\u20ac\u2100-\u214f\ufeff]")
+# Text beyond the Latin scripts (with IPA, modifier letters, combining marks and punctuation):
+# Cyrillic, Greek, CJK, emoji, …
+NON_LATIN_RE = re.compile("[^\x00-\u036f\u1e00-\u1eff\u2000-\u206f\u20ac\u2100-\u214f\ufeff]")
+# A run of letters (and the marks that go with them): a word, as far as scripts go.
+WORD_RE = re.compile(r"[^\W\d_]+")
 _PLAUSIBLE_LATIN_RE = re.compile("^[\x00-\x7e\u00a0-\u017f\u2013-\u201e\u2026\u20ac]*$")
 # A well-formed UTF-8 sequence of two to four bytes: the sign that (some of) a file is UTF-8.
 UTF8_MULTIBYTE_RE = re.compile(
@@ -463,10 +480,12 @@ def _decode_lines(data: bytes) -> tuple[str, str]:
             as_utf8 = line.decode("utf-8")
         except UnicodeDecodeError:
             as_utf8 = None
-        # Valid UTF-8 is UTF-8, unless it reads as another script where the single-byte
-        # reading is Polish (Cyrillic names stay Cyrillic: their single-byte reading is junk).
+        # Valid UTF-8 is UTF-8, unless its reading is implausible (a word mixing Latin letters
+        # with another script's, as Windows-1250's "GÓŁKA" read as UTF-8 gives "GӣKA") where
+        # the single-byte reading is Polish. Names in one script — IPA, Greek, Cyrillic,
+        # Vietnamese — are plausible, so they stay as written.
         if as_utf8 is not None and not (
-            NON_LATIN_RE.search(as_utf8)
+            _implausible_utf8(as_utf8)
             and _PLAUSIBLE_LATIN_RE.match(as_single)
             and _polish_score(as_single)
         ):
@@ -477,6 +496,19 @@ def _decode_lines(data: bytes) -> tuple[str, str]:
             in_single += 1
     used = f"utf-8{MIXED}{single}" if in_utf8 and in_single else (single if in_single else "utf-8")
     return "".join(out), used
+
+
+def _implausible_utf8(text: str) -> bool:
+    """Text no one writes: C1 control characters, or a word in two scripts at once."""
+    if any("\x80" <= ch <= "\x9f" for ch in text):
+        return True
+    return any(len({_script(ch) for ch in word}) > 1 for word in WORD_RE.findall(text))
+
+
+def _script(letter: str) -> str:
+    if letter < "\u0370" or "\u1e00" <= letter <= "\u1eff":
+        return "Latin"  # with IPA and the Latin extensions (Polish, Vietnamese, …)
+    return unicodedata.name(letter, "?").split(" ", 1)[0]
 
 
 def _polish_score(text: str) -> int:
@@ -516,6 +548,11 @@ def _csv_cells(text: str, delimiter: str, limits: IntakeLimits) -> list[tuple[in
                 continue  # blank, or only empty cells
             if len(row) > limits.max_columns:
                 raise FileProblem(_too_wide_row(limits, number, len(row)))
+            for position, cell in enumerate(row):
+                if len(cell) > CELL_MAX_CHARS:
+                    raise FileProblem(
+                        _too_long_cell(f"{column_letters(position + 1)}{number}", len(cell))
+                    )
             numbered.append((number, [restore(cell.strip()) for cell in row]))
             if len(numbered) > most_rows:
                 raise FileProblem(_too_many_rows(limits))
@@ -559,6 +596,17 @@ def _spreadsheet_cells(data: bytes, kind: str, limits: IntakeLimits) -> list[tup
         extent = xlsx_extent(archive, exact=True)  # the fast bound may reach too far
     _check_extent(extent, limits)
     try:
+        if kind == "xlsx":
+            over = xlsx_text_over(
+                archive, cells=extent.cells, cell_limit=CELL_MAX_CHARS, total_limit=limits.max_chars
+            )
+        else:
+            over = ods_text_over(archive, cell_limit=CELL_MAX_CHARS, total_limit=limits.max_chars)
+    except (ExtentUnknown, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as error:
+        raise FileProblem(cannot_read % {"error": type(error).__name__}) from None
+    if over is not None:
+        raise FileProblem(_text_over(over, limits))
+    try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
         if sheet.height > limits.max_rows + HEADER_SEARCH_ROWS + 1:
@@ -569,11 +617,19 @@ def _spreadsheet_cells(data: bytes, kind: str, limits: IntakeLimits) -> list[tup
     except (CalamineError, ValueError, OSError) as error:
         raise FileProblem(cannot_read % {"error": type(error).__name__}) from None
     numbered = []
+    total = 0
     for number, row in enumerate(rows, start=1):
         cells = [restore(cell_text(value)) for value in row]
         while cells and not cells[-1]:
             cells.pop()
         if cells:
+            for position, cell in enumerate(cells):
+                total += len(cell)
+                if len(cell) > CELL_MAX_CHARS:
+                    name = f"{column_letters(position + 1)}{number}"
+                    raise FileProblem(_too_long_cell(name, len(cell)))
+            if total > limits.max_chars:
+                raise FileProblem(_text_over(TextOver(f"A{number}", total, True), limits))
             numbered.append((number, cells))
     return numbered
 
@@ -631,6 +687,44 @@ def _too_many_cells(limits: IntakeLimits, rows: int, columns: int) -> Any:
         "columns": _thousands(columns),
         "limit": _thousands(limits.max_cells),
     }
+
+
+def _too_long_cell(cell: str, chars: int) -> Any:
+    return _(
+        "Cell %(cell)s holds %(chars)s characters; a cell may hold at most %(limit)s (as in "
+        "Excel). Shorten it, or delete what does not belong there, save the file and upload it "
+        "again."
+    ) % {"cell": cell, "chars": _thousands(chars), "limit": _thousands(CELL_MAX_CHARS)}
+
+
+def _text_over(over: TextOver, limits: IntakeLimits) -> Any:
+    if not over.total:
+        return _too_long_cell(over.cell or "?", over.chars)
+    return _(
+        "The first sheet holds more than %(limit)s characters of text in all (reached at cell "
+        "%(cell)s, where text repeats across many cells or rows). Delete the repeated text or "
+        "the rows you do not need, or split the file, and upload it again."
+    ) % {"limit": _thousands(limits.max_chars), "cell": over.cell or "?"}
+
+
+def cage_message(reason: str, filename: str) -> Any:
+    """What to say when reading a file met the cage's limits (see campaigns/cage.py)."""
+    if reason == "time":
+        return _(
+            "Reading %(name)s took too long, so we stopped. Open it in Excel or LibreOffice, "
+            "delete what you do not need to send (other sheets, formatting, empty rows), save "
+            "it as .xlsx or .csv and upload it again."
+        ) % {"name": filename}
+    if reason == "memory":
+        return _(
+            "%(name)s needs more memory to read than an upload may use, so we stopped. Its "
+            "cells may hold far more text than they show. Copy the rows you need into a new "
+            "file, save it as .csv and upload that."
+        ) % {"name": filename}
+    return _(
+        "%(name)s could not be read: the reader stopped on it. Open it in Excel or "
+        "LibreOffice, save it again as .xlsx or .csv and upload the new file."
+    ) % {"name": filename}
 
 
 def _thousands(number: int) -> str:

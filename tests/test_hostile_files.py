@@ -24,9 +24,9 @@ from campaigns.models import Grid
 from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox
 from tests.files.make_hostile_files import EITHER, READ, REFUSED, Hostile, build
 
-# What a push_records process may use: Django and a 100k-row intake fit well within it; a dense
+# What a production worker may use (its address space): Django and a 100k-row intake fit in it; a dense
 # 16,384-column sheet does not.
-MEMORY_LIMIT = 1_500_000_000
+MEMORY_LIMIT = 1_000_000_000
 CORPUS_DIR = "hostile"
 
 

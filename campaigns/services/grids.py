@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.bulk_sql import analyze_after_insert, insert_many, json_text
+from campaigns.cage import CageBroken, CageLimits, run_caged
 from campaigns.messages import ERROR, message
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
@@ -39,7 +40,15 @@ from campaigns.services.connection import Problem
 from campaigns.services.locking import grid_lock
 from campaigns.services.thulium_now import campaign_agent_names_learn
 from campaigns.services.validation import campaign_rules, campaign_rules_cached
-from campaigns.spreadsheets import IntakeLimits, normalise_header, read_table, target_for_header
+from campaigns.spreadsheets import (
+    FileProblem,
+    IntakeLimits,
+    Table,
+    cage_message,
+    normalise_header,
+    read_table,
+    target_for_header,
+)
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, export_column_target, field_target
 from campaigns.text import without_nul
 from campaigns.validation import (
@@ -84,7 +93,31 @@ def intake_limits() -> IntakeLimits:
         max_unpacked_bytes=settings.INTAKE_MAX_UNPACKED_BYTES,
         max_columns=settings.INTAKE_MAX_COLUMNS,
         max_cells=settings.INTAKE_MAX_CELLS,
+        max_chars=settings.INTAKE_MAX_CHARS,
     )
+
+
+def read_upload(
+    data: bytes, filename: str, *, delimiter: str | None = None, encoding: str | None = None
+) -> Table:
+    """Read an uploaded file in the cage (campaigns/cage.py): a Table, or FileProblem — also
+    when the reading needs more memory or time than an upload may use."""
+    cage = CageLimits(
+        memory_bytes=int(settings.INTAKE_MAX_MEMORY_MB * 1_000_000),
+        seconds=settings.INTAKE_MAX_SECONDS,
+    )
+    try:
+        return run_caged(
+            read_table,
+            data,
+            filename,
+            cage=cage,
+            limits=intake_limits(),
+            delimiter=delimiter,
+            encoding=encoding,
+        )
+    except CageBroken as broken:
+        raise FileProblem(cage_message(broken.reason, filename)) from None
 
 
 def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
@@ -237,9 +270,7 @@ def grid_create_from_file(
     mode: str = Grid.Mode.EDIT,
 ) -> Grid:
     """Read the file into a grid waiting for its column mapping. Raises FileProblem."""
-    table = read_table(
-        data, filename, limits=intake_limits(), delimiter=delimiter, encoding=encoding
-    )
+    table = read_upload(data, filename, delimiter=delimiter, encoding=encoding)
     with transaction.atomic():
         grid = Grid.objects.create(
             campaign=campaign,
@@ -341,7 +372,8 @@ def grid_confirm_mapping(
     mapping_check(mapping, campaign, extra_fields=set(learn))
     rules = campaign_rules(campaign=campaign, client=client)
     with transaction.atomic():
-        grid = grid_lock(grid)
+        # The caller's grid is the one changed below (and returned): the lock only serialises.
+        grid.version = grid_lock(grid).version
         campaign_fields_add(campaign=campaign, names=learn, actor=actor)
         campaign.remembered_mapping = campaign.remembered_mapping | {
             normalise_header(header): target

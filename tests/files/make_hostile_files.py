@@ -299,6 +299,81 @@ def too_many_rows() -> bytes:
     return ("Telefon\r\n" + "".join(f"{600000000 + n}\r\n" for n in range(200_001))).encode()
 
 
+# --- text that multiplies: what a reader builds, not what the file holds ----------------------
+
+SHARED_CONTENT_TYPES = CONTENT_TYPES.replace(
+    "</Types>",
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+)
+SHARED_RELS = WORKBOOK_RELS.replace(
+    "</Relationships>",
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+)
+
+
+def xlsx_shared(strings: list[str], sheet_data: str) -> bytes:
+    """A workbook whose cells use shared strings (`<c t="s"><v>index</v></c>`)."""
+    shared = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}" count="{len(strings)}">'
+        + "".join(f"<si><t>{text}</t></si>" for text in strings)
+        + "</sst>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", SHARED_CONTENT_TYPES)
+        archive.writestr("_rels/.rels", ROOT_RELS)
+        archive.writestr("xl/workbook.xml", WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", SHARED_RELS)
+        archive.writestr("xl/sharedStrings.xml", shared)
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">'
+            f"<sheetData>{sheet_data}</sheetData></worksheet>",
+        )
+    return out.getvalue()
+
+
+def shared_fan_out(length: int, cells: int, *, columns: int = 5) -> bytes:
+    """One shared string of `length` characters used by `cells` cells (rows of `columns`)."""
+    rows = ['<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>']
+    for number in range(2, cells // columns + 2):
+        refs = "".join(
+            f'<c r="{chr(65 + c)}{number}" t="s"><v>2</v></c>' for c in range(1, columns)
+        )
+        rows.append(
+            f'<row r="{number}"><c r="A{number}"><v>{600100000 + number}</v></c>{refs}</row>'
+        )
+    return xlsx_shared(["Telefon", "Uwagi", "x" * length], "".join(rows))
+
+
+def ods_space_run(count: int) -> bytes:
+    """One cell whose text is a run of `count` spaces (`<text:s text:c>`), a few bytes."""
+    cell = (
+        '<table:table-cell office:value-type="string"><text:p>a<text:s '
+        f'text:c="{count}"/>b</text:p></table:table-cell>'
+    )
+    return ods_bytes(
+        f"{ODS_HEADER}<table:table-row>{ods_cell('600100200')}{cell}</table:table-row>"
+    )
+
+
+def ods_repeated_text(length: int, columns: int, rows: int) -> bytes:
+    """A row of `columns` repeated cells of `length` characters, repeated `rows` times."""
+    cell = ods_cell("y" * length, f'table:number-columns-repeated="{columns}"')
+    repeated = (
+        f'<table:table-row table:number-rows-repeated="{rows}">{ods_cell("600100200")}{cell}'
+        "</table:table-row>"
+    )
+    return ods_bytes(f"{ODS_HEADER}{repeated}")
+
+
+def bom_before_header() -> bytes:
+    """Title lines, then a header that begins with a BOM (two exports glued together)."""
+    return ("Raport z CRM\r\n\r\n\ufeff" + csv_text(ROWS)).encode()
+
+
 CORPUS: list[tuple[Hostile, Callable[[], bytes]]] = [
     (
         Hostile("far_cell_xfd200000.xlsx", REFUSED, "one cell at XFD200000"),
@@ -420,6 +495,54 @@ CORPUS: list[tuple[Hostile, Callable[[], bytes]]] = [
         lambda: csv_text(ROWS).replace("\r\n", "\r").encode(),
     ),
     (Hostile("too_many_rows.csv", REFUSED, "200,001 rows"), too_many_rows),
+    (
+        Hostile("ods_space_run_1e9.ods", REFUSED, "text:c of a billion spaces"),
+        lambda: ods_space_run(1_000_000_000),
+    ),
+    (
+        Hostile("ods_space_run_over_a_cell.ods", REFUSED, "text:c just over a cell's 32,767"),
+        lambda: ods_space_run(40_000),
+    ),
+    (Hostile("ods_space_run_short.ods", READ, "text:c of 500"), lambda: ods_space_run(500)),
+    (
+        Hostile("ods_repeated_long_text.ods", REFUSED, "1,000 characters × 150 cols × 1,000 rows"),
+        lambda: ods_repeated_text(1000, 150, 1000),
+    ),
+    (
+        Hostile("ods_repeated_short_text.ods", READ, "10 characters × 3 cols × 50 rows"),
+        lambda: ods_repeated_text(10, 3, 50),
+    ),
+    (
+        Hostile("shared_2mb_5000_cells.xlsx", REFUSED, "a 2 MB shared string in 5,000 cells"),
+        lambda: shared_fan_out(2_000_000, 5000),
+    ),
+    (
+        Hostile("shared_30k_5000_cells.xlsx", REFUSED, "a 30,000-character string, 5,000 cells"),
+        lambda: shared_fan_out(30_000, 5000),
+    ),
+    (
+        Hostile("shared_short_5000_cells.xlsx", READ, "a 20-character string in 5,000 cells"),
+        lambda: shared_fan_out(20, 5000),
+    ),
+    (
+        Hostile("inline_long_cell.xlsx", REFUSED, "an inline string of 100,000 characters"),
+        lambda: xlsx_bytes(
+            f'{HEADER}<row r="2">{text_cell("A2", "600100200")}{text_cell("B2", "z" * 100_000)}'
+            "</row>"
+        ),
+    ),
+    (
+        Hostile("cell_over_excel_limit.csv", REFUSED, "a 40,000-character cell"),
+        lambda: csv_text([*ROWS, ["600100202", "w" * 40_000, ""]]).encode(),
+    ),
+    (
+        Hostile("bom_before_header.csv", READ, "title lines, then a BOM and the header"),
+        bom_before_header,
+    ),
+    (
+        Hostile("utf8_ipa_letter.csv", READ, "UTF-8 whose one non-ASCII letter is ʤ"),
+        lambda: "Telefon;Imię\r\n600100200;ʤon\r\n".encode(),
+    ),
     (
         Hostile("fullwidth_phone.csv", READ, "fullwidth and Arabic-Indic digits"),
         lambda: "Telefon;Miasto\r\n６００１００２０３;Łódź\r\n٦٠٠١٠٠٢٠٤;Gdańsk\r\n".encode(),
