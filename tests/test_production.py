@@ -16,6 +16,7 @@ PRODUCTION = {
     "CSRF_TRUSTED_ORIGINS": "https://dashboard.example.com",
     "BEHIND_TLS_PROXY": "1",
     "DATABASE_URL": "postgres://dashboard@db.example.com/dashboard",
+    "AUDIT_HEAD_FILE": "/var/lib/dashboard-audit/head",
 }
 
 
