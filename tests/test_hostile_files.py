@@ -10,21 +10,25 @@ from __future__ import annotations
 import os
 import re
 import resource
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Grid
-from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox
+from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox, worker_database_url
 from tests.files.make_hostile_files import EITHER, READ, REFUSED, Hostile, build
 
-# What a production worker may use (its address space): Django and a 100k-row intake fit in it; a dense
+# A production worker's address space: Django and a 100k-row intake fit in it; a dense
 # 16,384-column sheet does not.
 MEMORY_LIMIT = 1_000_000_000
 CORPUS_DIR = "hostile"
@@ -190,3 +194,71 @@ def test_a_refused_file_is_explained_in_polish(
     assert response.status_code == 400
     assert "Plik nie został odczytany." in page
     assert "Pierwszy arkusz ma coś w kolumnie 16\u00a0384 (komórka XFD200000)" in page
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_corpus_through_a_web_worker_under_a_memory_limit_kills_no_process(
+    supervisor: Any, campaign: Any, corpus: tuple[Path, list[Hostile]], sandbox: Sandbox
+) -> None:
+    """The page as production serves it: gunicorn, its worker under a 1 GB address space, each
+    file posted over HTTP. A worker that died would be booted again: the log would say so."""
+    directory, files = corpus
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
+    env |= {
+        "DEBUG": "1",
+        "LANGUAGE_CODE": "en",
+        "DATABASE_URL": worker_database_url(),
+        "THULIUM_BASE_URL": sandbox.api_url,
+        "THULIUM_API_USER": API_USER,
+        "THULIUM_API_PASSWORD": API_PASSWORD,
+    }
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    log = directory / "gunicorn.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "thulium_admin.wsgi", "--workers", "1",
+         "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--error-logfile", str(log)],
+        cwd=ROOT, env=env, preexec_fn=limit_memory, start_new_session=True,
+    )  # fmt: skip
+    try:
+        login = Client()
+        login.force_login(supervisor)
+        http = requests.Session()
+        http.cookies.set("sessionid", login.cookies["sessionid"].value)
+        base = f"http://127.0.0.1:{port}"
+        page_url = base + reverse("campaigns:detail", args=["00001"])
+        for _attempt in range(100):
+            try:
+                page = http.get(page_url, timeout=30)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+        answers = {}
+        for hostile in files:
+            response = http.post(
+                base + reverse("campaigns:grid_upload", args=["00001"]),
+                data={"mode": "edit", "csrfmiddlewaretoken": token},
+                files={"file": (hostile.name, (directory / hostile.name).read_bytes())},
+                allow_redirects=False,
+                timeout=120,
+            )
+            answers[hostile.name] = response.status_code
+            assert response.status_code in {302, 400}, (hostile.name, response.status_code)
+            expected = {READ, EITHER} if response.status_code == 302 else {REFUSED, EITHER}
+            assert hostile.expect in expected, (hostile.name, response.status_code)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    booted = log.read_text().count("Booting worker")
+    assert booted == 1, log.read_text()[-3000:]
+    assert len(answers) == len(files)

@@ -243,3 +243,29 @@ def test_nul_characters_are_dropped_from_cells(data: bytes | None, name: str) ->
         data = xlsx_bytes(HEADER + row)
 
     assert read(data, name).rows[-1] == ["600100200", "Łódź"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ʤon Smith", "Σωκράτης Παπαδόπουλος", "Иван Петров", "Nguyễn Văn Anh", "Zażółć Gęślą"],
+)
+def test_valid_utf8_in_any_script_is_read_as_written(name: str) -> None:
+    table = read(f"Telefon;Imię\n600100200;{name}\n600100201;Ala\n".encode(), "a.csv")
+
+    assert table.rows[0][1] == name
+    assert table.encoding == "utf-8"
+
+
+def test_polish_mis_saved_as_windows_1250_beside_utf8_lines_is_read_per_line() -> None:
+    data = "Telefon;Imię\n600100200;Иван\n".encode() + "600100201;GÓŁKA\n".encode("cp1250")
+
+    table = read(data, "a.csv")
+
+    assert [row[1] for row in table.rows] == ["Иван", "GÓŁKA"]
+    assert table.encoding == "utf-8+cp1250"
+
+
+def test_a_bom_before_a_header_below_title_lines_hides_no_column() -> None:
+    table = read("Raport z CRM\n\n\ufeffTelefon;Miasto\n600100200;Łódź\n".encode(), "a.csv")
+
+    assert table.headers == ["Telefon", "Miasto"]
