@@ -14,6 +14,10 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import thulium
+from campaigns.stored_values import cut_short, shown_as_stored
+
+# How much of a cell's text a message quotes.
+QUOTED_CHARS = 200
 
 ERROR = "error"
 WARNING = "warning"
@@ -159,14 +163,23 @@ def message(field: str, level: str, code: str, **params: Any) -> dict[str, Any]:
     return {"field": field, "level": level, "code": code, "params": params}
 
 
-def render(entry: dict[str, Any]) -> str:
-    """The message in the active language."""
-    if entry.get("code") == "date_impossible":
-        return _impossible_date(entry.get("params", {}))
-    text = TEXTS.get(entry.get("code", ""))
-    if text is None:
-        return str(entry.get("code", ""))
-    return str(text) % entry.get("params", {})
+def render(entry: Any) -> str:
+    """The message in the active language. A stored message this code cannot word (a code or
+    parameters an older version wrote, or a bug left) is shown as stored, and logged."""
+    try:
+        # A message quotes the cell: a cell of megabytes is quoted by its start.
+        params = {
+            name: cut_short(value, QUOTED_CHARS) if isinstance(value, str) else value
+            for name, value in entry.get("params", {}).items()
+        }
+        if entry.get("code") == "date_impossible":
+            return _impossible_date(params)
+        text = TEXTS.get(entry.get("code", ""))
+        if text is None:
+            return str(entry.get("code", ""))
+        return str(text) % params
+    except Exception as error:  # whatever the stored entry holds
+        return shown_as_stored("message", entry, error)
 
 
 def _month(number: int) -> str:
@@ -184,6 +197,18 @@ def _impossible_date(params: dict[str, Any]) -> str:
             "%(month)s %(year)s has %(days)s days",
             params["days"],
         ) % {"month": _month(params["month"]), "year": params["year"], "days": params["days"]}
+    elif why == "year":
+        return str(
+            _(
+                "“%(value)s” has the year %(year)s, which Thulium cannot mean. Write the year "
+                "with four digits, from %(first)s to %(last)s: e.g. 24.12.2026 09:30."
+            )
+        ) % {
+            "value": params.get("value", ""),
+            "year": params["year"],
+            "first": params.get("first", 1900),
+            "last": params.get("last", 2100),
+        }
     elif why == "month":
         reason = _("there is no month %(month)s") % {"month": params["month"]}
     else:

@@ -66,6 +66,11 @@ urlpatterns = [
     path("grids/<int:grid_id>/rows/<int:row_id>/edit/", editing.row_edit, name="row_edit"),
     path("grids/<int:grid_id>/rows/<int:row_id>/cell/", editing.cell_edit, name="cell_edit"),
     path(
+        "grids/<int:grid_id>/rows/<int:row_id>/cell/full/",
+        grid.cell_full_view,
+        name="cell_full",
+    ),
+    path(
         "grids/<int:grid_id>/rows/<int:row_id>/cell/save/",
         editing.cell_save,
         name="cell_save",

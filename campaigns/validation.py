@@ -33,6 +33,12 @@ CLEAR_MARKER = "[clear]"  # the one we write ourselves
 PHONE_JUNK_RE = re.compile(r"[\s\u00a0\-\u2010-\u2015\u2212()./]")
 PHONE_RE = re.compile(r"^\+?\d{3,15}$", re.ASCII)
 EXCEL_EPOCH = datetime(1899, 12, 30)
+# The years a next call date can mean: a year outside is a slip (0226 for 2026), never a call.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+# Raised when what decides a row's messages changes in code rather than in the campaign's rules
+# (2: a year outside FIRST_YEAR..LAST_YEAR is an error), so that rows stored by an earlier
+# version are checked again before they are sent.
+CHECKS_VERSION = 2
 # 2026-12-24, 24.12.2026, 24-12-2026 or 24/12/2026; then optionally " 9:30", "T09:30", ":00".
 DATE_RE = re.compile(
     r"^(?:(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
@@ -67,6 +73,7 @@ class CampaignRules:
         a date in the past, and agents' names, which only word suggestions (every read of the
         campaign learns them anew)."""
         material = (
+            CHECKS_VERSION,
             self.campaign_type,
             self.statuses,
             self.agents,
@@ -154,6 +161,8 @@ def parse_date_time(text: str) -> tuple[datetime | None, bool]:
             )
         except ValueError:
             return None, False
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            return None, False
         return moment, parts["H"] is not None
     try:
         serial = float(cleaned.replace(",", "."))
@@ -163,13 +172,24 @@ def parse_date_time(text: str) -> tuple[datetime | None, bool]:
         moment = EXCEL_EPOCH + timedelta(days=serial)
         # Serials carry seconds as fractions of a day: round to Thulium's minutes.
         moment = (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
-        return moment, serial != int(serial)
+        if FIRST_YEAR <= moment.year <= LAST_YEAR:
+            return moment, serial != int(serial)
     return None, False
+
+
+def thulium_date_text(moment: datetime) -> str:
+    """The moment as Thulium takes it: `YYYY-MM-DD hh:mm`, every part zero-padded (strftime
+    writes the year 226 as "226")."""
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}"
+    )
 
 
 def impossible_date(text: str) -> dict[str, Any] | None:
     """For a date written in a form we read but that cannot exist (31.02.2027, 13/13/2027,
-    25:00), what is wrong with it: {"why": …, …} for its message; None otherwise."""
+    25:00) or that Thulium cannot mean (24.12.0226), what is wrong with it: {"why": …, …} for
+    its message; None otherwise."""
     cleaned = " ".join(fold_digits(text).replace("\u00a0", " ").split())
     match = DATE_RE.match(cleaned)
     if match is None:
@@ -186,6 +206,9 @@ def impossible_date(text: str) -> dict[str, Any] | None:
         return {"why": "day", "month": month, "year": year, "days": days}
     if hour > 23 or minute > 59:
         return {"why": "time", "time": f"{hour}:{minute:02d}"}
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        written = parts["y"] or parts["y2"]
+        return {"why": "year", "year": written, "first": FIRST_YEAR, "last": LAST_YEAR}
     return None
 
 
@@ -288,7 +311,7 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
             elif moment is None:
                 found.append(message(target, ERROR, "date_invalid", value=text))
             else:
-                parsed = moment.strftime(thulium.DATE_TIME_FORMAT)
+                parsed = thulium_date_text(moment)
                 values["next_call_date"] = parsed
                 if not has_time:
                     found.append(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from campaigns import thulium
+from campaigns.messages import render
 from campaigns.models import PhoneFormat
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import (
@@ -105,8 +106,6 @@ def test_status_by_id(rules: CampaignRules) -> None:
 
 
 def test_my_record_needs_agent_and_date_with_a_fix_it_message(rules: CampaignRules) -> None:
-    from campaigns.messages import render
-
     check = check_row({"phone_number": "555123321", "status": "Mój rekord"}, rules)
 
     assert [render(m) for m in check.messages] == [
@@ -313,3 +312,24 @@ def test_a_date_that_cannot_exist_says_why_in_polish(rules: Any) -> None:
         text = render(check.messages[0])
 
     assert "luty 2027 ma 28 dni" in text
+
+
+@pytest.mark.parametrize(
+    "written", ["24.12.0226 09:30", "0226-12-24 09:30", "24.12.1899 09:30", "2101-01-01 10:00"]
+)
+def test_a_year_thulium_cannot_mean_is_an_error_with_the_fix(written: str, rules: Any) -> None:
+    from campaigns.messages import render
+
+    check = check_row({"phone_number": "509708024", "next_call_date": written}, rules)
+
+    assert "next_call_date" not in check.values
+    problem = next(m for m in check.messages if m["field"] == "next_call_date")
+    assert problem["code"] == "date_impossible"
+    assert problem["params"]["why"] == "year"
+    assert "Write the year with four digits, from 1900 to 2100" in render(problem)
+
+
+def test_a_date_is_written_with_a_four_digit_zero_padded_year(rules: Any) -> None:
+    check = check_row({"phone_number": "509708024", "next_call_date": "1.2.1900 9:05"}, rules)
+
+    assert check.values["next_call_date"] == "1900-02-01 09:05"

@@ -8,6 +8,7 @@ keys map the input columns back to what they fed and leave the result columns ou
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from campaigns.models import AuditEntry, Grid, Row
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
 from campaigns.services.rows import RowFilter, grid_rows
+from campaigns.stored_values import one_render, shown_as_stored, stored_text
 from campaigns.targets import FIELD_PREFIX, SENT_PREFIX, keyed_header, label
 
 CSV_DELIMITERS = {"semicolon": ";", "comma": ","}
@@ -97,12 +99,37 @@ class GridRowsResource(resources.Resource):
             ),
         ]
         self.fields = {
-            f"c{i}": Field(column_name=header, dehydrate_method=read)
+            f"c{i}": Field(column_name=header, dehydrate_method=_total(read, header))
             for i, (header, read) in enumerate(columns)
         }
 
     def get_export_order(self) -> list[str]:
         return list(self.fields)
+
+
+# Numbers an export writes as numbers; past these, as text (a spreadsheet rounds an integer
+# past 2**53, and openpyxl refuses one past a float's range).
+EXACT_INTEGER = 2**53
+
+
+def _total(read: Callable[[Row], Any], header: str) -> Callable[[Row], Any]:
+    """The column's reader, never raising: a stored value it cannot read, or one a file cannot
+    hold as it is (a dict, a huge number), goes in as stored text (campaigns.stored_values)."""
+
+    def total(row: Row) -> Any:
+        try:
+            value = read(row)
+        except Exception as error:  # values, raw or messages not of the shape we write
+            return shown_as_stored(f"row {row.number} {header}", error=error, value=row.values)
+        if value is None or isinstance(value, str | bool):
+            return value
+        if isinstance(value, int) and -EXACT_INTEGER <= value <= EXACT_INTEGER:
+            return value
+        if isinstance(value, float) and math.isfinite(value):
+            return value
+        return stored_text(value)
+
+    return total
 
 
 def _raw(position: int) -> Callable[[Row], str]:
@@ -136,7 +163,8 @@ def grid_export(
     """The grid's rows that pass the filters, as CSV (UTF-8 with BOM, `delimiter` between
     cells) or XLSX. Audited."""
     rows = grid_rows(grid, filters).order_by("number", "id")
-    dataset = GridRowsResource(grid).export(rows)
+    with one_render():
+        dataset = GridRowsResource(grid).export(rows)
     dataset.title = _("Grid %(id)s") % {"id": grid.pk}
     audit(
         action=AuditEntry.Action.GRID_EXPORT,

@@ -30,6 +30,7 @@ from campaigns.services.locking import grid_lock
 from campaigns.services.rows import values_payload
 from campaigns.services.submissions import review_token, sendable_rows
 from campaigns.services.thulium_now import Comparison, grid_compare
+from campaigns.stored_values import shown_as_stored, stored_text
 from campaigns.validation import CampaignRules
 
 # Errors the review names on their own; the others are counted together.
@@ -179,7 +180,14 @@ def grid_review(
     count = 0
     for values in going.order_by("number", "id").values_list("values", flat=True).iterator(2000):
         count += 1
-        payload = values_payload(grid, values)
+        try:
+            payload = values_payload(grid, values)
+        except Exception as error:  # stored by an older version or a bug: shown as stored
+            shown_as_stored("review row", values, error)
+            payload = values if isinstance(values, dict) else {"values": stored_text(values)}
+            if len(first) < FIRST_ROWS:
+                first.append(payload)
+            continue
         if len(first) < FIRST_ROWS:
             # Found by identifier, a row is its own request: the identifier is its address.
             first.append(
@@ -218,7 +226,7 @@ def grid_review(
         ],
         left_out=left_out,
         unchanged=unchanged,
-        first_rows_json=json.dumps(first, ensure_ascii=False, indent=2),
+        first_rows_json=json.dumps(first, ensure_ascii=False, indent=2, default=stored_text),
         untried_fields=sorted(declared & sent_fields),
         read_at=grid.compared_at,
         comparison=comparison,

@@ -1,4 +1,8 @@
-"""Filters for the grid's pages. What a grid row and its cells show is in campaigns.row_html."""
+"""Filters for the grid's pages. What a grid row and its cells show is in campaigns.row_html.
+
+Each filter formats a stored value, so each is total: what it cannot format it shows as stored
+(escaped by the template) and logs (campaigns.stored_values), never raising.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from django import template
 
 from campaigns import messages, targets
 from campaigns.services.rows import row_payload
+from campaigns.stored_values import shown_as_stored, stored_text
 
 register = template.Library()
 
@@ -20,15 +25,32 @@ def message_text(entry: dict[str, Any]) -> str:
 
 @register.filter
 def target_label(target: str) -> str:
-    return targets.label(target)
+    try:
+        return targets.label(target)
+    except Exception as error:  # a mapping entry that is not a target's name
+        return shown_as_stored("column", target, error)
 
 
 @register.filter
 def payload_json(row: Any, grid: Any) -> str:
-    """The JSON that would go to Thulium for the row."""
-    return json.dumps(row_payload(grid, row), ensure_ascii=False, indent=2)
+    """The JSON that would go to Thulium for the row; the row's stored values when no payload
+    can be built from them (they are then no payload either: the row must be checked again)."""
+    try:
+        return json.dumps(row_payload(grid, row), ensure_ascii=False, indent=2)
+    except Exception as error:  # e.g. a next call date "226-12-24 09:30" stored long ago
+        return shown_as_stored(f"row {row.number} payload", row.values, error)
 
 
 @register.filter
 def thulium_fix(message: str) -> str:
-    return messages.thulium_fix(message)
+    try:
+        return messages.thulium_fix(message)
+    except Exception as error:  # an answer stored in another shape than text
+        shown_as_stored("Thulium's answer", message, error)
+        return ""
+
+
+@register.filter
+def as_stored(value: Any) -> str:
+    """Any stored value as text (JSON for what is not text)."""
+    return stored_text(value)

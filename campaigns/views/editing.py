@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from campaigns.models import Grid, Row
+from campaigns.row_html import stored_cells
 from campaigns.services.connection import Problem
 from campaigns.services.editing import (
     CellConflict,
@@ -61,7 +62,7 @@ def cell_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = grid_or_404(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     target = request.GET.get("target", "")
-    cell = next((c for c in row.cells([target], grid.mapping)), None)
+    cell = next(iter(stored_cells(row, [target], grid.mapping)), None)
     return render(
         request,
         "campaigns/grid_detail.html#cell-editor",
@@ -141,7 +142,7 @@ def row_edit(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
             # Each cell with the text its field holds: as stored, or as typed after a conflict.
             "fields": [
                 (cell, request.POST.get(cell.target, cell.raw) if conflict else cell.raw)
-                for cell in row.cells(columns, grid.mapping)
+                for cell in stored_cells(row, columns, grid.mapping)
             ],
             "conflict": conflict,
             "return_query": request.GET.urlencode() or request.POST.get("return_query", ""),
@@ -158,7 +159,7 @@ def _conflict_editor(request: HttpRequest, grid: Grid, conflict: CellConflict) -
     cell: saving keeps theirs (the editor now shows the newer text as seen), Escape or
     "Take theirs" shows the row as it is now."""
     row = get_object_or_404(Row, grid=grid, pk=conflict.row_id)
-    cell = next((c for c in row.cells([conflict.target], grid.mapping)), None)
+    cell = next(iter(stored_cells(row, [conflict.target], grid.mapping)), None)
     response = render(
         request,
         "campaigns/grid_detail.html#cell-editor",

@@ -22,6 +22,7 @@ from campaigns.models import (
     Grid,
     Row,
 )
+from campaigns.row_html import whole_cell_text
 from campaigns.services.connection import Problem, thulium_session
 from campaigns.services.editing import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
@@ -40,6 +41,7 @@ from campaigns.services.rows import (
     grid_rows_count,
 )
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
+from campaigns.stored_values import one_render
 from campaigns.targets import RECORD_TARGETS, field_target, label
 from campaigns.views.common import (
     back_to_grid,
@@ -90,37 +92,38 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     choices = status_and_agent_choices(grid)
     groups = grid_problem_groups(grid, choices["rules"])
     statuses_by_id = {s.status_id: s.name for s in choices["statuses"]}
-    context = {
-        **sending_context(grid),
-        "grid": grid,
-        "page": page,
-        "filters": filters,
-        "query": urlencode(params),
-        "matching": grid_rows_count(grid, filters),
-        "count_limit": COUNT_LIMIT,
-        "columns": grid_display_columns(grid),
-        "field_names": [name for name, _state in fields],
-        "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
-        "file_columns": list(enumerate(zip(grid.headers, grid.mapping, strict=False))),
-        "remap_targets": _remap_targets(fields),
-        "last_edit": last_edit,
-        "redo_edit": redo_edit,
-        "page_sizes": PAGE_SIZES,
-        "outcome_choices": [
-            (o.value, o.label) for o in (*MODE_OUTCOMES[grid.mode], *COMMON_OUTCOMES)
-        ],
-        "size": size,
-        "rows_html": row_renderer(request, grid, choices).rows(page.rows),
-        "problem_groups": groups[:GROUPS_SHOWN],
-        "problem_groups_more": groups[GROUPS_SHOWN:],
-        "problem_group": next((g for g in groups if g.key == filters.problem), None),
-        "value_rules": [
-            (rule, statuses_by_id.get(rule.value, rule.value))
-            for rule in campaign_value_rules(grid)
-        ],
-        **choices,
-    }
-    return render(request, "campaigns/grid_detail.html", context)
+    with one_render():  # what the page cannot format is logged once
+        context = {
+            **sending_context(grid),
+            "grid": grid,
+            "page": page,
+            "filters": filters,
+            "query": urlencode(params),
+            "matching": grid_rows_count(grid, filters),
+            "count_limit": COUNT_LIMIT,
+            "columns": grid_display_columns(grid),
+            "field_names": [name for name, _state in fields],
+            "ignored": [h for h, t in zip(grid.headers, grid.mapping, strict=False) if not t],
+            "file_columns": list(enumerate(zip(grid.headers, grid.mapping, strict=False))),
+            "remap_targets": _remap_targets(fields),
+            "last_edit": last_edit,
+            "redo_edit": redo_edit,
+            "page_sizes": PAGE_SIZES,
+            "outcome_choices": [
+                (o.value, o.label) for o in (*MODE_OUTCOMES[grid.mode], *COMMON_OUTCOMES)
+            ],
+            "size": size,
+            "rows_html": row_renderer(request, grid, choices).rows(page.rows),
+            "problem_groups": groups[:GROUPS_SHOWN],
+            "problem_groups_more": groups[GROUPS_SHOWN:],
+            "problem_group": next((g for g in groups if g.key == filters.problem), None),
+            "value_rules": [
+                (rule, statuses_by_id.get(rule.value, rule.value))
+                for rule in campaign_value_rules(grid)
+            ],
+            **choices,
+        }
+        return render(request, "campaigns/grid_detail.html", context)
 
 
 def _remap_targets(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -151,6 +154,24 @@ def row_payload_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpRes
     grid = grid_or_404(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     return render(request, "campaigns/grid_detail.html#row-payload", {"grid": grid, "row": row})
+
+
+@require_GET
+@permission_required("campaigns.view_grid", raise_exception=True)
+def cell_full_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+    """One cell's whole value: the grid page shows a long one cut short, and links here (loaded
+    into the row's panel with htmx, a page of its own without)."""
+    grid = grid_or_404(grid_id)
+    row = get_object_or_404(Row, grid=grid, pk=row_id)
+    target = request.GET.get("target", "")
+    context = {
+        "grid": grid,
+        "row": row,
+        "target": target,
+        "text": whole_cell_text(row, grid, target),
+    }
+    template = "campaigns/cell_full.html" + ("#cell-full" if request.htmx else "")
+    return render(request, template, context)
 
 
 @require_POST
