@@ -97,18 +97,29 @@ def intake_limits() -> IntakeLimits:
     )
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file as read in the cage: its Table with only the first rows (for the mapping page),
+    how many rows it has, and all of them packed as the blocks they wait in (UploadBlock)."""
+
+    table: Table
+    rows: int
+    blocks: list[bytes]
+
+
 def read_upload(
     data: bytes, filename: str, *, delimiter: str | None = None, encoding: str | None = None
-) -> Table:
-    """Read an uploaded file in the cage (campaigns/cage.py): a Table, or FileProblem — also
-    when the reading needs more memory or time than an upload may use."""
+) -> Upload:
+    """Read an uploaded file in the cage (campaigns/cage.py), or raise FileProblem — also when
+    the reading needs more memory or time than an upload may use. The rows come back packed:
+    passing 100,000 rows out of the cage one string at a time cost more than reading them."""
     cage = CageLimits(
         memory_bytes=int(settings.INTAKE_MAX_MEMORY_MB * 1_000_000),
         seconds=settings.INTAKE_MAX_SECONDS,
     )
     try:
         return run_caged(
-            read_table,
+            _read_and_pack,
             data,
             filename,
             cage=cage,
@@ -118,6 +129,21 @@ def read_upload(
         )
     except CageBroken as broken:
         raise FileProblem(cage_message(broken.reason, filename)) from None
+
+
+def _read_and_pack(
+    data: bytes,
+    filename: str,
+    *,
+    limits: IntakeLimits,
+    delimiter: str | None,
+    encoding: str | None,
+) -> Upload:
+    table = read_table(data, filename, limits=limits, delimiter=delimiter, encoding=encoding)
+    blocks = _upload_blocks(table.row_numbers, table.rows)
+    rows = len(table.rows)
+    table.rows, table.row_numbers = table.rows[:SAMPLE_ROWS], table.row_numbers[:SAMPLE_ROWS]
+    return Upload(table=table, rows=rows, blocks=blocks)
 
 
 def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
@@ -270,7 +296,8 @@ def grid_create_from_file(
     mode: str = Grid.Mode.EDIT,
 ) -> Grid:
     """Read the file into a grid waiting for its column mapping. Raises FileProblem."""
-    table = read_upload(data, filename, delimiter=delimiter, encoding=encoding)
+    upload = read_upload(data, filename, delimiter=delimiter, encoding=encoding)
+    table = upload.table
     with transaction.atomic():
         grid = Grid.objects.create(
             campaign=campaign,
@@ -289,7 +316,7 @@ def grid_create_from_file(
             mapping=mapping_suggest(
                 campaign=campaign, headers=table.headers, samples=table.rows[:SAMPLE_ROWS]
             ),
-            rows_total=len(table.rows),
+            rows_total=upload.rows,
         )
         audit(
             action=AuditEntry.Action.UPLOAD,
@@ -303,24 +330,28 @@ def grid_create_from_file(
             format=table.format,
             encoding=table.encoding,
             delimiter=table.delimiter,
-            rows=len(table.rows),
+            rows=upload.rows,
         )
-        _store_upload(grid, table.row_numbers, table.rows)
+        insert_many(
+            UploadBlock._meta.db_table,
+            ["grid_id", "index", "rows"],
+            [(grid.pk, index, block) for index, block in enumerate(upload.blocks)],
+        )
     return grid
 
 
-def _store_upload(grid: Grid, numbers: Sequence[int], rows: Sequence[list[str]]) -> None:
-    """Keep the file's rows until the mapping is confirmed, a few thousand to a compressed
-    block: one write each, where storing them as rows cost an insert and a delete each."""
+def _upload_blocks(numbers: Sequence[int], rows: Sequence[list[str]]) -> list[bytes]:
+    """The file's rows as they wait for the mapping, a few thousand to a compressed block: one
+    write each, where storing them as rows cost an insert and a delete each."""
     blocks = []
-    for index, start in enumerate(range(0, len(rows), BLOCK_ROWS)):
+    for start in range(0, len(rows), BLOCK_ROWS):
         pairs = list(
             zip(numbers[start : start + BLOCK_ROWS], rows[start : start + BLOCK_ROWS], strict=True)
         )
         # ASCII escapes: a cell holding a lone surrogate still encodes (UTF-8 would refuse it).
         data = json.dumps(pairs, separators=(",", ":")).encode("ascii")
-        blocks.append((grid.pk, index, zlib.compress(data, 1)))
-    insert_many(UploadBlock._meta.db_table, ["grid_id", "index", "rows"], blocks)
+        blocks.append(zlib.compress(data, 1))
+    return blocks
 
 
 def upload_rows(grid: Grid, *, limit: int | None = None) -> Iterator[tuple[int, list[str]]]:
