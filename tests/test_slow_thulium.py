@@ -148,9 +148,7 @@ def test_a_campaign_waiting_for_thulium_holds_neither_the_worker_nor_another_cam
             "the first campaign to wait",
         )
         sending = queue_sending(grid=other_grid, author=None, rules=other_rules)
-        wait_for(
-            lambda: not Submission.objects.get(pk=sending.pk).active, 60, "the other campaign"
-        )
+        wait_for(lambda: not Submission.objects.get(pk=sending.pk).active, 60, "the other campaign")
         still = Submission.objects.get(pk=waiting.pk)
 
         submission_cancel(submission=still)
