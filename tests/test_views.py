@@ -152,7 +152,10 @@ def test_demo_accounts_are_created_once_and_passwords_kept(django_user_model: An
     assert django_user_model.objects.get(username="supervisor").check_password(
         "changed by the supervisor"
     )
-    assert django_user_model.objects.get(username="admin").is_superuser
+    admin = django_user_model.objects.get(username="admin")
+    assert admin.is_staff
+    assert not admin.is_superuser  # an Administrator with staff status, nothing more
+    assert admin.groups.get().name == "Administrator"
     assert not django_user_model.objects.get(username="supervisor").is_staff
 
 
