@@ -108,6 +108,7 @@ def test_push_records_says_which_limit_a_file_met_in_one_line(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
     env |= {
         "DEBUG": "1",
+        "LANGUAGE_CODE": "en",
         "DATABASE_URL": f"sqlite:///{database}",
         "THULIUM_BASE_URL": sandbox_server.api_url,
         "THULIUM_API_USER": API_USER,

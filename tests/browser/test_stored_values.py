@@ -40,7 +40,7 @@ def test_a_long_cell_and_a_malformed_date_leave_the_grid_usable(
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "grid-long-cell-and-malformed-date.png"))
     line.locator("details.notes summary").click()
-    line.get_by_role("link", name="The whole value of “miasto”").click()
+    line.get_by_role("link", name="The whole value of “Field: miasto”").click()
     expect(line.locator(".cell-full__text")).to_contain_text("Zażółć gęślą jaźń. Zażółć")
     page.screenshot(path=str(SHOTS / "grid-long-cell-whole-value.png"))
     assert len(line.locator(".cell-full__text").inner_text()) >= len(long.strip())
