@@ -14,6 +14,7 @@ Linux only (fork, prlimit, pidfd), as the production layout is.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import math
 import os
@@ -81,6 +82,8 @@ def _child(
 ) -> None:
     code = 0
     try:
+        # An abort here is an answer (see _wait), not a crash of ours to dump tracebacks for.
+        faulthandler.disable()
         _limit_self(limits)
         try:
             result: tuple[str, Any] = ("ok", function(*args, **kwargs))
