@@ -26,6 +26,7 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("get", "campaigns:grid_detail", [g], "view"),
         ("get", "campaigns:row", [g, row], "view"),
         ("get", "campaigns:row_payload", [g, row], "view"),
+        ("get", "campaigns:cell_full", [g, row], "view"),
         ("get", "campaigns:grid_progress", [g], "view"),
         ("post", "campaigns:grid_compare", [g], "supervise"),
         ("get", "campaigns:history", [], "view"),
