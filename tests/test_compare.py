@@ -12,6 +12,7 @@ from django.urls import reverse
 from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.review import grid_review
 from tests.conftest import Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -131,8 +132,6 @@ def test_adding_a_phone_the_campaign_has_is_an_error_once_compared(
 def test_a_viewer_cannot_compare_and_a_supervisors_review_stays_good(
     client: Client, viewer: Any, supervisor: Any, small_grid: Grid, rules: Any
 ) -> None:
-    from campaigns.services.review import grid_review
-
     client.force_login(supervisor)
     client.post(reverse("campaigns:grid_compare", args=[small_grid.pk]))
     small_grid.refresh_from_db()

@@ -26,6 +26,7 @@ from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import grid_review
 from campaigns.services.submissions import SubmissionProblem, submission_create
 from campaigns.services.thulium_now import grid_compare
+from tests.conftest import user_with_role
 
 PAIRS = 100
 CSV = "Telefon;Status;Nazwisko\n555123321;3;Wiśniewska\n123123123;3;Kowalski\n"
@@ -199,8 +200,6 @@ def test_simultaneous_saves_of_one_cell_lose_nothing_and_never_fail(
     supervisor: Any,
     django_user_model: Any,
 ) -> None:
-    from tests.conftest import user_with_role
-
     grid = make_grid(campaign, api)
     row = grid.rows.get(phone="555123321")
     anna = Person(live_server.url, supervisor, grid)

@@ -22,7 +22,8 @@ from django.utils import timezone
 from campaigns import thulium
 from campaigns.models import AuditEntry, Grid, Row, RowOutcome, SentFields
 from campaigns.services.audit import audit_verify
-from campaigns.services.editing import row_set_cells
+from campaigns.services.connection import Problem
+from campaigns.services.editing import EditProblem, row_set_cells
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import grid_create_from_file
 from campaigns.services.person import PersonRequestProblem, person_erase, person_find
@@ -258,9 +259,6 @@ def test_an_edit_restarts_the_clock_and_a_sending_under_way_holds_it(
 
 
 def test_a_purged_grid_refuses_edits_and_sendings(sent: Grid, rules: Any) -> None:
-    from campaigns.services.connection import Problem
-    from campaigns.services.editing import EditProblem
-
     personal_data_purge(now=timezone.now() + timedelta(days=91))
     row = Row.objects.filter(grid=sent).first()
 

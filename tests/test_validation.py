@@ -293,7 +293,6 @@ def test_genuine_text_is_not_called_mis_decoded(text: str, rules: CampaignRules)
     ],
 )
 def test_a_date_that_cannot_exist_says_why(rules: Any, text: str, says: str) -> None:
-    from campaigns.messages import render
 
     check = check_row({"phone_number": "509708024", "next_call_date": text}, rules)
 
@@ -304,8 +303,6 @@ def test_a_date_that_cannot_exist_says_why(rules: Any, text: str, says: str) -> 
 
 def test_a_date_that_cannot_exist_says_why_in_polish(rules: Any) -> None:
     from django.utils import translation
-
-    from campaigns.messages import render
 
     check = check_row({"phone_number": "509708024", "next_call_date": "31.02.2027"}, rules)
     with translation.override("pl"):
@@ -318,7 +315,6 @@ def test_a_date_that_cannot_exist_says_why_in_polish(rules: Any) -> None:
     "written", ["24.12.0226 09:30", "0226-12-24 09:30", "24.12.1899 09:30", "2101-01-01 10:00"]
 )
 def test_a_year_thulium_cannot_mean_is_an_error_with_the_fix(written: str, rules: Any) -> None:
-    from campaigns.messages import render
 
     check = check_row({"phone_number": "509708024", "next_call_date": written}, rules)
 
