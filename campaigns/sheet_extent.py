@@ -1,4 +1,5 @@
-"""How far the first sheet of an XLSX or ODS file reaches, found before any reader builds it.
+"""What the first sheet of an XLSX or ODS file would make a reader build — how far it reaches,
+and how much text it holds — found before any reader builds it.
 
 calamine builds a sheet as one dense block of rows × columns before we see a cell. One value at
 XFD200000 asks it for 100 GB, and Rust aborts the whole process when an allocation fails: no
@@ -255,26 +256,47 @@ _VALUE_TYPE = b"office:value-type"
 
 def ods_extent(archive: zipfile.ZipFile) -> Extent:
     """The extent of the first table in content.xml, repeats counted."""
+    reach = _Reach()
+    with _ods_content(archive) as stream:
+        for cell in _ods_cells(_slices(stream), text=False):
+            reach.cell(cell.row + 1, cell.column + 1, cell.rows, cell.columns)
+    return reach.extent()
+
+
+def _ods_content(archive: zipfile.ZipFile) -> IO[bytes]:
     try:
-        stream = archive.open("content.xml")
+        return archive.open("content.xml")
     except KeyError:
         raise ExtentUnknown("content.xml is missing") from None
-    with stream:
-        return _ods_walked_extent(_slices(stream))
 
 
-def _ods_walked_extent(slices: Iterator[bytes]) -> Extent:
+@dataclass(frozen=True)
+class _OdsCell:
+    """A cell of the first table that a reader places: where it starts (from 0), how often it
+    repeats across and down, and — when counted — the characters a reader makes of it."""
+
+    row: int
+    column: int
+    rows: int
+    columns: int
+    chars: int
+
+
+def _ods_cells(slices: Iterator[bytes], *, text: bool) -> Iterator[_OdsCell]:
+    """The placed cells of the first table in order: a cell with tags of its own (text or a
+    value), or an empty one that declares a value type. `text` counts their characters."""
     depth = 0  # tables opened; only the first table is read
     row = 0  # rows before the current one
     row_repeat = 1
     column = 0  # cells before the current one in its row
-    cell_open: tuple[int, int] | None = None  # (first column, repeat) of an open cell
-    reach = _Reach()
+    cell: tuple[int, int] | None = None  # (first column, repeat) of an open cell
+    chars, start = 0, 0  # the open cell's characters so far, and where its text resumes
     for data in slices:
-        for closing, tag, attributes in _ODS_TAG_RE.findall(data):
+        for found in _ODS_TAG_RE.finditer(data):
+            closing, tag, attributes = found.groups()
             if tag == b"table":
                 if closing:
-                    return reach.extent()
+                    return
                 depth += 1
                 continue
             if depth != 1:
@@ -290,19 +312,22 @@ def _ods_walked_extent(slices: Iterator[bytes]) -> Extent:
                     row += row_repeat
                 continue
             if closing:
-                # A cell with tags of its own holds text (or a value): it is placed.
-                if cell_open is not None:
-                    reach.cell(row + 1, cell_open[0] + 1, row_repeat, cell_open[1])
-                    cell_open = None
+                if cell is not None:
+                    if text:
+                        chars += _text_chars(data[start : found.start()])
+                    yield _OdsCell(row, cell[0], row_repeat, cell[1], chars)
+                    cell = None
                 continue
             repeated = _COLUMNS_REPEATED_RE.search(attributes)
             repeat = int(repeated[1]) if repeated else 1
             if not attributes.endswith(b"/"):
-                cell_open = (column, repeat)
+                cell, chars, start = (column, repeat), 0, found.end()
             elif _VALUE_TYPE in attributes:
-                reach.cell(row + 1, column + 1, row_repeat, repeat)
+                yield _OdsCell(row, column, row_repeat, repeat, 0)
             column += repeat
-    return reach.extent()
+        if text and cell is not None:  # the cell goes on in the next slice
+            chars += _text_chars(data[start:])
+            start = 0
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -343,56 +368,15 @@ def ods_text_over(
 ) -> TextOver | None:
     """The first cell of the first table over `cell_limit` characters, or where the table's
     text (repeats multiplied out) passes `total_limit`; None when neither happens."""
-    try:
-        stream = archive.open("content.xml")
-    except KeyError:
-        raise ExtentUnknown("content.xml is missing") from None
-    depth, row, row_repeat, column, total = 0, 0, 1, 0, 0
-    cell: tuple[int, int] | None = None  # (column, repeat) of the open cell
-    chars, start = 0, 0
-    with stream:
-        for data in _slices(stream):
-            for found in _ODS_TAG_RE.finditer(data):
-                closing, tag, attributes = found.groups()
-                if tag == b"table":
-                    if closing:
-                        return None
-                    depth += 1
-                    continue
-                if depth != 1:
-                    continue
-                if tag == b"table-row":
-                    if closing:
-                        row += row_repeat
-                        continue
-                    repeated = _ROWS_REPEATED_RE.search(attributes)
-                    row_repeat = int(repeated[1]) if repeated else 1
-                    column = 0
-                    if attributes.endswith(b"/"):
-                        row += row_repeat
-                    continue
-                if closing:
-                    if cell is None:
-                        continue
-                    chars += _text_chars(data[start : found.start()])
-                    name = f"{column_letters(cell[0] + 1)}{row + 1}"
-                    if chars > cell_limit:
-                        return TextOver(name, chars, total=False)
-                    total += chars * cell[1] * row_repeat
-                    if total > total_limit:
-                        return TextOver(name, total, total=True)
-                    cell = None
-                    continue
-                repeated = _COLUMNS_REPEATED_RE.search(attributes)
-                repeat = int(repeated[1]) if repeated else 1
-                if not attributes.endswith(b"/"):
-                    cell, chars, start = (column, repeat), 0, found.end()
-                column += repeat
-            if cell is not None:  # the cell goes on in the next slice
-                chars += _text_chars(data[start:])
-                start = 0
-                if chars > cell_limit:
-                    return TextOver(f"{column_letters(cell[0] + 1)}{row + 1}", chars, total=False)
+    total = 0
+    with _ods_content(archive) as stream:
+        for cell in _ods_cells(_slices(stream), text=True):
+            name = f"{column_letters(cell.column + 1)}{cell.row + 1}"
+            if cell.chars > cell_limit:
+                return TextOver(name, cell.chars, total=False)
+            total += cell.chars * cell.columns * cell.rows
+            if total > total_limit:
+                return TextOver(name, total, total=True)
     return None
 
 
