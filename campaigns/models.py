@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.encodings import MIXED, encoding_name
+
 
 class PhoneFormat(models.TextChoices):
     POLISH_NATIONAL = "pl", _("Polish national: +48 and 0048 removed, 9 digits")
@@ -183,14 +185,10 @@ class Grid(models.Model):
 
     @property
     def file_encoding_name(self) -> str:
-        from campaigns.spreadsheets import encoding_name
-
         return encoding_name(self.file_encoding)
 
     @property
     def file_encodings_mixed(self) -> bool:
-        from campaigns.spreadsheets import MIXED
-
         return MIXED in self.file_encoding
 
     @property

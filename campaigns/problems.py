@@ -14,8 +14,8 @@ from typing import Any
 
 from django.utils.translation import ngettext_lazy
 
+from campaigns.headers import normalise_header
 from campaigns.messages import ERROR, WARNING
-from campaigns.spreadsheets import normalise_header
 
 # What a group of each code is about: the message parameter that tells the decisions apart.
 GROUPED_BY = {

@@ -11,7 +11,6 @@ import csv
 import io
 import logging
 import re
-import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -22,6 +21,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.encodings import BOMS, decode, utf16_without_bom
+from campaigns.exceptions import FileProblem
+from campaigns.headers import target_for_header
 from campaigns.safe_files import restore
 from campaigns.sheet_extent import (
     Extent,
@@ -33,7 +35,6 @@ from campaigns.sheet_extent import (
     xlsx_extent,
     xlsx_text_over,
 )
-from campaigns.targets import KEY_RE, RECORD_TARGETS
 from campaigns.text import fold_digits, without_nul
 
 logger = logging.getLogger(__name__)
@@ -46,39 +47,11 @@ HEADER_SEARCH_ROWS = 20
 # Beyond this a float has lost digits: Excel keeps 15 significant ones.
 EXACT_FLOAT_LIMIT = 10**15
 
-POLISH_LETTERS = set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
 SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$", re.ASCII)
 # The csv module refuses longer cells; one this long is nearly always a quote never closed.
 CSV_FIELD_LIMIT = 131_072
 # What one cell of Excel holds; no record field needs more.
 CELL_MAX_CHARS = 32_767
-# Byte order marks of the encodings Excel's "Unicode text" and other tools save in.
-BOMS = (
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
-# How encodings are named for people, on the mapping page.
-ENCODING_NAMES = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8",
-    "cp1250": _("Windows-1250 (Polish Windows)"),
-    "iso-8859-2": _("ISO-8859-2 (Latin-2)"),
-    "utf-16-le": _("UTF-16 (Excel “Unicode text”)"),
-    "utf-16-be": _("UTF-16 (Excel “Unicode text”)"),
-    "utf-32-le": "UTF-32",
-    "utf-32-be": "UTF-32",
-}
-MIXED = "+"  # "utf-8+cp1250": lines in UTF-8 and lines in a single-byte encoding
-
-
-class FileProblem(Exception):
-    """A file we cannot read. `message` tells the user what is wrong and how to fix it."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -169,7 +142,7 @@ def _read_table(
     elif extension in TEXT_EXTENSIONS or not extension:
         if kind not in {"text", "utf-16"}:
             raise FileProblem(_wrong_content(filename, "csv", kind))
-        text, used_encoding = _decode(data, encoding)
+        text, used_encoding = decode(data, encoding)
         # A BOM can stand anywhere (files glued together, a header below title lines): it is
         # never part of a value, and before a header it would hide the column.
         text = without_nul(text).replace("\ufeff", "")
@@ -186,103 +159,6 @@ def _read_table(
             % {"name": filename}
         )
     return table
-
-
-def encoding_name(encoding: str) -> str:
-    """An encoding as people know it: "Windows-1250 (Polish Windows)", not cp1250."""
-    if MIXED in encoding:
-        first, second = encoding.split(MIXED, 1)
-        return str(
-            _("%(first)s and %(second)s")
-            % {"first": encoding_name(first), "second": encoding_name(second)}
-        )
-    return str(ENCODING_NAMES.get(encoding, encoding))
-
-
-# --- header names ---------------------------------------------------------------------------
-
-# What each Thulium target is called in the files supervisors bring, compared after
-# `normalise_header` (lower case, no diacritics, single spaces).
-HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "phone_number": (
-        "phone_number",
-        "phone",
-        "phone number",
-        "telephone",
-        "mobile",
-        "number",
-        "telefon",
-        "nr telefonu",
-        "numer telefonu",
-        "numer",
-        "tel",
-        "tel.",
-        "nr tel",
-        "nr tel kom",
-        "tel kom",
-        "telefon kom",
-        "telefon kontaktowy",
-        "numer kontaktowy",
-        "nr kontaktowy",
-        "nr komorki",
-        "gsm",
-        "msisdn",
-        "komorka",
-        "telefon komorkowy",
-    ),
-    "status": ("status", "status_id", "status id", "status rekordu", "id statusu", "stan"),
-    "dictionary_status_id": (
-        "dictionary_status_id",
-        "dictionary status",
-        "dictionary status id",
-        "status slownikowy",
-        "id statusu slownikowego",
-    ),
-    "agent_login": (
-        "agent_login",
-        "agent",
-        "agent login",
-        "login agenta",
-        "konsultant",
-        "login konsultanta",
-        "doradca",
-        "opiekun",
-    ),
-    "next_call_date": (
-        "next_call_date",
-        "next call date",
-        "next call",
-        "call date",
-        "nastepny kontakt",
-        "data nastepnego kontaktu",
-        "data kontaktu",
-        "termin kontaktu",
-        "data nastepnego polaczenia",
-        "oddzwonic",
-    ),
-    "identifier": ("identifier", "id", "record id", "identyfikator", "id rekordu", "external id"),
-    "order": ("order", "kolejnosc", "priority", "priorytet"),
-}
-
-
-def normalise_header(text: str) -> str:
-    """Header text compared insensitive to case, spacing, punctuation and Polish diacritics."""
-    text = text.replace("ł", "l").replace("Ł", "L")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[\s_\-.:]+", "", text.lower())
-
-
-_SYNONYM_TARGETS = {
-    normalise_header(name): target for target, names in HEADER_SYNONYMS.items() for name in names
-}
-
-
-def target_for_header(header: str) -> str | None:
-    keyed = KEY_RE.match(header.strip())
-    if keyed and keyed["key"] in RECORD_TARGETS:
-        return keyed["key"]
-    return _SYNONYM_TARGETS.get(normalise_header(header))
 
 
 # --- cells ----------------------------------------------------------------------------------
@@ -352,26 +228,11 @@ def _sniff(data: bytes) -> str:
         return "encrypted" if ENCRYPTED_PACKAGE in data else "xls"
     if data.startswith(b"%PDF"):
         return "pdf"
-    if any(data.startswith(bom) for bom, _name in BOMS) or _utf16_without_bom(data):
+    if any(data.startswith(bom) for bom, _name in BOMS) or utf16_without_bom(data):
         return "utf-16"
     if b"\x00" in data[:4096]:
         return "binary"
     return "text"
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """UTF-16 text without its byte order mark: ASCII characters leave a zero byte in every
-    other place, on the odd side (little-endian) or the even side (big-endian)."""
-    head = data[:4096]
-    if len(head) < 8 or b"\x00" not in head:
-        return None
-    half = len(head) // 2
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    if odd > half * 0.3 and even < half * 0.02:
-        return "utf-16-le"
-    if even > half * 0.3 and odd < half * 0.02:
-        return "utf-16-be"
-    return None
 
 
 def _wrong_content(filename: str, expected: str, found: str) -> Any:
@@ -391,128 +252,6 @@ def _wrong_content(filename: str, expected: str, found: str) -> Any:
         "%(name)s is named like %(expected)s but it is %(found)s. Open it in Excel or LibreOffice, "
         "save it as .xlsx (or .csv) and upload that file."
     ) % {"name": filename, "expected": names[expected], "found": names.get(found, found)}
-
-
-# Text beyond the Latin scripts (with IPA, modifier letters, combining marks and punctuation):
-# Cyrillic, Greek, CJK, emoji, …
-NON_LATIN_RE = re.compile("[^\x00-\u036f\u1e00-\u1eff\u2000-\u206f\u20ac\u2100-\u214f\ufeff]")
-# A run of letters (and the marks that go with them): a word, as far as scripts go.
-WORD_RE = re.compile(r"[^\W\d_]+")
-_PLAUSIBLE_LATIN_RE = re.compile("^[\x00-\x7e\u00a0-\u017f\u2013-\u201e\u2026\u20ac]*$")
-# A well-formed UTF-8 sequence of two to four bytes: the sign that (some of) a file is UTF-8.
-UTF8_MULTIBYTE_RE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
-
-
-def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
-    if encoding:
-        try:
-            return data.decode(encoding).removeprefix("\ufeff"), encoding
-        except (UnicodeDecodeError, LookupError):
-            raise FileProblem(
-                _(
-                    "The file cannot be read as %(encoding)s. Choose another encoding, or let us "
-                    "detect it."
-                )
-                % {"encoding": encoding}
-            ) from None
-    wide = next((name for bom, name in BOMS if data.startswith(bom)), None)
-    if wide is not None or (wide := _utf16_without_bom(data)):
-        try:
-            return data.decode(wide).removeprefix("\ufeff"), wide
-        except UnicodeDecodeError:
-            raise FileProblem(
-                _(
-                    "The file looks like %(encoding)s text (as Excel saves “Unicode text”), but "
-                    "part of it is not. Open it in Excel and save it again as “CSV UTF-8”."
-                )
-                % {"encoding": wide.upper().rsplit("-", 1)[0]}
-            ) from None
-    body, used = (data[3:], "utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else (data, "utf-8")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        # Windows-1250 capitals can form valid UTF-8 ("ÓŁ" is the bytes of Cyrillic "ӣ"): a file
-        # that is not Latin throughout is looked at line by line.
-        if not NON_LATIN_RE.search(text):
-            return text, used
-        text, lines_in = _decode_lines(body)
-        return text, used if lines_in == "utf-8" else lines_in
-    if not UTF8_MULTIBYTE_RE.search(body):
-        single = _single_byte_encoding(body)
-        return body.decode(single, errors="replace"), single
-    return _decode_lines(body)
-
-
-def _single_byte_encoding(data: bytes) -> str:
-    # Windows-1250 or ISO-8859-2. Bytes 0x80–0x9F are control codes in ISO-8859-2 but letters
-    # (ś, Ś, ź, Ź, …) in Windows-1250; otherwise the one giving more Polish letters wins.
-    if any(0x80 <= byte <= 0x9F for byte in data):
-        return "cp1250"
-    cp1250 = data.decode("cp1250", errors="replace")
-    iso = data.decode("iso-8859-2", errors="replace")
-    return "iso-8859-2" if _polish_score(iso) > _polish_score(cp1250) else "cp1250"
-
-
-def _decode_lines(data: bytes) -> tuple[str, str]:
-    """A file whose lines are partly UTF-8 and partly a single-byte encoding (rows pasted
-    together from two exports): each line is read in its own encoding. A line valid in both
-    is read in the one that gives more Polish letters ("ÓŁ" in Windows-1250 is valid UTF-8)."""
-    lines = data.splitlines(keepends=True)
-    not_utf8 = []
-    for line in lines:
-        if not line.isascii():
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                not_utf8.append(line)
-    single = _single_byte_encoding(b"".join(not_utf8))
-    out, in_utf8, in_single = [], 0, 0
-    for line in lines:
-        if line.isascii():
-            out.append(line.decode("ascii"))
-            continue
-        as_single = line.decode(single, errors="replace")
-        try:
-            as_utf8 = line.decode("utf-8")
-        except UnicodeDecodeError:
-            as_utf8 = None
-        # Valid UTF-8 is UTF-8, unless its reading is implausible (a word mixing Latin letters
-        # with another script's, as Windows-1250's "GÓŁKA" read as UTF-8 gives "GӣKA") where
-        # the single-byte reading is Polish. Names in one script — IPA, Greek, Cyrillic,
-        # Vietnamese — are plausible, so they stay as written.
-        if as_utf8 is not None and not (
-            _implausible_utf8(as_utf8)
-            and _PLAUSIBLE_LATIN_RE.match(as_single)
-            and _polish_score(as_single)
-        ):
-            out.append(as_utf8)
-            in_utf8 += 1
-        else:
-            out.append(as_single)
-            in_single += 1
-    used = f"utf-8{MIXED}{single}" if in_utf8 and in_single else (single if in_single else "utf-8")
-    return "".join(out), used
-
-
-def _implausible_utf8(text: str) -> bool:
-    """Text no one writes: C1 control characters, or a word in two scripts at once."""
-    if any("\x80" <= ch <= "\x9f" for ch in text):
-        return True
-    return any(len({_script(ch) for ch in word}) > 1 for word in WORD_RE.findall(text))
-
-
-def _script(letter: str) -> str:
-    if letter < "\u0370" or "\u1e00" <= letter <= "\u1eff":
-        return "Latin"  # with IPA and the Latin extensions (Polish, Vietnamese, …)
-    return unicodedata.name(letter, "?").split(" ", 1)[0]
-
-
-def _polish_score(text: str) -> int:
-    return sum(1 for ch in text if ch in POLISH_LETTERS)
 
 
 def _detect_delimiter(text: str) -> str:

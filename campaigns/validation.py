@@ -21,9 +21,10 @@ from typing import Any
 from django.utils import timezone
 
 from campaigns import thulium
+from campaigns.headers import normalise_header
 from campaigns.messages import ERROR, INFO, WARNING, message
 from campaigns.models import PhoneFormat
-from campaigns.spreadsheets import looks_scientific, normalise_header
+from campaigns.spreadsheets import looks_scientific
 from campaigns.targets import FIELD_PREFIX
 from campaigns.text import ascii_int, fold_digits, lost_letters, mojibake_repair
 

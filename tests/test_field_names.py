@@ -15,8 +15,8 @@ from campaigns.services.grids import (
     grid_confirm_mapping,
     grid_create_from_file,
     grid_validate,
-    mapping_suggest,
 )
+from campaigns.services.mapping import mapping_suggest
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import check_row
 from tests.conftest import send

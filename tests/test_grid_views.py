@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Grid
-from campaigns.services.grids import upload_rows
+from campaigns.services.uploads import upload_rows
 from tests.conftest import FILES, Sandbox
 
 pytestmark = pytest.mark.django_db

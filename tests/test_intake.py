@@ -17,8 +17,8 @@ from campaigns.services.grids import (
     grid_create_empty,
     grid_create_from_file,
     grid_create_from_thulium,
-    mapping_suggest,
 )
+from campaigns.services.mapping import mapping_suggest, mapping_value_guesses
 from tests.conftest import FILES, Sandbox
 from tests.files.make_office_files import ROWS
 
@@ -127,7 +127,6 @@ def test_headers_map_by_synonyms_and_field_names(campaign: Any) -> None:
 
 
 def test_columns_no_header_names_are_suggested_from_their_values(campaign: Any, rules: Any) -> None:
-    from campaigns.services.grids import mapping_value_guesses
 
     samples = [
         ["509 708 024", "24.12.2030 10:00", "kontakt ponowny", "a.nowak", "x"],
@@ -149,7 +148,6 @@ def test_columns_no_header_names_are_suggested_from_their_values(campaign: Any, 
 
 
 def test_a_column_of_amounts_is_not_taken_for_dates() -> None:
-    from campaigns.services.grids import mapping_value_guesses
 
     # Bare numbers would read as Excel date serials (676,06 is 1901-11-06 01:26).
     samples = [["676,06", "12", "4.5"], ["384,74", "7", "0.25"], ["48,11", "3", "17.75"]]

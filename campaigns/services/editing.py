@@ -23,6 +23,7 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.headers import normalise_header
 from campaigns.models import AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
 from campaigns.services.grids import (
@@ -34,7 +35,6 @@ from campaigns.services.grids import (
 )
 from campaigns.services.locking import EditProblem, grid_check_editable, grid_lock
 from campaigns.services.rows import SORTS, RowFilter, grid_display_columns, grid_rows
-from campaigns.spreadsheets import normalise_header
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label
 from campaigns.text import without_nul
 from campaigns.validation import CLEAR_MARKER, CLEAR_MARKERS, CampaignRules

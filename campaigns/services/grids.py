@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import re
-import zlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from itertools import batched
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, F, Max
@@ -21,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.bulk_sql import analyze_after_insert, insert_many, json_text
-from campaigns.cage import CageBroken, CageLimits, run_caged
+from campaigns.headers import normalise_header
 from campaigns.messages import ERROR, message
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
@@ -38,36 +34,23 @@ from campaigns.problems import row_problems
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.locking import grid_lock
+from campaigns.services.mapping import mapping_suggest
 from campaigns.services.thulium_now import campaign_agent_names_learn
-from campaigns.services.validation import campaign_rules, campaign_rules_cached
-from campaigns.spreadsheets import (
-    FileProblem,
-    IntakeLimits,
-    Table,
-    cage_message,
-    normalise_header,
-    read_table,
-    target_for_header,
-)
-from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, export_column_target, field_target
+from campaigns.services.uploads import SAMPLE_ROWS, read_upload, upload_rows
+from campaigns.services.validation import campaign_rules
+from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
 from campaigns.text import without_nul
 from campaigns.validation import (
-    PHONE_JUNK_RE,
-    PHONE_RE,
     CampaignRules,
     check_row,
     duplicate_messages,
-    impossible_date,
     live_messages,
-    parse_date_time,
     revert_messages,
     row_state,
 )
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
 BULK_BATCH = 2000
-# An upload's rows wait for their mapping in blocks of this many (see UploadBlock).
-BLOCK_ROWS = 5000
 # Rebuilding more rows than this one by one costs more than rebuilding the whole grid.
 PARTIAL_LIMIT = 5000
 
@@ -84,66 +67,6 @@ class PullFilters:
     created_to: date | None = None
     called_from: date | None = None
     called_to: date | None = None
-
-
-def intake_limits() -> IntakeLimits:
-    return IntakeLimits(
-        max_rows=settings.INTAKE_MAX_ROWS,
-        max_bytes=settings.INTAKE_MAX_BYTES,
-        max_unpacked_bytes=settings.INTAKE_MAX_UNPACKED_BYTES,
-        max_columns=settings.INTAKE_MAX_COLUMNS,
-        max_cells=settings.INTAKE_MAX_CELLS,
-        max_chars=settings.INTAKE_MAX_CHARS,
-    )
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file as read in the cage: its Table with only the first rows (for the mapping page),
-    how many rows it has, and all of them packed as the blocks they wait in (UploadBlock)."""
-
-    table: Table
-    rows: int
-    blocks: list[bytes]
-
-
-def read_upload(
-    data: bytes, filename: str, *, delimiter: str | None = None, encoding: str | None = None
-) -> Upload:
-    """Read an uploaded file in the cage (campaigns/cage.py), or raise FileProblem — also when
-    the reading needs more memory or time than an upload may use. The rows come back packed:
-    passing 100,000 rows out of the cage one string at a time cost more than reading them."""
-    cage = CageLimits(
-        memory_bytes=int(settings.INTAKE_MAX_MEMORY_MB * 1_000_000),
-        seconds=settings.INTAKE_MAX_SECONDS,
-    )
-    try:
-        return run_caged(
-            _read_and_pack,
-            data,
-            filename,
-            cage=cage,
-            limits=intake_limits(),
-            delimiter=delimiter,
-            encoding=encoding,
-        )
-    except CageBroken as broken:
-        raise FileProblem(cage_message(broken.reason, filename)) from None
-
-
-def _read_and_pack(
-    data: bytes,
-    filename: str,
-    *,
-    limits: IntakeLimits,
-    delimiter: str | None,
-    encoding: str | None,
-) -> Upload:
-    table = read_table(data, filename, limits=limits, delimiter=delimiter, encoding=encoding)
-    blocks = _upload_blocks(table.row_numbers, table.rows)
-    rows = len(table.rows)
-    table.rows, table.row_numbers = table.rows[:SAMPLE_ROWS], table.row_numbers[:SAMPLE_ROWS]
-    return Upload(table=table, rows=rows, blocks=blocks)
 
 
 def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
@@ -184,105 +107,6 @@ def _fields_add(
             fields=added,
         )
     return added
-
-
-# Rows whose cells are read to recognise a column by its values.
-SAMPLE_ROWS = 50
-
-
-def mapping_suggest(
-    *, campaign: Campaign, headers: Sequence[str], samples: Sequence[Sequence[str]] = ()
-) -> list[str]:
-    """A target for each header: remembered for this campaign, else by synonyms, else a field.
-    A field Thulium said the campaign lacks is never suggested, even when remembered. When no
-    header names the phone, a column whose `samples` (the first rows' cells) look like phone
-    numbers is taken for it."""
-    unknown = campaign.unknown_field_names()
-    fields = {normalise_header(n): n for n in campaign.field_names() if n not in unknown}
-    remembered = campaign.remembered_mapping
-    valid = set(RECORD_TARGETS) | {field_target(name) for name in fields.values()}
-    suggestion: list[str] = []
-    for header in headers:
-        exported = export_column_target(header, set(fields.values()))
-        if exported is not None:
-            # A column of our own export says what it is; it beats what was remembered.
-            suggestion.append("" if exported and exported in suggestion else exported)
-            continue
-        key = normalise_header(header)
-        target = remembered.get(key)
-        if target is None or (target and target not in valid):
-            target = target_for_header(header) or (
-                field_target(fields[key]) if key in fields else ""
-            )
-        suggestion.append("" if target in suggestion else target)
-    for column, guess in mapping_value_guesses(
-        suggestion=suggestion, samples=samples, rules=campaign_rules_cached(campaign=campaign)
-    ).items():
-        suggestion[column] = guess.target
-    return suggestion
-
-
-@dataclass(frozen=True)
-class ValueGuess:
-    """A column taken for a target by what its cells hold: `matching` of `cells` look right."""
-
-    target: str
-    matching: int
-    cells: int
-
-
-BARE_NUMBER_RE = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
-
-
-def _value_tests(rules: CampaignRules | None) -> dict[str, Any]:
-    """What a cell must look like to be taken for each target, by its value alone."""
-    tests: dict[str, Any] = {
-        "phone_number": lambda cell: PHONE_RE.match(PHONE_JUNK_RE.sub("", cell)),
-        # A bare number is an amount or a count far more often than an Excel date serial
-        # (spreadsheet date cells arrive as dates): "676,06" must not suggest the date column.
-        "next_call_date": lambda cell: (
-            not BARE_NUMBER_RE.fullmatch(cell)
-            and (parse_date_time(cell)[0] or impossible_date(cell))
-        ),
-    }
-    if rules is not None:
-        tests["status"] = rules.status
-        tests["agent_login"] = rules.agent
-    return tests
-
-
-def column_value_guess(
-    target: str, column: int, samples: Sequence[Sequence[str]], rules: CampaignRules | None
-) -> ValueGuess | None:
-    """How many of a column's filled sample cells look like the target, when it can tell."""
-    looks_right = _value_tests(rules).get(target)
-    if looks_right is None:
-        return None
-    cells = [row[column].strip() for row in samples if column < len(row) and row[column].strip()]
-    return ValueGuess(target, sum(1 for cell in cells if looks_right(cell)), len(cells))
-
-
-def mapping_value_guesses(
-    *,
-    suggestion: Sequence[str],
-    samples: Sequence[Sequence[str]],
-    rules: CampaignRules | None = None,
-) -> dict[int, ValueGuess]:
-    """For targets no header named: the first unmapped column where at least 4 in 5 of at
-    least 3 filled sample cells look like phone numbers, dates and times, the campaign's
-    statuses or its agents' logins (the last two when its rules are at hand)."""
-    guesses: dict[int, ValueGuess] = {}
-    for target in _value_tests(rules):
-        if target in suggestion:
-            continue
-        for column, mapped in enumerate(suggestion):
-            if mapped or column in guesses:
-                continue
-            guess = column_value_guess(target, column, samples, rules)
-            if guess and guess.cells >= 3 and guess.matching * 5 >= guess.cells * 4:
-                guesses[column] = guess
-                break
-    return guesses
 
 
 def grid_create_from_file(
@@ -338,31 +162,6 @@ def grid_create_from_file(
             [(grid.pk, index, block) for index, block in enumerate(upload.blocks)],
         )
     return grid
-
-
-def _upload_blocks(numbers: Sequence[int], rows: Sequence[list[str]]) -> list[bytes]:
-    """The file's rows as they wait for the mapping, a few thousand to a compressed block: one
-    write each, where storing them as rows cost an insert and a delete each."""
-    blocks = []
-    for start in range(0, len(rows), BLOCK_ROWS):
-        pairs = list(
-            zip(numbers[start : start + BLOCK_ROWS], rows[start : start + BLOCK_ROWS], strict=True)
-        )
-        # ASCII escapes: a cell holding a lone surrogate still encodes (UTF-8 would refuse it).
-        data = json.dumps(pairs, separators=(",", ":")).encode("ascii")
-        blocks.append(zlib.compress(data, 1))
-    return blocks
-
-
-def upload_rows(grid: Grid, *, limit: int | None = None) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) of an upload whose mapping is not confirmed yet, in file order."""
-    shown = 0
-    for data in grid.upload_blocks.order_by("index").values_list("rows", flat=True).iterator():
-        for number, cells in json.loads(zlib.decompress(data)):
-            if limit is not None and shown >= limit:
-                return
-            shown += 1
-            yield number, cells
 
 
 def grid_samples(grid: Grid, count: int = SAMPLE_ROWS) -> list[list[str]]:

@@ -14,13 +14,13 @@ from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 
 from campaigns import messages, problems
+from campaigns.headers import normalise_header
 from campaigns.models import AuditEntry, Edit, Grid, Row, ValueRule
 from campaigns.services.audit import audit
 from campaigns.services.editing import EditProblem, grid_bulk_set, grid_delete_rows
 from campaigns.services.grids import grid_validate
 from campaigns.services.locking import grid_check_editable, grid_lock
 from campaigns.services.validation import campaign_value_rule_map
-from campaigns.spreadsheets import normalise_header
 from campaigns.suggest import Suggestion, agent_for, status_for
 from campaigns.validation import CampaignRules
 

@@ -11,7 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns.exceptions import FileProblem
 from campaigns.forms import EmptyGridForm, MappingForm, PullForm, UploadForm
+from campaigns.headers import target_for_header
 from campaigns.models import (
     Campaign,
     Grid,
@@ -24,15 +26,14 @@ from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.grids import (
     MappingProblem,
     PullFilters,
-    column_value_guess,
     grid_confirm_mapping,
     grid_create_empty,
     grid_create_from_file,
     grid_create_from_thulium,
     grid_samples,
 )
+from campaigns.services.mapping import column_value_guess
 from campaigns.services.validation import campaign_rules_cached
-from campaigns.spreadsheets import FileProblem, target_for_header
 from campaigns.validation import CampaignRules
 from campaigns.views.campaigns import campaign_page
 from campaigns.views.common import page_client
