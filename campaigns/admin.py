@@ -110,6 +110,16 @@ class ChangesAudited(admin.ModelAdmin):
         """Refuse (PermissionDenied, rolling the change back) what the user may not do."""
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.audit_deletion(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for obj in queryset:
+                self.audit_deletion(request, obj)
+            super().delete_queryset(request, queryset)
+
+    def audit_deletion(self, request: HttpRequest, obj: Any) -> None:
         admin_change_audit(
             action=A.ADMIN_DELETED,
             actor=request.user,
@@ -117,19 +127,6 @@ class ChangesAudited(admin.ModelAdmin):
             values=snapshot(obj),
             also_deleted=self.cascade_counts([obj]),
         )
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            for obj in queryset:
-                admin_change_audit(
-                    action=A.ADMIN_DELETED,
-                    actor=request.user,
-                    obj=obj,
-                    values=snapshot(obj),
-                    also_deleted=self.cascade_counts([obj]),
-                )
-            super().delete_queryset(request, queryset)
 
     def cascade_counts(self, objs: list[Any]) -> dict[str, int]:
         collector = self.collect(objs)

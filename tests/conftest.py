@@ -226,24 +226,37 @@ def worker_database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def start_db_worker(sandbox: Sandbox, **env: str) -> subprocess.Popen[bytes]:
-    """A real `manage.py db_worker` on this test's database (which must be committed to:
-    django_db(transaction=True)), talking to the sandbox. Stop it with stop_db_worker."""
+def process_env(database_url: str, sandbox: Sandbox, **extra: str) -> dict[str, str]:
+    """The environment of a `manage.py` (or gunicorn) process a test starts: the database it
+    names, the sandbox, DEBUG, and nothing of the test process's own Django or Thulium set-up."""
     import os
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
-    clean |= {
+    return clean | {
         "DEBUG": "1",
-        "DATABASE_URL": worker_database_url(),
+        "DATABASE_URL": database_url,
         "THULIUM_BASE_URL": sandbox.api_url,
         "THULIUM_API_USER": API_USER,
         "THULIUM_API_PASSWORD": API_PASSWORD,
-        "LOG_LEVEL": "WARNING",
+        **extra,
     }
+
+
+def migrated_env(directory: Path, sandbox: Sandbox, **extra: str) -> dict[str, str]:
+    """`process_env` on a new SQLite database of its own in `directory`, migrated."""
+    env = process_env(f"sqlite:///{directory / 'db.sqlite3'}", sandbox, **extra)
+    manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
+    subprocess.run(manage, cwd=ROOT, env=env, check=True, timeout=120)
+    return env
+
+
+def start_db_worker(sandbox: Sandbox, **env: str) -> subprocess.Popen[bytes]:
+    """A real `manage.py db_worker` on this test's database (which must be committed to:
+    django_db(transaction=True)), talking to the sandbox. Stop it with stop_db_worker."""
     return subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
         cwd=ROOT,
-        env=clean | env,
+        env=process_env(worker_database_url(), sandbox, **({"LOG_LEVEL": "WARNING"} | env)),
         start_new_session=True,
     )
 
@@ -324,3 +337,18 @@ def send_from_page(
     found = re.search(r'name="review" value="([0-9a-f]+)"', page)
     data["review"] = found.group(1) if found else ""
     return client.post(reverse("campaigns:grid_send", args=[grid.pk]), data, **kwargs)
+
+
+def audit_tamper(sql: str) -> None:
+    """What someone with the database's owner rights could still do: lift the trigger, edit."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE campaigns_auditentry DISABLE TRIGGER USER")
+            cursor.execute(sql)
+            cursor.execute("ALTER TABLE campaigns_auditentry ENABLE TRIGGER USER")
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_delete")
+            cursor.execute(sql)

@@ -36,7 +36,7 @@ from campaigns.services.editing import (
 from campaigns.services.grids import PullFilters, grid_create_empty, grid_create_from_thulium
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel
-from tests.conftest import FILES, Sandbox, client_config, queue_sending
+from tests.conftest import FILES, Sandbox, audit_tamper, client_config, queue_sending
 
 pytestmark = pytest.mark.django_db
 RELEASE_0011 = importlib.import_module("campaigns.migrations.0011_audit_keyed_chain")
@@ -176,22 +176,9 @@ def test_the_database_refuses_changes_to_entries(crm_grid: Grid, sql: str) -> No
     assert AuditEntry.objects.filter(action="upload").exists()
 
 
-def tamper(sql: str) -> None:
-    """What someone with the database's owner rights could still do: lift the trigger, edit."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE campaigns_auditentry DISABLE TRIGGER USER")
-            cursor.execute(sql)
-            cursor.execute("ALTER TABLE campaigns_auditentry ENABLE TRIGGER USER")
-        else:
-            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_update")
-            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_delete")
-            cursor.execute(sql)
-
-
 def test_verify_audit_finds_an_edited_entry(crm_grid: Grid) -> None:
     edited = AuditEntry.objects.get(action="mapping")
-    tamper(
+    audit_tamper(
         f"UPDATE campaigns_auditentry SET details = '{{\"mapping\": {{}}}}' WHERE id = {edited.pk}"
     )
     out, err = io.StringIO(), io.StringIO()
@@ -205,7 +192,7 @@ def test_verify_audit_finds_an_edited_entry(crm_grid: Grid) -> None:
 
 def test_verify_audit_finds_a_removed_entry(crm_grid: Grid) -> None:
     removed = AuditEntry.objects.get(action="upload")
-    tamper(f"DELETE FROM campaigns_auditentry WHERE id = {removed.pk}")
+    audit_tamper(f"DELETE FROM campaigns_auditentry WHERE id = {removed.pk}")
 
     check = audit_verify()
 
@@ -216,7 +203,7 @@ def test_verify_audit_finds_a_removed_entry(crm_grid: Grid) -> None:
 
 def test_verify_audit_finds_a_removed_last_entry(crm_grid: Grid) -> None:
     last = AuditEntry.objects.order_by("-id").first()
-    tamper(f"DELETE FROM campaigns_auditentry WHERE id = {last.pk}")
+    audit_tamper(f"DELETE FROM campaigns_auditentry WHERE id = {last.pk}")
 
     check = audit_verify()
 
@@ -258,7 +245,7 @@ def rechain(mac_of: Any) -> None:
     for entry in entries:
         entry.prev_mac = prev
         prev = mac_of(prev, entry)
-        tamper(
+        audit_tamper(
             f"UPDATE campaigns_auditentry SET prev_mac = '{entry.prev_mac}', mac = '{prev}' "
             f"WHERE id = {entry.pk}"
         )
@@ -272,7 +259,9 @@ def plain_sha256(prev: str, entry: AuditEntry) -> str:
 
 def test_rewriting_entries_and_recomputing_plain_hashes_is_caught(crm_grid: Grid) -> None:
     edited = AuditEntry.objects.get(action="mapping")
-    tamper(f"UPDATE campaigns_auditentry SET actor_name = 'someone else' WHERE id = {edited.pk}")
+    audit_tamper(
+        f"UPDATE campaigns_auditentry SET actor_name = 'someone else' WHERE id = {edited.pk}"
+    )
     rechain(plain_sha256)
 
     check = audit_verify()
@@ -283,7 +272,7 @@ def test_rewriting_entries_and_recomputing_plain_hashes_is_caught(crm_grid: Grid
 
 
 def test_recomputing_the_chain_with_a_guessed_key_is_caught(crm_grid: Grid) -> None:
-    tamper("DELETE FROM campaigns_auditentry WHERE action = 'upload'")
+    audit_tamper("DELETE FROM campaigns_auditentry WHERE action = 'upload'")
     rechain(lambda prev, entry: entry_mac(entry, b"a guess") if entry.prev_mac == prev else "")
 
     assert not audit_verify().ok
@@ -307,7 +296,7 @@ def test_the_head_printed_earlier_catches_a_cut_off_end(crm_grid: Grid) -> None:
     call_command("verify_audit", stdout=out)
     kept = re.search(r"Head: (\d+:[0-9a-f]{64})", out.getvalue())[1]
     last_two = list(AuditEntry.objects.order_by("-id")[:2])
-    tamper(f"DELETE FROM campaigns_auditentry WHERE id >= {last_two[1].pk}")
+    audit_tamper(f"DELETE FROM campaigns_auditentry WHERE id >= {last_two[1].pk}")
     AuditDetail.objects.filter(entry_id__gte=last_two[1].pk).delete()  # theirs go too
     # The head row wound back to match: without the kept head the log looks whole.
     AuditHead.objects.filter(pk=1).update(

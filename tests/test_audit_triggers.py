@@ -26,7 +26,7 @@ from campaigns.audit_triggers import triggers_missing
 from campaigns.models import AuditDetail, AuditEntry, AuditHead, Grid, RowOutcome
 from campaigns.services.audit import audit, audit_verify
 from campaigns.services.retention import personal_data_purge
-from tests.conftest import ROOT
+from tests.conftest import ROOT, audit_tamper
 from thulium_admin.settings import local_audit_key
 
 pytestmark = pytest.mark.django_db
@@ -170,19 +170,6 @@ def test_flush_then_the_post_migrate_step_leaves_every_trigger() -> None:
         AuditEntry.objects.update(actor_name="someone else")
 
 
-def tamper(sql: str) -> None:
-    """What someone with the database's owner rights could do: lift the triggers, edit."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE campaigns_auditentry DISABLE TRIGGER USER")
-            cursor.execute(sql)
-            cursor.execute("ALTER TABLE campaigns_auditentry ENABLE TRIGGER USER")
-        else:
-            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_update")
-            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_delete")
-            cursor.execute(sql)
-
-
 def verify(**options: Any) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     try:
@@ -223,7 +210,7 @@ def test_verify_audit_records_the_head_and_catches_a_truncated_log(
     recorded = settings.AUDIT_HEAD_FILE.read_text()
     head = re.search(r"Head: (\d+:[0-9a-f]{64})", out)[1]
     # Everything gone, the head row too: on its own the log says "intact, 0 entries".
-    tamper("DELETE FROM campaigns_auditentry")
+    audit_tamper("DELETE FROM campaigns_auditentry")
     AuditDetail.objects.all().delete()
     AuditHead.objects.all().delete()
     assert audit_verify().ok
@@ -243,7 +230,7 @@ def test_verify_audit_catches_a_chain_rewritten_since_the_recorded_head(
     settings.AUDIT_HEAD_FILE = tmp_path / "audit-head"
     verify()
     last = AuditEntry.objects.order_by("-id").first()
-    tamper(f"DELETE FROM campaigns_auditentry WHERE id = {last.pk}")
+    audit_tamper(f"DELETE FROM campaigns_auditentry WHERE id = {last.pk}")
     AuditHead.objects.filter(pk=1).update(
         count=AuditEntry.objects.count(), last_mac=AuditEntry.objects.order_by("-id")[0].mac
     )

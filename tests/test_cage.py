@@ -18,7 +18,7 @@ from django.urls import reverse
 from campaigns.cage import CageBroken, CageLimits, run_caged
 from campaigns.models import Grid
 from campaigns.spreadsheets import FileProblem
-from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox
+from tests.conftest import ROOT, Sandbox, migrated_env
 
 ROOMY = CageLimits(memory_bytes=200_000_000, seconds=20)
 
@@ -104,24 +104,7 @@ def test_the_upload_page_says_which_limit_a_file_met(
 def test_push_records_says_which_limit_a_file_met_in_one_line(
     tmp_path: Path, sandbox_server: Sandbox
 ) -> None:
-    database = tmp_path / "db.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
-    env |= {
-        "DEBUG": "1",
-        "LANGUAGE_CODE": "en",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "THULIUM_BASE_URL": sandbox_server.api_url,
-        "THULIUM_API_USER": API_USER,
-        "THULIUM_API_PASSWORD": API_PASSWORD,
-        "INTAKE_MAX_MEMORY_MB": "1",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=120,
-    )
+    env = migrated_env(tmp_path, sandbox_server, LANGUAGE_CODE="en", INTAKE_MAX_MEMORY_MB="1")
     file = tmp_path / "big.csv"
     file.write_bytes(many_rows(50_000))
 

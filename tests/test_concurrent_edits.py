@@ -39,6 +39,14 @@ def make_grid(campaign: Any, api: thulium.ThuliumClient) -> Grid:
     return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
 
 
+def changed_meanwhile(campaign: Any, api: thulium.ThuliumClient, rules: Any) -> tuple[Grid, Row]:
+    """A grid whose row 555123321 showed "Wiśniewska" and was since changed to "Nowak"."""
+    grid = make_grid(campaign, api)
+    row = grid.rows.get(phone="555123321")
+    row_set_cells(grid=grid, row=row, cells={"field:nazwisko": "Nowak"}, author=None, rules=rules)
+    return grid, row
+
+
 def surname(row: Row) -> str:
     row.refresh_from_db()
     return row.raw[row.grid.mapping.index("field:nazwisko")]
@@ -85,9 +93,7 @@ def test_a_save_over_a_cell_changed_since_it_was_shown_names_who_and_keeps_their
 def test_keeping_mine_after_a_conflict_records_the_true_old_value(
     client: Client, campaign: Any, api: thulium.ThuliumClient, rules: Any, supervisor: Any
 ) -> None:
-    grid = make_grid(campaign, api)
-    row = grid.rows.get(phone="555123321")
-    row_set_cells(grid=grid, row=row, cells={"field:nazwisko": "Nowak"}, author=None, rules=rules)
+    grid, row = changed_meanwhile(campaign, api, rules)
     client.force_login(supervisor)
     url = reverse("campaigns:cell_save", args=[grid.pk, row.pk])
     stale = {"target": "field:nazwisko", "value": "Zielińska", "shown": "Wiśniewska"}
@@ -113,9 +119,7 @@ def test_keeping_mine_after_a_conflict_records_the_true_old_value(
 def test_the_row_form_without_javascript_shows_the_conflict_and_keeps_what_was_typed(
     client: Client, campaign: Any, api: thulium.ThuliumClient, rules: Any, supervisor: Any
 ) -> None:
-    grid = make_grid(campaign, api)
-    row = grid.rows.get(phone="555123321")
-    row_set_cells(grid=grid, row=row, cells={"field:nazwisko": "Nowak"}, author=None, rules=rules)
+    grid, row = changed_meanwhile(campaign, api, rules)
     client.force_login(supervisor)
 
     response = client.post(

@@ -25,7 +25,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Grid
-from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox, worker_database_url
+from tests.conftest import ROOT, Sandbox, migrated_env, process_env, worker_database_url
 from tests.files.make_hostile_files import EITHER, READ, REFUSED, Hostile, build
 
 # A production worker's address space: Django and a 100k-row intake fit in it; a dense
@@ -45,19 +45,7 @@ def command_env(
     tmp_path_factory: pytest.TempPathFactory, sandbox_server: Sandbox
 ) -> dict[str, str]:
     """push_records on a database of its own, talking to the sandbox."""
-    database = tmp_path_factory.mktemp("push") / "db.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
-    env |= {
-        "DEBUG": "1",
-        "LANGUAGE_CODE": "en",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "THULIUM_BASE_URL": sandbox_server.api_url,
-        "THULIUM_API_USER": API_USER,
-        "THULIUM_API_PASSWORD": API_PASSWORD,
-    }
-    manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
-    subprocess.run(manage, cwd=ROOT, env=env, check=True, timeout=120)
-    return env
+    return migrated_env(tmp_path_factory.mktemp("push"), sandbox_server, LANGUAGE_CODE="en")
 
 
 def push_records(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -210,15 +198,7 @@ def test_the_corpus_through_a_web_worker_under_a_memory_limit_kills_no_process(
     file posted over HTTP. A worker that died would be booted again: the log would say so."""
     directory, files = corpus
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
-    env |= {
-        "DEBUG": "1",
-        "LANGUAGE_CODE": "en",
-        "DATABASE_URL": worker_database_url(),
-        "THULIUM_BASE_URL": sandbox.api_url,
-        "THULIUM_API_USER": API_USER,
-        "THULIUM_API_PASSWORD": API_PASSWORD,
-    }
+    env = process_env(worker_database_url(), sandbox, LANGUAGE_CODE="en")
 
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))

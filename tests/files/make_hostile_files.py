@@ -70,18 +70,47 @@ HEADER = f'<row r="1">{text_cell("A1", "Telefon")}{text_cell("B1", "Miasto")}</r
 BODY = f'<row r="2">{text_cell("A2", "600100200")}{text_cell("B2", "Łódź")}</row>'
 
 
-def xlsx_bytes(sheet_data: str, *, sheet: str | None = None, prolog: str = "") -> bytes:
+SHARED_TYPES = CONTENT_TYPES.replace(
+    "</Types>",
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+)
+SHARED_RELS = WORKBOOK_RELS.replace(
+    "</Relationships>",
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+)
+
+
+def xlsx_bytes(
+    sheet_data: str,
+    *,
+    sheet: str | None = None,
+    prolog: str = "",
+    shared: list[str] | None = None,
+) -> bytes:
+    """A one-sheet workbook; with `shared`, a shared-string table its cells use by index
+    (`<c t="s"><v>index</v></c>`)."""
     worksheet = sheet or (
         f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<worksheet xmlns="{MAIN}">'
         f"<sheetData>{sheet_data}</sheetData></worksheet>"
     )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES if shared is None else SHARED_TYPES)
         archive.writestr("_rels/.rels", ROOT_RELS)
         archive.writestr("xl/workbook.xml", WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels", WORKBOOK_RELS if shared is None else SHARED_RELS
+        )
         archive.writestr("xl/worksheets/sheet1.xml", worksheet)
+        if shared is not None:
+            archive.writestr(
+                "xl/sharedStrings.xml",
+                f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}" count="{len(shared)}">'
+                + "".join(f"<si><t>{text}</t></si>" for text in shared)
+                + "</sst>",
+            )
     return out.getvalue()
 
 
@@ -301,39 +330,6 @@ def too_many_rows() -> bytes:
 
 # --- text that multiplies: what a reader builds, not what the file holds ----------------------
 
-SHARED_CONTENT_TYPES = CONTENT_TYPES.replace(
-    "</Types>",
-    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
-)
-SHARED_RELS = WORKBOOK_RELS.replace(
-    "</Relationships>",
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-)
-
-
-def xlsx_shared(strings: list[str], sheet_data: str) -> bytes:
-    """A workbook whose cells use shared strings (`<c t="s"><v>index</v></c>`)."""
-    shared = (
-        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}" count="{len(strings)}">'
-        + "".join(f"<si><t>{text}</t></si>" for text in strings)
-        + "</sst>"
-    )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", SHARED_CONTENT_TYPES)
-        archive.writestr("_rels/.rels", ROOT_RELS)
-        archive.writestr("xl/workbook.xml", WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", SHARED_RELS)
-        archive.writestr("xl/sharedStrings.xml", shared)
-        archive.writestr(
-            "xl/worksheets/sheet1.xml",
-            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">'
-            f"<sheetData>{sheet_data}</sheetData></worksheet>",
-        )
-    return out.getvalue()
-
 
 def shared_fan_out(length: int, cells: int, *, columns: int = 5) -> bytes:
     """One shared string of `length` characters used by `cells` cells (rows of `columns`)."""
@@ -345,7 +341,7 @@ def shared_fan_out(length: int, cells: int, *, columns: int = 5) -> bytes:
         rows.append(
             f'<row r="{number}"><c r="A{number}"><v>{600100000 + number}</v></c>{refs}</row>'
         )
-    return xlsx_shared(["Telefon", "Uwagi", "x" * length], "".join(rows))
+    return xlsx_bytes("".join(rows), shared=["Telefon", "Uwagi", "x" * length])
 
 
 def ods_space_run(count: int) -> bytes:
