@@ -30,12 +30,12 @@ from campaigns.services.editing import (
     grid_delete_rows,
     grid_paste,
     grid_paste_plan,
-    grid_undo,
     row_set_cells,
 )
 from campaigns.services.grids import PullFilters, grid_create_empty, grid_create_from_thulium
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel
+from campaigns.services.undo import grid_undo
 from tests.conftest import FILES, Sandbox, audit_tamper, client_config, queue_sending
 
 pytestmark = pytest.mark.django_db

@@ -127,7 +127,8 @@ def built(campaign: Any, api: thulium.ThuliumClient, text: str) -> Grid:
 def test_a_column_is_remapped_every_row_checked_again_and_undone(
     campaign: Any, api: thulium.ThuliumClient, rules: Any
 ) -> None:
-    from campaigns.services.editing import grid_remap, grid_undo
+    from campaigns.services.editing import grid_remap
+    from campaigns.services.undo import grid_undo
 
     campaign_fields_add(campaign=campaign, names=["Imię"])  # the spelling Thulium refused
     grid = built(campaign, api, "Telefon;Imię\n509708024;Anna\n845400588;Ewa\n")

@@ -20,11 +20,11 @@ from campaigns.services.editing import (
     grid_delete_rows,
     grid_paste,
     grid_paste_plan,
-    grid_undo,
     row_set_cells,
 )
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.rows import RowFilter, grid_row_page
+from campaigns.services.undo import grid_undo
 from campaigns.validation import CampaignRules
 
 pytestmark = pytest.mark.django_db
@@ -574,7 +574,8 @@ def test_counts_stay_exact_through_cell_edits_bulk_changes_and_undo(
 ) -> None:
     from collections import Counter
 
-    from campaigns.services.editing import grid_bulk_set, grid_undo, row_set_cells
+    from campaigns.services.editing import grid_bulk_set, row_set_cells
+    from campaigns.services.undo import grid_undo
 
     def exact() -> None:
         crm_grid.refresh_from_db()
@@ -683,7 +684,7 @@ def test_the_send_button_follows_a_cell_edit(logged_in: Client, grid: Grid) -> N
 def test_redo_makes_the_undone_edits_again_in_order_until_a_new_edit_ends_it(
     crm_grid: Grid, rules: CampaignRules
 ) -> None:
-    from campaigns.services.editing import grid_redo, grid_redoable_edit, grid_undo
+    from campaigns.services.undo import grid_redo, grid_redoable_edit, grid_undo
 
     first = row_set_cells(
         grid=crm_grid, row=row(crm_grid, 5), cells={"status": "Nowy"}, author=None, rules=rules
@@ -721,7 +722,8 @@ def test_redo_makes_the_undone_edits_again_in_order_until_a_new_edit_ends_it(
 def test_redo_is_not_offered_for_an_edit_that_added_rows(
     crm_grid: Grid, rules: CampaignRules
 ) -> None:
-    from campaigns.services.editing import grid_add_rows, grid_redoable_edit, grid_undo
+    from campaigns.services.editing import grid_add_rows
+    from campaigns.services.undo import grid_redoable_edit, grid_undo
 
     grid_add_rows(grid=crm_grid, count=2, author=None, rules=rules)
     grid_undo(grid=crm_grid, rules=rules)

@@ -12,7 +12,6 @@ from django.urls import reverse
 from campaigns import thulium
 from campaigns.models import AuditEntry, Grid, ValueRule
 from campaigns.row_html import RowRenderer
-from campaigns.services.editing import grid_undo
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.problems import (
     grid_group_drop,
@@ -23,6 +22,7 @@ from campaigns.services.problems import (
 )
 from campaigns.services.rows import RowFilter, grid_rows
 from campaigns.services.thulium_now import grid_compare
+from campaigns.services.undo import grid_undo
 from campaigns.suggest import agent_for, status_for
 
 MESSY = (

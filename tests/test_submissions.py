@@ -10,9 +10,10 @@ from django.db import connection
 
 from campaigns import thulium
 from campaigns.models import Chunk, Grid, Outcome, Row, RowOutcome, Submission
-from campaigns.services.editing import EditProblem, grid_undo, row_set_cells
+from campaigns.services.editing import EditProblem, row_set_cells
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem, submission_cancel, submissions_reap
+from campaigns.services.undo import grid_undo
 from tests.conftest import Sandbox, client_config, queue_sending, send
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,6 @@ from campaigns.models import (
 )
 from campaigns.row_html import RowRenderer
 from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
-from campaigns.services.editing import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.rows import grid_display_columns
 from campaigns.services.submissions import (
     grid_outcome_counts,
@@ -34,6 +33,7 @@ from campaigns.services.submissions import (
     submission_pause_counts,
 )
 from campaigns.services.thulium_now import rows_attach_thulium_now
+from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.validation import campaign_rules
 from campaigns.text import ascii_int
 from campaigns.validation import CampaignRules

@@ -25,11 +25,9 @@ from campaigns.services.editing import (
     grid_delete_rows,
     grid_paste,
     grid_paste_plan,
-    grid_redo,
     grid_remap,
     grid_replace,
     grid_replace_plan,
-    grid_undo,
     row_set_cells,
 )
 from campaigns.services.problems import (
@@ -39,6 +37,7 @@ from campaigns.services.problems import (
     value_rule_set,
 )
 from campaigns.services.rows import RowFilter, grid_display_columns
+from campaigns.services.undo import grid_redo, grid_undo
 from campaigns.targets import label
 from campaigns.text import ascii_int
 from campaigns.views.common import (

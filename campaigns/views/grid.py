@@ -24,7 +24,6 @@ from campaigns.models import (
 )
 from campaigns.row_html import whole_cell_text
 from campaigns.services.connection import Problem, thulium_session
-from campaigns.services.editing import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
 from campaigns.services.problems import (
     GROUPS_SHOWN,
@@ -41,6 +40,7 @@ from campaigns.services.rows import (
     grid_rows_count,
 )
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
+from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
 from campaigns.stored_values import one_render
 from campaigns.targets import RECORD_TARGETS, field_target, label
 from campaigns.views.common import (
