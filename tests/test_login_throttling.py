@@ -94,7 +94,7 @@ def test_a_spray_of_thirty_user_names_from_one_address_is_throttled(
     assert settings.LOGIN_FAILURE_LIMIT < limit < 30
     assert answers == [200] * (limit - 1) + [429] * (30 - limit + 1)
     assert at_the_address.status_code == 429
-    assert "for different user names, came from your network address" in (
+    assert "came from your network address, whatever the user names" in (
         at_the_address.content.decode()
     )
     assert elsewhere.status_code == 302
