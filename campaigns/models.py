@@ -240,8 +240,10 @@ class Outcome(models.TextChoices):
     UPDATED = "updated", _("Updated")
     REJECTED = "rejected", _("Rejected")
     NOT_FOUND = "not_found", _("Not found")
-    TRANSPORT_ERROR = "transport_error", _("Transport error")
-    UNKNOWN = "unknown", _("Unknown")
+    # Not confirmed: Thulium's answer never came (an outage, a timeout, a closed connection) or
+    # could not be read. The row may or may not have been applied.
+    TRANSPORT_ERROR = "transport_error", _("Not confirmed: no answer")
+    UNKNOWN = "unknown", _("Not confirmed: unreadable answer")
     # Adding records
     ADDED = "added", _("Added")
     ALREADY_EXISTS = "already_exists", _("Already exists")
@@ -264,8 +266,18 @@ RESENDABLE_OUTCOMES = (
     Outcome.FAILED,
     Outcome.CALL_IN_PROGRESS,
 )
-# Outcomes after which Thulium may have done the work without our hearing of it.
+# Outcomes after which Thulium may have done the work without our hearing of it: the rows are
+# "not confirmed", never "refused".
 LOST_ANSWER_OUTCOMES = (Outcome.TRANSPORT_ERROR, Outcome.UNKNOWN)
+NOT_CONFIRMED_OUTCOMES = LOST_ANSWER_OUTCOMES
+# Thulium's own verdicts against a row: the only outcomes called "refused".
+REFUSED_OUTCOMES = (
+    Outcome.REJECTED,
+    Outcome.NOT_FOUND,
+    Outcome.FAILED,
+    Outcome.ALREADY_EXISTS,
+    Outcome.CALL_IN_PROGRESS,
+)
 # The outcomes a grid of each mode can end with.
 MODE_OUTCOMES = {
     "edit": (Outcome.UPDATED, Outcome.REJECTED, Outcome.NOT_FOUND),

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from campaigns.models import AuditEntry, Outcome, RowOutcome, Submission
+from campaigns.models import REFUSED_OUTCOMES, AuditEntry, RowOutcome, Submission
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
 from campaigns.text import fold_digits
@@ -125,10 +125,6 @@ def _day(text: str) -> date | None:
 
 def _moment(day: date, at: time) -> datetime:
     return timezone.make_aware(datetime.combine(day, at))
-
-
-# Rows Thulium answered with a refusal (not lost answers, not rows never sent).
-REFUSED_OUTCOMES = (Outcome.REJECTED, Outcome.NOT_FOUND, Outcome.FAILED, Outcome.ALREADY_EXISTS)
 
 
 @dataclass(frozen=True)
