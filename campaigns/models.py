@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -535,6 +536,13 @@ class Submission(models.Model):
     before_read_at = models.DateTimeField(null=True, blank=True)
     # Thulium's message that paused the sending (the brake), verbatim.
     pause_cause = models.TextField(blank=True)
+    # While Thulium cannot be reached: since when, how many tries failed, and the HTTP status
+    # of the last (None: no answer at all). Cleared by the next answered request.
+    outage_since = models.DateTimeField(null=True, blank=True)
+    outage_tries = models.PositiveIntegerField(default=0)
+    outage_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # How long this sending waits for Thulium at most, in seconds (None: SUBMISSION_OUTAGE_HOURS).
+    wait_limit = models.PositiveIntegerField(null=True, blank=True)
     # The paused sending whose refused and unsent rows this one sends.
     resumes = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resumed_by"
@@ -552,6 +560,21 @@ class Submission(models.Model):
     @property
     def active(self) -> bool:
         return self.state in self.ACTIVE_STATES
+
+    @property
+    def waits_for_outage(self) -> bool:
+        """Waiting because Thulium could not be reached (not because it asked us to wait)."""
+        return self.state == self.State.WAITING and self.outage_since is not None
+
+    @property
+    def outage_gives_up_at(self) -> datetime | None:
+        """When the sending stops waiting for Thulium (None when it is not waiting)."""
+        if self.outage_since is None:
+            return None
+        limit = self.wait_limit
+        if limit is None:
+            limit = settings.SUBMISSION_OUTAGE_HOURS * 3600
+        return self.outage_since + timedelta(seconds=limit)
 
     @property
     def author_name(self) -> str:
@@ -729,6 +752,7 @@ class AuditEntry(models.Model):
         FIELDS_LEARNED = "fields_learned", _("Thulium told us about fields")
         REMAP = "remap", _("Column remapped")
         SUBMISSION_PAUSED = "submission_paused", _("Sending paused")
+        SUBMISSION_WAITING = "submission_waiting", _("Sending waiting for Thulium")
         SENDING_OPTIONS = "sending_options", _("Sending options changed")
         VALUE_RULE = "value_rule", _("Value rule set")
         VALUE_RULE_FORGOTTEN = "value_rule_forgotten", _("Value rule forgotten")

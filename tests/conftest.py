@@ -145,6 +145,9 @@ def _dashboard_settings(settings: Any, sandbox_server: Sandbox) -> None:
         "READ_CONCURRENCY": 4,
     }
     settings.LANGUAGE_CODE = "en"
+    # A sending waiting out an outage tries again within a second, not after 30 s.
+    settings.SUBMISSION_OUTAGE_FIRST_PAUSE = 0.2
+    settings.SUBMISSION_OUTAGE_LONGEST_PAUSE = 0.8
     # A head file of the developer's own environment is never written by a test.
     settings.AUDIT_HEAD_FILE = None
     settings.STORAGES = settings.STORAGES | {
@@ -304,6 +307,24 @@ def send(grid: Any, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> An
 
     submission = queue_sending(grid=grid, author=None, rules=rules, **kwargs)
     submission_run(submission_id=submission.pk, client=api)
+    submission.refresh_from_db()
+    return submission
+
+
+def run_to_the_end(submission: Any, api: thulium.ThuliumClient, seconds: float = 60) -> Any:
+    """Run the sending here as the worker would: again after each wait it asks for (an outage,
+    Thulium's Retry-After), until it ends; the submission, fresh."""
+    import time
+
+    from campaigns.services.sending import submission_run
+
+    deadline = time.monotonic() + seconds
+    while True:
+        result = submission_run(submission_id=submission.pk, client=api)
+        if result.retry_after is None:
+            break
+        assert time.monotonic() + result.retry_after < deadline, "the sending never ended"
+        time.sleep(result.retry_after)
     submission.refresh_from_db()
     return submission
 

@@ -14,7 +14,7 @@ from campaigns.models import Chunk, Grid, Outcome, Submission
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem
-from tests.conftest import Sandbox, queue_sending, send, send_from_page
+from tests.conftest import Sandbox, queue_sending, run_to_the_end, send, send_from_page
 
 pytestmark = pytest.mark.django_db
 
@@ -83,17 +83,17 @@ def test_an_added_chunk_whose_answer_was_lost_is_reconciled_not_sent_twice(
     # Thulium adds the records, then the connection drops before its answer arrives.
     sandbox.inject({"kind": "close", "method": "POST", "apply": True})
 
-    send(grid, rules, api)
+    waiting = send(grid, rules, api)
+    assert waiting.state == Submission.State.WAITING  # no answer: an outage, waited out
     assert outcomes(grid) == {
-        "700100200": Outcome.TRANSPORT_ERROR,
-        "700100201": Outcome.TRANSPORT_ERROR,
+        "700100200": Outcome.WAITING,
+        "700100201": Outcome.WAITING,
         "509708024": Outcome.NOT_SENT,  # there before: the review's read flagged it
     }
     assert sandbox.record("00001", "700100200")  # it was added all the same
 
-    # The resend's review finds both numbers in Thulium now, and does not call them errors:
-    # our answer was lost, so the records may be ours.
-    send(grid, rules, api, resend=True)
+    # Tried again by itself: the records are looked up first, found as sent, and not posted.
+    run_to_the_end(waiting, api)
 
     assert outcomes(grid) == {
         "700100200": Outcome.ADDED,
@@ -218,7 +218,7 @@ def _file(text: str) -> Any:
 def test_reverting_an_addition_removes_what_it_added(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.submissions import submission_revert
+    from campaigns.services.revert import submission_revert
 
     grid = make_grid(campaign, api, "Telefon;Status\n700100200;3\n509708024;3\n", Grid.Mode.ADD)
     sending = send(grid, rules, api)
@@ -238,7 +238,7 @@ def test_reverting_an_addition_removes_what_it_added(
 def test_reverting_a_removal_adds_the_records_back_as_they_were(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.submissions import submission_revert
+    from campaigns.services.revert import submission_revert
 
     was = sandbox.record("00001", "555123321")
     grid = make_grid(campaign, api, "Telefon\n555123321\n", Grid.Mode.REMOVE)

@@ -14,7 +14,7 @@ from campaigns.services.editing import EditProblem, row_set_cells
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem, submission_cancel, submissions_reap
 from campaigns.services.undo import grid_undo
-from tests.conftest import Sandbox, client_config, queue_sending, send
+from tests.conftest import Sandbox, client_config, queue_sending, run_to_the_end, send
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,7 @@ def test_transient_faults_are_retried_and_answers_recorded_once(
     assert RowOutcome.objects.filter(outcome=Outcome.UPDATED).count() == 7
 
 
-def test_a_chunk_that_never_gets_through_is_a_transport_error_and_the_job_goes_on(
+def test_a_chunk_that_never_gets_through_waits_for_thulium_then_goes_on_by_itself(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
     sandbox.inject(
@@ -107,11 +107,20 @@ def test_a_chunk_that_never_gets_through_is_a_transport_error_and_the_job_goes_o
 
     submission = send(crm_grid, rules, api, chunk_size=4)
 
+    assert submission.state == Submission.State.WAITING
+    assert (submission.outage_status, submission.outage_tries) == (503, 1)
+    assert submission.retry_at is not None
+    first = submission.chunks.get(index=0)
+    assert first.state == Chunk.State.PENDING  # given back, not recorded
+    assert {crm_grid.rows.get(pk=pk).outcome for pk in first.row_ids} == {Outcome.WAITING}
+    assert not RowOutcome.objects.filter(submission=submission).exists()
+
+    submission = run_to_the_end(submission, api)
+
     assert submission.state == Submission.State.FINISHED
-    got = [crm_grid.rows.get(pk=pk).outcome for pk in submission.chunks.get(index=0).row_ids]
-    assert got == [Outcome.TRANSPORT_ERROR] * 4
-    rest = submission.chunks.get(index=1).row_ids
-    assert crm_grid.rows.get(pk=rest[0]).outcome == Outcome.UPDATED
+    sent = [pk for chunk in submission.chunks.all() for pk in chunk.row_ids]
+    assert {crm_grid.rows.get(pk=pk).outcome for pk in sent} == {Outcome.UPDATED}
+    assert (submission.outage_since, submission.outage_tries) == (None, 0)
 
 
 def test_missing_and_unreadable_answers_are_unknown(
@@ -351,7 +360,7 @@ def test_two_workers_racing_never_send_a_chunk_twice(
     assert Submission.objects.get(pk=submission.pk).state == Submission.State.FINISHED
 
 
-def test_a_thulium_too_slow_to_answer_is_a_transport_error(
+def test_a_thulium_too_slow_to_answer_is_waited_for(
     crm_grid: Grid, rules: Any, sandbox: Sandbox
 ) -> None:
     sandbox.inject({"kind": "delay", "seconds": 1.0, "times": 2, "method": "PUT"})
@@ -360,11 +369,12 @@ def test_a_thulium_too_slow_to_answer_is_a_transport_error(
         client_config(sandbox.api_url, read_timeout=0.3, max_retries=1)
     ) as impatient:
         submission = send(crm_grid, rules, impatient, chunk_size=4)
+        assert submission.state == Submission.State.WAITING
+        assert submission.outage_status is None  # no answer at all
+        submission = run_to_the_end(submission, impatient)
 
     assert submission.state == Submission.State.FINISHED
-    first = submission.chunks.get(index=0).row_ids
-    assert {crm_grid.rows.get(pk=pk).outcome for pk in first} == {Outcome.TRANSPORT_ERROR}
-    assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 3
+    assert crm_grid.rows.filter(outcome=Outcome.UPDATED).count() == 7
 
 
 def test_an_answer_of_an_unexpected_shape_is_unknown(
@@ -400,7 +410,7 @@ def test_before_values_are_read_from_thulium_and_kept_with_each_outcome(
     assert methods.index("PUT") == methods.count("GET")
 
 
-def test_an_unreachable_thulium_while_reading_retries_later(
+def test_an_unreachable_thulium_while_reading_waits_then_sends(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
     submission = queue_sending(grid=crm_grid, author=None, rules=rules)
@@ -412,9 +422,10 @@ def test_an_unreachable_thulium_while_reading_retries_later(
 
     result = submission_run(submission_id=submission.pk, client=api)
 
-    assert result.retry_after == 30
+    assert result.state == Submission.State.WAITING
+    assert result.retry_after == pytest.approx(0.2, abs=0.1)  # the first outage pause
     assert [r for r in sandbox.requests() if r["method"] == "PUT"] == []
-    assert submission_run(submission_id=submission.pk, client=api).state == "finished"
+    assert run_to_the_end(submission, api).state == "finished"
 
 
 def test_a_sending_right_after_its_review_checks_rows_again_only_when_the_rules_changed(

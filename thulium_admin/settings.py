@@ -302,6 +302,14 @@ SUBMISSION_CANARY_ROWS = max(1, int(env_float("SUBMISSION_CANARY_ROWS", 20)))
 # A sending needs a review whose read of the campaign is at most this old (seconds); the
 # sending then uses that read for the records' before-values.
 SUBMISSION_REVIEW_MAX_AGE = env_float("SUBMISSION_REVIEW_MAX_AGE", 900)
+# When Thulium cannot be reached (after the client's own retries), a sending waits and tries
+# again by itself, with pauses growing from the first to the longest (seconds), for at most
+# this many hours; only then are its remaining rows marked not sent.
+SUBMISSION_OUTAGE_HOURS = env_float("SUBMISSION_OUTAGE_HOURS", 6)
+SUBMISSION_OUTAGE_FIRST_PAUSE = max(0.1, env_float("SUBMISSION_OUTAGE_FIRST_PAUSE", 30))
+SUBMISSION_OUTAGE_LONGEST_PAUSE = max(
+    SUBMISSION_OUTAGE_FIRST_PAUSE, env_float("SUBMISSION_OUTAGE_LONGEST_PAUSE", 900)
+)
 
 # Personal data (row cells and values, outcomes' payloads, sent values, edit histories, audit
 # details) is kept this many days after a grid's last sending or edit, then

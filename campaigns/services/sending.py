@@ -39,6 +39,7 @@ from django.utils.translation import ngettext
 from campaigns import thulium
 from campaigns.bulk_sql import insert_many, json_text, update_many
 from campaigns.models import (
+    LOST_ANSWER_OUTCOMES,
     AuditEntry,
     Chunk,
     Duplicates,
@@ -124,6 +125,8 @@ def submission_run(
             _read_before(submission, client)
         except (thulium.ThuliumAuthError, thulium.ThuliumNotFound) as error:
             return _stop(submission, None, worker, describe_thulium_error(error))
+        except thulium.ThuliumUnavailable as error:
+            return _outage(submission, None, worker, [], error, {})
         except thulium.ThuliumError as error:
             logger.warning("submission %s: cannot read the records yet: %s", submission.pk, error)
             return RunResult(Submission.State.RUNNING, retry_after=30)
@@ -175,9 +178,9 @@ def submission_run(
             if error.retry_after is not None and error.retry_after > client.config.backoff_cap:
                 # Longer than the client sleeps: wait with the worker free, not in it.
                 return _postpone(submission, chunk, worker, error.retry_after)
-            chunk = _record_failure(
-                chunk, worker, rows, Outcome.TRANSPORT_ERROR, error, known, lease
-            )
+            # Thulium cannot be reached even after the client's retries: an outage. The
+            # sending waits and tries again by itself; it does not end.
+            return _outage(submission, chunk, worker, rows, error, known)
         except thulium.ThuliumRejected as error:
             chunk = _record_failure(chunk, worker, rows, Outcome.REJECTED, error, known, lease)
         except thulium.ThuliumProtocolError as error:
@@ -363,6 +366,9 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
     else:
         phones = dict(queued.values_list("id", "phone"))
     held, read_at = _campaign_now(submission, set(phones.values()), client)
+    # A row whose earlier request went unanswered may already hold what we sent: its record's
+    # values as read now are not what it was before; the earlier read is.
+    kept = _before_unconfirmed(submission, list(phones))
     with transaction.atomic():
         # Two runs may read at once: the first to record its read writes the chunks; the
         # other's chunks may be claimed, even sent, by then and must not be touched.
@@ -391,6 +397,7 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
                     # Adding refuses a number that exists and removing takes every record
                     # with it: the first record stands for them.
                     before[str(pk)] = records[0] | fields | {"count": len(records)}
+            before |= {str(pk): kept[pk] for pk in chunk.row_ids if pk in kept}
             chunk.before = before
             if duplicated:
                 chunk.row_ids = [pk for pk in chunk.row_ids if pk not in duplicated]
@@ -413,6 +420,36 @@ def _read_before(submission: Submission, client: thulium.ThuliumClient) -> None:
                 row_ids=chunk.row_ids,
                 state=Chunk.State.PENDING if chunk.row_ids else Chunk.State.SKIPPED,
             )
+
+
+def _before_unconfirmed(submission: Submission, row_ids: Sequence[int]) -> dict[int, Any]:
+    """Row id → the before-values of the earliest of its latest unanswered requests (transport
+    errors, unreadable answers) in this grid's earlier sendings: read before the first request
+    that could have changed the record. Rows whose latest earlier answer was a verdict are left
+    out (the record is read afresh)."""
+    earlier = RowOutcome.objects.filter(
+        submission__grid_id=submission.grid_id, submission_id__lt=submission.pk
+    )
+    unanswered = set(
+        earlier.filter(outcome__in=LOST_ANSWER_OUTCOMES).values_list("row_id", flat=True)
+    )
+    row_ids = [pk for pk in row_ids if pk in unanswered]
+    kept: dict[int, Any] = {}
+    for start in range(0, len(row_ids), 500):
+        found = (
+            earlier.filter(row_id__in=row_ids[start : start + 500])
+            .order_by("row_id", "-submission_id")
+            .values_list("row_id", "outcome", "before")
+        )
+        closed: set[int] = set()
+        for row_id, outcome, before in found:
+            if row_id in closed:
+                continue
+            if outcome in LOST_ANSWER_OUTCOMES:
+                kept[row_id] = before  # an older unanswered one replaces it
+            else:
+                closed.add(row_id)
+    return kept
 
 
 def _campaign_now(
@@ -498,10 +535,10 @@ def _renew(chunk: Chunk, worker: str, lease: timedelta) -> bool:
 
 
 def _seconds_left(moment: datetime | None) -> float:
-    """Seconds until `moment`, at least one (a run asked to come back comes back later)."""
+    """Seconds until `moment`, at least a tenth (a run asked to come back comes back later)."""
     if moment is None:
         return 1.0
-    return max(1.0, (moment - timezone.now()).total_seconds())
+    return max(0.1, (moment - timezone.now()).total_seconds())
 
 
 class _CanaryInFlight(Exception):
@@ -664,6 +701,10 @@ def _write(
             }
         confirmed, unknown = _store_outcomes(chunk, rows, verdicts, request_id or "", now)
         Submission.objects.filter(pk=chunk.submission_id).update(heartbeat_at=now)
+        # Thulium answered: an outage this sending waited through is over.
+        Submission.objects.filter(pk=chunk.submission_id, state=Submission.State.RUNNING).exclude(
+            outage_since=None
+        ).update(outage_since=None, outage_tries=0, outage_status=None)
         # The rows' answers are stored as RowOutcomes already: the chain covers their digest.
         submission_audit(
             chunk.submission,
@@ -823,6 +864,123 @@ def _postpone(submission: Submission, chunk: Chunk, worker: str, retry_after: fl
             retry_at=timezone.now() + timedelta(seconds=retry_after),
         )
     return RunResult(Submission.State.WAITING, retry_after=retry_after)
+
+
+def _outage(
+    submission: Submission,
+    chunk: Chunk | None,
+    worker: str,
+    rows: Sequence[_SendRow],
+    error: thulium.ThuliumUnavailable,
+    known: Verdicts,
+) -> RunResult:
+    """Thulium cannot be reached: give the chunk back (sent again when Thulium answers; an
+    addition's rows are looked up first, since its POST may have landed) and wait, with the
+    worker free, pauses growing from SUBMISSION_OUTAGE_FIRST_PAUSE to _LONGEST_PAUSE. Only once
+    the sending's limit has passed does it end: this request's rows are not confirmed, the rest
+    not sent."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = Submission.objects.select_for_update().get(pk=submission.pk)
+        if current.state not in (Submission.State.RUNNING, Submission.State.WAITING):
+            # Cancelled (or ended by another run) meanwhile: its word stands.
+            if chunk is not None:
+                _release(chunk, worker)
+            return RunResult(current.state)
+        since = current.outage_since or now
+        tries = current.outage_tries + 1
+        current.outage_since = since
+        gives_up_at = current.outage_gives_up_at
+        assert gives_up_at is not None
+        if now >= gives_up_at:
+            return _give_up(current, chunk, worker, rows, error, known)
+        first = settings.SUBMISSION_OUTAGE_FIRST_PAUSE
+        pause = min(settings.SUBMISSION_OUTAGE_LONGEST_PAUSE, first * 2 ** min(tries - 1, 30))
+        retry_at = min(now + timedelta(seconds=pause), gives_up_at)
+        if chunk is not None:
+            _release(chunk, worker)
+        Submission.objects.filter(pk=submission.pk).update(
+            state=Submission.State.WAITING,
+            retry_at=retry_at,
+            outage_since=since,
+            outage_tries=tries,
+            outage_status=error.http_status,
+        )
+        if tries == 1:
+            submission_audit(
+                submission,
+                AuditEntry.Action.SUBMISSION_WAITING,
+                http_status=error.http_status,
+                request_id=error.request_id or "",
+                retry_at=retry_at.isoformat(timespec="seconds"),
+            )
+            # The author hears that it waits (and that nothing was refused), once an outage.
+            transaction.on_commit(lambda: submission_notify(submission_id=submission.pk))
+    logger.warning(
+        "submission %s: Thulium cannot be reached (%s); try %s, again at %s",
+        submission.pk,
+        error.summary,
+        tries,
+        retry_at.isoformat(timespec="seconds"),
+    )
+    return RunResult(Submission.State.WAITING, retry_after=_seconds_left(retry_at))
+
+
+def _give_up(
+    submission: Submission,
+    chunk: Chunk | None,
+    worker: str,
+    rows: Sequence[_SendRow],
+    error: thulium.ThuliumUnavailable,
+    known: Verdicts,
+) -> RunResult:
+    """The outage outlasted the sending's limit (inside the caller's transaction): the request
+    out is recorded as not confirmed (it may have landed), the rows never sent as not sent, and
+    the sending stops. Both can be resent."""
+    if chunk is not None and rows:
+        failed = Verdict(
+            Outcome.TRANSPORT_ERROR,
+            error.http_status,
+            "NO_ANSWER",
+            "; ".join(error.messages) or error.summary,
+        )
+        _write(
+            chunk,
+            worker,
+            rows,
+            {row.pk: known.get(row.pk) or failed for row in rows},
+            error.request_id,
+            None,
+        )
+    elif chunk is not None:
+        _release(chunk, worker)
+    not_sent = submission_unsend_rest(
+        submission=submission, detail={"status": "UNREACHABLE", "http_status": error.http_status}
+    )
+    minutes = round((submission.wait_limit or settings.SUBMISSION_OUTAGE_HOURS * 3600) / 60)
+    waited = (
+        ngettext("%(n)s hour", "%(n)s hours", minutes // 60) % {"n": minutes // 60}
+        if minutes % 60 == 0
+        else ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+    )
+    problem = _(
+        "Thulium could not be reached for %(waited)s, so the sending stopped. Resend its rows "
+        "not confirmed and not sent once Thulium answers again."
+    ) % {"waited": waited}
+    Submission.objects.filter(pk=submission.pk).update(
+        state=Submission.State.FAILED, problem=problem, finished_at=timezone.now(), retry_at=None
+    )
+    submission_audit(
+        submission,
+        AuditEntry.Action.SUBMISSION_FAILED,
+        problem=problem,
+        cause="unreachable",
+        http_status=error.http_status,
+        not_sent=not_sent,
+        outcomes=submission_counts(submission),
+    )
+    transaction.on_commit(lambda: submission_notify(submission_id=submission.pk))
+    return RunResult(Submission.State.FAILED)
 
 
 def _cancel(submission: Submission) -> RunResult:

@@ -1,5 +1,6 @@
 """Queueing sendings of grids to Thulium (one per campaign at a time), stopping them, reaping
-silent ones, reverting them, and counting what they did. The run itself is in `sending`.
+silent ones, and counting what they did. The run itself is in `sending`; reverting is in
+`revert`.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,8 +23,8 @@ from django.utils.translation import ngettext
 
 from campaigns import thulium
 from campaigns.models import (
-    FAILED_OUTCOMES,
     LOST_ANSWER_OUTCOMES,
+    REFUSED_OUTCOMES,
     RESENDABLE_OUTCOMES,
     AuditEntry,
     Chunk,
@@ -32,14 +34,21 @@ from campaigns.models import (
     RowOutcome,
     Submission,
 )
+from campaigns.outcome_words import no_answer_words, outcome_kinds, outcome_summary
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_rules_fingerprint, grid_validate
 from campaigns.services.locking import grid_lock, grid_removed_message
-from campaigns.targets import field_target
-from campaigns.validation import CLEAR_MARKER, CampaignRules
+from campaigns.validation import CampaignRules
 
 logger = logging.getLogger(__name__)
+
+# What a sending of each mode did to a record when Thulium said it did: what a revert undoes.
+REVERTED_OUTCOMES = {
+    Grid.Mode.EDIT: Outcome.UPDATED,
+    Grid.Mode.ADD: Outcome.ADDED,
+    Grid.Mode.REMOVE: Outcome.REMOVED,
+}
 
 
 class SubmissionProblem(Problem):
@@ -91,6 +100,7 @@ def submission_create(
     canary_rows: int | None = None,
     confirmed_count: int | None = None,
     live_check: bool = True,
+    wait_limit: float | None = None,
 ) -> Submission:
     """Queue the grid's sendable rows (see `sendable_rows`), re-validated first. `review` is
     the token of the review the person saw (`grid_review`): a sending whose grid, options or
@@ -98,7 +108,8 @@ def submission_create(
     refused. Removing records also needs `confirmed_count`: the number of rows the person
     agreed to remove. The first request carries at most `canary_rows`; the job is enqueued
     once this transaction has committed. Only `push_records --no-live-check` sends without
-    a read of the campaign (`live_check=False`)."""
+    a read of the campaign (`live_check=False`). While Thulium cannot be reached the sending
+    waits, at most `wait_limit` seconds (default SUBMISSION_OUTAGE_HOURS)."""
     from campaigns.tasks import run_submission
 
     chunk_size = chunk_size or settings.SUBMISSION_CHUNK_SIZE
@@ -158,6 +169,7 @@ def submission_create(
             resend=resend,
             rows_total=len(ids),
             resumes=paused,
+            wait_limit=round(wait_limit) if wait_limit is not None else None,
         )
         starts = [0, *range(canary, len(ids), chunk_size)]
         Chunk.objects.bulk_create(
@@ -262,20 +274,66 @@ def submission_counts(submission: Submission) -> dict[str, int]:
     return dict(counts)
 
 
-def campaign_submissions(campaign: Any, limit: int = 50) -> list[dict[str, Any]]:
-    """The campaign's latest sendings with author, time, source and counts by outcome."""
-    found = []
-    for submission in campaign.submissions.select_related("grid", "author")[:limit]:
-        counts = Counter(submission.outcomes.values_list("outcome", flat=True))
-        found.append(
-            {
-                "submission": submission,
-                "counts": [
-                    (value, text, counts[value]) for value, text in Outcome.choices if counts[value]
-                ],
-            }
+@dataclass(frozen=True)
+class SendingSummary:
+    """What one sending did, in the words every page uses: Thulium's answers by outcome, and
+    the rows it had no answer for yet (waiting while it runs, not sent once it ended)."""
+
+    submission: Submission
+    counts: dict[str, int]
+    revertible: bool
+
+    @property
+    def kinds(self) -> list[tuple[str, int, str]]:
+        return outcome_kinds(self.counts)
+
+    @property
+    def summary(self) -> str:
+        return outcome_summary(self.counts)
+
+    @property
+    def summary_is_clean(self) -> bool:
+        """Every row it sent was done as asked (or had nothing to remove)."""
+        done = {kind for kind, _n, _words in self.kinds}
+        return done <= {Outcome.UPDATED, Outcome.ADDED, Outcome.REMOVED, Outcome.NOT_EXIST}
+
+
+def sendings_summaries(submissions: Sequence[Submission]) -> list[SendingSummary]:
+    """Each sending's summary, counted in one query over their recorded answers."""
+    answered: dict[int, Counter[str]] = {s.pk: Counter() for s in submissions}
+    found = (
+        RowOutcome.objects.filter(submission_id__in=list(answered))
+        .values_list("submission_id", "outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for submission_id, outcome, n in found:
+        answered[submission_id][outcome] += n
+    summaries = []
+    for submission in submissions:
+        counts = answered[submission.pk]
+        rest = submission.rows_total - sum(counts.values())
+        if rest > 0:
+            counts[Outcome.WAITING if submission.active else Outcome.NOT_SENT] += rest
+        touched = [REVERTED_OUTCOMES[submission.grid.mode], *LOST_ANSWER_OUTCOMES]
+        summaries.append(
+            SendingSummary(
+                submission=submission,
+                counts=dict(counts),
+                revertible=not submission.active and any(counts.get(o) for o in touched),
+            )
         )
-    return found
+    return summaries
+
+
+def campaign_submissions(campaign: Any, limit: int = 50) -> list[SendingSummary]:
+    """The campaign's latest sendings with author, time, source and what each did."""
+    return sendings_summaries(list(campaign.submissions.select_related("grid", "author")[:limit]))
+
+
+def grid_submissions(grid: Grid) -> list[SendingSummary]:
+    """Every sending of the grid, newest first: the grid's whole story."""
+    return sendings_summaries(list(grid.submissions.select_related("grid", "author")))
 
 
 def grid_sendable_counts(grid: Grid) -> tuple[int, int]:
@@ -326,15 +384,46 @@ class RefusalGroup:
 
 
 def grid_refusal_groups(grid: Grid, limit: int = 10) -> list[RefusalGroup]:
-    """The grid's refused rows grouped by Thulium's message, the largest group first."""
+    """The grid's rows Thulium refused (its own verdicts, never a missing answer), grouped by
+    its message, the largest group first."""
     groups = (
-        grid.rows.filter(outcome__in=FAILED_OUTCOMES)
+        grid.rows.filter(outcome__in=REFUSED_OUTCOMES)
         .exclude(outcome_detail__message="")
         .values_list("outcome_detail__message")
         .annotate(n=Count("id"))
         .order_by("-n")[:limit]
     )
     return [RefusalGroup(message, n) for message, n in groups if message]
+
+
+@dataclass(frozen=True)
+class UnconfirmedGroup:
+    """Rows whose answer never came, by what went wrong: `http_status` of the last try (None:
+    Thulium could not be reached at all), `unreadable` when an answer came that could not be
+    read."""
+
+    http_status: int | None
+    unreadable: bool
+    count: int
+
+    @property
+    def cause(self) -> str:
+        if self.unreadable:
+            return str(_("Thulium's answer could not be read"))
+        return no_answer_words(self.http_status)
+
+
+def grid_unconfirmed_groups(grid: Grid) -> list[UnconfirmedGroup]:
+    """The grid's rows not confirmed, grouped by cause, the largest group first."""
+    found: Counter[tuple[int | None, bool]] = Counter()
+    rows = grid.rows.filter(outcome__in=LOST_ANSWER_OUTCOMES).values_list(
+        "outcome", "outcome_detail__http_status"
+    )
+    for outcome, status, n in rows.annotate(n=Count("id")).order_by():
+        found[(status if isinstance(status, int) else None, outcome == Outcome.UNKNOWN)] += n
+    return [
+        UnconfirmedGroup(status, unreadable, n) for (status, unreadable), n in found.most_common()
+    ]
 
 
 def grid_outcome_counts(grid: Grid) -> dict[str, int]:
@@ -362,99 +451,3 @@ def submission_audit(submission: Submission, action: str, **details: Any) -> Non
         submission_id=submission.pk,
         **details,
     )
-
-
-def submission_revert(
-    *, submission: Submission, author: AbstractBaseUser | None, rules: CampaignRules
-) -> Grid:
-    """A new grid that undoes what this submission did, to review and send like any grid:
-    records it updated get back their status, agent and next call date as they were just
-    before, and the record fields it changed as we last sent them; records it added are
-    removed; records it removed are added back as they were."""
-    from campaigns.services.grids import PULL_HEADERS, grid_create_from_rows
-
-    mode = submission.grid.mode
-    done = {
-        Grid.Mode.EDIT: Outcome.UPDATED,
-        Grid.Mode.ADD: Outcome.ADDED,
-        Grid.Mode.REMOVE: Outcome.REMOVED,
-    }[mode]
-    changed = submission.outcomes.filter(outcome=done).order_by("id")
-    if mode != Grid.Mode.ADD:
-        changed = changed.exclude(before={})
-    # A number several records share was changed record by record: no grid row puts that back.
-    changed = [o for o in changed if "records" not in o.before]
-    kept: dict[str, list[list[str]]] = {}
-    if mode == Grid.Mode.ADD:
-        revert_mode, headers = Grid.Mode.REMOVE, ["phone_number"]
-        raw_rows = [[outcome.phone] for outcome in changed]
-    else:
-        revert_mode = Grid.Mode.EDIT if mode == Grid.Mode.EDIT else Grid.Mode.ADD
-        names = sorted({name for o in changed for name in o.before.get("record_fields", {})})
-        headers = PULL_HEADERS[:4] + [field_target(name) for name in names]
-        if revert_mode == Grid.Mode.ADD:
-            headers.append("identifier")
-        raw_rows = []
-        for outcome in changed:
-            fields = outcome.before.get("record_fields", {})
-            if revert_mode == Grid.Mode.EDIT and (notes := _cannot_put_back(outcome)):
-                kept[outcome.phone] = notes
-            raw_rows.append(
-                [
-                    outcome.phone,
-                    outcome.before.get("status_id", ""),
-                    outcome.before.get("agent_login", ""),
-                    outcome.before.get("next_call_date", ""),
-                    # A field we last sent empty is cleared again; one never sent stays as it is.
-                    *[_revert_cell(fields.get(name)) for name in names],
-                ]
-                + ([outcome.before.get("identifier", "")] if revert_mode == Grid.Mode.ADD else [])
-            )
-    if not raw_rows:
-        raise SubmissionProblem(_("This sending changed no record whose earlier values we know."))
-    with transaction.atomic():
-        grid = grid_create_from_rows(
-            campaign=submission.campaign,
-            author=author,
-            source=Grid.Source.REVERT,
-            mode=revert_mode,
-            headers=headers,
-            raw_rows=raw_rows,
-            rules=rules,
-            pull_filters={"reverts_submission": submission.pk, "cannot_put_back": kept},
-        )
-        audit(
-            action=AuditEntry.Action.REVERT,
-            actor=author,
-            campaign=submission.campaign.thulium_id,
-            grid_id=grid.pk,
-            submission_id=submission.pk,
-            rows=len(raw_rows),
-            reverts_grid=submission.grid_id,
-        )
-    return grid
-
-
-def _cannot_put_back(outcome: RowOutcome) -> list[list[str]]:
-    """What a revert row cannot undo, as [target, the value that stays]: Thulium cannot clear
-    an agent or a next call date, and a record field we never sent before has no earlier
-    value we know (Thulium does not list record fields)."""
-    sent, before = outcome.sent, outcome.before
-    notes = [
-        [target, str(sent[target])]
-        for target in ("agent_login", "next_call_date")
-        if sent.get(target) and not before.get(target)
-    ]
-    known = before.get("record_fields", {})
-    notes += [
-        [field_target(name), value]
-        for name, value in (sent.get("record_fields") or {}).items()
-        if name not in known and value
-    ]
-    return notes
-
-
-def _revert_cell(value: str | None) -> str:
-    if value is None:
-        return ""
-    return value or CLEAR_MARKER
