@@ -28,6 +28,7 @@ GROUPED_BY = {
     "field_unknown": "name",
     "field_refused": "name",
     "agent_inactive": "value",
+    "revert_keeps_field": "name",
 }
 
 # How a group reads above the grid, counted ("12 rows: status “Zamknięty” does not exist").
@@ -128,6 +129,26 @@ GROUP_TEXTS: dict[str, Any] = {
     "field_refused": ngettext_lazy(
         "%(n)s row: Thulium has no field “%(name)s”",
         "%(n)s rows: Thulium has no field “%(name)s”",
+        "n",
+    ),
+    # A revert's notes: each row keeps its own value (shown on the row), so the group names none.
+    "revert_keeps_agent": ngettext_lazy(
+        "%(n)s row: its agent is not put back (it had none before, and Thulium cannot clear one)",
+        "%(n)s rows: their agent is not put back (they had none before, and Thulium cannot clear "
+        "one)",
+        "n",
+    ),
+    "revert_keeps_date": ngettext_lazy(
+        "%(n)s row: its next call date is not put back (it had none before, and Thulium cannot "
+        "clear one)",
+        "%(n)s rows: their next call date is not put back (they had none before, and Thulium "
+        "cannot clear one)",
+        "n",
+    ),
+    "revert_keeps_field": ngettext_lazy(
+        "%(n)s row: “%(name)s” is not put back (its value before is unknown: we had never sent it)",
+        "%(n)s rows: “%(name)s” is not put back (its value before is unknown: we had never sent "
+        "it)",
         "n",
     ),
     "text_lost_letters": ngettext_lazy(

@@ -56,6 +56,7 @@ urlpatterns = [
         sending.submission_revert_view,
         name="submission_revert",
     ),
+    path("grids/<int:grid_id>/revert/", sending.grid_revert_view, name="grid_revert"),
     # A row's addresses nest under its own: the grid page reverses one per row and appends.
     path("grids/<int:grid_id>/rows/<int:row_id>/", grid.row_view, name="row"),
     path(

@@ -55,6 +55,7 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("post", "campaigns:grid_send", [g], "supervise"),
         ("get", "campaigns:grid_export", [g], "supervise"),
         ("post", "campaigns:submission_revert", [g, 1], "supervise"),
+        ("post", "campaigns:grid_revert", [g], "supervise"),
         ("get", "campaigns:person_request", [], "administer"),
         ("post", "campaigns:person_request", [], "administer"),
     ]

@@ -17,11 +17,11 @@ from django_htmx.http import (
 
 from campaigns.charts import outcome_chart
 from campaigns.models import (
-    FAILED_OUTCOMES,
     Grid,
     Outcome,
     Row,
 )
+from campaigns.outcome_words import no_answer_words
 from campaigns.row_html import RowRenderer
 from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
 from campaigns.services.rows import grid_display_columns
@@ -29,7 +29,8 @@ from campaigns.services.submissions import (
     grid_outcome_counts,
     grid_refusal_groups,
     grid_sendable_counts,
-    submission_counts,
+    grid_submissions,
+    grid_unconfirmed_groups,
     submission_pause_counts,
 )
 from campaigns.services.thulium_now import rows_attach_thulium_now
@@ -129,25 +130,35 @@ def row_renderer(request: HttpRequest, grid: Grid, choices: dict[str, Any]) -> R
 
 
 def sending_context(grid: Grid) -> dict[str, Any]:
-    submission = grid.submissions.first()
-    counts = submission_counts(submission) if submission else {}
+    """The sending panel: the latest sending (live while it runs), every sending of the grid
+    with what it did, and the grid's rows by their latest outcome."""
+    story = grid_submissions(grid)
+    latest = story[0] if story else None
+    submission = latest.submission if latest else None
     chunks = submission.chunks.values_list("state", flat=True) if submission else []
     done = sum(1 for state in chunks if state in {"done", "skipped"})
     to_send, to_resend = grid_sendable_counts(grid)
+    counts = grid_outcome_counts(grid) if submission else {}
     return {
         "submission": submission,
+        "latest": latest,
+        "story": story,
+        "revertible_sendings": sum(1 for item in story if item.revertible),
         "outcome_counts": [
-            (value, text, counts.get(value, 0))
-            for value, text in Outcome.choices
-            if counts.get(value)
+            (value, text, counts[value]) for value, text in Outcome.choices if counts.get(value)
         ],
         "chunks_done": done,
         "chunks_total": len(chunks),
         "to_send": to_send,
         "to_resend": to_resend,
-        "outcome_chart": outcome_chart(grid_outcome_counts(grid)) if submission else None,
-        "refused_rows": sum(counts.get(outcome, 0) for outcome in FAILED_OUTCOMES),
+        "outcome_chart": outcome_chart(counts) if submission else None,
         "refusal_groups": grid_refusal_groups(grid) if submission else [],
+        "unconfirmed_groups": grid_unconfirmed_groups(grid) if submission else [],
+        "waiting_cause": (
+            no_answer_words(submission.outage_status)
+            if submission is not None and submission.waits_for_outage
+            else ""
+        ),
         "paused": submission_pause_counts(submission) if submission else None,
     }
 

@@ -24,6 +24,7 @@ from campaigns.models import (
     Submission,
 )
 from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
+from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.review import (
     grid_finds_by_identifier,
     grid_review,
@@ -33,7 +34,6 @@ from campaigns.services.review import (
 from campaigns.services.submissions import (
     submission_cancel,
     submission_create,
-    submission_revert,
     submissions_reap,
 )
 from campaigns.text import ascii_int
@@ -204,5 +204,25 @@ def submission_revert_view(request: HttpRequest, grid_id: int, submission_id: in
         request,
         _("This grid puts back the values from before sending #%(id)s. Review it, then send it.")
         % {"id": submission.pk},
+    )
+    return redirect("campaigns:grid_detail", grid_id=revert.pk)
+
+
+@require_POST
+@permission_required("campaigns.add_grid", raise_exception=True)
+def grid_revert_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """One grid that puts back every record any sending of this grid touched."""
+    grid = grid_or_404(grid_id)
+    try:
+        revert = grid_revert(grid=grid, author=request.user, rules=live_rules(grid))
+    except Problem as problem:
+        return problem_response(request, grid, problem)
+    messages.success(
+        request,
+        _(
+            "This grid puts back every record the sendings of grid #%(id)s changed, as it was "
+            "before the first of them. Review it, then send it."
+        )
+        % {"id": grid.pk},
     )
     return redirect("campaigns:grid_detail", grid_id=revert.pk)
