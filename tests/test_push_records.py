@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import polib
 import pytest
 from django.core.management import call_command
 from python_calamine import CalamineWorkbook
 
 from campaigns.models import Grid
-from tests.conftest import FILES
+from tests.conftest import FILES, ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +335,60 @@ def test_records_found_by_identifier_from_the_command_line(
     assert "2 rows would be sent." in out
     by_id = {r["identifier"]: r["status_id"] for r in sandbox.records("00001")}
     assert (by_id["00001-00003"], by_id["00001-00004"]) == ("5", "8")
+
+
+def words(text: str) -> set[str]:
+    """The words of a text, lower case, without placeholders, option names (--dry-run) or
+    names_with_underscores (JSON keys)."""
+    text = re.sub(r"%\(\w+\)\w|--[\w-]+", " ", text)
+    return {w.lower() for w in re.findall(r"\w+", text) if w.isalpha() and len(w) > 1}
+
+
+def english_words() -> set[str]:
+    """Words of the English messages that no Polish message uses: in Polish output, each one is
+    a message left untranslated (or never extracted, as `_('set')` inside an f-string was)."""
+    po = polib.pofile(str(ROOT / "locale" / "pl" / "LC_MESSAGES" / "django.po"))
+    english = {w for e in po for w in words(f"{e.msgid} {e.msgid_plural}")}
+    polish = {w for e in po for w in words(" ".join([e.msgstr, *e.msgstr_plural.values()]))}
+    return english - polish
+
+
+def english_lines(output: str, *, data: str) -> list[str]:
+    """The lines of a command's output with an English word outside `data` (the paths, file
+    contents and the like the command only repeats)."""
+    english = english_words() - words(data)
+    return [line for line in output.splitlines() if words(line) & english]
+
+
+def test_in_polish_every_line_push_records_prints_is_polish(
+    campaign: Any, tmp_path: Path, sandbox: Any, settings: Any
+) -> None:
+    settings.LANGUAGE_CODE = "pl"
+    changes = tmp_path / "zmiany.csv"
+    changes.write_text(
+        "Telefon;Status;Imię\n555123321;5;Anna\n123123123;5;Jan\n111222333;99;Ola\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "raport.csv"
+
+    # Checked against the campaign's records, then sent past that check, so that Thulium
+    # itself refuses the number it lacks.
+    checked = push("00001", str(changes), "--dry-run")
+    sent = push("00001", str(changes), "--no-live-check", "--report", str(report))
+
+    output = "\n".join([*checked[1:], *sent[1:]])
+    assert english_lines(output, data=f"{tmp_path} {changes.read_text(encoding='utf-8')}") == []
+    assert "Pole „imię” → ustawiane jak w siatce: 2" in output
+    assert "Nie znaleziono: 1" in output
+
+
+def test_the_words_check_finds_an_english_word_in_a_polish_line() -> None:
+    printed = "\n".join(
+        [
+            "Pole „imię” → set: 2",
+            "Pole „imię” → ustawiane jak w siatce: 2",
+            "Raport: /tmp/report.csv",
+        ]
+    )
+
+    assert english_lines(printed, data="/tmp/report.csv") == ["Pole „imię” → set: 2"]

@@ -180,4 +180,5 @@ def grid_export(
 
 def grid_export_name(grid: Grid, fmt: str) -> str:
     stem = (grid.file_name.rsplit(".", 1)[0] if grid.file_name else "") or "grid"
-    return f"{stem}-{grid.pk}-{_('results')}.{fmt}"
+    results = _("results")  # outside the f-string, where xgettext can find it
+    return f"{stem}-{grid.pk}-{results}.{fmt}"

@@ -156,7 +156,15 @@ class Command(BaseCommand):
             % {"n": review.rows}
         )
         for change in review.changes:
-            out.write(f"  {change.column} → {change.to or _('set')}: {change.count}")
+            out.write(
+                _("  %(column)s → %(value)s: %(n)s")
+                % {
+                    "column": change.column,
+                    # The page's words for a value that differs from row to row.
+                    "value": change.to or _("set as in the grid"),
+                    "n": change.count,
+                }
+            )
         for reason, count in review.left_out:
             out.write(_("  left out, %(reason)s: %(n)s") % {"reason": reason, "n": count})
         if review.unchanged:
@@ -214,7 +222,10 @@ class Command(BaseCommand):
             _("Sent: %(state)s; %(counts)s")
             % {
                 "state": submission.get_state_display(),
-                "counts": ", ".join(f"{Outcome(k).label}: {v}" for k, v in sorted(counts.items())),
+                "counts": ", ".join(
+                    _("%(outcome)s: %(n)s") % {"outcome": Outcome(k).label, "n": n}
+                    for k, n in sorted(counts.items())
+                ),
             }
         )
         if submission.problem and submission.state != Submission.State.PAUSED:
@@ -332,7 +343,10 @@ class Command(BaseCommand):
         except ThuliumProblem as problem:
             raise CommandError(problem.text) from None
         except (FileProblem, MappingProblem) as problem:
-            raise CommandError(f"{file.name}: {getattr(problem, 'message', problem)}") from None
+            raise CommandError(
+                _("%(file)s: %(problem)s")
+                % {"file": file.name, "problem": getattr(problem, "message", problem)}
+            ) from None
         except ReviewProblem as problem:
             raise CommandError(problem.text) from None
 
@@ -358,7 +372,7 @@ class Command(BaseCommand):
             % {"id": grid.pk, "campaign": grid.campaign.thulium_id, "file": grid.file_name}
         )
         for header, target in zip(grid.headers, grid.mapping, strict=True):
-            out.write(f"  {header} → {label(target)}")
+            out.write(_("  %(header)s → %(target)s") % {"header": header, "target": label(target)})
         out.write(
             _("rows: %(rows)s, valid: %(valid)s, warnings: %(warnings)s, errors: %(errors)s")
             % {
