@@ -240,7 +240,7 @@ def test_the_dry_run_reads_the_campaign_and_flags_phones_it_lacks_or_holds_twice
     code, out, _err = push("00001", str(odd), "--dry-run")
 
     assert code == 1
-    assert "Read the campaign's 1500 records in" in out
+    assert "Read the campaign's 1,500 records in" in out
     assert "rows: 3, valid: 1, warnings: 0, errors: 2" in out
     assert "1 row would be sent." in out
     assert "  Status → Kontakt ponowny: 1" in out

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -46,6 +46,11 @@ from campaigns.spreadsheets import FileProblem
 from campaigns.targets import label
 
 USAGE_ERROR = 2
+
+
+def _number(value: float, decimals: int | None = None) -> str:
+    """A figure as the reader writes it: 1 500 and 2,5 in Polish, 1,500 and 2.5 in English."""
+    return formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
 class Command(BaseCommand):
@@ -153,7 +158,7 @@ class Command(BaseCommand):
         out = self.stdout
         out.write(
             ngettext("%(n)s row would be sent.", "%(n)s rows would be sent.", review.rows)
-            % {"n": review.rows}
+            % {"n": _number(review.rows)}
         )
         for change in review.changes:
             out.write(
@@ -162,17 +167,18 @@ class Command(BaseCommand):
                     "column": change.column,
                     # The page's words for a value that differs from row to row.
                     "value": change.to or _("set as in the grid"),
-                    "n": change.count,
+                    "n": _number(change.count),
                 }
             )
         for reason, count in review.left_out:
-            out.write(_("  left out, %(reason)s: %(n)s") % {"reason": reason, "n": count})
+            out.write(_("  left out, %(reason)s: %(n)s") % {"reason": reason, "n": _number(count)})
         if review.unchanged:
-            out.write(_("  left out, no change: %(n)s") % {"n": review.unchanged})
+            out.write(_("  left out, no change: %(n)s") % {"n": _number(review.unchanged)})
         if review.read_at:
+            when = timezone.localtime(review.read_at)
             out.write(
                 _("Checked against the campaign's records as read at %(when)s.")
-                % {"when": timezone.localtime(review.read_at).strftime("%Y-%m-%d %H:%M:%S")}
+                % {"when": formats.date_format(when, "SHORT_DATETIME_FORMAT")}
             )
         if review.rows:
             out.write(_("The first rows, exactly as sent:"))
@@ -223,7 +229,7 @@ class Command(BaseCommand):
             % {
                 "state": submission.get_state_display(),
                 "counts": ", ".join(
-                    _("%(outcome)s: %(n)s") % {"outcome": Outcome(k).label, "n": n}
+                    _("%(outcome)s: %(n)s") % {"outcome": Outcome(k).label, "n": _number(n)}
                     for k, n in sorted(counts.items())
                 ),
             }
@@ -247,7 +253,12 @@ class Command(BaseCommand):
         return _(
             "Paused: %(what)s (%(refused)s of %(answered)s rows refused); %(not_sent)s rows "
             "not sent. Fix the cause and run again."
-        ) % {"what": what, "refused": refused, "answered": answered, "not_sent": not_sent}
+        ) % {
+            "what": what,
+            "refused": _number(refused),
+            "answered": _number(answered),
+            "not_sent": _number(not_sent),
+        }
 
     def _intake(
         self,
@@ -330,11 +341,11 @@ class Command(BaseCommand):
                 read = grid_review_read(grid=grid, client=client, on_page=self._progress())
                 self.stdout.write(
                     ngettext(
-                        "Read the campaign's %(n)s record in %(seconds).1f s.",
-                        "Read the campaign's %(n)s records in %(seconds).1f s.",
+                        "Read the campaign's %(n)s record in %(seconds)s s.",
+                        "Read the campaign's %(n)s records in %(seconds)s s.",
                         read.records,
                     )
-                    % {"n": read.records, "seconds": read.seconds}
+                    % {"n": _number(read.records), "seconds": _number(read.seconds, 1)}
                 )
                 grid.refresh_from_db()
                 return grid
@@ -360,7 +371,7 @@ class Command(BaseCommand):
                 shown[0] = tenth
                 self.stdout.write(
                     _("Reading the campaign's records: %(read)s of %(total)s")
-                    % {"read": read, "total": total}
+                    % {"read": _number(read), "total": _number(total)}
                 )
 
         return on_page
@@ -376,10 +387,10 @@ class Command(BaseCommand):
         out.write(
             _("rows: %(rows)s, valid: %(valid)s, warnings: %(warnings)s, errors: %(errors)s")
             % {
-                "rows": grid.rows_total,
-                "valid": grid.rows_valid,
-                "warnings": grid.rows_warning,
-                "errors": grid.rows_error,
+                "rows": _number(grid.rows_total),
+                "valid": _number(grid.rows_valid),
+                "warnings": _number(grid.rows_warning),
+                "errors": _number(grid.rows_error),
             }
         )
 
