@@ -46,6 +46,10 @@ class Sandbox:
     def requests(self) -> list[dict[str, Any]]:
         return self._control("GET", "requests")
 
+    def clear_faults(self) -> None:
+        """Thulium answers again: the faults not struck yet are dropped."""
+        self._control("DELETE", "faults")
+
     def records(self, campaign_id: str) -> list[dict[str, Any]]:
         return self._control("GET", f"campaigns/{campaign_id}/records")
 
@@ -327,6 +331,12 @@ def run_to_the_end(submission: Any, api: thulium.ThuliumClient, seconds: float =
         time.sleep(result.retry_after)
     submission.refresh_from_db()
     return submission
+
+
+@pytest.fixture
+def mailer(settings: Any) -> None:
+    """E-mail goes to django.core.mail.outbox (the product has no mailer without EMAIL_HOST)."""
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
 @pytest.fixture

@@ -54,12 +54,6 @@ from tests.conftest import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def mailer(settings: Any) -> None:
-    """E-mail goes to django.core.mail.outbox (the product has no mailer without EMAIL_HOST)."""
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-
-
 def built(campaign: Any, api: thulium.ThuliumClient, data: str) -> Grid:
     made = grid_create_from_file(
         campaign=campaign, author=None, data=data.encode(), filename="crm.csv"

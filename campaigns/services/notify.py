@@ -52,10 +52,10 @@ def submission_notify(*, submission_id: int) -> bool:
         if waiting:
             lines.append(
                 _(
-                    "Thulium cannot be reached (%(cause)s) since %(since)s. Nothing was refused "
-                    "and nothing is lost: the sending tries again by itself and goes on when "
-                    "Thulium answers, until %(until)s. You need not do anything; you can cancel "
-                    "it on the grid's page."
+                    "Waiting for Thulium: %(cause)s since %(since)s. Nothing was refused and "
+                    "nothing is lost: the sending tries again by itself and goes on when Thulium "
+                    "answers, until %(until)s. You need not do anything; you can cancel it on "
+                    "the grid's page."
                 )
                 % {
                     "cause": no_answer_words(submission.outage_status),
