@@ -392,3 +392,20 @@ def test_the_words_check_finds_an_english_word_in_a_polish_line() -> None:
     )
 
     assert english_lines(printed, data="/tmp/report.csv") == ["Pole „imię” → set: 2"]
+
+
+@pytest.mark.parametrize(("language", "delimiter"), [("pl", ";"), ("en", ",")])
+def test_the_csv_report_splits_cells_as_the_pages_download_does_in_each_language(
+    campaign: Any, tmp_path: Path, settings: Any, language: str, delimiter: str
+) -> None:
+    settings.LANGUAGE_CODE = language
+    report = tmp_path / "report.csv"
+
+    push("00001", str(FILES / "crm_export_cp1250.csv"), "--dry-run", "--report", str(report))
+
+    header, first, *_rest = csv.reader(
+        io.StringIO(report.read_text(encoding="utf-8-sig")), delimiter=delimiter
+    )
+    assert header[0].endswith(" [row]")
+    assert header[-1] == "request_id [request_id]"
+    assert len(first) == len(header)

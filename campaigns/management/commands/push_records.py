@@ -24,7 +24,7 @@ from campaigns import thulium
 from campaigns.models import SUCCESS_OUTCOMES, Grid, Outcome, Submission
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import ThuliumProblem, thulium_session
-from campaigns.services.exports import grid_export
+from campaigns.services.exports import csv_delimiter, grid_export
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import (
     Review,
@@ -395,7 +395,11 @@ class Command(BaseCommand):
         )
 
     def _report(self, grid: Grid, path: Path) -> None:
-        """The same file as the grid page's export of every row."""
+        """The same file as the grid page's export of every row, its CSV cells split as the
+        page's download splits them in the command's language (";" in Polish, for Excel)."""
         fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
-        path.write_bytes(grid_export(grid=grid, filters=RowFilter(), fmt=fmt, actor=grid.author))
+        data = grid_export(
+            grid=grid, filters=RowFilter(), fmt=fmt, actor=grid.author, delimiter=csv_delimiter()
+        )
+        path.write_bytes(data)
         self.stdout.write(_("Report: %(path)s") % {"path": path})
