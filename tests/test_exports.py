@@ -13,10 +13,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Grid
+from campaigns.models import AuditEntry, Grid, Outcome
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.rows import RowFilter
+from tests.conftest import Sandbox, send
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +140,24 @@ def test_the_xlsx_keeps_its_header_in_view_and_filters(sent: Grid) -> None:
     assert sheet.column_dimensions["B"].width >= 10
     headers = [cell.value for cell in sheet[1]]
     assert "To send: Status id [sent:status_id]" in headers
+
+
+def test_a_row_whose_answer_never_came_is_not_confirmed_in_the_pages_download(
+    client: Client,
+    supervisor: Any,
+    crm_grid: Grid,
+    rules: Any,
+    api: thulium.ThuliumClient,
+    sandbox: Sandbox,
+) -> None:
+    sandbox.inject({"kind": "drop_phones", "phones": ["509708024"], "method": "PUT"})
+    send(crm_grid, rules, api)
+    client.force_login(supervisor)
+
+    answer = client.get(reverse("campaigns:grid_export", args=[crm_grid.pk]), {"format": "csv"})
+
+    rows = {r["Row in file [row]"]: r for r in read_csv(answer.content)}
+    assert rows["4"]["Outcome [outcome]"] == Outcome.UNKNOWN.label  # Thulium left it out
+    assert rows["4"]["Row state [state]"] == "Not confirmed"
+    assert rows["5"]["Outcome [outcome]"] == Outcome.UPDATED.label
+    assert rows["5"]["Row state [state]"] == "Valid"

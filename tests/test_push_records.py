@@ -12,9 +12,10 @@ from typing import Any
 import polib
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 from python_calamine import CalamineWorkbook
 
-from campaigns.models import Grid
+from campaigns.models import Grid, Row
 from tests.conftest import FILES, ROOT
 
 pytestmark = pytest.mark.django_db
@@ -409,3 +410,28 @@ def test_the_csv_report_splits_cells_as_the_pages_download_does_in_each_language
     assert header[0].endswith(" [row]")
     assert header[-1] == "request_id [request_id]"
     assert len(first) == len(header)
+
+
+@pytest.mark.parametrize(("language", "delimiter"), [("pl", ";"), ("en", ",")])
+def test_a_row_thulium_refused_is_never_reported_valid(
+    campaign: Any, tmp_path: Path, sandbox: Any, settings: Any, language: str, delimiter: str
+) -> None:
+    settings.LANGUAGE_CODE = language
+    refused = tmp_path / "refused.csv"
+    refused.write_text("Telefon;Status\n555123321;5\n123123123;5\n", encoding="utf-8")
+    report = tmp_path / "report.csv"
+
+    code, _out, _err = push("00001", str(refused), "--no-live-check", "--report", str(report))
+
+    assert code == 1
+    header, *rows = csv.reader(
+        io.StringIO(report.read_text(encoding="utf-8-sig")), delimiter=delimiter
+    )
+    state = next(i for i, h in enumerate(header) if h.endswith("[state]"))
+    by_phone = {cells[1]: cells for cells in rows}
+    with translation.override(language):
+        valid = str(Row.State.VALID.label)
+    assert by_phone["555123321"][state] == valid  # updated: the check held
+    assert valid not in delimiter.join(by_phone["123123123"])  # Thulium said “not found”
+    if language == "en":
+        assert by_phone["123123123"][state] == "Refused by Thulium"

@@ -19,7 +19,7 @@ from import_export import resources
 from import_export.fields import Field
 
 from campaigns import messages
-from campaigns.models import AuditEntry, Grid, Row
+from campaigns.models import NOT_CONFIRMED_OUTCOMES, REFUSED_OUTCOMES, AuditEntry, Grid, Row
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
 from campaigns.services.rows import RowFilter, grid_rows
@@ -75,7 +75,7 @@ class GridRowsResource(resources.Resource):
                 )
             )
         columns += [
-            (keyed_header(_("Row state"), "state"), lambda row: row.get_state_display()),
+            (keyed_header(_("Row state"), "state"), _row_state),
             (
                 keyed_header(_("Messages"), "messages"),
                 lambda row: " | ".join(messages.render(m) for m in row.messages),
@@ -130,6 +130,20 @@ def _total(read: Callable[[Row], Any], header: str) -> Callable[[Row], Any]:
         return stored_text(value)
 
     return total
+
+
+def _row_state(row: Row) -> str:
+    """The check before sending, unless Thulium's verdict overrules it: a row Thulium refused,
+    or whose answer never came, is not “Valid” to a supervisor reading the file (the Outcome
+    column says which refusal, or why unconfirmed). A row with errors says so whatever its last
+    sending did: fixing it comes first."""
+    if row.state == Row.State.ERROR:
+        return row.get_state_display()
+    if row.outcome in REFUSED_OUTCOMES:
+        return _("Refused by Thulium")
+    if row.outcome in NOT_CONFIRMED_OUTCOMES:
+        return _("Not confirmed")
+    return row.get_state_display()
 
 
 def _raw(position: int) -> Callable[[Row], str]:
