@@ -55,8 +55,13 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("THULIUM_", "DJANGO_"))
     }
-    # Its own database, whatever the suite runs on: this is a separate running product.
-    env |= {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+    # Its own database, whatever the suite runs on: this is a separate running product. Its
+    # banner in English, which the assertions read (it speaks LANGUAGE_CODE, Polish by default).
+    env |= {
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "LANGUAGE_CODE": "en",
+    }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,

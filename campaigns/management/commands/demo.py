@@ -16,7 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from campaigns import roles
 from campaigns.services.accounts import demo_accounts_ensure
 from campaigns.services.grids import campaign_fields_add, campaign_for
 from campaigns.services.submissions import submissions_reap
@@ -24,6 +26,16 @@ from campaigns.services.submissions import submissions_reap
 REAP_EVERY = 30  # seconds
 SANDBOX_USER = "api_user"
 SANDBOX_PASSWORD = "api_pass"
+
+
+def _named(child: str) -> str:
+    """A child process as the reader calls it, at the start of a sentence."""
+    names = {
+        "sandbox": _("The Thulium sandbox"),
+        "dashboard": _("The dashboard"),
+        "worker": _("The task worker"),
+    }
+    return names[child]
 
 
 class Command(BaseCommand):
@@ -58,8 +70,11 @@ class Command(BaseCommand):
             if os.environ.get("THULIUM_BASE_URL"):
                 thulium_url = os.environ["THULIUM_BASE_URL"]
                 sandbox_note = self.style.WARNING(
-                    "THULIUM_BASE_URL is set, so no sandbox was started: the dashboard works on "
-                    f"{thulium_url}"
+                    _(
+                        "THULIUM_BASE_URL is set, so no sandbox was started: the dashboard works "
+                        "on %(url)s"
+                    )
+                    % {"url": thulium_url}
                 )
             else:
                 thulium_url = self._start_sandbox(sandbox_port, fixture)
@@ -68,10 +83,15 @@ class Command(BaseCommand):
                     THULIUM_API_USER=SANDBOX_USER,
                     THULIUM_API_PASSWORD=SANDBOX_PASSWORD,
                 )
-                sandbox_note = (
-                    f"Thulium sandbox:    {thulium_url}  (API user {SANDBOX_USER} / "
-                    f"{SANDBOX_PASSWORD}, demo data from {fixture.name})"
-                )
+                sandbox_note = _(
+                    "Thulium sandbox:    %(url)s  (API user %(user)s / %(password)s, demo data "
+                    "from %(file)s)"
+                ) % {
+                    "url": thulium_url,
+                    "user": SANDBOX_USER,
+                    "password": SANDBOX_PASSWORD,
+                    "file": fixture.name,
+                }
                 self._declare_fields(fixture)
             accounts = demo_accounts_ensure()
             if not os.environ.get("THULIUM_BASE_URL"):
@@ -118,8 +138,11 @@ class Command(BaseCommand):
         line = process.stdout.readline().decode() if process.stdout else ""
         if "listening on" not in line:
             raise CommandError(
-                f"The Thulium sandbox did not start on port {port}. Is the port taken? "
-                "Try: make run SANDBOX_PORT=8766"
+                _(
+                    "The Thulium sandbox did not start on port %(port)s. Is the port taken? "
+                    "Try: make run SANDBOX_PORT=8766"
+                )
+                % {"port": port}
             )
         return line.rsplit(" ", 1)[-1].strip()
 
@@ -144,26 +167,39 @@ class Command(BaseCommand):
             for child_name, process in self.children:
                 if process.poll() is not None:
                     raise CommandError(
-                        f"The {child_name} stopped during start-up (exit code "
-                        f"{process.returncode}); see its messages above."
+                        _(
+                            "%(name)s stopped during start-up (exit code %(code)s); see its "
+                            "messages above."
+                        )
+                        % {"name": _named(child_name), "code": process.returncode}
                     )
             try:
                 with urllib.request.urlopen(url, timeout=2):
                     return
             except (urllib.error.URLError, OSError):
                 time.sleep(0.3)
-        raise CommandError(f"The {name} did not answer at {url} within {seconds:.0f} seconds.")
+        raise CommandError(
+            _("%(name)s did not answer at %(url)s within %(seconds)s s.")
+            % {"name": _named(name), "url": url, "seconds": f"{seconds:.0f}"}
+        )
 
     def _banner(self, port: int, accounts: list[Any], sandbox_note: str) -> None:
         out = self.stdout
         out.write("")
-        out.write(self.style.SUCCESS(f"Campaign dashboard: http://127.0.0.1:{port}/"))
+        url = f"http://127.0.0.1:{port}/"
+        out.write(self.style.SUCCESS(_("Campaign dashboard: %(url)s") % {"url": url}))
         for account in accounts:
-            password = account.password or "(password changed from the demo one)"
-            out.write(f"  log in as {account.username} / {password}   — {account.role}")
+            out.write(
+                _("  log in as %(user)s / %(password)s   — %(role)s")
+                % {
+                    "user": account.username,
+                    "password": account.password or _("(password changed from the demo one)"),
+                    "role": roles.LABELS.get(account.role, account.role),
+                }
+            )
         out.write(sandbox_note)
-        out.write("Task worker:        running (db_worker)")
-        out.write("Press Ctrl-C to stop all three.")
+        out.write(_("Task worker:        running (db_worker)"))
+        out.write(_("Press Ctrl-C to stop all three."))
         out.write("")
 
     def _watch(self) -> None:
@@ -172,7 +208,8 @@ class Command(BaseCommand):
             for name, process in self.children:
                 if process.poll() is not None:
                     raise CommandError(
-                        f"The {name} stopped (exit code {process.returncode}); stopping the rest."
+                        _("%(name)s stopped (exit code %(code)s); stopping the rest.")
+                        % {"name": _named(name), "code": process.returncode}
                     )
             if time.monotonic() - last_reap > REAP_EVERY:
                 # What cron does in production: restart sending jobs whose worker died.
@@ -191,4 +228,4 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         if self.children:
-            self.stdout.write("Stopped the dashboard, the worker and the sandbox.")
+            self.stdout.write(_("Stopped the dashboard, the worker and the sandbox."))

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns.services.person import (
     KINDS,
@@ -38,7 +39,11 @@ class Command(BaseCommand):
                 found = person_find(phone=phone, actor=None)
                 for finding in found.findings:
                     self.stdout.write(f"{KINDS[finding.kind]}\t{finding.where}")
-                self.stdout.write(_("%(n)s places hold the number.") % {"n": len(found.findings)})
+                n = len(found.findings)
+                self.stdout.write(
+                    ngettext("%(n)s place holds the number.", "%(n)s places hold the number.", n)
+                    % {"n": n}
+                )
             elif options["export"]:
                 data = person_export(phone=phone, actor=None)
                 try:
