@@ -289,7 +289,7 @@ def test_the_history_filters_every_export_with_who_and_how_many_rows(
         ("grid_export", "ewa"),
     ]
     assert entries[1].exported_rows == sent.rows_total
-    assert f"· {sent.rows_total} rows" in page.content.decode()
+    assert f"CSV file, {sent.rows_total} rows" in page.content.decode()
 
 
 # --- logs --------------------------------------------------------------------------------------

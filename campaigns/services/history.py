@@ -11,13 +11,20 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from campaigns.audit_sentences import TimelineEntry, entry_said, timeline_entry
 from campaigns.models import REFUSED_OUTCOMES, AuditEntry, RowOutcome, Submission
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
+from campaigns.services.validation import campaign_status_names
+from campaigns.stored_values import cut_short, one_render
 from campaigns.text import fold_digits
 
 # The history's filter for every export and download of rows, whatever it exported.
 EXPORTS = "exports"
+# An export's details cell: the changes an entry lists (the rest counted), and its length at
+# most (Excel holds 32,767 characters in a cell).
+EXPORT_CHANGES = 1000
+EXPORT_DETAILS_CHARS = 30000
 
 
 @dataclass(frozen=True)
@@ -75,24 +82,44 @@ def phone_timeline(phone: str) -> QuerySet[RowOutcome]:
     )
 
 
+def phone_timeline_shown(phone: str, *, limit: int = 500) -> list[TimelineEntry]:
+    """The phone's timeline as the page shows it: statuses by the names Thulium last gave
+    them (without asking it now), agents with their names, dates in the reader's format."""
+    outcomes = list(phone_timeline(phone)[:limit])
+    names = {
+        campaign: campaign_status_names(campaign_id=campaign)
+        for campaign in {o.submission.campaign.thulium_id for o in outcomes}
+    }
+    with one_render():
+        return [
+            timeline_entry(
+                outcome,
+                status_names=names[outcome.submission.campaign.thulium_id],
+                agent_names=outcome.submission.campaign.agent_names,
+            )
+            for outcome in outcomes
+        ]
+
+
 def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> bytes:
     """The filtered entries as CSV (UTF-8 with BOM, for Excel) or XLSX. The export is audited."""
     dataset = tablib.Dataset(
         headers=["id", "at", "user", "action", "campaign", "grid", "submission", "details"]
     )
-    for entry in history_entries(filters).iterator(chunk_size=2000):
-        dataset.append(
-            [
-                entry.pk,
-                timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
-                entry.actor_name,
-                entry.get_action_display(),
-                entry.campaign,
-                entry.grid_id or "",
-                entry.submission_id or "",
-                _details_text(entry.shown_details),
-            ]
-        )
+    with one_render():
+        for entry in history_entries(filters).iterator(chunk_size=2000):
+            dataset.append(
+                [
+                    entry.pk,
+                    timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
+                    entry.actor_name,
+                    entry.get_action_display(),
+                    entry.campaign,
+                    entry.grid_id or "",
+                    entry.submission_id or "",
+                    details_text(entry),
+                ]
+            )
     audit(
         action=AuditEntry.Action.EXPORT,
         actor=actor,
@@ -110,10 +137,10 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
     return dataset_bytes(dataset, fmt)
 
 
-def _details_text(details: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(details, ensure_ascii=False)[:30000]
+def details_text(entry: AuditEntry) -> str:
+    """The entry's details as the page says them, one sentence a line, for an export."""
+    text = entry_said(entry, limit=EXPORT_CHANGES).text()
+    return cut_short(text, EXPORT_DETAILS_CHARS - 1)
 
 
 def _day(text: str) -> date | None:

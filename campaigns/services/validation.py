@@ -11,6 +11,9 @@ from campaigns.models import Campaign
 from campaigns.validation import CampaignRules
 
 RULES_CACHE_SECONDS = 60
+# The statuses' names outlive the rules: the history names the statuses it shows without asking
+# Thulium on each page. A status renamed in Thulium shows its new name after the next read.
+STATUS_NAMES_CACHE_SECONDS = 24 * 3600
 
 
 def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> CampaignRules:
@@ -27,7 +30,22 @@ def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> Camp
             tuple(client.agents(campaign.thulium_id)),
         )
         cache.set(key, live, RULES_CACHE_SECONDS)
+        cache.set(
+            _status_names_key(campaign.thulium_id),
+            {s.status_id: s.name for s in live[1]},
+            STATUS_NAMES_CACHE_SECONDS,
+        )
     return _rules_from(campaign, live)
+
+
+def campaign_status_names(*, campaign_id: str) -> dict[str, str]:
+    """The campaign's status names by id as Thulium last listed them (within a day), without
+    asking Thulium: {} when they were not read lately."""
+    return cache.get(_status_names_key(campaign_id)) or {}
+
+
+def _status_names_key(campaign_id: str) -> str:
+    return f"status-names:{campaign_id}"
 
 
 Live = tuple[str, tuple[thulium.Status, ...], tuple[thulium.Agent, ...]]

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from campaigns.audit_sentences import entries_said
 from campaigns.charts import activity_charts
 from campaigns.models import (
     AuditEntry,
@@ -18,7 +19,7 @@ from campaigns.services.history import (
     history_activity,
     history_export,
     history_page,
-    phone_timeline,
+    phone_timeline_shown,
 )
 from campaigns.text import ascii_int
 
@@ -54,6 +55,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "campaigns/history.html",
         {
             "entries": entries,
+            "shown": entries_said(entries),
             "filters": filters,
             "query": urlencode(params),
             "next_before": entries[-1].pk if len(entries) == PAGE_SIZE else None,
@@ -73,5 +75,5 @@ def phone_history(request: HttpRequest, phone: str) -> HttpResponse:
     return render(
         request,
         "campaigns/phone_history.html",
-        {"phone": phone, "outcomes": phone_timeline(phone)[:500]},
+        {"phone": phone, "timeline": phone_timeline_shown(phone, limit=500)},
     )

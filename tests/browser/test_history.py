@@ -38,4 +38,4 @@ def test_a_phone_numbers_timeline(
     expect(entry.locator(".badge")).to_have_text("Updated")
     expect(entry).to_contain_text("Odnowienia umów — Warszawa")
     expect(entry.get_by_role("row", name="Agent")).to_contain_text("a.nowak")
-    expect(entry.get_by_role("row", name="Next call date")).to_contain_text("2030-12-24 09:30")
+    expect(entry.get_by_role("row", name="Next call date")).to_contain_text("24/12/2030 09:30")
