@@ -162,7 +162,7 @@ def test_sending_writes_thuliums_answers_and_exits_1_when_rows_are_refused(
     )
 
     assert code == 1
-    assert "Sent: Finished; Not sent: 8, Updated: 7" in out
+    assert "Sent: Finished; 7 updated" in out
     report_rows = csv.DictReader(io.StringIO(report.read_text("utf-8-sig")))
     rows = {r["Row in file [row]"]: r for r in report_rows}
     assert rows["4"]["Outcome [outcome]"] == "Updated"
@@ -179,7 +179,7 @@ def test_sending_a_clean_file_exits_0(campaign: Any, tmp_path: Path, sandbox: An
     code, out, _err = push("00001", str(good))
 
     assert code == 0
-    assert "Updated: 2" in out
+    assert "Sent: Finished; 2 updated" in out
     assert sandbox.record("00001", "555123321")["status_id"] == "5"
 
 
@@ -191,7 +191,7 @@ def test_a_row_thulium_refuses_exits_1(campaign: Any, tmp_path: Path, sandbox: A
     code, out, _err = push("00001", str(refused), "--no-live-check")
 
     assert code == 1
-    assert "Not found: 1" in out
+    assert "Sent: Finished; 1 updated, 1 refused" in out
 
 
 def test_add_mode_from_the_command_line(campaign: Any, tmp_path: Path, sandbox: Any) -> None:
@@ -204,7 +204,7 @@ def test_add_mode_from_the_command_line(campaign: Any, tmp_path: Path, sandbox: 
     second, _out, _err = push("00001", str(again), "--mode", "add", "--no-live-check")
 
     assert code == 0
-    assert "Added: 1" in out
+    assert "Sent: Finished; 1 added" in out
     assert sandbox.record("00001", "700100200")["identifier"] == "CRM-1"
     assert second == 1  # it exists now: Thulium refuses it, and the exit code says so
     assert Grid.objects.order_by("id").last().rows.get().outcome == "already_exists"
@@ -226,8 +226,7 @@ def test_remove_mode_needs_its_confirmation_and_reports_each_phone(
     assert "--confirm-remove" in err
     assert Grid.objects.filter(mode="remove").count() == 2  # the refused run stored nothing
     assert code == 0  # one removed (both its records), one not there: nothing failed
-    assert "Removed: 1" in out
-    assert "Did not exist: 1" in out
+    assert "Sent: Finished; 1 removed, 1 did not exist" in out
     assert "441" not in {r["phone_number"] for r in sandbox.records("00001")}
     assert busy == 1  # in a call: a resend later removes it
 
@@ -380,7 +379,7 @@ def test_in_polish_every_line_push_records_prints_is_polish(
     output = "\n".join([*checked[1:], *sent[1:]])
     assert english_lines(output, data=f"{tmp_path} {changes.read_text(encoding='utf-8')}") == []
     assert "Pole „imię” → ustawiane jak w siatce: 2" in output
-    assert "Nie znaleziono: 1" in output
+    assert "Wysłano: Zakończona; 1 zaktualizowany, 1 odrzucony" in output
 
 
 def test_the_words_check_finds_an_english_word_in_a_polish_line() -> None:

@@ -957,12 +957,14 @@ def _give_up(
     not_sent = submission_unsend_rest(
         submission=submission, detail={"status": "UNREACHABLE", "http_status": error.http_status}
     )
-    minutes = round((submission.wait_limit or settings.SUBMISSION_OUTAGE_HOURS * 3600) / 60)
-    waited = (
-        ngettext("%(n)s hour", "%(n)s hours", minutes // 60) % {"n": minutes // 60}
-        if minutes % 60 == 0
-        else ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
-    )
+    seconds = round(submission.wait_limit or settings.SUBMISSION_OUTAGE_HOURS * 3600)
+    if seconds >= 3600 and seconds % 3600 == 0:
+        waited = ngettext("%(n)s hour", "%(n)s hours", seconds // 3600) % {"n": seconds // 3600}
+    elif seconds >= 60:
+        minutes = round(seconds / 60)
+        waited = ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+    else:
+        waited = ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
     problem = _(
         "Thulium could not be reached for %(waited)s, so the sending stopped. Resend its rows "
         "not confirmed and not sent once Thulium answers again."

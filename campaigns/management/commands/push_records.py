@@ -3,57 +3,40 @@
 Same intake, mapping (the campaign's remembered mapping, else automatic) and validation as the
 dashboard; the grid is stored and appears there. Without --dry-run the valid rows are sent, in this
 process, and the report carries Thulium's answers. Exit codes: 0 every row valid (and, when
-sending, updated), 1 some row invalid or refused, 2 usage, file or configuration errors.
+sending, updated), 1 some row invalid, refused, not confirmed or not sent, 2 usage, file or
+configuration errors. While Thulium cannot be reached it waits, printing each pause, for at most
+--wait-for-thulium minutes (see campaigns/management/sending_cli.py).
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import formats, timezone, translation
+from django.core.management.base import CommandError, CommandParser
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaigns import thulium
-from campaigns.models import SUCCESS_OUTCOMES, Grid, Outcome, Submission
+from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
+from campaigns.models import Grid
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import ThuliumProblem, thulium_session
-from campaigns.services.exports import csv_delimiter, grid_export
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import (
-    Review,
     ReviewProblem,
-    grid_review,
     grid_review_read,
     grid_sending_options_set,
-)
-from campaigns.services.rows import RowFilter
-from campaigns.services.sending import submission_run
-from campaigns.services.submissions import (
-    SubmissionProblem,
-    grid_outcome_counts,
-    submission_create,
-    submission_pause_counts,
 )
 from campaigns.services.validation import campaign_rules
 from campaigns.spreadsheets import FileProblem
 from campaigns.targets import label
 
-USAGE_ERROR = 2
 
-
-def _number(value: float, decimals: int | None = None) -> str:
-    """A figure as the reader writes it: 1 500 and 2,5 in Polish, 1,500 and 2.5 in English."""
-    return formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
-
-
-class Command(BaseCommand):
+class Command(SendsGrids):
     help = "Check a file of record changes for a Thulium campaign, store it as a grid, send it."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -112,6 +95,7 @@ class Command(BaseCommand):
             help="a phone the campaign holds more than once: leave the row out (default), or "
             "change every record with it, each by its identifier",
         )
+        self.add_sending_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # It speaks LANGUAGE_CODE, whatever language the calling thread had active.
@@ -120,145 +104,29 @@ class Command(BaseCommand):
 
     def _handle(self, **options: Any) -> None:
         try:
+            self.check_report_path(options["report"])
+            wait_limit = self.wait_limit(options["wait_for_thulium"])
             grid = self._intake(**options)
             self._summary(grid)
-            review = self._review(grid)
+            review = self.print_review(grid)
             if options["dry_run"]:
                 submission = None
             else:
-                submission = self._send(
+                submission = self.send(
                     grid,
                     review,
-                    options["chunk_size"],
-                    options["confirm_remove"],
+                    wait_limit=wait_limit,
+                    chunk_size=options["chunk_size"],
+                    # --confirm-remove was checked before anything was read.
+                    confirmed_count=review.rows if options["confirm_remove"] else None,
                     live_check=not options["no_live_check"],
                 )
         except CommandError as error:
             self.stderr.write(str(error))
             sys.exit(USAGE_ERROR)
         if options["report"]:
-            self._report(grid, options["report"])
-        if submission is None:
-            sys.exit(1 if grid.rows_error else 0)
-        if submission.state == Submission.State.PAUSED:
-            self.stderr.write(self._paused_line(submission))
-            sys.exit(1)
-        # A number that was not there to remove is no failure; anything else short of success is.
-        done = grid.rows.exclude(outcome__in=[*SUCCESS_OUTCOMES, Outcome.NOT_EXIST]).exists()
-        sys.exit(0 if not done and submission.state == Submission.State.FINISHED else 1)
-
-    def _review(self, grid: Grid) -> Review:
-        """The same review as the page's, printed before anything is sent."""
-        try:
-            with thulium_session() as client:
-                rules = campaign_rules(campaign=grid.campaign, client=client)
-        except ThuliumProblem as problem:
-            raise CommandError(problem.text) from None
-        review = grid_review(grid=grid, rules=rules)
-        out = self.stdout
-        out.write(
-            ngettext("%(n)s row would be sent.", "%(n)s rows would be sent.", review.rows)
-            % {"n": _number(review.rows)}
-        )
-        for change in review.changes:
-            out.write(
-                _("  %(column)s → %(value)s: %(n)s")
-                % {
-                    "column": change.column,
-                    # The page's words for a value that differs from row to row.
-                    "value": change.to or _("set as in the grid"),
-                    "n": _number(change.count),
-                }
-            )
-        for reason, count in review.left_out:
-            out.write(_("  left out, %(reason)s: %(n)s") % {"reason": reason, "n": _number(count)})
-        if review.unchanged:
-            out.write(_("  left out, no change: %(n)s") % {"n": _number(review.unchanged)})
-        if review.read_at:
-            when = timezone.localtime(review.read_at)
-            out.write(
-                _("Checked against the campaign's records as read at %(when)s.")
-                % {"when": formats.date_format(when, "SHORT_DATETIME_FORMAT")}
-            )
-        if review.rows:
-            out.write(_("The first rows, exactly as sent:"))
-            out.write(review.first_rows_json)
-        return review
-
-    def _send(
-        self,
-        grid: Grid,
-        review: Review,
-        chunk_size: int | None,
-        confirm_remove: bool,
-        *,
-        live_check: bool,
-    ) -> Submission:
-        """Send in this process, no worker needed, and wait until every chunk is answered."""
-        try:
-            with thulium_session() as client:
-                rules = campaign_rules(campaign=grid.campaign, client=client)
-                submission = submission_create(
-                    grid=grid,
-                    author=grid.author,
-                    rules=rules,
-                    review=review.token,
-                    chunk_size=chunk_size,
-                    # --confirm-remove was checked before anything was read.
-                    confirmed_count=review.rows if confirm_remove else None,
-                    live_check=live_check,
-                )
-                while True:
-                    result = submission_run(submission_id=submission.pk, client=client)
-                    if result.retry_after is None:
-                        break
-                    self.stdout.write(
-                        _("Waiting %(seconds)d s as Thulium asked…")
-                        % {"seconds": result.retry_after}
-                    )
-                    time.sleep(result.retry_after)
-        except SubmissionProblem as problem:
-            self.stdout.write(str(problem))
-            return Submission(state=Submission.State.FAILED)
-        except ThuliumProblem as problem:
-            raise CommandError(problem.text) from None
-        submission.refresh_from_db()
-        counts = grid_outcome_counts(grid)
-        self.stdout.write(
-            _("Sent: %(state)s; %(counts)s")
-            % {
-                "state": submission.get_state_display(),
-                "counts": ", ".join(
-                    _("%(outcome)s: %(n)s") % {"outcome": Outcome(k).label, "n": _number(n)}
-                    for k, n in sorted(counts.items())
-                ),
-            }
-        )
-        if submission.problem and submission.state != Submission.State.PAUSED:
-            self.stderr.write(submission.problem)
-        return submission
-
-    def _paused_line(self, submission: Submission) -> str:
-        """One line: why the sending paused, and how much of it was not sent."""
-        cause = submission.pause_cause
-        field = thulium.unknown_field(cause)
-        counts = submission_pause_counts(submission)
-        assert counts is not None  # the sending is paused
-        refused, answered, not_sent = counts.refused, counts.answered, counts.not_sent
-        what = (
-            _("Thulium does not know the record field “%(field)s”") % {"field": field}
-            if field
-            else _("Thulium refused rows with “%(message)s”") % {"message": cause}
-        )
-        return _(
-            "Paused: %(what)s (%(refused)s of %(answered)s rows refused); %(not_sent)s rows "
-            "not sent. Fix the cause and run again."
-        ) % {
-            "what": what,
-            "refused": _number(refused),
-            "answered": _number(answered),
-            "not_sent": _number(not_sent),
-        }
+            self.write_report(grid, options["report"])
+        self.exit_after_sending(grid, submission)
 
     def _intake(
         self,
@@ -285,10 +153,6 @@ class Command(BaseCommand):
                     "--mode remove deletes every record with each phone number in Thulium, for "
                     "good. Add --confirm-remove to do it, or --dry-run to check the file first."
                 )
-            )
-        if report and report.suffix.lower() not in {".csv", ".xlsx"}:
-            raise CommandError(
-                _("--report must end in .csv or .xlsx, not %(name)s.") % {"name": report.name}
             )
         author = None
         if user:
@@ -345,7 +209,7 @@ class Command(BaseCommand):
                         "Read the campaign's %(n)s records in %(seconds)s s.",
                         read.records,
                     )
-                    % {"n": _number(read.records), "seconds": _number(read.seconds, 1)}
+                    % {"n": number(read.records), "seconds": number(read.seconds, 1)}
                 )
                 grid.refresh_from_db()
                 return grid
@@ -371,7 +235,7 @@ class Command(BaseCommand):
                 shown[0] = tenth
                 self.stdout.write(
                     _("Reading the campaign's records: %(read)s of %(total)s")
-                    % {"read": _number(read), "total": _number(total)}
+                    % {"read": number(read), "total": number(total)}
                 )
 
         return on_page
@@ -387,19 +251,9 @@ class Command(BaseCommand):
         out.write(
             _("rows: %(rows)s, valid: %(valid)s, warnings: %(warnings)s, errors: %(errors)s")
             % {
-                "rows": _number(grid.rows_total),
-                "valid": _number(grid.rows_valid),
-                "warnings": _number(grid.rows_warning),
-                "errors": _number(grid.rows_error),
+                "rows": number(grid.rows_total),
+                "valid": number(grid.rows_valid),
+                "warnings": number(grid.rows_warning),
+                "errors": number(grid.rows_error),
             }
         )
-
-    def _report(self, grid: Grid, path: Path) -> None:
-        """The same file as the grid page's export of every row, its CSV cells split as the
-        page's download splits them in the command's language (";" in Polish, for Excel)."""
-        fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
-        data = grid_export(
-            grid=grid, filters=RowFilter(), fmt=fmt, actor=grid.author, delimiter=csv_delimiter()
-        )
-        path.write_bytes(data)
-        self.stdout.write(_("Report: %(path)s") % {"path": path})

@@ -1,0 +1,130 @@
+"""`manage.py revert_sending (SENDING_ID | --grid GRID_ID) [--dry-run] [--report PATH]`: the
+page's revert, from the command line.
+
+Builds the grid that puts back what one sending did, or every sending of a grid (each record as
+it was before the first of them, rows not confirmed included), prints what it cannot put back and
+its review, and, without --dry-run, sends it in this process. Exit codes follow `push_records`:
+0 every record put back, 1 some row not put back (refused, not confirmed, not sent) or nothing to
+revert, 2 usage or configuration errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
+from campaigns.models import Grid, Submission
+from campaigns.services.connection import ThuliumProblem, thulium_session
+from campaigns.services.problems import grid_problem_groups
+from campaigns.services.revert import grid_revert, submission_revert
+from campaigns.services.review import ReviewProblem, grid_review_read
+from campaigns.services.submissions import SubmissionProblem
+from campaigns.services.validation import campaign_rules
+
+
+class Command(SendsGrids):
+    help = "Build the grid that reverts a sending (or every sending of a grid), review it, send it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "sending_id", nargs="?", type=int, help="the sending to revert (its number, e.g. 12)"
+        )
+        parser.add_argument(
+            "--grid",
+            type=int,
+            metavar="GRID_ID",
+            help="revert every sending of this grid: each record as it was before the first",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="build and review the revert grid without sending anything to Thulium",
+        )
+        parser.add_argument("--report", type=Path, help="write a per-row report (.csv or .xlsx)")
+        self.add_sending_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            self._handle(**options)
+
+    def _handle(self, **options: Any) -> None:
+        try:
+            self.check_report_path(options["report"])
+            wait_limit = self.wait_limit(options["wait_for_thulium"])
+            revert = self._build(options["sending_id"], options["grid"])
+            if revert is None:
+                sys.exit(1)
+            review = self.print_review(revert)
+            submission = None
+            if not options["dry_run"]:
+                submission = self.send(
+                    revert,
+                    review,
+                    wait_limit=wait_limit,
+                    # Reverting additions removes them: asking for the revert is the consent.
+                    confirmed_count=review.rows if revert.mode == Grid.Mode.REMOVE else None,
+                )
+        except CommandError as error:
+            self.stderr.write(str(error))
+            sys.exit(USAGE_ERROR)
+        if options["report"]:
+            self.write_report(revert, options["report"])
+        self.exit_after_sending(revert, submission)
+
+    def _build(self, sending_id: int | None, grid_id: int | None) -> Grid | None:
+        """The revert grid, read against the campaign as the page's review does; None when
+        there is nothing to revert (said on stdout)."""
+        if (sending_id is None) == (grid_id is None):
+            raise CommandError(
+                _("Name one sending (its number) or one grid (--grid GRID_ID) to revert.")
+            )
+        if sending_id is not None:
+            sending = Submission.objects.select_related("grid", "campaign").filter(pk=sending_id)
+            if not sending.exists():
+                raise CommandError(_("There is no sending #%(id)s.") % {"id": sending_id})
+            grid = sending[0].grid
+        else:
+            found = Grid.objects.select_related("campaign").filter(pk=grid_id).first()
+            if found is None:
+                raise CommandError(_("There is no grid #%(id)s.") % {"id": grid_id})
+            grid = found
+        try:
+            with thulium_session() as client:
+                rules = campaign_rules(campaign=grid.campaign, client=client)
+                try:
+                    if sending_id is not None:
+                        revert = submission_revert(submission=sending[0], author=None, rules=rules)
+                    else:
+                        revert = grid_revert(grid=grid, author=None, rules=rules)
+                except SubmissionProblem as problem:
+                    self.stdout.write(str(problem))
+                    return None
+                grid_review_read(grid=revert, client=client)
+        except ThuliumProblem as problem:
+            raise CommandError(problem.text) from None
+        except ReviewProblem as problem:
+            raise CommandError(problem.text) from None
+        revert.refresh_from_db()
+        self.stdout.write(
+            ngettext(
+                "Revert grid #%(id)s for campaign %(campaign)s: %(n)s record to put back.",
+                "Revert grid #%(id)s for campaign %(campaign)s: %(n)s records to put back.",
+                revert.rows_total,
+            )
+            % {
+                "id": revert.pk,
+                "campaign": revert.campaign.thulium_id,
+                "n": number(revert.rows_total),
+            }
+        )
+        for group in grid_problem_groups(revert, rules):
+            self.stdout.write(f"  {group.text}")
+        return revert
