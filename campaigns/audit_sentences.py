@@ -629,7 +629,8 @@ def _option(key: str, value: Any) -> str:
 
 
 def _value_rule(d: Details) -> Said:
-    return _said(f"{_rule_target(d)}: {_rule(d, _('“%(text)s” is read as “%(value)s”'))}")
+    words = _("“%(text)s” is read as “%(value)s”")
+    return _said(f"{_rule_target(d)}: {_rule(d, words)}")
 
 
 def _value_rule_forgotten(d: Details) -> Said:
@@ -840,7 +841,8 @@ def _row_numbers(numbers: Sequence[Any]) -> str:
 def _request_id(request_id: Any) -> str:
     if not request_id:
         return ""
-    return f"{_('Thulium request ID')}: {cut_short(stored_text(request_id), 100)}"
+    words = _("Thulium request ID")
+    return f"{words}: {cut_short(stored_text(request_id), 100)}"
 
 
 RENDERERS: dict[str, Renderer] = {
