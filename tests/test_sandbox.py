@@ -335,6 +335,24 @@ def test_status_fault_fails_the_next_requests_then_heals(sandbox: Sandbox) -> No
     assert first.json()["request_id"]
 
 
+def test_a_fault_for_seconds_strikes_every_request_until_then_and_the_next_fault_after(
+    sandbox: Sandbox,
+) -> None:
+    import time
+
+    sandbox.inject(
+        {"kind": "status", "status": 503, "for_seconds": 0.6},
+        {"kind": "status", "status": 502},
+    )
+
+    during = [sandbox.api("GET", "outbounds").status_code for _ in range(5)]
+    time.sleep(0.7)
+    after = [sandbox.api("GET", "outbounds").status_code for _ in range(2)]
+
+    assert during == [503] * 5
+    assert after == [502, 200]
+
+
 def test_status_fault_does_not_apply_the_request(sandbox: Sandbox) -> None:
     sandbox.inject({"kind": "status", "status": 502})
 

@@ -79,6 +79,10 @@ class Faults:
             raise ValueError(f"A fault needs a kind, one of {sorted(FAULT_KINDS)}.")
         fault = dict(spec)
         fault["times"] = int(fault.get("times", 1))
+        if fault.get("for_seconds") is not None:
+            # An outage of a given length from its first strike: every matching request until
+            # then, however many.
+            fault["for_seconds"] = float(fault["for_seconds"])
         fault.setdefault("apply", APPLIED_BEFORE_FAULT[fault["kind"]])
         if fault["kind"] == "status":
             fault["status"] = int(fault.get("status", 503))
@@ -90,10 +94,16 @@ class Faults:
 
     def take(self, method: str, path: str) -> dict[str, Any] | None:
         with self._lock:
-            for fault in self._pending:
+            for fault in list(self._pending):
                 if fault.get("method") and fault["method"].upper() != method:
                     continue
                 if fault.get("path") and fault["path"] not in path:
+                    continue
+                if "for_seconds" in fault:
+                    fault.setdefault("until", time.monotonic() + fault["for_seconds"])
+                    if time.monotonic() < fault["until"]:
+                        return fault
+                    self._pending.remove(fault)
                     continue
                 fault["times"] -= 1
                 if fault["times"] <= 0:
