@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -41,22 +42,22 @@ def outcome_summary(counts: Mapping[str, int]) -> str:
 
 def _done_words(outcome: str, n: int) -> str:
     if outcome == Outcome.ADDED:
-        return ngettext("%(n)s added", "%(n)s added", n) % {"n": n}
+        return ngettext("%(n)s added", "%(n)s added", n) % {"n": _figure(n)}
     if outcome == Outcome.REMOVED:
-        return ngettext("%(n)s removed", "%(n)s removed", n) % {"n": n}
+        return ngettext("%(n)s removed", "%(n)s removed", n) % {"n": _figure(n)}
     if outcome == Outcome.NOT_EXIST:
-        return ngettext("%(n)s did not exist", "%(n)s did not exist", n) % {"n": n}
-    return ngettext("%(n)s updated", "%(n)s updated", n) % {"n": n}
+        return ngettext("%(n)s did not exist", "%(n)s did not exist", n) % {"n": _figure(n)}
+    return ngettext("%(n)s updated", "%(n)s updated", n) % {"n": _figure(n)}
 
 
 def _kind_words(kind: str, n: int) -> str:
     if kind == "refused":
-        return ngettext("%(n)s refused", "%(n)s refused", n) % {"n": n}
+        return ngettext("%(n)s refused", "%(n)s refused", n) % {"n": _figure(n)}
     if kind == "not_confirmed":
-        return ngettext("%(n)s not confirmed", "%(n)s not confirmed", n) % {"n": n}
+        return ngettext("%(n)s not confirmed", "%(n)s not confirmed", n) % {"n": _figure(n)}
     if kind == "not_sent":
-        return ngettext("%(n)s not sent", "%(n)s not sent", n) % {"n": n}
-    return ngettext("%(n)s waiting", "%(n)s waiting", n) % {"n": n}
+        return ngettext("%(n)s not sent", "%(n)s not sent", n) % {"n": _figure(n)}
+    return ngettext("%(n)s waiting", "%(n)s waiting", n) % {"n": _figure(n)}
 
 
 def no_answer_words(http_status: int | None) -> str:
@@ -69,3 +70,8 @@ def no_answer_words(http_status: int | None) -> str:
     if http_status >= 500:
         return _("Thulium did not answer (%(status)s)") % {"status": http_status}
     return _("Thulium's answer could not be read (%(status)s)") % {"status": http_status}
+
+
+def _figure(n: int) -> str:
+    """1,500 in English, 1 500 in Polish."""
+    return formats.number_format(n, use_l10n=True, force_grouping=True)

@@ -144,7 +144,7 @@ def test_the_campaign_page_lists_sendings_with_outcome_counts(
 
     assert "Sendings" in page
     assert "Finished" in page
-    assert "Updated 7" in page
+    assert "7 updated" in page
     assert "crm_export_cp1250.csv" in page
 
 
@@ -164,7 +164,7 @@ def _typed_grid(campaign: Any, rules: Any, headers: list[str], rows: list[list[s
 def test_revert_puts_back_record_fields_as_this_dashboard_last_sent_them(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.submissions import submission_revert
+    from campaigns.services.revert import submission_revert
 
     headers = ["phone_number", "field:nazwisko", "field:miasto"]
     first = _typed_grid(campaign, rules, headers, [["509708024", "Kowalska", ""]])
@@ -196,7 +196,7 @@ def test_revert_puts_back_record_fields_as_this_dashboard_last_sent_them(
 def test_a_field_we_last_sent_empty_is_cleared_again_by_a_revert(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.submissions import submission_revert
+    from campaigns.services.revert import submission_revert
 
     headers = ["phone_number", "field:nazwisko"]
     cleared = _typed_grid(campaign, rules, headers, [["509708024", "[clear]"]])
