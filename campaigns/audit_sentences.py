@@ -524,6 +524,15 @@ def _paused(d: Details) -> Said:
 
 def _revert(d: Details) -> Said:
     rows = _count(d["rows"])
+    if d.has("whole_grid") and d["whole_grid"]:
+        return _said(
+            ngettext(
+                "Reverts every sending of grid #%(grid)s: %(n)s row",
+                "Reverts every sending of grid #%(grid)s: %(n)s rows",
+                rows,
+            )
+            % {"grid": d["reverts_grid"] or "?", "n": _n(rows)}
+        )
     return _said(
         ngettext(
             "Reverts sending #%(sending)s of grid #%(grid)s: %(n)s row",

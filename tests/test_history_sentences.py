@@ -592,3 +592,16 @@ def test_a_field_sent_before_shows_its_last_sent_value_as_the_before_value(
     ).content.decode()
 
     assert '<th scope="row">miasto</th><td>Łódź</td><td>Kraków</td>' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "Reverts every sending of grid #4: 30 rows"),
+        ("pl", "Przywraca stan sprzed wszystkich wysyłek siatki nr 4: 30 wierszy"),
+    ],
+)
+def test_a_revert_of_a_whole_grid_says_so(language: str, sentence: str) -> None:
+    entry = written(A.REVERT, submission_id=None, rows=30, reverts_grid=4, whole_grid=True)
+
+    assert lines(entry, language) == [sentence]
