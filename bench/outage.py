@@ -71,6 +71,7 @@ def main() -> None:
             "AUDIT_KEY": os.environ.get("AUDIT_KEY", "bench-only-audit-key-not-a-secret"),
             "LANGUAGE_CODE": "en",
             "LOG_LEVEL": "ERROR",
+            "PYTHONUNBUFFERED": "1",  # each line as it is printed, for its time
         }
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)

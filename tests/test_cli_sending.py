@@ -101,7 +101,8 @@ def test_revert_sending_puts_a_sending_back_and_its_dry_run_sends_nothing(
     code, out, _err = run("revert_sending", str(sending.pk), "--dry-run")
 
     assert code == 0
-    assert "Revert grid #2 for campaign 00001: 7 records to put back." in out
+    revert = Grid.objects.get(source=Grid.Source.REVERT)
+    assert f"Revert grid #{revert.pk} for campaign 00001: 7 records to put back." in out
     # What Thulium cannot clear is said, counted; records it cannot change back stay out.
     assert "3 rows: their next call date is not put back" in out
     assert "4 rows would be sent." in out
