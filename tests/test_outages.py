@@ -155,6 +155,9 @@ def test_an_outage_longer_than_the_limit_ends_with_rows_not_confirmed_and_not_se
     unsent = grid.rows.filter(outcome=Outcome.NOT_SENT).first()
     assert unsent is not None
     assert unsent.outcome_detail["status"] == "UNREACHABLE"
+    assert unsent.outcome_detail["message"] == (
+        "Not sent: Thulium did not answer (503) for longer than the sending waits. Resend it."
+    )
     client.force_login(supervisor)
     for language, words, refused in (
         ("en", ["10 not confirmed", "10 not sent", "Thulium did not answer (503)"], "refused"),

@@ -50,6 +50,7 @@ from campaigns.models import (
     Submission,
     ThuliumNow,
 )
+from campaigns.outcome_words import no_answer_words
 from campaigns.services.audit import outcomes_digest
 from campaigns.services.connection import describe_thulium_error
 from campaigns.services.fields import campaign_fields_learn
@@ -955,7 +956,13 @@ def _give_up(
     elif chunk is not None:
         _release(chunk, worker)
     not_sent = submission_unsend_rest(
-        submission=submission, detail={"status": "UNREACHABLE", "http_status": error.http_status}
+        submission=submission,
+        detail={
+            "status": "UNREACHABLE",
+            "http_status": error.http_status,
+            "message": _("Not sent: %(cause)s for longer than the sending waits. Resend it.")
+            % {"cause": no_answer_words(error.http_status)},
+        },
     )
     seconds = round(submission.wait_limit or settings.SUBMISSION_OUTAGE_HOURS * 3600)
     if seconds >= 3600 and seconds % 3600 == 0:
