@@ -245,7 +245,7 @@ def test_refusals_are_grouped_by_thuliums_message_with_the_fix_and_a_filter(
     page = html.unescape(client.get(url).content.decode())
 
     refused = 'Record field "Uwagi" does not exist in the campaign.'
-    assert "Finished: 1 row refused" in page
+    assert "Finished: 1 updated, 1 refused" in page
     assert "badge--sub-finished" not in page
     assert f"1 row: “{refused}”" in page
     assert "Remap or ignore the column" in page

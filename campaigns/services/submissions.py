@@ -292,6 +292,14 @@ class SendingSummary:
         return outcome_summary(self.counts)
 
     @property
+    def badge(self) -> str:
+        """The badge's modifier: a finished sending is green only when every row was done."""
+        state = self.submission.state
+        if state == Submission.State.FINISHED and not self.summary_is_clean:
+            return "refused"
+        return state
+
+    @property
     def summary_is_clean(self) -> bool:
         """Every row it sent was done as asked (or had nothing to remove)."""
         done = {kind for kind, _n, _words in self.kinds}
