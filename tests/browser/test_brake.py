@@ -49,7 +49,9 @@ def test_review_send_pause_remap_and_resume(
     page.get_by_role("button", name="Send 25 rows to Thulium").click()
 
     sending = page.locator("#sending")
-    expect(sending.locator(".badge--sub-paused")).to_have_text("Paused", timeout=20_000)
+    expect(sending.locator(".badge--sub-paused").first).to_have_text(
+        "Paused: 20 refused, 5 not sent", timeout=20_000
+    )
     expect(sending).to_contain_text("Thulium refused 20 of the 20 rows it answered")
     expect(sending).to_contain_text('20 rows: “Record field "Kolor" does not exist')
     assert Counter(grid.rows.values_list("outcome", flat=True)) == {
