@@ -366,3 +366,30 @@ def test_a_chunk_given_back_in_an_outage_keeps_its_before_values(
     assert Chunk.objects.get(submission=done, index=1).attempts == 2
     for outcome in RowOutcome.objects.filter(submission=done):
         assert outcome.before["status_id"] == was[outcome.phone]
+
+
+@pytest.mark.django_db(transaction=True)  # the cancel comes from another connection
+def test_a_cancel_asked_while_the_request_was_out_ends_the_sending_instead_of_waiting(
+    campaign: Any, rules: Any, sandbox: Sandbox
+) -> None:
+    import threading
+
+    from tests.conftest import client_config
+
+    with thulium.ThuliumClient(client_config(sandbox.api_url)) as api:
+        grid = do_not_call_grid(campaign, api, records_to_change(api, 5))
+    submission = queue_sending(grid=grid, author=None, rules=rules)
+    # Thulium takes longer than the client waits: no answer, as in an outage.
+    sandbox.inject({"kind": "delay", "seconds": 1.5, "method": "PUT"})
+    stop = threading.Timer(0.5, lambda: submission_cancel(submission=submission))
+    stop.start()
+    with thulium.ThuliumClient(
+        client_config(sandbox.api_url, read_timeout=1.0, max_retries=0)
+    ) as impatient:
+        result = submission_run(submission_id=submission.pk, client=impatient)
+    stop.join()
+
+    assert result.state == Submission.State.CANCELLED
+    submission.refresh_from_db()
+    assert (submission.state, submission.outage_tries) == (Submission.State.CANCELLED, 0)
+    assert set(grid.rows.values_list("outcome", flat=True)) == {Outcome.NOT_SENT}

@@ -883,40 +883,48 @@ def _outage(
     now = timezone.now()
     with transaction.atomic():
         current = Submission.objects.select_for_update().get(pk=submission.pk)
-        if current.state not in (Submission.State.RUNNING, Submission.State.WAITING):
-            # Cancelled (or ended by another run) meanwhile: its word stands.
+        # Cancelled or ended by another run meanwhile (its word stands), or asked to stop while
+        # the request was out (it stops now, not after a pause).
+        stopping = current.cancel_requested or current.state not in (
+            Submission.State.RUNNING,
+            Submission.State.WAITING,
+        )
+        if stopping:
             if chunk is not None:
                 _release(chunk, worker)
-            return RunResult(current.state)
-        since = current.outage_since or now
-        tries = current.outage_tries + 1
-        current.outage_since = since
-        gives_up_at = current.outage_gives_up_at
-        assert gives_up_at is not None
-        if now >= gives_up_at:
-            return _give_up(current, chunk, worker, rows, error, known)
-        first = settings.SUBMISSION_OUTAGE_FIRST_PAUSE
-        pause = min(settings.SUBMISSION_OUTAGE_LONGEST_PAUSE, first * 2 ** min(tries - 1, 30))
-        retry_at = min(now + timedelta(seconds=pause), gives_up_at)
-        if chunk is not None:
-            _release(chunk, worker)
-        Submission.objects.filter(pk=submission.pk).update(
-            state=Submission.State.WAITING,
-            retry_at=retry_at,
-            outage_since=since,
-            outage_tries=tries,
-            outage_status=error.http_status,
-        )
-        if tries == 1:
-            submission_audit(
-                submission,
-                AuditEntry.Action.SUBMISSION_WAITING,
-                http_status=error.http_status,
-                request_id=error.request_id or "",
-                retry_at=retry_at.isoformat(timespec="seconds"),
+        else:
+            current.outage_since = since = current.outage_since or now
+            tries = current.outage_tries + 1
+            gives_up_at = current.outage_gives_up_at
+            assert gives_up_at is not None
+            if now >= gives_up_at:
+                return _give_up(current, chunk, worker, rows, error, known)
+            first = settings.SUBMISSION_OUTAGE_FIRST_PAUSE
+            pause = min(settings.SUBMISSION_OUTAGE_LONGEST_PAUSE, first * 2 ** min(tries - 1, 30))
+            retry_at = min(now + timedelta(seconds=pause), gives_up_at)
+            if chunk is not None:
+                _release(chunk, worker)
+            Submission.objects.filter(pk=submission.pk).update(
+                state=Submission.State.WAITING,
+                retry_at=retry_at,
+                outage_since=since,
+                outage_tries=tries,
+                outage_status=error.http_status,
             )
-            # The author hears that it waits (and that nothing was refused), once an outage.
-            transaction.on_commit(lambda: submission_notify(submission_id=submission.pk))
+            if tries == 1:
+                submission_audit(
+                    submission,
+                    AuditEntry.Action.SUBMISSION_WAITING,
+                    http_status=error.http_status,
+                    request_id=error.request_id or "",
+                    retry_at=retry_at.isoformat(timespec="seconds"),
+                )
+                # The author hears that it waits (and that nothing was refused), once an outage.
+                transaction.on_commit(lambda: submission_notify(submission_id=submission.pk))
+    if current.state not in (Submission.State.RUNNING, Submission.State.WAITING):
+        return RunResult(current.state)
+    if stopping:
+        return _cancel(submission)
     logger.warning(
         "submission %s: Thulium cannot be reached (%s); try %s, again at %s",
         submission.pk,
@@ -994,7 +1002,8 @@ def _give_up(
 
 def _cancel(submission: Submission) -> RunResult:
     with transaction.atomic():
-        if not Submission.objects.filter(pk=submission.pk, state=Submission.State.RUNNING).update(
+        running = [Submission.State.RUNNING, Submission.State.WAITING]
+        if not Submission.objects.filter(pk=submission.pk, state__in=running).update(
             state=Submission.State.CANCELLED, finished_at=timezone.now()
         ):
             # Another run ended it first (finished, paused, cancelled): its word stands.
