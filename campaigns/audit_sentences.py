@@ -498,7 +498,8 @@ def _outcomes(d: Details) -> Said:
     summary = outcome_summary(counts) or ngettext("%(n)s row", "%(n)s rows", rows) % {"n": _n(rows)}
     return _said(
         _("%(sending)s, request %(chunk)s: %(outcomes)s")
-        % {"sending": d.sending, "chunk": d["chunk"], "outcomes": summary},
+        # Requests are counted from 1 for the reader (stored from 0, as the chunks are).
+        % {"sending": d.sending, "chunk": _request_number(d["chunk"]), "outcomes": summary},
         _request_id(d["request_id"]),
     )
 
@@ -1013,3 +1014,7 @@ def _thulium_date(value: Any) -> str:
     except ValueError as error:
         return shown_as_stored("timeline date", value, error)
     return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+def _request_number(chunk: Any) -> Any:
+    return chunk + 1 if isinstance(chunk, int) else chunk

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils import formats
 from django.utils.dates import MONTHS
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -163,6 +164,10 @@ def message(field: str, level: str, code: str, **params: Any) -> dict[str, Any]:
     return {"field": field, "level": level, "code": code, "params": params}
 
 
+# Messages quoting a date in Thulium's `YYYY-MM-DD hh:mm`: the parameter that holds it.
+DATE_PARAMS = {"date_past": "parsed", "revert_keeps_date": "value"}
+
+
 def render(entry: Any) -> str:
     """The message in the active language. A stored message this code cannot word (a code or
     parameters an older version wrote, or a bug left) is shown as stored, and logged."""
@@ -174,12 +179,24 @@ def render(entry: Any) -> str:
         }
         if entry.get("code") == "date_impossible":
             return _impossible_date(params)
+        # A date a message quotes is written the reader's way, not as Thulium's wire format.
+        if name := DATE_PARAMS.get(entry.get("code", "")):
+            params[name] = _reader_date(params.get(name))
         text = TEXTS.get(entry.get("code", ""))
         if text is None:
             return str(entry.get("code", ""))
         return str(text) % params
     except Exception as error:  # whatever the stored entry holds
         return shown_as_stored("message", entry, error)
+
+
+def _reader_date(value: Any) -> Any:
+    """`2027-01-12 11:30` as the reader writes it (12.01.2027 11:30); anything else as it is."""
+    try:
+        moment = thulium.parse_date_time(value) if isinstance(value, str) else None
+    except thulium.ThuliumProtocolError:
+        return value
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT") if moment else value
 
 
 def _month(number: int) -> str:

@@ -241,10 +241,10 @@ class Outcome(models.TextChoices):
     UPDATED = "updated", _("Updated")
     REJECTED = "rejected", _("Rejected")
     NOT_FOUND = "not_found", _("Not found")
-    # Not confirmed: Thulium's answer never came (an outage, a timeout, a closed connection) or
-    # could not be read. The row may or may not have been applied.
+    # Not confirmed: Thulium's answer never came (an outage, a timeout, a closed connection), or
+    # came without this row or could not be read. The row may or may not have been applied.
     TRANSPORT_ERROR = "transport_error", _("Not confirmed: no answer")
-    UNKNOWN = "unknown", _("Not confirmed: unreadable answer")
+    UNKNOWN = "unknown", _("Not confirmed: unclear answer")
     # Adding records
     ADDED = "added", _("Added")
     ALREADY_EXISTS = "already_exists", _("Already exists")

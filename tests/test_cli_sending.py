@@ -38,8 +38,8 @@ def crm_statuses(sandbox: Sandbox) -> dict[str, str]:
         ),
         (
             "pl",
-            "Czekamy na Thulium: Thulium nie odpowiedział (503). Nic nie zostało odrzucone.",
-            "Wysłano: Zakończona; 7 zaktualizowanych",
+            "Wysyłka czeka na Thulium: Thulium nie odpowiedział (503). Nic nie zostało odrzucone.",
+            "Wysłano: Zakończona; 7 zmienionych",
         ),
     ],
 )

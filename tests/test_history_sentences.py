@@ -203,7 +203,7 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
             "outcomes": {"updated": 98, "not_found": 2},
             "rows_digest": "0" * 64,
         },
-        ["Sending #3, request 2: 98 updated, 2 refused", "Thulium request ID: req-7f3a"],
+        ["Sending #3, request 3: 98 updated, 2 refused", "Thulium request ID: req-7f3a"],
         ["ID żądania Thulium: req-7f3a"],
     ),
     A.REVERT: (

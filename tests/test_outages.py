@@ -233,7 +233,7 @@ def test_the_author_hears_that_the_sending_waits_and_was_not_refused(
         "pl": (
             "Czeka na Thulium",
             "Thulium nie odpowiedział (503)",
-            "Zakończona: 30 zaktualizowanych",
+            "Zakończona: 30 zmienionych",
         ),
     }[language]
     assert expected[0] in waiting.subject
@@ -393,3 +393,21 @@ def test_a_cancel_asked_while_the_request_was_out_ends_the_sending_instead_of_wa
     submission.refresh_from_db()
     assert (submission.state, submission.outage_tries) == (Submission.State.CANCELLED, 0)
     assert set(grid.rows.values_list("outcome", flat=True)) == {Outcome.NOT_SENT}
+
+
+def test_a_row_not_confirmed_that_thulium_seems_to_hold_is_offered_and_sent_again(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    phones = records_to_change(api, 6)
+    grid = do_not_call_grid(campaign, api, phones)
+    # Thulium applies every row but leaves one out of its answer.
+    sandbox.inject({"kind": "drop_phones", "phones": phones[2:3], "method": "PUT"})
+    run_to_the_end(queue_sending(grid=grid, author=None, rules=rules), api)
+    assert grid.rows.get(phone=phones[2]).outcome == Outcome.UNKNOWN
+
+    # The review reads Thulium holding its values already: the row still goes, to be confirmed.
+    resend = run_to_the_end(queue_sending(grid=grid, author=None, rules=rules, resend=True), api)
+
+    assert resend.rows_total == 1
+    assert grid.rows.get(phone=phones[2]).outcome == Outcome.UPDATED
+    assert not grid.rows.filter(outcome__in=[Outcome.UNKNOWN, Outcome.TRANSPORT_ERROR]).exists()

@@ -379,7 +379,7 @@ def test_in_polish_every_line_push_records_prints_is_polish(
     output = "\n".join([*checked[1:], *sent[1:]])
     assert english_lines(output, data=f"{tmp_path} {changes.read_text(encoding='utf-8')}") == []
     assert "Pole „imię” → ustawiane jak w siatce: 2" in output
-    assert "Wysłano: Zakończona; 1 zaktualizowany, 1 odrzucony" in output
+    assert "Wysłano: Zakończona; 1 zmieniony, 1 odrzucony" in output
 
 
 def test_the_words_check_finds_an_english_word_in_a_polish_line() -> None:

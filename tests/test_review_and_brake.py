@@ -513,8 +513,8 @@ def test_the_mail_speaks_the_dashboards_language(
 
     (sent,) = mail.outbox
     assert sent.to == ["ewa@example.pl"]
-    assert "Zakończona: 7 zaktualizowanych" in sent.subject
-    assert "7 zaktualizowanych" in sent.body
+    assert "Zakończona: 7 zmienionych" in sent.subject
+    assert "7 zmienionych" in sent.body
 
 
 def test_the_review_is_shown_again_from_the_stored_read(crm_grid: Grid, rules: Any) -> None:

@@ -123,7 +123,7 @@ def _revert(
             headers=headers,
             raw_rows=raw_rows,
             rules=rules,
-            pull_filters={**reverts, "cannot_put_back": kept},
+            pull_filters={**reverts, "of_grid": grid.pk, "cannot_put_back": kept},
         )
         audit(
             action=AuditEntry.Action.REVERT,

@@ -206,9 +206,8 @@ def grid_review(
     unchanged = (
         0
         if include_unchanged
-        else sendable_rows(grid, resend=resend, include_unchanged=True)
-        .filter(unchanged=True)
-        .count()
+        else sendable_rows(grid, resend=resend, include_unchanged=True).count()
+        - sendable_rows(grid, resend=resend).count()
     )
     declared = set(
         grid.campaign.fields.filter(state=CampaignField.State.DECLARED).values_list(

@@ -39,6 +39,7 @@ from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_rules_fingerprint, grid_validate
 from campaigns.services.locking import grid_lock, grid_removed_message
+from campaigns.services.verdicts import NOT_IN_ANSWER
 from campaigns.validation import CampaignRules
 
 logger = logging.getLogger(__name__)
@@ -65,10 +66,17 @@ class RunResult:
 
 def sendable_rows(grid: Grid, *, resend: bool = False, include_unchanged: bool = False) -> Any:
     """The rows a sending would take: without errors, never sent (or, with `resend`, whose last
-    outcome was not a success), and — unless asked — not those Thulium holds as they are."""
+    outcome was not a success), and — unless asked — not those Thulium holds as they are. A row
+    not confirmed goes again even then: it may look done because its own lost request landed,
+    and only Thulium's answer confirms it (the same values sent twice change nothing)."""
     rows = grid.rows.filter(outcome__in=RESENDABLE_OUTCOMES if resend else [Outcome.NONE])
     rows = rows.exclude(state=Row.State.ERROR)
-    return rows if include_unchanged else rows.exclude(unchanged=True)
+    return rows if include_unchanged else rows.exclude(_LEFT_OUT_AS_UNCHANGED)
+
+
+# Rows a sending leaves out as changing nothing: Thulium holds their values, and their last
+# answer (if any) was not lost.
+_LEFT_OUT_AS_UNCHANGED = Q(unchanged=True) & ~Q(outcome__in=LOST_ANSWER_OUTCOMES)
 
 
 def review_token(grid: Grid, *, resend: bool, include_unchanged: bool, rows: int) -> str:
@@ -351,7 +359,7 @@ def grid_sendable_counts(grid: Grid) -> tuple[int, int]:
         # to date by every edit) say how many are not errors — no count over a 100k-row grid.
         unchanged = grid.rows.filter(unchanged=True).count() if grid.compared_at else 0
         return grid.rows_valid + grid.rows_warning - unchanged, 0
-    rows = grid.rows.exclude(state=Row.State.ERROR).exclude(unchanged=True)
+    rows = grid.rows.exclude(state=Row.State.ERROR).exclude(_LEFT_OUT_AS_UNCHANGED)
     return (
         rows.filter(outcome=Outcome.NONE).count(),
         rows.filter(outcome__in=RESENDABLE_OUTCOMES).count(),
@@ -406,32 +414,37 @@ def grid_refusal_groups(grid: Grid, limit: int = 10) -> list[RefusalGroup]:
 
 @dataclass(frozen=True)
 class UnconfirmedGroup:
-    """Rows whose answer never came, by what went wrong: `http_status` of the last try (None:
-    Thulium could not be reached at all), `unreadable` when an answer came that could not be
-    read."""
+    """Rows whose answer never came, by what went wrong: no answer at all (`http_status` of the
+    last try, None when Thulium could not be reached), an answer that left the rows out, or one
+    that could not be read."""
 
+    kind: str  # "no_answer", "left_out" or "unreadable"
     http_status: int | None
-    unreadable: bool
     count: int
 
     @property
     def cause(self) -> str:
-        if self.unreadable:
+        if self.kind == "left_out":
+            return str(_("Thulium's answer left them out"))
+        if self.kind == "unreadable":
             return str(_("Thulium's answer could not be read"))
         return no_answer_words(self.http_status)
 
 
 def grid_unconfirmed_groups(grid: Grid) -> list[UnconfirmedGroup]:
     """The grid's rows not confirmed, grouped by cause, the largest group first."""
-    found: Counter[tuple[int | None, bool]] = Counter()
+    found: Counter[tuple[str, int | None]] = Counter()
     rows = grid.rows.filter(outcome__in=LOST_ANSWER_OUTCOMES).values_list(
-        "outcome", "outcome_detail__http_status"
+        "outcome", "outcome_detail__status", "outcome_detail__http_status"
     )
-    for outcome, status, n in rows.annotate(n=Count("id")).order_by():
-        found[(status if isinstance(status, int) else None, outcome == Outcome.UNKNOWN)] += n
-    return [
-        UnconfirmedGroup(status, unreadable, n) for (status, unreadable), n in found.most_common()
-    ]
+    for outcome, status, http_status, n in rows.annotate(n=Count("id")).order_by():
+        if outcome == Outcome.TRANSPORT_ERROR:
+            found[("no_answer", http_status if isinstance(http_status, int) else None)] += n
+        elif status == NOT_IN_ANSWER:
+            found[("left_out", None)] += n
+        else:
+            found[("unreadable", None)] += n
+    return [UnconfirmedGroup(kind, status, n) for (kind, status), n in found.most_common()]
 
 
 def grid_outcome_counts(grid: Grid) -> dict[str, int]:

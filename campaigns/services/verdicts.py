@@ -36,8 +36,10 @@ class Verdict:
         }
 
 
+NOT_IN_ANSWER = "NOT_IN_ANSWER"
 Verdicts = dict[int, Verdict]
-UNKNOWN = Verdict(Outcome.UNKNOWN)
+# Thulium answered, but its answer did not mention the row: it may or may not have been applied.
+UNKNOWN = Verdict(Outcome.UNKNOWN, None, NOT_IN_ANSWER)
 
 
 def systemic_refusal(verdicts: Sequence[Verdict]) -> tuple[str, int] | None:

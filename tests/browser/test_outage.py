@@ -57,7 +57,7 @@ def patient_worker(sandbox: Sandbox) -> Iterator[Any]:
             {
                 "review": "Review sending 45 rows",
                 "send": "Send 45 rows to Thulium",
-                "waiting": "Waiting for Thulium: Thulium did not answer (503)",
+                "waiting": "Thulium did not answer (503) since",
                 "finished": "Finished: 45 updated",
             },
         ),
@@ -66,8 +66,8 @@ def patient_worker(sandbox: Sandbox) -> Iterator[Any]:
             {
                 "review": "Przejrzyj wysyłkę 45 wierszy",
                 "send": "Wyślij 45 wierszy do Thulium",
-                "waiting": "Czekamy na Thulium: Thulium nie odpowiedział (503)",
-                "finished": "Zakończona: 45 zaktualizowanych",
+                "waiting": "Thulium nie odpowiedział (503) od",
+                "finished": "Zakończona: 45 zmienionych",
             },
         ),
     ],

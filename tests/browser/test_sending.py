@@ -66,7 +66,7 @@ def test_send_watch_progress_fix_a_refused_row_and_resend(
     left_out.get_by_label("Phone number").fill("845400588")
     page.keyboard.press("Enter")
     expect(page.locator("table.grid tbody tr", has_text="845400588")).to_be_visible()
-    page.get_by_role("button", name="Review resending the 1 row that failed").click()
+    page.get_by_role("button", name="Review resending 1 row").click()
     expect(page.get_by_role("heading", name="1 row goes to Thulium")).to_be_visible()
     page.get_by_role("button", name="Send 1 row to Thulium").click()
 
