@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -49,6 +49,14 @@ def moment(value: Any) -> str:
 
 class SendsGrids(BaseCommand):
     """A command that reviews a grid, sends it in this process and reports on it."""
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # It speaks LANGUAGE_CODE, whatever language the calling thread had active.
+        with translation.override(settings.LANGUAGE_CODE):
+            self._handle(**options)
+
+    def _handle(self, **options: Any) -> None:
+        raise NotImplementedError
 
     def add_sending_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -14,10 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -96,11 +94,6 @@ class Command(SendsGrids):
             "change every record with it, each by its identifier",
         )
         self.add_sending_arguments(parser)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        # It speaks LANGUAGE_CODE, whatever language the calling thread had active.
-        with translation.override(settings.LANGUAGE_CODE):
-            self._handle(**options)
 
     def _handle(self, **options: Any) -> None:
         try:

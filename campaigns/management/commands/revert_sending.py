@@ -14,9 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -50,10 +48,6 @@ class Command(SendsGrids):
         )
         parser.add_argument("--report", type=Path, help="write a per-row report (.csv or .xlsx)")
         self.add_sending_arguments(parser)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            self._handle(**options)
 
     def _handle(self, **options: Any) -> None:
         try:
