@@ -118,6 +118,7 @@ TEXTS: dict[str, Any] = {
     "status_needs_agent": _("Status “%(status)s” needs an agent: fill in the agent column."),
     "status_needs_date": _("Status “%(status)s” needs a next call date."),
     "agent_unknown": _("Agent “%(value)s” is not in this campaign. Use one of: %(choices)s."),
+    "agent_by_name": _("“%(value)s” is read as %(to)s: the agent Thulium names so."),
     "agent_inactive": _(
         "Agent “%(value)s” is inactive in Thulium: the record will be assigned to them, but they "
         "will not call it until they are active again."

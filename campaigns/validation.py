@@ -25,6 +25,7 @@ from campaigns.headers import normalise_header
 from campaigns.messages import ERROR, INFO, WARNING, message
 from campaigns.models import PhoneFormat
 from campaigns.spreadsheets import looks_scientific
+from campaigns.suggest import fold
 from campaigns.targets import FIELD_PREFIX
 from campaigns.text import ascii_int, fold_digits, lost_letters, mojibake_repair
 
@@ -71,8 +72,8 @@ class CampaignRules:
     def fingerprint(self) -> str:
         """What the rules would decide, in a few characters: rows checked with rules of the same
         fingerprint need not be checked again. Left out: `now`, which only moves the warning on
-        a date in the past, and agents' names, which only word suggestions (every read of the
-        campaign learns them anew)."""
+        a date in the past. Agents' names count: an agent may be written by the name Thulium
+        gives."""
         material = (
             CHECKS_VERSION,
             self.campaign_type,
@@ -82,6 +83,7 @@ class CampaignRules:
             str(self.phone_format),  # a model's choice or its text: the same format
             sorted(self.unknown_fields),
             sorted(self.value_rules.items()),
+            sorted(self.agent_names.items()),
         )
         return hashlib.sha256(repr(material).encode()).hexdigest()[:20]
 
@@ -128,6 +130,19 @@ class CampaignRules:
     @cached_property
     def _agents_by_login(self) -> dict[str, thulium.Agent]:
         return {a.login.lower(): a for a in reversed(self.agents)}
+
+    def agent_by_name(self, text: str) -> thulium.Agent | None:
+        """The agent whose name in Thulium's listing this is, whatever the case, spacing or
+        diacritics ("jan  KOWALSKI" → j.kowalski); None when no agent or several have it."""
+        return self._agents_by_name.get(fold(text)) if self.agent_names else None
+
+    @cached_property
+    def _agents_by_name(self) -> dict[str, thulium.Agent | None]:
+        found: dict[str, thulium.Agent | None] = {}
+        for agent in self.agents:
+            if name := fold(self.agent_names.get(agent.login, "")):
+                found[name] = None if name in found else agent  # a name two agents share
+        return found
 
     def agent_choices(self) -> str:
         return ", ".join(a.login for a in self.agents if a.active)
@@ -291,6 +306,8 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
                 )
         elif target == "agent_login":
             agent = rules.agent(text)
+            if agent is None and (agent := rules.agent_by_name(text)) is not None:
+                found.append(message(target, INFO, "agent_by_name", value=text, to=agent.login))
             if agent is None and (ruled := rules.ruled(target, text)) is not None:
                 agent = rules.agent(ruled)
                 if agent is not None:

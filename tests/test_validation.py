@@ -150,6 +150,37 @@ def test_agents_unknown_is_an_error_inactive_a_warning(rules: CampaignRules) -> 
     assert inactive.values["agent_login"] == "k.wojcik"
 
 
+def test_an_agent_written_as_thuliums_name_for_them_is_that_agent_with_a_note(
+    rules: CampaignRules,
+) -> None:
+    import dataclasses
+
+    named = dataclasses.replace(
+        rules,
+        agent_names={
+            "j.kowalski": "Jan Kowalski",
+            "k.wojcik": "Katarzyna Wójcik",
+            "a.nowak": "Anna Nowak",
+            "m.wisniewska": "Anna Nowak",  # a name two agents share decides nothing
+        },
+    )
+
+    def check(text: str) -> Any:
+        return check_row({"phone_number": "555123321", "agent_login": text}, named)
+
+    for written in ("Jan Kowalski", "jan  KOWALSKI", "Ján Kowalski"):
+        found = check(written)
+        assert found.values["agent_login"] == "j.kowalski", written
+        assert [(m["level"], m["code"]) for m in found.messages] == [("info", "agent_by_name")]
+        assert row_state(found.messages) == "valid"
+    inactive = check("katarzyna wojcik")
+    assert inactive.values["agent_login"] == "k.wojcik"
+    assert [m["code"] for m in inactive.messages] == ["agent_by_name", "agent_inactive"]
+    assert [m["code"] for m in check("Anna Nowak").messages] == ["agent_unknown"]
+    assert [m["code"] for m in check("Jan Kowalsky").messages] == ["agent_unknown"]
+    assert named.fingerprint != rules.fingerprint  # rows are checked again when names change
+
+
 def test_a_past_date_is_a_warning_and_a_date_alone_says_midnight(rules: CampaignRules) -> None:
     past = check_row({"phone_number": "555123321", "next_call_date": "01.01.2020 10:00"}, rules)
     day = check_row({"phone_number": "555123321", "next_call_date": "24.12.2030"}, rules)
