@@ -186,6 +186,37 @@ def test_the_review_page_reads_the_campaign_and_its_send_button_sends(
     assert Submission.objects.get().rows_total == 7
 
 
+def test_the_review_names_the_rows_that_go_with_a_warning_by_kind_each_a_filter(
+    logged_in: Client, campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    a, b, c = held_once(sandbox, 3, not_status="5")
+    grid = built(
+        campaign,
+        api,
+        "Telefon;Status;Następny kontakt\n"
+        f"{a};Nie dzwonić;01.01.2020 10:00\n"  # a past date: a warning
+        f"{b};Nie dzwonić;24.12.2030\n"  # a date without a time: a warning
+        f"{c};Nie dzwonić;24.12.2030 09:30\n",
+    )
+    review_url = reverse("campaigns:grid_review", args=[grid.pk])
+    logged_in.post(review_url)
+
+    review = grid_review(grid=grid, rules=rules)
+    page = html.unescape(logged_in.get(review_url).content.decode())
+
+    assert review.rows == 3
+    assert sorted(g.code for g in review.warnings) == ["date_past", "date_without_time"]
+    assert all(g.count == 1 for g in review.warnings)
+    assert "Going with a warning" in page
+    for group in review.warnings:
+        assert f"?problem={group.key}" in page
+        assert group.text in page
+        filtered = logged_in.get(
+            reverse("campaigns:grid_detail", args=[grid.pk]), {"problem": group.key}
+        )
+        assert filtered.status_code == 200
+
+
 def test_the_review_speaks_polish(logged_in: Client, crm_grid: Grid) -> None:
     logged_in.post("/i18n/setlang/", {"language": "pl", "next": "/"})
     review_url = reverse("campaigns:grid_review", args=[crm_grid.pk])

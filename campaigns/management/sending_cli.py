@@ -107,6 +107,8 @@ class SendsGrids(BaseCommand):
             out.write(_("  left out, %(reason)s: %(n)s") % {"reason": reason, "n": number(count)})
         if review.unchanged:
             out.write(_("  left out, no change: %(n)s") % {"n": number(review.unchanged)})
+        for group in review.warnings:
+            out.write(_("  going with a warning: %(group)s") % {"group": group.text})
         if review.read_at:
             out.write(
                 _("Checked against the campaign's records as read at %(when)s.")

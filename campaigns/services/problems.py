@@ -65,15 +65,19 @@ class ProblemGroup:
     droppable: bool = False
 
 
-def grid_problem_groups(grid: Grid, rules: CampaignRules | None) -> list[ProblemGroup]:
-    """The grid's problems by kind, errors first, then by how many rows each holds. Two
-    queries at any size: rows are grouped in the database by their stored keys, and each
-    group is worded from the first row of a combination that holds it."""
+def grid_problem_groups(
+    grid: Grid, rules: CampaignRules | None, *, rows: Any = None
+) -> list[ProblemGroup]:
+    """The grid's problems by kind, errors first, then by how many rows each holds; of `rows`
+    only (a queryset of the grid's rows), when given. Two queries at any size: rows are
+    grouped in the database by their stored keys, and each group is worded from the first row
+    of a combination that holds it."""
     counts: Counter[str] = Counter()
     first_of: dict[str, int] = {}
     combos = (
         # Only rows with errors or warnings have keys: the state index finds them.
-        grid.rows.filter(state__in=[Row.State.ERROR, Row.State.WARNING])
+        (grid.rows.all() if rows is None else rows)
+        .filter(state__in=[Row.State.ERROR, Row.State.WARNING])
         .exclude(problems="")
         .values_list("problems")
         .annotate(n=Count("id"), first=Min("id"))

@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import thulium
+from campaigns.messages import WARNING
 from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchBy, Row
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_validate
 from campaigns.services.locking import grid_lock
+from campaigns.services.problems import ProblemGroup, grid_problem_groups
 from campaigns.services.rows import values_payload
 from campaigns.services.submissions import review_token, sendable_rows
 from campaigns.services.thulium_now import Comparison, grid_compare
@@ -64,6 +66,8 @@ class Review:
     rows: int
     changes: list[Change]
     left_out: list[tuple[str, int]]
+    # The rows that go with a warning, by kind (each group a filter of the grid).
+    warnings: list[ProblemGroup]
     unchanged: int
     first_rows_json: str
     # Fields the sending sets that Thulium has never taken: the canary will tell.
@@ -224,6 +228,13 @@ def grid_review(
             for (column, to), n in sorted(changes.items(), key=lambda item: (item[0][0], -item[1]))
         ],
         left_out=left_out,
+        warnings=[
+            group
+            for group in grid_problem_groups(
+                grid, rules, rows=going.filter(state=Row.State.WARNING)
+            )
+            if group.level == WARNING
+        ],
         unchanged=unchanged,
         first_rows_json=json.dumps(first, ensure_ascii=False, indent=2, default=stored_text),
         untried_fields=sorted(declared & sent_fields),
