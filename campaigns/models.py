@@ -149,6 +149,9 @@ class Grid(models.Model):
     headers = models.JSONField(default=list, blank=True)
     # one target per column, aligned with `headers`; "" ignores the column
     mapping = models.JSONField(default=list, blank=True)
+    # A file's columns as read, aligned with `headers`: how many rows fill each and where its
+    # first filled cells are (services/uploads.ColumnFill); [] for grids not read from a file.
+    column_fill = models.JSONField(default=list, blank=True)
     pull_filters = models.JSONField(default=dict, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_valid = models.PositiveIntegerField(default=0)

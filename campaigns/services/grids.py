@@ -36,7 +36,13 @@ from campaigns.services.connection import Problem
 from campaigns.services.locking import grid_lock
 from campaigns.services.mapping import mapping_suggest
 from campaigns.services.thulium_now import campaign_agent_names_learn
-from campaigns.services.uploads import SAMPLE_ROWS, read_upload, upload_rows
+from campaigns.services.uploads import (
+    FIRST_VALUES,
+    SAMPLE_ROWS,
+    read_upload,
+    upload_rows,
+    upload_rows_at,
+)
 from campaigns.services.validation import campaign_rules
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
 from campaigns.text import without_nul
@@ -141,6 +147,7 @@ def grid_create_from_file(
                 campaign=campaign, headers=table.headers, samples=table.rows[:SAMPLE_ROWS]
             ),
             rows_total=upload.rows,
+            column_fill=upload.columns,
         )
         audit(
             action=AuditEntry.Action.UPLOAD,
@@ -170,6 +177,42 @@ def grid_samples(grid: Grid, count: int = SAMPLE_ROWS) -> list[list[str]]:
     if grid.state == Grid.State.MAPPING:
         return [cells for _number, cells in upload_rows(grid, limit=count)]
     return list(grid.rows.order_by("number").values_list("raw", flat=True)[:count])
+
+
+@dataclass(frozen=True)
+class ColumnSample:
+    """A column of the file on the mapping page: its first filled cells, and how many of the
+    file's rows fill it (None for a grid read before that was counted)."""
+
+    values: list[str]
+    filled: int | None
+
+
+def grid_column_samples(grid: Grid) -> list[ColumnSample]:
+    """Each column's first filled cells, wherever they are in the file, and its filled rows:
+    from what the intake counted, reading only the rows that hold those cells."""
+    fill = grid.column_fill
+    if len(fill) != len(grid.headers):
+        rows = grid_samples(grid)
+        return [
+            ColumnSample([r[i] for r in rows if i < len(r) and r[i]][:FIRST_VALUES], None)
+            for i in range(len(grid.headers))
+        ]
+    places = [place for column in fill for place in column["first"]]
+    if grid.state == Grid.State.MAPPING:
+        by_position = upload_rows_at(grid, {position for position, _number in places})
+        cells_at = {(p, n): by_position.get(p, []) for p, n in places}
+    else:
+        numbers = {number for _position, number in places}
+        by_number = dict(grid.rows.filter(number__in=numbers).values_list("number", "raw"))
+        cells_at = {(p, n): by_number.get(n, []) for p, n in places}
+    samples = []
+    for i, column in enumerate(fill):
+        cells = (cells_at[(p, n)] for p, n in column["first"])
+        # A cell erased or edited since the file was read is left out rather than shown empty.
+        values = [c[i] for c in cells if i < len(c) and c[i]]
+        samples.append(ColumnSample(values, column["filled"]))
+    return samples
 
 
 def grid_confirm_mapping(

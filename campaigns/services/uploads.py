@@ -7,6 +7,8 @@ import json
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice, zip_longest
+from typing import TypedDict
 
 from django.conf import settings
 
@@ -19,6 +21,8 @@ from campaigns.spreadsheets import IntakeLimits, Table, cage_message, read_table
 BLOCK_ROWS = 5000
 # Rows whose cells are read to recognise a column by its values.
 SAMPLE_ROWS = 50
+# Filled cells of each column shown on the mapping page.
+FIRST_VALUES = 3
 
 
 def intake_limits() -> IntakeLimits:
@@ -32,14 +36,25 @@ def intake_limits() -> IntakeLimits:
     )
 
 
+class ColumnFill(TypedDict):
+    """How many rows fill a column, and where its first filled cells are: [position in the
+    file's rows (from 0), row number] each. Positions, not values: the values are personal
+    data, and stay only where erasure and retention find them (the blocks, then the rows)."""
+
+    filled: int
+    first: list[list[int]]
+
+
 @dataclass(frozen=True)
 class Upload:
     """A file as read in the cage: its Table with only the first rows (for the mapping page),
-    how many rows it has, and all of them packed as the blocks they wait in (UploadBlock)."""
+    how many rows it has, all of them packed as the blocks they wait in (UploadBlock), and
+    how each column is filled."""
 
     table: Table
     rows: int
     blocks: list[bytes]
+    columns: list[ColumnFill]
 
 
 def read_upload(
@@ -76,9 +91,29 @@ def _read_and_pack(
 ) -> Upload:
     table = read_table(data, filename, limits=limits, delimiter=delimiter, encoding=encoding)
     blocks = _upload_blocks(table.row_numbers, table.rows)
+    columns = column_fill(table.row_numbers, table.rows, width=len(table.headers))
     rows = len(table.rows)
     table.rows, table.row_numbers = table.rows[:SAMPLE_ROWS], table.row_numbers[:SAMPLE_ROWS]
-    return Upload(table=table, rows=rows, blocks=blocks)
+    return Upload(table=table, rows=rows, blocks=blocks, columns=columns)
+
+
+def column_fill(
+    numbers: Sequence[int], rows: Sequence[Sequence[str]], *, width: int
+) -> list[ColumnFill]:
+    """Each column's filled rows and its first filled cells, in one pass over the rows (the
+    cells come stripped, so a filled cell is a non-empty one)."""
+    if not rows:
+        return [ColumnFill(filled=0, first=[]) for _ in range(width)]
+    fill = []
+    # Short rows lack their trailing empty cells; a row longer than the header has no column.
+    for cells in islice(zip_longest(*rows, fillvalue=""), width):
+        first = [
+            [position, numbers[position]]
+            for position in islice((p for p, cell in enumerate(cells) if cell), FIRST_VALUES)
+        ]
+        fill.append(ColumnFill(filled=sum(map(bool, cells)), first=first))
+    fill += [ColumnFill(filled=0, first=[]) for _ in range(width - len(fill))]
+    return fill
 
 
 def _upload_blocks(numbers: Sequence[int], rows: Sequence[list[str]]) -> list[bytes]:
@@ -93,6 +128,19 @@ def _upload_blocks(numbers: Sequence[int], rows: Sequence[list[str]]) -> list[by
         data = json.dumps(pairs, separators=(",", ":")).encode("ascii")
         blocks.append(zlib.compress(data, 1))
     return blocks
+
+
+def upload_rows_at(grid: Grid, positions: set[int]) -> dict[int, list[str]]:
+    """The cells of the upload's rows at these positions (from 0, in file order), reading only
+    the blocks that hold them."""
+    found = {}
+    wanted = {position // BLOCK_ROWS for position in positions}
+    blocks = grid.upload_blocks.filter(index__in=wanted).values_list("index", "rows")
+    for index, data in blocks:
+        for offset, (_number, cells) in enumerate(json.loads(zlib.decompress(data))):
+            if index * BLOCK_ROWS + offset in positions:
+                found[index * BLOCK_ROWS + offset] = cells
+    return found
 
 
 def upload_rows(grid: Grid, *, limit: int | None = None) -> Iterator[tuple[int, list[str]]]:

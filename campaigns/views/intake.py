@@ -8,7 +8,8 @@ from typing import Any
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext_lazy
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.exceptions import FileProblem
@@ -26,6 +27,7 @@ from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.grids import (
     MappingProblem,
     PullFilters,
+    grid_column_samples,
     grid_confirm_mapping,
     grid_create_empty,
     grid_create_from_file,
@@ -126,17 +128,19 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
         except ThuliumProblem as error:
             problem = error.text
     samples = grid_samples(grid)
+    firsts = grid_column_samples(grid)
     rules = campaign_rules_cached(campaign=grid.campaign)
     columns = [
         (
             header,
             column,
             learn,
-            [row[i] for row in samples[:3] if i < len(row) and row[i]],
+            first.values,
+            _filled_note(first.filled, grid.rows_total),
             _value_note(header, target, i, samples, rules),
         )
-        for i, ((header, column, learn), target) in enumerate(
-            zip(form.columns(), grid.mapping, strict=False)
+        for i, ((header, column, learn), target, first) in enumerate(
+            zip(form.columns(), grid.mapping, firsts, strict=False)
         )
     ]
     return render(
@@ -159,6 +163,19 @@ VALUE_NOTES = {
     "status": gettext_lazy("%(matching)s of %(cells)s values are statuses of this campaign"),
     "agent_login": gettext_lazy("%(matching)s of %(cells)s values are agents of this campaign"),
 }
+
+
+def _filled_note(filled: int | None, total: int) -> str:
+    """How many of the file's rows fill a column, so an empty start does not pass for an
+    empty column."""
+    if filled is None:
+        return ""
+    return ngettext(
+        "%(filled)s of %(total)s row filled", "%(filled)s of %(total)s rows filled", total
+    ) % {
+        "filled": number_format(filled, use_l10n=True, force_grouping=True),
+        "total": number_format(total, use_l10n=True, force_grouping=True),
+    }
 
 
 def _value_note(
