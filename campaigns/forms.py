@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Grid
-from campaigns.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS
+from campaigns.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS, megabytes
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
 
 if TYPE_CHECKING:  # statuses come from Thulium through the views; forms never call it
@@ -81,12 +81,12 @@ class UploadForm(forms.Form):
         if upload.size > settings.INTAKE_MAX_BYTES:
             raise forms.ValidationError(
                 _(
-                    "The file is %(size).1f MB; the limit is %(limit).0f MB. Split it into "
+                    "The file is %(size)s MB; the limit is %(limit)s MB. Split it into "
                     "smaller files."
                 ),
                 params={
-                    "size": upload.size / 1_000_000,
-                    "limit": settings.INTAKE_MAX_BYTES / 1_000_000,
+                    "size": megabytes(upload.size),
+                    "limit": megabytes(settings.INTAKE_MAX_BYTES),
                 },
             )
         return upload

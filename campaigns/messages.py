@@ -166,7 +166,11 @@ def message(field: str, level: str, code: str, **params: Any) -> dict[str, Any]:
 
 
 # Messages quoting a date in Thulium's `YYYY-MM-DD hh:mm`: the parameter that holds it.
-DATE_PARAMS = {"date_past": "parsed", "revert_keeps_date": "value"}
+DATE_PARAMS = {
+    "date_past": "parsed",
+    "date_without_time": "parsed",
+    "revert_keeps_date": "value",
+}
 
 
 def render(entry: Any) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.encodings import BOMS, decode, utf16_without_bom
@@ -118,7 +119,7 @@ def _read_table(
                 "The file is %(size)s MB; the limit is %(limit)s MB. Split it into smaller files "
                 "or remove columns you do not need."
             )
-            % {"size": _megabytes(len(data)), "limit": _megabytes(limits.max_bytes)}
+            % {"size": megabytes(len(data)), "limit": megabytes(limits.max_bytes)}
         )
     if not data.strip():
         raise FileProblem(_("The file is empty. Choose the file with your records and try again."))
@@ -196,8 +197,11 @@ def looks_scientific(text: str) -> bool:
 # --- internals ------------------------------------------------------------------------------
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f}".rstrip("0").rstrip(".")
+def megabytes(size: int) -> str:
+    """Bytes as the reader writes megabytes: „52,3” in Polish, „1” rather than „1,0”."""
+    value = round(size / 1_000_000, 1)
+    shown: int | float = int(value) if value.is_integer() else value
+    return formats.number_format(shown, use_l10n=True, force_grouping=True)
 
 
 def _extension(filename: str) -> str:
@@ -483,7 +487,7 @@ def _refuse_zip_bomb(data: bytes, limits: IntakeLimits) -> None:
                 "The spreadsheet unpacks to %(size)s MB, far more than its rows can need, so we do "
                 "not open it. Copy the rows you need into a new file and upload that."
             )
-            % {"size": _megabytes(unpacked)}
+            % {"size": megabytes(unpacked)}
         )
 
 

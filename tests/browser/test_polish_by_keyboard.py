@@ -34,7 +34,7 @@ def test_a_polish_supervisor_does_the_whole_job_by_keyboard(
     page.locator("#id_file").set_input_files(str(FILES / "crm_export.xlsx"))
     press_on(page, page.get_by_role("button", name="Wczytaj plik"))
     expect(page.get_by_role("heading", name="Potwierdź kolumny")).to_be_visible()
-    press_on(page, page.get_by_role("button", name="Zbuduj siatkę"))
+    press_on(page, page.get_by_role("button", name="Utwórz siatkę"))
     expect(page.get_by_role("list", name="Wiersze według stanu")).to_contain_text("Błędy 8")
 
     grid = Grid.objects.get()
