@@ -115,6 +115,16 @@ class RowPage:
     next_cursor: str | None
     previous_cursor: str | None
     size: int
+    number: int | None = None  # which page of the view, from 1, when known
+
+
+@dataclass(frozen=True)
+class RowPlace:
+    """Where a row number stands in a view: `before` rows of the view come ahead of it."""
+
+    row: Row
+    in_view: bool
+    before: int
 
 
 def grid_row_page(
@@ -148,6 +158,59 @@ def grid_row_page(
         previous_cursor=_cursor(found[0], column) if has_previous else None,
         size=size,
     )
+
+
+def grid_row_page_at(
+    grid: Grid, filters: RowFilter, *, size: int, number: int, total: int | None
+) -> RowPage:
+    """Page `number` (from 1) by position, for the first and last links and a jump to a row.
+    It is read from whichever end of the view is nearer (`total` rows, when known), so the last
+    page of a 100,000-row grid costs what the first does; the pages either side are keyset
+    pages again."""
+    column = SORTS[filters.sort]
+    rows = grid_rows(grid, filters)
+    start = (number - 1) * size
+    if total is not None and total - start < start:
+        end = min(start + size, total)
+        found = list(rows.order_by(f"-{column}", "-id")[total - end : total - start])
+        found.reverse()
+        has_next = end < total
+    else:
+        found = list(rows.order_by(column, "id")[start : start + size + 1])
+        has_next = len(found) > size
+        found = found[:size]
+    return RowPage(
+        rows=found,
+        next_cursor=_cursor(found[-1], column) if found and has_next else None,
+        previous_cursor=_cursor(found[0], column) if found and start else None,
+        size=size,
+        number=number,
+    )
+
+
+def grid_row_place(grid: Grid, filters: RowFilter, *, number: int) -> RowPlace | None:
+    """Where the row numbered `number` (its row in the source file) stands in the view, or
+    None when the grid has no such row. Counts only the rows ahead of it."""
+    row = grid.rows.filter(number=number).first()
+    if row is None:
+        return None
+    rows = grid_rows(grid, filters)
+    if filters.active and not rows.filter(pk=row.pk).exists():
+        return RowPlace(row=row, in_view=False, before=0)
+    column = SORTS[filters.sort]
+    if column == "number":
+        ahead = rows.filter(number__lt=row.number)
+    else:
+        value = getattr(row, column)
+        ahead = rows.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": row.pk}))
+    return RowPlace(row=row, in_view=True, before=ahead.count())
+
+
+def grid_row_numbers(grid: Grid) -> tuple[int, int] | None:
+    """The first and last row numbers of the grid, None when it has no rows."""
+    first = grid.rows.order_by("number").values_list("number", flat=True).first()
+    last = grid.rows.order_by("-number").values_list("number", flat=True).first()
+    return None if first is None or last is None else (first, last)
 
 
 def _cursor(row: Row, column: str) -> str:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -35,14 +36,19 @@ from campaigns.services.rows import (
     COUNT_LIMIT,
     PAGE_SIZES,
     RowFilter,
+    RowPage,
     grid_display_columns,
+    grid_row_numbers,
     grid_row_page,
+    grid_row_page_at,
+    grid_row_place,
     grid_rows_count,
 )
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
 from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
 from campaigns.stored_values import one_render
 from campaigns.targets import RECORD_TARGETS, field_target, label
+from campaigns.text import ascii_int
 from campaigns.views.common import (
     back_to_grid,
     grid_or_404,
@@ -77,15 +83,16 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
         return render(request, "campaigns/grid_removed.html", grid_removed_summary(grid))
     filters = RowFilter.from_query(request.GET)
     size = _page_size(request)
-    page = grid_row_page(
-        grid,
-        filters,
-        size=size,
-        after=request.GET.get("after", ""),
-        before=request.GET.get("before", ""),
-    )
-    rows_attach_thulium_now(grid, page.rows)
     params = filters.query_params() | ({"size": str(size)} if size != 100 else {})
+    if "goto" in request.GET:
+        return _go_to_row(request, grid, filters, params, size)
+    matching = grid_rows_count(grid, filters)
+    # The view's size is known for free (the grid's totals, or the capped count the page
+    # shows anyway); past the cap the page count is left unknown rather than counted.
+    pages = -(-matching // size) if matching <= COUNT_LIMIT or not filters.active else None
+    total = matching if pages is not None else None
+    page = _row_page(request, grid, filters, size=size, total=total)
+    rows_attach_thulium_now(grid, page.rows)
     last_edit = grid_undoable_edit(grid)
     redo_edit = grid_redoable_edit(grid)
     fields = list(grid.campaign.fields.values_list("name", "state"))
@@ -99,7 +106,10 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
             "page": page,
             "filters": filters,
             "query": urlencode(params),
-            "matching": grid_rows_count(grid, filters),
+            "matching": matching,
+            "pages": pages,
+            "pager": _pager_links(params, page, pages),
+            "marked": _marked_row(request, page),
             "count_limit": COUNT_LIMIT,
             "columns": grid_display_columns(grid),
             "field_names": [name for name, _state in fields],
@@ -124,6 +134,97 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
             **choices,
         }
         return render(request, "campaigns/grid_detail.html", context)
+
+
+def _row_page(
+    request: HttpRequest, grid: Grid, filters: RowFilter, *, size: int, total: int | None
+) -> RowPage:
+    """The page the query names: by cursor (previous, next), by number (first, last, a jump),
+    or the first. The page number rides along with a cursor so that nothing is counted."""
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    number = ascii_int(request.GET.get("page", ""))
+    pages = -(-total // size) if total is not None else None
+    if after or before:
+        page = grid_row_page(grid, filters, size=size, after=after, before=before)
+        known = number if number and (pages is None or number <= pages) else None
+        return RowPage(page.rows, page.next_cursor, page.previous_cursor, size, known)
+    number = max(1, min(number or 1, pages or 1)) if pages is not None else max(1, number or 1)
+    if number == 1:
+        page = grid_row_page(grid, filters, size=size)
+        return RowPage(page.rows, page.next_cursor, page.previous_cursor, size, 1)
+    return grid_row_page_at(grid, filters, size=size, number=number, total=total)
+
+
+def _marked_row(request: HttpRequest, page: RowPage) -> Row | None:
+    """The row a jump landed on, when it is on this page."""
+    number = ascii_int(request.GET.get("mark", ""))
+    return next((row for row in page.rows if row.number == number), None)
+
+
+def _pager_links(params: dict[str, str], page: RowPage, pages: int | None) -> dict[str, str]:
+    """First, previous, next and last, each keeping the view's filters, sort and size."""
+    number = page.number
+    links = {}
+
+    def link(**extra: str | int) -> str:
+        return "?" + urlencode(params | {k: str(v) for k, v in extra.items()})
+
+    if page.previous_cursor:
+        links["first"] = link()
+        links["previous"] = (
+            link(before=page.previous_cursor, page=number - 1)
+            if number and number > 1
+            else link(before=page.previous_cursor)
+        )
+    if page.next_cursor:
+        links["next"] = (
+            link(after=page.next_cursor, page=number + 1)
+            if number
+            else link(after=page.next_cursor)
+        )
+        if pages:
+            links["last"] = link(page=pages)
+    return links
+
+
+def _go_to_row(
+    request: HttpRequest, grid: Grid, filters: RowFilter, params: dict[str, str], size: int
+) -> HttpResponse:
+    """The page of the view holding a row of the source file, that row marked; a row the
+    filters hide is shown in the whole grid, and a number the grid lacks gets a message."""
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+    back = {k: v for k, v in request.GET.items() if k != "goto"}
+    number = ascii_int(request.GET.get("goto", "").strip())
+    place = grid_row_place(grid, filters, number=number) if number is not None else None
+    if place is None:
+        span = grid_row_numbers(grid)
+        text = request.GET.get("goto", "").strip()
+        if span is None:
+            messages.error(request, _("This grid has no rows yet."))
+        else:
+            messages.error(
+                request,
+                _(
+                    "There is no row “%(row)s” in this grid: its rows are numbered "
+                    "%(first)s to %(last)s."
+                )
+                % {"row": text, "first": span[0], "last": span[1]},
+            )
+        return redirect(f"{url}?{urlencode(back)}" if back else url)
+    if not place.in_view:
+        messages.info(
+            request,
+            _("Row %(row)s does not match the filters: it is shown among every row of the grid.")
+            % {"row": place.row.number},
+        )
+        filters = RowFilter(sort=filters.sort)
+        params = filters.query_params() | ({"size": str(size)} if size != 100 else {})
+        place = grid_row_place(grid, filters, number=place.row.number)
+        assert place is not None
+    query = urlencode(
+        params | {"page": str(place.before // size + 1), "mark": str(place.row.number)}
+    )
+    return redirect(f"{url}?{query}#row-{place.row.pk}")
 
 
 def _remap_targets(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
