@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import ngettext_lazy
 
 from campaigns.headers import normalise_header
@@ -180,10 +181,18 @@ def row_problems(entries: Iterable[Mapping[str, Any]]) -> str:
     return f"|{'|'.join(keys)}|" if keys else ""
 
 
+class _Count(int):
+    """A count that the plural rules read as a number and the sentence shows the reader's way
+    (19,248 in English, 19 248 in Polish): the group texts keep their one `%(n)s`."""
+
+    def __str__(self) -> str:
+        return formats.number_format(int(self), use_l10n=True, force_grouping=True)
+
+
 def group_text(entry: Mapping[str, Any], count: int, rendered: str) -> str:
     """A group as it reads above the grid, from one of its messages."""
-    params = {**entry.get("params", {}), "n": count}
+    params = {**entry.get("params", {}), "n": _Count(count)}
     text = GROUP_TEXTS.get(str(entry.get("code", "")))
     if text is None:
-        return str(GROUP_OTHER % {"n": count, "message": rendered})
+        return str(GROUP_OTHER % {"n": _Count(count), "message": rendered})
     return str(text % params)

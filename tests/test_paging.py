@@ -136,3 +136,32 @@ def test_the_last_page_holds_what_is_left_after_the_full_pages(
     assert "Page 3 of 3" in html
     assert _numbers(html, grid_of_1200) == list(range(1002, 1202))
     assert _links(html)["prev"]["page"] == ["2"]
+
+
+def test_counts_on_the_grid_page_use_the_readers_thousands_separator(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    lines = ["Telefon;Status"] + [
+        f"{600000000 + i};{'Xyz' if i % 3 == 0 else 'Kontakt ponowny'}" for i in range(3300)
+    ]
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data="\n".join(lines).encode(), filename="big.csv"
+    )
+    grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    url = reverse("campaigns:grid_detail", args=[grid.pk])
+
+    english = unescape(logged_in.get(url + "?size=50&problem=" + _key(grid)).content.decode())
+    assert "1,100 rows: status “Xyz” does not exist" in english
+    assert "Apply to 1,100 rows and remember for this campaign" in english
+    assert "Page 1 of 22" in english
+    assert "Review sending 2,200 rows" in logged_in.get(url).content.decode()
+
+    logged_in.cookies["django_language"] = "pl"
+    for query in ("", "?problem=" + _key(grid)):
+        text = re.sub(r"<[^>]+>", " ", unescape(logged_in.get(url + query).content.decode()))
+        assert "1\xa0100" in text or "1 100" in text
+        assert not re.search(r"(?<![\d.])(1100|2200|3300)(?![\d.])", text)
+
+
+def _key(grid: Grid) -> str:
+    return next(k for k in grid.rows.values_list("problems", flat=True).distinct() if k).strip("|")
