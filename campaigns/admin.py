@@ -23,6 +23,7 @@ from django.forms import BaseModelForm
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from campaigns import roles
 from campaigns.models import (
@@ -41,6 +42,7 @@ from campaigns.services.powers import (
     snapshot,
     user_rights_refusal,
 )
+from campaigns.templatetags.people import person
 
 A = AuditEntry.Action
 User = get_user_model()
@@ -186,12 +188,17 @@ class CampaignAdmin(ChangesAudited):
 
 @admin.register(Grid)
 class GridAdmin(ChangesAudited):
-    list_display = ["pk", "campaign", "source", "mode", "author", "created_at", "rows_total"]
+    list_display = ["pk", "campaign", "source", "mode", "by", "created_at", "rows_total"]
     list_filter = ["source", "mode", "state"]
+    list_select_related = ["campaign", "author"]
     readonly_fields = [f.name for f in Grid._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("By"), ordering="author__last_name")
+    def by(self, grid: Grid) -> str:
+        return person(grid.author_name, grid.author.get_username() if grid.author else "")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A grid that was ever sent is evidence (the bulk action is refused by
@@ -205,10 +212,15 @@ class GridAdmin(ChangesAudited):
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: nothing in the product changes or deletes audit entries."""
 
-    list_display = ["at", "actor_name", "action", "campaign", "grid_id", "submission_id"]
+    list_display = ["at", "by", "action", "campaign", "grid_id", "submission_id"]
     list_filter = ["action", "campaign"]
+    list_select_related = ["actor"]
     search_fields = ["actor_name", "campaign"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    @admin.display(description=gettext_lazy("Who"), ordering="actor_name")
+    def by(self, entry: AuditEntry) -> str:
+        return person(entry.actor_full_name, entry.actor_login)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -805,6 +806,26 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {self.get_action_display()}"
+
+    @property
+    def actor_full_name(self) -> str:
+        """Who did it, by the account's full name where it has one; else what the entry stored
+        (the login, or "command line"). The entry itself is never changed: the name is looked
+        up, so load entries with select_related("actor")."""
+        if self.actor_id is None:
+            return str(_("command line")) if self.actor_name == "command line" else self.actor_name
+        try:
+            actor = self.actor
+        except ObjectDoesNotExist:  # an account deleted since: the login is all there is
+            return self.actor_name
+        if actor is None:
+            return self.actor_name
+        return actor.get_full_name() or self.actor_name  # type: ignore[attr-defined]
+
+    @property
+    def actor_login(self) -> str:
+        """The login the entry stored; "" when no account acted (the command line)."""
+        return self.actor_name if self.actor_id is not None else ""
 
     @property
     def exported_rows(self) -> int | None:

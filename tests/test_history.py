@@ -51,7 +51,7 @@ def test_history_exports_csv_and_xlsx(client: Client, viewer: Any, sent: Grid) -
     assert rows[0]["action"] == "Thulium answered"
     assert rows[0]["details"].startswith("Sending #")  # sentences; the rows are RowOutcomes
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
-    assert sheet["D2"].value == "Thulium answered"
+    assert sheet["E2"].value == "Thulium answered"
     from campaigns.models import AuditEntry
 
     exports = AuditEntry.objects.filter(action="export").order_by("id")

@@ -7,8 +7,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import tablib
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
 from campaigns.audit_sentences import TimelineEntry, entry_said, timeline_entry
@@ -51,7 +52,13 @@ def history_entries(filters: HistoryFilter) -> QuerySet[AuditEntry]:
     if filters.campaign:
         entries = entries.filter(campaign=filters.campaign)
     if filters.user:
-        entries = entries.filter(actor_name=filters.user)
+        # By login, as the entry stored it, or by the account's full name, as pages show it.
+        named = (
+            get_user_model()
+            .objects.annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+            .filter(full_name__iexact=filters.user)
+        )
+        entries = entries.filter(Q(actor_name=filters.user) | Q(actor__in=named))
     if filters.action == EXPORTS:
         entries = entries.filter(action__in=AuditEntry.EXPORT_ACTIONS)
     elif filters.action:
@@ -60,7 +67,7 @@ def history_entries(filters: HistoryFilter) -> QuerySet[AuditEntry]:
         entries = entries.filter(at__gte=_moment(filters.since, time.min))
     if filters.until:
         entries = entries.filter(at__lte=_moment(filters.until, time.max))
-    return entries.select_related("detail").order_by("-id")
+    return entries.select_related("detail", "actor").order_by("-id")
 
 
 def history_page(filters: HistoryFilter, *, before: int | None, size: int = 100) -> list[Any]:
@@ -104,7 +111,17 @@ def phone_timeline_shown(phone: str, *, limit: int = 500) -> list[TimelineEntry]
 def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> bytes:
     """The filtered entries as CSV (UTF-8 with BOM, for Excel) or XLSX. The export is audited."""
     dataset = tablib.Dataset(
-        headers=["id", "at", "user", "action", "campaign", "grid", "submission", "details"]
+        headers=[
+            "id",
+            "at",
+            "user",
+            "login",
+            "action",
+            "campaign",
+            "grid",
+            "submission",
+            "details",
+        ]
     )
     with one_render():
         for entry in history_entries(filters).iterator(chunk_size=2000):
@@ -112,7 +129,8 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
                 [
                     entry.pk,
                     timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
-                    entry.actor_name,
+                    entry.actor_full_name,
+                    entry.actor_login,
                     entry.get_action_display(),
                     entry.campaign,
                     entry.grid_id or "",
