@@ -285,8 +285,8 @@ def test_a_field_thulium_does_not_know_pauses_after_the_canary_and_exits_1_with_
 
     assert code == 1
     assert err.strip().splitlines() == [
-        "Paused: Thulium does not know the record field “Kolor” (20 of 20 rows refused); "
-        "10 rows not sent. Fix the cause and run again."
+        "Paused: Thulium does not know the record field “Kolor” (rows refused: 20 of 20); "
+        "rows not sent: 10. Fix the cause and run again."
     ]
     puts = [r for r in sandbox.requests() if r["method"] == "PUT"]
     assert [len(r["body"]["records"]) for r in puts] == [20]

@@ -197,8 +197,8 @@ class SendsGrids(BaseCommand):
             else _("Thulium refused rows with “%(message)s”") % {"message": cause}
         )
         return _(
-            "Paused: %(what)s (%(refused)s of %(answered)s rows refused); %(not_sent)s rows "
-            "not sent. Fix the cause and run again."
+            "Paused: %(what)s (rows refused: %(refused)s of %(answered)s); rows not sent: "
+            "%(not_sent)s. Fix the cause and run again."
         ) % {
             "what": what,
             "refused": number(counts.refused),

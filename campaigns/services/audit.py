@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns.models import AuditDetail, AuditEntry, AuditHead, RowOutcome
 
@@ -274,8 +275,8 @@ def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] =
             False,
             checked,
             _(
-                "The head kept elsewhere (%(head)s) counts %(count)s entries, but the log has "
-                "only %(checked)s: entries at its end were removed."
+                "The head kept elsewhere (%(head)s) counts more entries than the log has "
+                "(%(count)s against %(checked)s): entries at its end were removed."
             )
             % {"head": kept, "count": kept.count, "checked": checked},
         )
@@ -283,7 +284,11 @@ def audit_verify(*, key: bytes | None = None, heads: tuple[AuditHeadLine, ...] =
         return AuditCheck(
             False,
             checked,
-            _("%(missing)s entries at the end of the log were removed.")
+            ngettext(
+                "%(missing)s entry at the end of the log was removed.",
+                "%(missing)s entries at the end of the log were removed.",
+                head.count - checked,
+            )
             % {"missing": head.count - checked},
         )
     if problem := details.finish():

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns import thulium
 
@@ -90,9 +91,12 @@ def describe_thulium_error(error: thulium.ThuliumError) -> str:
         ) % {"status": error.http_status}
     elif isinstance(error, thulium.ThuliumRateLimited):
         if error.retry_after:
-            text = _("Thulium asks us to slow down. Try again in %(seconds)d seconds.") % {
-                "seconds": round(error.retry_after)
-            }
+            seconds = round(error.retry_after)
+            text = ngettext(
+                "Thulium asks us to slow down. Try again in %(seconds)d second.",
+                "Thulium asks us to slow down. Try again in %(seconds)d seconds.",
+                seconds,
+            ) % {"seconds": seconds}
         else:
             text = _("Thulium asks us to slow down. Try again in a minute.")
     elif isinstance(error, thulium.ThuliumUnavailable):

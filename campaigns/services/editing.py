@@ -199,8 +199,8 @@ def grid_paste_plan(
     if first + width > len(columns):
         raise EditProblem(
             _(
-                "The block is %(width)s columns wide but only %(room)s columns follow "
-                "“%(column)s”. Start further left, or paste fewer columns."
+                "Columns in the block: %(width)s; from “%(column)s” to the grid's end: %(room)s. "
+                "Start further left, or paste fewer columns."
             )
             % {"width": width, "room": len(columns) - first, "column": label(start_target)}
         )

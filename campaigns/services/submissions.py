@@ -132,7 +132,7 @@ def submission_create(
             raise SubmissionProblem(
                 _(
                     "Review the sending first: the campaign's records must have been read in "
-                    "the last %(minutes)s minutes. Press Send again to review."
+                    "the last %(minutes)s min. Press Send again to review."
                 )
                 % {"minutes": round(settings.SUBMISSION_REVIEW_MAX_AGE / 60)}
             )

@@ -305,7 +305,7 @@ def paste(request: HttpRequest, grid_id: int) -> HttpResponse:
         return problem_response(request, grid, problem)
     messages.success(
         request,
-        _("Pasted: %(cells)s cells changed, %(rows)s rows added.")
+        _("Pasted: cells changed: %(cells)s, rows added: %(rows)s.")
         % {"cells": len(edit.changes), "rows": len(edit.added)},
     )
     return back_to_grid(request, grid)

@@ -103,7 +103,7 @@ def test_paste_a_block_from_the_clipboard(grid_page: Page, grid: Grid) -> None:
     expect(grid_page.get_by_text("The block overwrites 1 filled cell")).to_be_visible()
     grid_page.get_by_role("button", name="Yes, change the grid").click()
 
-    expect(grid_page.locator("ul.messages")).to_contain_text("1 rows added")
+    expect(grid_page.locator("ul.messages")).to_contain_text("rows added: 1")
     assert grid.rows.get(number=19).values == {"phone_number": "777888999", "status_id": "1"}
     assert grid.rows.get(number=20).values == {"phone_number": "777888998", "status_id": "5"}
 

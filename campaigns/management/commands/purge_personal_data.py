@@ -26,13 +26,13 @@ class Command(BaseCommand):
         for grid in plan.grids:
             self.stdout.write(
                 _(
-                    "Grid #%(grid)s (campaign %(campaign)s): %(rows)s rows, last sent or "
-                    "edited %(when)s, kept %(days)s days."
+                    "Grid #%(grid)s (campaign %(campaign)s): rows: %(rows)s, last sent or "
+                    "edited %(when)s, kept (days): %(days)s."
                 )
                 % {
                     "grid": grid.grid_id,
                     "campaign": grid.campaign,
-                    "rows": grid.rows,
+                    "rows": formats.number_format(grid.rows, force_grouping=True),
                     "when": formats.date_format(grid.last_activity, "SHORT_DATE_FORMAT"),
                     "days": grid.days,
                 }

@@ -63,7 +63,7 @@ class Command(BaseCommand):
                     % {"path": head_file, "head": recorded}
                 )
             sys.exit(1)
-        self.stdout.write(_("Audit log intact: %(n)s entries.") % {"n": check.checked})
+        self.stdout.write(_("Audit log intact (entries: %(n)s).") % {"n": check.checked})
         if check.erased:
             # Retention and people's requests, each recorded in the log: not tampering.
             self.stdout.write(
