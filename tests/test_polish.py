@@ -69,11 +69,6 @@ NEVER_ONE = (
     "The first sheet has something in column",
     "The first sheet holds more than %(limit)s characters",
     "The first sheet reaches row",
-    "over %(n)s rows match",
-    "All %(n)s rows matching the filter",
-    # Not yet reworded: grid_detail.html was being changed by another piece of issue 28.
-    "%(done)s of %(total)s requests answered",
-    "%(n)s rows match",
 )
 
 

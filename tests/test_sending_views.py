@@ -29,7 +29,7 @@ def test_send_queues_a_job_after_commit_and_shows_progress(
     assert task.args_kwargs["args"] == [submission.pk]
     page = logged_in.get(reverse("campaigns:grid_detail", args=[crm_grid.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in page
-    assert "0 of 1 requests answered" in page
+    assert "Requests answered: 0 of 1" in page
     assert "Cancel sending" in page
 
 

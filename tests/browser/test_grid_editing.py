@@ -69,11 +69,11 @@ def test_select_by_filter_and_bulk_set_agent_and_date(grid_page: Page, grid: Gri
     grid_page.get_by_text("Filter and sort").click()
     grid_page.get_by_label("Status", exact=True).select_option(label="Mój rekord")
     grid_page.get_by_role("button", name="Apply").click()
-    expect(grid_page.get_by_text("Filter and sort · 2 rows match")).to_be_visible()
+    expect(grid_page.get_by_text("Filter and sort · rows matching: 2")).to_be_visible()
 
     for column, value in (("Agent", "m.wisniewska"), ("Next call date", "31.12.2030 09:00")):
         grid_page.get_by_text("Change many rows").click()
-        grid_page.get_by_label("All 2 rows matching the filter, on every page").check()
+        grid_page.get_by_label("All rows matching the filter (2), on every page").check()
         grid_page.get_by_label("Column", exact=True).select_option(label=column)
         grid_page.get_by_label("New value").fill(value)
         grid_page.get_by_role("button", name="Review the change").click()

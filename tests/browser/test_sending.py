@@ -53,7 +53,7 @@ def test_send_watch_progress_fix_a_refused_row_and_resend(
 
     sending = page.locator("#sending")
     expect(sending.get_by_role("progressbar")).to_be_visible()
-    expect(sending).to_contain_text("requests answered")
+    expect(sending).to_contain_text("Requests answered")
     # When the job ends the panel reloads the page: every row has its badge.
     expect(sending).to_contain_text("Finished", timeout=20_000)
     left_out = page.locator("table.grid tbody tr", has_text="123123123")
