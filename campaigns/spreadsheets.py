@@ -194,14 +194,14 @@ def looks_scientific(text: str) -> bool:
     return bool(SCIENTIFIC_RE.match(fold_digits(text.strip())))
 
 
-# --- internals ------------------------------------------------------------------------------
-
-
 def megabytes(size: int) -> str:
     """Bytes as the reader writes megabytes: „52,3” in Polish, „1” rather than „1,0”."""
     value = round(size / 1_000_000, 1)
     shown: int | float = int(value) if value.is_integer() else value
     return formats.number_format(shown, use_l10n=True, force_grouping=True)
+
+
+# --- internals ------------------------------------------------------------------------------
 
 
 def _extension(filename: str) -> str:

@@ -11,6 +11,7 @@ import polib
 from django.utils import translation
 
 from campaigns.messages import message, render
+from campaigns.spreadsheets import megabytes
 from tests.conftest import ROOT
 
 PO_FILE = ROOT / "locale" / "pl" / "LC_MESSAGES" / "django.po"
@@ -290,3 +291,12 @@ def test_a_date_without_time_warning_writes_the_date_the_readers_way() -> None:
     )
     with translation.override("pl"):
         assert "24.12.2026 00:00" in render(entry)
+
+
+def test_a_file_size_is_written_the_readers_way() -> None:
+    """„The file is 52.3 MB” was the decimal point in a Polish sentence."""
+    with translation.override("pl"):
+        assert megabytes(52_300_000) == "52,3"
+        assert megabytes(20_000_000) == "20"
+    with translation.override("en"):
+        assert megabytes(52_300_000) == "52.3"
