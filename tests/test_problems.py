@@ -248,6 +248,63 @@ def test_the_grid_page_offers_the_fix_of_the_group_it_shows(
     assert grid.rows.get(number=4).values["status_id"] == "7"
 
 
+@pytest.mark.parametrize(
+    ("data", "code", "target", "value", "column"),
+    [
+        (
+            "Telefon;Status\n509708024;Oddzwonić\n845400588;Oddzwonić\n",
+            "status_unknown",
+            "status",
+            "7",
+            "status_id",
+        ),
+        (
+            "Telefon;Konsultant\n509708024;Kowalsky\n845400588;Kowalsky\n",
+            "agent_unknown",
+            "agent_login",
+            "j.kowalski",
+            "agent_login",
+        ),
+    ],
+)
+def test_an_unknown_status_or_agent_can_be_set_for_these_rows_once_without_a_rule(
+    client: Client,
+    supervisor: Any,
+    campaign: Any,
+    api: thulium.ThuliumClient,
+    rules: Any,
+    data: str,
+    code: str,
+    target: str,
+    value: str,
+    column: str,
+) -> None:
+    grid = grid_of(campaign, api, data)
+    (group,) = groups_by_code(grid, rules)[code]
+    client.force_login(supervisor)
+    page = client.get(reverse("campaigns:grid_detail", args=[grid.pk]), {"problem": group.key})
+    assert "Set for these 2 rows only" in page.content.decode()
+
+    response = client.post(
+        reverse("campaigns:grid_group_fix", args=[grid.pk]),
+        {
+            "action": "rule",
+            "remember": "once",
+            "problem": group.key,
+            "target": target,
+            "source": group.source,
+            "value": value,
+        },
+    )
+
+    assert response.status_code == 302
+    assert {row.values[column] for row in grid.rows.all()} == {value}
+    assert code not in groups_by_code(grid, rules)
+    assert not ValueRule.objects.exists()  # nothing remembered for later files
+    grid_undo(grid=grid, rules=rules)
+    assert groups_by_code(grid, rules)[code][0].count == 2
+
+
 def test_a_group_fix_that_cannot_be_made_says_why_and_changes_nothing(
     client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient
 ) -> None:

@@ -421,7 +421,22 @@ def group_fix(request: HttpRequest, grid_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
         rules = live_rules(grid)
-        if action == "rule":
+        if action == "rule" and request.POST.get("remember") == "once":
+            # The same choice for these rows only: no rule, nothing remembered.
+            target = request.POST.get("target", "")
+            column = "agent_login" if target == "agent_login" else "status"
+            edit = grid_group_set(
+                grid=grid,
+                key=key,
+                cells={column: request.POST.get("value", "")},
+                author=request.user,
+                rules=rules,
+            )
+            rows = len({change[0] for change in edit.changes})
+            done = ngettext("%(count)s row changed.", "%(count)s rows changed.", rows) % {
+                "count": rows
+            }
+        elif action == "rule":
             rule = value_rule_set(
                 grid=grid,
                 target=request.POST.get("target", ""),
