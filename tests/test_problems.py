@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Grid, ValueRule
+from campaigns.models import AuditEntry, Edit, Grid, ValueRule
 from campaigns.row_html import RowRenderer
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.problems import (
@@ -363,3 +363,38 @@ def test_the_row_renderer_escapes_everything_a_file_brings(
     assert 'title="&lt;img' in html  # the long value, whole, on hover
     # a reader who may not edit gets no edit link
     assert "/edit/" not in html
+
+
+@pytest.mark.parametrize(("keep", "kept"), [("first", [2, 4, 5]), ("last", [3, 4, 6])])
+def test_copies_of_a_phone_keep_the_first_or_the_last_in_one_edit_and_one_undo(
+    client: Client,
+    supervisor: Any,
+    campaign: Any,
+    api: thulium.ThuliumClient,
+    rules: Any,
+    keep: str,
+    kept: list[int],
+) -> None:
+    grid = grid_of(
+        campaign,
+        api,
+        "Telefon;Status\n509708024;Nowy\n509 708 024;Nie dzwonić\n845400588;Nowy\n"
+        "111222333;Nowy\n111222333;Nie dzwonić\n",
+    )
+    (copies,) = groups_by_code(grid, rules)["phone_duplicate"]
+    client.force_login(supervisor)
+    page = client.get(reverse("campaigns:grid_detail", args=[grid.pk]), {"problem": copies.key})
+    assert "Keep the first copy, delete the rest" in page.content.decode()
+
+    response = client.post(
+        reverse("campaigns:grid_group_fix", args=[grid.pk]),
+        {"action": f"keep_{keep}", "problem": copies.key},
+        follow=True,
+    )
+
+    assert "2 copies were deleted; Undo puts them back." in response.content.decode()
+    assert sorted(grid.rows.values_list("number", flat=True)) == kept
+    assert "phone_duplicate" not in groups_by_code(grid, rules)
+    assert Edit.objects.filter(grid=grid).count() == 1
+    grid_undo(grid=grid, rules=rules)
+    assert sorted(grid.rows.values_list("number", flat=True)) == [2, 3, 4, 5, 6]

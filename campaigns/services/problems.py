@@ -159,6 +159,33 @@ def grid_group_drop(
     return grid_delete_rows(grid=grid, row_ids=ids, author=author, rules=rules)
 
 
+# Groups of copies (the same phone, or identifier, in several rows) and what tells them apart.
+COPIES_BY = {"phone_duplicate": "phone", "identifier_duplicate": "values__identifier"}
+
+
+def grid_copies_keep(
+    *, grid: Grid, key: str, keep: str, author: AbstractBaseUser | None, rules: CampaignRules
+) -> Edit:
+    """Of each set of copies in the group, keep the first row (by its number in the file) or
+    the last, and delete the rest: one edit, one Undo."""
+    code = key.split("-", 1)[0]
+    if code not in COPIES_BY or keep not in ("first", "last"):
+        raise EditProblem(_("Only rows that repeat a phone number or an identifier have copies."))
+    ids = grid_problem_row_ids(grid, key)
+    copies: dict[str, list[tuple[int, int]]] = {}
+    rows = Row.objects.filter(id__in=ids).values_list(COPIES_BY[code], "number", "id")
+    for value, number, pk in rows:
+        copies.setdefault(str(value), []).append((number, pk))
+    dropped = []
+    for found in copies.values():
+        found.sort()
+        kept = found[0] if keep == "first" else found[-1]
+        dropped += [pk for _number, pk in found if pk != kept[1]]
+    if not dropped:
+        raise EditProblem(_("No row has this problem any more: the page was out of date."))
+    return grid_delete_rows(grid=grid, row_ids=dropped, author=author, rules=rules)
+
+
 def value_rule_set(
     *,
     grid: Grid,

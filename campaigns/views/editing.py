@@ -31,6 +31,7 @@ from campaigns.services.editing import (
     row_set_cells,
 )
 from campaigns.services.problems import (
+    grid_copies_keep,
     grid_group_drop,
     grid_group_set,
     value_rule_forget,
@@ -450,6 +451,20 @@ def group_fix(request: HttpRequest, grid_id: int) -> HttpResponse:
                 "text": rule.source_text,
                 "value": shown,
             }
+        elif action in ("keep_first", "keep_last"):
+            edit = grid_copies_keep(
+                grid=grid,
+                key=key,
+                keep=action.removeprefix("keep_"),
+                author=request.user,
+                rules=rules,
+            )
+            count = len(edit.deleted)
+            done = ngettext(
+                "%(count)s copy was deleted; Undo puts it back.",
+                "%(count)s copies were deleted; Undo puts them back.",
+                count,
+            ) % {"count": count}
         elif action == "drop":
             edit = grid_group_drop(grid=grid, key=key, author=request.user, rules=rules)
             count = len(edit.deleted)

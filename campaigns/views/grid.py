@@ -32,6 +32,7 @@ from campaigns.services.problems import (
     grid_problem_groups,
 )
 from campaigns.services.retention import grid_removed_summary
+from campaigns.services.review import grid_finds_by_identifier
 from campaigns.services.rows import (
     COUNT_LIMIT,
     PAGE_SIZES,
@@ -127,6 +128,8 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
             "problem_groups": groups[:GROUPS_SHOWN],
             "problem_groups_more": groups[GROUPS_SHOWN:],
             "problem_group": next((g for g in groups if g.key == filters.problem), None),
+            "can_find_by_identifier": grid_finds_by_identifier(grid)
+            and not grid.finds_by_identifier,
             "value_rules": [
                 (rule, statuses_by_id.get(rule.value, rule.value))
                 for rule in campaign_value_rules(grid)
