@@ -729,3 +729,32 @@ def test_redo_is_not_offered_for_an_edit_that_added_rows(
     grid_undo(grid=crm_grid, rules=rules)
 
     assert grid_redoable_edit(crm_grid) is None
+
+
+def test_deleting_ticked_rows_asks_to_confirm_their_number_then_deletes_them_undoably(
+    logged_in: Any, crm_grid: Any, rules: Any
+) -> None:
+    from django.urls import reverse
+
+    from campaigns.services.undo import grid_undo
+
+    url = reverse("campaigns:grid_rows_delete", args=[crm_grid.pk])
+    ids = [str(pk) for pk in crm_grid.rows.filter(number__in=[4, 7]).values_list("id", flat=True)]
+
+    asked = logged_in.post(url, {"rows": ids})
+
+    page = asked.content.decode()
+    assert asked.status_code == 200
+    assert "2 rows will be deleted from the grid: rows 4, 7. Undo puts them back." in page
+    assert '<input type="hidden" name="count" value="2">' in page
+    assert crm_grid.rows.count() == 16  # nothing deleted yet
+    # A confirmation for another number of rows (the ticks changed) asks again.
+    again = logged_in.post(url, {"rows": ids, "confirm": "yes", "count": "3"})
+    assert "2 rows will be deleted" in again.content.decode()
+    assert crm_grid.rows.count() == 16
+
+    logged_in.post(url, {"rows": ids, "confirm": "yes", "count": "2"})
+
+    assert crm_grid.rows.count() == 14
+    grid_undo(grid=crm_grid, rules=rules)
+    assert crm_grid.rows.count() == 16

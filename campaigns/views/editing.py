@@ -54,6 +54,8 @@ from campaigns.views.common import (
 
 # The confirmation lists this many of the cells a find and replace changes.
 REPLACEMENTS_SHOWN = 200
+# Rows a deletion's confirmation names by number (the rest are counted).
+CONFIRM_ROWS_SHOWN = 50
 
 
 @require_GET
@@ -190,8 +192,27 @@ def rows_add(request: HttpRequest, grid_id: int) -> HttpResponse:
 @require_POST
 @permission_required("campaigns.change_grid", raise_exception=True)
 def rows_delete(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """First post: which rows would go, to confirm by their count. With `confirm` and the same
+    count: the rows are deleted (one edit, one Undo)."""
     grid = grid_or_404(grid_id)
     ids = posted_row_ids(request)
+    numbers = sorted(grid.rows.filter(id__in=ids).values_list("number", flat=True))
+    confirmed = request.POST.get("confirm") == "yes"
+    if numbers and not (confirmed and ascii_int(request.POST.get("count", "")) == len(numbers)):
+        # Not confirmed, or confirmed for another number of rows (the ticks changed).
+        again = [(k, v) for k, v in posted_again(request, ids) if k != "count"]
+        return render(
+            request,
+            "campaigns/grid_confirm.html",
+            {
+                "grid": grid,
+                "deleting": ", ".join(map(str, numbers[:CONFIRM_ROWS_SHOWN]))
+                + (" …" if len(numbers) > CONFIRM_ROWS_SHOWN else ""),
+                "count": len(numbers),
+                "hidden": [*again, ("count", str(len(numbers)))],
+                "action": reverse("campaigns:grid_rows_delete", args=[grid.pk]),
+            },
+        )
     try:
         edit = grid_delete_rows(grid=grid, row_ids=ids, author=request.user, rules=live_rules(grid))
     except Problem as problem:
