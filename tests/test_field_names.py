@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from django.urls import reverse
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, CampaignField, Grid
+from campaigns.services.editing import EditProblem, grid_remap
 from campaigns.services.grids import (
     campaign_fields_add,
     grid_confirm_mapping,
@@ -17,6 +20,7 @@ from campaigns.services.grids import (
     grid_validate,
 )
 from campaigns.services.mapping import mapping_suggest
+from campaigns.services.undo import grid_undo
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import check_row
 from tests.conftest import send
@@ -77,7 +81,6 @@ def test_thulium_answers_teach_which_fields_it_has(
 
 
 def test_a_field_thulium_refused_is_an_error_with_the_fix(rules: Any) -> None:
-    from dataclasses import replace
 
     refusing = replace(rules, unknown_fields=frozenset({"imię"}))
 
@@ -127,8 +130,6 @@ def built(campaign: Any, api: thulium.ThuliumClient, text: str) -> Grid:
 def test_a_column_is_remapped_every_row_checked_again_and_undone(
     campaign: Any, api: thulium.ThuliumClient, rules: Any
 ) -> None:
-    from campaigns.services.editing import grid_remap
-    from campaigns.services.undo import grid_undo
 
     campaign_fields_add(campaign=campaign, names=["Imię"])  # the spelling Thulium refused
     grid = built(campaign, api, "Telefon;Imię\n509708024;Anna\n845400588;Ewa\n")
@@ -158,7 +159,6 @@ def test_a_column_is_remapped_every_row_checked_again_and_undone(
 def test_ignoring_a_column_leaves_its_cells_unsent(
     campaign: Any, api: thulium.ThuliumClient, rules: Any
 ) -> None:
-    from campaigns.services.editing import grid_remap
 
     grid = built(campaign, api, "Telefon;Miasto\n509708024;Łódź\n")
 
@@ -172,7 +172,6 @@ def test_ignoring_a_column_leaves_its_cells_unsent(
 def test_moving_a_target_takes_it_from_the_column_that_had_it(
     campaign: Any, api: thulium.ThuliumClient, rules: Any
 ) -> None:
-    from campaigns.services.editing import grid_remap
 
     grid = built(campaign, api, "Telefon;Telefon kom.\n509708024;845400588\n")
 
@@ -186,7 +185,6 @@ def test_moving_a_target_takes_it_from_the_column_that_had_it(
 def test_a_remap_that_cannot_work_says_why(
     campaign: Any, api: thulium.ThuliumClient, rules: Any
 ) -> None:
-    from campaigns.services.editing import EditProblem, grid_remap
 
     grid = built(campaign, api, "Telefon;Miasto\n509708024;Łódź\n")
 
@@ -234,7 +232,6 @@ def test_a_viewer_cannot_remap(
 def test_refusals_are_grouped_by_thuliums_message_with_the_fix_and_a_filter(
     client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient
 ) -> None:
-    import html
 
     campaign_fields_add(campaign=campaign, names=["Uwagi"])
     grid = built(campaign, api, "Telefon;Miasto;Uwagi\n509708024;Łódź;\n845400588;;VIP\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -24,8 +25,9 @@ from campaigns.services.editing import (
 )
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.rows import RowFilter, grid_row_page
-from campaigns.services.undo import grid_undo
+from campaigns.services.undo import grid_redo, grid_redoable_edit, grid_undo
 from campaigns.validation import CampaignRules
+from tests.conftest import queue_sending
 
 pytestmark = pytest.mark.django_db
 
@@ -572,10 +574,6 @@ def test_pages_cost_the_same_at_any_depth_of_a_100k_grid(
 def test_counts_stay_exact_through_cell_edits_bulk_changes_and_undo(
     crm_grid: Grid, rules: Any
 ) -> None:
-    from collections import Counter
-
-    from campaigns.services.editing import grid_bulk_set, row_set_cells
-    from campaigns.services.undo import grid_undo
 
     def exact() -> None:
         crm_grid.refresh_from_db()
@@ -602,7 +600,6 @@ def test_counts_stay_exact_through_cell_edits_bulk_changes_and_undo(
 def test_undo_is_not_offered_once_the_edit_was_sent(
     logged_in: Client, grid: Grid, rules: CampaignRules
 ) -> None:
-    from tests.conftest import queue_sending
 
     row_set_cells(
         grid=grid,
@@ -684,7 +681,6 @@ def test_the_send_button_follows_a_cell_edit(logged_in: Client, grid: Grid) -> N
 def test_redo_makes_the_undone_edits_again_in_order_until_a_new_edit_ends_it(
     crm_grid: Grid, rules: CampaignRules
 ) -> None:
-    from campaigns.services.undo import grid_redo, grid_redoable_edit, grid_undo
 
     first = row_set_cells(
         grid=crm_grid, row=row(crm_grid, 5), cells={"status": "Nowy"}, author=None, rules=rules
@@ -722,8 +718,6 @@ def test_redo_makes_the_undone_edits_again_in_order_until_a_new_edit_ends_it(
 def test_redo_is_not_offered_for_an_edit_that_added_rows(
     crm_grid: Grid, rules: CampaignRules
 ) -> None:
-    from campaigns.services.editing import grid_add_rows
-    from campaigns.services.undo import grid_redoable_edit, grid_undo
 
     grid_add_rows(grid=crm_grid, count=2, author=None, rules=rules)
     grid_undo(grid=crm_grid, rules=rules)
@@ -734,9 +728,6 @@ def test_redo_is_not_offered_for_an_edit_that_added_rows(
 def test_deleting_ticked_rows_asks_to_confirm_their_number_then_deletes_them_undoably(
     logged_in: Any, crm_grid: Any, rules: Any
 ) -> None:
-    from django.urls import reverse
-
-    from campaigns.services.undo import grid_undo
 
     url = reverse("campaigns:grid_rows_delete", args=[crm_grid.pk])
     ids = [str(pk) for pk in crm_grid.rows.filter(number__in=[4, 7]).values_list("id", flat=True)]

@@ -12,7 +12,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from campaigns import thulium
-from campaigns.models import Grid
+from campaigns.models import AuditEntry, Grid, Submission
+from campaigns.services.grids import grid_create_from_rows
+from campaigns.services.revert import submission_revert
 from campaigns.services.sending import submission_run
 from tests.conftest import Sandbox, queue_sending
 
@@ -52,7 +54,6 @@ def test_history_exports_csv_and_xlsx(client: Client, viewer: Any, sent: Grid) -
     assert rows[0]["details"].startswith("Sending #")  # sentences; the rows are RowOutcomes
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     assert sheet["E2"].value == "Thulium answered"
-    from campaigns.models import AuditEntry
 
     exports = AuditEntry.objects.filter(action="export").order_by("id")
     assert [(e.actor_name, e.details["format"], e.details["rows"]) for e in exports] == [
@@ -88,7 +89,6 @@ def test_revert_restores_the_values_from_before_a_sending(
     api: thulium.ThuliumClient,
     sandbox: Sandbox,
 ) -> None:
-    from campaigns.models import AuditEntry, Submission
 
     def captured() -> dict[str, tuple[str, str, str]]:
         return {
@@ -149,7 +149,6 @@ def test_the_campaign_page_lists_sendings_with_outcome_counts(
 
 
 def _typed_grid(campaign: Any, rules: Any, headers: list[str], rows: list[list[str]]) -> Grid:
-    from campaigns.services.grids import grid_create_from_rows
 
     return grid_create_from_rows(
         campaign=campaign,
@@ -164,7 +163,6 @@ def _typed_grid(campaign: Any, rules: Any, headers: list[str], rows: list[list[s
 def test_revert_puts_back_record_fields_as_this_dashboard_last_sent_them(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.revert import submission_revert
 
     headers = ["phone_number", "field:nazwisko", "field:miasto"]
     first = _typed_grid(campaign, rules, headers, [["509708024", "Kowalska", ""]])
@@ -196,7 +194,6 @@ def test_revert_puts_back_record_fields_as_this_dashboard_last_sent_them(
 def test_a_field_we_last_sent_empty_is_cleared_again_by_a_revert(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.revert import submission_revert
 
     headers = ["phone_number", "field:nazwisko"]
     cleared = _typed_grid(campaign, rules, headers, [["509708024", "[clear]"]])

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -18,6 +19,7 @@ from campaigns.audit_sentences import RENDERERS, entry_said
 from campaigns.models import AuditEntry, Grid
 from campaigns.services.audit import audit, audit_details_erase
 from campaigns.services.editing import row_set_cells
+from campaigns.services.grids import grid_create_from_rows
 from campaigns.services.validation import campaign_rules
 from tests.conftest import send
 
@@ -539,7 +541,6 @@ def test_a_phone_numbers_timeline_names_statuses_and_writes_dates_the_readers_wa
 def test_a_timeline_without_the_status_names_at_hand_shows_the_id_gracefully(
     client: Client, viewer: Any, sent: Grid
 ) -> None:
-    from django.core.cache import cache
 
     cache.clear()  # an hour later, in another process: no names read lately
     client.force_login(viewer)
@@ -573,7 +574,6 @@ def test_a_field_sent_for_the_first_time_explains_its_unknown_before_value(
 def test_a_field_sent_before_shows_its_last_sent_value_as_the_before_value(
     client: Client, viewer: Any, campaign: Any, api: thulium.ThuliumClient, sent: Grid
 ) -> None:
-    from campaigns.services.grids import grid_create_from_rows
 
     rules = campaign_rules(campaign=campaign, client=api)
     again = grid_create_from_rows(

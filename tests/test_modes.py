@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
 from campaigns.models import Chunk, Grid, Outcome, Submission
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.revert import submission_revert
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem
 from tests.conftest import Sandbox, queue_sending, run_to_the_end, send, send_from_page
@@ -210,7 +212,6 @@ def test_the_upload_form_and_the_empty_grid_take_a_mode(
 
 
 def _file(text: str) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("f.csv", text.encode(), content_type="text/csv")
 
@@ -218,7 +219,6 @@ def _file(text: str) -> Any:
 def test_reverting_an_addition_removes_what_it_added(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.revert import submission_revert
 
     grid = make_grid(campaign, api, "Telefon;Status\n700100200;3\n509708024;3\n", Grid.Mode.ADD)
     sending = send(grid, rules, api)
@@ -238,7 +238,6 @@ def test_reverting_an_addition_removes_what_it_added(
 def test_reverting_a_removal_adds_the_records_back_as_they_were(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.revert import submission_revert
 
     was = sandbox.record("00001", "555123321")
     grid = make_grid(campaign, api, "Telefon\n555123321\n", Grid.Mode.REMOVE)

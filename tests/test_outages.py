@@ -4,6 +4,7 @@ resend, and a revert puts every record back. Against the sandbox over HTTP, with
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
@@ -20,7 +21,7 @@ from campaigns.services.problems import grid_problem_groups
 from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel
-from tests.conftest import Sandbox, queue_sending, run_to_the_end
+from tests.conftest import Sandbox, client_config, queue_sending, run_to_the_end
 
 ROWS = 60
 
@@ -372,9 +373,6 @@ def test_a_chunk_given_back_in_an_outage_keeps_its_before_values(
 def test_a_cancel_asked_while_the_request_was_out_ends_the_sending_instead_of_waiting(
     campaign: Any, rules: Any, sandbox: Sandbox
 ) -> None:
-    import threading
-
-    from tests.conftest import client_config
 
     with thulium.ThuliumClient(client_config(sandbox.api_url)) as api:
         grid = do_not_call_grid(campaign, api, records_to_change(api, 5))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
@@ -10,9 +11,17 @@ from django.db import connection
 
 from campaigns import thulium
 from campaigns.models import Chunk, Grid, Outcome, Row, RowOutcome, Submission
+from campaigns.services.connection import thulium_client
 from campaigns.services.editing import EditProblem, row_set_cells
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.review import grid_review, grid_review_read
 from campaigns.services.sending import submission_run
-from campaigns.services.submissions import SubmissionProblem, submission_cancel, submissions_reap
+from campaigns.services.submissions import (
+    SubmissionProblem,
+    submission_cancel,
+    submission_create,
+    submissions_reap,
+)
 from campaigns.services.undo import grid_undo
 from tests.conftest import Sandbox, client_config, queue_sending, run_to_the_end, send
 
@@ -64,7 +73,6 @@ def test_rows_go_in_chunks_without_a_phone_twice(
 def test_rejected_and_not_found_rows_keep_thuliums_message(
     campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
     data = b"Telefon;Status\n555123321;3\n111222333;5\n441;3\n"
     made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
@@ -241,7 +249,6 @@ def test_a_cancel_while_a_request_is_out_sends_nothing_after_it(
 def test_one_submission_per_campaign_at_a_time(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, campaign: Any
 ) -> None:
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
     first = queue_sending(grid=crm_grid, author=None, rules=rules)
     made = grid_create_from_file(
@@ -431,11 +438,6 @@ def test_an_unreachable_thulium_while_reading_waits_then_sends(
 def test_a_sending_right_after_its_review_checks_rows_again_only_when_the_rules_changed(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient
 ) -> None:
-    import dataclasses
-
-    from campaigns.services.connection import thulium_client
-    from campaigns.services.review import grid_review, grid_review_read
-    from campaigns.services.submissions import submission_create
 
     def reviewed(resend: bool = False) -> str:
         with thulium_client() as client:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from campaigns import thulium
 from campaigns.messages import render
 from campaigns.models import PhoneFormat
+from campaigns.services.grids import campaign_for
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import (
     CampaignRules,
@@ -153,7 +156,6 @@ def test_agents_unknown_is_an_error_inactive_a_warning(rules: CampaignRules) -> 
 def test_an_agent_written_as_thuliums_name_for_them_is_that_agent_with_a_note(
     rules: CampaignRules,
 ) -> None:
-    import dataclasses
 
     named = dataclasses.replace(
         rules,
@@ -200,7 +202,6 @@ def test_phone_problems(rules: CampaignRules) -> None:
 def test_fields_outside_the_field_list_and_in_crm_campaigns(
     rules: CampaignRules, api: thulium.ThuliumClient
 ) -> None:
-    from campaigns.services.grids import campaign_for
 
     crm = campaign_rules(campaign=campaign_for(thulium_id="00004"), client=api)
 
@@ -333,7 +334,6 @@ def test_a_date_that_cannot_exist_says_why(rules: Any, text: str, says: str) -> 
 
 
 def test_a_date_that_cannot_exist_says_why_in_polish(rules: Any) -> None:
-    from django.utils import translation
 
     check = check_row({"phone_number": "509708024", "next_call_date": "31.02.2027"}, rules)
     with translation.override("pl"):

@@ -12,13 +12,14 @@ from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
-from campaigns.audit_sentences import TimelineEntry, entry_said, timeline_entry
+from campaigns.audit_sentences import entry_said
 from campaigns.models import REFUSED_OUTCOMES, AuditEntry, RowOutcome, Submission
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
 from campaigns.services.validation import campaign_status_names
 from campaigns.stored_values import cut_short, one_render
 from campaigns.text import fold_digits
+from campaigns.timeline_words import TimelineEntry, timeline_entry
 
 # The history's filter for every export and download of rows, whatever it exported.
 EXPORTS = "exports"

@@ -437,28 +437,14 @@ def column_remap(request: HttpRequest, grid_id: int) -> HttpResponse:
 @permission_required("campaigns.change_grid", raise_exception=True)
 def group_fix(request: HttpRequest, grid_id: int) -> HttpResponse:
     """One decision for every row of a problem group: fill cells, read a text as a status or
-    an agent from now on (a value rule), or drop the rows."""
+    an agent from now on (a value rule) or for these rows only, keep one of each set of copies,
+    or drop the rows."""
     grid = grid_or_404(grid_id)
     key = request.POST.get("problem", "")
     action = request.POST.get("action", "")
     try:
         rules = live_rules(grid)
-        if action == "rule" and request.POST.get("remember") == "once":
-            # The same choice for these rows only: no rule, nothing remembered.
-            target = request.POST.get("target", "")
-            column = "agent_login" if target == "agent_login" else "status"
-            edit = grid_group_set(
-                grid=grid,
-                key=key,
-                cells={column: request.POST.get("value", "")},
-                author=request.user,
-                rules=rules,
-            )
-            rows = len({change[0] for change in edit.changes})
-            done = ngettext("%(count)s row changed.", "%(count)s rows changed.", rows) % {
-                "count": rows
-            }
-        elif action == "rule":
+        if action == "rule" and request.POST.get("remember") != "once":
             rule = value_rule_set(
                 grid=grid,
                 target=request.POST.get("target", ""),
@@ -495,11 +481,16 @@ def group_fix(request: HttpRequest, grid_id: int) -> HttpResponse:
                 count,
             ) % {"count": count}
         else:
-            cells = {
-                target: request.POST.get(target, "")
-                for target in ("agent_login", "next_call_date")
-                if target in request.POST
-            }
+            if action == "rule":
+                # The rule's choice for these rows only: nothing remembered.
+                column = "agent_login" if request.POST.get("target") == "agent_login" else "status"
+                cells = {column: request.POST.get("value", "")}
+            else:
+                cells = {
+                    target: request.POST.get(target, "")
+                    for target in ("agent_login", "next_call_date")
+                    if target in request.POST
+                }
             edit = grid_group_set(grid=grid, key=key, cells=cells, author=request.user, rules=rules)
             rows = len({change[0] for change in edit.changes})
             done = ngettext("%(count)s row changed.", "%(count)s rows changed.", rows) % {
