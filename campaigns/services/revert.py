@@ -2,7 +2,7 @@
 reviewed and sent like any grid.
 
 Each record goes back to its before-value: the values read before the first request that could
-have changed it (see `sending._read_before`). Rows whose answer never came are included: putting
+have changed it (see `before_values`). Rows whose answer never came are included: putting
 a record back to what it was is safe whether or not the change landed. What Thulium cannot undo
 (an agent or a date where there was none, a record field we had never sent) is said per row.
 """
