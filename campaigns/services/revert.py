@@ -113,7 +113,9 @@ def _revert(
                 + ([before.get("identifier", "")] if revert_mode == Grid.Mode.ADD else [])
             )
     if not raw_rows:
-        raise SubmissionProblem(_("No record was changed whose earlier values we know."))
+        raise SubmissionProblem(
+            _("Nothing to revert: no record was changed whose earlier values are known.")
+        )
     with transaction.atomic():
         made = grid_create_from_rows(
             campaign=grid.campaign,
