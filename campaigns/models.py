@@ -717,6 +717,52 @@ class ThuliumNow(models.Model):
         return f"{self.grid_id}/{self.phone}: {self.count}"
 
 
+class CampaignListing(models.Model):
+    """The campaign's records as Thulium's listing last gave them: read in the background while
+    an uploaded file waits for its mapping, so the grid's first view already knows which numbers
+    the campaign lacks or holds twice and what its agents are called; reused by the review while
+    it is fresh (`LISTING_FRESH_SECONDS`). Phone numbers are personal data: the records are
+    dropped once stale (`purge_personal_data`)."""
+
+    class State(models.TextChoices):
+        READING = "reading", _("Reading")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Could not be read")
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="listing")
+    state = models.CharField(max_length=10, choices=State, default=State.READING)
+    started_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # {"read": records so far, "total": records the listing announces}, while reading.
+    progress = models.JSONField(default=dict, blank=True)
+    # One list per record: LISTING_COLUMNS.
+    records = models.JSONField(default=list, blank=True)
+    problem = models.TextField(blank=True, default="")
+
+    COLUMNS = (
+        "record_id",
+        "phone_number",
+        "status_id",
+        "agent_login",
+        "agent_name",
+        "next_call_date",
+        "identifier",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.state}"
+
+    @property
+    def fresh(self) -> bool:
+        """Read, and young enough to stand for what Thulium holds now."""
+        return (
+            self.state == self.State.READ
+            and self.read_at is not None
+            and timezone.now() - self.read_at
+            <= timedelta(seconds=settings.LISTING_FRESH_SECONDS)
+        )
+
+
 class AuditEntry(models.Model):
     """An append-only line of who did what, when, with old → new.
 

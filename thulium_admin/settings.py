@@ -302,6 +302,13 @@ SUBMISSION_CANARY_ROWS = max(1, int(env_float("SUBMISSION_CANARY_ROWS", 20)))
 # A sending needs a review whose read of the campaign is at most this old (seconds); the
 # sending then uses that read for the records' before-values.
 SUBMISSION_REVIEW_MAX_AGE = env_float("SUBMISSION_REVIEW_MAX_AGE", 900)
+# The campaign's listing, read in the background when a file is uploaded, stands for what
+# Thulium holds for this long (seconds): the grid's first view is checked against it, and a
+# review within it is shown without reading the campaign again (never longer than the
+# review's own limit above).
+LISTING_FRESH_SECONDS = min(
+    SUBMISSION_REVIEW_MAX_AGE, max(0.0, env_float("LISTING_FRESH_SECONDS", 300))
+)
 # When Thulium cannot be reached (after the client's own retries), a sending waits and tries
 # again by itself, with pauses growing from the first to the longest (seconds), for at most
 # this many hours; only then are its remaining rows marked not sent.
