@@ -153,6 +153,10 @@ class Grid(models.Model):
     # A file's columns as read, aligned with `headers`: how many rows fill each and where its
     # first filled cells are (services/uploads.ColumnFill); [] for grids not read from a file.
     column_fill = models.JSONField(default=list, blank=True)
+    # What each of a spreadsheet's columns held, aligned with `headers`: "number", "date",
+    # "datetime" or "" for text (spreadsheets.column_type), so an export gives them back typed;
+    # [] for a CSV and for grids not read from a file.
+    column_types = models.JSONField(default=list, blank=True)
     pull_filters = models.JSONField(default=dict, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_valid = models.PositiveIntegerField(default=0)

@@ -13,6 +13,7 @@ Excel or LibreOffice (spreadsheet injection). Nothing is removed to prevent that
   separator is inside quotes wherever it appears, so no locale splits a value.
 - XLSX marks cells as text, so the value is written unchanged as a string cell with the
   "quote prefix" style: no spreadsheet evaluates it, and `+48 600 100 200` reads as written.
+  Numbers and dates given as such (not as text) are written as numbers and dates.
   Characters XML cannot hold (NUL and other C0 controls) are written as OOXML `_xHHHH_` escapes.
 """
 
@@ -22,6 +23,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -103,9 +105,14 @@ def xlsx_cell(sheet: Any, value: Any, *, font: Font | None = None) -> WriteOnlyC
 
 
 def set_value(cell: Any, value: Any) -> None:
-    """Put a value in an openpyxl cell; text stays text, whatever it begins with."""
+    """Put a value in an openpyxl cell; text stays text, whatever it begins with. A date shows
+    as `YYYY-MM-DD`, a date with a time as Thulium writes it, `YYYY-MM-DD hh:mm`."""
     if not isinstance(value, str):
         cell.value = value
+        if isinstance(value, datetime):
+            cell.number_format = "yyyy-mm-dd hh:mm"
+        elif isinstance(value, date):
+            cell.number_format = "yyyy-mm-dd"
         return
     if value.startswith(ESCAPE) and _escapable(value):
         value = ESCAPE + value  # read back through `restore`, like CSV

@@ -1,8 +1,10 @@
 """File intake: formats, encodings, delimiters, the header row, header names, and cell → text.
 
 Every cell leaves here as text, the way the supervisor saw it: a phone Excel stored as a number
-keeps its digits, a date cell becomes `YYYY-MM-DD hh:mm`, a formula gives its result. Whatever is
-wrong with a file is a `FileProblem` with a message code; nothing here touches the database.
+keeps its digits, a date cell becomes `YYYY-MM-DD hh:mm`, a formula gives its result. What a
+spreadsheet's column held is kept beside the text, one word a column (`Table.column_types`), so
+that an export can give numbers and dates back as numbers and dates. Whatever is wrong with a
+file is a `FileProblem` with a message code; nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import islice, zip_longest
 from typing import Any
 
 from django.utils import formats
@@ -54,6 +57,10 @@ CSV_FIELD_LIMIT = 131_072
 # What one cell of Excel holds; no record field needs more.
 CELL_MAX_CHARS = 32_767
 
+# What a spreadsheet column held, when every filled cell of it arrived typed alike; TEXT for
+# anything else (text, a mix, true/false, times of day) and for every column of a CSV.
+TEXT, NUMBER, DATE, DATETIME = "", "number", "date", "datetime"
+
 
 @dataclass(frozen=True)
 class IntakeLimits:
@@ -77,6 +84,8 @@ class Table:
     encoding: str = ""
     delimiter: str = ""
     notes: list[Any] = field(default_factory=list)
+    # Aligned with `headers`: NUMBER, DATE, DATETIME or TEXT (see column_type); [] for a CSV.
+    column_types: list[str] = field(default_factory=list)
 
 
 def read_table(
@@ -138,8 +147,9 @@ def _read_table(
         expected = "ods" if extension == "ods" else "xlsx"
         if kind != expected:
             raise FileProblem(_wrong_content(filename, expected, kind))
-        cells = _spreadsheet_cells(data, kind, limits)
+        cells, types = _spreadsheet_cells(data, kind, limits)
         table = _table_from_cells(cells, kind, limits)
+        table.column_types = (types + [TEXT] * len(table.headers))[: len(table.headers)]
     elif extension in TEXT_EXTENSIONS or not extension:
         if kind not in {"text", "utf-16"}:
             raise FileProblem(_wrong_content(filename, "csv", kind))
@@ -187,6 +197,26 @@ def cell_text(value: Any) -> str:
         minutes = round(value.total_seconds() / 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
     return without_nul(str(value)).replace("\u00a0", " ").replace("\ufeff", "").strip()
+
+
+def column_type(values: Sequence[Any]) -> str:
+    """What a column's cells (as the reader gave them) all are: NUMBER when every filled one
+    is a number, DATE when every one is a date, DATETIME when they are dates with a time (and
+    some at midnight, which the reader gives as dates); TEXT otherwise."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return TEXT  # the common case, decided without looking at a value
+    if str in kinds and any(v and cell_text(v) for v in values if type(v) is str):
+        return TEXT
+    kinds.discard(str)
+    kinds.discard(type(None))
+    if kinds and kinds <= {int, float}:  # bool is its own type here: TRUE/FALSE stay text
+        return NUMBER
+    if kinds == {date}:
+        return DATE
+    if kinds and kinds <= {date, datetime}:
+        return DATETIME
+    return TEXT
 
 
 def looks_scientific(text: str) -> bool:
@@ -320,7 +350,11 @@ def _csv_cells(text: str, delimiter: str, limits: IntakeLimits) -> list[tuple[in
     return numbered
 
 
-def _spreadsheet_cells(data: bytes, kind: str, limits: IntakeLimits) -> list[tuple[int, list[str]]]:
+def _spreadsheet_cells(
+    data: bytes, kind: str, limits: IntakeLimits
+) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """The sheet's non-blank rows as text, numbered, and each column's type below the header
+    (column_type), decided here while the reader's typed values are at hand."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     _refuse_zip_bomb(data, limits)
@@ -374,7 +408,13 @@ def _spreadsheet_cells(data: bytes, kind: str, limits: IntakeLimits) -> list[tup
             if total > limits.max_chars:
                 raise FileProblem(_text_over(TextOver(f"A{number}", total, True), limits))
             numbered.append((number, cells))
-    return numbered
+    if not numbered:
+        return numbered, []
+    # The same header _table_from_cells finds: only the records below it decide a type.
+    header_number = numbered[_header_index([r for _n, r in numbered[: HEADER_SEARCH_ROWS + 40]])][0]
+    body = rows[header_number:]
+    width = max(len(cells) for _n, cells in numbered)
+    return numbered, [column_type(c) for c in islice(zip_longest(*body, fillvalue=""), width)]
 
 
 def _over_limits(extent: Extent, limits: IntakeLimits) -> bool:

@@ -4,12 +4,19 @@ Every column is headed with a label in the exporter's language and a key in brac
 `Telefon [phone_number]`, `Miasto [field:miasto]`, `Outcome [outcome]`. Uploaded again, the
 keys map the input columns back to what they fed and leave the result columns out
 (`export_column_target`), whatever language the file was exported in.
+
+In an XLSX, an input column the uploaded spreadsheet held as numbers or dates (Grid.column_types)
+gives them back as numbers and dates, as long as a cell still reads as one (edited in the grid
+to "5561,06" it is still a number; to "n/a" it is text). Phones stay text whatever the file held,
+and so does the whole CSV.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,12 +26,15 @@ from import_export import resources
 from import_export.fields import Field
 
 from campaigns import messages
+from campaigns.headers import target_for_header
 from campaigns.models import NOT_CONFIRMED_OUTCOMES, REFUSED_OUTCOMES, AuditEntry, Grid, Row
 from campaigns.safe_files import dataset_bytes
 from campaigns.services.audit import audit
 from campaigns.services.rows import RowFilter, grid_rows
+from campaigns.spreadsheets import DATE, DATETIME, EXACT_FLOAT_LIMIT, NUMBER, TEXT
 from campaigns.stored_values import one_render, shown_as_stored, stored_text
 from campaigns.targets import FIELD_PREFIX, SENT_PREFIX, keyed_header, label
+from campaigns.validation import DATE_RE
 
 CSV_DELIMITERS = {"semicolon": ";", "comma": ","}
 SENT_KEYS = (
@@ -42,15 +52,22 @@ class GridRowsResource(resources.Resource):
     """One line per row: source row number, every input cell as it stands in the grid, the
     values to send, validation messages, and Thulium's verdict."""
 
-    def __init__(self, grid: Grid) -> None:
+    def __init__(self, grid: Grid, *, typed: bool = False) -> None:
+        """`typed`: input columns give numbers and dates as the uploaded spreadsheet held them
+        (for a spreadsheet; a CSV is text)."""
         super().__init__()
         self.grid = grid
+        types = grid.column_types if typed else []
         columns: list[tuple[str, Callable[[Row], Any]]] = [
             (keyed_header(_("Row in file"), "row"), lambda row: row.number)
         ]
         for position, (header, target) in enumerate(zip(grid.headers, grid.mapping, strict=True)):
             shown = label(target) if header == target else header
-            columns.append((keyed_header(shown, target) if target else shown, _raw(position)))
+            kind = types[position] if position < len(types) else TEXT
+            if "phone_number" in {target, target_for_header(header)}:
+                kind = TEXT  # a phone is text, whatever the file held: "+48…", "0048…"
+            read = _raw(position) if kind == TEXT else _typed_raw(position, kind)
+            columns.append((keyed_header(shown, target) if target else shown, read))
         fields = [t.removeprefix(FIELD_PREFIX) for t in grid.mapping if t.startswith(FIELD_PREFIX)]
         mapped = {"status_id" if t == "status" else t for t in grid.mapping}
         for key in SENT_KEYS:
@@ -127,6 +144,8 @@ def _total(read: Callable[[Row], Any], header: str) -> Callable[[Row], Any]:
             return value
         if isinstance(value, float) and math.isfinite(value):
             return value
+        if isinstance(value, date):  # and datetime: only _typed_raw gives them
+            return value
         return stored_text(value)
 
     return total
@@ -148,6 +167,58 @@ def _row_state(row: Row) -> str:
 
 def _raw(position: int) -> Callable[[Row], str]:
     return lambda row: row.raw[position] if position < len(row.raw) else ""
+
+
+def _typed_raw(position: int, kind: str) -> Callable[[Row], Any]:
+    read = _raw(position)
+    return lambda row: typed_value(read(row), kind)
+
+
+# What a number column's cell may read as: "5561.06", "5561,06", "-3", "1e+20" (how the intake
+# writes a float past 15 digits). No "+" and no leading zero: "+48…" and "0048…" are phones or
+# codes, never numbers, and no grouping: "1,234.5" is text rather than a guess.
+NUMBER_RE = re.compile(r"^-?(?P<whole>\d+)(?P<part>[.,]\d+)?(?P<exp>[eE][+-]?\d+)?$", re.ASCII)
+# Excel's dates begin in 1900: an earlier one cannot be a date cell.
+FIRST_SHEET_YEAR = 1900
+
+
+def typed_value(text: str, kind: str) -> Any:
+    """A cell of an input column as the column's type (NUMBER, DATE, DATETIME), or the text
+    itself when it does not read as one (edited to "n/a", a date with a time in a date
+    column). A date in a date-and-time column is its midnight: the reader gives a date-and-time
+    at midnight as a date."""
+    cleaned = text.strip()
+    if kind == NUMBER:
+        match = NUMBER_RE.match(cleaned)
+        if match is None or (len(match["whole"]) > 1 and match["whole"].startswith("0")):
+            return text
+        if match["part"] is None and match["exp"] is None:
+            number = int(cleaned)
+            return number if abs(number) < EXACT_FLOAT_LIMIT else text
+        value = float(cleaned.replace(",", "."))
+        return value if math.isfinite(value) else text
+    if kind in {DATE, DATETIME}:
+        match = DATE_RE.match(" ".join(cleaned.split()))
+        if match is None:
+            return text
+        parts = match.groupdict()
+        try:
+            moment = datetime(
+                int(parts["y"] or parts["y2"]),
+                int(parts["m"] or parts["m2"]),
+                int(parts["d"] or parts["d2"]),
+                int(parts["H"] or 0),
+                int(parts["M"] or 0),
+                int(parts["S"] or 0),
+            )
+        except ValueError:
+            return text
+        if moment.year < FIRST_SHEET_YEAR:
+            return text
+        if kind == DATETIME:
+            return moment
+        return moment.date() if parts["H"] is None else text
+    return text
 
 
 def _sent(key: str) -> Callable[[Row], Any]:
@@ -175,10 +246,10 @@ def grid_export(
     delimiter: str = ",",
 ) -> bytes:
     """The grid's rows that pass the filters, as CSV (UTF-8 with BOM, `delimiter` between
-    cells) or XLSX. Audited."""
+    cells, every cell text) or XLSX (numbers and dates typed as the upload had them). Audited."""
     rows = grid_rows(grid, filters).order_by("number", "id")
     with one_render():
-        dataset = GridRowsResource(grid).export(rows)
+        dataset = GridRowsResource(grid, typed=fmt == "xlsx").export(rows)
     dataset.title = _("Grid %(id)s") % {"id": grid.pk}
     audit(
         action=AuditEntry.Action.GRID_EXPORT,

@@ -148,6 +148,7 @@ def grid_create_from_file(
             ),
             rows_total=upload.rows,
             column_fill=upload.columns,
+            column_types=table.column_types,
         )
         audit(
             action=AuditEntry.Action.UPLOAD,
