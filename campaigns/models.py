@@ -739,9 +739,12 @@ class CampaignListing(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # {"read": records so far, "total": records the listing announces}, while reading.
     progress = models.JSONField(default=dict, blank=True)
-    # One list per record: LISTING_COLUMNS.
+    # One list per record, in the order of COLUMNS.
     records = models.JSONField(default=list, blank=True)
     problem = models.TextField(blank=True, default="")
+    # Grids whose upload asked for this read: each is checked against it when it ends, if its
+    # mapping was confirmed meanwhile.
+    waiting = models.JSONField(default=list, blank=True)
 
     COLUMNS = (
         "record_id",
@@ -762,8 +765,7 @@ class CampaignListing(models.Model):
         return (
             self.state == self.State.READ
             and self.read_at is not None
-            and timezone.now() - self.read_at
-            <= timedelta(seconds=settings.LISTING_FRESH_SECONDS)
+            and timezone.now() - self.read_at <= timedelta(seconds=settings.LISTING_FRESH_SECONDS)
         )
 
 

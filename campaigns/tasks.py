@@ -7,7 +7,9 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
+from campaigns.models import Campaign
 from campaigns.services.connection import thulium_client
+from campaigns.services.listing import campaign_listing_read
 from campaigns.services.sending import submission_run
 
 
@@ -21,3 +23,13 @@ def run_submission(submission_id: int, helper: bool = False) -> str:
         later = timezone.now() + timedelta(seconds=result.retry_after)
         run_submission.using(run_after=later).enqueue(submission_id, helper=helper)
     return result.state
+
+
+@task()
+def read_campaign_listing(campaign_pk: int) -> str:
+    """Read the campaign's listing for the grids uploaded meanwhile (services/listing.py)."""
+    campaign = Campaign.objects.filter(pk=campaign_pk).first()
+    if campaign is None:
+        return "gone"
+    with thulium_client() as client:
+        return "read" if campaign_listing_read(campaign=campaign, client=client) else "failed"

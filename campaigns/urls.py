@@ -20,6 +20,7 @@ urlpatterns = [
         name="campaign_template",
     ),
     path("grids/<int:grid_id>/mapping/", intake.grid_mapping, name="grid_mapping"),
+    path("grids/<int:grid_id>/listing/", intake.grid_listing, name="grid_listing"),
     path("grids/<int:grid_id>/", grid.grid_detail, name="grid_detail"),
     path("grids/<int:grid_id>/problems/fix/", editing.group_fix, name="grid_group_fix"),
     path(

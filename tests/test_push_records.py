@@ -434,3 +434,31 @@ def test_a_row_thulium_refused_is_never_reported_valid(
     assert valid not in delimiter.join(by_phone["123123123"])  # Thulium said “not found”
     if language == "en":
         assert by_phone["123123123"][state] == "Refused by Thulium"
+
+
+def test_agents_written_by_their_names_are_read_from_the_listing_in_a_dry_run(
+    campaign: Any, tmp_path: Path
+) -> None:
+    assert campaign.agent_names == {}  # the listing was never read for this campaign
+    names = tmp_path / "names.csv"
+    names.write_text(
+        "Telefon;Status;Konsultant;Następny kontakt\n"
+        "555123321;Mój rekord;Jan Kowalski;24.12.2030 09:30\n"
+        "600100200;Mój rekord;maria wisniewska;24.12.2030 10:00\n"
+        "111222333;Mój rekord;Nikt Taki;24.12.2030 11:00\n",
+        encoding="utf-8",
+    )
+
+    code, out, _err = push("00001", str(names), "--dry-run")
+
+    assert code == 1  # the name nobody has
+    assert "rows: 3, valid: 2, warnings: 0, errors: 1" in out
+    assert '"agent_login": "j.kowalski"' in out
+    assert '"agent_login": "m.wisniewska"' in out
+    grid = Grid.objects.get()
+    found = {
+        row.phone: (row.agent_login, [m["code"] for m in row.messages]) for row in grid.rows.all()
+    }
+    assert found["555123321"] == ("j.kowalski", ["agent_by_name"])
+    assert found["600100200"] == ("m.wisniewska", ["agent_by_name"])
+    assert "agent_unknown" in found["111222333"][1]

@@ -23,6 +23,7 @@ from campaigns.services.submissions import (
     submissions_reap,
 )
 from campaigns.services.undo import grid_undo
+from campaigns.services.validation import campaign_rules
 from tests.conftest import Sandbox, client_config, queue_sending, run_to_the_end, send
 
 pytestmark = pytest.mark.django_db
@@ -438,6 +439,10 @@ def test_an_unreachable_thulium_while_reading_waits_then_sends(
 def test_a_sending_right_after_its_review_checks_rows_again_only_when_the_rules_changed(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient
 ) -> None:
+    # The rules as a sending sees them: with the agents' names the campaign's listing gives.
+    grid_review_read(grid=crm_grid, client=api)
+    crm_grid.refresh_from_db()
+    rules = campaign_rules(campaign=crm_grid.campaign, client=api)
 
     def reviewed(resend: bool = False) -> str:
         with thulium_client() as client:

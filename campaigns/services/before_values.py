@@ -27,7 +27,7 @@ from campaigns.models import (
     Submission,
     ThuliumNow,
 )
-from campaigns.services.thulium_now import (
+from campaigns.services.listing import (
     campaign_records_by_phone,
     last_sent_fields,
     record_values,

@@ -27,15 +27,21 @@ from campaigns.models import (
     Duplicates,
     Grid,
     Row,
+    Submission,
     ThuliumNow,
     UploadBlock,
 )
 from campaigns.problems import row_problems
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
+from campaigns.services.listing import (
+    Listing,
+    campaign_agent_names_learn,
+    campaign_listing_fresh,
+    grid_thulium_now_store,
+)
 from campaigns.services.locking import grid_lock
 from campaigns.services.mapping import mapping_suggest
-from campaigns.services.thulium_now import campaign_agent_names_learn
 from campaigns.services.uploads import (
     FIRST_VALUES,
     SAMPLE_ROWS,
@@ -223,11 +229,14 @@ def grid_confirm_mapping(
     learn_fields: Sequence[str] = (),
     client: thulium.ThuliumClient,
     actor: AbstractBaseUser | None = None,
+    listing: Listing | None = None,
 ) -> Grid:
     """Apply the supervisor's mapping, remember it, and validate every row against Thulium.
 
     `learn_fields` are headers of unmapped columns that become campaign fields (and are mapped
-    to themselves). Raises MappingProblem, or ThuliumError when the campaign cannot be read.
+    to themselves). The rows are compared with `listing`, or else with the campaign's kept
+    listing while it is fresh. Raises MappingProblem, or ThuliumError when the campaign cannot
+    be read.
     """
     campaign = grid.campaign
     mapping = list(mapping)
@@ -257,7 +266,12 @@ def grid_confirm_mapping(
         grid.mapping = mapping
         grid.state = Grid.State.READY
         grid.save(update_fields=["mapping", "state"])
-        grid_validate(grid=grid, rules=_with_fields(rules, campaign))
+        # Read in the background since the upload (services/listing.py): the first view knows
+        # which numbers the campaign lacks or holds twice, and the agents' names.
+        listing = listing or campaign_listing_fresh(campaign)
+        campaign.refresh_from_db(fields=["agent_names"])
+        rules = replace(rules, agent_names=campaign.agent_names)
+        grid_validate(grid=grid, rules=_with_fields(rules, campaign), listing=listing)
         audit(
             action=AuditEntry.Action.MAPPING,
             actor=actor,
@@ -278,14 +292,18 @@ def grid_validate(
     row_ids: Collection[int] | None = None,
     new_raw: Mapping[int, list[str]] | None = None,
     counted: bool = False,
+    listing: Listing | None = None,
 ) -> Grid:
     """Rebuild rows' values and messages from their cells and the grid's mapping.
 
     With `row_ids`, only those rows — and every row sharing a phone with them before or after,
     whose duplicate messages may change — are rebuilt; otherwise the whole grid. `new_raw` gives
     rows new cells (row id → cells) as they are rebuilt. `counted` says every row rebuilt is in
-    the grid's counts already, so they change by difference instead of by a recount.
+    the grid's counts already, so they change by difference instead of by a recount. With a
+    `listing` (whole grid only, under the grid's lock), the rows are compared with it first.
     """
+    if listing is not None and row_ids is not None:
+        raise ValueError("A listing compares the whole grid: give no row_ids.")
     new_raw = new_raw or {}
     by_identifier = grid.finds_by_identifier
     if row_ids is not None and (len(row_ids) > PARTIAL_LIMIT or by_identifier):
@@ -326,6 +344,13 @@ def grid_validate(
     else:
         keys = [check.phone for _row, check in checked]
         duplicates = duplicate_messages((row[1], check.phone) for row, check in checked)
+    if listing is not None:
+        grid_thulium_now_store(
+            grid,
+            listing,
+            phones={check.phone for _row, check in checked},
+            identifiers={str(check.values.get("identifier") or "") for _row, check in checked},
+        )
     held = _held_in_thulium(grid, set(keys), whole=row_ids is None)
     # A revert grid knows what its rows cannot put back (see submission_revert).
     cannot_put_back = grid.pull_filters.get("cannot_put_back", {}) if grid.pull_filters else {}
@@ -396,6 +421,27 @@ def grid_validate(
             stamped.exclude(validated_with=checked_with).update(validated_with="")
         grid.refresh_from_db(fields=["validated_with"])
     return grid
+
+
+def grid_validate_against_listing(
+    *, grid_id: int, listing: Listing, client: thulium.ThuliumClient
+) -> bool:
+    """Check a grid whose mapping was confirmed while the campaign's listing was being read
+    against that listing, as its mapping would have; whether it was. A grid still waiting for
+    its mapping, compared since, being sent, or emptied by retention is left as it is."""
+    with transaction.atomic():
+        grid = grid_lock(grid_id, write=False)
+        if (
+            grid.state != Grid.State.READY
+            or (grid.compared_at is not None and grid.compared_at >= listing.read_at)
+            or grid.personal_data_removed_at is not None
+            or grid.submissions.filter(state__in=Submission.ACTIVE_STATES).exists()
+        ):
+            return False
+        grid = grid_lock(grid_id)  # a write after all: a review made before it is stale
+        rules = campaign_rules(campaign=grid.campaign, client=client)
+        grid_validate(grid=grid, rules=_with_fields(rules, grid.campaign), listing=listing)
+    return True
 
 
 def grid_rules_fingerprint(grid: Grid, rules: CampaignRules) -> str:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.models import (
     AuditDetail,
     AuditEntry,
+    CampaignListing,
     Chunk,
     Edit,
     Grid,
@@ -126,6 +127,7 @@ KINDS = {
     "chunk": gettext_lazy("record values read before a sending"),
     "sent_fields": gettext_lazy("record fields last sent"),
     "thulium_now": gettext_lazy("record values read for a review"),
+    "listing": gettext_lazy("campaign's records kept from Thulium's listing (minutes)"),
     "grid": gettext_lazy("grid (file name or revert notes)"),
     "submission": gettext_lazy("sending (Thulium's message)"),
     "audit": gettext_lazy("personal details of an audit entry"),
@@ -192,6 +194,14 @@ def _scan(number: Number) -> Iterator[Finding]:
         if number.is_in(phone) or number.is_in(held):
             where = _("grid #%(g)s") % {"g": grid}
             yield Finding("thulium_now", pk, where, None, {"phone": phone, "values": held})
+    listings = CampaignListing.objects.exclude(records=[]).values_list(
+        "id", "campaign__thulium_id", "read_at", "records"
+    )
+    for pk, campaign, at, records in listings.iterator(chunk_size=1):
+        held = [record for record in records if number.is_in(record)]
+        if held:
+            where = _("campaign %(c)s") % {"c": campaign}
+            yield Finding("listing", pk, where, at, {"records": held})
     for pk, name, filters in Grid.objects.values_list("id", "file_name", "pull_filters"):
         if number.is_in(name) or number.is_in(filters):
             yield Finding("grid", pk, f"#{pk}", None, {"file_name": name, "filters": filters})
@@ -323,6 +333,10 @@ def person_erase(*, phone: str, reason: str, actor: Any) -> Erasure:
             "chunk": _erase_chunk_values,
             "sent_fields": lambda f, _n: SentFields.objects.filter(id__in=_keys(f)).delete(),
             "thulium_now": lambda f, _n: ThuliumNow.objects.filter(id__in=_keys(f)).delete(),
+            # A cache: the whole kept listing goes (the next upload reads it again).
+            "listing": lambda f, _n: CampaignListing.objects.filter(id__in=_keys(f)).update(
+                records=[], read_at=None, state=CampaignListing.State.READ, progress={}
+            ),
             "grid": _erase_grid_notes,
             "submission": _erase_submission_words,
         }

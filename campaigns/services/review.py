@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -137,6 +137,14 @@ def grid_sending_options_set(
             },
         )
     return grid
+
+
+def grid_read_is_recent(grid: Grid) -> bool:
+    """The grid was compared with the campaign's listing recently enough (LISTING_FRESH_SECONDS)
+    for a review to use that read instead of reading the campaign again."""
+    return grid.compared_at is not None and timezone.now() - grid.compared_at <= timedelta(
+        seconds=settings.LISTING_FRESH_SECONDS
+    )
 
 
 def grid_review_read(

@@ -54,6 +54,7 @@ from campaigns.services.audit import outcomes_digest
 from campaigns.services.before_values import submission_read_before
 from campaigns.services.connection import describe_thulium_error
 from campaigns.services.fields import campaign_fields_learn
+from campaigns.services.listing import campaign_records_by_phone
 from campaigns.services.notify import submission_notify
 from campaigns.services.rows import record_payload, values_record
 from campaigns.services.submissions import (
@@ -63,10 +64,7 @@ from campaigns.services.submissions import (
     submission_counts,
     submission_unsend_rest,
 )
-from campaigns.services.thulium_now import (
-    campaign_records_by_phone,
-    sent_fields_record,
-)
+from campaigns.services.thulium_now import sent_fields_record
 from campaigns.services.verdicts import (
     Verdict,
     Verdicts,

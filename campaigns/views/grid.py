@@ -23,7 +23,7 @@ from campaigns.models import (
     Grid,
     Row,
 )
-from campaigns.row_html import whole_cell_text
+from campaigns.row_html import problem_column, whole_cell_text
 from campaigns.services.connection import Problem, thulium_session
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
 from campaigns.services.problems import (
@@ -59,6 +59,7 @@ from campaigns.views.common import (
     sending_context,
     status_and_agent_choices,
 )
+from campaigns.views.intake import listing_context
 
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -128,12 +129,15 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
             "problem_groups": groups[:GROUPS_SHOWN],
             "problem_groups_more": groups[GROUPS_SHOWN:],
             "problem_group": next((g for g in groups if g.key == filters.problem), None),
+            "problem_column": problem_column(page.rows, filters.problem),
             "can_find_by_identifier": grid_finds_by_identifier(grid)
             and not grid.finds_by_identifier,
             "value_rules": [
                 (rule, statuses_by_id.get(rule.value, rule.value))
                 for rule in campaign_value_rules(grid)
             ],
+            # The campaign's listing, while it is read for this grid (services/listing.py).
+            "listing_status": listing_context(grid, on_grid=True),
             **choices,
         }
         return render(request, "campaigns/grid_detail.html", context)

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from campaigns.exceptions import FileProblem
 from campaigns.forms import EmptyGridForm, MappingForm, PullForm, UploadForm
@@ -34,6 +35,7 @@ from campaigns.services.grids import (
     grid_create_from_thulium,
     grid_samples,
 )
+from campaigns.services.listing import campaign_listing_want, grid_listing_status
 from campaigns.services.mapping import column_value_guess
 from campaigns.services.validation import campaign_rules_cached
 from campaigns.validation import CampaignRules
@@ -64,6 +66,7 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
     except FileProblem as problem:
         form.add_error("file", str(problem.message))
         return campaign_page(request, campaign_id, upload_form=form, status=400)
+    campaign_listing_want(campaign=campaign, grid=grid)
     return redirect("campaigns:grid_mapping", grid_id=grid.pk)
 
 
@@ -152,9 +155,35 @@ def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
             "columns": columns,
             "problem": problem,
             "known_fields": grid.campaign.fields.all(),
+            **listing_context(grid),
         },
         status=400 if problem else 200,
     )
+
+
+def listing_context(grid: Grid, *, on_grid: bool = False) -> dict[str, Any]:
+    """What templates/campaigns/listing_status.html needs."""
+    listing = grid_listing_status(grid)
+    return {
+        "listing": listing,
+        "fresh": listing is not None and listing.fresh,
+        "records": (listing.progress or {}).get("records", 0) if listing else 0,
+        "on_grid": on_grid,
+    }
+
+
+@require_GET
+@permission_required("campaigns.view_grid", raise_exception=True)
+def grid_listing(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """How far the campaign's listing read for this grid is (polled by htmx). On the grid page,
+    a read that ended reloads the page: its rows were checked again."""
+    grid = get_object_or_404(Grid.objects.select_related("campaign"), pk=grid_id)
+    on_grid = request.GET.get("on") == "grid"
+    context = listing_context(grid, on_grid=on_grid)
+    listing = context["listing"]
+    if on_grid and request.htmx and (listing is None or listing.state != listing.State.READING):
+        return HttpResponseClientRefresh()
+    return render(request, "campaigns/listing_status.html", {"grid": grid, **context})
 
 
 VALUE_NOTES = {

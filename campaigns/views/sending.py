@@ -27,6 +27,7 @@ from campaigns.services.connection import Problem, ThuliumProblem, thulium_sessi
 from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.review import (
     grid_finds_by_identifier,
+    grid_read_is_recent,
     grid_review,
     grid_review_read,
     grid_sending_options_set,
@@ -62,13 +63,17 @@ def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
             if chosen
         }
     )
-    if request.method == "POST":
+    if request.method == "POST" and (params.get("again") == "yes" or not grid_read_is_recent(grid)):
         try:
             with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
                 read = grid_review_read(grid=grid, client=client)
         except Problem as problem:  # Thulium, or a grid being sent meanwhile
             return problem_response(request, grid, problem)
         request.session[f"review-read-{grid.pk}"] = [read.records, round(read.seconds, 2)]
+    elif request.method == "POST":
+        # The grid's own recent read stands (the one made while its file was mapped, say).
+        request.session.pop(f"review-read-{grid.pk}", None)
+    if request.method == "POST":
         url = reverse("campaigns:grid_review", args=[grid.pk])
         url = f"{url}?{query}" if query else url
         # Sent by htmx, the page stayed to show the read's progress: now it goes to the review.

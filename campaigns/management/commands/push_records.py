@@ -11,11 +11,13 @@ configuration errors. While Thulium cannot be reached it waits, printing each pa
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -24,9 +26,9 @@ from campaigns.models import Grid
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
+from campaigns.services.listing import Listing, campaign_records_by_phone
 from campaigns.services.review import (
     ReviewProblem,
-    grid_review_read,
     grid_sending_options_set,
 )
 from campaigns.services.validation import campaign_rules
@@ -170,6 +172,24 @@ class Command(SendsGrids):
                     encoding=encoding,
                     mode=mode,
                 )
+                listing = None
+                if not no_live_check:
+                    # Read before the rows are checked, so they are checked once, knowing
+                    # which numbers the campaign lacks or holds twice and its agents' names.
+                    started, timer = timezone.now(), time.monotonic()
+                    records = campaign_records_by_phone(
+                        client, campaign.thulium_id, on_page=self._progress()
+                    )
+                    listing = Listing(records=records, read_at=started)
+                    read = sum(len(found) for found in records.values())
+                    self.stdout.write(
+                        ngettext(
+                            "Read the campaign's %(n)s record in %(seconds)s s.",
+                            "Read the campaign's %(n)s records in %(seconds)s s.",
+                            read,
+                        )
+                        % {"n": number(read), "seconds": number(time.monotonic() - timer, 1)}
+                    )
                 learn = [h for h, t in zip(grid.headers, grid.mapping, strict=True) if not t]
                 grid = grid_confirm_mapping(
                     grid=grid,
@@ -177,6 +197,7 @@ class Command(SendsGrids):
                     learn_fields=learn if learn_fields else [],
                     client=client,
                     actor=author,
+                    listing=listing,
                 )
                 if search_in_additional_numbers or duplicates != "skip" or match_by != "phone":
                     grid = grid_sending_options_set(
@@ -195,15 +216,6 @@ class Command(SendsGrids):
                         )
                     )
                     return grid
-                read = grid_review_read(grid=grid, client=client, on_page=self._progress())
-                self.stdout.write(
-                    ngettext(
-                        "Read the campaign's %(n)s record in %(seconds)s s.",
-                        "Read the campaign's %(n)s records in %(seconds)s s.",
-                        read.records,
-                    )
-                    % {"n": number(read.records), "seconds": number(read.seconds, 1)}
-                )
                 grid.refresh_from_db()
                 return grid
         except CampaignNotFound:
