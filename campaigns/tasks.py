@@ -25,7 +25,8 @@ def run_submission(submission_id: int, helper: bool = False) -> str:
     return result.state
 
 
-@task()
+# A person is mapping columns while it runs: taken before the queued sendings' next turns.
+@task(priority=10)
 def read_campaign_listing(campaign_pk: int) -> str:
     """Read the campaign's listing for the grids uploaded meanwhile (services/listing.py)."""
     campaign = Campaign.objects.filter(pk=campaign_pk).first()
