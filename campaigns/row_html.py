@@ -20,7 +20,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from campaigns import messages, thulium
+from campaigns import messages, problems, thulium
 from campaigns.models import Cell, Grid, Outcome, Row
 from campaigns.stored_values import cut_short, one_render, shown_as_stored, stored_text
 from campaigns.targets import label
@@ -166,6 +166,9 @@ def _cells_as_stored(row: Row, columns: Sequence[str], mapping: Sequence[str]) -
         )
     return found
 
+
+# How a row's messages are listed: what stops it being sent first.
+LEVEL_ORDER = {messages.ERROR: 0, messages.WARNING: 1, messages.INFO: 2}
 
 # Past this many characters a cell is cut short on screen (CSS), and its title holds it whole.
 LONG_TEXT = 24
@@ -333,7 +336,10 @@ class RowRenderer:
                 f' <span class="badge badge--{escape(row.outcome)}" title="{title}">'
                 f"{self.outcomes.get(row.outcome, escape(row.outcome))}</span>"
             )
-        texts = [(m["level"], messages.render(m)) for m in row.messages]
+        # Errors first, then warnings, then notes: the line shows what stops the row being
+        # sent, not a note that "Anna Nowak" was read as a.nowak (in file order otherwise).
+        ordered = sorted(row.messages, key=lambda m: LEVEL_ORDER.get(m["level"], len(LEVEL_ORDER)))
+        texts = [(m["level"], messages.render(m)) for m in ordered]
         answer = row.thulium_message
         first = texts[0][1] if texts else (answer if answer else "")
         if first:
@@ -383,6 +389,18 @@ class RowRenderer:
         out.extend(more)
         out.append("</td>")
         return "".join(out)
+
+
+def problem_column(rows: Iterable[Row], key: str) -> str:
+    """The column a problem group is about, from the first of these rows that has it ("" when
+    none does): the page opened on a group brings that column into view and marks it."""
+    if not key:
+        return ""
+    for row in rows:
+        for entry in row.messages:
+            if problems.problem_key(entry) == key:
+                return str(entry.get("field", ""))
+    return ""
 
 
 def outcome_title(detail: Mapping[str, Any]) -> str:
