@@ -28,6 +28,7 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("get", "campaigns:row_payload", [g, row], "view"),
         ("get", "campaigns:cell_full", [g, row], "view"),
         ("get", "campaigns:grid_progress", [g], "view"),
+        ("get", "campaigns:grid_listing", [g], "view"),
         ("post", "campaigns:grid_compare", [g], "supervise"),
         ("get", "campaigns:history", [], "view"),
         ("get", "campaigns:phone_history", ["845400588"], "view"),

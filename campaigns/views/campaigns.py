@@ -69,6 +69,10 @@ def _open_campaign(campaign_id: str) -> tuple[Campaign | None, list[Any], str | 
         return campaign, [], problem.text
 
 
+# Grids and sendings the campaign page lists before "show all".
+WORK_SHOWN = 5
+
+
 def campaign_page(
     request: HttpRequest,
     campaign_id: str,
@@ -79,11 +83,24 @@ def campaign_page(
     status: int = 200,
 ) -> HttpResponse:
     campaign, statuses, thulium_problem = _open_campaign(campaign_id)
+    # The work leads: the newest grids and sendings fit above the fold; "all" shows the rest.
+    every = request.GET.get("all", "")
+    grids = list(campaign.grids.select_related("author")[:50]) if campaign else []
+    grids_shown = len(grids) if every == "grids" else WORK_SHOWN
+    submissions = (
+        campaign_submissions(campaign, limit=50 if every == "sendings" else WORK_SHOWN + 1)
+        if campaign
+        else []
+    )
+    sendings_shown = len(submissions) if every == "sendings" else WORK_SHOWN
     context = {
         "campaign_id": campaign_id,
         "campaign": campaign,
-        "grids": campaign.grids.select_related("author")[:50] if campaign else [],
-        "submissions": campaign_submissions(campaign) if campaign else [],
+        "grids": grids[:grids_shown],
+        "grids_more": len(grids) > grids_shown,
+        "grids_total": campaign.grids.count() if campaign and len(grids) > grids_shown else 0,
+        "submissions": submissions[:sendings_shown],
+        "submissions_more": len(submissions) > sendings_shown,
         "upload_form": upload_form or UploadForm(),
         "empty_form": EmptyGridForm(prefix="empty"),
         "pull_form": pull_form or PullForm(statuses=statuses),
