@@ -181,6 +181,7 @@ def campaign_listing_want(*, campaign: Campaign, grid: Grid) -> CampaignListing:
     when its mapping is confirmed, or when the read ends if the mapping came first."""
     from campaigns.tasks import read_campaign_listing  # tasks run services: imported late
 
+    campaign_listings_forget()  # phone numbers kept no longer than they serve
     with transaction.atomic():
         listing, _created = (
             CampaignListing.objects.select_for_update()
