@@ -430,7 +430,10 @@ def grid_validate_against_listing(
     against that listing, as its mapping would have; whether it was. A grid still waiting for
     its mapping, compared since, being sent, or emptied by retention is left as it is."""
     with transaction.atomic():
-        grid = grid_lock(grid_id, write=False)
+        try:
+            grid = grid_lock(grid_id, write=False)
+        except Grid.DoesNotExist:  # deleted meanwhile
+            return False
         if (
             grid.state != Grid.State.READY
             or (grid.compared_at is not None and grid.compared_at >= listing.read_at)

@@ -183,16 +183,19 @@ def campaign_listing_want(*, campaign: Campaign, grid: Grid) -> CampaignListing:
 
     campaign_listings_forget()  # phone numbers kept no longer than they serve
     with transaction.atomic():
-        listing, _created = (
+        listing, created = (
             CampaignListing.objects.select_for_update()
             .defer("records")
             .get_or_create(campaign=campaign)
         )
-        if listing.fresh:
-            return listing
+        if listing.fresh and listing.read_at is not None:
+            # Young enough to outlast the mapping: shared; else read again for this grid.
+            age = (timezone.now() - listing.read_at).total_seconds()
+            if age <= settings.LISTING_FRESH_SECONDS / 2:
+                return listing
         reading = (
             listing.state == CampaignListing.State.READING
-            and not _created
+            and not created
             and timezone.now() - _last_sign(listing) < LOST_AFTER
         )
         listing.waiting = sorted({*listing.waiting, grid.pk})
@@ -235,7 +238,8 @@ def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) 
     started = timezone.now()
     try:
         records = campaign_records_by_phone(client, campaign.thulium_id, on_page=progress)
-    except thulium.ThuliumError as error:
+    except Exception as error:
+        # Thulium's refusal, or anything else: the pages stop waiting and say so.
         with transaction.atomic():
             listing = CampaignListing.objects.select_for_update().get(campaign=campaign)
             listing.state = CampaignListing.State.FAILED
@@ -243,6 +247,8 @@ def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) 
             listing.progress = {}
             listing.waiting = []
             listing.save()
+        if not isinstance(error, thulium.ThuliumError):
+            raise
         logger.info("Campaign %s: the listing could not be read: %s", campaign, error)
         return None
     read = Listing(records=records, read_at=started)
