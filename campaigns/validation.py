@@ -161,22 +161,32 @@ def normalise_phone(text: str, phone_format: str) -> str:
     return phone
 
 
+def date_of_match(match: re.Match[str], *, seconds: bool = True) -> datetime | None:
+    """The moment DATE_RE matched (its seconds too, if asked), or None for a day that cannot
+    exist (31.02)."""
+    parts = match.groupdict()
+    try:
+        return datetime(
+            int(parts["y"] or parts["y2"]),
+            int(parts["m"] or parts["m2"]),
+            int(parts["d"] or parts["d2"]),
+            int(parts["H"] or 0),
+            int(parts["M"] or 0),
+            int(parts["S"] or 0) if seconds else 0,
+        )
+    except ValueError:
+        return None
+
+
 @functools.lru_cache(maxsize=16_384)
 def parse_date_time(text: str) -> tuple[datetime | None, bool]:
     """(the moment, whether a time was given). Excel serial numbers are read as Excel does."""
     cleaned = " ".join(fold_digits(text).replace("\u00a0", " ").split())
     if match := DATE_RE.match(cleaned):
-        parts = match.groupdict()
-        try:
-            moment = datetime(
-                int(parts["y"] or parts["y2"]),
-                int(parts["m"] or parts["m2"]),
-                int(parts["d"] or parts["d2"]),
-                int(parts["H"] or 0),
-                int(parts["M"] or 0),
-            )
-        except ValueError:
+        moment = date_of_match(match, seconds=False)
+        if moment is None:
             return None, False
+        parts = match.groupdict()
         if not FIRST_YEAR <= moment.year <= LAST_YEAR:
             return None, False
         return moment, parts["H"] is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -34,7 +34,7 @@ from campaigns.services.rows import RowFilter, grid_rows
 from campaigns.spreadsheets import DATE, DATETIME, EXACT_FLOAT_LIMIT, NUMBER, TEXT
 from campaigns.stored_values import one_render, shown_as_stored, stored_text
 from campaigns.targets import FIELD_PREFIX, SENT_PREFIX, keyed_header, label
-from campaigns.validation import DATE_RE
+from campaigns.validation import DATE_RE, date_of_match
 
 CSV_DELIMITERS = {"semicolon": ";", "comma": ","}
 SENT_KEYS = (
@@ -201,23 +201,12 @@ def typed_value(text: str, kind: str) -> Any:
         match = DATE_RE.match(" ".join(cleaned.split()))
         if match is None:
             return text
-        parts = match.groupdict()
-        try:
-            moment = datetime(
-                int(parts["y"] or parts["y2"]),
-                int(parts["m"] or parts["m2"]),
-                int(parts["d"] or parts["d2"]),
-                int(parts["H"] or 0),
-                int(parts["M"] or 0),
-                int(parts["S"] or 0),
-            )
-        except ValueError:
-            return text
-        if moment.year < FIRST_SHEET_YEAR:
+        moment = date_of_match(match)
+        if moment is None or moment.year < FIRST_SHEET_YEAR:
             return text
         if kind == DATETIME:
             return moment
-        return moment.date() if parts["H"] is None else text
+        return moment.date() if match["H"] is None else text
     return text
 
 
