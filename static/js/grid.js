@@ -11,9 +11,8 @@
   function decorate(root) {
     const table = document.querySelector("table.grid");
     if (!table) return;
-    const targets = Array.from(table.querySelectorAll("thead th")).map(function (th) {
-      return th.dataset.target || "";
-    });
+    const heads = Array.from(table.querySelectorAll("thead th"));
+    const targets = heads.map(function (th) { return th.dataset.target || ""; });
     const base = table.dataset.rows.replace(/0\/$/, "");
     const rows = root.matches && root.matches("tr[data-row]")
       ? [root] : Array.from(root.querySelectorAll("table.grid tbody tr[data-row]"));
@@ -31,11 +30,65 @@
         cell.dataset.target = targets[index];
         cell.tabIndex = 0;
         cell.classList.add("cell");
+        if (heads[index].classList.contains("is-problem")) cell.classList.add("is-problem");
       });
     });
   }
   decorate(document);
   document.addEventListener("htmx:load", function (event) { decorate(event.detail.elt); });
+
+  // The sticky columns sit at the measured widths of those before them, and the grid's
+  // scroll-padding is what they and the header cover: whatever the browser scrolls to (a
+  // focused cell, a row jumped to, a problem's column) then lands clear of them. Measured
+  // again whenever a sticky column changes width (a longer row number, the other language).
+  function fitSticky() {
+    const table = document.querySelector("table.grid");
+    const wrap = table && table.closest(".table-wrap");
+    if (!wrap) return;
+    const cells = table.tHead.rows[0].cells;
+    const width = function (i) { return cells[i].getBoundingClientRect().width; };
+    const pick = width(0);
+    const number = width(1);
+    const phone = width(2);
+    table.style.setProperty("--num-left", pick + "px");
+    table.style.setProperty("--phone-left", pick + number + "px");
+    wrap.style.setProperty("--sticky-left", pick + number + phone + "px");
+    wrap.style.setProperty("--sticky-right", width(cells.length - 1) + "px");
+    wrap.style.scrollPaddingTop = table.tHead.getBoundingClientRect().height + "px";
+  }
+  const stickyTable = document.querySelector("table.grid");
+  if (stickyTable) {
+    fitSticky();
+    if (window.ResizeObserver) {
+      const observer = new ResizeObserver(fitSticky);
+      const cells = stickyTable.tHead.rows[0].cells;
+      [0, 1, 2, cells.length - 1].forEach(function (i) { if (cells[i]) observer.observe(cells[i]); });
+    }
+    // A cell focused (arrow keys, Tab, a click) is brought clear of the sticky header and
+    // columns: the browser's own scroll on focus ignores the scroll-padding.
+    document.addEventListener("focusin", function (event) {
+      const cell = event.target.closest && event.target.closest("table.grid td[data-target]");
+      if (cell && getComputedStyle(cell).position !== "sticky") {
+        cell.scrollIntoView({ block: "nearest", inline: "nearest" });
+      }
+    });
+    // Opened from a problem group's chip: its column comes into view, marked (the page
+    // itself stays put; the phone column is always in view).
+    const problem = stickyTable.querySelector("thead th.is-problem:not(.cell--phone)");
+    if (problem) {
+      const wrap = stickyTable.closest(".table-wrap");
+      const box = problem.getBoundingClientRect();
+      const view = wrap.getBoundingClientRect();
+      const style = getComputedStyle(wrap);
+      const left = view.left + parseFloat(style.scrollPaddingLeft);
+      const right = view.left + wrap.clientWidth - parseFloat(style.scrollPaddingRight);
+      if (box.left < left || box.right > right) {
+        // centred between the sticky columns, or at their left edge when it is wider
+        wrap.scrollLeft += box.width >= right - left
+          ? box.left - left : box.left + box.width / 2 - (left + right) / 2;
+      }
+    }
+  }
 
   // A row's panel, opened, shows the JSON Thulium gets for it (loaded then, once).
   document.addEventListener("toggle", function (event) {
