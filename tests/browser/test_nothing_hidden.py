@@ -235,3 +235,26 @@ def test_the_shortcuts_dialog_shows_its_title(
     assert box is not None
     assert box["y"] >= dialog["y"]
     expect(screen.locator("#shortcuts form button")).to_be_in_viewport(ratio=1)
+
+
+def test_every_problem_chip_shows_whole_above_the_grid(
+    screen: Page, live_server: Any, supervisor: Any, wide_grid: Grid, language: str
+) -> None:
+    # Seven kinds of problem take three lines of chips at these widths (a revert grid's long
+    # “not put back” chips take five): none is clipped, none reaches the grid's header.
+    open_grid(screen, live_server, wide_grid, language)
+    chips = screen.locator("#problems .problem-groups > li > .problem")
+    expect(chips).to_have_count(7)
+    hidden = screen.evaluate(
+        """() => {
+            const list = document.querySelector('#problems .problem-groups');
+            const box = list.getBoundingClientRect();
+            const header = document.querySelector('table.grid thead th').getBoundingClientRect();
+            return [...list.querySelectorAll(':scope > li > .problem')].filter(chip => {
+                const c = chip.getBoundingClientRect();
+                return c.top < box.top - 0.5 || c.bottom > box.bottom + 0.5
+                    || c.bottom > header.top + 0.5;
+            }).map(chip => chip.textContent);
+        }"""
+    )
+    assert hidden == []
