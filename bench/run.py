@@ -14,6 +14,7 @@ Stages:
   intake        CSV and XLSX to a validated, stored grid (read, map, validate against the
                 sandbox campaign, store)
   import-export the same CSV through django-import-export into the same table, plain and tuned
+  listing-kept  the campaign's listing read, read and kept (services/listing.py), and loaded back
   end-to-end    a CSV of --rows rows from upload to every row answered (1 worker, in-process)
   pages         a grid page of 100 rows at 1%, 10% and 100% of --rows, the 100 rows alone (time
                 and size), and one cell's save
@@ -309,6 +310,14 @@ def report(r: dict[str, Any]) -> None:
                 f"{times} s at 1/2/4/8 pages at once",
                 f"{one['seconds'] / four['seconds']:.1f}× faster at 4",
             )
+    if "listing-kept" in r:
+        kept = r["listing-kept"]
+        add(
+            f"listing kept while mapping: {kept['records']:,} records",
+            f"read {kept['read_s']:.2f} s, read and kept {kept['read_and_keep_s']:.2f} s, "
+            f"loaded back {kept['load_s']:.2f} s",
+            f"keeping adds {kept['read_and_keep_s'] / kept['read_s']:.2f}× to the read",
+        )
     if "submission" in r:
         submission = r["submission"]
         for key, run in submission["runs"].items():
@@ -763,6 +772,32 @@ def stage_listing(args: Any, workdir: Path) -> dict[str, Any]:
     return {"runs": runs}
 
 
+def stage_listing_kept(args: Any, workdir: Path) -> dict[str, Any]:
+    """What keeping the campaign's listing costs (services/listing.py): the read alone, the
+    read kept for the grids of the next minutes, and the kept read loaded back (the mapping's
+    and the review's side), 4 pages at a time, no latency."""
+    from campaigns.services.connection import thulium_client
+    from campaigns.services.listing import (
+        campaign_listing_fresh,
+        campaign_listing_read,
+        campaign_records_by_phone,
+    )
+
+    campaign = _campaign()
+    control("DELETE", args.api, "faults")
+    with thulium_client() as client:
+        read, records = _timed(lambda: campaign_records_by_phone(client, "00001"))
+        kept, _listing = _timed(lambda: campaign_listing_read(campaign=campaign, client=client))
+    loaded, listing = _timed(lambda: campaign_listing_fresh(campaign))
+    assert listing is not None
+    return {
+        "records": sum(len(found) for found in records.values()),
+        "read_s": read,
+        "read_and_keep_s": kept,
+        "load_s": loaded,
+    }
+
+
 def stage_submission(args: Any, workdir: Path) -> dict[str, Any]:
     """Send the same grid again and again: 1, 2 and 4 worker processes, 0 and 50 ms latency.
     Each sending is reviewed first (the campaign read once); the sending reuses that read."""
@@ -1018,6 +1053,7 @@ STAGES = {
     "end-to-end": stage_end_to_end,
     "pages": stage_pages,
     "listing": stage_listing,
+    "listing-kept": stage_listing_kept,
     "submission": stage_submission,
     "submit-worker": stage_submit_worker,
     "load": stage_load,
