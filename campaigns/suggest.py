@@ -26,6 +26,8 @@ class Suggestion:
     value: str  # the status id or the agent login
     text: str  # how it reads: the status name, the login with the agent's name
     score: int
+    # An agent who cannot take calls: named, never chosen for the supervisor.
+    inactive: bool = False
 
 
 def fold(text: str) -> str:
@@ -88,6 +90,7 @@ def agent_for(
         value=agent.login,
         text=f"{agent.login} ({name})" if name else agent.login,
         score=min(100, round(score)),
+        inactive=not agent.active,
     )
 
 

@@ -43,6 +43,10 @@ class Sandbox:
     def inject(self, *faults: dict[str, Any]) -> None:
         self._control("POST", "faults", json=list(faults))
 
+    def clear_requests(self) -> None:
+        """Empty the request log; the world stays as it is."""
+        self._control("DELETE", "requests")
+
     def requests(self) -> list[dict[str, Any]]:
         return self._control("GET", "requests")
 

@@ -16,9 +16,17 @@ from django_tasks_db.models import DBTaskResult
 from campaigns import thulium
 from campaigns.models import Campaign, CampaignListing, Grid, Row
 from campaigns.services.grids import grid_validate_against_listing
-from campaigns.services.listing import Listing, campaign_listing_read, campaign_listings_forget
+from campaigns.services.listing import (
+    Listing,
+    campaign_listing_fresh,
+    campaign_listing_read,
+    campaign_listings_forget,
+)
 from campaigns.services.person import person_erase, person_find
-from tests.conftest import Sandbox, start_db_worker, stop_db_worker
+from campaigns.services.review import grid_read_is_recent, grid_review, grid_review_read
+from campaigns.services.submissions import submission_create
+from campaigns.services.validation import campaign_rules
+from tests.conftest import Sandbox, run_to_the_end, start_db_worker, stop_db_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +187,94 @@ def test_the_review_reuses_a_fresh_read_and_reads_again_when_asked(
     settings.LISTING_FRESH_SECONDS = 0  # any read is too old now
     assert logged_in.post(review).status_code == 302
     assert listing_requests(sandbox) != []
+
+
+def test_a_sending_since_makes_every_earlier_read_stale(
+    logged_in: Client,
+    campaign: Campaign,
+    api: thulium.ThuliumClient,
+    sandbox: Sandbox,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Found by a new user: a grid built after a sending was checked against the listing read
+    before it, its review said Thulium still held the old values, and its revert would have
+    put back values from before the first sending."""
+    first = upload(logged_in, campaign, "Telefon;Status\n555123321;Nie dzwonić\n")
+    later = upload(logged_in, campaign, "Telefon;Status\n555123321;Kontakt ponowny\n")
+    campaign_listing_read(campaign=campaign, client=api)
+    confirm(logged_in, first)
+    confirm(logged_in, later)  # compared with the same read as the first
+    first.refresh_from_db()
+    later.refresh_from_db()
+    assert first.compared_at == later.compared_at is not None
+    rules = campaign_rules(campaign=campaign, client=api)
+
+    sending = submission_create(
+        grid=first,
+        author=None,
+        rules=rules,
+        review=grid_review(grid=first, rules=rules).token,
+    )
+    run_to_the_end(sending, api)
+    assert sandbox.record("00001", "555123321")["status_id"] == "5"
+
+    # The kept read no longer stands: a new upload reads again, and grids check without it.
+    assert campaign_listing_fresh(campaign) is None
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        third = upload(logged_in, campaign, "Telefon;Status\n555123321;Nowy\n")
+    assert len(queued) == 1
+    assert CampaignListing.objects.get(campaign=campaign).waiting == [third.pk]
+    # A review of the later grid reads the campaign again…
+    assert not grid_read_is_recent(later)
+    sandbox.clear_requests()
+    assert logged_in.post(reverse("campaigns:grid_review", args=[later.pk])).status_code == 302
+    assert listing_requests(sandbox) != []
+    later.refresh_from_db()
+    now = later.thulium_now.get(phone="555123321").values
+    assert now["status_id"] == "5"  # what the first sending left
+    # …and its sending takes the records' before-values from what Thulium holds then.
+    sandbox.clear_requests()
+    later_sending = submission_create(
+        grid=later,
+        author=None,
+        rules=rules,
+        review=grid_review(grid=later, rules=rules).token,
+    )
+    run_to_the_end(later_sending, api)
+    before = later_sending.outcomes.get(phone="555123321").before
+    assert before["status_id"] == "5"
+
+
+def test_a_sending_queued_behind_another_reads_its_before_values_after_it(
+    campaign: Campaign, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    """Two grids reviewed against one read, both queued: the second runs after the first has
+    changed the record, so it must not take its before-values from the review's read (its
+    revert would put back what was there before the first sending)."""
+    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+
+    rules = campaign_rules(campaign=campaign, client=api)
+    grids = []
+    for status in ("Nie dzwonić", "Kontakt ponowny"):
+        made = grid_create_from_file(
+            campaign=campaign,
+            author=None,
+            data=f"Telefon;Status\n555123321;{status}\n".encode(),
+            filename="one.csv",
+        )
+        grids.append(grid_confirm_mapping(grid=made, mapping=made.mapping, client=api))
+    queued = []
+    for grid in grids:
+        grid_review_read(grid=grid, client=api)
+        token = grid_review(grid=grid, rules=rules).token
+        queued.append(submission_create(grid=grid, author=None, rules=rules, review=token))
+
+    run_to_the_end(queued[0], api)
+    run_to_the_end(queued[1], api)
+
+    assert queued[0].outcomes.get().before["status_id"] == "1"  # the demo's
+    assert queued[1].outcomes.get().before["status_id"] == "5"  # what the first one left
+    assert sandbox.record("00001", "555123321")["status_id"] == "3"
 
 
 def test_a_listing_that_cannot_be_read_says_so_and_loses_nothing(

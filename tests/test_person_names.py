@@ -78,8 +78,8 @@ def test_the_campaign_page_names_the_author_of_grids_and_sendings(
 
     page = client.get(reverse("campaigns:detail", args=["00001"])).content.decode()
 
-    grids, sendings = page.split("<h2>Sendings</h2>")
-    assert EWA in grids.split("<h2>Grids</h2>")[1]
+    grids, sendings = page.split('id="sendings-heading"')
+    assert EWA in grids.split('id="grids-heading"')[1]
     assert EWA in sendings
 
 

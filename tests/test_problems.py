@@ -23,6 +23,7 @@ from campaigns.services.problems import (
 from campaigns.services.rows import RowFilter, grid_rows
 from campaigns.services.thulium_now import grid_compare
 from campaigns.services.undo import grid_undo
+from campaigns.services.validation import campaign_rules
 from campaigns.suggest import agent_for, status_for
 
 MESSY = (
@@ -124,6 +125,26 @@ def test_an_agent_is_found_by_the_name_thulium_gives_even_when_the_login_says_no
     assert found is not None
     assert found.value == "agent301"
     assert found.text == "agent301 (Barbara Kwiatkowska)"
+
+
+def test_an_inactive_agent_is_named_as_such_and_never_chosen_for_the_supervisor(
+    campaign: Any, api: thulium.ThuliumClient, logged_in: Client
+) -> None:
+    """Found by a new user: "Katarzyna Wójcik" pre-chose the inactive k.wojcik, and one click
+    remembered it for the campaign."""
+    grid = grid_of(campaign, api, "Telefon;Status;Konsultant\n555123321;Nowy;Katarzyna Wójcik\n")
+    rules = campaign_rules(campaign=campaign, client=api)
+    [group] = groups_by_code(grid, rules)["agent_unknown"]
+    assert group.suggestion is not None
+    assert (group.suggestion.value, group.suggestion.inactive) == ("k.wojcik", True)
+
+    page = logged_in.get(
+        reverse("campaigns:grid_detail", args=[grid.pk]), {"problem": group.key}
+    ).content.decode()
+
+    assert "but that agent is inactive in Thulium and takes no calls" in page
+    assert 'value="k.wojcik" selected' not in page
+    assert '<option value="">(choose)</option>' in page
 
 
 def test_a_status_far_from_every_name_gets_no_suggestion(rules: Any) -> None:

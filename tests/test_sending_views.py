@@ -139,3 +139,24 @@ def test_sending_nothing_says_why(logged_in: Client, campaign: Any, api: Any) ->
 
     assert "No row can be sent: fix the rows with errors first." in response.content.decode()
     assert not Submission.objects.exists()
+
+
+def test_a_queued_sending_says_what_it_waits_for(
+    logged_in: Client, crm_grid: Grid, campaign: Any, api: Any
+) -> None:
+    """Found by a new user: "another sending for this campaign runs first" showed on every
+    queued sending, with nothing else running."""
+    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+
+    send_from_page(logged_in, crm_grid)
+    page = logged_in.get(reverse("campaigns:grid_detail", args=[crm_grid.pk])).content.decode()
+    assert "Queued: it starts as soon as a worker is free." in page
+    assert "another sending for this campaign runs first" not in page
+
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=b"Telefon;Status\n555123321;3\n", filename="a.csv"
+    )
+    second = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    send_from_page(logged_in, second)
+    page = logged_in.get(reverse("campaigns:grid_detail", args=[second.pk])).content.decode()
+    assert "Queued: another sending for this campaign runs first." in page

@@ -29,6 +29,7 @@ from campaigns.models import (
 )
 from campaigns.services.listing import (
     campaign_records_by_phone,
+    campaign_sent_since,
     last_sent_fields,
     record_values,
 )
@@ -149,7 +150,12 @@ def _campaign_now(
     SUBMISSION_REVIEW_MAX_AGE and knows every key, else from the campaign's listing now."""
     grid = submission.grid
     fresh = timezone.now() - timedelta(seconds=settings.SUBMISSION_REVIEW_MAX_AGE)
-    if grid.compared_at is not None and grid.compared_at >= fresh:
+    if (
+        grid.compared_at is not None
+        and grid.compared_at >= fresh
+        # Another sending of the campaign since may have changed the records.
+        and not campaign_sent_since(submission.campaign_id, grid.compared_at, besides=submission)
+    ):
         stored = {
             phone: (count, values)
             for phone, count, values in ThuliumNow.objects.filter(grid=grid).values_list(

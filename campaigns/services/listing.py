@@ -22,11 +22,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns import thulium
 from campaigns.bulk_sql import insert_many, json_text
-from campaigns.models import Campaign, CampaignListing, Grid, SentFields, ThuliumNow
+from campaigns.models import Campaign, CampaignListing, Grid, SentFields, Submission, ThuliumNow
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,30 @@ def campaign_records_by_phone(
                 names[record.agent_login] = record.agent_name
     campaign_agent_names_learn(campaign_id=campaign_id, names=names)
     return records
+
+
+def campaign_sent_since(
+    campaign: Campaign | int, moment: datetime, *, besides: Submission | None = None
+) -> bool:
+    """Whether a sending of the campaign may have changed its records in Thulium since
+    `moment` (one queued or under way, or one that ended after it): a read made before is no
+    longer what Thulium holds. `besides` leaves a sending out (the one asking)."""
+    sendings = Submission.objects.filter(campaign=campaign)
+    if besides is not None:
+        sendings = sendings.exclude(pk=besides.pk)
+    return sendings.filter(
+        Q(state__in=Submission.ACTIVE_STATES) | Q(finished_at__gt=moment)
+    ).exists()
+
+
+def listing_usable(listing: CampaignListing) -> bool:
+    """The kept listing still stands for what Thulium holds: fresh, and no sending of the
+    campaign has run since it was read."""
+    return (
+        listing.fresh
+        and listing.read_at is not None
+        and not campaign_sent_since(listing.campaign_id, listing.read_at)
+    )
 
 
 def campaign_agent_names_learn(*, campaign_id: str, names: dict[str, str]) -> None:
@@ -188,7 +213,7 @@ def campaign_listing_want(*, campaign: Campaign, grid: Grid) -> CampaignListing:
             .defer("records")
             .get_or_create(campaign=campaign)
         )
-        if listing.fresh and listing.read_at is not None:
+        if listing_usable(listing) and listing.read_at is not None:
             # Young enough to outlast the mapping: shared; else read again for this grid.
             age = (timezone.now() - listing.read_at).total_seconds()
             if age <= settings.LISTING_FRESH_SECONDS / 2:
@@ -284,7 +309,7 @@ def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) 
 def campaign_listing_fresh(campaign: Campaign) -> Listing | None:
     """The campaign's kept listing, while it is fresh."""
     listing = CampaignListing.objects.filter(campaign=campaign).first()
-    if listing is None or not listing.fresh:
+    if listing is None or not listing_usable(listing):
         return None
     records: dict[str, list[thulium.Record]] = defaultdict(list)
     for record_id, phone, status_id, login, name, next_call, identifier in listing.records:
@@ -324,6 +349,15 @@ def grid_listing_status(grid: Grid) -> CampaignListing | None:
         return None
     if listing.state == CampaignListing.State.READING and grid.pk not in listing.waiting:
         return None
-    if listing.state == CampaignListing.State.READ and not listing.fresh:
+    if listing.state == CampaignListing.State.READ and not listing_usable(listing):
         return None
     return listing
+
+
+def grid_listing_reading(grid: Grid) -> CampaignListing | None:
+    """The campaign's listing while it is being read for this grid, else None. Uses the
+    listing joined to the grid's campaign when it was (select_related), without a query."""
+    listing = getattr(grid.campaign, "listing", None)
+    if listing is None or listing.state != CampaignListing.State.READING:
+        return None
+    return listing if grid.pk in listing.waiting else None

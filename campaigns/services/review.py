@@ -27,6 +27,7 @@ from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchB
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_validate
+from campaigns.services.listing import campaign_sent_since
 from campaigns.services.locking import grid_lock
 from campaigns.services.problems import ProblemGroup, grid_problem_groups
 from campaigns.services.rows import values_payload
@@ -140,10 +141,13 @@ def grid_sending_options_set(
 
 
 def grid_read_is_recent(grid: Grid) -> bool:
-    """The grid was compared with the campaign's listing recently enough (LISTING_FRESH_SECONDS)
-    for a review to use that read instead of reading the campaign again."""
-    return grid.compared_at is not None and timezone.now() - grid.compared_at <= timedelta(
-        seconds=settings.LISTING_FRESH_SECONDS
+    """The grid was compared with the campaign's listing recently enough (LISTING_FRESH_SECONDS),
+    and no sending of the campaign ran since, for a review to use that read instead of reading
+    the campaign again."""
+    return (
+        grid.compared_at is not None
+        and timezone.now() - grid.compared_at <= timedelta(seconds=settings.LISTING_FRESH_SECONDS)
+        and not campaign_sent_since(grid.campaign_id, grid.compared_at)
     )
 
 

@@ -20,12 +20,14 @@ from campaigns.models import (
     Grid,
     Outcome,
     Row,
+    Submission,
 )
 from campaigns.outcome_words import no_answer_words
 from campaigns.row_html import RowRenderer
 from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
 from campaigns.services.rows import grid_display_columns
 from campaigns.services.submissions import (
+    earlier_active,
     grid_outcome_counts,
     grid_refusal_groups,
     grid_sendable_counts,
@@ -160,6 +162,12 @@ def sending_context(grid: Grid) -> dict[str, Any]:
             else ""
         ),
         "paused": submission_pause_counts(submission) if submission else None,
+        # Said only when true: a queued sending may wait for a free worker, not for another.
+        "queued_behind": (
+            submission is not None
+            and submission.state == Submission.State.QUEUED
+            and earlier_active(submission)
+        ),
     }
 
 

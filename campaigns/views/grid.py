@@ -26,6 +26,7 @@ from campaigns.models import (
 from campaigns.row_html import problem_column, whole_cell_text
 from campaigns.services.connection import Problem, thulium_session
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
+from campaigns.services.listing import grid_listing_reading
 from campaigns.services.problems import (
     GROUPS_SHOWN,
     campaign_value_rules,
@@ -59,7 +60,6 @@ from campaigns.views.common import (
     sending_context,
     status_and_agent_choices,
 )
-from campaigns.views.intake import listing_context
 
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -78,7 +78,14 @@ def _page_size(request: HttpRequest) -> int:
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
 def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
-    grid = grid_or_404(grid_id)
+    # The campaign's kept listing comes along (without its records): the page says while it
+    # is read for this grid, at no query of its own.
+    grid = get_object_or_404(
+        Grid.objects.select_related("campaign", "author", "campaign__listing").defer(
+            "campaign__listing__records"
+        ),
+        pk=grid_id,
+    )
     if grid.state == Grid.State.MAPPING:
         return redirect("campaigns:grid_mapping", grid_id=grid.pk)
     if grid.personal_data_removed_at is not None:
@@ -137,7 +144,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
                 for rule in campaign_value_rules(grid)
             ],
             # The campaign's listing, while it is read for this grid (services/listing.py).
-            "listing_status": listing_context(grid, on_grid=True),
+            "listing_reading": grid_listing_reading(grid),
             **choices,
         }
         return render(request, "campaigns/grid_detail.html", context)
