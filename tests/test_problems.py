@@ -419,3 +419,60 @@ def test_copies_of_a_phone_keep_the_first_or_the_last_in_one_edit_and_one_undo(
     assert Edit.objects.filter(grid=grid).count() == 1
     grid_undo(grid=grid, rules=rules)
     assert sorted(grid.rows.values_list("number", flat=True)) == [2, 3, 4, 5, 6]
+
+
+def test_dates_without_a_time_get_one_time_each_keeping_its_day(
+    client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient, rules: Any
+) -> None:
+    grid = grid_of(
+        campaign,
+        api,
+        "Telefon;Status;Następny kontakt\n"
+        "555123321;Kontakt ponowny;24.12.2030\n"
+        "111222333;Kontakt ponowny;25.12.2030\n",
+    )
+    (group,) = groups_by_code(grid, rules)["date_without_time"]
+    client.force_login(supervisor)
+    page = client.get(reverse("campaigns:grid_detail", args=[grid.pk]), {"problem": group.key})
+    assert "Set this time for these 2 rows, each keeping its date" in page.content.decode()
+    fix = reverse("campaigns:grid_group_fix", args=[grid.pk])
+
+    refused = client.post(
+        fix, {"action": "time", "problem": group.key, "time": "25:00"}, follow=True
+    )
+    assert "“25:00” is not a time of day. Write it like 09:30." in refused.content.decode()
+    assert Edit.objects.count() == 0
+
+    assert (
+        client.post(fix, {"action": "time", "problem": group.key, "time": "9.30"}).status_code
+        == 302
+    )
+
+    dates = dict(grid.rows.values_list("phone", "values__next_call_date"))
+    assert dates == {"555123321": "2030-12-24 09:30", "111222333": "2030-12-25 09:30"}
+    assert "date_without_time" not in groups_by_code(grid, rules)
+    assert Edit.objects.count() == 1  # one edit, one Undo
+    grid_undo(grid=grid, rules=rules)
+    assert groups_by_code(grid, rules)["date_without_time"][0].count == 2
+
+
+def test_a_number_the_campaign_holds_twice_can_change_every_record_in_one_step(
+    client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient, rules: Any
+) -> None:
+    grid = grid_of(campaign, api, "Telefon;Status\n441;Kontakt ponowny\n")
+    grid_compare(grid=grid, client=api)
+    (group,) = groups_by_code(grid, rules)["phone_held_more_than_once"]
+    client.force_login(supervisor)
+    page = client.get(reverse("campaigns:grid_detail", args=[grid.pk]), {"problem": group.key})
+    assert "Change every record with the number" in page.content.decode()
+
+    response = client.post(
+        reverse("campaigns:grid_group_fix", args=[grid.pk]),
+        {"action": "every_record", "problem": group.key},
+    )
+
+    assert response.status_code == 302
+    grid.refresh_from_db()
+    assert grid.duplicates == "every_record"
+    assert [m["code"] for m in grid.rows.get().messages] == ["phone_held_every_record"]
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.SENDING_OPTIONS).exists()

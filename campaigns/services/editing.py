@@ -10,7 +10,7 @@ the page showed is refused with CellConflict.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import batched
 from typing import Any
@@ -102,6 +102,23 @@ def grid_bulk_set(
         Edit.Kind.BULK,
         {(pk, target): text for pk in row_ids for target, text in cells.items()},
     )
+
+
+def grid_cells_set(
+    *,
+    grid: Grid,
+    cells: Mapping[tuple[int, str], str],
+    author: AbstractBaseUser | None,
+    rules: CampaignRules,
+) -> Edit:
+    """Give chosen cells each their own text — (row id, target) → text — as one bulk edit that
+    one Undo takes back: a group fix whose value depends on the row (a time added to each
+    row's own date)."""
+    if not cells:
+        raise EditProblem(_("No row has this problem any more: the page was out of date."))
+    if any(target == "phone_number" for _pk, target in cells):
+        raise EditProblem(_("Every row needs its own phone number: it cannot be set in bulk."))
+    return _change(grid, author, rules, Edit.Kind.BULK, dict(cells))
 
 
 @dataclass(frozen=True)

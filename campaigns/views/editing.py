@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from campaigns.models import Grid, Row
+from campaigns.models import Duplicates, Grid, Row
 from campaigns.row_html import stored_cells
 from campaigns.services.connection import Problem
 from campaigns.services.editing import (
@@ -34,9 +34,11 @@ from campaigns.services.problems import (
     grid_copies_keep,
     grid_group_drop,
     grid_group_set,
+    grid_group_time,
     value_rule_forget,
     value_rule_set,
 )
+from campaigns.services.review import grid_sending_options_set
 from campaigns.services.rows import RowFilter, grid_display_columns
 from campaigns.services.undo import grid_redo, grid_undo
 from campaigns.targets import label
@@ -472,6 +474,32 @@ def group_fix(request: HttpRequest, grid_id: int) -> HttpResponse:
                 "%(count)s copies were deleted; Undo puts them back.",
                 count,
             ) % {"count": count}
+        elif action == "time":
+            edit = grid_group_time(
+                grid=grid,
+                key=key,
+                time=request.POST.get("time", ""),
+                author=request.user,
+                rules=rules,
+            )
+            rows = len({change[0] for change in edit.changes})
+            done = ngettext("%(count)s row changed.", "%(count)s rows changed.", rows) % {
+                "count": rows
+            }
+        elif action == "every_record":
+            # Not an edit of the rows: how they find their records (as on the review).
+            grid_sending_options_set(
+                grid=grid,
+                search_additional=grid.search_additional,
+                duplicates=Duplicates.EVERY_RECORD,
+                match_by=grid.match_by,
+                rules=rules,
+                actor=request.user,
+            )
+            done = _(
+                "Each of these rows will change every record holding its number. The review "
+                "shows it, and changes it back if you choose."
+            )
         elif action == "drop":
             edit = grid_group_drop(grid=grid, key=key, author=request.user, rules=rules)
             count = len(edit.deleted)
