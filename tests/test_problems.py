@@ -12,7 +12,7 @@ from django.urls import reverse
 from campaigns import thulium
 from campaigns.models import AuditEntry, Edit, Grid, ValueRule
 from campaigns.row_html import RowRenderer
-from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file, grid_validate
 from campaigns.services.problems import (
     grid_group_drop,
     grid_group_set,
@@ -476,3 +476,49 @@ def test_a_number_the_campaign_holds_twice_can_change_every_record_in_one_step(
     assert grid.duplicates == "every_record"
     assert [m["code"] for m in grid.rows.get().messages] == ["phone_held_every_record"]
     assert AuditEntry.objects.filter(action=AuditEntry.Action.SENDING_OPTIONS).exists()
+
+
+def test_a_clear_thulium_cannot_make_is_left_blank_in_one_step(
+    client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient, rules: Any
+) -> None:
+    grid = grid_of(campaign, api, "Telefon;Status;Miasto\n555123321;[wyczyść];Łódź\n")
+    (group,) = groups_by_code(grid, rules)["cannot_clear"]
+    client.force_login(supervisor)
+    page = client.get(reverse("campaigns:grid_detail", args=[grid.pk]), {"problem": group.key})
+    assert "Leave these cells blank in 1 row: Thulium keeps its value" in page.content.decode()
+
+    response = client.post(
+        reverse("campaigns:grid_group_fix", args=[grid.pk]),
+        {"action": "column", "problem": group.key},
+    )
+
+    assert response.status_code == 302
+    row = grid.rows.get()
+    assert "status_id" not in row.values
+    assert row.values["record_fields"] == {"miasto": "Łódź"}
+    assert "cannot_clear" not in groups_by_code(grid, rules)
+    grid_undo(grid=grid, rules=rules)
+    assert "cannot_clear" in groups_by_code(grid, rules)
+
+
+def test_a_column_of_a_field_thulium_will_not_take_is_ignored_in_one_step(
+    client: Client, supervisor: Any, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    grid = grid_of(campaign, api, "Telefon;Status;Miasto\n555123321;3;Łódź\n111222333;3;Gdańsk\n")
+    campaign.fields.filter(name="miasto").delete()  # an administrator's change of the list
+    rules = campaign_rules(campaign=campaign, client=api)
+    grid_validate(grid=grid, rules=rules)
+    (group,) = groups_by_code(grid, rules)["field_unknown"]
+    assert group.count == 2
+
+    client.force_login(supervisor)
+    response = client.post(
+        reverse("campaigns:grid_group_fix", args=[grid.pk]),
+        {"action": "column", "problem": group.key},
+    )
+
+    assert response.status_code == 302
+    grid.refresh_from_db()
+    assert grid.mapping == ["phone_number", "status", ""]
+    assert "field_unknown" not in groups_by_code(grid, rules)
+    assert grid.rows_error == 0

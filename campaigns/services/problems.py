@@ -23,6 +23,7 @@ from campaigns.services.editing import (
     grid_bulk_set,
     grid_cells_set,
     grid_delete_rows,
+    grid_remap,
 )
 from campaigns.services.grids import grid_validate
 from campaigns.services.locking import grid_check_editable, grid_lock
@@ -53,6 +54,22 @@ DROPPABLE = {
     "phone_nothing_to_remove",
     "nothing_to_change",
 }
+DROPPABLE |= {
+    "identifier_needed",
+    "identifier_not_in_campaign",
+    "dictionary_status_unknown",
+    "order_invalid",
+    "text_lost_letters",
+}
+# Groups fixed by their column: the column of a field Thulium will not take is ignored (every
+# field column, in a CRM campaign); a clear marker where Thulium cannot clear is left blank,
+# which keeps the value Thulium holds.
+COLUMN_FIXES = {
+    "field_unknown": "ignore",
+    "field_refused": "ignore",
+    "crm_fields": "ignore",
+    "cannot_clear": "blank",
+}
 # The page lists this many groups; the rest are counted in one line.
 GROUPS_SHOWN = 8
 
@@ -68,6 +85,7 @@ class ProblemGroup:
     rule_target: str = ""  # "status" / "agent_login": the unknown text can become a value rule
     source: str = ""  # that text
     suggestion: Suggestion | None = None
+    column_fix: str = ""  # "ignore" the column, or leave its cells "blank" (COLUMN_FIXES)
     droppable: bool = False
 
 
@@ -128,6 +146,7 @@ def _group(
         source=source,
         suggestion=suggestion,
         droppable=code in DROPPABLE,
+        column_fix=COLUMN_FIXES.get(code, ""),
     )
 
 
@@ -187,6 +206,42 @@ def grid_group_time(
         if values.get("next_call_date")
     }
     return grid_cells_set(grid=grid, cells=cells, author=author, rules=rules)
+
+
+def grid_group_column_fix(
+    *, grid: Grid, key: str, author: AbstractBaseUser | None, rules: CampaignRules
+) -> list[Edit]:
+    """Fix a group by its columns (COLUMN_FIXES): map the columns of fields Thulium will not
+    take to nothing, or leave blank the cells that ask to clear what Thulium cannot clear.
+    The edits made: one per column ignored (each remembered, audited, undone by Undo), or one
+    for the cells left blank."""
+    code = key.split("-", 1)[0]
+    if code not in COLUMN_FIXES:
+        raise EditProblem(_("This problem is not fixed by its column."))
+    ids = grid_problem_row_ids(grid, key)
+    found = [
+        (pk, entry)
+        for pk, entries in Row.objects.filter(id__in=ids).values_list("id", "messages")
+        for entry in entries
+        if problems.problem_key(entry) == key and entry.get("field")
+    ]
+    if not found:
+        raise EditProblem(_("No row has this problem any more: the page was out of date."))
+    if COLUMN_FIXES[code] == "blank":
+        cells = {(pk, str(entry["field"])): "" for pk, entry in found}
+        return [grid_cells_set(grid=grid, cells=cells, author=author, rules=rules)]
+    targets = sorted({str(entry["field"]) for _pk, entry in found})
+    return [
+        grid_remap(
+            grid=grid,
+            column=grid.mapping.index(target),
+            target="",
+            rules=rules,
+            author=author,
+        )
+        for target in targets
+        if target in grid.mapping
+    ]
 
 
 # Groups of copies (the same phone, or identifier, in several rows) and what tells them apart.

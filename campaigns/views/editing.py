@@ -32,6 +32,7 @@ from campaigns.services.editing import (
 )
 from campaigns.services.problems import (
     grid_copies_keep,
+    grid_group_column_fix,
     grid_group_drop,
     grid_group_set,
     grid_group_time,
@@ -486,6 +487,13 @@ def group_fix(request: HttpRequest, grid_id: int) -> HttpResponse:
             done = ngettext("%(count)s row changed.", "%(count)s rows changed.", rows) % {
                 "count": rows
             }
+        elif action == "column":
+            edits = grid_group_column_fix(grid=grid, key=key, author=request.user, rules=rules)
+            done = ngettext(
+                "Fixed by its column; Undo takes it back.",
+                "Fixed by %(count)s columns; Undo takes them back one by one.",
+                len(edits),
+            ) % {"count": len(edits)}
         elif action == "every_record":
             # Not an edit of the rows: how they find their records (as on the review).
             grid_sending_options_set(
