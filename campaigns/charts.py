@@ -21,9 +21,13 @@ from campaigns.services.campaigns import RecordBreakdown
 from campaigns.services.history import DayActivity
 
 WIDTH = 640
-LABEL_WIDTH = 230  # horizontal bars: the label column
-VALUE_WIDTH = 90  # horizontal bars: the number after each bar
-BAR_ROW = 30
+# Horizontal bars: each label has a line of its own above its bar, the whole width long. A label
+# column beside the bars had room for about 30 characters, and the Polish system statuses
+# ("Odrzucony po n próbach (ABANDONED)") ran under the bars and their numbers.
+VALUE_WIDTH = 90  # the number after each bar
+LABEL_LINE = 22  # the label's line
+BAR_HEIGHT = 16
+BAR_ROW = LABEL_LINE + BAR_HEIGHT + 10
 COLUMN_AREA = 150  # column charts: the height of the plot
 
 
@@ -39,6 +43,7 @@ class Bar:
     height: str
     text_x: str
     text_y: str
+    label_y: str = ""  # horizontal bars: the baseline of the label's line above the bar
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def bar_chart(
     total by default, so each bar reads as a share of the whole)."""
     total = sum(value for _label, value, _kind in items)
     full = scale if scale is not None else total
-    plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    plot = WIDTH - VALUE_WIDTH
     bars = []
     for n, (label, value, kind) in enumerate(items):
         fraction = value / full if full else 0.0
@@ -87,12 +92,13 @@ def bar_chart(
                 value=value,
                 kind=kind,
                 share=f"{fraction:.0%}",
-                x=str(LABEL_WIDTH),
-                y=str(y + 6),
+                x="0",
+                y=str(y + LABEL_LINE),
                 width=f"{width:.1f}",
-                height=str(BAR_ROW - 12),
-                text_x=f"{LABEL_WIDTH + width + 6:.1f}",
-                text_y=str(y + BAR_ROW // 2 + 5),
+                height=str(BAR_HEIGHT),
+                text_x=f"{width + 6:.1f}",
+                text_y=str(y + LABEL_LINE + BAR_HEIGHT - 3),
+                label_y=str(y + LABEL_LINE - 6),
             )
         )
     largest = max(items, key=lambda item: item[1], default=None)
