@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from campaigns.encodings import encoding_name
 from campaigns.models import AuditEntry, Duplicates, Edit, Grid, MatchBy, Outcome
@@ -77,7 +77,7 @@ KEY_LABELS: dict[str, Any] = {
 SHOWN_ROWS: dict[str, Any] = {
     "errors": gettext_lazy("Errors"),
     "warnings": gettext_lazy("Warnings"),
-    "valid": gettext_lazy("Valid"),
+    "valid": pgettext_lazy("rows, counted or shown", "Valid"),
     "clears": gettext_lazy("Will clear a field"),
     "unchanged": gettext_lazy("No change in Thulium"),
 }
