@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import re
 import tempfile
 import time
 import urllib.request
@@ -84,14 +85,17 @@ def tour(page: Page, url: str) -> None:
     shoot(page, "06-shortcuts")
     page.keyboard.press("Escape")
 
-    page.get_by_role("button", name="Send").first.click()
+    page.get_by_role("button", name=re.compile(r"^Review sending \d+ rows?$")).click()
+    expect(page.get_by_role("heading", name=re.compile(r"rows? goe?s? to Thulium"))).to_be_visible()
+    shoot(page, "07-review")
+    page.get_by_role("button", name=re.compile(r"^Send \d+ rows? to Thulium$")).click()
     expect(page.locator("#sending")).to_contain_text("Finished", timeout=60_000)
     page.reload()
-    shoot(page, "07-grid-sent", full=True)
+    shoot(page, "08-grid-sent", full=True)
 
     page.get_by_role("link", name="History").first.click()
     expect(page.locator("#chart-sendings")).to_be_visible()
-    shoot(page, "08-history")
+    shoot(page, "09-history")
 
 
 def main() -> None:
