@@ -9,11 +9,11 @@ The pictures land in docs/screenshots/; nothing is drawn by hand.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
-import re
 import tempfile
 import time
 import urllib.request
