@@ -21,12 +21,66 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from campaigns import messages, problems, thulium
-from campaigns.models import Cell, Grid, Outcome, Row
+from campaigns.models import Grid, Outcome, Row
 from campaigns.stored_values import cut_short, one_render, shown_as_stored, stored_text
 from campaigns.targets import label
 
 # Reversed once with this id, then the row's own id goes in its place.
 _ROW_ID_SLOT = 987654321
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a row as the grid page shows it."""
+
+    target: str
+    raw: str
+    value: Any  # what will be sent; None when nothing will
+    messages: list[dict[str, Any]]
+    # What Thulium holds now (from the grid's last comparison); None when not known.
+    now: str | None = None
+
+    @property
+    def clears(self) -> bool:
+        return self.value == ""
+
+    @property
+    def changes(self) -> bool:
+        """The value sent differs from what Thulium holds now (both known)."""
+        return self.now is not None and self.value is not None and str(self.value) != self.now
+
+    @property
+    def level(self) -> str:
+        levels = {m["level"] for m in self.messages}
+        return "error" if "error" in levels else "warning" if "warning" in levels else ""
+
+
+def row_cells(row: Row, columns: list[str], mapping: list[str]) -> list[Cell]:
+    """For each shown column: its source text, the value to send, and its messages."""
+    positions = {target: i for i, target in enumerate(mapping) if target}
+    fields = row.values.get("record_fields", {})
+    # Set by rows_attach_thulium_now when the grid was compared with Thulium.
+    compared = getattr(row, "thulium_now", None)
+    now = compared.values if compared is not None else {}
+    cells = []
+    for target in columns:
+        position = positions.get(target)
+        if target.startswith("field:"):
+            value = fields.get(target.removeprefix("field:"))
+            current = now.get("record_fields", {}).get(target.removeprefix("field:"))
+        else:
+            value = row.values.get("status_id" if target == "status" else target)
+            current = now.get("status_id" if target == "status" else target)
+        cells.append(
+            Cell(
+                target=target,
+                raw=row.raw[position] if position is not None and position < len(row.raw) else "",
+                value=value,
+                messages=[m for m in row.messages if m["field"] == target],
+                now=current,
+            )
+        )
+    return cells
 
 
 @dataclass(frozen=True)
@@ -132,17 +186,17 @@ def whole_cell_text(row: Row, grid: Grid, target: str) -> str:
 
 
 def stored_cells(row: Row, columns: Sequence[str], mapping: Sequence[str]) -> list[Cell]:
-    """`Row.cells`, never raising: a row whose JSON is not of the shape this code writes gives
+    """`row_cells`, never raising: a row whose JSON is not of the shape this code writes gives
     its cells as stored text, without messages (logged)."""
     try:
-        return row.cells(list(columns), list(mapping))
+        return row_cells(row, list(columns), list(mapping))
     except Exception as error:  # values, raw or messages not of the shape this code writes
         shown_as_stored(f"row {row.number}", {"values": row.values, "raw": row.raw}, error)
         return _cells_as_stored(row, columns, mapping)
 
 
 def _cells_as_stored(row: Row, columns: Sequence[str], mapping: Sequence[str]) -> list[Cell]:
-    """The row's cells read from whatever its JSON holds, when Row.cells could not read it."""
+    """The row's cells read from whatever its JSON holds, when row_cells could not read it."""
     values = row.values if isinstance(row.values, dict) else {}
     fields = values.get("record_fields")
     fields = fields if isinstance(fields, dict) else {}
