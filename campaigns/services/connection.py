@@ -1,4 +1,8 @@
-"""The Thulium connection of this deployment, and what its failures mean to a user."""
+"""The Thulium connection of this deployment, and what its failures mean to a user.
+
+The client itself is built in campaigns/thulium/connection.py; `thulium_client` and
+`ThuliumNotConfigured` are imported here too, where tasks, tests and the bench have found them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns import thulium
+from campaigns.thulium.connection import ThuliumNotConfigured, thulium_client
 
 logger = logging.getLogger(__name__)
 
@@ -26,42 +31,6 @@ class Problem(Exception):
 
 class ThuliumProblem(Problem):
     """Thulium could not be asked, or refused us as a whole (see describe_thulium_error)."""
-
-
-class ThuliumNotConfigured(thulium.ThuliumError):
-    """THULIUM_BASE_URL, THULIUM_API_USER or THULIUM_API_PASSWORD is not set."""
-
-
-def thulium_client(*, deadline: float | None = None) -> thulium.ThuliumClient:
-    """A client for the Thulium system named by the environment (see README: Configuration).
-
-    `deadline` shortens the overall time one call may take, retries included: a page a person
-    waits for should give up sooner than a background job.
-    """
-    conf = settings.THULIUM
-    missing = [
-        name
-        for name, key in (
-            ("THULIUM_BASE_URL", "BASE_URL"),
-            ("THULIUM_API_USER", "API_USER"),
-            ("THULIUM_API_PASSWORD", "API_PASSWORD"),
-        )
-        if not conf.get(key)
-    ]
-    if missing:
-        raise ThuliumNotConfigured(f"Missing settings: {', '.join(missing)}.", messages=missing)
-    return thulium.ThuliumClient(
-        thulium.ThuliumConfig(
-            base_url=conf["BASE_URL"],
-            user=conf["API_USER"],
-            password=conf["API_PASSWORD"],
-            connect_timeout=conf["CONNECT_TIMEOUT"],
-            read_timeout=conf["READ_TIMEOUT"],
-            deadline=min(deadline or conf["CALL_DEADLINE"], conf["CALL_DEADLINE"]),
-            max_retries=conf["MAX_RETRIES"],
-            retry_after_cap=conf["RETRY_AFTER_CAP"],
-        )
-    )
 
 
 @contextmanager
