@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -12,9 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models import Grid
 from campaigns.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS, megabytes
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
-
-if TYPE_CHECKING:  # statuses come from Thulium through the views; forms never call it
-    from campaigns import thulium
+from campaigns.thulium.vocabulary import Status  # the statuses the views fetched; no client
 
 SYSTEM_STATUS_LABELS = {
     "TO_CALL": _("To call (Do dzwonienia)"),
@@ -121,7 +119,7 @@ class PullForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args: Any, statuses: Sequence[thulium.Status] = (), **kwargs: Any):
+    def __init__(self, *args: Any, statuses: Sequence[Status] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["status_ids"].choices = [(s.status_id, s.name) for s in statuses]
 
