@@ -171,20 +171,6 @@ class RowOutcome(models.Model):
     def __str__(self) -> str:
         return f"{self.row_id}@{self.submission_id}: {self.outcome}"
 
-    def changes(self) -> list[tuple[str, str | None, str | None]]:
-        """(what, before, as sent) for the phone's timeline; None where it is not known or was
-        not sent."""
-        sent = self.sent
-        shown = [
-            (_("Status"), self.before.get("status_id"), sent.get("status_id")),
-            (_("Agent"), self.before.get("agent_login"), sent.get("agent_login")),
-            (_("Next call date"), self.before.get("next_call_date"), sent.get("next_call_date")),
-        ]
-        fields_before = self.before.get("record_fields", {})
-        for name, value in sent.get("record_fields", {}).items():
-            shown.append((name, fields_before.get(name), value))
-        return shown
-
 
 class SentFields(models.Model):
     """The record fields of one phone in one campaign as this dashboard last sent them (and
