@@ -777,11 +777,8 @@ def stage_listing_kept(args: Any, workdir: Path) -> dict[str, Any]:
     read kept for the grids of the next minutes, and the kept read loaded back (the mapping's
     and the review's side), 4 pages at a time, no latency."""
     from campaigns.services.connection import thulium_client
-    from campaigns.services.listing import (
-        campaign_listing_fresh,
-        campaign_listing_read,
-        campaign_records_by_phone,
-    )
+    from campaigns.services.grids import campaign_listing_read
+    from campaigns.services.listing import campaign_listing_fresh, campaign_records_by_phone
 
     campaign = _campaign()
     control("DELETE", args.api, "faults")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 import zipfile
 import zlib
 from collections import Counter
@@ -39,7 +38,7 @@ from campaigns.sheet_extent import (
     xlsx_extent,
     xlsx_text_over,
 )
-from campaigns.text import fold_digits, without_nul
+from campaigns.text import without_nul
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,6 @@ HEADER_SEARCH_ROWS = 20
 # Beyond this a float has lost digits: Excel keeps 15 significant ones.
 EXACT_FLOAT_LIMIT = 10**15
 
-SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$", re.ASCII)
 # The csv module refuses longer cells; one this long is nearly always a quote never closed.
 CSV_FIELD_LIMIT = 131_072
 # What one cell of Excel holds; no record field needs more.
@@ -217,11 +215,6 @@ def column_type(values: Sequence[Any]) -> str:
     if kinds and kinds <= {date, datetime}:
         return DATETIME
     return TEXT
-
-
-def looks_scientific(text: str) -> bool:
-    """A number Excel already turned into scientific notation (e.g. 6,001E+08): digits are lost."""
-    return bool(SCIENTIFIC_RE.match(fold_digits(text.strip())))
 
 
 def megabytes(size: int) -> str:

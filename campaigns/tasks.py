@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.services.connection import thulium_client
-from campaigns.services.listing import campaign_listing_read
+from campaigns.services.grids import campaign_listing_read
 from campaigns.services.sending import submission_run
 
 

@@ -93,3 +93,12 @@ def mojibake_repair(text: str) -> str | None:
         if repaired != text and _PLAUSIBLE_RE.match(repaired):
             return repaired
     return None
+
+
+# A number Excel wrote in scientific notation ("6,001E+08").
+SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$", re.ASCII)
+
+
+def looks_scientific(text: str) -> bool:
+    """A number Excel already turned into scientific notation (e.g. 6,001E+08): digits are lost."""
+    return bool(SCIENTIFIC_RE.match(fold_digits(text.strip())))

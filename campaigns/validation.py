@@ -23,14 +23,14 @@ from django.utils import timezone
 from campaigns import thulium
 from campaigns.headers import normalise_header
 from campaigns.messages import ERROR, INFO, WARNING, message
-from campaigns.models import PhoneFormat
-from campaigns.spreadsheets import looks_scientific
 from campaigns.suggest import fold
 from campaigns.targets import FIELD_PREFIX
-from campaigns.text import ascii_int, fold_digits, lost_letters, mojibake_repair
+from campaigns.text import ascii_int, fold_digits, looks_scientific, lost_letters, mojibake_repair
 
 # Typed in a cell, these clear the field in Thulium (a blank cell leaves it unchanged).
 CLEAR_MARKERS = frozenset({"[clear]", "[wyczyść]", "[wyczysc]"})
+# A campaign's phone format as stored (`models.PhoneFormat`): the rules read no models.
+POLISH_NATIONAL = "pl"
 CLEAR_MARKER = "[clear]"  # the one we write ourselves
 PHONE_JUNK_RE = re.compile(r"[\s\u00a0\-\u2010-\u2015\u2212()./]")
 PHONE_RE = re.compile(r"^\+?\d{3,15}$", re.ASCII)
@@ -152,7 +152,7 @@ def normalise_phone(text: str, phone_format: str) -> str:
     """The number as Thulium stores it: no spaces, dashes or brackets, ASCII digits (fullwidth
     or Arabic-Indic digits are folded), and for Polish numbers no country prefix."""
     phone = PHONE_JUNK_RE.sub("", fold_digits(text))
-    if phone_format == PhoneFormat.POLISH_NATIONAL:
+    if phone_format == POLISH_NATIONAL:
         # "48" alone is what a spreadsheet leaves of +48 or 0048 once it reads the number as a
         # number: 11 digits starting 48 are a Polish number with its prefix.
         for prefix in ("+48", "0048", "48"):

@@ -37,6 +37,7 @@ from campaigns.services.connection import Problem
 from campaigns.services.listing import (
     Listing,
     campaign_agent_names_learn,
+    campaign_listing_fetch,
     campaign_listing_fresh,
     grid_thulium_now_store,
 )
@@ -421,6 +422,16 @@ def grid_validate(
             stamped.exclude(validated_with=checked_with).update(validated_with="")
         grid.refresh_from_db(fields=["validated_with"])
     return grid
+
+
+def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) -> Listing | None:
+    """Read the campaign's listing, keep it (services/listing.py), and check against it the
+    grids whose mapping was confirmed while it was read (one still waiting for its mapping
+    takes it then). None when Thulium could not be read."""
+    read = campaign_listing_fetch(campaign=campaign, client=client)
+    for grid_id in read.waiting if read is not None else ():
+        grid_validate_against_listing(grid_id=grid_id, listing=read, client=client)
+    return read
 
 
 def grid_validate_against_listing(

@@ -1,10 +1,11 @@
 """The campaign's listing: every record Thulium holds, by phone number.
 
 Read in the background while an uploaded file waits for its mapping (`campaign_listing_want`,
-then the `read_campaign_listing` task), so the grid's first view is already checked against
-it: numbers the campaign lacks or holds twice, rows that change nothing, and agents written
-by the name Thulium gives them. Kept (`CampaignListing`) and reused, by the mapping and by the
-review, while it is fresh (`LISTING_FRESH_SECONDS`); read again after that.
+then the `read_campaign_listing` task and `grids.campaign_listing_read`), so the grid's first
+view is already checked against it: numbers the campaign lacks or holds twice, rows that change
+nothing, and agents written by the name Thulium gives them. Kept (`CampaignListing`) and
+reused, by the mapping and by the review, while it is fresh (`LISTING_FRESH_SECONDS`) and no
+sending of the campaign has run since; read again after that.
 
 The listing carries status, agent and next call date but no record fields: for those, what
 Thulium holds is the last value this dashboard sent (`SentFields`).
@@ -46,6 +47,8 @@ class Listing:
 
     records: Mapping[str, list[thulium.Record]]
     read_at: datetime
+    # Grids whose upload asked for this read (campaign_listing_fetch).
+    waiting: tuple[int, ...] = ()
 
 
 def campaign_records_by_phone(
@@ -200,12 +203,11 @@ def grid_thulium_now_store(
     Grid.objects.filter(pk=grid.pk).update(compared_at=listing.read_at)
 
 
-def campaign_listing_want(*, campaign: Campaign, grid: Grid) -> CampaignListing:
-    """Ask for the campaign's listing for this grid (an upload waiting for its mapping): a read
-    is queued unless one is under way or the last is fresh. The grid gets the read's result
-    when its mapping is confirmed, or when the read ends if the mapping came first."""
-    from campaigns.tasks import read_campaign_listing  # tasks run services: imported late
-
+def campaign_listing_want(*, campaign: Campaign, grid: Grid) -> bool:
+    """Ask for the campaign's listing for this grid (an upload waiting for its mapping); whether
+    a read must be queued (the `read_campaign_listing` task): not when one is under way or the
+    last is fresh. The grid gets the read's result when its mapping is confirmed, or when the
+    read ends if the mapping came first (`grids.campaign_listing_read`)."""
     campaign_listings_forget()  # phone numbers kept no longer than they serve
     with transaction.atomic():
         listing, created = (
@@ -217,7 +219,7 @@ def campaign_listing_want(*, campaign: Campaign, grid: Grid) -> CampaignListing:
             # Young enough to outlast the mapping: shared; else read again for this grid.
             age = (timezone.now() - listing.read_at).total_seconds()
             if age <= settings.LISTING_FRESH_SECONDS / 2:
-                return listing
+                return False
         reading = (
             listing.state == CampaignListing.State.READING
             and not created
@@ -230,9 +232,7 @@ def campaign_listing_want(*, campaign: Campaign, grid: Grid) -> CampaignListing:
             listing.progress = {"read": 0, "total": 0}
             listing.problem = ""
         listing.save()
-        if not reading:
-            transaction.on_commit(lambda: read_campaign_listing.enqueue(campaign.pk))
-    return listing
+    return not reading
 
 
 def _last_sign(listing: CampaignListing) -> datetime:
@@ -241,10 +241,11 @@ def _last_sign(listing: CampaignListing) -> datetime:
     return datetime.fromisoformat(said) if said else listing.started_at
 
 
-def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) -> Listing | None:
-    """Read the campaign's listing now, keep it, and give it to the grids waiting for it (whose
-    mapping was confirmed meanwhile). None when Thulium could not be read: the problem is kept
-    for the mapping page, and the review reads the campaign itself."""
+def campaign_listing_fetch(*, campaign: Campaign, client: thulium.ThuliumClient) -> Listing | None:
+    """Read the campaign's listing now and keep it; with it, the grids that were waiting for it
+    (`grids.campaign_listing_read` checks those whose mapping was confirmed meanwhile). None
+    when Thulium could not be read: the problem is kept for the mapping page, and the review
+    reads the campaign itself."""
     shown = [0.0]
 
     def progress(read: int, total: int) -> None:
@@ -276,7 +277,6 @@ def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) 
             raise
         logger.info("Campaign %s: the listing could not be read: %s", campaign, error)
         return None
-    read = Listing(records=records, read_at=started)
     with transaction.atomic():
         listing = CampaignListing.objects.select_for_update().get(campaign=campaign)
         listing.state = CampaignListing.State.READ
@@ -298,12 +298,7 @@ def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) 
         listing.progress = {"records": len(listing.records)}  # for pages, without the records
         waiting, listing.waiting = listing.waiting, []
         listing.save()
-    # Grids whose mapping came first (one still waiting for it takes the listing then).
-    from campaigns.services.grids import grid_validate_against_listing  # grids uses this module
-
-    for grid_id in waiting:
-        grid_validate_against_listing(grid_id=grid_id, listing=read, client=client)
-    return read
+    return Listing(records=records, read_at=started, waiting=tuple(waiting))
 
 
 def campaign_listing_fresh(campaign: Campaign) -> Listing | None:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from campaigns import thulium
 from campaigns.messages import WARNING
 from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchBy, Row
+from campaigns.selectors.sendings import sendable_rows
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
 from campaigns.services.grids import grid_validate
@@ -31,7 +32,7 @@ from campaigns.services.listing import campaign_sent_since
 from campaigns.services.locking import grid_lock
 from campaigns.services.problems import ProblemGroup, grid_problem_groups
 from campaigns.services.rows import values_payload
-from campaigns.services.submissions import review_token, sendable_rows
+from campaigns.services.submissions import review_token
 from campaigns.services.thulium_now import Comparison, grid_compare
 from campaigns.stored_values import shown_as_stored, stored_text
 from campaigns.validation import CampaignRules

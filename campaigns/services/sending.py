@@ -50,20 +50,14 @@ from campaigns.models import (
     Submission,
 )
 from campaigns.outcome_words import no_answer_words
-from campaigns.services.audit import outcomes_digest
+from campaigns.selectors.sendings import earlier_active, submission_counts
+from campaigns.services.audit import audit, outcomes_digest
 from campaigns.services.before_values import submission_read_before
 from campaigns.services.connection import describe_thulium_error
 from campaigns.services.fields import campaign_fields_learn
 from campaigns.services.listing import campaign_records_by_phone
 from campaigns.services.notify import submission_notify
 from campaigns.services.rows import record_payload, values_record
-from campaigns.services.submissions import (
-    RunResult,
-    earlier_active,
-    submission_audit,
-    submission_counts,
-    submission_unsend_rest,
-)
 from campaigns.services.thulium_now import sent_fields_record
 from campaigns.services.verdicts import (
     Verdict,
@@ -75,6 +69,37 @@ from campaigns.services.verdicts import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended: `state` is the submission's; `retry_after` asks to run again later."""
+
+    state: str
+    retry_after: float | None = None
+
+
+def submission_unsend_rest(*, submission: Submission, detail: dict[str, Any] | None = None) -> int:
+    """Mark the rows of the sending's chunks not sent yet as not sent; how many they were."""
+    pending = submission.chunks.filter(state=Chunk.State.PENDING)
+    ids = [pk for chunk in pending for pk in chunk.row_ids]
+    pending.update(state=Chunk.State.SKIPPED)
+    for start in range(0, len(ids), 500):
+        Row.objects.filter(id__in=ids[start : start + 500]).update(
+            outcome=Outcome.NOT_SENT, outcome_detail=detail or {}
+        )
+    return len(ids)
+
+
+def submission_audit(submission: Submission, action: str, **details: Any) -> None:
+    audit(
+        action=action,
+        actor=submission.author,
+        campaign=submission.campaign.thulium_id,
+        grid_id=submission.grid_id,
+        submission_id=submission.pk,
+        **details,
+    )
 
 
 def submission_run(

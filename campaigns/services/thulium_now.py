@@ -18,8 +18,10 @@ from django.utils import timezone
 from campaigns import thulium
 from campaigns.bulk_sql import json_text
 from campaigns.models import Grid, Row, SentFields, ThuliumNow
+from campaigns.services.grids import grid_validate
 from campaigns.services.listing import Listing, campaign_records_by_phone
 from campaigns.services.locking import grid_check_editable, grid_lock
+from campaigns.services.validation import campaign_rules
 
 
 def sent_fields_record(*, campaign_id: int, sent: dict[str, dict[str, str] | None]) -> None:
@@ -76,9 +78,6 @@ def grid_compare(
     """Read the campaign's records and keep, for each phone of the grid, what Thulium holds;
     every row is then checked again with it (a phone the campaign lacks, or holds twice, is an
     error; a row that changes nothing is marked so)."""
-    from campaigns.services.grids import grid_validate
-    from campaigns.services.validation import campaign_rules
-
     started = timezone.now()
     timer = time.monotonic()
     records = campaign_records_by_phone(client, grid.campaign.thulium_id, on_page=on_page)

@@ -18,6 +18,7 @@ from campaigns.models import (
     Campaign,
     Grid,
 )
+from campaigns.selectors.sendings import campaign_submissions
 from campaigns.services.campaigns import (
     CampaignNotFound,
     campaign_open,
@@ -25,9 +26,6 @@ from campaigns.services.campaigns import (
     campaign_record_breakdown,
 )
 from campaigns.services.connection import ThuliumProblem, thulium_session
-from campaigns.services.submissions import (
-    campaign_submissions,
-)
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import CLEAR_MARKERS

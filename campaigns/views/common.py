@@ -24,9 +24,7 @@ from campaigns.models import (
 )
 from campaigns.outcome_words import no_answer_words
 from campaigns.row_html import RowRenderer
-from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
-from campaigns.services.rows import grid_display_columns
-from campaigns.services.submissions import (
+from campaigns.selectors.sendings import (
     earlier_active,
     grid_outcome_counts,
     grid_refusal_groups,
@@ -35,6 +33,8 @@ from campaigns.services.submissions import (
     grid_unconfirmed_groups,
     submission_pause_counts,
 )
+from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
+from campaigns.services.rows import grid_display_columns
 from campaigns.services.thulium_now import rows_attach_thulium_now
 from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.validation import campaign_rules

@@ -38,6 +38,7 @@ from campaigns.services.grids import (
 from campaigns.services.listing import campaign_listing_want, grid_listing_status
 from campaigns.services.mapping import column_value_guess
 from campaigns.services.validation import campaign_rules_cached
+from campaigns.tasks import read_campaign_listing
 from campaigns.validation import CampaignRules
 from campaigns.views.campaigns import campaign_page
 from campaigns.views.common import page_client
@@ -66,7 +67,8 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
     except FileProblem as problem:
         form.add_error("file", str(problem.message))
         return campaign_page(request, campaign_id, upload_form=form, status=400)
-    campaign_listing_want(campaign=campaign, grid=grid)
+    if campaign_listing_want(campaign=campaign, grid=grid):
+        read_campaign_listing.enqueue(campaign.pk)
     return redirect("campaigns:grid_mapping", grid_id=grid.pk)
 
 

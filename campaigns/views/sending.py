@@ -32,11 +32,7 @@ from campaigns.services.review import (
     grid_review_read,
     grid_sending_options_set,
 )
-from campaigns.services.submissions import (
-    submission_cancel,
-    submission_create,
-    submissions_reap,
-)
+from campaigns.services.submissions import submission_cancel, submission_create, submissions_reap
 from campaigns.text import ascii_int
 from campaigns.views.common import (
     back_to_grid,

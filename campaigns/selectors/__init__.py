@@ -1,0 +1,1 @@
+"""Reads for pages, exports, e-mails and commands: querysets, counts and figures; no writes."""
