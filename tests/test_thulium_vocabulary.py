@@ -1,5 +1,6 @@
 """campaigns.thulium keeps its layers: the vocabulary is pure, the client imports only the
-vocabulary of ours, and the package still offers every name its one-module past did."""
+vocabulary (and answers.py, which reads Thulium's answers into it), and the package still
+offers every name its one-module past did."""
 
 from __future__ import annotations
 
@@ -41,10 +42,13 @@ def test_the_vocabulary_loads_neither_http_nor_django_nor_any_module_of_ours() -
     assert top_level(loaded, "campaigns") == THULIUM_PACKAGE
 
 
-def test_the_client_imports_no_module_of_ours_but_the_vocabulary() -> None:
+def test_the_client_imports_no_module_of_ours_but_the_vocabulary_and_its_answers() -> None:
     loaded = modules_after_importing("campaigns.thulium.client")
 
-    assert top_level(loaded, "campaigns") == THULIUM_PACKAGE | {"campaigns.thulium.client"}
+    assert top_level(loaded, "campaigns") == THULIUM_PACKAGE | {
+        "campaigns.thulium.client",
+        "campaigns.thulium.answers",
+    }
     assert top_level(loaded, "django") == set()
     assert "requests" in loaded
 

@@ -3,7 +3,8 @@
 URLs, JSON keys, the `YYYY-MM-DD hh:mm` date format, Basic auth, timeouts and the retry policy
 live here and nowhere else. Inputs and results are frozen dataclasses; failures are the
 `ThuliumError` hierarchy, each carrying Thulium's `request_id` (support asks for it); both are
-defined in vocabulary.py, the one module of ours this one imports.
+defined in vocabulary.py; answers.py reads Thulium's answers into them. Those two pure modules
+are the only ones of ours this one imports.
 
 Retry policy: GET, PUT and DELETE are retried on connection errors, timeouts, 429 and 502/503/504,
 with capped exponential backoff (or Thulium's `Retry-After`), bounded in attempts and by an overall
@@ -20,22 +21,29 @@ holding its worker.
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import math
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import date
 from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import quote, urljoin
 
 import requests
 
+from campaigns.thulium.answers import (
+    int_or_none,
+    list_of_objects,
+    need,
+    record_of,
+    retry_after_seconds,
+    row_result,
+    row_results,
+)
 from campaigns.thulium.vocabulary import (
     Agent,
     BatchResult,
@@ -58,7 +66,6 @@ from campaigns.thulium.vocabulary import (
     changes_payload,
     edit_payload,
     new_payload,
-    parse_date_time,
 )
 
 logger = logging.getLogger(__name__)
@@ -130,49 +137,49 @@ class ThuliumClient:
         data = self._call("GET", "outbounds").data
         return [
             Campaign(
-                id=str(_need(item, "id")),
+                id=str(need(item, "id")),
                 name=str(item.get("name") or ""),
                 active=item.get("active") if isinstance(item.get("active"), bool) else None,
                 type=str(item.get("type") or ""),
                 raw=MappingProxyType(dict(item)),
             )
-            for item in _list_of_objects(data, "outbounds")
+            for item in list_of_objects(data, "outbounds")
         ]
 
     def campaign_stats(self) -> list[CampaignStats]:
         data = self._call("GET", "outbounds/stats").data
         return [
             CampaignStats(
-                id=str(_need(item, "id")),
-                records_count=int(_need(item, "records_count")),
+                id=str(need(item, "id")),
+                records_count=int(need(item, "records_count")),
                 completion_percent=float(item.get("completion_percent") or 0),
             )
-            for item in _list_of_objects(data, "outbounds/stats")
+            for item in list_of_objects(data, "outbounds/stats")
         ]
 
     def statuses(self, campaign_id: str) -> list[Status]:
         data = self._call("GET", f"outbounds/{_seg(campaign_id)}/statuses").data
         return [
             Status(
-                status_id=str(_need(item, "status_id")),
+                status_id=str(need(item, "status_id")),
                 name=str(item.get("name") or ""),
-                system_status=str(_need(item, "system_status")),
-                dictionary_status_id=_int_or_none(item.get("dictionary_status_id")),
+                system_status=str(need(item, "system_status")),
+                dictionary_status_id=int_or_none(item.get("dictionary_status_id")),
             )
-            for item in _list_of_objects(data, "statuses")
+            for item in list_of_objects(data, "statuses")
         ]
 
     def agents(self, campaign_id: str) -> list[Agent]:
         data = self._call("GET", f"outbounds/{_seg(campaign_id)}/agents").data
         return [
             Agent(
-                login=str(_need(item, "login")),
+                login=str(need(item, "login")),
                 number=str(item.get("number") or ""),
                 active=bool(item.get("active")),
                 active_in_outbound=bool(item.get("active_in_outbound")),
-                agent_id=_int_or_none(item.get("agent_id")),
+                agent_id=int_or_none(item.get("agent_id")),
             )
-            for item in _list_of_objects(data, "agents")
+            for item in list_of_objects(data, "agents")
         ]
 
     # --- records --------------------------------------------------------------------------
@@ -204,7 +211,7 @@ class ThuliumClient:
         path = f"outbounds/{_seg(campaign_id)}/records"
         first = self._records_page(path, params, 0)
         total = int(first.get("count") or 0)
-        yield from map(_record, first["result"])
+        yield from map(record_of, first["result"])
         if on_page is not None:
             on_page(len(first["result"]), total)
         if concurrency > 1 and len(first["result"]) == PAGE_SIZE:
@@ -214,7 +221,7 @@ class ThuliumClient:
         page = first["result"]
         while page and offset < total:
             page = self._records_page(path, params, offset)["result"]
-            yield from map(_record, page)
+            yield from map(record_of, page)
             offset += len(page)
             if on_page is not None:
                 on_page(offset, total)
@@ -250,7 +257,7 @@ class ThuliumClient:
         pool = ThreadPoolExecutor(max_workers=concurrency)
         try:
             for result in pool.map(page, range(PAGE_SIZE, total, PAGE_SIZE)):
-                yield from map(_record, result)
+                yield from map(record_of, result)
                 read += len(result)
                 if on_page is not None:
                     on_page(min(read, total), total)
@@ -295,7 +302,7 @@ class ThuliumClient:
             json=body,
             params=params,
         )
-        return BatchResult(rows=_row_results(data, phones), request_id=request_id)
+        return BatchResult(rows=row_results(data, phones), request_id=request_id)
 
     def batch_add(self, campaign_id: str, rows: Sequence[NewRecord]) -> BatchResult:
         phones = _unique_phones(rows)
@@ -307,7 +314,7 @@ class ThuliumClient:
             f"batch/outbounds/{_seg(campaign_id)}/records",
             json=body,
         )
-        return BatchResult(rows=_row_results(data, phones), request_id=request_id)
+        return BatchResult(rows=row_results(data, phones), request_id=request_id)
 
     def batch_delete(
         self,
@@ -335,7 +342,7 @@ class ThuliumClient:
             if not isinstance(answer, list) or not answer:
                 rows[phone] = (RowResult(phone_number=phone, http_status=None, known=False),)
             else:
-                rows[phone] = tuple(_row_result(phone, item) for item in answer)
+                rows[phone] = tuple(row_result(phone, item) for item in answer)
         return DeleteResult(rows=MappingProxyType(rows), request_id=request_id)
 
     def edit_record_by_identifier(
@@ -490,94 +497,3 @@ def _http_error(
     if status >= 500:
         return ThuliumUnavailable(summary, retry_after=retry_after, **kwargs)
     return ThuliumProtocolError(summary, **kwargs)
-
-
-def retry_after_seconds(value: str | None, *, cap: float) -> float | None:
-    """A Retry-After header (seconds, or an HTTP date) as seconds within [0, cap]; None when
-    absent or unreadable (a negative number, text, NaN). Never raises: `1e12` or a date in the
-    year 9999 is `cap`, a date past is 0."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = _seconds_until(text)
-    else:
-        if math.isnan(seconds) or seconds < 0:
-            return None
-    if seconds is None:
-        return None
-    return min(max(0.0, seconds), max(0.0, float(cap)))
-
-
-def _seconds_until(http_date: str) -> float | None:
-    try:
-        moment = email.utils.parsedate_to_datetime(http_date)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if moment.tzinfo is None:
-        # RFC 9110 dates are GMT; "-0000" comes back without a zone.
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.timestamp() - time.time()
-    except (OverflowError, ValueError):
-        return None
-
-
-def _list_of_objects(data: Any, what: str) -> list[dict[str, Any]]:
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise ThuliumProtocolError(f"Thulium's answer for {what} is not a list of objects.")
-    return data
-
-
-def _need(item: Mapping[str, Any], key: str) -> Any:
-    if item.get(key) in (None, ""):
-        raise ThuliumProtocolError(f"Thulium's answer lacks {key!r}.")
-    return item[key]
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _record(item: Any) -> Record:
-    if not isinstance(item, dict):
-        raise ThuliumProtocolError("A record in the listing is not an object.")
-    return Record(
-        record_id=int(_need(item, "record_id")),
-        phone_number=str(_need(item, "phone_number")),
-        system_status=str(item.get("system_status") or ""),
-        status=str(item.get("status") or ""),
-        status_id=str(item.get("status_id") or ""),
-        call_date=parse_date_time(item.get("call_date")),
-        create_date=parse_date_time(item.get("create_date")),
-        next_call_date=parse_date_time(item.get("next_call_date")),
-        agent_name=str(item.get("agent_name") or ""),
-        agent_login=str(item.get("agent_login") or ""),
-        last_note=str(item.get("last_note") or ""),
-        identifier=str(item.get("identifier") or ""),
-        order=_int_or_none(item.get("order")),
-    )
-
-
-def _row_result(phone: str, item: Any) -> RowResult:
-    if not isinstance(item, dict) or _int_or_none(item.get("http_status")) is None:
-        return RowResult(phone_number=phone, http_status=None, known=False)
-    return RowResult(
-        phone_number=phone,
-        http_status=int(item["http_status"]),
-        status=str(item.get("status") or ""),
-        message=str(item.get("message") or ""),
-        record_id=_int_or_none(item.get("record_id")),
-    )
-
-
-def _row_results(data: Any, phones: Sequence[str]) -> Mapping[str, RowResult]:
-    if not isinstance(data, dict):
-        raise ThuliumProtocolError("The batch answer is not an object keyed by phone number.")
-    # A phone Thulium's answer does not mention is "unknown": never counted as success.
-    return MappingProxyType({phone: _row_result(phone, data.get(phone)) for phone in phones})
