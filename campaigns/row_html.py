@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from campaigns import messages, problems, thulium
 from campaigns.models import Grid, Outcome, Row
 from campaigns.stored_values import cut_short, one_render, shown_as_stored, stored_text
-from campaigns.targets import label
+from campaigns.targets import FIELD_PREFIX, label
 
 # Reversed once with this id, then the row's own id goes in its place.
 _ROW_ID_SLOT = 987654321
@@ -65,9 +65,9 @@ def row_cells(row: Row, columns: list[str], mapping: list[str]) -> list[Cell]:
     cells = []
     for target in columns:
         position = positions.get(target)
-        if target.startswith("field:"):
-            value = fields.get(target.removeprefix("field:"))
-            current = now.get("record_fields", {}).get(target.removeprefix("field:"))
+        if target.startswith(FIELD_PREFIX):
+            value = fields.get(target.removeprefix(FIELD_PREFIX))
+            current = now.get("record_fields", {}).get(target.removeprefix(FIELD_PREFIX))
         else:
             value = row.values.get("status_id" if target == "status" else target)
             current = now.get("status_id" if target == "status" else target)
@@ -205,8 +205,8 @@ def _cells_as_stored(row: Row, columns: Sequence[str], mapping: Sequence[str]) -
     found = []
     for target in columns:
         position = positions.get(target)
-        if target.startswith("field:"):
-            value = fields.get(target.removeprefix("field:"))
+        if target.startswith(FIELD_PREFIX):
+            value = fields.get(target.removeprefix(FIELD_PREFIX))
         else:
             value = values.get("status_id" if target == "status" else target)
         text = raw[position] if position is not None and position < len(raw) else ""

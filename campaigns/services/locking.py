@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from campaigns.models import Grid
+from campaigns.models import Grid, Submission
 from campaigns.services.connection import Problem
 
 
@@ -50,7 +50,7 @@ def grid_check_editable(grid: Grid) -> None:
     it under the lock, so a sending queued at the same moment is seen."""
     if Grid.objects.filter(pk=grid.pk, personal_data_removed_at__isnull=False).exists():
         raise EditProblem(grid_removed_message())
-    if grid.submissions.filter(state__in=["queued", "running", "waiting"]).exists():
+    if grid.submissions.filter(state__in=Submission.ACTIVE_STATES).exists():
         raise EditProblem(
             _("The grid is being sent to Thulium. Wait until it finishes, or cancel the sending.")
         )
