@@ -429,7 +429,7 @@ def stage_prepare(args: Any, workdir: Path) -> dict[str, Any]:
 
 
 def _campaign() -> Any:
-    from campaigns.services.grids import campaign_fields_add, campaign_for
+    from campaigns.services.campaigns import campaign_fields_add, campaign_for
 
     campaign = campaign_for(thulium_id="00001", name="Benchmark")
     campaign_fields_add(campaign=campaign, names=["imię", "miasto"])

@@ -190,7 +190,7 @@ DEMO_FIELDS = ["pole1", "pole2", "imię", "nazwisko", "miasto"]
 @pytest.fixture
 def campaign(db: Any) -> Any:
     """Campaign 00001 of the demo fixture, with the field list an administrator would keep."""
-    from campaigns.services.grids import campaign_fields_add, campaign_for
+    from campaigns.services.campaigns import campaign_fields_add, campaign_for
 
     campaign = campaign_for(thulium_id="00001", name="Odnowienia umów — Warszawa")
     campaign_fields_add(campaign=campaign, names=DEMO_FIELDS)

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from campaigns.services.grids import campaign_fields_add
+from campaigns.services.campaigns import campaign_fields_add
 from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db

@@ -20,11 +20,8 @@ from openpyxl.utils import get_column_letter
 from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.safe_files import DANGEROUS_STARTS, csv_bytes, neutralise, restore
-from campaigns.services.grids import (
-    campaign_fields_add,
-    grid_confirm_mapping,
-    grid_create_from_file,
-)
+from campaigns.services.campaigns import campaign_fields_add
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.spreadsheets import IntakeLimits, read_table
 
 pytestmark = pytest.mark.django_db

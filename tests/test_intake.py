@@ -9,10 +9,10 @@ import pytest
 
 from campaigns import thulium
 from campaigns.models import Grid, Row
+from campaigns.services.campaigns import campaign_for
 from campaigns.services.grids import (
     MappingProblem,
     PullFilters,
-    campaign_for,
     grid_confirm_mapping,
     grid_create_empty,
     grid_create_from_file,

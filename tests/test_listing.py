@@ -337,7 +337,7 @@ def test_stale_listings_are_forgotten(
 def test_a_real_worker_reads_the_listing_while_the_columns_are_mapped(
     client: Client, supervisor: Any, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.grids import campaign_fields_add, campaign_for
+    from campaigns.services.campaigns import campaign_fields_add, campaign_for
     from tests.conftest import DEMO_FIELDS
 
     campaign = campaign_for(thulium_id="00001", name="Odnowienia")

@@ -12,7 +12,8 @@ from django.urls import reverse
 from campaigns import thulium
 from campaigns.models import AuditEntry, Edit, Grid, ValueRule
 from campaigns.row_html import RowRenderer
-from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file, grid_validate
+from campaigns.services.grid_checks import grid_validate
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.problems import (
     grid_group_drop,
     grid_group_set,

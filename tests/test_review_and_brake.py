@@ -24,14 +24,11 @@ from campaigns.models import (
     RowOutcome,
     Submission,
 )
+from campaigns.services.campaigns import campaign_fields_add
 from campaigns.services.connection import thulium_client
 from campaigns.services.editing import grid_remap, row_set_cells
-from campaigns.services.grids import (
-    campaign_fields_add,
-    grid_confirm_mapping,
-    grid_create_from_file,
-    grid_validate,
-)
+from campaigns.services.grid_checks import grid_validate
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import (
     ReviewProblem,
     grid_review,

@@ -18,7 +18,8 @@ import pytest
 
 from campaigns import thulium
 from campaigns.models import Chunk, Grid, Outcome, RowOutcome, Submission
-from campaigns.services.grids import campaign_for, grid_confirm_mapping, grid_create_from_file
+from campaigns.services.campaigns import campaign_for
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.submissions import submission_cancel, submissions_reap
 from campaigns.services.validation import campaign_rules
 from tests.conftest import Sandbox, queue_sending, start_db_worker, stop_db_worker

@@ -12,7 +12,7 @@ from django.utils import translation
 from campaigns import thulium
 from campaigns.messages import render
 from campaigns.models import PhoneFormat
-from campaigns.services.grids import campaign_for
+from campaigns.services.campaigns import campaign_for
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import (
     CampaignRules,

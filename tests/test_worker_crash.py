@@ -15,7 +15,8 @@ from typing import Any
 from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox
 
 PREPARE = """
-from campaigns.services.grids import *
+from campaigns.services.campaigns import campaign_fields_add, campaign_for
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.connection import thulium_client
 from campaigns.services.validation import campaign_rules
 from campaigns.services.sending import submission_run

@@ -1,12 +1,18 @@
-"""The Thulium system's campaigns: the list, and opening one."""
+"""The Thulium system's campaigns: the list, and opening one; our record of a campaign and its
+field list."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max
+
 from campaigns import thulium
-from campaigns.models import Campaign
-from campaigns.services.grids import campaign_for
+from campaigns.models import AuditEntry, Campaign, CampaignField
+from campaigns.services.audit import audit
 from campaigns.services.validation import campaign_rules
 from campaigns.validation import CampaignRules
 
@@ -39,6 +45,46 @@ def campaign_overview_list(*, client: thulium.ThuliumClient) -> list[CampaignOve
         ),
         key=lambda c: c.id,
     )
+
+
+def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
+    """Our record of a Thulium campaign, made on first use; keeps the name current."""
+    campaign, created = Campaign.objects.get_or_create(
+        thulium_id=thulium_id, defaults={"name": name}
+    )
+    if name and not created and campaign.name != name:
+        campaign.name = name
+        campaign.save(update_fields=["name"])
+    return campaign
+
+
+def campaign_fields_add(
+    *, campaign: Campaign, names: Sequence[str], actor: AbstractBaseUser | None = None
+) -> list[str]:
+    """Add names to the campaign's field list; returns those that were new."""
+    with transaction.atomic():
+        return _fields_add(campaign, names, actor)
+
+
+def _fields_add(
+    campaign: Campaign, names: Sequence[str], actor: AbstractBaseUser | None
+) -> list[str]:
+    existing = set(campaign.field_names())
+    position = campaign.fields.aggregate(top=Max("position"))["top"] or 0
+    added = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        if name not in existing:
+            position += 1
+            CampaignField.objects.create(campaign=campaign, name=name, position=position)
+            added.append(name)
+    if added:
+        audit(
+            action=AuditEntry.Action.FIELDS,
+            actor=actor,
+            campaign=campaign.thulium_id,
+            fields=added,
+        )
+    return added
 
 
 class CampaignNotFound(Exception):

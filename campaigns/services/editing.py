@@ -26,12 +26,8 @@ from django.utils.translation import ngettext
 from campaigns.headers import normalise_header
 from campaigns.models import AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
-from campaigns.services.grids import (
-    MappingProblem,
-    grid_recount,
-    grid_validate,
-    mapping_check,
-)
+from campaigns.services.grid_checks import grid_recount, grid_validate
+from campaigns.services.grids import MappingProblem, mapping_check
 from campaigns.services.locking import EditProblem, grid_check_editable, grid_lock
 from campaigns.services.rows import SORTS, RowFilter, grid_display_columns, grid_rows
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label

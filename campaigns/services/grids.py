@@ -1,45 +1,39 @@
-"""Making grids: from a file (then a confirmed mapping), from a Thulium pull, or empty."""
+"""Making grids: from a file (then a confirmed mapping), from a Thulium pull, or empty; and
+checking the grids that waited for the campaign's listing once it is read. Checking a grid's
+rows is services/grid_checks.py."""
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
-from itertools import batched
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, F, Max
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
-from campaigns.bulk_sql import analyze_after_insert, insert_many, json_text
+from campaigns.bulk_sql import insert_many
 from campaigns.headers import normalise_header
-from campaigns.messages import ERROR, message
 from campaigns.models import (
-    LOST_ANSWER_OUTCOMES,
     AuditEntry,
     Campaign,
-    CampaignField,
-    Duplicates,
     Grid,
     Row,
     Submission,
-    ThuliumNow,
     UploadBlock,
 )
-from campaigns.problems import row_problems
 from campaigns.services.audit import audit
+from campaigns.services.campaigns import campaign_fields_add
 from campaigns.services.connection import Problem
+from campaigns.services.grid_checks import RowBuild, grid_validate, rows_store
 from campaigns.services.listing import (
     Listing,
     campaign_agent_names_learn,
     campaign_listing_fetch,
     campaign_listing_fresh,
-    grid_thulium_now_store,
 )
 from campaigns.services.locking import grid_lock
 from campaigns.services.mapping import mapping_suggest
@@ -53,19 +47,9 @@ from campaigns.services.uploads import (
 from campaigns.services.validation import campaign_rules
 from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
 from campaigns.text import without_nul
-from campaigns.validation import (
-    CampaignRules,
-    check_row,
-    duplicate_messages,
-    live_messages,
-    revert_messages,
-    row_state,
-)
+from campaigns.validation import CampaignRules
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
-BULK_BATCH = 2000
-# Rebuilding more rows than this one by one costs more than rebuilding the whole grid.
-PARTIAL_LIMIT = 5000
 
 
 class MappingProblem(Problem):
@@ -80,46 +64,6 @@ class PullFilters:
     created_to: date | None = None
     called_from: date | None = None
     called_to: date | None = None
-
-
-def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
-    """Our record of a Thulium campaign, made on first use; keeps the name current."""
-    campaign, created = Campaign.objects.get_or_create(
-        thulium_id=thulium_id, defaults={"name": name}
-    )
-    if name and not created and campaign.name != name:
-        campaign.name = name
-        campaign.save(update_fields=["name"])
-    return campaign
-
-
-def campaign_fields_add(
-    *, campaign: Campaign, names: Sequence[str], actor: AbstractBaseUser | None = None
-) -> list[str]:
-    """Add names to the campaign's field list; returns those that were new."""
-    with transaction.atomic():
-        return _fields_add(campaign, names, actor)
-
-
-def _fields_add(
-    campaign: Campaign, names: Sequence[str], actor: AbstractBaseUser | None
-) -> list[str]:
-    existing = set(campaign.field_names())
-    position = campaign.fields.aggregate(top=Max("position"))["top"] or 0
-    added = []
-    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-        if name not in existing:
-            position += 1
-            CampaignField.objects.create(campaign=campaign, name=name, position=position)
-            added.append(name)
-    if added:
-        audit(
-            action=AuditEntry.Action.FIELDS,
-            actor=actor,
-            campaign=campaign.thulium_id,
-            fields=added,
-        )
-    return added
 
 
 def grid_create_from_file(
@@ -286,144 +230,6 @@ def grid_confirm_mapping(
     return grid
 
 
-def grid_validate(
-    *,
-    grid: Grid,
-    rules: CampaignRules,
-    row_ids: Collection[int] | None = None,
-    new_raw: Mapping[int, list[str]] | None = None,
-    counted: bool = False,
-    listing: Listing | None = None,
-) -> Grid:
-    """Rebuild rows' values and messages from their cells and the grid's mapping.
-
-    With `row_ids`, only those rows — and every row sharing a phone with them before or after,
-    whose duplicate messages may change — are rebuilt; otherwise the whole grid. `new_raw` gives
-    rows new cells (row id → cells) as they are rebuilt. `counted` says every row rebuilt is in
-    the grid's counts already, so they change by difference instead of by a recount. With a
-    `listing` (whole grid only, under the grid's lock), the rows are compared with it first.
-    """
-    if listing is not None and row_ids is not None:
-        raise ValueError("A listing compares the whole grid: give no row_ids.")
-    new_raw = new_raw or {}
-    by_identifier = grid.finds_by_identifier
-    if row_ids is not None and (len(row_ids) > PARTIAL_LIMIT or by_identifier):
-        # Rows sharing an identifier are not found by the phone index: check them all.
-        row_ids = None
-    cells_of = _cells_reader(grid)
-    rows = grid.rows.order_by("number", "id")
-    # Outcomes from sending ride along unchanged: re-validation is not a verdict.
-    kept = ("id", "number", "raw", "outcome", "outcome_detail")
-    from_upload = row_ids is None and grid.upload_blocks.exists()
-    if from_upload:
-        # The mapping is being confirmed: the rows are checked and stored for the first time.
-        stored = [(None, n, raw, "", {}) for n, raw in upload_rows(grid)]
-    elif row_ids is None:
-        stored = [
-            (pk, n, new_raw.get(pk, raw), *rest) for pk, n, raw, *rest in rows.values_list(*kept)
-        ]
-    else:
-        chosen = rows.filter(id__in=row_ids)
-        stored = [
-            (pk, n, new_raw.get(pk, raw), *rest) for pk, n, raw, *rest in chosen.values_list(*kept)
-        ]
-        phones = set(chosen.values_list("phone", flat=True))
-        phones |= {check_row(cells_of(row[2]), rules, grid.mode).phone for row in stored}
-        phones.discard("")
-        if phones:
-            # Unordered: ordered by number, SQLite walks the whole grid instead of the phone index.
-            sharing = rows.filter(phone__in=phones).exclude(id__in=row_ids).order_by()
-            stored += sharing.values_list(*kept)
-    checked = [(row, check_row(cells_of(row[2]), rules, grid.mode)) for row in stored]
-    if by_identifier:
-        keys = [_identifier_key(check.values) for _row, check in checked]
-        duplicates = duplicate_messages(
-            ((row[1], check.values.get("identifier", "")) for row, check in checked),
-            field="identifier",
-            code="identifier_duplicate",
-        )
-    else:
-        keys = [check.phone for _row, check in checked]
-        duplicates = duplicate_messages((row[1], check.phone) for row, check in checked)
-    if listing is not None:
-        grid_thulium_now_store(
-            grid,
-            listing,
-            phones={check.phone for _row, check in checked},
-            identifiers={str(check.values.get("identifier") or "") for _row, check in checked},
-        )
-    held = _held_in_thulium(grid, set(keys), whole=row_ids is None)
-    # A revert grid knows what its rows cannot put back (see submission_revert).
-    cannot_put_back = grid.pull_filters.get("cannot_put_back", {}) if grid.pull_filters else {}
-    written = []
-    for ((pk, number, raw, outcome, detail), check), key in zip(checked, keys, strict=True):
-        messages = check.messages + ([duplicates[number]] if number in duplicates else [])
-        if by_identifier and not check.values.get("identifier"):
-            messages.append(message("identifier", ERROR, "identifier_needed"))
-        if key in held:
-            count, now = held[key]
-            messages += live_messages(
-                grid.mode,
-                count,
-                # "No change" is news only about a row that could be sent.
-                values=None if row_state(messages) == Row.State.ERROR else check.values,
-                now=now,
-                search_additional=grid.search_additional,
-                every_record=grid.duplicates == Duplicates.EVERY_RECORD,
-                answer_lost=outcome in LOST_ANSWER_OUTCOMES,
-                by_identifier=by_identifier,
-            )
-            if any(m["code"] == "no_change" for m in messages):
-                # Said better by "no change", which also says the row stays out.
-                messages = [m for m in messages if m["code"] != "nothing_to_change"]
-        if notes := cannot_put_back.get(check.phone):
-            messages += revert_messages(notes)
-        state = row_state(messages)
-        written.append(
-            (pk, number, raw, check.values, messages, check.phone, state, outcome, detail)
-        )
-    # Recreating rows (ids kept) is far cheaper than updating each: bulk_update writes one CASE
-    # per row and value.
-    with transaction.atomic():
-        was: Counter[str] = Counter()
-        if from_upload:
-            grid.upload_blocks.all().delete()
-        elif row_ids is None:
-            grid.rows.all().delete()
-        else:
-            for chunk in batched([row[0] for row in written], 500):
-                was.update(Row.objects.filter(id__in=chunk).values_list("state", flat=True))
-                Row.objects.filter(id__in=chunk).delete()
-        _insert_rows(grid, written)
-        if row_ids is not None and counted:
-            # A cell edit on a large grid: counting every row again cost more than the edit.
-            # F() so that two edits at once both count.
-            now = Counter(row[6] for row in written)
-            Grid.objects.filter(pk=grid.pk).update(
-                **{
-                    f"rows_{name}": F(f"rows_{name}") + now[state] - was[state]
-                    for name, state in (
-                        ("valid", Row.State.VALID),
-                        ("warning", Row.State.WARNING),
-                        ("error", Row.State.ERROR),
-                    )
-                }
-            )
-            grid.refresh_from_db(fields=["rows_valid", "rows_warning", "rows_error"])
-        else:
-            grid_recount(grid)
-        checked_with = grid_rules_fingerprint(grid, rules)
-        stamped = Grid.objects.filter(pk=grid.pk)
-        if row_ids is None:
-            stamped.update(validated_with=checked_with)
-        else:
-            # Some rows checked with these rules: the grid keeps its fingerprint only if the
-            # rest were checked with the same ones (as stored, not as this object last saw it).
-            stamped.exclude(validated_with=checked_with).update(validated_with="")
-        grid.refresh_from_db(fields=["validated_with"])
-    return grid
-
-
 def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) -> Listing | None:
     """Read the campaign's listing, keep it (services/listing.py), and check against it the
     grids whose mapping was confirmed while it was read (one still waiting for its mapping
@@ -456,45 +262,6 @@ def grid_validate_against_listing(
         rules = campaign_rules(campaign=grid.campaign, client=client)
         grid_validate(grid=grid, rules=_with_fields(rules, grid.campaign), listing=listing)
     return True
-
-
-def grid_rules_fingerprint(grid: Grid, rules: CampaignRules) -> str:
-    """The fingerprint of what decides a row's messages besides its cells: the campaign's rules,
-    the grid's mode, mapping and sending options (`Grid.validated_with`)."""
-    options = (grid.mode, grid.mapping, grid.duplicates, grid.match_by, grid.search_additional)
-    return hashlib.sha256(repr((rules.fingerprint, options)).encode()).hexdigest()[:20]
-
-
-def _identifier_key(values: Mapping[str, Any]) -> str:
-    """The ThuliumNow key of a row found by identifier ("" when the row has none)."""
-    identifier = values.get("identifier", "")
-    return ThuliumNow.IDENTIFIER_KEY + identifier if identifier else ""
-
-
-def _held_in_thulium(
-    grid: Grid, phones: set[str], *, whole: bool
-) -> dict[str, tuple[int, dict[str, Any]]]:
-    """How many records the campaign held for each phone when the grid was last compared with
-    Thulium, and what the only one held (phones not compared since they were typed are absent:
-    nothing is known)."""
-    if grid.compared_at is None:
-        return {}
-    known = ThuliumNow.objects.filter(grid=grid)
-    if not whole:
-        known = known.filter(phone__in=phones - {""})
-    return {
-        phone: (count, values)
-        for phone, count, values in known.values_list("phone", "count", "values")
-    }
-
-
-def grid_recount(grid: Grid) -> None:
-    states = Counter(dict(grid.rows.values_list("state").annotate(n=Count("id")).order_by()))
-    grid.rows_error = states[Row.State.ERROR]
-    grid.rows_warning = states[Row.State.WARNING]
-    grid.rows_valid = states[Row.State.VALID]
-    grid.rows_total = grid.rows_valid + grid.rows_warning + grid.rows_error
-    grid.save(update_fields=["rows_total", "rows_error", "rows_warning", "rows_valid"])
 
 
 def grid_create_from_thulium(
@@ -571,9 +338,14 @@ def grid_create_from_rows(
         mapping=headers,
         pull_filters=pull_filters or {},
     )
-    _insert_rows(
-        grid,
-        ((None, n, raw, {}, [], "", Row.State.VALID) for n, raw in enumerate(raw_rows, start=1)),
+    rows_store(
+        grid=grid,
+        rows=(
+            RowBuild(
+                pk=None, number=n, raw=raw, values={}, messages=[], phone="", state=Row.State.VALID
+            )
+            for n, raw in enumerate(raw_rows, start=1)
+        ),
     )
     return grid_validate(grid=grid, rules=rules)
 
@@ -604,46 +376,6 @@ def grid_create_empty(
     return grid
 
 
-def _insert_rows(grid: Grid, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert (id or None, number, raw, values, messages, phone, state[, outcome, outcome_detail])
-    rows, in batches (see bulk_sql: COPY on PostgreSQL, one executemany on SQLite; on 100,000
-    rows several times faster than bulk_create). JSON is written as text, the empty list and
-    object without encoding them."""
-    columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
-    columns += ["status_id", "agent_login", "clears", "unchanged", "problems"]
-    columns += ["outcome", "outcome_detail"]
-    inserted = 0
-    for batch in batched(rows, BULK_BATCH):
-        inserted += len(batch)
-        for with_id in (False, True):
-            insert_many(
-                Row._meta.db_table,
-                (["id"] if with_id else []) + columns,
-                [
-                    ((pk,) if with_id else ())
-                    + (
-                        grid.pk,
-                        number,
-                        json_text(raw),
-                        json_text(values),
-                        json_text(messages),
-                        phone,
-                        state,
-                        values.get("status_id", ""),
-                        values.get("agent_login", ""),
-                        "" in values.get("record_fields", {}).values(),
-                        bool(messages) and any(m["code"] == "no_change" for m in messages),
-                        row_problems(messages) if messages else "",
-                        outcome[0] if outcome else "",
-                        json_text(outcome[1] if outcome else {}),
-                    )
-                    for pk, number, raw, values, messages, phone, state, *outcome in batch
-                    if (pk is not None) is with_id
-                ],
-            )
-    analyze_after_insert(Row._meta.db_table, inserted)
-
-
 def mapping_check(mapping: Sequence[str], campaign: Campaign, extra_fields: set[str]) -> None:
     """Raise MappingProblem when the mapping cannot build a grid."""
     used = [target for target in mapping if target]
@@ -664,15 +396,6 @@ def mapping_check(mapping: Sequence[str], campaign: Campaign, extra_fields: set[
             raise MappingProblem(_("“%(name)s” is not a field of this campaign.") % {"name": name})
         if not target.startswith(FIELD_PREFIX) and target not in RECORD_TARGETS:
             raise MappingProblem(_("Unknown target “%(target)s”.") % {"target": target})
-
-
-def _cells_reader(grid: Grid) -> Any:
-    pairs = [(i, target) for i, target in enumerate(grid.mapping) if target]
-
-    def cells_of(raw: Sequence[str]) -> dict[str, str]:
-        return {target: (raw[i] if i < len(raw) else "") for i, target in pairs}
-
-    return cells_of
 
 
 def _with_fields(rules: CampaignRules, campaign: Campaign) -> CampaignRules:

@@ -25,7 +25,7 @@ from campaigns.services.editing import (
     grid_delete_rows,
     grid_remap,
 )
-from campaigns.services.grids import grid_validate
+from campaigns.services.grid_checks import grid_validate
 from campaigns.services.locking import grid_check_editable, grid_lock
 from campaigns.services.validation import campaign_value_rule_map
 from campaigns.suggest import Suggestion, agent_for, status_for

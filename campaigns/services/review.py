@@ -27,7 +27,7 @@ from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchB
 from campaigns.selectors.sendings import sendable_rows
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
-from campaigns.services.grids import grid_validate
+from campaigns.services.grid_checks import grid_validate
 from campaigns.services.listing import campaign_sent_since
 from campaigns.services.locking import grid_lock
 from campaigns.services.problems import ProblemGroup, grid_problem_groups

@@ -18,7 +18,7 @@ from django.utils import timezone
 from campaigns import thulium
 from campaigns.bulk_sql import json_text
 from campaigns.models import Grid, Row, SentFields, ThuliumNow
-from campaigns.services.grids import grid_validate
+from campaigns.services.grid_checks import grid_validate
 from campaigns.services.listing import Listing, campaign_records_by_phone
 from campaigns.services.locking import grid_check_editable, grid_lock
 from campaigns.services.validation import campaign_rules

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import AuditEntry, Edit, Grid, Row
 from campaigns.services.audit import audit
-from campaigns.services.grids import _insert_rows, grid_recount, grid_validate
+from campaigns.services.grid_checks import RowBuild, grid_recount, grid_validate, rows_store
 from campaigns.services.locking import EditProblem, grid_check_editable, grid_lock
 from campaigns.validation import CampaignRules
 
@@ -109,10 +109,18 @@ def grid_undo(
             )
         touched: set[int] = set()
         if edit.deleted:
-            _insert_rows(
-                grid,
-                (
-                    (r["id"], r["number"], r["raw"], {}, [], "", Row.State.VALID)
+            rows_store(
+                grid=grid,
+                rows=(
+                    RowBuild(
+                        pk=r["id"],
+                        number=r["number"],
+                        raw=r["raw"],
+                        values={},
+                        messages=[],
+                        phone="",
+                        state=Row.State.VALID,
+                    )
                     for r in edit.deleted
                 ),
             )

@@ -11,11 +11,8 @@ from playwright.sync_api import Page, expect
 
 from campaigns import thulium
 from campaigns.models import Grid, Outcome, Submission
-from campaigns.services.grids import (
-    campaign_fields_add,
-    grid_confirm_mapping,
-    grid_create_from_file,
-)
+from campaigns.services.campaigns import campaign_fields_add
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from tests.browser.conftest import log_in
 from tests.conftest import Sandbox
 

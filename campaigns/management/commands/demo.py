@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import roles
 from campaigns.services.accounts import demo_accounts_ensure
-from campaigns.services.grids import campaign_fields_add, campaign_for
+from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.submissions import submissions_reap
 
 REAP_EVERY = 30  # seconds
