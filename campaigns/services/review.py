@@ -35,6 +35,7 @@ from campaigns.services.rows import values_payload
 from campaigns.services.submissions import review_token
 from campaigns.services.thulium_now import Comparison, grid_compare
 from campaigns.stored_values import shown_as_stored, stored_text
+from campaigns.targets import FIELD_PREFIX
 from campaigns.validation import CampaignRules
 
 # Errors the review names on their own; the others are counted together.
@@ -269,15 +270,15 @@ def _change_kinds(payload: dict[str, object]) -> list[tuple[str, str]]:
         if key in payload:
             found.append((key, ""))
     for name, value in dict(payload.get("record_fields") or {}).items():  # type: ignore[call-overload]
-        found.append(("field:" + name, "" if value else "cleared"))
+        found.append((FIELD_PREFIX + name, "" if value else "cleared"))
     return found
 
 
 def _change_words(kind: tuple[str, str], statuses: dict[str, str]) -> tuple[str, str]:
     """A change key in the reader's words: (column, to)."""
     what, value = kind
-    if what.startswith("field:"):
-        return _("Field “%(name)s”") % {"name": what.removeprefix("field:")}, (
+    if what.startswith(FIELD_PREFIX):
+        return _("Field “%(name)s”") % {"name": what.removeprefix(FIELD_PREFIX)}, (
             _("cleared") if value else ""
         )
     words = {
