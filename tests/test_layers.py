@@ -125,7 +125,13 @@ def test_there_are_no_import_cycles() -> None:
 
 def test_the_rules_read_no_models_no_files_and_no_network() -> None:
     """What Thulium would refuse is decided from values and the campaign's rules alone."""
-    pure = ("campaigns.validation", "campaigns.messages", "campaigns.problems", "campaigns.suggest")
+    pure = (
+        "campaigns.validation",
+        "campaigns.dates",
+        "campaigns.messages",
+        "campaigns.problems",
+        "campaigns.suggest",
+    )
     found = [
         i
         for i in imports()

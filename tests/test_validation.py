@@ -10,6 +10,7 @@ import pytest
 from django.utils import translation
 
 from campaigns import thulium
+from campaigns.dates import parse_date_time
 from campaigns.messages import render
 from campaigns.models import PhoneFormat
 from campaigns.services.campaigns import campaign_for
@@ -19,7 +20,6 @@ from campaigns.validation import (
     check_row,
     duplicate_messages,
     normalise_phone,
-    parse_date_time,
     row_state,
 )
 

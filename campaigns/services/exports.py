@@ -26,6 +26,7 @@ from import_export import resources
 from import_export.fields import Field
 
 from campaigns import messages
+from campaigns.dates import DATE_RE, date_of_match
 from campaigns.headers import target_for_header
 from campaigns.models import NOT_CONFIRMED_OUTCOMES, REFUSED_OUTCOMES, AuditEntry, Grid, Row
 from campaigns.safe_files import dataset_bytes
@@ -34,7 +35,6 @@ from campaigns.services.rows import RowFilter, grid_rows
 from campaigns.spreadsheets import DATE, DATETIME, EXACT_FLOAT_LIMIT, NUMBER, TEXT
 from campaigns.stored_values import one_render, shown_as_stored, stored_text
 from campaigns.targets import FIELD_PREFIX, SENT_PREFIX, keyed_header, label
-from campaigns.validation import DATE_RE, date_of_match
 
 CSV_DELIMITERS = {"semicolon": ";", "comma": ","}
 SENT_KEYS = (
