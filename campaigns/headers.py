@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.sheet_extent import column_letters
 from campaigns.targets import KEY_RE, RECORD_TARGETS
+
+HEADER_SEARCH_ROWS = 20
 
 # What each Thulium target is called in the files supervisors bring, compared after
 # `normalise_header` (lower case, no diacritics, single spaces).
@@ -90,3 +97,33 @@ def target_for_header(header: str) -> str | None:
     if keyed and keyed["key"] in RECORD_TARGETS:
         return keyed["key"]
     return _SYNONYM_TARGETS.get(normalise_header(header))
+
+
+def header_row_index(rows: Sequence[Sequence[str]]) -> int:
+    """Which of the first rows is the header: title lines above it are skipped."""
+    candidates = rows[:HEADER_SEARCH_ROWS]
+    for index, row in enumerate(candidates):
+        if any(target_for_header(cell) == "phone_number" for cell in row if cell):
+            return index
+    filled = [sum(1 for c in row if c) for row in rows]
+    widths = Counter(f for f in filled if f > 1)
+    if not widths:
+        return 0
+    width = widths.most_common(1)[0][0]
+    for index, count in enumerate(filled[: len(candidates)]):
+        if count >= max(2, round(width * 0.6)):
+            return index
+    return 0
+
+
+def unique_headers(row: Iterable[str], width: int) -> list[str]:
+    headers: list[str] = []
+    seen: Counter[str] = Counter()
+    cells = list(row) + [""] * width
+    for position in range(width):
+        name = cells[position].strip() or str(
+            _("Column %(letter)s") % {"letter": column_letters(position + 1)}
+        )
+        seen[name] += 1
+        headers.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return headers

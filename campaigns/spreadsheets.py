@@ -15,18 +15,34 @@ import logging
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import islice, zip_longest
 from typing import Any
 
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.encodings import BOMS, decode, utf16_without_bom
 from campaigns.exceptions import FileProblem
-from campaigns.headers import target_for_header
+from campaigns.file_limits import (
+    CELL_MAX_CHARS,
+    CSV_FIELD_LIMIT,
+    IntakeLimits,
+    megabytes,
+    text_over,
+    thousands,
+    too_long_cell,
+    too_many_cells,
+    too_many_columns,
+    too_many_rows,
+    too_wide_row,
+)
+from campaigns.headers import (
+    HEADER_SEARCH_ROWS,
+    header_row_index,
+    unique_headers,
+)
 from campaigns.safe_files import restore
 from campaigns.sheet_extent import (
     Extent,
@@ -46,28 +62,13 @@ CSV_DELIMITERS = (",", ";", "\t", "|")
 CSV_ENCODINGS = ("utf-8", "cp1250", "iso-8859-2")
 TEXT_EXTENSIONS = {"csv", "txt", "tsv"}
 SPREADSHEET_EXTENSIONS = {"xlsx", "xlsm", "ods"}
-HEADER_SEARCH_ROWS = 20
 # Beyond this a float has lost digits: Excel keeps 15 significant ones.
 EXACT_FLOAT_LIMIT = 10**15
 
-# The csv module refuses longer cells; one this long is nearly always a quote never closed.
-CSV_FIELD_LIMIT = 131_072
-# What one cell of Excel holds; no record field needs more.
-CELL_MAX_CHARS = 32_767
 
 # What a spreadsheet column held, when every filled cell of it arrived typed alike; TEXT for
 # anything else (text, a mix, true/false, times of day) and for every column of a CSV.
 TEXT, NUMBER, DATE, DATETIME = "", "number", "date", "datetime"
-
-
-@dataclass(frozen=True)
-class IntakeLimits:
-    max_rows: int
-    max_bytes: int
-    max_unpacked_bytes: int
-    max_columns: int = 200
-    max_cells: int = 5_000_000
-    max_chars: int = 50_000_000
 
 
 @dataclass
@@ -217,13 +218,6 @@ def column_type(values: Sequence[Any]) -> str:
     return TEXT
 
 
-def megabytes(size: int) -> str:
-    """Bytes as the reader writes megabytes: „52,3” in Polish, „1” rather than „1,0”."""
-    value = round(size / 1_000_000, 1)
-    shown: int | float = int(value) if value.is_integer() else value
-    return formats.number_format(shown, use_l10n=True, force_grouping=True)
-
-
 # --- internals ------------------------------------------------------------------------------
 
 
@@ -313,15 +307,15 @@ def _csv_cells(text: str, delimiter: str, limits: IntakeLimits) -> list[tuple[in
             if not row:
                 continue  # blank, or only empty cells
             if len(row) > limits.max_columns:
-                raise FileProblem(_too_wide_row(limits, number, len(row)))
+                raise FileProblem(too_wide_row(limits, number, len(row)))
             for position, cell in enumerate(row):
                 if len(cell) > CELL_MAX_CHARS:
                     raise FileProblem(
-                        _too_long_cell(f"{column_letters(position + 1)}{number}", len(cell))
+                        too_long_cell(f"{column_letters(position + 1)}{number}", len(cell))
                     )
             numbered.append((number, [restore(cell.strip()) for cell in row]))
             if len(numbered) > most_rows:
-                raise FileProblem(_too_many_rows(limits))
+                raise FileProblem(too_many_rows(limits))
     except csv.Error as error:
         if "field larger than field limit" in str(error):
             raise FileProblem(
@@ -331,7 +325,7 @@ def _csv_cells(text: str, delimiter: str, limits: IntakeLimits) -> list[tuple[in
                     "the file runs into one cell. Check the quotes in that row, or open the file "
                     "in Excel and save it again as CSV."
                 )
-                % {"row": number + 1, "limit": _thousands(CSV_FIELD_LIMIT)}
+                % {"row": number + 1, "limit": thousands(CSV_FIELD_LIMIT)}
             ) from None
         raise FileProblem(
             _(
@@ -375,12 +369,12 @@ def _spreadsheet_cells(
     except (ExtentUnknown, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as error:
         raise FileProblem(cannot_read % {"error": type(error).__name__}) from None
     if over is not None:
-        raise FileProblem(_text_over(over, limits))
+        raise FileProblem(text_over(over, limits))
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
         if sheet.height > limits.max_rows + HEADER_SEARCH_ROWS + 1:
-            raise FileProblem(_too_many_rows(limits))
+            raise FileProblem(too_many_rows(limits))
         rows = sheet.to_python(skip_empty_area=False)
     except FileProblem:
         raise
@@ -397,14 +391,16 @@ def _spreadsheet_cells(
                 total += len(cell)
                 if len(cell) > CELL_MAX_CHARS:
                     name = f"{column_letters(position + 1)}{number}"
-                    raise FileProblem(_too_long_cell(name, len(cell)))
+                    raise FileProblem(too_long_cell(name, len(cell)))
             if total > limits.max_chars:
-                raise FileProblem(_text_over(TextOver(f"A{number}", total, True), limits))
+                raise FileProblem(text_over(TextOver(f"A{number}", total, True), limits))
             numbered.append((number, cells))
     if not numbered:
         return numbered, []
     # The same header _table_from_cells finds: only the records below it decide a type.
-    header_number = numbered[_header_index([r for _n, r in numbered[: HEADER_SEARCH_ROWS + 40]])][0]
+    header_number = numbered[
+        header_row_index([r for _n, r in numbered[: HEADER_SEARCH_ROWS + 40]])
+    ][0]
     body = rows[header_number:]
     width = max(len(cells) for _n, cells in numbered)
     return numbered, [column_type(c) for c in islice(zip_longest(*body, fillvalue=""), width)]
@@ -421,7 +417,7 @@ def _over_limits(extent: Extent, limits: IntakeLimits) -> bool:
 def _check_extent(extent: Extent, limits: IntakeLimits) -> None:
     """Refuse a sheet whose used area is over a limit, before any reader builds it."""
     if extent.columns > limits.max_columns:
-        raise FileProblem(_too_many_columns(limits, extent.columns, extent.last_column_cell))
+        raise FileProblem(too_many_columns(limits, extent.columns, extent.last_column_cell))
     if extent.rows > limits.max_rows + HEADER_SEARCH_ROWS + 1:
         raise FileProblem(
             _(
@@ -430,81 +426,13 @@ def _check_extent(extent: Extent, limits: IntakeLimits) -> None:
                 "save again; otherwise split the file."
             )
             % {
-                "rows": _thousands(extent.rows),
+                "rows": thousands(extent.rows),
                 "cell": extent.last_row_cell,
-                "limit": _thousands(limits.max_rows),
+                "limit": thousands(limits.max_rows),
             }
         )
     if extent.cells > limits.max_cells:
-        raise FileProblem(_too_many_cells(limits, extent.rows, extent.columns))
-
-
-def _too_many_columns(limits: IntakeLimits, column: int, cell: str) -> Any:
-    return _(
-        "The first sheet has something in column %(column)s (cell %(cell)s), and we read at most "
-        "%(limit)s columns. Delete the columns you do not need, or a stray value far to the right "
-        "of your records, save the file and upload it again."
-    ) % {"column": _thousands(column), "cell": cell, "limit": _thousands(limits.max_columns)}
-
-
-def _too_wide_row(limits: IntakeLimits, row: int, columns: int) -> Any:
-    return _(
-        "Row %(row)s of the file has %(columns)s columns; we read at most %(limit)s. Delete the "
-        "columns you do not need, save the file and upload it again."
-    ) % {"row": row, "columns": _thousands(columns), "limit": _thousands(limits.max_columns)}
-
-
-def _too_many_cells(limits: IntakeLimits, rows: int, columns: int) -> Any:
-    return _(
-        "The file spans %(rows)s rows × %(columns)s columns, more than the %(limit)s cells one "
-        "upload takes. Delete the columns you do not need, or split the rows into several files."
-    ) % {
-        "rows": _thousands(rows),
-        "columns": _thousands(columns),
-        "limit": _thousands(limits.max_cells),
-    }
-
-
-def _too_long_cell(cell: str, chars: int) -> Any:
-    return _(
-        "Cell %(cell)s holds %(chars)s characters; a cell may hold at most %(limit)s (as in "
-        "Excel). Shorten it, or delete what does not belong there, save the file and upload it "
-        "again."
-    ) % {"cell": cell, "chars": _thousands(chars), "limit": _thousands(CELL_MAX_CHARS)}
-
-
-def _text_over(over: TextOver, limits: IntakeLimits) -> Any:
-    if not over.total:
-        return _too_long_cell(over.cell or "?", over.chars)
-    return _(
-        "The first sheet holds more than %(limit)s characters of text in all (reached at cell "
-        "%(cell)s, where text repeats across many cells or rows). Delete the repeated text or "
-        "the rows you do not need, or split the file, and upload it again."
-    ) % {"limit": _thousands(limits.max_chars), "cell": over.cell or "?"}
-
-
-def cage_message(reason: str, filename: str) -> Any:
-    """What to say when reading a file met the cage's limits (see campaigns/cage.py)."""
-    if reason == "time":
-        return _(
-            "Reading %(name)s took too long, so we stopped. Open it in Excel or LibreOffice, "
-            "delete what you do not need to send (other sheets, formatting, empty rows), save "
-            "it as .xlsx or .csv and upload it again."
-        ) % {"name": filename}
-    if reason == "memory":
-        return _(
-            "%(name)s needs more memory to read than an upload may use, so we stopped. Its "
-            "cells may hold far more text than they show. Copy the rows you need into a new "
-            "file, save it as .csv and upload that."
-        ) % {"name": filename}
-    return _(
-        "%(name)s could not be read: the reader stopped on it. Open it in Excel or "
-        "LibreOffice, save it again as .xlsx or .csv and upload the new file."
-    ) % {"name": filename}
-
-
-def _thousands(number: int) -> str:
-    return f"{number:,}".replace(",", "\u00a0")
+        raise FileProblem(too_many_cells(limits, extent.rows, extent.columns))
 
 
 def _refuse_zip_bomb(data: bytes, limits: IntakeLimits) -> None:
@@ -524,19 +452,12 @@ def _refuse_zip_bomb(data: bytes, limits: IntakeLimits) -> None:
         )
 
 
-def _too_many_rows(limits: IntakeLimits) -> Any:
-    return _(
-        "The file has more than %(limit)s rows, the most one upload takes. Split it into several "
-        "files."
-    ) % {"limit": _thousands(limits.max_rows)}
-
-
 def _table_from_cells(
     numbered: list[tuple[int, list[str]]], kind: str, limits: IntakeLimits
 ) -> Table:
     if not numbered:
         raise FileProblem(_("The file has no rows. Choose the file with your records."))
-    header_index = _header_index([row for _n, row in numbered[: HEADER_SEARCH_ROWS + 40]])
+    header_index = header_row_index([row for _n, row in numbered[: HEADER_SEARCH_ROWS + 40]])
     header_number, header_row = numbered[header_index]
     width = max(len(row) for _n, row in numbered)
     body = numbered[header_index + 1 :]
@@ -548,10 +469,10 @@ def _table_from_cells(
             )
         )
     if len(body) > limits.max_rows:
-        raise FileProblem(_too_many_rows(limits))
+        raise FileProblem(too_many_rows(limits))
     if len(body) * width > limits.max_cells:
-        raise FileProblem(_too_many_cells(limits, len(body), width))
-    headers = _unique_headers(header_row, width)
+        raise FileProblem(too_many_cells(limits, len(body), width))
+    headers = unique_headers(header_row, width)
     return Table(
         format=kind,
         headers=headers,
@@ -559,33 +480,3 @@ def _table_from_cells(
         row_numbers=[n for n, _row in body],
         header_row_number=header_number,
     )
-
-
-def _header_index(rows: Sequence[Sequence[str]]) -> int:
-    """Which of the first rows is the header: title lines above it are skipped."""
-    candidates = rows[:HEADER_SEARCH_ROWS]
-    for index, row in enumerate(candidates):
-        if any(target_for_header(cell) == "phone_number" for cell in row if cell):
-            return index
-    filled = [sum(1 for c in row if c) for row in rows]
-    widths = Counter(f for f in filled if f > 1)
-    if not widths:
-        return 0
-    width = widths.most_common(1)[0][0]
-    for index, count in enumerate(filled[: len(candidates)]):
-        if count >= max(2, round(width * 0.6)):
-            return index
-    return 0
-
-
-def _unique_headers(row: Iterable[str], width: int) -> list[str]:
-    headers: list[str] = []
-    seen: Counter[str] = Counter()
-    cells = list(row) + [""] * width
-    for position in range(width):
-        name = cells[position].strip() or str(
-            _("Column %(letter)s") % {"letter": column_letters(position + 1)}
-        )
-        seen[name] += 1
-        headers.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return headers

@@ -10,6 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from campaigns.file_limits import IntakeLimits
 from campaigns.safe_files import (
     DANGEROUS_STARTS,
     csv_bytes,
@@ -17,7 +18,7 @@ from campaigns.safe_files import (
     restore,
     xlsx_bytes,
 )
-from campaigns.spreadsheets import IntakeLimits, read_table
+from campaigns.spreadsheets import read_table
 
 LIMITS = IntakeLimits(max_rows=1000, max_bytes=10_000_000, max_unpacked_bytes=50_000_000)
 # Any text, with dangerous first characters made likely.

@@ -14,8 +14,9 @@ from django.conf import settings
 
 from campaigns.cage import CageBroken, CageLimits, run_caged
 from campaigns.exceptions import FileProblem
+from campaigns.file_limits import IntakeLimits, cage_message
 from campaigns.models import Grid
-from campaigns.spreadsheets import IntakeLimits, Table, cage_message, read_table
+from campaigns.spreadsheets import Table, read_table
 
 # An upload's rows wait for their mapping in blocks of this many (see UploadBlock).
 BLOCK_ROWS = 5000
