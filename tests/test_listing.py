@@ -9,13 +9,20 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from campaigns import thulium
 from campaigns.models import Campaign, CampaignListing, Grid, Row
-from campaigns.services.grids import campaign_listing_read, grid_validate_against_listing
+from campaigns.services.campaigns import campaign_fields_add, campaign_for
+from campaigns.services.grids import (
+    campaign_listing_read,
+    grid_confirm_mapping,
+    grid_create_from_file,
+    grid_validate_against_listing,
+)
 from campaigns.services.listing import (
     Listing,
     campaign_listing_fresh,
@@ -25,7 +32,7 @@ from campaigns.services.person import person_erase, person_find
 from campaigns.services.review import grid_read_is_recent, grid_review, grid_review_read
 from campaigns.services.submissions import submission_create
 from campaigns.services.validation import campaign_rules
-from tests.conftest import Sandbox, run_to_the_end, start_db_worker, stop_db_worker
+from tests.conftest import DEMO_FIELDS, Sandbox, run_to_the_end, start_db_worker, stop_db_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +48,6 @@ EXPORT = (
 
 
 def upload(client: Client, campaign: Campaign, text: str = EXPORT) -> Grid:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     answer = client.post(
         reverse("campaigns:grid_upload", args=[campaign.thulium_id]),
         {"file": SimpleUploadedFile("crm.csv", text.encode(), content_type="text/csv")},
@@ -251,7 +256,6 @@ def test_a_sending_queued_behind_another_reads_its_before_values_after_it(
     """Two grids reviewed against one read, both queued: the second runs after the first has
     changed the record, so it must not take its before-values from the review's read (its
     revert would put back what was there before the first sending)."""
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
     rules = campaign_rules(campaign=campaign, client=api)
     grids = []
@@ -337,9 +341,6 @@ def test_stale_listings_are_forgotten(
 def test_a_real_worker_reads_the_listing_while_the_columns_are_mapped(
     client: Client, supervisor: Any, sandbox: Sandbox
 ) -> None:
-    from campaigns.services.campaigns import campaign_fields_add, campaign_for
-    from tests.conftest import DEMO_FIELDS
-
     campaign = campaign_for(thulium_id="00001", name="Odnowienia")
     campaign_fields_add(campaign=campaign, names=DEMO_FIELDS)
     client.force_login(supervisor)

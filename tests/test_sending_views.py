@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from campaigns import thulium
 from campaigns.models import Grid, Outcome, Submission
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.sending import submission_run
 from tests.conftest import send_from_page
 
@@ -108,8 +109,6 @@ def test_resend_after_fixing_a_row(
 def test_rows_filter_by_outcome_and_show_thuliums_answer(
     logged_in: Client, campaign: Any, api: thulium.ThuliumClient
 ) -> None:
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-
     data = b"Telefon;Status\n555123321;3\n111222333;5\n"
     made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")
     grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
@@ -128,8 +127,6 @@ def test_rows_filter_by_outcome_and_show_thuliums_answer(
 
 
 def test_sending_nothing_says_why(logged_in: Client, campaign: Any, api: Any) -> None:
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-
     made = grid_create_from_file(
         campaign=campaign, author=None, data=b"Telefon\nabc\n", filename="a.csv"
     )
@@ -146,7 +143,6 @@ def test_a_queued_sending_says_what_it_waits_for(
 ) -> None:
     """Found by a new user: "another sending for this campaign runs first" showed on every
     queued sending, with nothing else running."""
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
     send_from_page(logged_in, crm_grid)
     page = logged_in.get(reverse("campaigns:grid_detail", args=[crm_grid.pk])).content.decode()

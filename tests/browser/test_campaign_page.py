@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from campaigns.models import Submission
+from campaigns.services.connection import thulium_client
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from tests.browser.conftest import log_in
 from tests.conftest import FILES
 
@@ -46,9 +48,6 @@ def test_the_work_is_on_screen_without_scrolling(
     width: int,
     height: int,
 ) -> None:
-    from campaigns.services.connection import thulium_client
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-
     # More grids than the page lists before "show all": the newest come first.
     with thulium_client() as client:
         for _ in range(6):
