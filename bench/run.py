@@ -710,7 +710,7 @@ def stage_pages(args: Any, workdir: Path) -> dict[str, Any]:
     )
     # The rows alone, as the page renders them (renderer built per page, as the view does),
     # and what they weigh: the budget is per 100 rows, at any grid size.
-    from campaigns.row_html import RowRenderer
+    from campaigns.presentation.row_html import RowRenderer
     from campaigns.services.rows import RowFilter, grid_display_columns, grid_row_page
 
     shown = grid_row_page(last, RowFilter(), size=100).rows

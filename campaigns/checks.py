@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError, connections
 
-from campaigns.audit_triggers import triggers_expected, triggers_missing
+from campaigns.database.audit_triggers import triggers_expected, triggers_missing
 
 AUDIT_KEY_MIN_LENGTH = 32
 

@@ -9,10 +9,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.file_limits import megabytes
+from campaigns.intake.file_limits import megabytes
+from campaigns.intake.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS
 from campaigns.models import Grid
-from campaigns.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS
-from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
+from campaigns.rules.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
 from campaigns.thulium.vocabulary import Status  # the statuses the views fetched; no client
 
 SYSTEM_STATUS_LABELS = {

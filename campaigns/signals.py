@@ -11,7 +11,7 @@ from django.db import connections
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from campaigns.audit_triggers import triggers_ensure
+from campaigns.database.audit_triggers import triggers_ensure
 from campaigns.models import AuditEntry
 from campaigns.services.audit import audit
 from campaigns.services.powers import roles_ensure_audited

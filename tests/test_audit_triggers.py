@@ -22,7 +22,7 @@ from django.core.management.base import SystemCheckError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from campaigns.audit_triggers import triggers_missing
+from campaigns.database.audit_triggers import triggers_missing
 from campaigns.models import AuditDetail, AuditEntry, AuditHead, Grid, RowOutcome
 from campaigns.services.audit import audit, audit_verify
 from campaigns.services.retention import personal_data_purge

@@ -15,9 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.cage import CageBroken, CageLimits, run_caged
+from campaigns.intake.cage import CageBroken, CageLimits, run_caged
+from campaigns.intake.spreadsheets import FileProblem
 from campaigns.models import Grid
-from campaigns.spreadsheets import FileProblem
 from tests.conftest import ROOT, Sandbox, migrated_env
 
 ROOMY = CageLimits(memory_bytes=200_000_000, seconds=20)

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from campaigns import thulium
-from campaigns.charts import bar_chart, column_chart
 from campaigns.models import Submission
+from campaigns.presentation.charts import bar_chart, column_chart
 from campaigns.services.sending import submission_run
 from tests.conftest import send_from_page
 

@@ -18,12 +18,12 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from campaigns import thulium
-from campaigns.file_limits import IntakeLimits
+from campaigns.intake.file_limits import IntakeLimits
+from campaigns.intake.safe_files import DANGEROUS_STARTS, csv_bytes, neutralise, restore
+from campaigns.intake.spreadsheets import read_table
 from campaigns.models import Grid
-from campaigns.safe_files import DANGEROUS_STARTS, csv_bytes, neutralise, restore
 from campaigns.services.campaigns import campaign_fields_add
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.spreadsheets import read_table
 
 pytestmark = pytest.mark.django_db
 LIMITS = IntakeLimits(max_rows=1000, max_bytes=10_000_000, max_unpacked_bytes=50_000_000)

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, CampaignField, Grid
+from campaigns.rules.validation import check_row
 from campaigns.services.campaigns import campaign_fields_add
 from campaigns.services.editing import EditProblem, grid_remap
 from campaigns.services.grid_checks import grid_validate
@@ -19,7 +20,6 @@ from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.mapping import mapping_suggest
 from campaigns.services.undo import grid_undo
 from campaigns.services.validation import campaign_rules
-from campaigns.validation import check_row
 from tests.conftest import send
 
 pytestmark = pytest.mark.django_db

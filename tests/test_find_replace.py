@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import AuditEntry, Edit, Grid, Row
+from campaigns.rules.validation import CampaignRules
 from campaigns.services.editing import EditProblem, grid_replace, grid_replace_plan
 from campaigns.services.rows import RowFilter
 from campaigns.services.undo import grid_redo, grid_undo
-from campaigns.validation import CampaignRules
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from campaigns import thulium
 from campaigns.models import Edit, Grid, Row
+from campaigns.rules.validation import CampaignRules
 from campaigns.services.editing import (
     EditProblem,
     grid_add_rows,
@@ -26,7 +27,6 @@ from campaigns.services.editing import (
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.rows import RowFilter, grid_row_page
 from campaigns.services.undo import grid_redo, grid_redoable_edit, grid_undo
-from campaigns.validation import CampaignRules
 from tests.conftest import queue_sending
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns import thulium
-from campaigns.audit_sentences import RENDERERS, entry_said
 from campaigns.models import AuditEntry, Grid
+from campaigns.presentation.audit_sentences import RENDERERS, entry_said
 from campaigns.services.audit import audit, audit_details_erase
 from campaigns.services.editing import row_set_cells
 from campaigns.services.grids import grid_create_from_rows

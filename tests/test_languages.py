@@ -90,7 +90,7 @@ THULIUM_ROW_MESSAGES = [
 
 @pytest.mark.parametrize("message", THULIUM_ROW_MESSAGES)
 def test_every_thulium_row_message_gets_an_explanation_in_polish(message: str) -> None:
-    from campaigns.messages import thulium_fix
+    from campaigns.rules.messages import thulium_fix
 
     with translation.override("pl"):
         polish = thulium_fix(message)
@@ -103,7 +103,7 @@ def test_every_thulium_row_message_gets_an_explanation_in_polish(message: str) -
 
 
 def test_an_explanation_keeps_the_value_from_thuliums_message() -> None:
-    from campaigns.messages import thulium_fix
+    from campaigns.rules.messages import thulium_fix
 
     with translation.override("pl"):
         assert "kolor" in thulium_fix('Record field "kolor" does not exist in the campaign.')

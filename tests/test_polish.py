@@ -10,8 +10,8 @@ import re
 import polib
 from django.utils import translation
 
-from campaigns.file_limits import megabytes
-from campaigns.messages import message, render
+from campaigns.intake.file_limits import megabytes
+from campaigns.rules.messages import message, render
 from tests.conftest import ROOT
 
 PO_FILE = ROOT / "locale" / "pl" / "LC_MESSAGES" / "django.po"

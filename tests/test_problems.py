@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, ValueRule
-from campaigns.row_html import RowRenderer
+from campaigns.presentation.row_html import RowRenderer
+from campaigns.rules.suggest import agent_for, status_for
 from campaigns.services.problems import (
     grid_problem_groups,
     value_rule_forget,
@@ -20,7 +21,6 @@ from campaigns.services.problems import (
 from campaigns.services.rows import RowFilter, grid_rows
 from campaigns.services.thulium_now import grid_compare
 from campaigns.services.validation import campaign_rules
-from campaigns.suggest import agent_for, status_for
 from tests.helpers import grid_of, groups_by_code
 
 

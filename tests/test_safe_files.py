@@ -10,15 +10,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from campaigns.file_limits import IntakeLimits
-from campaigns.safe_files import (
+from campaigns.intake.file_limits import IntakeLimits
+from campaigns.intake.safe_files import (
     DANGEROUS_STARTS,
     csv_bytes,
     neutralise,
     restore,
     xlsx_bytes,
 )
-from campaigns.spreadsheets import read_table
+from campaigns.intake.spreadsheets import read_table
 
 LIMITS = IntakeLimits(max_rows=1000, max_bytes=10_000_000, max_unpacked_bytes=50_000_000)
 # Any text, with dangerous first characters made likely.

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Grid, Row
-from campaigns.row_html import SHOWN_CHARS
+from campaigns.presentation.row_html import SHOWN_CHARS
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def edit_a_cell(client: Client, grid: Grid, row: Row | None) -> None:
 
 
 def stored_value_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "campaigns.stored_values"]
+    return [r for r in caplog.records if r.name == "campaigns.rules.stored_values"]
 
 
 @pytest.mark.parametrize("kind", MALFORMED)
@@ -83,7 +83,7 @@ def test_every_page_showing_a_malformed_stored_value_answers_200_and_undo_stays(
     row = crm_grid.rows.get(number=5)
     edit_a_cell(logged_in, crm_grid, crm_grid.rows.exclude(pk=row.pk).first())
     break_row(row, MALFORMED[kind])
-    caplog.set_level(logging.WARNING, logger="campaigns.stored_values")
+    caplog.set_level(logging.WARNING, logger="campaigns.rules.stored_values")
 
     grid_page = logged_in.get(reverse("campaigns:grid_detail", args=[crm_grid.pk]))
 
@@ -117,7 +117,7 @@ def test_a_page_shows_a_malformed_value_as_stored_escaped_and_logs_it_once(
     rows = list(crm_grid.rows.order_by("number")[:3])
     for row in rows:
         break_row(row, {"values": {"next_call_date": "226-12-24 <b>09:30</b>"}})
-    caplog.set_level(logging.WARNING, logger="campaigns.stored_values")
+    caplog.set_level(logging.WARNING, logger="campaigns.rules.stored_values")
 
     html = logged_in.get(reverse("campaigns:grid_detail", args=[crm_grid.pk])).content.decode()
 

@@ -15,12 +15,12 @@ from odf.text import P
 from openpyxl import Workbook, load_workbook
 
 from campaigns import thulium
+from campaigns.intake.spreadsheets import DATE, DATETIME, NUMBER, TEXT
 from campaigns.models import Grid
 from campaigns.services.editing import row_set_cells
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.rows import RowFilter
-from campaigns.spreadsheets import DATE, DATETIME, NUMBER, TEXT
 
 pytestmark = pytest.mark.django_db
 

@@ -10,18 +10,18 @@ import pytest
 from django.utils import translation
 
 from campaigns import thulium
-from campaigns.dates import parse_date_time
-from campaigns.messages import render
 from campaigns.models import PhoneFormat
-from campaigns.services.campaigns import campaign_for
-from campaigns.services.validation import campaign_rules
-from campaigns.validation import (
+from campaigns.rules.dates import parse_date_time
+from campaigns.rules.messages import render
+from campaigns.rules.validation import (
     CampaignRules,
     check_row,
     duplicate_messages,
     normalise_phone,
     row_state,
 )
+from campaigns.services.campaigns import campaign_for
+from campaigns.services.validation import campaign_rules
 
 pytestmark = pytest.mark.django_db
 

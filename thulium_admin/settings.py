@@ -280,8 +280,8 @@ INTAKE_MAX_UNPACKED_BYTES = int(env_float("INTAKE_MAX_UNPACKED_MB", 500) * 1_000
 # most this many cells (rows × columns) in all.
 INTAKE_MAX_COLUMNS = int(env_float("INTAKE_MAX_COLUMNS", 200))
 INTAKE_MAX_CELLS = int(env_float("INTAKE_MAX_CELLS", 5_000_000))
-# Every upload is read in a child process (campaigns/cage.py): what the reading may add to the
-# process's memory, and how long it may take, before it is stopped with a message.
+# Every upload is read in a child process (campaigns/intake/cage.py): what the reading may add to
+# the process's memory, and how long it may take, before it is stopped with a message.
 INTAKE_MAX_MEMORY_MB = env_float("INTAKE_MAX_MEMORY_MB", 768)
 INTAKE_MAX_SECONDS = env_float("INTAKE_MAX_SECONDS", 60)
 # The text a file may decode to in all (shared strings counted once per cell that uses them,

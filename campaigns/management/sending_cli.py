@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 
 from campaigns import thulium
 from campaigns.models import SUCCESS_OUTCOMES, Grid, Outcome, Submission
-from campaigns.outcome_words import no_answer_words
+from campaigns.presentation.outcome_words import no_answer_words
 from campaigns.selectors.sendings import sendings_summaries, submission_pause_counts
 from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.exports import csv_delimiter, grid_export

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 def fill_problems(apps, schema_editor):
     """Rows validated before groups existed get their keys (valid rows have none)."""
-    from campaigns.problems import row_problems
+    from campaigns.rules.problems import row_problems
 
     Row = apps.get_model("campaigns", "Row")
     pending = Row.objects.exclude(state="valid").values_list("id", "messages")

@@ -1,7 +1,7 @@
 """SQL for the audit table's append-only triggers, shared by the migrations and the product.
 
 The triggers are made by migrations (0002, and 0021 after 0017's table rebuild on SQLite), and
-again after every `migrate` (campaigns/audit_triggers.py). The system check reads which ones are
+again after every `migrate` (campaigns/database/audit_triggers.py). The system check reads which ones are
 there; nothing else creates them.
 """
 

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.encodings import MIXED, encoding_name
 from campaigns.models.campaign import Campaign
 
 
@@ -109,14 +108,6 @@ class Grid(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign.thulium_id} #{self.pk} {self.file_name}".strip()
-
-    @property
-    def file_encoding_name(self) -> str:
-        return encoding_name(self.file_encoding)
-
-    @property
-    def file_encodings_mixed(self) -> bool:
-        return MIXED in self.file_encoding
 
     @property
     def finds_by_identifier(self) -> bool:
@@ -233,7 +224,7 @@ class Row(models.Model):
     clears = models.BooleanField(default=False, help_text=_("Some record field will be cleared."))
     # Thulium already holds what the row would send (known from the last read of the campaign).
     unchanged = models.BooleanField(default=False)
-    # The row's problems as group keys, "|key|key|" (see campaigns.problems): what "15 rows
+    # The row's problems as group keys, "|key|key|" (see campaigns.rules.problems): what "15 rows
     # need a next call date" filters on, without reading every row's messages.
     problems = models.TextField(blank=True, default="")
     outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.NONE, blank=True)

@@ -23,7 +23,7 @@ from campaigns.models import (
     RowOutcome,
     Submission,
 )
-from campaigns.outcome_words import no_answer_words, outcome_kinds, outcome_summary
+from campaigns.presentation.outcome_words import no_answer_words, outcome_kinds, outcome_summary
 from campaigns.services.verdicts import NOT_IN_ANSWER
 
 # What a sending of each mode did to a record when Thulium said it did: what a revert undoes.

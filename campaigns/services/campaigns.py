@@ -12,9 +12,9 @@ from django.db.models import Max
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, Campaign, CampaignField
+from campaigns.rules.validation import CampaignRules
 from campaigns.services.audit import audit
 from campaigns.services.validation import campaign_rules
-from campaigns.validation import CampaignRules
 
 
 @dataclass(frozen=True)

@@ -23,16 +23,16 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaigns.headers import normalise_header
+from campaigns.intake.headers import normalise_header
+from campaigns.intake.text import without_nul
 from campaigns.models import AuditEntry, Edit, Grid, Row
+from campaigns.rules.targets import FIELD_PREFIX, RECORD_TARGETS, label
+from campaigns.rules.validation import CLEAR_MARKER, CLEAR_MARKERS, CampaignRules
 from campaigns.services.audit import audit
 from campaigns.services.grid_checks import grid_recount, grid_validate
 from campaigns.services.grids import MappingProblem, mapping_check
 from campaigns.services.locking import EditProblem, grid_check_editable, grid_lock
 from campaigns.services.rows import SORTS, RowFilter, grid_display_columns, grid_rows
-from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, label
-from campaigns.text import without_nul
-from campaigns.validation import CLEAR_MARKER, CLEAR_MARKERS, CampaignRules
 
 
 class CellConflict(EditProblem):

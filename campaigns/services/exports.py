@@ -25,16 +25,16 @@ from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.fields import Field
 
-from campaigns import messages
-from campaigns.dates import DATE_RE, date_of_match
-from campaigns.headers import target_for_header
+from campaigns.intake.headers import target_for_header
+from campaigns.intake.safe_files import dataset_bytes
+from campaigns.intake.spreadsheets import DATE, DATETIME, EXACT_FLOAT_LIMIT, NUMBER, TEXT
 from campaigns.models import NOT_CONFIRMED_OUTCOMES, REFUSED_OUTCOMES, AuditEntry, Grid, Row
-from campaigns.safe_files import dataset_bytes
+from campaigns.rules import messages
+from campaigns.rules.dates import DATE_RE, date_of_match
+from campaigns.rules.stored_values import one_render, shown_as_stored, stored_text
+from campaigns.rules.targets import FIELD_PREFIX, SENT_PREFIX, keyed_header, label
 from campaigns.services.audit import audit
 from campaigns.services.rows import RowFilter, grid_rows
-from campaigns.spreadsheets import DATE, DATETIME, EXACT_FLOAT_LIMIT, NUMBER, TEXT
-from campaigns.stored_values import one_render, shown_as_stored, stored_text
-from campaigns.targets import FIELD_PREFIX, SENT_PREFIX, keyed_header, label
 
 CSV_DELIMITERS = {"semicolon": ";", "comma": ","}
 SENT_KEYS = (
@@ -131,7 +131,8 @@ EXACT_INTEGER = 2**53
 
 def _total(read: Callable[[Row], Any], header: str) -> Callable[[Row], Any]:
     """The column's reader, never raising: a stored value it cannot read, or one a file cannot
-    hold as it is (a dict, a huge number), goes in as stored text (campaigns.stored_values)."""
+    hold as it is (a dict, a huge number), goes in as stored text
+    (campaigns.rules.stored_values)."""
 
     def total(row: Row) -> Any:
         try:

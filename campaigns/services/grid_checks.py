@@ -13,8 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F
 
-from campaigns.bulk_sql import analyze_after_insert, insert_many, json_text
-from campaigns.messages import ERROR, message
+from campaigns.database.bulk_sql import analyze_after_insert, insert_many, json_text
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
     Duplicates,
@@ -22,10 +21,9 @@ from campaigns.models import (
     Row,
     ThuliumNow,
 )
-from campaigns.problems import row_problems
-from campaigns.services.listing import Listing, grid_thulium_now_store
-from campaigns.services.uploads import upload_rows
-from campaigns.validation import (
+from campaigns.rules.messages import ERROR, message
+from campaigns.rules.problems import row_problems
+from campaigns.rules.validation import (
     CampaignRules,
     check_row,
     duplicate_messages,
@@ -33,6 +31,8 @@ from campaigns.validation import (
     revert_messages,
     row_state,
 )
+from campaigns.services.listing import Listing, grid_thulium_now_store
+from campaigns.services.uploads import upload_rows
 
 BULK_BATCH = 2000
 # Rebuilding more rows than this one by one costs more than rebuilding the whole grid.

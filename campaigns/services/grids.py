@@ -15,8 +15,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
-from campaigns.bulk_sql import insert_many
-from campaigns.headers import normalise_header
+from campaigns.database.bulk_sql import insert_many
+from campaigns.intake.headers import normalise_header
+from campaigns.intake.text import without_nul
 from campaigns.models import (
     AuditEntry,
     Campaign,
@@ -25,6 +26,8 @@ from campaigns.models import (
     Submission,
     UploadBlock,
 )
+from campaigns.rules.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
+from campaigns.rules.validation import CampaignRules
 from campaigns.services.audit import audit
 from campaigns.services.campaigns import campaign_fields_add
 from campaigns.services.connection import Problem
@@ -45,9 +48,6 @@ from campaigns.services.uploads import (
     upload_rows_at,
 )
 from campaigns.services.validation import campaign_rules
-from campaigns.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
-from campaigns.text import without_nul
-from campaigns.validation import CampaignRules
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
 

@@ -12,14 +12,14 @@ from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
-from campaigns.audit_sentences import entry_said
+from campaigns.intake.safe_files import dataset_bytes
+from campaigns.intake.text import fold_digits
 from campaigns.models import REFUSED_OUTCOMES, AuditEntry, RowOutcome, Submission
-from campaigns.safe_files import dataset_bytes
+from campaigns.presentation.audit_sentences import entry_said
+from campaigns.presentation.timeline_words import TimelineEntry, timeline_entry
+from campaigns.rules.stored_values import cut_short, one_render
 from campaigns.services.audit import audit
 from campaigns.services.validation import campaign_status_names
-from campaigns.stored_values import cut_short, one_render
-from campaigns.text import fold_digits
-from campaigns.timeline_words import TimelineEntry, timeline_entry
 
 # The history's filter for every export and download of rows, whatever it exported.
 EXPORTS = "exports"

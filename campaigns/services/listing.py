@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.bulk_sql import insert_many, json_text
+from campaigns.database.bulk_sql import insert_many, json_text
 from campaigns.models import Campaign, CampaignListing, Grid, SentFields, Submission, ThuliumNow
 
 logger = logging.getLogger(__name__)

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from campaigns.dates import impossible_date, parse_date_time
-from campaigns.headers import normalise_header, target_for_header
+from campaigns.intake.headers import normalise_header, target_for_header
 from campaigns.models import Campaign
+from campaigns.rules.dates import impossible_date, parse_date_time
+from campaigns.rules.targets import RECORD_TARGETS, export_column_target, field_target
+from campaigns.rules.validation import PHONE_JUNK_RE, PHONE_RE, CampaignRules
 from campaigns.services.validation import campaign_rules_cached
-from campaigns.targets import RECORD_TARGETS, export_column_target, field_target
-from campaigns.validation import PHONE_JUNK_RE, PHONE_RE, CampaignRules
 
 
 def mapping_suggest(

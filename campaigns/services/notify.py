@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns.models import Submission, UserPreference
-from campaigns.outcome_words import no_answer_words
+from campaigns.presentation.outcome_words import no_answer_words
 from campaigns.selectors.sendings import (
     grid_refusal_groups,
     grid_unconfirmed_groups,

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.intake.text import fold_digits
 from campaigns.models import (
     AuditDetail,
     AuditEntry,
@@ -41,10 +42,9 @@ from campaigns.models import (
     ThuliumNow,
     UploadBlock,
 )
+from campaigns.rules.validation import normalise_phone
 from campaigns.services.audit import audit, audit_details_erase
 from campaigns.services.locking import grid_lock
-from campaigns.text import fold_digits
-from campaigns.validation import normalise_phone
 
 # A run of digits a phone number may be written as: digits with spaces, dashes, dots, slashes
 # or brackets between them, a plus in front.

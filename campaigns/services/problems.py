@@ -14,9 +14,11 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 
-from campaigns import messages, problems
-from campaigns.headers import normalise_header
+from campaigns.intake.headers import normalise_header
 from campaigns.models import AuditEntry, Edit, Grid, Row, ValueRule
+from campaigns.rules import messages, problems
+from campaigns.rules.suggest import Suggestion, agent_for, status_for
+from campaigns.rules.validation import CampaignRules
 from campaigns.services.audit import audit
 from campaigns.services.editing import (
     EditProblem,
@@ -28,8 +30,6 @@ from campaigns.services.editing import (
 from campaigns.services.grid_checks import grid_validate
 from campaigns.services.locking import grid_check_editable, grid_lock
 from campaigns.services.validation import campaign_value_rule_map
-from campaigns.suggest import Suggestion, agent_for, status_for
-from campaigns.validation import CampaignRules
 
 # What a group can be fixed with, by code: the columns one decision fills, or a value rule.
 SETS_COLUMNS = {

@@ -18,12 +18,12 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from campaigns.models import LOST_ANSWER_OUTCOMES, AuditEntry, Grid, RowOutcome, Submission
+from campaigns.rules.targets import field_target
+from campaigns.rules.validation import CLEAR_MARKER, CampaignRules
 from campaigns.selectors.sendings import REVERTED_OUTCOMES
 from campaigns.services.audit import audit
 from campaigns.services.grids import PULL_HEADERS, grid_create_from_rows
 from campaigns.services.submissions import SubmissionProblem
-from campaigns.targets import field_target
-from campaigns.validation import CLEAR_MARKER, CampaignRules
 
 
 def submission_revert(

@@ -22,8 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import thulium
-from campaigns.messages import WARNING
 from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchBy, Row
+from campaigns.rules.messages import WARNING
+from campaigns.rules.stored_values import shown_as_stored, stored_text
+from campaigns.rules.targets import FIELD_PREFIX
+from campaigns.rules.validation import CampaignRules
 from campaigns.selectors.sendings import sendable_rows
 from campaigns.services.audit import audit
 from campaigns.services.connection import Problem
@@ -34,9 +37,6 @@ from campaigns.services.problems import ProblemGroup, grid_problem_groups
 from campaigns.services.rows import values_payload
 from campaigns.services.submissions import review_token
 from campaigns.services.thulium_now import Comparison, grid_compare
-from campaigns.stored_values import shown_as_stored, stored_text
-from campaigns.targets import FIELD_PREFIX
-from campaigns.validation import CampaignRules
 
 # Errors the review names on their own; the others are counted together.
 LEFT_OUT_CODES = {

@@ -12,9 +12,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from campaigns import thulium
+from campaigns.intake.text import ascii_int, fold_digits
 from campaigns.models import FAILED_OUTCOMES, Grid, Row
-from campaigns.targets import ADD_ONLY_TARGETS, RECORD_TARGETS
-from campaigns.text import ascii_int, fold_digits
+from campaigns.rules.targets import ADD_ONLY_TARGETS, RECORD_TARGETS
 
 SORTS = {"number": "number", "phone": "phone", "status": "status_id"}
 PAGE_SIZES = (50, 100, 200, 500)
@@ -32,7 +32,7 @@ class RowFilter:
     phone: str = ""  # part of the phone number
     outcome: str = ""
     answer: str = ""  # Thulium's message on the row's last sending, exactly
-    problem: str = ""  # a problem group's key (campaigns.problems)
+    problem: str = ""  # a problem group's key (campaigns.rules.problems)
     sort: str = "number"
 
     @classmethod

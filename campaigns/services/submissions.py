@@ -27,13 +27,13 @@ from campaigns.models import (
     Row,
     Submission,
 )
+from campaigns.rules.validation import CampaignRules
 from campaigns.selectors.sendings import sendable_rows
 from campaigns.services.connection import Problem
 from campaigns.services.grid_checks import grid_rules_fingerprint, grid_validate
 from campaigns.services.locking import grid_lock, grid_removed_message
 from campaigns.services.sending import submission_audit, submission_unsend_rest
 from campaigns.tasks import run_submission
-from campaigns.validation import CampaignRules
 
 logger = logging.getLogger(__name__)
 

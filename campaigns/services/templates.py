@@ -8,9 +8,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from campaigns.intake.safe_files import set_value
 from campaigns.models import Campaign
-from campaigns.safe_files import set_value
-from campaigns.validation import CampaignRules
+from campaigns.rules.validation import CampaignRules
 
 TEMPLATE_ROWS = 5000  # rows prepared with drop-downs and text formatting
 

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.bulk_sql import json_text
+from campaigns.database.bulk_sql import json_text
 from campaigns.models import Grid, Row, SentFields, ThuliumNow
 from campaigns.services.grid_checks import grid_validate
 from campaigns.services.listing import Listing, campaign_records_by_phone

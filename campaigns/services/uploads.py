@@ -1,4 +1,4 @@
-"""An upload as it waits for its mapping: read in the cage (campaigns/cage.py) under the
+"""An upload as it waits for its mapping: read in the cage (campaigns/intake/cage.py) under the
 intake limits, its rows packed in compressed blocks (UploadBlock) and read back from them."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import TypedDict
 
 from django.conf import settings
 
-from campaigns.cage import CageBroken, CageLimits, run_caged
 from campaigns.exceptions import FileProblem
-from campaigns.file_limits import IntakeLimits, cage_message
+from campaigns.intake.cage import CageBroken, CageLimits, run_caged
+from campaigns.intake.file_limits import IntakeLimits, cage_message
+from campaigns.intake.spreadsheets import Table, read_table
 from campaigns.models import Grid
-from campaigns.spreadsheets import Table, read_table
 
 # An upload's rows wait for their mapping in blocks of this many (see UploadBlock).
 BLOCK_ROWS = 5000
@@ -61,8 +61,8 @@ class Upload:
 def read_upload(
     data: bytes, filename: str, *, delimiter: str | None = None, encoding: str | None = None
 ) -> Upload:
-    """Read an uploaded file in the cage (campaigns/cage.py), or raise FileProblem — also when
-    the reading needs more memory or time than an upload may use. The rows come back packed:
+    """Read an uploaded file in the cage (campaigns/intake/cage.py), or raise FileProblem, also
+    when the reading needs more memory or time than an upload may use. The rows come back packed:
     passing 100,000 rows out of the cage one string at a time cost more than reading them."""
     cage = CageLimits(
         memory_bytes=int(settings.INTAKE_MAX_MEMORY_MB * 1_000_000),

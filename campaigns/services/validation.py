@@ -1,6 +1,6 @@
 """The campaign's live rules for validation: its statuses and agents, read from Thulium and
 cached briefly, with our field list and phone format. The rules themselves are pure:
-campaigns.validation."""
+campaigns.rules.validation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from campaigns import thulium
 from campaigns.models import Campaign
-from campaigns.validation import CampaignRules
+from campaigns.rules.validation import CampaignRules
 
 RULES_CACHE_SECONDS = 60
 # The statuses' names outlive the rules: the history names the statuses it shows without asking

@@ -1,7 +1,8 @@
-"""Filters for the grid's pages. What a grid row and its cells show is in campaigns.row_html.
+"""Filters for the grid's pages. What a grid row and its cells show is in
+campaigns.presentation.row_html.
 
 Each filter formats a stored value, so each is total: what it cannot format it shows as stored
-(escaped by the template) and logs (campaigns.stored_values), never raising.
+(escaped by the template) and logs (campaigns.rules.stored_values), never raising.
 """
 
 from __future__ import annotations
@@ -11,11 +12,24 @@ from typing import Any
 
 from django import template
 
-from campaigns import messages, targets
+from campaigns.intake import encodings
+from campaigns.rules import messages, targets
+from campaigns.rules.stored_values import shown_as_stored, stored_text
 from campaigns.services.rows import row_payload
-from campaigns.stored_values import shown_as_stored, stored_text
 
 register = template.Library()
+
+
+@register.filter
+def encoding_name(encoding: str) -> str:
+    """A file's encoding as people know it: "Windows-1250 (Polish Windows)", not cp1250."""
+    return encodings.encoding_name(encoding or "")
+
+
+@register.filter
+def encodings_mixed(encoding: str) -> bool:
+    """Whether the file's lines were saved in different encodings (read each in its own)."""
+    return encodings.MIXED in (encoding or "")
 
 
 @register.filter

@@ -12,12 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from campaigns.charts import record_charts
 from campaigns.forms import EmptyGridForm, PullForm, UploadForm
 from campaigns.models import (
     Campaign,
     Grid,
 )
+from campaigns.presentation.charts import record_charts
+from campaigns.rules.validation import CLEAR_MARKERS
 from campaigns.selectors.sendings import campaign_submissions
 from campaigns.services.campaigns import (
     CampaignNotFound,
@@ -28,7 +29,6 @@ from campaigns.services.campaigns import (
 from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
-from campaigns.validation import CLEAR_MARKERS
 from campaigns.views.common import page_client
 
 

@@ -15,15 +15,17 @@ from django_htmx.http import (
     retarget,
 )
 
-from campaigns.charts import outcome_chart
+from campaigns.intake.text import ascii_int
 from campaigns.models import (
     Grid,
     Outcome,
     Row,
     Submission,
 )
-from campaigns.outcome_words import no_answer_words
-from campaigns.row_html import RowRenderer
+from campaigns.presentation.charts import outcome_chart
+from campaigns.presentation.outcome_words import no_answer_words
+from campaigns.presentation.row_html import RowRenderer
+from campaigns.rules.validation import CampaignRules
 from campaigns.selectors.sendings import (
     earlier_active,
     grid_outcome_counts,
@@ -38,8 +40,6 @@ from campaigns.services.rows import grid_display_columns
 from campaigns.services.thulium_now import rows_attach_thulium_now
 from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.validation import campaign_rules
-from campaigns.text import ascii_int
-from campaigns.validation import CampaignRules
 
 
 def page_client() -> Any:
@@ -120,7 +120,7 @@ def status_and_agent_choices(grid: Grid) -> dict[str, Any]:
 
 
 def row_renderer(request: HttpRequest, grid: Grid, choices: dict[str, Any]) -> RowRenderer:
-    """The row renderer for this page and reader (see campaigns.row_html)."""
+    """The row renderer for this page and reader (see campaigns.presentation.row_html)."""
     return RowRenderer(
         grid,
         grid_display_columns(grid),

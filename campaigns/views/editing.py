@@ -13,8 +13,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from campaigns.intake.text import ascii_int
 from campaigns.models import Duplicates, Grid, Row
-from campaigns.row_html import stored_cells
+from campaigns.presentation.row_html import stored_cells
+from campaigns.rules.targets import label
 from campaigns.services.connection import Problem
 from campaigns.services.editing import (
     CellConflict,
@@ -42,8 +44,6 @@ from campaigns.services.problems import (
 from campaigns.services.review import grid_sending_options_set
 from campaigns.services.rows import RowFilter, grid_display_columns
 from campaigns.services.undo import grid_redo, grid_undo
-from campaigns.targets import label
-from campaigns.text import ascii_int
 from campaigns.views.common import (
     back_to_grid,
     grid_or_404,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from campaigns.intake.text import ascii_int
 from campaigns.models import (
     COMMON_OUTCOMES,
     MODE_OUTCOMES,
@@ -23,7 +24,9 @@ from campaigns.models import (
     Grid,
     Row,
 )
-from campaigns.row_html import problem_column, whole_cell_text
+from campaigns.presentation.row_html import problem_column, whole_cell_text
+from campaigns.rules.stored_values import one_render
+from campaigns.rules.targets import RECORD_TARGETS, field_target, label
 from campaigns.services.connection import Problem, thulium_session
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
 from campaigns.services.listing import grid_listing_reading
@@ -48,9 +51,6 @@ from campaigns.services.rows import (
 )
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
 from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
-from campaigns.stored_values import one_render
-from campaigns.targets import RECORD_TARGETS, field_target, label
-from campaigns.text import ascii_int
 from campaigns.views.common import (
     back_to_grid,
     grid_or_404,

@@ -9,11 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from campaigns.audit_sentences import entries_said
-from campaigns.charts import activity_charts
+from campaigns.intake.text import ascii_int
 from campaigns.models import (
     AuditEntry,
 )
+from campaigns.presentation.audit_sentences import entries_said
+from campaigns.presentation.charts import activity_charts
 from campaigns.services.history import (
     HistoryFilter,
     history_activity,
@@ -21,7 +22,6 @@ from campaigns.services.history import (
     history_page,
     phone_timeline_shown,
 )
-from campaigns.text import ascii_int
 
 PAGE_SIZE = 100
 

@@ -15,11 +15,12 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from campaigns.exceptions import FileProblem
 from campaigns.forms import EmptyGridForm, MappingForm, PullForm, UploadForm
-from campaigns.headers import target_for_header
+from campaigns.intake.headers import target_for_header
 from campaigns.models import (
     Campaign,
     Grid,
 )
+from campaigns.rules.validation import CampaignRules
 from campaigns.services.campaigns import (
     CampaignNotFound,
     campaign_open,
@@ -39,7 +40,6 @@ from campaigns.services.listing import campaign_listing_want, grid_listing_statu
 from campaigns.services.mapping import column_value_guess
 from campaigns.services.validation import campaign_rules_cached
 from campaigns.tasks import read_campaign_listing
-from campaigns.validation import CampaignRules
 from campaigns.views.campaigns import campaign_page
 from campaigns.views.common import page_client
 

@@ -18,6 +18,7 @@ from django_htmx.http import (
     HttpResponseClientRefresh,
 )
 
+from campaigns.intake.text import ascii_int
 from campaigns.models import (
     Duplicates,
     MatchBy,
@@ -33,7 +34,6 @@ from campaigns.services.review import (
     grid_sending_options_set,
 )
 from campaigns.services.submissions import submission_cancel, submission_create, submissions_reap
-from campaigns.text import ascii_int
 from campaigns.views.common import (
     back_to_grid,
     grid_or_404,

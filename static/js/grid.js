@@ -5,7 +5,7 @@
   "use strict";
   let focusAfterSwap = null;
 
-  // Rows come from the server lean (campaigns/row_html.py): each cell learns its column from
+  // Rows come from the server lean (campaigns/presentation/row_html.py): each cell learns its column from
   // its header and becomes focusable here, and an editor's rows their addresses from the
   // table's data-rows (present only for those who may edit).
   function decorate(root) {

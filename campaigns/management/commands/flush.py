@@ -24,7 +24,7 @@ from django.core.management.sql import emit_post_migrate_signal, sql_flush
 from django.db import connections
 from django.utils.translation import gettext as _
 
-from campaigns.audit_triggers import triggers_lifted
+from campaigns.database.audit_triggers import triggers_lifted
 
 
 class Command(flush.Command):

@@ -21,8 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.intake.spreadsheets import FileProblem
 from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
 from campaigns.models import Grid
+from campaigns.rules.targets import label
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import ThuliumProblem, thulium_session
 from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
@@ -32,8 +34,6 @@ from campaigns.services.review import (
     grid_sending_options_set,
 )
 from campaigns.services.validation import campaign_rules
-from campaigns.spreadsheets import FileProblem
-from campaigns.targets import label
 
 
 class Command(SendsGrids):

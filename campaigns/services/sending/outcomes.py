@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.bulk_sql import insert_many, json_text, update_many
+from campaigns.database.bulk_sql import insert_many, json_text, update_many
 from campaigns.models import AuditEntry, Chunk, Outcome, Row, RowOutcome, Submission
 from campaigns.services.audit import audit, outcomes_digest
 from campaigns.services.fields import campaign_fields_learn

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, Chunk, Grid, Outcome, Submission
-from campaigns.outcome_words import no_answer_words
+from campaigns.presentation.outcome_words import no_answer_words
 from campaigns.selectors.sendings import earlier_active, submission_counts
 from campaigns.services.before_values import submission_read_before
 from campaigns.services.connection import describe_thulium_error

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-logger = logging.getLogger("campaigns.stored_values")
+logger = logging.getLogger("campaigns.rules.stored_values")
 
 # How much of an unformattable value a log line quotes, and how many values it names.
 LOGGED_CHARS = 200

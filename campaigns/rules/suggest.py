@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from campaigns import thulium
+from campaigns.thulium import vocabulary as thulium
 
 # Below this score (0–100) nothing is suggested: a wrong suggestion costs more than none.
 CUTOFF = 72

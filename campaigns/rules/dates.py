@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from campaigns.text import fold_digits
+from campaigns.intake.text import fold_digits
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 # The years a next call date can mean: a year outside is a slip (0226 for 2026), never a call.

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from campaigns.audit_sentences.house import HOUSE_RENDERERS
-from campaigns.audit_sentences.said import (
+from campaigns.models import AuditEntry
+from campaigns.presentation.audit_sentences.house import HOUSE_RENDERERS
+from campaigns.presentation.audit_sentences.said import (
     SHOWN_CHANGES,
     A,
     Details,
@@ -25,9 +26,8 @@ from campaigns.audit_sentences.said import (
     key_sentence,
     said_nothing,
 )
-from campaigns.audit_sentences.work import WORK_RENDERERS
-from campaigns.models import AuditEntry
-from campaigns.stored_values import one_render, shown_as_stored
+from campaigns.presentation.audit_sentences.work import WORK_RENDERERS
+from campaigns.rules.stored_values import one_render, shown_as_stored
 
 # Every action's renderer (a test fails for an action without one).
 RENDERERS: dict[str, Renderer] = {

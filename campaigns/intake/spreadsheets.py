@@ -23,9 +23,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.encodings import BOMS, decode, utf16_without_bom
 from campaigns.exceptions import FileProblem
-from campaigns.file_limits import (
+from campaigns.intake.encodings import BOMS, decode, utf16_without_bom
+from campaigns.intake.file_limits import (
     CELL_MAX_CHARS,
     CSV_FIELD_LIMIT,
     IntakeLimits,
@@ -38,13 +38,13 @@ from campaigns.file_limits import (
     too_many_rows,
     too_wide_row,
 )
-from campaigns.headers import (
+from campaigns.intake.headers import (
     HEADER_SEARCH_ROWS,
     header_row_index,
     unique_headers,
 )
-from campaigns.safe_files import restore
-from campaigns.sheet_extent import (
+from campaigns.intake.safe_files import restore
+from campaigns.intake.sheet_extent import (
     Extent,
     ExtentUnknown,
     TextOver,
@@ -54,7 +54,7 @@ from campaigns.sheet_extent import (
     xlsx_extent,
     xlsx_text_over,
 )
-from campaigns.text import without_nul
+from campaigns.intake.text import without_nul
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def read_table(
     try:
         return _read_table(data, filename, limits, delimiter, encoding)
     except (FileProblem, MemoryError):
-        raise  # MemoryError: the cage (campaigns/cage.py) says so in its own words
+        raise  # MemoryError: the cage (campaigns/intake/cage.py) says so in its own words
     except Exception:
         logger.exception("could not read an uploaded %s file", _extension(filename) or "unnamed")
         raise FileProblem(

@@ -20,10 +20,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from campaigns import messages, problems, thulium
+from campaigns import thulium
 from campaigns.models import Grid, Outcome, Row
-from campaigns.stored_values import cut_short, one_render, shown_as_stored, stored_text
-from campaigns.targets import FIELD_PREFIX, label
+from campaigns.rules import messages, problems
+from campaigns.rules.stored_values import cut_short, one_render, shown_as_stored, stored_text
+from campaigns.rules.targets import FIELD_PREFIX, label
 
 # Reversed once with this id, then the row's own id goes in its place.
 _ROW_ID_SLOT = 987654321
@@ -107,7 +108,7 @@ def shown_cells(
 ) -> list[ShownCell]:
     """Each shown cell of the row: statuses by name, agents with their name, dates in the
     reader's format; the id or the raw value Thulium gets in the title. A cell whose stored
-    value cannot be formatted shows it as stored (see campaigns.stored_values)."""
+    value cannot be formatted shows it as stored (see campaigns.rules.stored_values)."""
     shown = []
     cells = stored_cells(row, columns, grid.mapping)
     for cell in cells:

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.sheet_extent import column_letters
-from campaigns.targets import KEY_RE, RECORD_TARGETS
+from campaigns.intake.sheet_extent import column_letters
+from campaigns.rules.targets import KEY_RE, RECORD_TARGETS
 
 HEADER_SEARCH_ROWS = 20
 

@@ -18,17 +18,23 @@ from typing import Any
 
 from django.utils import timezone
 
-from campaigns import thulium
-from campaigns.dates import (
+from campaigns.intake.headers import normalise_header
+from campaigns.intake.text import (
+    ascii_int,
+    fold_digits,
+    looks_scientific,
+    lost_letters,
+    mojibake_repair,
+)
+from campaigns.rules.dates import (
     impossible_date,
     parse_date_time,
     thulium_date_text,
 )
-from campaigns.headers import normalise_header
-from campaigns.messages import ERROR, INFO, WARNING, message
-from campaigns.suggest import fold
-from campaigns.targets import FIELD_PREFIX
-from campaigns.text import ascii_int, fold_digits, looks_scientific, lost_letters, mojibake_repair
+from campaigns.rules.messages import ERROR, INFO, WARNING, message
+from campaigns.rules.suggest import fold
+from campaigns.rules.targets import FIELD_PREFIX
+from campaigns.thulium import vocabulary as thulium
 
 # Typed in a cell, these clear the field in Thulium (a blank cell leaves it unchanged).
 CLEAR_MARKERS = frozenset({"[clear]", "[wyczyść]", "[wyczysc]"})

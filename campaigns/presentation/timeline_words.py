@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.models import RowOutcome
-from campaigns.stored_values import cut_short, shown_as_stored, stored_text
+from campaigns.rules.stored_values import cut_short, shown_as_stored, stored_text
 
 # Longest text of one value: a 1 MB cell is shown by its start.
 VALUE_CHARS = 200

@@ -14,8 +14,8 @@ from django.utils.dates import MONTHS
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from campaigns import thulium
-from campaigns.stored_values import cut_short, shown_as_stored
+from campaigns.rules.stored_values import cut_short, shown_as_stored
+from campaigns.thulium import vocabulary as thulium
 
 # How much of a cell's text a message quotes.
 QUOTED_CHARS = 200

@@ -15,8 +15,8 @@ from typing import Any
 from django.utils import formats
 from django.utils.translation import ngettext_lazy
 
-from campaigns.headers import normalise_header
-from campaigns.messages import ERROR, WARNING
+from campaigns.intake.headers import normalise_header
+from campaigns.rules.messages import ERROR, WARNING
 
 # What a group of each code is about: the message parameter that tells the decisions apart.
 GROUPED_BY = {

@@ -11,7 +11,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from campaigns.audit_sentences.said import (
+from campaigns.presentation.audit_sentences.said import (
     A,
     Change,
     Details,

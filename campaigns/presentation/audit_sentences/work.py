@@ -9,7 +9,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaigns.audit_sentences.said import (
+from campaigns.intake.encodings import encoding_name
+from campaigns.models import Duplicates, Edit, Grid, MatchBy
+from campaigns.presentation.audit_sentences.said import (
     VALUE_CHARS,
     A,
     Change,
@@ -33,11 +35,9 @@ from campaigns.audit_sentences.said import (
     said_lines,
     value_text,
 )
-from campaigns.encodings import encoding_name
-from campaigns.models import Duplicates, Edit, Grid, MatchBy
-from campaigns.outcome_words import no_answer_words, outcome_summary
-from campaigns.stored_values import cut_short, stored_text
-from campaigns.targets import label
+from campaigns.presentation.outcome_words import no_answer_words, outcome_summary
+from campaigns.rules.stored_values import cut_short, stored_text
+from campaigns.rules.targets import label
 
 
 def _upload(d: Details) -> Said:

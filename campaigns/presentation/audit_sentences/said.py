@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from campaigns.models import AuditEntry, Outcome
-from campaigns.stored_values import cut_short, shown_as_stored, stored_text
+from campaigns.rules.stored_values import cut_short, shown_as_stored, stored_text
 
 A = AuditEntry.Action
 

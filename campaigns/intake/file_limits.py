@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.sheet_extent import TextOver
+from campaigns.intake.sheet_extent import TextOver
 
 # The csv module refuses longer cells; one this long is nearly always a quote never closed.
 CSV_FIELD_LIMIT = 131_072
@@ -73,7 +73,7 @@ def text_over(over: TextOver, limits: IntakeLimits) -> Any:
 
 
 def cage_message(reason: str, filename: str) -> Any:
-    """What to say when reading a file met the cage's limits (see campaigns/cage.py)."""
+    """What to say when reading a file met the cage's limits (see campaigns/intake/cage.py)."""
     if reason == "time":
         return _(
             "Reading %(name)s took too long, so we stopped. Open it in Excel or LibreOffice, "
