@@ -12,19 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.intake.file_limits import megabytes
 from campaigns.intake.spreadsheets import SPREADSHEET_EXTENSIONS, TEXT_EXTENSIONS
 from campaigns.models import Grid
+from campaigns.presentation.labels import SYSTEM_STATUS_LABELS
 from campaigns.rules.targets import FIELD_PREFIX, RECORD_TARGETS, field_target, label
 from campaigns.thulium.vocabulary import Status  # the statuses the views fetched; no client
-
-SYSTEM_STATUS_LABELS = {
-    "TO_CALL": _("To call (Do dzwonienia)"),
-    "IN_PROGRESS": _("In progress (Obrabiane)"),
-    "CALL": _("Call (Dzwonić)"),
-    "MY_RECORD": _("My record (Mój rekord)"),
-    "NO_CALL": _("Do not call (Nie dzwonić)"),
-    "ABANDONED_AFTER_N_TRIES": _("Abandoned after n tries (Odrzucony po n próbach)"),
-    "CALL_NO_SOONER_THAN": _("Call no sooner than (Kontakt nie wcześniej niż)"),
-    "CALL_PROGRESSIVE": _("Call in progressive mode (Dzwonić w trybie progressive)"),
-}
 
 
 def mode_field() -> forms.ChoiceField:

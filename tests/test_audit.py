@@ -24,14 +24,8 @@ from campaigns.services.audit import (
     entry_material,
     outcomes_digest,
 )
-from campaigns.services.editing import (
-    grid_add_rows,
-    grid_bulk_set,
-    grid_delete_rows,
-    grid_paste,
-    grid_paste_plan,
-    row_set_cells,
-)
+from campaigns.services.edit_plans import grid_paste, grid_paste_plan
+from campaigns.services.editing import grid_add_rows, grid_bulk_set, grid_delete_rows, row_set_cells
 from campaigns.services.grids import PullFilters, grid_create_empty, grid_create_from_thulium
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from campaigns.models import AuditEntry, Edit, Grid, Row
 from campaigns.rules.validation import CampaignRules
-from campaigns.services.editing import EditProblem, grid_replace, grid_replace_plan
+from campaigns.services.edit_plans import grid_replace, grid_replace_plan
+from campaigns.services.editing import EditProblem
 from campaigns.services.rows import RowFilter
 from campaigns.services.undo import grid_redo, grid_undo
 

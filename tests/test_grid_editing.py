@@ -15,13 +15,12 @@ from openpyxl import load_workbook
 from campaigns import thulium
 from campaigns.models import Edit, Grid, Row
 from campaigns.rules.validation import CampaignRules
+from campaigns.services.edit_plans import grid_paste, grid_paste_plan
 from campaigns.services.editing import (
     EditProblem,
     grid_add_rows,
     grid_bulk_set,
     grid_delete_rows,
-    grid_paste,
-    grid_paste_plan,
     row_set_cells,
 )
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file

@@ -191,6 +191,26 @@ def test_models_know_nothing_of_workflows_pages_or_files() -> None:
     assert broken("models", found) == []
 
 
+def test_presentation_draws_and_words_what_it_is_given() -> None:
+    """Rows, charts and words are made from models and values: the workflows may use the words
+    (an e-mail, the command line), so the words never reach back into a workflow."""
+    found = [
+        i
+        for i in imports()
+        if within(i.source, "campaigns.presentation")
+        and within(
+            i.target,
+            "campaigns.services",
+            "campaigns.selectors",
+            "campaigns.views",
+            "campaigns.forms",
+            "campaigns.tasks",
+            "requests",
+        )
+    ]
+    assert broken("presentation", found) == []
+
+
 def test_reads_and_workflows_never_reach_up_into_pages() -> None:
     pages = ("campaigns.views", "campaigns.forms", "campaigns.templatetags")
     found = [

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
 
 from django.utils import formats
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from campaigns.forms import SYSTEM_STATUS_LABELS
 from campaigns.models import Outcome
-from campaigns.services.campaigns import RecordBreakdown
-from campaigns.services.history import DayActivity
+from campaigns.presentation.labels import SYSTEM_STATUS_LABELS
 
 WIDTH = 640
 # Horizontal bars: each label has a line of its own above its bar, the whole width long. A label
@@ -195,6 +195,21 @@ def column_chart(
 
 
 # --- the product's charts -------------------------------------------------------------------
+# What they draw, as the services compute it (services/campaigns.RecordBreakdown,
+# services/history.DayActivity): described here, so that drawing imports no workflow.
+
+
+class RecordBreakdown(Protocol):
+    total: int
+    by_status: list[tuple[str, int]]  # (status name, records)
+    by_system_status: list[tuple[str, int]]  # (system status, records)
+    completion_percent: float | None
+
+
+class DayActivity(Protocol):
+    day: date
+    sendings: int
+    refused_rows: int
 
 
 def record_charts(breakdown: RecordBreakdown) -> list[Chart]:

@@ -24,7 +24,6 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from campaigns.intake.text import fold_digits
 from campaigns.models import (
@@ -42,6 +41,7 @@ from campaigns.models import (
     ThuliumNow,
     UploadBlock,
 )
+from campaigns.presentation.labels import PLACES
 from campaigns.rules.validation import normalise_phone
 from campaigns.services.audit import audit, audit_details_erase
 from campaigns.services.locking import grid_lock
@@ -116,23 +116,6 @@ class PersonData:
 
     def of(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
-
-
-# The kinds of places, in the order they are listed; the words say what each is.
-KINDS = {
-    "row": gettext_lazy("grid row"),
-    "upload": gettext_lazy("row of an upload waiting for its columns"),
-    "outcome": gettext_lazy("Thulium's answer on a row"),
-    "edit": gettext_lazy("grid edit (undo history)"),
-    "chunk": gettext_lazy("record values read before a sending"),
-    "sent_fields": gettext_lazy("record fields last sent"),
-    "thulium_now": gettext_lazy("record values read for a review"),
-    "listing": gettext_lazy("campaign's records kept from Thulium's listing (minutes)"),
-    "grid": gettext_lazy("grid (file name or revert notes)"),
-    "submission": gettext_lazy("sending (Thulium's message)"),
-    "audit": gettext_lazy("personal details of an audit entry"),
-    "audit_chain": gettext_lazy("audit entry (in the chain: cannot be erased)"),
-}
 
 
 def _scan(number: Number) -> Iterator[Finding]:
@@ -268,7 +251,7 @@ def person_export(*, phone: str, actor: Any) -> bytes:
         "items": [
             {
                 "kind": f.kind,
-                "what": str(KINDS[f.kind]),
+                "what": str(PLACES[f.kind]),
                 "where": f.where,
                 "at": f.at,
                 "data": f.data,

@@ -18,18 +18,20 @@ from campaigns.models import Duplicates, Grid, Row
 from campaigns.presentation.row_html import stored_cells
 from campaigns.rules.targets import label
 from campaigns.services.connection import Problem
+from campaigns.services.edit_plans import (
+    grid_bulk_plan,
+    grid_paste,
+    grid_paste_plan,
+    grid_replace,
+    grid_replace_plan,
+)
 from campaigns.services.editing import (
     CellConflict,
     EditProblem,
     grid_add_rows,
-    grid_bulk_plan,
     grid_bulk_set,
     grid_delete_rows,
-    grid_paste,
-    grid_paste_plan,
     grid_remap,
-    grid_replace,
-    grid_replace_plan,
     row_set_cells,
 )
 from campaigns.services.problems import (

@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from campaigns.presentation.labels import PLACES
 from campaigns.services.person import (
-    KINDS,
     PersonData,
     PersonRequestProblem,
     person_erase,
@@ -39,7 +39,7 @@ def person_request(request: HttpRequest) -> HttpResponse:
                 phone=phone, reason=request.POST.get("reason", ""), actor=request.user
             )
             context["erasure"] = erasure
-            context["erased"] = [(KINDS[k], n) for k, n in erasure.erased.items()]
+            context["erased"] = [(PLACES[k], n) for k, n in erasure.erased.items()]
         else:
             context |= _shown(person_find(phone=phone, actor=request.user))
     except PersonRequestProblem as problem:
@@ -56,6 +56,6 @@ def _shown(found: PersonData) -> dict[str, object]:
     """What the page shows of a search: the places, counted and one by one, in words."""
     return {
         "found": found,
-        "counts": [(KINDS[k], n) for k, n in found.counts().items()],
-        "findings": [(KINDS[f.kind], f) for f in found.findings],
+        "counts": [(PLACES[k], n) for k, n in found.counts().items()],
+        "findings": [(PLACES[f.kind], f) for f in found.findings],
     }

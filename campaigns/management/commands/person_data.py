@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.presentation.labels import PLACES
 from campaigns.services.person import (
-    KINDS,
     PersonRequestProblem,
     person_erase,
     person_export,
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             if options["find"]:
                 found = person_find(phone=phone, actor=None)
                 for finding in found.findings:
-                    self.stdout.write(f"{KINDS[finding.kind]}\t{finding.where}")
+                    self.stdout.write(f"{PLACES[finding.kind]}\t{finding.where}")
                 n = len(found.findings)
                 self.stdout.write(
                     ngettext("%(n)s place holds the number.", "%(n)s places hold the number.", n)
@@ -58,11 +58,11 @@ class Command(BaseCommand):
             else:
                 erasure = person_erase(phone=phone, reason=options["reason"], actor=None)
                 for kind, n in erasure.erased.items():
-                    self.stdout.write(f"{KINDS[kind]}\t{n}")
+                    self.stdout.write(f"{PLACES[kind]}\t{n}")
                 if erasure.left:
                     self.stderr.write(
                         _("A second search still finds the number: %(left)s.")
-                        % {"left": ", ".join(str(KINDS[k]) for k in erasure.left)}
+                        % {"left": ", ".join(str(PLACES[k]) for k in erasure.left)}
                     )
                     sys.exit(1)
                 self.stdout.write(

@@ -26,7 +26,7 @@ from campaigns.presentation.audit_sentences.said import (
     said_lines,
     value_text,
 )
-from campaigns.services.person import KINDS
+from campaigns.presentation.labels import PLACES
 
 
 def _purged(d: Details) -> Said:
@@ -68,7 +68,8 @@ def _person_erased(d: Details) -> Said:
 
 def _kinds_text(items: Mapping[str, Any]) -> str:
     return (
-        "; ".join(f"{KINDS.get(k, k)}: {number_text(count_of(n))}" for k, n in items.items()) or "—"
+        "; ".join(f"{PLACES.get(k, k)}: {number_text(count_of(n))}" for k, n in items.items())
+        or "—"
     )
 
 
