@@ -20,11 +20,12 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
+from campaigns.exceptions import CellConflict, SubmissionProblem
 from campaigns.models import Edit, Grid, Row, Submission
-from campaigns.services.editing import CellConflict, row_set_cells
+from campaigns.services.editing import row_set_cells
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import grid_review
-from campaigns.services.submissions import SubmissionProblem, submission_create
+from campaigns.services.submissions import submission_create
 from campaigns.services.thulium_now import grid_compare
 from tests.conftest import user_with_role
 

@@ -11,10 +11,11 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
+from campaigns.exceptions import EditProblem
 from campaigns.models import AuditEntry, CampaignField, Grid
 from campaigns.rules.validation import check_row
 from campaigns.services.campaigns import campaign_fields_add
-from campaigns.services.editing import EditProblem, grid_remap
+from campaigns.services.editing import grid_remap
 from campaigns.services.grid_checks import grid_validate
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.mapping import mapping_suggest

@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from campaigns.exceptions import EditProblem
 from campaigns.models import AuditEntry, Edit, Grid, Row
 from campaigns.rules.validation import CampaignRules
 from campaigns.services.edit_plans import grid_replace, grid_replace_plan
-from campaigns.services.editing import EditProblem
 from campaigns.services.rows import RowFilter
 from campaigns.services.undo import grid_redo, grid_undo
 

@@ -13,16 +13,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from campaigns import thulium
+from campaigns.exceptions import EditProblem
 from campaigns.models import Edit, Grid, Row
 from campaigns.rules.validation import CampaignRules
 from campaigns.services.edit_plans import grid_paste, grid_paste_plan
-from campaigns.services.editing import (
-    EditProblem,
-    grid_add_rows,
-    grid_bulk_set,
-    grid_delete_rows,
-    row_set_cells,
-)
+from campaigns.services.editing import grid_add_rows, grid_bulk_set, grid_delete_rows, row_set_cells
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.rows import RowFilter, grid_row_page
 from campaigns.services.undo import grid_redo, grid_redoable_edit, grid_undo

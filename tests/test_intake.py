@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from campaigns import thulium
+from campaigns.exceptions import MappingProblem
 from campaigns.models import Grid, Row
 from campaigns.services.campaigns import campaign_for
 from campaigns.services.grids import (
-    MappingProblem,
     PullFilters,
     grid_confirm_mapping,
     grid_create_empty,

@@ -20,13 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import thulium
+from campaigns.exceptions import EditProblem, PersonRequestProblem, Problem
 from campaigns.models import AuditEntry, Grid, Row, RowOutcome, SentFields
 from campaigns.services.audit import audit_verify
-from campaigns.services.connection import Problem
-from campaigns.services.editing import EditProblem, row_set_cells
+from campaigns.services.editing import row_set_cells
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import grid_create_from_file
-from campaigns.services.person import PersonRequestProblem, person_erase, person_find
+from campaigns.services.person import person_erase, person_find
 from campaigns.services.retention import personal_data_purge, purge_plan
 from campaigns.services.rows import RowFilter
 from tests.conftest import FILES, queue_sending, send, user_with_role

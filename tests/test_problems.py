@@ -169,7 +169,7 @@ def test_forgetting_a_value_rule_checks_the_rows_again(
 def test_a_value_rule_must_name_a_status_or_agent_of_the_campaign(
     campaign: Any, api: thulium.ThuliumClient, rules: Any
 ) -> None:
-    from campaigns.services.editing import EditProblem
+    from campaigns.exceptions import EditProblem
 
     grid = grid_of(campaign, api)
     with pytest.raises(EditProblem, match="Choose one of the campaign's statuses"):

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
+from campaigns.exceptions import ReviewProblem, SubmissionProblem
 from campaigns.models import (
     AuditEntry,
     Duplicates,
@@ -29,14 +30,9 @@ from campaigns.services.connection import thulium_client
 from campaigns.services.editing import grid_remap, row_set_cells
 from campaigns.services.grid_checks import grid_validate
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.services.review import (
-    ReviewProblem,
-    grid_review,
-    grid_review_read,
-    grid_sending_options_set,
-)
+from campaigns.services.review import grid_review, grid_review_read, grid_sending_options_set
 from campaigns.services.sending import submission_run
-from campaigns.services.submissions import SubmissionProblem, submission_cancel, submission_create
+from campaigns.services.submissions import submission_cancel, submission_create
 from campaigns.services.validation import campaign_rules
 from campaigns.services.verdicts import BRAKE_MIN_ROWS, Verdict, systemic_refusal
 from tests.conftest import (

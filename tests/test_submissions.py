@@ -10,18 +10,14 @@ import pytest
 from django.db import connection
 
 from campaigns import thulium
+from campaigns.exceptions import EditProblem, SubmissionProblem
 from campaigns.models import Chunk, Grid, Outcome, Row, RowOutcome, Submission
 from campaigns.services.connection import thulium_client
-from campaigns.services.editing import EditProblem, row_set_cells
+from campaigns.services.editing import row_set_cells
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import grid_review, grid_review_read
 from campaigns.services.sending import submission_run
-from campaigns.services.submissions import (
-    SubmissionProblem,
-    submission_cancel,
-    submission_create,
-    submissions_reap,
-)
+from campaigns.services.submissions import submission_cancel, submission_create, submissions_reap
 from campaigns.services.undo import grid_undo
 from campaigns.services.validation import campaign_rules
 from tests.conftest import Sandbox, client_config, queue_sending, run_to_the_end, send

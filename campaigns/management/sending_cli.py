@@ -20,15 +20,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns import thulium
+from campaigns.exceptions import SubmissionProblem, ThuliumProblem
 from campaigns.models import SUCCESS_OUTCOMES, Grid, Outcome, Submission
 from campaigns.presentation.outcome_words import no_answer_words
 from campaigns.selectors.sendings import sendings_summaries, submission_pause_counts
-from campaigns.services.connection import ThuliumProblem, thulium_session
+from campaigns.services.connection import thulium_session
 from campaigns.services.exports import csv_delimiter, grid_export
 from campaigns.services.review import Review, grid_review
 from campaigns.services.rows import RowFilter
 from campaigns.services.sending import submission_run
-from campaigns.services.submissions import SubmissionProblem, submission_create
+from campaigns.services.submissions import submission_create
 from campaigns.services.validation import campaign_rules
 
 USAGE_ERROR = 2

@@ -15,22 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns import thulium
+from campaigns.exceptions import ThuliumProblem
 from campaigns.thulium.connection import ThuliumNotConfigured, thulium_client
 
 logger = logging.getLogger(__name__)
-
-
-class Problem(Exception):
-    """Something a person can fix, raised by a service: `text` says what and how, in their
-    language. Views catch this one type."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
-class ThuliumProblem(Problem):
-    """Thulium could not be asked, or refused us as a whole (see describe_thulium_error)."""
 
 
 @contextmanager

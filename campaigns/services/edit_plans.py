@@ -15,11 +15,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.exceptions import EditProblem
 from campaigns.models import Edit, Grid, Row
 from campaigns.rules.targets import FIELD_PREFIX, label
 from campaigns.rules.validation import CLEAR_MARKER, CLEAR_MARKERS, CampaignRules
 from campaigns.services.editing import cells_write, rows_append
-from campaigns.services.locking import EditProblem, grid_check_editable, grid_lock
+from campaigns.services.locking import grid_check_editable, grid_lock
 from campaigns.services.rows import SORTS, RowFilter, grid_display_columns, grid_rows
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
+from campaigns.exceptions import CellConflict, EditProblem, MappingProblem
 from campaigns.intake.headers import normalise_header
 from campaigns.intake.text import without_nul
 from campaigns.models import AuditEntry, Edit, Grid, Row
@@ -27,18 +28,8 @@ from campaigns.rules.targets import FIELD_PREFIX, RECORD_TARGETS, label
 from campaigns.rules.validation import CampaignRules
 from campaigns.services.audit import audit
 from campaigns.services.grid_checks import grid_recount, grid_validate
-from campaigns.services.grids import MappingProblem, mapping_check
-from campaigns.services.locking import EditProblem, grid_check_editable, grid_lock
-
-
-class CellConflict(EditProblem):
-    """The cell changed since the page showed it: nothing was saved. `theirs` is its text now,
-    `mine` what this person typed; they choose which stays."""
-
-    def __init__(self, text: str, *, row_id: int, target: str, theirs: str, mine: str) -> None:
-        super().__init__(text)
-        self.row_id, self.target, self.theirs, self.mine = row_id, target, theirs, mine
-
+from campaigns.services.grids import mapping_check
+from campaigns.services.locking import grid_check_editable, grid_lock
 
 # --- writing --------------------------------------------------------------------------------
 

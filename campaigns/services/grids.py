@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import thulium
 from campaigns.database.bulk_sql import insert_many
+from campaigns.exceptions import MappingProblem
 from campaigns.intake.headers import normalise_header
 from campaigns.intake.text import without_nul
 from campaigns.models import (
@@ -30,7 +31,6 @@ from campaigns.rules.targets import FIELD_PREFIX, RECORD_TARGETS, field_target
 from campaigns.rules.validation import CampaignRules
 from campaigns.services.audit import audit
 from campaigns.services.campaigns import campaign_fields_add
-from campaigns.services.connection import Problem
 from campaigns.services.grid_checks import RowBuild, grid_validate, rows_store
 from campaigns.services.listing import (
     Listing,
@@ -50,10 +50,6 @@ from campaigns.services.uploads import (
 from campaigns.services.validation import campaign_rules
 
 PULL_HEADERS = ["phone_number", "status", "agent_login", "next_call_date", "identifier"]
-
-
-class MappingProblem(Problem):
-    """The confirmed mapping cannot build a grid; the message says what to change."""
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,8 @@ from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from campaigns.exceptions import EditProblem
 from campaigns.models import Grid, Submission
-from campaigns.services.connection import Problem
-
-
-class EditProblem(Problem):
-    """The change cannot be made; the message says why and what to do."""
 
 
 def grid_lock(grid: Grid | int, *, write: bool = True) -> Grid:

@@ -25,6 +25,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.exceptions import PersonRequestProblem
 from campaigns.intake.text import fold_digits
 from campaigns.models import (
     AuditDetail,
@@ -50,10 +51,6 @@ from campaigns.services.locking import grid_lock
 # or brackets between them, a plus in front.
 PHONE_RUN_RE = re.compile(r"\+?\(?\d[\d \u00a0\-./()]{5,}\d")
 NOT_DIGIT_RE = re.compile(r"\D")
-
-
-class PersonRequestProblem(Exception):
-    """What the administrator must fix before the request can run (in their language)."""
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,14 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 
+from campaigns.exceptions import EditProblem
 from campaigns.intake.headers import normalise_header
 from campaigns.models import AuditEntry, Edit, Grid, Row, ValueRule
 from campaigns.rules import messages, problems
 from campaigns.rules.suggest import Suggestion, agent_for, status_for
 from campaigns.rules.validation import CampaignRules
 from campaigns.services.audit import audit
-from campaigns.services.editing import (
-    EditProblem,
-    grid_bulk_set,
-    grid_cells_set,
-    grid_delete_rows,
-    grid_remap,
-)
+from campaigns.services.editing import grid_bulk_set, grid_cells_set, grid_delete_rows, grid_remap
 from campaigns.services.grid_checks import grid_validate
 from campaigns.services.locking import grid_check_editable, grid_lock
 from campaigns.services.validation import campaign_value_rule_map

@@ -17,13 +17,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from campaigns.exceptions import SubmissionProblem
 from campaigns.models import LOST_ANSWER_OUTCOMES, AuditEntry, Grid, RowOutcome, Submission
 from campaigns.rules.targets import field_target
 from campaigns.rules.validation import CLEAR_MARKER, CampaignRules
 from campaigns.selectors.sendings import REVERTED_OUTCOMES
 from campaigns.services.audit import audit
 from campaigns.services.grids import PULL_HEADERS, grid_create_from_rows
-from campaigns.services.submissions import SubmissionProblem
 
 
 def submission_revert(

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import thulium
+from campaigns.exceptions import ReviewProblem
 from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchBy, Row
 from campaigns.rules.messages import WARNING
 from campaigns.rules.stored_values import shown_as_stored, stored_text
@@ -29,7 +30,6 @@ from campaigns.rules.targets import FIELD_PREFIX
 from campaigns.rules.validation import CampaignRules
 from campaigns.selectors.sendings import sendable_rows
 from campaigns.services.audit import audit
-from campaigns.services.connection import Problem
 from campaigns.services.grid_checks import grid_validate
 from campaigns.services.listing import campaign_sent_since
 from campaigns.services.locking import grid_lock
@@ -86,10 +86,6 @@ class Review:
             return False
         age = (timezone.now() - self.read_at).total_seconds()
         return age <= settings.SUBMISSION_REVIEW_MAX_AGE
-
-
-class ReviewProblem(Problem):
-    """A sending option that cannot be chosen; the text says why."""
 
 
 def grid_finds_by_identifier(grid: Grid) -> bool:

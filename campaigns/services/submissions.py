@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.exceptions import SubmissionProblem
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
     RESENDABLE_OUTCOMES,
@@ -29,17 +30,12 @@ from campaigns.models import (
 )
 from campaigns.rules.validation import CampaignRules
 from campaigns.selectors.sendings import sendable_rows
-from campaigns.services.connection import Problem
 from campaigns.services.grid_checks import grid_rules_fingerprint, grid_validate
 from campaigns.services.locking import grid_lock, grid_removed_message
 from campaigns.services.sending import submission_audit, submission_unsend_rest
 from campaigns.tasks import run_submission
 
 logger = logging.getLogger(__name__)
-
-
-class SubmissionProblem(Problem):
-    """The submission cannot start; the message says why."""
 
 
 def review_token(grid: Grid, *, resend: bool, include_unchanged: bool, rows: int) -> str:

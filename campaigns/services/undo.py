@@ -9,11 +9,12 @@ from django.db.models import Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from campaigns.exceptions import EditProblem
 from campaigns.models import AuditEntry, Edit, Grid, Row
 from campaigns.rules.validation import CampaignRules
 from campaigns.services.audit import audit
 from campaigns.services.grid_checks import RowBuild, grid_recount, grid_validate, rows_store
-from campaigns.services.locking import EditProblem, grid_check_editable, grid_lock
+from campaigns.services.locking import grid_check_editable, grid_lock
 
 # Redo replays an edit's cells or deletions; edits that added rows or columns are not replayed
 # (undo dropped what they added, so there is nothing to put back exactly).

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from campaigns.exceptions import ThuliumProblem
 from campaigns.forms import EmptyGridForm, PullForm, UploadForm
 from campaigns.models import (
     Campaign,
@@ -26,7 +27,7 @@ from campaigns.services.campaigns import (
     campaign_overview_list,
     campaign_record_breakdown,
 )
-from campaigns.services.connection import ThuliumProblem, thulium_session
+from campaigns.services.connection import thulium_session
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
 from campaigns.views.common import page_client

@@ -15,6 +15,7 @@ from django_htmx.http import (
     retarget,
 )
 
+from campaigns.exceptions import Problem, ThuliumProblem
 from campaigns.intake.text import ascii_int
 from campaigns.models import (
     Grid,
@@ -35,7 +36,7 @@ from campaigns.selectors.sendings import (
     grid_unconfirmed_groups,
     submission_pause_counts,
 )
-from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
+from campaigns.services.connection import thulium_session
 from campaigns.services.rows import grid_display_columns
 from campaigns.services.thulium_now import rows_attach_thulium_now
 from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit

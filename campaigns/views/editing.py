@@ -13,11 +13,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from campaigns.exceptions import CellConflict, EditProblem, Problem
 from campaigns.intake.text import ascii_int
 from campaigns.models import Duplicates, Grid, Row
 from campaigns.presentation.row_html import stored_cells
 from campaigns.rules.targets import label
-from campaigns.services.connection import Problem
 from campaigns.services.edit_plans import (
     grid_bulk_plan,
     grid_paste,
@@ -26,8 +26,6 @@ from campaigns.services.edit_plans import (
     grid_replace_plan,
 )
 from campaigns.services.editing import (
-    CellConflict,
-    EditProblem,
     grid_add_rows,
     grid_bulk_set,
     grid_delete_rows,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from campaigns.exceptions import Problem
 from campaigns.intake.text import ascii_int
 from campaigns.models import (
     COMMON_OUTCOMES,
@@ -27,7 +28,7 @@ from campaigns.models import (
 from campaigns.presentation.row_html import problem_column, whole_cell_text
 from campaigns.rules.stored_values import one_render
 from campaigns.rules.targets import RECORD_TARGETS, field_target, label
-from campaigns.services.connection import Problem, thulium_session
+from campaigns.services.connection import thulium_session
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
 from campaigns.services.listing import grid_listing_reading
 from campaigns.services.problems import (

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from campaigns.exceptions import FileProblem
+from campaigns.exceptions import FileProblem, MappingProblem, ThuliumProblem
 from campaigns.forms import EmptyGridForm, MappingForm, PullForm, UploadForm
 from campaigns.intake.headers import target_for_header
 from campaigns.models import (
@@ -25,9 +25,8 @@ from campaigns.services.campaigns import (
     CampaignNotFound,
     campaign_open,
 )
-from campaigns.services.connection import ThuliumProblem, thulium_session
+from campaigns.services.connection import thulium_session
 from campaigns.services.grids import (
-    MappingProblem,
     PullFilters,
     grid_column_samples,
     grid_confirm_mapping,
@@ -65,7 +64,7 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
             mode=form.cleaned_data["mode"] or Grid.Mode.EDIT,
         )
     except FileProblem as problem:
-        form.add_error("file", str(problem.message))
+        form.add_error("file", str(problem.text))
         return campaign_page(request, campaign_id, upload_form=form, status=400)
     if campaign_listing_want(campaign=campaign, grid=grid):
         read_campaign_listing.enqueue(campaign.pk)

@@ -7,14 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from campaigns.exceptions import PersonRequestProblem
 from campaigns.presentation.labels import PLACES
-from campaigns.services.person import (
-    PersonData,
-    PersonRequestProblem,
-    person_erase,
-    person_export,
-    person_find,
-)
+from campaigns.services.person import PersonData, person_erase, person_export, person_find
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,13 +18,14 @@ from django_htmx.http import (
     HttpResponseClientRefresh,
 )
 
+from campaigns.exceptions import Problem, ThuliumProblem
 from campaigns.intake.text import ascii_int
 from campaigns.models import (
     Duplicates,
     MatchBy,
     Submission,
 )
-from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
+from campaigns.services.connection import thulium_session
 from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.review import (
     grid_finds_by_identifier,

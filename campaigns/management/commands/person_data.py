@@ -12,13 +12,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.exceptions import PersonRequestProblem
 from campaigns.presentation.labels import PLACES
-from campaigns.services.person import (
-    PersonRequestProblem,
-    person_erase,
-    person_export,
-    person_find,
-)
+from campaigns.services.person import person_erase, person_export, person_find
 
 
 class Command(BaseCommand):

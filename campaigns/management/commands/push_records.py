@@ -21,18 +21,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.exceptions import MappingProblem, ReviewProblem, ThuliumProblem
 from campaigns.intake.spreadsheets import FileProblem
 from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
 from campaigns.models import Grid
 from campaigns.rules.targets import label
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
-from campaigns.services.connection import ThuliumProblem, thulium_session
-from campaigns.services.grids import MappingProblem, grid_confirm_mapping, grid_create_from_file
+from campaigns.services.connection import thulium_session
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.listing import Listing, campaign_records_by_phone
-from campaigns.services.review import (
-    ReviewProblem,
-    grid_sending_options_set,
-)
+from campaigns.services.review import grid_sending_options_set
 from campaigns.services.validation import campaign_rules
 
 

@@ -18,13 +18,13 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.exceptions import ReviewProblem, SubmissionProblem, ThuliumProblem
 from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
 from campaigns.models import Grid, Submission
-from campaigns.services.connection import ThuliumProblem, thulium_session
+from campaigns.services.connection import thulium_session
 from campaigns.services.problems import grid_problem_groups
 from campaigns.services.revert import grid_revert, submission_revert
-from campaigns.services.review import ReviewProblem, grid_review_read
-from campaigns.services.submissions import SubmissionProblem
+from campaigns.services.review import grid_review_read
 from campaigns.services.validation import campaign_rules
 
 
