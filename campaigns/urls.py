@@ -1,6 +1,15 @@
 from django.urls import path
 
-from campaigns.views import campaigns, editing, grid, history, intake, privacy, sending
+from campaigns.views import (
+    campaigns,
+    editing,
+    grid,
+    group_fixes,
+    history,
+    intake,
+    privacy,
+    sending,
+)
 
 app_name = "campaigns"
 
@@ -22,10 +31,10 @@ urlpatterns = [
     path("grids/<int:grid_id>/mapping/", intake.grid_mapping, name="grid_mapping"),
     path("grids/<int:grid_id>/listing/", intake.grid_listing, name="grid_listing"),
     path("grids/<int:grid_id>/", grid.grid_detail, name="grid_detail"),
-    path("grids/<int:grid_id>/problems/fix/", editing.group_fix, name="grid_group_fix"),
+    path("grids/<int:grid_id>/problems/fix/", group_fixes.group_fix, name="grid_group_fix"),
     path(
         "grids/<int:grid_id>/value-rules/<int:rule_id>/forget/",
-        editing.value_rule_forget_view,
+        group_fixes.value_rule_forget_view,
         name="grid_value_rule_forget",
     ),
     path("grids/<int:grid_id>/redo/", editing.redo, name="grid_redo"),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from campaigns.exceptions import ThuliumProblem
-from campaigns.forms import EmptyGridForm, PullForm, UploadForm
+from campaigns.forms.intake import EmptyGridForm, PullForm, UploadForm
 from campaigns.models import (
     Campaign,
     Grid,

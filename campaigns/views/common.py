@@ -1,22 +1,28 @@
-"""What the view modules share: the grid and its live rules, the way back to the grid page, a
-refusal shown in place, a row answered after an edit."""
+"""What the view modules share: the request's type, the grid and its live rules, the skeleton of
+a view that changes a grid (`grid_change`), the way back to the grid page, a refusal shown in
+place, a row answered after an edit."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, Concatenate
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 from django_htmx.http import (
     reswap,
     retarget,
 )
+from django_htmx.middleware import HtmxDetails
 
-from campaigns.exceptions import Problem, ThuliumProblem
-from campaigns.intake.text import ascii_int
+from campaigns.exceptions import EditProblem, Problem, ThuliumProblem
 from campaigns.models import (
     Grid,
     Outcome,
@@ -43,6 +49,12 @@ from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.validation import campaign_rules
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request as our views get it: django-htmx's middleware says whether htmx sent it."""
+
+    htmx: HtmxDetails
+
+
 def page_client() -> Any:
     """A client for a page: Thulium's failures come as ThuliumProblem, within the page's time."""
     return thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"])
@@ -64,30 +76,60 @@ def back_to_grid(request: HttpRequest, grid: Grid) -> HttpResponse:
     return redirect(f"{url}?{query}" if query else url)
 
 
-def posted_row_ids(request: HttpRequest) -> list[int]:
-    return [n for i in request.POST.getlist("rows") if (n := ascii_int(i)) is not None]
-
-
-def posted_again(request: HttpRequest, ids: list[int]) -> list[tuple[str, str]]:
-    """The posted form again, as hidden fields for the confirming post."""
+def posted_again(form: forms.Form, ids: list[int]) -> list[tuple[str, str]]:
+    """The posted form again, as hidden fields for the confirming post: the ticked rows as
+    their ids (none when the edit covers the filter's rows)."""
     pairs = [
         (k, v)
-        for k, values in request.POST.lists()
+        for k, values in form.data.lists()
         for v in values
         if k not in {"csrfmiddlewaretoken", "confirm", "rows"}
     ]
-    if request.POST.get("scope") != "filter":
+    if form.data.get("scope") != "filter":
         pairs += [("rows", str(i)) for i in ids]
     return pairs
 
 
-def problem_response(request: HttpRequest, grid: Grid, problem: Exception) -> HttpResponse:
+def problem_response(request: HtmxHttpRequest, grid: Grid, problem: Exception) -> HttpResponse:
     text = problem.text if isinstance(problem, Problem) else str(problem)
     if request.htmx:
         response = render(request, "campaigns/grid_detail.html#grid-problem", {"problem": text})
         return reswap(retarget(response, "#grid-problem"), "outerHTML")
     messages.error(request, text)
     return back_to_grid(request, grid)
+
+
+def grid_change[F: forms.Form](
+    form_class: type[F],
+) -> Callable[
+    [Callable[Concatenate[HtmxHttpRequest, Grid, F, ...], HttpResponse]],
+    Callable[..., HttpResponse],
+]:
+    """The skeleton of every view that changes a grid: POST only, the permission to change
+    grids, the grid or 404, the post read by `form_class`, and a Problem a service raises shown
+    in place (problem_response). The view itself calls the service and says what it did."""
+
+    def decorate(
+        view: Callable[Concatenate[HtmxHttpRequest, Grid, F, ...], HttpResponse],
+    ) -> Callable[..., HttpResponse]:
+        @require_POST
+        @permission_required("campaigns.change_grid", raise_exception=True)
+        @functools.wraps(view)
+        def change(request: HtmxHttpRequest, grid_id: int, **kwargs: Any) -> HttpResponse:
+            grid = grid_or_404(grid_id)
+            form = form_class(request.POST)
+            try:
+                if not form.is_valid():
+                    raise EditProblem(
+                        " ".join(e for errors in form.errors.values() for e in errors)
+                    )
+                return view(request, grid, form, **kwargs)
+            except Problem as problem:
+                return problem_response(request, grid, problem)
+
+        return change
+
+    return decorate
 
 
 def status_and_agent_choices(grid: Grid) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from campaigns.exceptions import FileProblem, MappingProblem, ThuliumProblem
-from campaigns.forms import EmptyGridForm, MappingForm, PullForm, UploadForm
+from campaigns.forms.intake import EmptyGridForm, MappingForm, PullForm, UploadForm
 from campaigns.intake.headers import target_for_header
 from campaigns.models import (
     Campaign,

@@ -1,4 +1,5 @@
-"""Forms: user input into clean values, with messages that say how to fix it."""
+"""Forms for bringing rows in: a file, an empty grid, a pull of the campaign's records, the mapping
+of the file's columns."""
 
 from __future__ import annotations
 
