@@ -1,10 +1,7 @@
 """Forms for the grid's edits: what each post carries, read into typed values.
 
-A grid's forms are built by the page itself, and a stale page or a hand-made post must still get
-a clear answer, never a 500: every field is optional and lenient, as the views read them before
-(a row id that is not a number is left out, a box not ticked is off). What a value must be is
-the service's to say, in words (EditProblem), so the person reads one message whichever way they
-got it wrong.
+Every field is optional and lenient (forms/fields.py): what a value must be is the service's to
+say, in words (EditProblem), so the person reads one message whichever way they got it wrong.
 """
 
 from __future__ import annotations
@@ -13,62 +10,10 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from django import forms
-from django.core.validators import ProhibitNullCharactersValidator
 from django.http import QueryDict
 
-from campaigns.intake.text import ascii_int
+from campaigns.forms.fields import RowIds, Text, Ticked, Whole
 from campaigns.services.rows import RowFilter
-
-
-class Text(forms.CharField):
-    """Text as typed: never stripped (a value's spaces are the service's to judge), "" when
-    absent. A NUL character is let through, not refused: the services drop it
-    (intake.text.without_nul), as they do from files."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, strip=False, **kwargs)
-        self.validators = [
-            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
-        ]
-
-
-class Ticked(forms.Field):
-    """A box or a button that posts one exact value when chosen (`on`, `yes`, `down`, …):
-    anything else, or nothing, is off."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, value: str = "on", **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
-        self.value = value
-
-    def to_python(self, value: Any) -> bool:
-        return value == self.value
-
-
-class Whole(forms.Field):
-    """A whole number in ASCII digits, else None (never an error: the service says what is
-    wrong with a missing number)."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
-
-    def to_python(self, value: Any) -> int | None:
-        return ascii_int(value) if isinstance(value, str) else None
-
-
-class RowIds(forms.Field):
-    """The ticked rows: every posted `rows` value that is a row id; others are left out."""
-
-    widget = forms.MultipleHiddenInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
-
-    def to_python(self, value: Any) -> list[int]:
-        return [n for v in value or () if isinstance(v, str) and (n := ascii_int(v)) is not None]
 
 
 class GridForm(forms.Form):

@@ -1,5 +1,5 @@
 """What the view modules share: the request's type, the grid and its live rules, the skeleton of
-a view that changes a grid (`grid_change`), the way back to the grid page, a refusal shown in
+a view that changes a grid (`grid_post`), the way back to the grid page, a refusal shown in
 place, a row answered after an edit."""
 
 from __future__ import annotations
@@ -99,21 +99,22 @@ def problem_response(request: HtmxHttpRequest, grid: Grid, problem: Exception) -
     return back_to_grid(request, grid)
 
 
-def grid_change[F: forms.Form](
-    form_class: type[F],
+def grid_post[F: forms.Form](
+    form_class: type[F], *, permission: str = "campaigns.change_grid"
 ) -> Callable[
     [Callable[Concatenate[HtmxHttpRequest, Grid, F, ...], HttpResponse]],
     Callable[..., HttpResponse],
 ]:
-    """The skeleton of every view that changes a grid: POST only, the permission to change
-    grids, the grid or 404, the post read by `form_class`, and a Problem a service raises shown
-    in place (problem_response). The view itself calls the service and says what it did."""
+    """The skeleton of every view that posts to a grid: POST only, the permission (to change
+    grids, unless told), the grid or 404, the post read by `form_class`, and a Problem a service
+    raises shown in place (problem_response). The view itself calls the service and says what
+    it did."""
 
     def decorate(
         view: Callable[Concatenate[HtmxHttpRequest, Grid, F, ...], HttpResponse],
     ) -> Callable[..., HttpResponse]:
         @require_POST
-        @permission_required("campaigns.change_grid", raise_exception=True)
+        @permission_required(permission, raise_exception=True)
         @functools.wraps(view)
         def change(request: HtmxHttpRequest, grid_id: int, **kwargs: Any) -> HttpResponse:
             grid = grid_or_404(grid_id)

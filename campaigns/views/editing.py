@@ -1,7 +1,7 @@
 """Changing a grid in the page: cells, rows, bulk sets, pastes, find and replace, columns, undo
 and redo. Problem groups are fixed in views/group_fixes.py.
 
-Each view that changes the grid is wrapped by `grid_change` (views/common.py): it reads the post
+Each view that changes the grid is wrapped by `grid_post` (views/common.py): it reads the post
 with its form, calls the service, and says what it did; a refusal is shown by the wrapper."""
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ from campaigns.services.undo import grid_redo, grid_undo
 from campaigns.views.common import (
     HtmxHttpRequest,
     back_to_grid,
-    grid_change,
     grid_or_404,
+    grid_post,
     live_rules,
     posted_again,
     problem_response,
@@ -80,7 +80,7 @@ def cell_edit(request: HtmxHttpRequest, grid_id: int, row_id: int) -> HttpRespon
     )
 
 
-@grid_change(CellSaveForm)
+@grid_post(CellSaveForm)
 def cell_save(
     request: HtmxHttpRequest, grid: Grid, form: CellSaveForm, *, row_id: int
 ) -> HttpResponse:
@@ -180,14 +180,14 @@ def _conflict_editor(request: HtmxHttpRequest, grid: Grid, conflict: CellConflic
     return reswap(retarget(response, where), "innerHTML")
 
 
-@grid_change(GridForm)
+@grid_post(GridForm)
 def rows_add(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
     grid_add_rows(grid=grid, count=1, author=request.user, rules=live_rules(grid))
     messages.success(request, _("A row was added at the end of the grid."))
     return back_to_grid(request, grid)
 
 
-@grid_change(RowsDeleteForm)
+@grid_post(RowsDeleteForm)
 def rows_delete(request: HtmxHttpRequest, grid: Grid, form: RowsDeleteForm) -> HttpResponse:
     """First post: which rows would go, to confirm by their count. With `confirm` and the same
     count: the rows are deleted (one edit, one Undo)."""
@@ -220,7 +220,7 @@ def rows_delete(request: HtmxHttpRequest, grid: Grid, form: RowsDeleteForm) -> H
     return back_to_grid(request, grid)
 
 
-@grid_change(BulkSetForm)
+@grid_post(BulkSetForm)
 def bulk_set(request: HtmxHttpRequest, grid: Grid, form: BulkSetForm) -> HttpResponse:
     """First post: how many rows change, for confirmation. With `confirm`: the change."""
     data = form.cleaned_data
@@ -269,7 +269,7 @@ def bulk_set(request: HtmxHttpRequest, grid: Grid, form: BulkSetForm) -> HttpRes
     return back_to_grid(request, grid)
 
 
-@grid_change(PasteForm)
+@grid_post(PasteForm)
 def paste(request: HtmxHttpRequest, grid: Grid, form: PasteForm) -> HttpResponse:
     number = form.start_number()
     start = grid.rows.filter(number__gte=number).order_by("number", "id").first()
@@ -309,7 +309,7 @@ def paste(request: HtmxHttpRequest, grid: Grid, form: PasteForm) -> HttpResponse
     return back_to_grid(request, grid)
 
 
-@grid_change(FindReplaceForm)
+@grid_post(FindReplaceForm)
 def find_replace(request: HtmxHttpRequest, grid: Grid, form: FindReplaceForm) -> HttpResponse:
     """First post: every cell that would change, for confirmation. With `confirm`: the change.
     It searches the rows the view shows (the filter is posted with the form)."""
@@ -350,7 +350,7 @@ def find_replace(request: HtmxHttpRequest, grid: Grid, form: FindReplaceForm) ->
     return back_to_grid(request, grid)
 
 
-@grid_change(GridForm)
+@grid_post(GridForm)
 def undo(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
     edit = grid_undo(grid=grid, rules=live_rules(grid), author=request.user)
     if edit is None:
@@ -360,7 +360,7 @@ def undo(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
     return back_to_grid(request, grid)
 
 
-@grid_change(GridForm)
+@grid_post(GridForm)
 def redo(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
     edit = grid_redo(grid=grid, rules=live_rules(grid), author=request.user)
     if edit is None:
@@ -370,7 +370,7 @@ def redo(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
     return back_to_grid(request, grid)
 
 
-@grid_change(ColumnRemapForm)
+@grid_post(ColumnRemapForm)
 def column_remap(request: HtmxHttpRequest, grid: Grid, form: ColumnRemapForm) -> HttpResponse:
     """Point a file column at another target (or at nothing); every row is checked again."""
     column, target = form.cleaned_data["column"], form.cleaned_data["target"]

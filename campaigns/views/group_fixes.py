@@ -27,7 +27,7 @@ from campaigns.services.problems import (
     value_rule_set,
 )
 from campaigns.services.review import grid_sending_options_set
-from campaigns.views.common import HtmxHttpRequest, back_to_grid, grid_change, live_rules
+from campaigns.views.common import HtmxHttpRequest, back_to_grid, grid_post, live_rules
 
 # A fix: what it did, in words. Each is called with the request, the grid, the form and the rules.
 Fix = Callable[[HtmxHttpRequest, Grid, GroupFixForm, CampaignRules], str]
@@ -157,7 +157,7 @@ FIXES: dict[str, Fix] = {
 }
 
 
-@grid_change(GroupFixForm)
+@grid_post(GroupFixForm)
 def group_fix(request: HtmxHttpRequest, grid: Grid, form: GroupFixForm) -> HttpResponse:
     """One decision for every row of a problem group; any other action fills the posted cells."""
     rules = live_rules(grid)
@@ -174,7 +174,7 @@ def group_fix(request: HtmxHttpRequest, grid: Grid, form: GroupFixForm) -> HttpR
     return redirect(f"{url}?{query.urlencode()}" if query else url)
 
 
-@grid_change(GridForm)
+@grid_post(GridForm)
 def value_rule_forget_view(
     request: HtmxHttpRequest, grid: Grid, form: GridForm, *, rule_id: int
 ) -> HttpResponse:

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from campaigns.exceptions import PersonRequestProblem
+from campaigns.forms.privacy import PersonRequestForm
 from campaigns.presentation.labels import PLACES
 from campaigns.services.person import PersonData, person_erase, person_export, person_find
 
@@ -16,8 +17,9 @@ from campaigns.services.person import PersonData, person_erase, person_export, p
 @permission_required("campaigns.handle_person_request", raise_exception=True)
 def person_request(request: HttpRequest) -> HttpResponse:
     # Posted, never in the address: a number in a URL ends up in access logs and history.
-    phone = request.POST.get("phone", "").strip()
-    action = request.POST.get("action", "find")
+    form = PersonRequestForm(request.POST)
+    phone = form.number()
+    action = form.cleaned_data["action"]
     context: dict[str, object] = {"phone": phone}
     if request.method == "GET":
         return render(request, "campaigns/person_request.html", context)
@@ -31,7 +33,7 @@ def person_request(request: HttpRequest) -> HttpResponse:
             return response
         if action == "erase":
             erasure = person_erase(
-                phone=phone, reason=request.POST.get("reason", ""), actor=request.user
+                phone=phone, reason=form.cleaned_data["reason"], actor=request.user
             )
             context["erasure"] = erasure
             context["erased"] = [(PLACES[k], n) for k, n in erasure.erased.items()]
@@ -39,7 +41,7 @@ def person_request(request: HttpRequest) -> HttpResponse:
             context |= _shown(person_find(phone=phone, actor=request.user))
     except PersonRequestProblem as problem:
         context["problem"] = str(problem)
-        context["reason"] = request.POST.get("reason", "")
+        context["reason"] = form.cleaned_data["reason"]
         if action == "erase":
             # What was found stays on the page (searched already, so not audited again): the
             # reason can be put right and the erasure tried again.

@@ -8,23 +8,20 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import (
     HttpResponseClientRedirect,
     HttpResponseClientRefresh,
 )
 
 from campaigns.exceptions import Problem, ThuliumProblem
-from campaigns.intake.text import ascii_int
-from campaigns.models import (
-    Duplicates,
-    MatchBy,
-    Submission,
-)
+from campaigns.forms.editing import GridForm
+from campaigns.forms.sending import ReviewForm, SendForm, SendingOptionsForm
+from campaigns.models import Duplicates, Grid, MatchBy, Submission
 from campaigns.services.connection import thulium_session
 from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.review import (
@@ -36,8 +33,10 @@ from campaigns.services.review import (
 )
 from campaigns.services.submissions import submission_cancel, submission_create, submissions_reap
 from campaigns.views.common import (
+    HtmxHttpRequest,
     back_to_grid,
     grid_or_404,
+    grid_post,
     live_rules,
     problem_response,
     sending_context,
@@ -46,13 +45,13 @@ from campaigns.views.common import (
 
 @require_http_methods(["GET", "POST"])
 @permission_required("campaigns.add_submission", raise_exception=True)
-def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_review_view(request: HtmxHttpRequest, grid_id: int) -> HttpResponse:
     """The review before a sending. POST reads the campaign's records, then shows the review
     (GET) of what a sending would change as of that read."""
     grid = grid_or_404(grid_id)
-    params = request.POST if request.method == "POST" else request.GET
-    resend = params.get("resend") == "yes"
-    include_unchanged = params.get("unchanged") == "yes"
+    form = ReviewForm(request.POST if request.method == "POST" else request.GET)
+    form.is_valid()  # lenient fields: always valid
+    resend, include_unchanged = form.cleaned_data["resend"], form.cleaned_data["unchanged"]
     query = urlencode(
         {
             name: "yes"
@@ -60,7 +59,8 @@ def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
             if chosen
         }
     )
-    if request.method == "POST" and (params.get("again") == "yes" or not grid_read_is_recent(grid)):
+    again = form.cleaned_data["again"]
+    if request.method == "POST" and (again or not grid_read_is_recent(grid)):
         try:
             with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
                 read = grid_review_read(grid=grid, client=client)
@@ -100,58 +100,43 @@ def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.add_submission", raise_exception=True)
-def grid_read_progress(request: HttpRequest, grid_id: int) -> JsonResponse:
+def grid_read_progress(request: HtmxHttpRequest, grid_id: int) -> JsonResponse:
     """How far the review's read of the campaign is ({} when none runs); the page polls it."""
     grid = grid_or_404(grid_id)
     return JsonResponse(grid.read_progress or {})
 
 
-@require_POST
-@permission_required("campaigns.add_submission", raise_exception=True)
-def grid_sending_options(request: HttpRequest, grid_id: int) -> HttpResponse:
+@grid_post(SendingOptionsForm, permission="campaigns.add_submission")
+def grid_sending_options(
+    request: HtmxHttpRequest, grid: Grid, form: SendingOptionsForm
+) -> HttpResponse:
     """How the rows find their records (additional numbers, numbers held twice)."""
-    grid = grid_or_404(grid_id)
-    duplicates = request.POST.get("duplicates", Duplicates.SKIP)
-    if duplicates not in Duplicates.values:
-        duplicates = Duplicates.SKIP
-    match_by = request.POST.get("match_by", MatchBy.PHONE)
-    if match_by not in MatchBy.values:
-        match_by = MatchBy.PHONE
-    try:
-        grid_sending_options_set(
-            grid=grid,
-            search_additional=request.POST.get("search_additional") == "yes",
-            duplicates=duplicates,
-            match_by=match_by,
-            rules=live_rules(grid),
-            actor=request.user,
-        )
-    except Problem as problem:
-        return problem_response(request, grid, problem)
+    grid_sending_options_set(
+        grid=grid,
+        search_additional=form.cleaned_data["search_additional"],
+        duplicates=form.cleaned_data["duplicates"],
+        match_by=form.cleaned_data["match_by"],
+        rules=live_rules(grid),
+        actor=request.user,
+    )
     messages.success(request, _("Sending options saved; the rows were checked again."))
     url = reverse("campaigns:grid_review", args=[grid.pk])
-    query = request.POST.get("return_query") or ""
+    query = form.cleaned_data["return_query"]
     return redirect(f"{url}?{query}" if query else url)
 
 
-@require_POST
-@permission_required("campaigns.add_submission", raise_exception=True)
-def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
-    grid = grid_or_404(grid_id)
-    resend = request.POST.get("resend") == "yes"
-    confirmed = request.POST.get("confirm", "")
-    try:
-        submission_create(
-            grid=grid,
-            author=request.user,
-            rules=live_rules(grid),
-            review=request.POST.get("review", ""),
-            resend=resend,
-            include_unchanged=request.POST.get("unchanged") == "yes",
-            confirmed_count=ascii_int(confirmed),
-        )
-    except Problem as problem:
-        return problem_response(request, grid, problem)
+@grid_post(SendForm, permission="campaigns.add_submission")
+def grid_send(request: HtmxHttpRequest, grid: Grid, form: SendForm) -> HttpResponse:
+    resend = form.cleaned_data["resend"]
+    submission_create(
+        grid=grid,
+        author=request.user,
+        rules=live_rules(grid),
+        review=form.cleaned_data["review"],
+        resend=resend,
+        include_unchanged=form.cleaned_data["unchanged"],
+        confirmed_count=form.cleaned_data["confirm"],
+    )
     messages.success(
         request,
         _("Sending the failed rows again.") if resend else _("Sending started."),
@@ -161,7 +146,7 @@ def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
-def grid_progress(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_progress(request: HtmxHttpRequest, grid_id: int) -> HttpResponse:
     """The sending panel; htmx polls it while a submission is active."""
     grid = grid_or_404(grid_id)
     submissions_reap()
@@ -173,10 +158,10 @@ def grid_progress(request: HttpRequest, grid_id: int) -> HttpResponse:
     return render(request, "campaigns/grid_detail.html#sending", {"grid": grid, **context})
 
 
-@require_POST
-@permission_required("campaigns.change_submission", raise_exception=True)
-def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
-    grid = grid_or_404(grid_id)
+@grid_post(GridForm, permission="campaigns.change_submission")
+def submission_stop(
+    request: HtmxHttpRequest, grid: Grid, form: GridForm, *, submission_id: int
+) -> HttpResponse:
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
     if submission_cancel(submission=submission):
         messages.info(
@@ -191,17 +176,12 @@ def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> H
     return back_to_grid(request, grid)
 
 
-@require_POST
-@permission_required("campaigns.add_grid", raise_exception=True)
-def submission_revert_view(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
-    grid = grid_or_404(grid_id)
+@grid_post(GridForm, permission="campaigns.add_grid")
+def submission_revert_view(
+    request: HtmxHttpRequest, grid: Grid, form: GridForm, *, submission_id: int
+) -> HttpResponse:
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
-    try:
-        revert = submission_revert(
-            submission=submission, author=request.user, rules=live_rules(grid)
-        )
-    except Problem as problem:
-        return problem_response(request, grid, problem)
+    revert = submission_revert(submission=submission, author=request.user, rules=live_rules(grid))
     messages.success(
         request,
         _("This grid puts back the values from before sending #%(id)s. Review it, then send it.")
@@ -210,15 +190,10 @@ def submission_revert_view(request: HttpRequest, grid_id: int, submission_id: in
     return redirect("campaigns:grid_detail", grid_id=revert.pk)
 
 
-@require_POST
-@permission_required("campaigns.add_grid", raise_exception=True)
-def grid_revert_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+@grid_post(GridForm, permission="campaigns.add_grid")
+def grid_revert_view(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
     """One grid that puts back every record any sending of this grid touched."""
-    grid = grid_or_404(grid_id)
-    try:
-        revert = grid_revert(grid=grid, author=request.user, rules=live_rules(grid))
-    except Problem as problem:
-        return problem_response(request, grid, problem)
+    revert = grid_revert(grid=grid, author=request.user, rules=live_rules(grid))
     messages.success(
         request,
         _(
