@@ -161,7 +161,8 @@
         next = event.shiftKey ? cell.previousElementSibling : cell.nextElementSibling;
         if (!next || !next.dataset.target) next = cell;
       }
-      focusAfterSwap = { row: editor.closest("tr").dataset.row, target: next.dataset.target };
+      const line = editor.closest("tr");
+      focusAfterSwap = { row: line.dataset.row, target: next.dataset.target, line: line };
       editor.requestSubmit();
     }
   });
@@ -171,6 +172,7 @@
       focusAfterSwap = focusAfterSwap || {
         row: event.target.closest("tr").dataset.row,
         target: event.target.closest("td").dataset.target,
+        line: event.target.closest("tr"),
       };
       event.target.closest("form").requestSubmit();
     }
@@ -197,7 +199,12 @@
     const elt = event.detail.elt;
     if (elt && elt.matches && elt.matches("#counts, #undo-form, #redo-form, #sending")) return;
     decorate(document);
-    if (focusAfterSwap) {
+    if (!focusAfterSwap) return;
+    if (elt && elt.id === "grid-problem") {
+      focusAfterSwap = null; // the save was refused: the focus stays in the editor, to mend it
+    } else if (!focusAfterSwap.line.isConnected) {
+      // Only once the saved row has replaced the one that held the editor: an earlier settle
+      // (the editor's own, late under load) must not take the focus out of the editor.
       focusCell(focusAfterSwap.row, focusAfterSwap.target);
       focusAfterSwap = null;
     }
