@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from campaigns import roles
+from campaigns.forms.accounts import LanguageForm
 from campaigns.logins import lockout
 from campaigns.services.accounts import user_language_set
 
@@ -49,8 +50,9 @@ def language_set(request: HttpRequest) -> HttpResponse:
     """Django's set_language (cookie, safe redirect), and for a logged-in user remembered with
     their account, so the language follows them to any browser."""
     response = set_language(request)
-    language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+    form = LanguageForm(request.POST)
+    language = form.cleaned_data["language"] if form.is_valid() else ""
+    if request.user.is_authenticated and language:
         user_language_set(user=request.user, session=request.session, language=language)
     return response
 
