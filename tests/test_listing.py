@@ -166,6 +166,30 @@ def test_a_grid_compared_or_being_edited_since_keeps_its_own_read(
     assert (grid.compared_at, grid.version) == (compared, version)
 
 
+def test_a_read_queued_before_the_review_but_run_after_it_leaves_the_review_standing(
+    logged_in: Client, campaign: Campaign, api: thulium.ThuliumClient
+) -> None:
+    """Found under load: the worker took the upload's read only after the person had reviewed
+    with a read of their own, and the grid it then checked refused the sending as changed
+    since the review, though nobody had changed it."""
+    grid = upload(logged_in, campaign)  # its listing read is queued, not run
+    confirm(logged_in, grid)
+    logged_in.post(reverse("campaigns:grid_review", args=[grid.pk]))  # the review reads
+    grid.refresh_from_db()
+    rules = campaign_rules(campaign=campaign, client=api)
+    token = grid_review(grid=grid, rules=rules).token
+    reviewed = (grid.compared_at, grid.version)
+
+    read = campaign_listing_read(campaign=campaign, client=api)  # the worker, late
+
+    grid.refresh_from_db()
+    assert read is not None and reviewed[0] is not None and read.read_at > reviewed[0]
+    assert (grid.compared_at, grid.version) == reviewed
+    sent = logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]), {"review": token})
+    assert sent.status_code == 302
+    assert grid.submissions.count() == 1
+
+
 def test_the_review_reuses_a_fresh_read_and_reads_again_when_asked(
     logged_in: Client,
     campaign: Campaign,

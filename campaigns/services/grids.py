@@ -241,7 +241,10 @@ def grid_validate_against_listing(
 ) -> bool:
     """Check a grid whose mapping was confirmed while the campaign's listing was being read
     against that listing, as its mapping would have; whether it was. A grid still waiting for
-    its mapping, compared since, being sent, or emptied by retention is left as it is."""
+    its mapping, being sent, or emptied by retention is left as it is, and so is one compared
+    with Thulium since, by a review's own read: whether that read began before this one or
+    after (the worker came late), the review stands, and checking the grid again would make
+    the sending it reviewed refuse as changed."""
     with transaction.atomic():
         try:
             grid = grid_lock(grid_id, write=False)
@@ -249,7 +252,7 @@ def grid_validate_against_listing(
             return False
         if (
             grid.state != Grid.State.READY
-            or (grid.compared_at is not None and grid.compared_at >= listing.read_at)
+            or grid.compared_at is not None
             or grid.personal_data_removed_at is not None
             or grid.submissions.filter(state__in=Submission.ACTIVE_STATES).exists()
         ):
