@@ -9,6 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "campaigns"
 
@@ -142,26 +144,23 @@ ABOVE_THE_PURE = (
 )
 
 
-def test_the_rules_read_no_models_no_files_and_no_network() -> None:
-    """What Thulium would refuse is decided from values and the campaign's rules alone."""
+@pytest.mark.parametrize(
+    "layer",
+    [
+        # What Thulium would refuse is decided from values and the campaign's rules alone.
+        "campaigns.rules",
+        # Reading a file needs no database and no Thulium: only the vocabulary of its headers.
+        "campaigns.intake",
+    ],
+)
+def test_the_pure_layers_read_no_models_no_database_and_no_network(layer: str) -> None:
     found = [
         i
         for i in imports()
-        if within(i.source, "campaigns.rules")
+        if within(i.source, layer)
         and (within(i.target, *ABOVE_THE_PURE) or i.target == "campaigns.thulium")
     ]
-    assert broken("rules", found) == []
-
-
-def test_intake_reads_bytes_into_text_and_nothing_else() -> None:
-    """Reading a file needs no database and no Thulium: only the vocabulary of its headers."""
-    found = [
-        i
-        for i in imports()
-        if within(i.source, "campaigns.intake")
-        and (within(i.target, *ABOVE_THE_PURE) or i.target == "campaigns.thulium")
-    ]
-    assert broken("intake", found) == []
+    assert broken(layer, found) == []
 
 
 def test_the_client_imports_nothing_of_ours_but_thuliums_own_words() -> None:
