@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns import thulium
-from campaigns.thulium.connection import ThuliumNotConfigured, thulium_client
+from campaigns.thulium.connection import ThuliumNotConfigured as ThuliumNotConfigured
+from campaigns.thulium.connection import thulium_client as thulium_client
 
 logger = logging.getLogger(__name__)
 
