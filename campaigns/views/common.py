@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,9 +15,11 @@ from django_htmx.http import (
     reswap,
     retarget,
 )
+from django_htmx.middleware import HtmxDetails
 
 from campaigns.intake.text import ascii_int
 from campaigns.models import (
+    Chunk,
     Grid,
     Outcome,
     Row,
@@ -42,6 +45,19 @@ from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
 from campaigns.services.validation import campaign_rules
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request through django-htmx's middleware, which sets `request.htmx`."""
+
+    htmx: HtmxDetails
+
+
+class AuthenticatedRequest(HtmxHttpRequest):
+    """What every view but the login page, language and health check receives:
+    LoginRequiredMiddleware has let only a signed-in user through."""
+
+    user: User
+
+
 def page_client() -> Any:
     """A client for a page: Thulium's failures come as ThuliumProblem, within the page's time."""
     return thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"])
@@ -57,17 +73,17 @@ def live_rules(grid: Grid) -> CampaignRules:
         return campaign_rules(campaign=grid.campaign, client=client)
 
 
-def back_to_grid(request: HttpRequest, grid: Grid) -> HttpResponse:
+def back_to_grid(request: AuthenticatedRequest, grid: Grid) -> HttpResponse:
     url = reverse("campaigns:grid_detail", args=[grid.pk])
     query = request.POST.get("return_query") or ""
     return redirect(f"{url}?{query}" if query else url)
 
 
-def posted_row_ids(request: HttpRequest) -> list[int]:
+def posted_row_ids(request: AuthenticatedRequest) -> list[int]:
     return [n for i in request.POST.getlist("rows") if (n := ascii_int(i)) is not None]
 
 
-def posted_again(request: HttpRequest, ids: list[int]) -> list[tuple[str, str]]:
+def posted_again(request: AuthenticatedRequest, ids: list[int]) -> list[tuple[str, str]]:
     """The posted form again, as hidden fields for the confirming post."""
     pairs = [
         (k, v)
@@ -80,7 +96,7 @@ def posted_again(request: HttpRequest, ids: list[int]) -> list[tuple[str, str]]:
     return pairs
 
 
-def problem_response(request: HttpRequest, grid: Grid, problem: Exception) -> HttpResponse:
+def problem_response(request: AuthenticatedRequest, grid: Grid, problem: Exception) -> HttpResponse:
     text = problem.text if isinstance(problem, Problem) else str(problem)
     if request.htmx:
         response = render(request, "campaigns/grid_detail.html#grid-problem", {"problem": text})
@@ -119,7 +135,7 @@ def status_and_agent_choices(grid: Grid) -> dict[str, Any]:
     }
 
 
-def row_renderer(request: HttpRequest, grid: Grid, choices: dict[str, Any]) -> RowRenderer:
+def row_renderer(request: AuthenticatedRequest, grid: Grid, choices: dict[str, Any]) -> RowRenderer:
     """The row renderer for this page and reader (see campaigns.presentation.row_html)."""
     return RowRenderer(
         grid,
@@ -137,8 +153,8 @@ def sending_context(grid: Grid) -> dict[str, Any]:
     story = grid_submissions(grid)
     latest = story[0] if story else None
     submission = latest.submission if latest else None
-    chunks = submission.chunks.values_list("state", flat=True) if submission else []
-    done = sum(1 for state in chunks if state in {"done", "skipped"})
+    chunks = list(submission.chunks.values_list("state", flat=True)) if submission else []
+    done = sum(1 for state in chunks if state in {Chunk.State.DONE, Chunk.State.SKIPPED})
     to_send, to_resend = grid_sendable_counts(grid)
     counts = grid_outcome_counts(grid) if submission else {}
     return {
@@ -171,7 +187,7 @@ def sending_context(grid: Grid) -> dict[str, Any]:
     }
 
 
-def row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
+def row_response(request: AuthenticatedRequest, grid: Grid, row: Row) -> HttpResponse:
     grid.refresh_from_db()
     rows_attach_thulium_now(grid, [row])
     choices = status_and_agent_choices(grid)

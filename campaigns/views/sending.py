@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from campaigns.services.review import (
 )
 from campaigns.services.submissions import submission_cancel, submission_create, submissions_reap
 from campaigns.views.common import (
+    AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
     live_rules,
@@ -45,7 +46,7 @@ from campaigns.views.common import (
 
 @require_http_methods(["GET", "POST"])
 @permission_required("campaigns.add_submission", raise_exception=True)
-def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_review_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The review before a sending. POST reads the campaign's records, then shows the review
     (GET) of what a sending would change as of that read."""
     grid = grid_or_404(grid_id)
@@ -99,7 +100,7 @@ def grid_review_view(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.add_submission", raise_exception=True)
-def grid_read_progress(request: HttpRequest, grid_id: int) -> JsonResponse:
+def grid_read_progress(request: AuthenticatedRequest, grid_id: int) -> JsonResponse:
     """How far the review's read of the campaign is ({} when none runs); the page polls it."""
     grid = grid_or_404(grid_id)
     return JsonResponse(grid.read_progress or {})
@@ -107,7 +108,7 @@ def grid_read_progress(request: HttpRequest, grid_id: int) -> JsonResponse:
 
 @require_POST
 @permission_required("campaigns.add_submission", raise_exception=True)
-def grid_sending_options(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_sending_options(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """How the rows find their records (additional numbers, numbers held twice)."""
     grid = grid_or_404(grid_id)
     duplicates = request.POST.get("duplicates", Duplicates.SKIP)
@@ -135,7 +136,7 @@ def grid_sending_options(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("campaigns.add_submission", raise_exception=True)
-def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_send(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     grid = grid_or_404(grid_id)
     resend = request.POST.get("resend") == "yes"
     confirmed = request.POST.get("confirm", "")
@@ -160,7 +161,7 @@ def grid_send(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
-def grid_progress(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_progress(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The sending panel; htmx polls it while a submission is active."""
     grid = grid_or_404(grid_id)
     submissions_reap()
@@ -174,7 +175,9 @@ def grid_progress(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("campaigns.change_submission", raise_exception=True)
-def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
+def submission_stop(
+    request: AuthenticatedRequest, grid_id: int, submission_id: int
+) -> HttpResponse:
     grid = grid_or_404(grid_id)
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
     if submission_cancel(submission=submission):
@@ -192,7 +195,9 @@ def submission_stop(request: HttpRequest, grid_id: int, submission_id: int) -> H
 
 @require_POST
 @permission_required("campaigns.add_grid", raise_exception=True)
-def submission_revert_view(request: HttpRequest, grid_id: int, submission_id: int) -> HttpResponse:
+def submission_revert_view(
+    request: AuthenticatedRequest, grid_id: int, submission_id: int
+) -> HttpResponse:
     grid = grid_or_404(grid_id)
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
     try:
@@ -211,7 +216,7 @@ def submission_revert_view(request: HttpRequest, grid_id: int, submission_id: in
 
 @require_POST
 @permission_required("campaigns.add_grid", raise_exception=True)
-def grid_revert_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_revert_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """One grid that puts back every record any sending of this grid touched."""
     grid = grid_or_404(grid_id)
     try:
