@@ -230,6 +230,9 @@ class Row(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.NONE, blank=True)
     # Thulium's answer behind the outcome: http_status, status, message, request_id, chunk, at.
     outcome_detail = models.JSONField(default=dict, blank=True)
+    # Not a column: what Thulium held at the grid's last comparison, given to the rows a page
+    # shows by services.thulium_now.rows_attach_thulium_now (None: the phone was not compared).
+    thulium_now: ThuliumNow | None
 
     objects = RowQuerySet.as_manager()
 

@@ -102,7 +102,7 @@ def bar_chart(
             )
         )
     largest = max(items, key=lambda item: item[1], default=None)
-    if not total:
+    if not total or largest is None:
         summary = _("%(title)s: nothing to show yet.") % {"title": title}
     else:
         summary = _("%(title)s: %(total)s in all; the largest is %(label)s with %(value)s.") % {

@@ -27,7 +27,7 @@ from campaigns.presentation.outcome_words import no_answer_words, outcome_kinds,
 from campaigns.services.verdicts import NOT_IN_ANSWER
 
 # What a sending of each mode did to a record when Thulium said it did: what a revert undoes.
-REVERTED_OUTCOMES = {
+REVERTED_OUTCOMES: dict[str, Outcome] = {
     Grid.Mode.EDIT: Outcome.UPDATED,
     Grid.Mode.ADD: Outcome.ADDED,
     Grid.Mode.REMOVE: Outcome.REMOVED,

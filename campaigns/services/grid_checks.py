@@ -188,7 +188,7 @@ def grid_validate(
         elif row_ids is None:
             grid.rows.all().delete()
         else:
-            for chunk in batched([row.pk for row in written], 500):
+            for chunk in batched([row.pk for row in written if row.pk is not None], 500):
                 was.update(Row.objects.filter(id__in=chunk).values_list("state", flat=True))
                 Row.objects.filter(id__in=chunk).delete()
         rows_store(grid=grid, rows=written)

@@ -101,7 +101,7 @@ def grids_past_retention(now: datetime) -> list[PurgeGrid]:
 
 
 def _sent_fields_past_retention(now: datetime) -> list[int]:
-    ids = []
+    ids: list[int] = []
     for campaign in Campaign.objects.all():
         cutoff = now - timedelta(days=campaign_retention_days(campaign))
         ids += SentFields.objects.filter(campaign=campaign, updated_at__lte=cutoff).values_list(

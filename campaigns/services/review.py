@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -103,7 +105,7 @@ def grid_sending_options_set(
     search_additional: bool,
     duplicates: str,
     rules: CampaignRules,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     match_by: str = MatchBy.PHONE,
 ) -> Grid:
     """Choose how the grid's rows find their records; its rows are checked again. Finding
@@ -214,7 +216,7 @@ def grid_review(
                 else payload
             )
         kinds.update(_change_kinds(payload))
-        sent_fields.update(dict(payload.get("record_fields") or {}))  # type: ignore[call-overload]
+        sent_fields.update(dict(payload.get("record_fields") or {}))
     statuses = {s.status_id: s.name for s in rules.statuses}
     changes: Counter[tuple[str, str]] = Counter()
     for kind, n in kinds.items():
@@ -258,7 +260,7 @@ def grid_review(
     )
 
 
-def _change_kinds(payload: dict[str, object]) -> list[tuple[str, str]]:
+def _change_kinds(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
     """What the payload changes, as (what, value) keys, not yet in words."""
     found = []
     if "status_id" in payload:
@@ -269,7 +271,7 @@ def _change_kinds(payload: dict[str, object]) -> list[tuple[str, str]]:
     for key in ("next_call_date", "identifier", "order"):
         if key in payload:
             found.append((key, ""))
-    for name, value in dict(payload.get("record_fields") or {}).items():  # type: ignore[call-overload]
+    for name, value in dict(payload.get("record_fields") or {}).items():
         found.append((FIELD_PREFIX + name, "" if value else "cleared"))
     return found
 
@@ -292,10 +294,10 @@ def _change_words(kind: tuple[str, str], statuses: dict[str, str]) -> tuple[str,
     return words[what], statuses.get(value, value) if what == "status_id" else value
 
 
-def _left_out(errors: object) -> list[tuple[str, int]]:
+def _left_out(errors: QuerySet[Row]) -> list[tuple[str, int]]:
     """Rows with errors by the reason the review names (the first of a row's errors it knows)."""
     reasons: Counter[str] = Counter()
-    for messages in errors.values_list("messages", flat=True):  # type: ignore[attr-defined]
+    for messages in errors.values_list("messages", flat=True):
         codes = [m["code"] for m in messages if m["level"] == "error"]
         known = next((c for c in codes if c in LEFT_OUT_CODES), None)
         reasons[str(LEFT_OUT_CODES[known]) if known else _("other errors in the row")] += 1
