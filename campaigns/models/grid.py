@@ -127,8 +127,6 @@ class Outcome(models.TextChoices):
     NONE = "", _("Not sent yet")
     NOT_SENT = "not_sent", _("Not sent")
     WAITING = "waiting", _("Waiting")
-    # Marked by earlier versions while a row's request was out; rows now wait until answered.
-    SENDING = "sending", _("Sending")
     UPDATED = "updated", _("Updated")
     REJECTED = "rejected", _("Rejected")
     NOT_FOUND = "not_found", _("Not found")
