@@ -28,7 +28,7 @@ from campaigns.intake.text import (
 )
 from campaigns.rules.dates import (
     impossible_date,
-    parse_date_time,
+    parse_cell_date_time,
     thulium_date_text,
 )
 from campaigns.rules.messages import ERROR, INFO, WARNING, message
@@ -255,7 +255,7 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
                 if not (agent.active and agent.active_in_outbound):
                     found.append(message(target, WARNING, "agent_inactive", value=agent.login))
         elif target == "next_call_date":
-            moment, has_time = parse_date_time(text)
+            moment, has_time = parse_cell_date_time(text)
             if moment is None and (wrong := impossible_date(text)):
                 found.append(message(target, ERROR, "date_impossible", value=text, **wrong))
             elif moment is None:
