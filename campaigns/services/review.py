@@ -94,7 +94,7 @@ class ReviewProblem(Problem):
     """A sending option that cannot be chosen; the text says why."""
 
 
-def grid_finds_by_identifier(grid: Grid) -> bool:
+def grid_can_find_by_identifier(grid: Grid) -> bool:
     """Can the grid find its records by identifier (an edit grid mapping an identifier)?"""
     return grid.mode == Grid.Mode.EDIT and "identifier" in grid.mapping
 
@@ -112,7 +112,7 @@ def grid_sending_options_set(
     them by identifier needs an edit grid whose file maps an identifier column."""
     with transaction.atomic():
         grid = grid_lock(grid)
-        if match_by == MatchBy.IDENTIFIER and not grid_finds_by_identifier(grid):
+        if match_by == MatchBy.IDENTIFIER and not grid_can_find_by_identifier(grid):
             raise ReviewProblem(
                 _(
                     "Only an edit grid whose file has an identifier column can find records by "

@@ -36,7 +36,7 @@ from campaigns.services.problems import (
     grid_problem_groups,
 )
 from campaigns.services.retention import grid_removed_summary
-from campaigns.services.review import grid_finds_by_identifier
+from campaigns.services.review import grid_can_find_by_identifier
 from campaigns.services.rows import (
     COUNT_LIMIT,
     PAGE_SIZES,
@@ -138,7 +138,7 @@ def grid_detail(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
             "problem_groups_more": groups[GROUPS_SHOWN:],
             "problem_group": next((g for g in groups if g.key == filters.problem), None),
             "problem_column": problem_column(page.rows, filters.problem),
-            "can_find_by_identifier": grid_finds_by_identifier(grid)
+            "can_find_by_identifier": grid_can_find_by_identifier(grid)
             and not grid.finds_by_identifier,
             "value_rules": [
                 (rule, statuses_by_id.get(rule.value, rule.value))

@@ -27,7 +27,7 @@ from campaigns.models import (
 from campaigns.services.connection import Problem, ThuliumProblem, thulium_session
 from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.review import (
-    grid_finds_by_identifier,
+    grid_can_find_by_identifier,
     grid_read_is_recent,
     grid_review,
     grid_review_read,
@@ -92,7 +92,7 @@ def grid_review_view(request: AuthenticatedRequest, grid_id: int) -> HttpRespons
             "max_age_minutes": round(settings.SUBMISSION_REVIEW_MAX_AGE / 60),
             "canary_rows": settings.SUBMISSION_CANARY_ROWS,
             "duplicates_choices": Duplicates.choices,
-            "match_by_choices": MatchBy.choices if grid_finds_by_identifier(grid) else [],
+            "match_by_choices": MatchBy.choices if grid_can_find_by_identifier(grid) else [],
             "query": query,
         },
     )
