@@ -21,7 +21,7 @@ from campaigns.models import (
     Row,
     ThuliumNow,
 )
-from campaigns.rules.messages import ERROR, message
+from campaigns.rules.messages import ERROR, Message, message
 from campaigns.rules.problems import row_problems
 from campaigns.rules.validation import (
     CampaignRules,
@@ -63,7 +63,7 @@ class RowBuild:
     number: int
     raw: list[str]
     values: dict[str, Any]
-    messages: list[dict[str, Any]]
+    messages: list[Message]
     phone: str
     state: str
     outcome: str = ""

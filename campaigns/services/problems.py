@@ -111,7 +111,7 @@ def grid_problem_groups(
         for key in combo.strip("|").split("|"):
             counts[key] += n
             first_of.setdefault(key, first)
-    examples: dict[str, dict[str, Any]] = {}
+    examples: dict[str, messages.Message] = {}
     for entries in Row.objects.filter(id__in=set(first_of.values())).values_list(
         "messages", flat=True
     ):
@@ -125,7 +125,7 @@ def grid_problem_groups(
 
 
 def _group(
-    key: str, count: int, entry: dict[str, Any], rules: CampaignRules | None
+    key: str, count: int, entry: messages.Message, rules: CampaignRules | None
 ) -> ProblemGroup:
     code = entry["code"]
     source = str(entry.get("params", {}).get("value", ""))
