@@ -28,7 +28,7 @@ class Submission(models.Model):
         # until the supervisor resumes (a new sending) or cancels.
         PAUSED = "paused", _("Paused")
 
-    ACTIVE_STATES = ("queued", "running", "waiting")
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.WAITING)
 
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="submissions")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="submissions")

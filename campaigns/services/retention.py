@@ -207,7 +207,10 @@ def _purge_grid(purged: PurgeGrid, now: datetime) -> None:
 def grid_removed_summary(grid: Grid) -> dict[str, object]:
     """What a grid whose personal data is gone still shows: its rows by outcome, its sendings."""
     counts = dict(
-        grid.rows.exclude(outcome="").values_list("outcome").annotate(n=Count("id")).order_by()
+        grid.rows.exclude(outcome=Outcome.NONE)
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     return {
         "grid": grid,

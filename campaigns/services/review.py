@@ -24,8 +24,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchBy, Row
-from campaigns.rules.messages import WARNING
+from campaigns.models import (
+    AuditEntry,
+    CampaignField,
+    Duplicates,
+    Grid,
+    MatchBy,
+    Outcome,
+    Row,
+)
+from campaigns.rules.messages import ERROR, WARNING
 from campaigns.rules.stored_values import shown_as_stored, stored_text
 from campaigns.rules.targets import FIELD_PREFIX
 from campaigns.rules.validation import CampaignRules
@@ -221,7 +229,7 @@ def grid_review(
     changes: Counter[tuple[str, str]] = Counter()
     for kind, n in kinds.items():
         changes[_change_words(kind, statuses)] += n
-    rows = grid.rows.all() if not resend else grid.rows.exclude(outcome="")
+    rows = grid.rows.all() if not resend else grid.rows.exclude(outcome=Outcome.NONE)
     left_out = _left_out(rows.filter(state=Row.State.ERROR))
     unchanged = (
         0
@@ -298,7 +306,7 @@ def _left_out(errors: QuerySet[Row]) -> list[tuple[str, int]]:
     """Rows with errors by the reason the review names (the first of a row's errors it knows)."""
     reasons: Counter[str] = Counter()
     for messages in errors.values_list("messages", flat=True):
-        codes = [m["code"] for m in messages if m["level"] == "error"]
+        codes = [m["code"] for m in messages if m["level"] == ERROR]
         known = next((c for c in codes if c in LEFT_OUT_CODES), None)
         reasons[str(LEFT_OUT_CODES[known]) if known else _("other errors in the row")] += 1
     return reasons.most_common()
