@@ -10,15 +10,15 @@ are evidence: no deletion here takes them, directly or by cascade.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
 from django.contrib.admin.utils import NestedObjects, unquote
-from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
-from django.db import router, transaction
+from django.db import models, router, transaction
 from django.forms import BaseModelForm
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
@@ -45,26 +45,56 @@ from campaigns.services.powers import (
 from campaigns.templatetags.people import person
 
 A = AuditEntry.Action
-User = get_user_model()
+_M = TypeVar("_M", bound=models.Model)
 
 
-class ChangesAudited(admin.ModelAdmin):
+@dataclass
+class _Before:
+    """What a change started from, read in save_model and compared once the related objects
+    are saved: the admin hands one form through those steps, so this travels with the form."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    inlines: list[dict[str, Any]] = field(default_factory=list)
+    rights: Rights | None = None
+
+
+def _before(form: BaseModelForm[Any]) -> _Before:
+    kept: _Before = vars(form).setdefault("audit_before", _Before())
+    return kept
+
+
+def _actor(request: HttpRequest) -> User:
+    """Who acts in the admin: its views let only signed-in staff in."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+class ChangesAudited(admin.ModelAdmin[_M]):
     """Each object added, changed or deleted here becomes one audit entry, with the fields that
     changed (before → after), its many-to-many relations and its inlines' rows included. The
     object's state before the change is read from the database, not from the form's instance
     (which the form has already changed). What a deletion would take along is refused when it
     holds a sending's evidence."""
 
-    def save_model(self, request: HttpRequest, obj: Any, form: BaseModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: _M, form: BaseModelForm[_M], change: bool
+    ) -> None:
         stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
-        form.audit_before = snapshot(stored) if stored is not None else {}  # type: ignore[attr-defined]
-        form.audit_inlines = []  # type: ignore[attr-defined]
+        kept = _before(form)
+        kept.values = snapshot(stored) if stored is not None else {}
+        kept.inlines = []
         super().save_model(request, obj, form, change)
 
     def save_formset(
-        self, request: HttpRequest, form: BaseModelForm, formset: BaseInlineFormSet, change: bool
+        self,
+        request: HttpRequest,
+        form: BaseModelForm[_M],
+        formset: BaseInlineFormSet[Any, _M, Any],
+        change: bool,
     ) -> None:
         model = formset.model
+        assert model is not None, "an inline formset names its model"
         before = {
             id(f.instance): snapshot(stored)
             for f in formset.initial_forms
@@ -72,7 +102,7 @@ class ChangesAudited(admin.ModelAdmin):
         }
         super().save_formset(request, form, formset, change)
         label = model._meta.label
-        rows = form.audit_inlines  # type: ignore[attr-defined]
+        rows = _before(form).inlines
         for obj in formset.new_objects:
             rows.append({"model": label, "object": str(obj), "added": snapshot(obj)})
         for obj, _fields in formset.changed_objects:
@@ -83,32 +113,34 @@ class ChangesAudited(admin.ModelAdmin):
             rows.append({"model": label, "object": str(obj), "deleted": before.get(id(obj), {})})
 
     def save_related(
-        self, request: HttpRequest, form: BaseModelForm, formsets: Any, change: bool
+        self, request: HttpRequest, form: BaseModelForm[_M], formsets: Any, change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
         self.check_powers(request, form, change)
         obj = form.instance
-        inlines = form.audit_inlines  # type: ignore[attr-defined]
+        inlines = _before(form).inlines
+        # The inlines' rows, in the entry only when there are some.
+        with_inlines: dict[str, Any] = {"inlines": inlines} if inlines else {}
         if not change:
             admin_change_audit(
                 action=A.ADMIN_ADDED,
-                actor=request.user,
+                actor=_actor(request),
                 obj=obj,
                 values=snapshot(obj),
-                **({"inlines": inlines} if inlines else {}),
+                **with_inlines,
             )
             return
-        changes = changes_between(form.audit_before, snapshot(obj))  # type: ignore[attr-defined]
+        changes = changes_between(_before(form).values, snapshot(obj))
         if changes or inlines:
             admin_change_audit(
                 action=A.ADMIN_CHANGED,
-                actor=request.user,
+                actor=_actor(request),
                 obj=obj,
                 changes=changes,
-                **({"inlines": inlines} if inlines else {}),
+                **with_inlines,
             )
 
-    def check_powers(self, request: HttpRequest, form: BaseModelForm, change: bool) -> None:
+    def check_powers(self, request: HttpRequest, form: BaseModelForm[_M], change: bool) -> None:
         """Refuse (PermissionDenied, rolling the change back) what the user may not do."""
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
@@ -124,31 +156,38 @@ class ChangesAudited(admin.ModelAdmin):
     def audit_deletion(self, request: HttpRequest, obj: Any) -> None:
         admin_change_audit(
             action=A.ADMIN_DELETED,
-            actor=request.user,
+            actor=_actor(request),
             obj=obj,
             values=snapshot(obj),
             also_deleted=self.cascade_counts([obj]),
         )
 
     def cascade_counts(self, objs: list[Any]) -> dict[str, int]:
-        collector = self.collect(objs)
         return {
             model._meta.label: len(found)
-            for model, found in collector.model_objs.items()
+            for model, found in self.collect(objs).items()
             if model is not self.model
         }
 
-    def collect(self, objs: Any) -> NestedObjects:
+    def collect(self, objs: Any) -> dict[type[models.Model], set[models.Model]]:
+        """What deleting `objs` would take along, by model."""
         collector = NestedObjects(using=router.db_for_write(self.model))
         collector.collect(objs)
-        return collector
+        # Keyed by model class (django/contrib/admin/utils.py); django-stubs says by str.
+        return cast(dict[type[models.Model], set[models.Model]], collector.model_objs)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        found = self.collect(objs).model_objs
-        sendings = sorted({s.pk for s in found.get(Submission, ())})
-        sendings += sorted({c.submission_id for c in found.get(Chunk, ())} - set(sendings))
-        sendings += sorted({o.submission_id for o in found.get(RowOutcome, ())} - set(sendings))
+        found = self.collect(objs)
+        sendings = sorted({s.pk for s in found.get(Submission, set())})
+        sendings += sorted(
+            {c.submission_id for c in found.get(Chunk, set()) if isinstance(c, Chunk)}
+            - set(sendings)
+        )
+        sendings += sorted(
+            {o.submission_id for o in found.get(RowOutcome, set()) if isinstance(o, RowOutcome)}
+            - set(sendings)
+        )
         protected = list(protected) + [
             _(
                 "Sending #%(id)s: a sent grid, its sendings and Thulium's answers are evidence "
@@ -161,7 +200,7 @@ class ChangesAudited(admin.ModelAdmin):
         return deleted, counts, perms_needed, protected
 
 
-class CampaignFieldInline(admin.TabularInline):
+class CampaignFieldInline(admin.TabularInline[CampaignField, Campaign]):
     """The field list, with what Thulium's answers said of each field. An administrator who
     created a field in Thulium sets an unknown one back to declared."""
 
@@ -172,7 +211,7 @@ class CampaignFieldInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ChangesAudited):
+class CampaignAdmin(ChangesAudited[Campaign]):
     """Administrators keep each campaign's field list, phone format and retention hold here."""
 
     list_display = ["thulium_id", "name", "phone_format", "retention_days"]
@@ -187,7 +226,7 @@ class CampaignAdmin(ChangesAudited):
 
 
 @admin.register(Grid)
-class GridAdmin(ChangesAudited):
+class GridAdmin(ChangesAudited[Grid]):
     list_display = ["pk", "campaign", "source", "mode", "by", "created_at", "rows_total"]
     list_filter = ["source", "mode", "state"]
     list_select_related = ["campaign", "author"]
@@ -209,7 +248,7 @@ class GridAdmin(ChangesAudited):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
     """Read-only: nothing in the product changes or deletes audit entries."""
 
     list_display = ["at", "by", "action", "campaign", "grid_id", "submission_id"]
@@ -237,7 +276,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class ProductUserAdmin(ChangesAudited, UserAdmin):
+class ProductUserAdmin(ChangesAudited[User], UserAdmin[User]):
     """Users and their roles. A superuser grants anything; anyone else gives the product's roles
     only, to others only, and cannot touch a superuser's account (its password included)."""
 
@@ -264,18 +303,20 @@ class ProductUserAdmin(ChangesAudited, UserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    def save_model(self, request: HttpRequest, obj: Any, form: BaseModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: User, form: BaseModelForm[User], change: bool
+    ) -> None:
         stored = User.objects.filter(pk=obj.pk).first() if change else None
-        form.rights_before = Rights.of(stored) if stored is not None else None  # type: ignore[attr-defined]
+        _before(form).rights = Rights.of(stored) if stored is not None else None
         super().save_model(request, obj, form, change)
 
-    def check_powers(self, request: HttpRequest, form: BaseModelForm, change: bool) -> None:
+    def check_powers(self, request: HttpRequest, form: BaseModelForm[User], change: bool) -> None:
         # After the groups and permissions are saved, inside the admin's transaction: a refusal
         # rolls the whole change back, whatever the request carried.
         refusal = user_rights_refusal(
-            actor=request.user,
+            actor=_actor(request),
             user=form.instance,
-            before=form.rights_before,  # type: ignore[attr-defined]
+            before=_before(form).rights,
             after=Rights.of(form.instance),
         )
         if refusal:
@@ -295,14 +336,14 @@ class ProductUserAdmin(ChangesAudited, UserAdmin):
                 # That it changed, never the hash.
                 admin_change_audit(
                     action=A.PASSWORD_CHANGED,
-                    actor=request.user,
+                    actor=_actor(request),
                     obj=User.objects.get(pk=unquote(id)),
                 )
         return response
 
 
 @admin.register(Group)
-class ProductGroupAdmin(ChangesAudited, GroupAdmin):
+class ProductGroupAdmin(ChangesAudited[Group], GroupAdmin):
     """The roles. What a role grants is a superuser's to change: anyone else sees it only."""
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -317,8 +358,8 @@ class ProductGroupAdmin(ChangesAudited, GroupAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
-    def check_powers(self, request: HttpRequest, form: BaseModelForm, change: bool) -> None:
-        before = form.audit_before  # type: ignore[attr-defined]
+    def check_powers(self, request: HttpRequest, form: BaseModelForm[Group], change: bool) -> None:
+        before = _before(form).values
         if not request.user.is_superuser and (
             not change or changes_between(before, snapshot(form.instance))
         ):

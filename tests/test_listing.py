@@ -183,7 +183,9 @@ def test_a_read_queued_before_the_review_but_run_after_it_leaves_the_review_stan
     read = campaign_listing_read(campaign=campaign, client=api)  # the worker, late
 
     grid.refresh_from_db()
-    assert read is not None and reviewed[0] is not None and read.read_at > reviewed[0]
+    assert read is not None
+    assert reviewed[0] is not None
+    assert read.read_at > reviewed[0]
     assert (grid.compared_at, grid.version) == reviewed
     sent = logged_in.post(reverse("campaigns:grid_send", args=[grid.pk]), {"review": token})
     assert sent.status_code == 302

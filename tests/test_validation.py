@@ -11,7 +11,7 @@ from django.utils import translation
 
 from campaigns import thulium
 from campaigns.models import PhoneFormat
-from campaigns.rules.dates import parse_date_time
+from campaigns.rules.dates import parse_cell_date_time
 from campaigns.rules.messages import render
 from campaigns.rules.validation import (
     CampaignRules,
@@ -66,7 +66,7 @@ def test_as_given_keeps_the_prefix() -> None:
     ],
 )
 def test_date_forms(text: str, expected: str, has_time: bool) -> None:
-    moment, timed = parse_date_time(text)
+    moment, timed = parse_cell_date_time(text)
 
     assert moment is not None
     assert moment.strftime("%Y-%m-%d %H:%M") == expected
@@ -75,7 +75,7 @@ def test_date_forms(text: str, expected: str, has_time: bool) -> None:
 
 @pytest.mark.parametrize("text", ["32.13.2026 10:00", "jutro", "2026-12-24 25:00", "12/24/26"])
 def test_unreadable_dates(text: str) -> None:
-    assert parse_date_time(text) == (None, False)
+    assert parse_cell_date_time(text) == (None, False)
 
 
 def test_a_valid_row_becomes_exactly_what_thulium_gets(rules: CampaignRules) -> None:
@@ -282,7 +282,7 @@ def test_orders_and_dates_in_other_digits_never_raise(text: str, rules: Campaign
 
 
 def test_a_date_in_fullwidth_digits_means_the_date_it_shows(rules: CampaignRules) -> None:
-    moment, has_time = parse_date_time("２４.１２.２０３０ ０９:３０")
+    moment, has_time = parse_cell_date_time("２４.１２.２０３０ ０９:３０")
 
     assert moment == datetime(2030, 12, 24, 9, 30)
     assert has_time

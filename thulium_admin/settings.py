@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 from os import environ
 from pathlib import Path
+from typing import TypedDict
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -254,9 +255,25 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # page. Never set it in production.
 DEMO_LOGINS = json.loads(environ.get("DEMO_LOGINS") or "[]")
 
+
+class ThuliumSettings(TypedDict):
+    """What THULIUM holds, for the type checker."""
+
+    BASE_URL: str
+    API_USER: str
+    API_PASSWORD: str
+    CONNECT_TIMEOUT: float
+    READ_TIMEOUT: float
+    CALL_DEADLINE: float
+    PAGE_DEADLINE: float
+    MAX_RETRIES: int
+    RETRY_AFTER_CAP: float
+    READ_CONCURRENCY: int
+
+
 # The Thulium system this dashboard works on. The password is read here and nowhere else; it is
 # never shown, logged or stored in the database.
-THULIUM = {
+THULIUM: ThuliumSettings = {
     "BASE_URL": environ.get("THULIUM_BASE_URL", ""),
     "API_USER": environ.get("THULIUM_API_USER", ""),
     "API_PASSWORD": environ.get("THULIUM_API_PASSWORD", ""),

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2
     host, port = server.server_address[:2]
+    assert isinstance(host, str), "an IPv4 or IPv6 server's address is (host, port, ...)"
     # Tests and `make run` read this line to learn the port.
     print(f"Thulium sandbox listening on http://{host}:{port}/api/", flush=True)
     try:

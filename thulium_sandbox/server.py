@@ -285,9 +285,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if entry["epoch"] != self.server.epoch:
                 self.close_connection = True
                 return 0
-        striking = fault is not None and fault["kind"] in {"close", "status", "malformed", "body"}
-        if striking and not fault["apply"]:
-            return self._strike(fault, request_id, headers)
+        striking = (
+            fault if fault and fault["kind"] in {"close", "status", "malformed", "body"} else None
+        )
+        if striking and not striking["apply"]:
+            return self._strike(striking, request_id, headers)
 
         try:
             body = json.loads(raw.decode("utf-8")) if raw.strip() else None
@@ -299,7 +301,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return error(api_error.status, api_error.message, api_error.code)
 
         if striking:
-            return self._strike(fault, request_id, headers)
+            return self._strike(striking, request_id, headers)
         if fault and fault["kind"] == "drop_phones" and isinstance(payload, dict):
             payload = {k: v for k, v in payload.items() if k not in fault["phones"]}
         if payload is None:
@@ -350,36 +352,38 @@ class SandboxHandler(BaseHTTPRequestHandler):
         state = self.server.state
         cid = params.get("id", "")
         additional = _query_flag(query, "search_in_additional_numbers")
-        handlers: dict[str, Callable[[], tuple[int, Any]]] = {
-            "list_campaigns": lambda: (200, state.list_campaigns()),
-            "stats": lambda: (200, state.stats()),
-            "edit_campaign": lambda: (204, state.edit_campaign(cid, body)),
-            "statuses": lambda: (200, state.statuses(cid)),
-            "agents": lambda: (200, state.agents(cid)),
-            "list_records": lambda: (200, state.list_records(cid, query)),
-            "add_one": lambda: (201, state.add_one(cid, body)),
-            "edit_by_identifier": lambda: (
+        # What each call does, and the HTTP status it answers with when it succeeds.
+        handlers: dict[str, tuple[int, Callable[[], Any]]] = {
+            "list_campaigns": (200, lambda: state.list_campaigns()),
+            "stats": (200, lambda: state.stats()),
+            "edit_campaign": (204, lambda: state.edit_campaign(cid, body)),
+            "statuses": (200, lambda: state.statuses(cid)),
+            "agents": (200, lambda: state.agents(cid)),
+            "list_records": (200, lambda: state.list_records(cid, query)),
+            "add_one": (201, lambda: state.add_one(cid, body)),
+            "edit_by_identifier": (
                 204,
-                state.edit_by_identifier(cid, params["identifier"], body),
+                lambda: state.edit_by_identifier(cid, params["identifier"], body),
             ),
-            "delete_by_identifier": lambda: (
+            "delete_by_identifier": (
                 204,
-                state.delete_by_identifier(cid, params["identifier"]),
+                lambda: state.delete_by_identifier(cid, params["identifier"]),
             ),
-            "delete_by_phone": lambda: (204, state.delete_by_phone(cid, params["phone_number"])),
-            "batch_edit": lambda: (
+            "delete_by_phone": (204, lambda: state.delete_by_phone(cid, params["phone_number"])),
+            "batch_edit": (
                 200,
-                state.batch_edit(cid, body, search_additional=additional),
+                lambda: state.batch_edit(cid, body, search_additional=additional),
             ),
-            "batch_add": lambda: (200, state.batch_add(cid, body)),
-            "batch_delete": lambda: (
+            "batch_add": (200, lambda: state.batch_add(cid, body)),
+            "batch_delete": (
                 200,
-                state.batch_delete(
+                lambda: state.batch_delete(
                     cid, query.get("phone_number[]", []), search_additional=additional
                 ),
             ),
         }
-        return handlers[name]()
+        status, act = handlers[name]
+        return status, act()
 
     # --- control endpoints ------------------------------------------------------------------
 
@@ -390,7 +394,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             )
             return
         try:
-            body = json.loads(raw.decode("utf-8")) if raw.strip() else None
+            # Any shape: what a control endpoint cannot use is answered 400 below.
+            body: Any = json.loads(raw.decode("utf-8")) if raw.strip() else None
         except (UnicodeDecodeError, json.JSONDecodeError):
             self._send_json(400, {"errors": [{"message": "Body is not valid JSON."}]})
             return

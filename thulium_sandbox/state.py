@@ -598,6 +598,7 @@ def _apply_row(campaign: Campaign, record: dict[str, Any], row: dict[str, Any]) 
         record["status_id"] = str(row["status_id"])
     elif row.get("dictionary_status_id") not in (None, ""):
         status = campaign.status_by_dictionary_id(row["dictionary_status_id"])
+        assert status is not None, "_check_row passed the row"
         record["status_id"] = str(status["status_id"])
     if row.get("agent_login") not in (None, ""):
         record["agent_login"] = str(row["agent_login"])

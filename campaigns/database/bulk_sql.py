@@ -93,11 +93,11 @@ class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False  # a list of ids, not one
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
         ids = [int(pk) for pk in self.rhs]
         if not ids:
-            return "1 = 0", []
+            return "1 = 0", ()
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::bigint[])", [*params, ids]
-        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
+            return f"{lhs} = ANY(%s::bigint[])", (*params, ids)
+        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", (*params, *ids)

@@ -111,12 +111,14 @@ class PullForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args: Any, statuses: Sequence[Status] = (), **kwargs: Any):
+    def __init__(self, *args: Any, statuses: Sequence[Status] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status_ids"].choices = [(s.status_id, s.name) for s in statuses]
+        status_ids = self.fields["status_ids"]
+        assert isinstance(status_ids, forms.MultipleChoiceField)
+        status_ids.choices = [(s.status_id, s.name) for s in statuses]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for start, end in (("created_from", "created_to"), ("called_from", "called_to")):
             if data.get(start) and data.get(end) and data[start] > data[end]:
                 self.add_error(end, _("This date is before the start date; swap the two."))

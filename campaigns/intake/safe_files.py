@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -95,7 +95,7 @@ def xlsx_bytes(
     return out.getvalue()
 
 
-def xlsx_cell(sheet: Any, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
+def xlsx_cell(sheet: Any, value: Any, *, font: Font | None = None) -> Cell:
     """A cell for a write-only openpyxl sheet: text is always text."""
     cell = WriteOnlyCell(sheet)
     set_value(cell, value)

@@ -183,12 +183,14 @@ def _count_slice(data: bytes, reach: _Reach) -> None:
     """The farthest column and row of a slice, from all its references."""
     widest = max(set(_LETTERS_RE.findall(data)), key=lambda c: (len(c), c))
     first = re.search(rb'<c r="' + widest + rb'([0-9]+)"', data)
+    assert first is not None, "the letters were found in a cell reference"
     reach.cell(int(first[1]), column_number(widest.decode()))
     # The largest row number has the most digits: look for the longest first.
     for pattern in reversed(_ROW_DIGITS_RE):
         if found := pattern.findall(data):
             top = max(found)
             where = re.search(rb'<c r="([A-Z]+)' + top + rb'"', data)
+            assert where is not None, "the digits were found in a cell reference"
             reach.cell(int(top), column_number(where[1].decode()))
             return
 

@@ -56,7 +56,7 @@ _MISREAD_AS = ("cp1250", "cp1252", "iso-8859-2", "latin-1")
 
 
 def _decoded(byte_range: range) -> str:
-    chars = set()
+    chars: set[str] = set()
     for encoding in _MISREAD_AS:
         chars.update(bytes(byte_range).decode(encoding, errors="ignore"))
     return "".join(sorted(chars))

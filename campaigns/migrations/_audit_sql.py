@@ -5,6 +5,8 @@ again after every `migrate` (campaigns/database/audit_triggers.py). The system c
 there; nothing else creates them.
 """
 
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
 TABLE = "campaigns_auditentry"
 
 SQLITE = [
@@ -45,14 +47,14 @@ POSTGRES_TRIGGERS = ("campaigns_auditentry_append_only", "campaigns_auditentry_n
 REQUIRED = {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRES_TRIGGERS}
 
 
-def statements(vendor, *, on):
+def statements(vendor: str, *, on: bool) -> list[str]:
     """What puts the triggers on (on=True) or takes them off, for this database vendor."""
     if on:
         return {"sqlite": SQLITE, "postgresql": POSTGRES}.get(vendor, [])
     return {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(vendor, [])
 
 
-def set_triggers(schema_editor, *, on):
+def set_triggers(schema_editor: BaseDatabaseSchemaEditor, *, on: bool) -> None:
     """Put the append-only triggers on the audit table (on=True) or take them off, for the
     migrations that must rewrite entries once."""
     for statement in statements(schema_editor.connection.vendor, on=on):

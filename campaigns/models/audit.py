@@ -115,7 +115,7 @@ class AuditEntry(models.Model):
             return self.actor_name
         if actor is None:
             return self.actor_name
-        return actor.get_full_name() or self.actor_name  # type: ignore[attr-defined]
+        return actor.get_full_name() or self.actor_name
 
     @property
     def actor_login(self) -> str:

@@ -127,8 +127,6 @@ class Outcome(models.TextChoices):
     NONE = "", _("Not sent yet")
     NOT_SENT = "not_sent", _("Not sent")
     WAITING = "waiting", _("Waiting")
-    # Marked by earlier versions while a row's request was out; rows now wait until answered.
-    SENDING = "sending", _("Sending")
     UPDATED = "updated", _("Updated")
     REJECTED = "rejected", _("Rejected")
     NOT_FOUND = "not_found", _("Not found")
@@ -230,6 +228,9 @@ class Row(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.NONE, blank=True)
     # Thulium's answer behind the outcome: http_status, status, message, request_id, chunk, at.
     outcome_detail = models.JSONField(default=dict, blank=True)
+    # Not a column: what Thulium held at the grid's last comparison, given to the rows a page
+    # shows by services.thulium_now.rows_attach_thulium_now (None: the phone was not compared).
+    thulium_now: ThuliumNow | None
 
     objects = RowQuerySet.as_manager()
 

@@ -28,7 +28,7 @@ class Submission(models.Model):
         # until the supervisor resumes (a new sending) or cancels.
         PAUSED = "paused", _("Paused")
 
-    ACTIVE_STATES = ("queued", "running", "waiting")
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.WAITING)
 
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="submissions")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="submissions")
@@ -85,9 +85,11 @@ class Submission(models.Model):
         """When the sending stops waiting for Thulium (None when it is not waiting)."""
         if self.outage_since is None:
             return None
-        limit = self.wait_limit
-        if limit is None:
-            limit = settings.SUBMISSION_OUTAGE_HOURS * 3600
+        limit: float = (
+            self.wait_limit
+            if self.wait_limit is not None
+            else settings.SUBMISSION_OUTAGE_HOURS * 3600
+        )
         return self.outage_since + timedelta(seconds=limit)
 
     @property

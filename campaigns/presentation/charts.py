@@ -102,7 +102,7 @@ def bar_chart(
             )
         )
     largest = max(items, key=lambda item: item[1], default=None)
-    if not total:
+    if not total or largest is None:
         summary = _("%(title)s: nothing to show yet.") % {"title": title}
     else:
         summary = _("%(title)s: %(total)s in all; the largest is %(label)s with %(value)s.") % {
@@ -200,16 +200,23 @@ def column_chart(
 
 
 class RecordBreakdown(Protocol):
-    total: int
-    by_status: list[tuple[str, int]]  # (status name, records)
-    by_system_status: list[tuple[str, int]]  # (system status, records)
-    completion_percent: float | None
+    @property
+    def total(self) -> int: ...
+    @property
+    def by_status(self) -> list[tuple[str, int]]: ...  # (status name, records)
+    @property
+    def by_system_status(self) -> list[tuple[str, int]]: ...  # (system status, records)
+    @property
+    def completion_percent(self) -> float | None: ...
 
 
 class DayActivity(Protocol):
-    day: date
-    sendings: int
-    refused_rows: int
+    @property
+    def day(self) -> date: ...
+    @property
+    def sendings(self) -> int: ...
+    @property
+    def refused_rows(self) -> int: ...
 
 
 def record_charts(breakdown: RecordBreakdown) -> list[Chart]:

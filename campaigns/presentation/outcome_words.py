@@ -27,7 +27,7 @@ def outcome_kinds(counts: Mapping[str, int]) -> list[tuple[str, int, str]]:
         ("refused", REFUSED_OUTCOMES),
         ("not_confirmed", NOT_CONFIRMED_OUTCOMES),
         ("not_sent", (Outcome.NOT_SENT,)),
-        ("waiting", (Outcome.WAITING, Outcome.SENDING)),
+        ("waiting", (Outcome.WAITING,)),
     )
     for kind, outcomes in groups:
         if n := sum(counts.get(outcome, 0) for outcome in outcomes):

@@ -37,7 +37,7 @@ class Cell:
     target: str
     raw: str
     value: Any  # what will be sent; None when nothing will
-    messages: list[dict[str, Any]]
+    messages: list[messages.Message]
     # What Thulium holds now (from the grid's last comparison); None when not known.
     now: str | None = None
 
@@ -118,7 +118,7 @@ def shown_cells(
             value = cell.value if cell.value is not None else cell.raw
             one = ShownCell(
                 target=cell.target,
-                level="error",
+                level=messages.ERROR,
                 text=shown_as_stored(f"row {row.number} {cell.target}", value, error),
             )
         shown.append(_cut(one))

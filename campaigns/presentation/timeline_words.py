@@ -71,7 +71,7 @@ def timeline_entry(
                 unknown="" if known else never_sent,
             )
         )
-    count = before.get("count") if isinstance(before.get("count"), int) else 0
+    count = found if isinstance(found := before.get("count"), int) else 0
     notes = [
         _("Not known: %(why)s.") % {"why": why}
         for why in dict.fromkeys(line.unknown for line in lines if line.unknown)

@@ -42,8 +42,10 @@ def date_of_match(match: re.Match[str], *, seconds: bool = True) -> datetime | N
 
 
 @functools.lru_cache(maxsize=16_384)
-def parse_date_time(text: str) -> tuple[datetime | None, bool]:
-    """(the moment, whether a time was given). Excel serial numbers are read as Excel does."""
+def parse_cell_date_time(text: str) -> tuple[datetime | None, bool]:
+    """A date as a person types it in a cell (or a spreadsheet stores it): (the moment, whether
+    a time was given). Excel serial numbers are read as Excel does. Thulium's own form is
+    thulium.parse_date_time's."""
     cleaned = " ".join(fold_digits(text).replace("\u00a0", " ").split())
     if match := DATE_RE.match(cleaned):
         moment = date_of_match(match, seconds=False)

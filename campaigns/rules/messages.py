@@ -7,7 +7,7 @@ being sent; a *warning* does not.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from django.utils import formats
 from django.utils.dates import MONTHS
@@ -161,7 +161,16 @@ TEXTS: dict[str, Any] = {
 }
 
 
-def message(field: str, level: str, code: str, **params: Any) -> dict[str, Any]:
+class Message(TypedDict):
+    """One message on a row, as Row.messages stores it and the row renderer shows it."""
+
+    field: str  # the target column it is about, e.g. "phone_number"
+    level: str  # ERROR, WARNING or INFO
+    code: str  # a key of TEXTS
+    params: dict[str, Any]  # what the text quotes
+
+
+def message(field: str, level: str, code: str, **params: Any) -> Message:
     return {"field": field, "level": level, "code": code, "params": params}
 
 
@@ -173,7 +182,7 @@ DATE_PARAMS = {
 }
 
 
-def render(entry: Any) -> str:
+def render(entry: Message) -> str:
     """The message in the active language. A stored message this code cannot word (a code or
     parameters an older version wrote, or a bug left) is shown as stored, and logged."""
     try:

@@ -9,14 +9,14 @@ is a filter; they are lower-case ASCII, so a LIKE is exact on every database.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils import formats
 from django.utils.translation import ngettext_lazy
 
 from campaigns.intake.headers import normalise_header
-from campaigns.rules.messages import ERROR, WARNING
+from campaigns.rules.messages import ERROR, WARNING, Message
 
 # What a group of each code is about: the message parameter that tells the decisions apart.
 GROUPED_BY = {
@@ -164,7 +164,7 @@ GROUP_TEXTS: dict[str, Any] = {
 GROUP_OTHER = ngettext_lazy("%(n)s row: %(message)s", "%(n)s rows: %(message)s", "n")
 
 
-def problem_key(entry: Mapping[str, Any]) -> str:
+def problem_key(entry: Message) -> str:
     """The group key of one message: its code, and a digest of what its decision is about."""
     code = str(entry.get("code", ""))
     about = GROUPED_BY.get(code)
@@ -174,7 +174,7 @@ def problem_key(entry: Mapping[str, Any]) -> str:
     return f"{code}-{hashlib.blake2s(text.encode(), digest_size=5).hexdigest()}"
 
 
-def row_problems(entries: Iterable[Mapping[str, Any]]) -> str:
+def row_problems(entries: Iterable[Message]) -> str:
     """A row's problem keys as stored: "|key|key|", or "" for a row with none (errors and
     warnings only: information is not a problem)."""
     keys = sorted({problem_key(e) for e in entries if e.get("level") in (ERROR, WARNING)})
@@ -189,7 +189,7 @@ class _Count(int):
         return formats.number_format(int(self), use_l10n=True, force_grouping=True)
 
 
-def group_text(entry: Mapping[str, Any], count: int, rendered: str) -> str:
+def group_text(entry: Message, count: int, rendered: str) -> str:
     """A group as it reads above the grid, from one of its messages."""
     params = {**entry.get("params", {}), "n": _Count(count)}
     text = GROUP_TEXTS.get(str(entry.get("code", "")))

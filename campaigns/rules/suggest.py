@@ -69,7 +69,7 @@ def agent_for(
     if not wanted:
         return None
     words = wanted.split()
-    best: tuple[int, thulium.Agent] | None = None
+    best: tuple[float, thulium.Agent] | None = None
     for agent in agents:
         login = fold(agent.login)
         name = fold(names.get(agent.login, ""))

@@ -28,10 +28,10 @@ from campaigns.intake.text import (
 )
 from campaigns.rules.dates import (
     impossible_date,
-    parse_date_time,
+    parse_cell_date_time,
     thulium_date_text,
 )
-from campaigns.rules.messages import ERROR, INFO, WARNING, message
+from campaigns.rules.messages import ERROR, INFO, WARNING, Message, message
 from campaigns.rules.suggest import fold
 from campaigns.rules.targets import FIELD_PREFIX
 from campaigns.thulium import vocabulary as thulium
@@ -163,7 +163,7 @@ def normalise_phone(text: str, phone_format: str) -> str:
 @dataclass
 class RowCheck:
     values: dict[str, Any]
-    messages: list[dict[str, Any]]
+    messages: list[Message]
     phone: str
 
 
@@ -171,7 +171,7 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
     """Turn one row's cells (target → text) into the values to send and its messages, for
     editing, adding (also identifier and order) or removing records (the phone alone)."""
     values: dict[str, Any] = {}
-    found: list[dict[str, Any]] = []
+    found: list[Message] = []
     record_fields: dict[str, str] = {}
 
     raw_phone = cells.get("phone_number", "").strip()
@@ -255,7 +255,7 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
                 if not (agent.active and agent.active_in_outbound):
                     found.append(message(target, WARNING, "agent_inactive", value=agent.login))
         elif target == "next_call_date":
-            moment, has_time = parse_date_time(text)
+            moment, has_time = parse_cell_date_time(text)
             if moment is None and (wrong := impossible_date(text)):
                 found.append(message(target, ERROR, "date_impossible", value=text, **wrong))
             elif moment is None:
@@ -287,7 +287,7 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
     return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
 
 
-def _mangled_text(cells: Mapping[str, str]) -> list[dict[str, Any]]:
+def _mangled_text(cells: Mapping[str, str]) -> list[Message]:
     """Text that lost letters (U+FFFD) cannot be sent as it is; text that looks mis-decoded
     ("Ĺ‚ukasz") can, but is never valid without saying so."""
     found = []
@@ -301,7 +301,7 @@ def _mangled_text(cells: Mapping[str, str]) -> list[dict[str, Any]]:
     return found
 
 
-def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[dict[str, Any]]:
+def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[Message]:
     status = None
     if "status_id" in values:
         status = rules.status(values["status_id"])
@@ -326,7 +326,7 @@ def duplicate_messages(
     *,
     field: str = "phone_number",
     code: str = "phone_duplicate",
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, Message]:
     """For each row number whose phone (or, for a grid that finds records by identifier, whose
     identifier) is in the grid more than once, its message."""
     rows_by_phone: dict[str, list[int]] = defaultdict(list)
@@ -360,7 +360,7 @@ def live_messages(
     every_record: bool = False,
     answer_lost: bool = False,
     by_identifier: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[Message]:
     """What Thulium would answer a row, knowing how many records of the campaign hold its phone
     (from the campaign's listing) and, for one record, what it holds `now`. The listing shows
     main numbers only: with `search_additional` an absent phone may still be found. A row
@@ -391,7 +391,7 @@ def live_messages(
     return []
 
 
-def revert_messages(notes: Iterable[Sequence[str]]) -> list[dict[str, Any]]:
+def revert_messages(notes: Iterable[Sequence[str]]) -> list[Message]:
     """Warnings for what a revert row cannot put back: [target, the value that stays]."""
     found = []
     for target, value in notes:

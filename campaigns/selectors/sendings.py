@@ -27,7 +27,7 @@ from campaigns.presentation.outcome_words import no_answer_words, outcome_kinds,
 from campaigns.services.verdicts import NOT_IN_ANSWER
 
 # What a sending of each mode did to a record when Thulium said it did: what a revert undoes.
-REVERTED_OUTCOMES = {
+REVERTED_OUTCOMES: dict[str, Outcome] = {
     Grid.Mode.EDIT: Outcome.UPDATED,
     Grid.Mode.ADD: Outcome.ADDED,
     Grid.Mode.REMOVE: Outcome.REMOVED,
@@ -230,7 +230,9 @@ def grid_unconfirmed_groups(grid: Grid) -> list[UnconfirmedGroup]:
 def grid_outcome_counts(grid: Grid) -> dict[str, int]:
     """The grid's rows by their latest outcome (rows never sent left out), counted in the
     database from the (grid, outcome, …) index."""
-    rows = grid.rows.exclude(outcome="").values("outcome").annotate(n=Count("id")).order_by()
+    rows = (
+        grid.rows.exclude(outcome=Outcome.NONE).values("outcome").annotate(n=Count("id")).order_by()
+    )
     return {row["outcome"]: row["n"] for row in rows}
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 
@@ -34,7 +32,6 @@ class DemoAccount:
 def demo_accounts_ensure() -> list[DemoAccount]:
     """Create the demo accounts when missing. Never resets a password; an account's password is
     given back only while it is still the demo one."""
-    User = get_user_model()
     accounts = []
     for username, password, first, last, role in DEMO_ACCOUNTS:
         staff = role == roles.ADMINISTRATOR
@@ -74,7 +71,7 @@ def demo_accounts_ensure() -> list[DemoAccount]:
 SESSION_LANGUAGE = "user_language"
 
 
-def user_language(*, user: AbstractBaseUser, session: SessionBase) -> str:
+def user_language(*, user: User, session: SessionBase) -> str:
     """The language the user chose, or "" when they never chose (their browser decides)."""
     if SESSION_LANGUAGE not in session:
         found = UserPreference.objects.filter(user=user).values_list("language", flat=True)
@@ -82,7 +79,7 @@ def user_language(*, user: AbstractBaseUser, session: SessionBase) -> str:
     return session[SESSION_LANGUAGE]
 
 
-def user_language_set(*, user: AbstractBaseUser, session: SessionBase, language: str) -> None:
+def user_language_set(*, user: User, session: SessionBase, language: str) -> None:
     """Remember the user's language for every later visit, from any browser."""
     UserPreference.objects.update_or_create(user=user, defaults={"language": language})
     session[SESSION_LANGUAGE] = language

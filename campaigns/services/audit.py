@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +47,7 @@ PERSONAL_DETAILS: dict[str, frozenset[str]] = {
     **dict.fromkeys(EDITS, ALL),
 }
 # Entries written before issue 17 kept each answered row (its phone) in "rows".
-PERSONAL_WHEN_LIST = {A.OUTCOMES: frozenset({"rows"})}
+PERSONAL_WHEN_LIST: dict[str, frozenset[str]] = {A.OUTCOMES: frozenset({"rows"})}
 
 
 def split_details(action: str, details: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -55,7 +55,9 @@ def split_details(action: str, details: dict[str, Any]) -> tuple[dict[str, Any],
     keys = PERSONAL_DETAILS.get(action, frozenset())
     if keys is ALL:
         keys = frozenset(details) - {"edit"}
-    keys |= {k for k in PERSONAL_WHEN_LIST.get(action, ()) if isinstance(details.get(k), list)}
+    keys |= {
+        k for k in PERSONAL_WHEN_LIST.get(action, frozenset()) if isinstance(details.get(k), list)
+    }
     chained = {k: v for k, v in details.items() if k not in keys}
     return chained, {k: v for k, v in details.items() if k in keys}
 
@@ -63,7 +65,7 @@ def split_details(action: str, details: dict[str, Any]) -> tuple[dict[str, Any],
 def audit(
     *,
     action: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     campaign: str = "",
     grid_id: int | None = None,
     submission_id: int | None = None,
@@ -147,7 +149,7 @@ def outcomes_digest(outcomes: Sequence[tuple[int, str, str, int | None, str]]) -
     """SHA-256 of a request's outcome rows — (row id, phone, outcome, HTTP status, message),
     as RowOutcome stores them — in row id order, so verify_audit can compute it again from the
     table."""
-    rows = sorted([list(row) for row in outcomes], key=lambda row: row[0])
+    rows = [list(row) for row in sorted(outcomes, key=lambda row: row[0])]
     text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -349,11 +351,13 @@ def _outcome_rows(
 ) -> dict[int, list[tuple[int, str, str, int | None, str]]]:
     """A sending's outcome rows by request (chunk index), as outcomes_digest takes them."""
     by_chunk: dict[int, list[tuple[int, str, str, int | None, str]]] = {}
+    if submission_id is None:
+        return by_chunk  # every outcome row belongs to a sending
     rows = RowOutcome.objects.filter(submission_id=submission_id).values_list(
         "chunk__index", "row_id", "phone", "outcome", "http_status", "message"
     )
-    for index, *row in rows.iterator(chunk_size=5000):
-        by_chunk.setdefault(index, []).append(tuple(row))  # type: ignore[arg-type]
+    for index, row_id, phone, outcome, http_status, message in rows.iterator(chunk_size=5000):
+        by_chunk.setdefault(index, []).append((row_id, phone, outcome, http_status, message))
     return by_chunk
 
 
@@ -417,7 +421,7 @@ class _DetailWalk:
         return ""
 
 
-def _actor_name(actor: AbstractBaseUser | None) -> str:
+def _actor_name(actor: User | None) -> str:
     if actor is None or not actor.is_authenticated:
         return "command line" if actor is None else "anonymous"
     return actor.get_username()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
@@ -59,16 +59,14 @@ def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
 
 
 def campaign_fields_add(
-    *, campaign: Campaign, names: Sequence[str], actor: AbstractBaseUser | None = None
+    *, campaign: Campaign, names: Sequence[str], actor: User | None = None
 ) -> list[str]:
     """Add names to the campaign's field list; returns those that were new."""
     with transaction.atomic():
         return _fields_add(campaign, names, actor)
 
 
-def _fields_add(
-    campaign: Campaign, names: Sequence[str], actor: AbstractBaseUser | None
-) -> list[str]:
+def _fields_add(campaign: Campaign, names: Sequence[str], actor: User | None) -> list[str]:
     existing = set(campaign.field_names())
     position = campaign.fields.aggregate(top=Max("position"))["top"] or 0
     added = []

@@ -16,7 +16,8 @@ from django.utils.translation import ngettext
 
 from campaigns import thulium
 from campaigns.exceptions import ThuliumProblem
-from campaigns.thulium.connection import ThuliumNotConfigured, thulium_client
+from campaigns.thulium.connection import ThuliumNotConfigured as ThuliumNotConfigured
+from campaigns.thulium.connection import thulium_client as thulium_client
 
 logger = logging.getLogger(__name__)
 

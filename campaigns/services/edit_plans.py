@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import batched
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -87,7 +87,8 @@ def grid_rows_with_empty_cell(grid: Grid, row_ids: Sequence[int], target: str) -
 
 @dataclass(frozen=True)
 class PastePlan:
-    changes: dict[tuple[int | None, str], str]  # (row id or None for a new row, target) → text
+    # (row id, or -n for the n-th row the paste adds, target) → text
+    changes: dict[tuple[int, str], str]
     new_rows: int
     overwrites: list[tuple[int, str, str, str]] = field(default_factory=list)
 
@@ -155,7 +156,7 @@ def grid_paste_plan(
             % {"block": len(cells), "rows": len(rows)}
         )
     positions = {t: i for i, t in enumerate(grid.mapping)}
-    changes: dict[tuple[int | None, str], str] = {}
+    changes: dict[tuple[int, str], str] = {}
     overwrites = []
     new_rows = 0
     for index, line in enumerate(cells):
@@ -176,15 +177,13 @@ def grid_paste_plan(
     return PastePlan(changes=changes, new_rows=new_rows, overwrites=overwrites)
 
 
-def grid_paste(
-    *, grid: Grid, plan: PastePlan, author: AbstractBaseUser | None, rules: CampaignRules
-) -> Edit:
+def grid_paste(*, grid: Grid, plan: PastePlan, author: User | None, rules: CampaignRules) -> Edit:
     with transaction.atomic():
         grid = grid_lock(grid)
         grid_check_editable(grid)
         added = rows_append(grid, plan.new_rows)
         changes = {
-            ((added[-key - 1] if key is not None and key < 0 else key), target): text
+            ((added[-key - 1] if key < 0 else key), target): text
             for (key, target), text in plan.changes.items()
         }
         return cells_write(grid, author, rules, Edit.Kind.PASTE, changes, added=added)
@@ -247,7 +246,7 @@ def grid_replace_plan(
 
 
 def grid_replace(
-    *, grid: Grid, plan: ReplacePlan, author: AbstractBaseUser | None, rules: CampaignRules
+    *, grid: Grid, plan: ReplacePlan, author: User | None, rules: CampaignRules
 ) -> Edit:
     """Make a find and replace as one edit, which one Undo takes back. Refused when a cell of
     the preview changed since it was shown: the preview must be made again."""

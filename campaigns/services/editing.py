@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -39,7 +39,7 @@ def row_set_cells(
     grid: Grid,
     row: Row,
     cells: dict[str, str],
-    author: AbstractBaseUser | None,
+    author: User | None,
     rules: CampaignRules,
     shown: dict[str, str] | None = None,
 ) -> Edit:
@@ -68,7 +68,7 @@ def grid_bulk_set(
     target: str = "",
     text: str = "",
     cells: dict[str, str] | None = None,
-    author: AbstractBaseUser | None,
+    author: User | None,
     rules: CampaignRules,
 ) -> Edit:
     """Give every chosen row the same text in a column (a value, or a clear marker) — or in
@@ -91,7 +91,7 @@ def grid_cells_set(
     *,
     grid: Grid,
     cells: Mapping[tuple[int, str], str],
-    author: AbstractBaseUser | None,
+    author: User | None,
     rules: CampaignRules,
 ) -> Edit:
     """Give chosen cells each their own text — (row id, target) → text — as one bulk edit that
@@ -104,9 +104,7 @@ def grid_cells_set(
     return cells_write(grid, author, rules, Edit.Kind.BULK, dict(cells))
 
 
-def grid_add_rows(
-    *, grid: Grid, count: int, author: AbstractBaseUser | None, rules: CampaignRules
-) -> Edit:
+def grid_add_rows(*, grid: Grid, count: int, author: User | None, rules: CampaignRules) -> Edit:
     with transaction.atomic():
         grid = grid_lock(grid)
         grid_check_editable(grid)
@@ -115,7 +113,7 @@ def grid_add_rows(
 
 
 def grid_delete_rows(
-    *, grid: Grid, row_ids: Sequence[int], author: AbstractBaseUser | None, rules: CampaignRules
+    *, grid: Grid, row_ids: Sequence[int], author: User | None, rules: CampaignRules
 ) -> Edit:
     if not row_ids:
         raise EditProblem(_("No rows are selected. Tick the rows to delete."))
@@ -148,7 +146,7 @@ def grid_remap(
     column: int,
     target: str,
     rules: CampaignRules,
-    author: AbstractBaseUser | None = None,
+    author: User | None = None,
 ) -> Edit:
     """Point one file column at another target, or at nothing, and check every row again. A
     column that held the target lets go of it. Remembered for the campaign, audited, undoable."""
@@ -205,9 +203,9 @@ def grid_remap(
 
 def cells_write(
     grid: Grid,
-    author: AbstractBaseUser | None,
+    author: User | None,
     rules: CampaignRules,
-    kind: str,
+    kind: Edit.Kind,
     cells: dict[tuple[int, str], str],
     *,
     added: Iterable[int] = (),
@@ -270,7 +268,9 @@ def cells_write(
     return edit
 
 
-def _audit_edit(grid: Grid, author: Any, kind: str, edit: Edit, **details: Any) -> None:
+def _audit_edit(
+    grid: Grid, author: User | None, kind: Edit.Kind, edit: Edit, **details: Any
+) -> None:
     actions = {
         Edit.Kind.CELL: AuditEntry.Action.CELL_EDIT,
         Edit.Kind.BULK: AuditEntry.Action.BULK_EDIT,
@@ -330,10 +330,10 @@ def _last_edit_of_cell(grid: Grid, row_id: int, position: int | None) -> Edit | 
     return None
 
 
-def _person(user: AbstractBaseUser | None) -> str:
+def _person(user: User | None) -> str:
     if user is None:
         return str(_("the command line"))
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+    return user.get_full_name() or user.get_username()
 
 
 def _column(grid: Grid, target: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from campaigns.models import AuditEntry, Campaign, CampaignField
 from campaigns.services.audit import audit
@@ -24,7 +24,7 @@ def campaign_fields_learn(
     unknown: Iterable[str],
     submission_id: int,
     at: datetime,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> None:
     """Record what one request's answers said of the campaign's fields (inside the transaction
     that records the answers). A field both confirmed and refused in one request — impossible

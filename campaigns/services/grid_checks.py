@@ -21,7 +21,7 @@ from campaigns.models import (
     Row,
     ThuliumNow,
 )
-from campaigns.rules.messages import ERROR, message
+from campaigns.rules.messages import ERROR, Message, message
 from campaigns.rules.problems import row_problems
 from campaigns.rules.validation import (
     CampaignRules,
@@ -63,7 +63,7 @@ class RowBuild:
     number: int
     raw: list[str]
     values: dict[str, Any]
-    messages: list[dict[str, Any]]
+    messages: list[Message]
     phone: str
     state: str
     outcome: str = ""
@@ -188,7 +188,7 @@ def grid_validate(
         elif row_ids is None:
             grid.rows.all().delete()
         else:
-            for chunk in batched([row.pk for row in written], 500):
+            for chunk in batched([row.pk for row in written if row.pk is not None], 500):
                 was.update(Row.objects.filter(id__in=chunk).values_list("state", flat=True))
                 Row.objects.filter(id__in=chunk).delete()
         rows_store(grid=grid, rows=written)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -65,7 +65,7 @@ class PullFilters:
 def grid_create_from_file(
     *,
     campaign: Campaign,
-    author: AbstractBaseUser | None,
+    author: User | None,
     data: bytes,
     filename: str,
     delimiter: str | None = None,
@@ -169,7 +169,7 @@ def grid_confirm_mapping(
     mapping: Sequence[str],
     learn_fields: Sequence[str] = (),
     client: thulium.ThuliumClient,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     listing: Listing | None = None,
 ) -> Grid:
     """Apply the supervisor's mapping, remember it, and validate every row against Thulium.
@@ -231,8 +231,9 @@ def campaign_listing_read(*, campaign: Campaign, client: thulium.ThuliumClient) 
     grids whose mapping was confirmed while it was read (one still waiting for its mapping
     takes it then). None when Thulium could not be read."""
     read = campaign_listing_fetch(campaign=campaign, client=client)
-    for grid_id in read.waiting if read is not None else ():
-        grid_validate_against_listing(grid_id=grid_id, listing=read, client=client)
+    if read is not None:
+        for grid_id in read.waiting:
+            grid_validate_against_listing(grid_id=grid_id, listing=read, client=client)
     return read
 
 
@@ -266,7 +267,7 @@ def grid_validate_against_listing(
 def grid_create_from_thulium(
     *,
     campaign: Campaign,
-    author: AbstractBaseUser | None,
+    author: User | None,
     filters: PullFilters,
     client: thulium.ThuliumClient,
 ) -> Grid:
@@ -318,7 +319,7 @@ def grid_create_from_thulium(
 def grid_create_from_rows(
     *,
     campaign: Campaign,
-    author: AbstractBaseUser | None,
+    author: User | None,
     source: str,
     headers: list[str],
     raw_rows: Sequence[list[str]],
@@ -350,7 +351,7 @@ def grid_create_from_rows(
 
 
 def grid_create_empty(
-    *, campaign: Campaign, author: AbstractBaseUser | None, mode: str = Grid.Mode.EDIT
+    *, campaign: Campaign, author: User | None, mode: str = Grid.Mode.EDIT
 ) -> Grid:
     headers = PULL_HEADERS[:4] + [field_target(name) for name in campaign.field_names()]
     if mode == Grid.Mode.ADD:

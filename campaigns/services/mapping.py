@@ -10,7 +10,7 @@ from typing import Any
 
 from campaigns.intake.headers import normalise_header, target_for_header
 from campaigns.models import Campaign
-from campaigns.rules.dates import impossible_date, parse_date_time
+from campaigns.rules.dates import impossible_date, parse_cell_date_time
 from campaigns.rules.targets import RECORD_TARGETS, export_column_target, field_target
 from campaigns.rules.validation import PHONE_JUNK_RE, PHONE_RE, CampaignRules
 from campaigns.services.validation import campaign_rules_cached
@@ -68,7 +68,7 @@ def _value_tests(rules: CampaignRules | None) -> dict[str, Any]:
         # (spreadsheet date cells arrive as dates): "676,06" must not suggest the date column.
         "next_call_date": lambda cell: (
             not BARE_NUMBER_RE.fullmatch(cell)
-            and (parse_date_time(cell)[0] or impossible_date(cell))
+            and (parse_cell_date_time(cell)[0] or impossible_date(cell))
         ),
     }
     if rules is not None:

@@ -177,11 +177,11 @@ def _scan(number: Number) -> Iterator[Finding]:
     listings = CampaignListing.objects.exclude(records=[]).values_list(
         "id", "campaign__thulium_id", "read_at", "records"
     )
-    for pk, campaign, at, records in listings.iterator(chunk_size=1):
-        held = [record for record in records if number.is_in(record)]
-        if held:
+    for pk, campaign, read_at, records in listings.iterator(chunk_size=1):
+        matched = [record for record in records if number.is_in(record)]
+        if matched:
             where = _("campaign %(c)s") % {"c": campaign}
-            yield Finding("listing", pk, where, at, {"records": held})
+            yield Finding("listing", pk, where, read_at, {"records": matched})
     for pk, name, filters in Grid.objects.values_list("id", "file_name", "pull_filters"):
         if number.is_in(name) or number.is_in(filters):
             yield Finding("grid", pk, f"#{pk}", None, {"file_name": name, "filters": filters})
@@ -189,11 +189,11 @@ def _scan(number: Number) -> Iterator[Finding]:
         if number.is_in(problem) or number.is_in(cause):
             yield Finding("submission", pk, f"#{pk}", None, {"problem": problem, "cause": cause})
     details = AuditDetail.objects.filter(details__isnull=False).order_by("entry_id")
-    for pk, at, action, grid, held in details.values_list(
+    for pk, at, action, entry_grid, personal in details.values_list(
         "entry_id", "entry__at", "entry__action", "entry__grid_id", "details"
     ).iterator(chunk_size=2000):
-        if _detail_touches(grid, held, numbers) or number.is_in(held):
-            yield Finding("audit", pk, _entry_words(pk, action), at, held)
+        if _detail_touches(entry_grid, personal, numbers) or number.is_in(personal):
+            yield Finding("audit", pk, _entry_words(pk, action), at, personal)
     entries = AuditEntry.objects.order_by("id").values_list("id", "at", "action", "details")
     for pk, at, action, held in entries.iterator(chunk_size=2000):
         if number.is_in(held):
@@ -305,7 +305,7 @@ def person_erase(*, phone: str, reason: str, actor: Any) -> Erasure:
                 )
                 % {"grid": sending.grid_id}
             )
-        erasers: dict[str, Callable[[list[Finding], Number], None]] = {
+        erasers: dict[str, Callable[[list[Finding], Number], object]] = {
             "row": _erase_rows,
             "upload": _erase_upload_rows,
             "outcome": _erase_outcomes,

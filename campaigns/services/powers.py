@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils.translation import gettext as _
 
@@ -52,9 +52,7 @@ class Rights:
         )
 
 
-def user_rights_refusal(
-    *, actor: AbstractBaseUser, user: Any, before: Rights | None, after: Rights
-) -> str:
+def user_rights_refusal(*, actor: User, user: Any, before: Rights | None, after: Rights) -> str:
     """Why `actor` may not make `user`'s rights `after` (they were `before`; None for a new
     account), or "" when they may."""
     if actor.is_superuser:
@@ -97,7 +95,7 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
 def admin_change_audit(
     *,
     action: str,
-    actor: AbstractBaseUser,
+    actor: User,
     obj: models.Model,
     changes: dict[str, list[Any]] | None = None,
     **details: Any,
@@ -109,9 +107,9 @@ def admin_change_audit(
         campaign = obj.thulium_id
     elif isinstance(obj, Grid):
         campaign, grid_id = obj.campaign.thulium_id, obj.pk
-    elif isinstance(getattr(obj, "campaign", None), Campaign):
-        campaign = obj.campaign.thulium_id  # type: ignore[attr-defined]
-    extra = {"changes": changes} if changes is not None else {}
+    elif isinstance(linked := getattr(obj, "campaign", None), Campaign):
+        campaign = linked.thulium_id
+    extra: dict[str, Any] = {"changes": changes} if changes is not None else {}
     return audit(
         action=action,
         actor=actor,

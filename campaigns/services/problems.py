@@ -9,11 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 
+from campaigns import thulium
 from campaigns.exceptions import EditProblem
 from campaigns.intake.headers import normalise_header
 from campaigns.models import AuditEntry, Edit, Grid, Row, ValueRule
@@ -106,7 +107,7 @@ def grid_problem_groups(
         for key in combo.strip("|").split("|"):
             counts[key] += n
             first_of.setdefault(key, first)
-    examples: dict[str, dict[str, Any]] = {}
+    examples: dict[str, messages.Message] = {}
     for entries in Row.objects.filter(id__in=set(first_of.values())).values_list(
         "messages", flat=True
     ):
@@ -120,7 +121,7 @@ def grid_problem_groups(
 
 
 def _group(
-    key: str, count: int, entry: dict[str, Any], rules: CampaignRules | None
+    key: str, count: int, entry: messages.Message, rules: CampaignRules | None
 ) -> ProblemGroup:
     code = entry["code"]
     source = str(entry.get("params", {}).get("value", ""))
@@ -156,7 +157,7 @@ def grid_group_set(
     grid: Grid,
     key: str,
     cells: dict[str, str],
-    author: AbstractBaseUser | None,
+    author: User | None,
     rules: CampaignRules,
 ) -> Edit:
     """Fill the same cells in every row of a group (one edit, one Undo)."""
@@ -169,9 +170,7 @@ def grid_group_set(
     return grid_bulk_set(grid=grid, row_ids=ids, cells=cells, author=author, rules=rules)
 
 
-def grid_group_drop(
-    *, grid: Grid, key: str, author: AbstractBaseUser | None, rules: CampaignRules
-) -> Edit:
+def grid_group_drop(*, grid: Grid, key: str, author: User | None, rules: CampaignRules) -> Edit:
     """Delete every row of a group (Undo puts them back)."""
     ids = grid_problem_row_ids(grid, key)
     if not ids:
@@ -184,7 +183,7 @@ TIME_RE = re.compile(r"^(?P<h>\d{1,2})[:.](?P<m>\d{2})$", re.ASCII)
 
 
 def grid_group_time(
-    *, grid: Grid, key: str, time: str, author: AbstractBaseUser | None, rules: CampaignRules
+    *, grid: Grid, key: str, time: str, author: User | None, rules: CampaignRules
 ) -> Edit:
     """Give every row of a "date without a time" group that time, each keeping its own day:
     one edit, one Undo."""
@@ -204,7 +203,7 @@ def grid_group_time(
 
 
 def grid_group_column_fix(
-    *, grid: Grid, key: str, author: AbstractBaseUser | None, rules: CampaignRules
+    *, grid: Grid, key: str, author: User | None, rules: CampaignRules
 ) -> list[Edit]:
     """Fix a group by its columns (COLUMN_FIXES): map the columns of fields Thulium will not
     take to nothing, or leave blank the cells that ask to clear what Thulium cannot clear.
@@ -244,7 +243,7 @@ COPIES_BY = {"phone_duplicate": "phone", "identifier_duplicate": "values__identi
 
 
 def grid_copies_keep(
-    *, grid: Grid, key: str, keep: str, author: AbstractBaseUser | None, rules: CampaignRules
+    *, grid: Grid, key: str, keep: str, author: User | None, rules: CampaignRules
 ) -> Edit:
     """Of each set of copies in the group, keep the first row (by its number in the file) or
     the last, and delete the rest: one edit, one Undo."""
@@ -272,7 +271,7 @@ def value_rule_set(
     target: str,
     source: str,
     value: str,
-    author: AbstractBaseUser | None,
+    author: User | None,
     rules: CampaignRules,
 ) -> ValueRule:
     """Read `source` as `value` in this campaign's `target` column from now on — in this grid
@@ -285,7 +284,7 @@ def value_rule_set(
             _("Choose one of the campaign's statuses or agents for “%(value)s”.")
             % {"value": source}
         )
-    value = known.status_id if target == "status" else known.login  # type: ignore[union-attr]
+    value = known.status_id if isinstance(known, thulium.Status) else known.login
     with transaction.atomic():
         grid = grid_lock(grid)
         grid_check_editable(grid)
@@ -309,7 +308,7 @@ def value_rule_set(
 
 
 def value_rule_forget(
-    *, grid: Grid, rule_id: int, author: AbstractBaseUser | None, rules: CampaignRules
+    *, grid: Grid, rule_id: int, author: User | None, rules: CampaignRules
 ) -> None:
     """Forget one of the campaign's value rules; the grid's rows are checked again."""
     with transaction.atomic():

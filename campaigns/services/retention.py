@@ -101,7 +101,7 @@ def grids_past_retention(now: datetime) -> list[PurgeGrid]:
 
 
 def _sent_fields_past_retention(now: datetime) -> list[int]:
-    ids = []
+    ids: list[int] = []
     for campaign in Campaign.objects.all():
         cutoff = now - timedelta(days=campaign_retention_days(campaign))
         ids += SentFields.objects.filter(campaign=campaign, updated_at__lte=cutoff).values_list(
@@ -207,7 +207,10 @@ def _purge_grid(purged: PurgeGrid, now: datetime) -> None:
 def grid_removed_summary(grid: Grid) -> dict[str, object]:
     """What a grid whose personal data is gone still shows: its rows by outcome, its sendings."""
     counts = dict(
-        grid.rows.exclude(outcome="").values_list("outcome").annotate(n=Count("id")).order_by()
+        grid.rows.exclude(outcome=Outcome.NONE)
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     return {
         "grid": grid,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -26,9 +26,7 @@ from campaigns.services.audit import audit
 from campaigns.services.grids import PULL_HEADERS, grid_create_from_rows
 
 
-def submission_revert(
-    *, submission: Submission, author: AbstractBaseUser | None, rules: CampaignRules
-) -> Grid:
+def submission_revert(*, submission: Submission, author: User | None, rules: CampaignRules) -> Grid:
     """A new grid that undoes what this sending did (rows not confirmed included): records it
     updated get back their status, agent, next call date and the record fields as we last sent
     them before; records it added are removed; records it removed are added back."""
@@ -42,7 +40,7 @@ def submission_revert(
     )
 
 
-def grid_revert(*, grid: Grid, author: AbstractBaseUser | None, rules: CampaignRules) -> Grid:
+def grid_revert(*, grid: Grid, author: User | None, rules: CampaignRules) -> Grid:
     """A new grid that puts every record any sending of this grid touched back as it was before
     the first of them."""
     return _revert(
@@ -59,7 +57,7 @@ def _revert(
     *,
     grid: Grid,
     outcomes: QuerySet[RowOutcome],
-    author: AbstractBaseUser | None,
+    author: User | None,
     rules: CampaignRules,
     reverts: dict[str, int],
     submission_id: int | None,

@@ -10,21 +10,31 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import thulium
 from campaigns.exceptions import ReviewProblem
-from campaigns.models import AuditEntry, CampaignField, Duplicates, Grid, MatchBy, Row
-from campaigns.rules.messages import WARNING
+from campaigns.models import (
+    AuditEntry,
+    CampaignField,
+    Duplicates,
+    Grid,
+    MatchBy,
+    Outcome,
+    Row,
+)
+from campaigns.rules.messages import ERROR, WARNING
 from campaigns.rules.stored_values import shown_as_stored, stored_text
 from campaigns.rules.targets import FIELD_PREFIX
 from campaigns.rules.validation import CampaignRules
@@ -88,7 +98,7 @@ class Review:
         return age <= settings.SUBMISSION_REVIEW_MAX_AGE
 
 
-def grid_finds_by_identifier(grid: Grid) -> bool:
+def grid_can_find_by_identifier(grid: Grid) -> bool:
     """Can the grid find its records by identifier (an edit grid mapping an identifier)?"""
     return grid.mode == Grid.Mode.EDIT and "identifier" in grid.mapping
 
@@ -99,14 +109,14 @@ def grid_sending_options_set(
     search_additional: bool,
     duplicates: str,
     rules: CampaignRules,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     match_by: str = MatchBy.PHONE,
 ) -> Grid:
     """Choose how the grid's rows find their records; its rows are checked again. Finding
     them by identifier needs an edit grid whose file maps an identifier column."""
     with transaction.atomic():
         grid = grid_lock(grid)
-        if match_by == MatchBy.IDENTIFIER and not grid_finds_by_identifier(grid):
+        if match_by == MatchBy.IDENTIFIER and not grid_can_find_by_identifier(grid):
             raise ReviewProblem(
                 _(
                     "Only an edit grid whose file has an identifier column can find records by "
@@ -210,12 +220,12 @@ def grid_review(
                 else payload
             )
         kinds.update(_change_kinds(payload))
-        sent_fields.update(dict(payload.get("record_fields") or {}))  # type: ignore[call-overload]
+        sent_fields.update(dict(payload.get("record_fields") or {}))
     statuses = {s.status_id: s.name for s in rules.statuses}
     changes: Counter[tuple[str, str]] = Counter()
     for kind, n in kinds.items():
         changes[_change_words(kind, statuses)] += n
-    rows = grid.rows.all() if not resend else grid.rows.exclude(outcome="")
+    rows = grid.rows.all() if not resend else grid.rows.exclude(outcome=Outcome.NONE)
     left_out = _left_out(rows.filter(state=Row.State.ERROR))
     unchanged = (
         0
@@ -254,7 +264,7 @@ def grid_review(
     )
 
 
-def _change_kinds(payload: dict[str, object]) -> list[tuple[str, str]]:
+def _change_kinds(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
     """What the payload changes, as (what, value) keys, not yet in words."""
     found = []
     if "status_id" in payload:
@@ -265,7 +275,7 @@ def _change_kinds(payload: dict[str, object]) -> list[tuple[str, str]]:
     for key in ("next_call_date", "identifier", "order"):
         if key in payload:
             found.append((key, ""))
-    for name, value in dict(payload.get("record_fields") or {}).items():  # type: ignore[call-overload]
+    for name, value in dict(payload.get("record_fields") or {}).items():
         found.append((FIELD_PREFIX + name, "" if value else "cleared"))
     return found
 
@@ -288,11 +298,11 @@ def _change_words(kind: tuple[str, str], statuses: dict[str, str]) -> tuple[str,
     return words[what], statuses.get(value, value) if what == "status_id" else value
 
 
-def _left_out(errors: object) -> list[tuple[str, int]]:
+def _left_out(errors: QuerySet[Row]) -> list[tuple[str, int]]:
     """Rows with errors by the reason the review names (the first of a row's errors it knows)."""
     reasons: Counter[str] = Counter()
-    for messages in errors.values_list("messages", flat=True):  # type: ignore[attr-defined]
-        codes = [m["code"] for m in messages if m["level"] == "error"]
+    for messages in errors.values_list("messages", flat=True):
+        codes = [m["code"] for m in messages if m["level"] == ERROR]
         known = next((c for c in codes if c in LEFT_OUT_CODES), None)
         reasons[str(LEFT_OUT_CODES[known]) if known else _("other errors in the row")] += 1
     return reasons.most_common()

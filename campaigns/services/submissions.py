@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -58,7 +58,7 @@ def review_token(grid: Grid, *, resend: bool, include_unchanged: bool, rows: int
 def submission_create(
     *,
     grid: Grid,
-    author: AbstractBaseUser | None,
+    author: User | None,
     rules: CampaignRules,
     review: str,
     resend: bool = False,

@@ -19,7 +19,7 @@ def campaign_template_xlsx(*, campaign: Campaign, rules: CampaignRules) -> bytes
     """An XLSX with our recognised Polish headers; statuses and active agents as drop-down lists
     (from a hidden sheet); the phone column formatted as text so Excel keeps every digit."""
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # a new workbook's one sheet
     sheet.title = "Rekordy"
     headers = ["Numer telefonu", "Status", "Konsultant", "Następny kontakt"]
     headers += campaign.field_names()

@@ -3,7 +3,7 @@ an undone one again — never past a sending that followed it."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Subquery
 from django.db.models.functions import Coalesce
@@ -41,9 +41,7 @@ def grid_redoable_edit(grid: Grid) -> Edit | None:
     return edit
 
 
-def grid_redo(
-    *, grid: Grid, rules: CampaignRules, author: AbstractBaseUser | None = None
-) -> Edit | None:
+def grid_redo(*, grid: Grid, rules: CampaignRules, author: User | None = None) -> Edit | None:
     """Make the last undone edit again (see grid_redoable_edit); None when there is none."""
     with transaction.atomic():
         grid = grid_lock(grid)
@@ -91,9 +89,7 @@ def grid_undoable_edit(grid: Grid) -> Edit | None:
     return edit
 
 
-def grid_undo(
-    *, grid: Grid, rules: CampaignRules, author: AbstractBaseUser | None = None
-) -> Edit | None:
+def grid_undo(*, grid: Grid, rules: CampaignRules, author: User | None = None) -> Edit | None:
     """Undo the grid's most recent edit that is not undone yet; None when there is none."""
     with transaction.atomic():
         grid = grid_lock(grid)

@@ -33,7 +33,7 @@ def encodings_mixed(encoding: str) -> bool:
 
 
 @register.filter
-def message_text(entry: dict[str, Any]) -> str:
+def message_text(entry: messages.Message) -> str:
     return messages.render(entry)
 
 

@@ -52,12 +52,8 @@ from campaigns.thulium.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from campaigns.thulium.client import (
-        PAGE_SIZE,
-        ThuliumClient,
-        ThuliumConfig,
-        retry_after_seconds,
-    )
+    from campaigns.thulium.answers import retry_after_seconds
+    from campaigns.thulium.client import PAGE_SIZE, ThuliumClient, ThuliumConfig
 
 _FROM_CLIENT = frozenset({"PAGE_SIZE", "ThuliumClient", "ThuliumConfig", "retry_after_seconds"})
 

@@ -85,6 +85,7 @@ def retry_after_seconds(value: str | None, *, cap: float) -> float | None:
     text = (value or "").strip()
     if not text:
         return None
+    seconds: float | None
     try:
         seconds = float(text)
     except ValueError:

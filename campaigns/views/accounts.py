@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
@@ -20,7 +21,7 @@ from campaigns.services.accounts import user_language_set
 
 
 @login_not_required
-def log_in(request: HttpRequest) -> HttpResponse:
+def log_in(request: HttpRequest) -> HttpResponseBase:
     """Django's login page; against the demo sandbox it also lists the demo accounts."""
     demo = [
         (name, password, roles.LABELS.get(role, role))

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -30,12 +30,12 @@ from campaigns.services.campaigns import (
 from campaigns.services.connection import thulium_session
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
-from campaigns.views.common import page_client
+from campaigns.views.common import AuthenticatedRequest, page_client
 
 
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     campaigns = []
     problem = None
     try:
@@ -64,8 +64,8 @@ def _open_campaign(campaign_id: str) -> tuple[Campaign | None, list[Any], str | 
             % {"id": campaign_id},
         )
     except ThuliumProblem as problem:
-        campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
-        return campaign, [], problem.text
+        known = Campaign.objects.filter(thulium_id=campaign_id).first()
+        return known, [], problem.text
 
 
 # Grids and sendings the campaign page lists before "show all".
@@ -73,7 +73,7 @@ WORK_SHOWN = 5
 
 
 def campaign_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     campaign_id: str,
     *,
     upload_form: UploadForm | None = None,
@@ -115,13 +115,13 @@ def campaign_page(
 
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
+def campaign_detail(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
     return campaign_page(request, campaign_id)
 
 
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_charts(request: HttpRequest, campaign_id: str) -> HttpResponse:
+def campaign_charts(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
     """The campaign's records at a glance; loaded after the page, as it asks Thulium for a
     count per status."""
     campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
@@ -141,7 +141,7 @@ def campaign_charts(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_template(request: HttpRequest, campaign_id: str) -> HttpResponse:
+def campaign_template(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
     try:
         with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:

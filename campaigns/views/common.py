@@ -12,7 +12,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from django_htmx.middleware import HtmxDetails
 
 from campaigns.exceptions import EditProblem, Problem, ThuliumProblem
 from campaigns.models import (
+    Chunk,
     Grid,
     Outcome,
     Row,
@@ -50,9 +52,16 @@ from campaigns.services.validation import campaign_rules
 
 
 class HtmxHttpRequest(HttpRequest):
-    """A request as our views get it: django-htmx's middleware says whether htmx sent it."""
+    """A request through django-htmx's middleware, which sets `request.htmx`."""
 
     htmx: HtmxDetails
+
+
+class AuthenticatedRequest(HtmxHttpRequest):
+    """What every view but the login page, language and health check receives:
+    LoginRequiredMiddleware has let only a signed-in user through."""
+
+    user: User
 
 
 def page_client() -> Any:
@@ -70,7 +79,7 @@ def live_rules(grid: Grid) -> CampaignRules:
         return campaign_rules(campaign=grid.campaign, client=client)
 
 
-def back_to_grid(request: HttpRequest, grid: Grid) -> HttpResponse:
+def back_to_grid(request: AuthenticatedRequest, grid: Grid) -> HttpResponse:
     url = reverse("campaigns:grid_detail", args=[grid.pk])
     query = request.POST.get("return_query") or ""
     return redirect(f"{url}?{query}" if query else url)
@@ -79,18 +88,19 @@ def back_to_grid(request: HttpRequest, grid: Grid) -> HttpResponse:
 def posted_again(form: forms.Form, ids: list[int]) -> list[tuple[str, str]]:
     """The posted form again, as hidden fields for the confirming post: the ticked rows as
     their ids (none when the edit covers the filter's rows)."""
+    data = form.data if isinstance(form.data, QueryDict) else QueryDict()
     pairs = [
         (k, v)
-        for k, values in form.data.lists()
+        for k, values in data.lists()
         for v in values
         if k not in {"csrfmiddlewaretoken", "confirm", "rows"}
     ]
-    if form.data.get("scope") != "filter":
+    if data.get("scope") != "filter":
         pairs += [("rows", str(i)) for i in ids]
     return pairs
 
 
-def problem_response(request: HtmxHttpRequest, grid: Grid, problem: Exception) -> HttpResponse:
+def problem_response(request: AuthenticatedRequest, grid: Grid, problem: Exception) -> HttpResponse:
     text = problem.text if isinstance(problem, Problem) else str(problem)
     if request.htmx:
         response = render(request, "campaigns/grid_detail.html#grid-problem", {"problem": text})
@@ -102,7 +112,7 @@ def problem_response(request: HtmxHttpRequest, grid: Grid, problem: Exception) -
 def grid_post[F: forms.Form](
     form_class: type[F], *, permission: str = "campaigns.change_grid"
 ) -> Callable[
-    [Callable[Concatenate[HtmxHttpRequest, Grid, F, ...], HttpResponse]],
+    [Callable[Concatenate[AuthenticatedRequest, Grid, F, ...], HttpResponse]],
     Callable[..., HttpResponse],
 ]:
     """The skeleton of every view that posts to a grid: POST only, the permission (to change
@@ -111,18 +121,18 @@ def grid_post[F: forms.Form](
     it did."""
 
     def decorate(
-        view: Callable[Concatenate[HtmxHttpRequest, Grid, F, ...], HttpResponse],
+        view: Callable[Concatenate[AuthenticatedRequest, Grid, F, ...], HttpResponse],
     ) -> Callable[..., HttpResponse]:
         @require_POST
         @permission_required(permission, raise_exception=True)
         @functools.wraps(view)
-        def change(request: HtmxHttpRequest, grid_id: int, **kwargs: Any) -> HttpResponse:
+        def change(request: AuthenticatedRequest, grid_id: int, **kwargs: Any) -> HttpResponse:
             grid = grid_or_404(grid_id)
             form = form_class(request.POST)
             try:
                 if not form.is_valid():
                     raise EditProblem(
-                        " ".join(e for errors in form.errors.values() for e in errors)
+                        " ".join(str(e) for errors in form.errors.values() for e in errors)
                     )
                 return view(request, grid, form, **kwargs)
             except Problem as problem:
@@ -163,7 +173,7 @@ def status_and_agent_choices(grid: Grid) -> dict[str, Any]:
     }
 
 
-def row_renderer(request: HttpRequest, grid: Grid, choices: dict[str, Any]) -> RowRenderer:
+def row_renderer(request: AuthenticatedRequest, grid: Grid, choices: dict[str, Any]) -> RowRenderer:
     """The row renderer for this page and reader (see campaigns.presentation.row_html)."""
     return RowRenderer(
         grid,
@@ -181,8 +191,8 @@ def sending_context(grid: Grid) -> dict[str, Any]:
     story = grid_submissions(grid)
     latest = story[0] if story else None
     submission = latest.submission if latest else None
-    chunks = submission.chunks.values_list("state", flat=True) if submission else []
-    done = sum(1 for state in chunks if state in {"done", "skipped"})
+    chunks = list(submission.chunks.values_list("state", flat=True)) if submission else []
+    done = sum(1 for state in chunks if state in {Chunk.State.DONE, Chunk.State.SKIPPED})
     to_send, to_resend = grid_sendable_counts(grid)
     counts = grid_outcome_counts(grid) if submission else {}
     return {
@@ -215,7 +225,7 @@ def sending_context(grid: Grid) -> dict[str, Any]:
     }
 
 
-def row_response(request: HttpRequest, grid: Grid, row: Row) -> HttpResponse:
+def row_response(request: AuthenticatedRequest, grid: Grid, row: Row) -> HttpResponse:
     grid.refresh_from_db()
     rows_attach_thulium_now(grid, [row])
     choices = status_and_agent_choices(grid)

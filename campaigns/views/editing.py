@@ -47,7 +47,7 @@ from campaigns.services.editing import (
 from campaigns.services.rows import grid_display_columns
 from campaigns.services.undo import grid_redo, grid_undo
 from campaigns.views.common import (
-    HtmxHttpRequest,
+    AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
     grid_post,
@@ -68,7 +68,7 @@ OVERWRITES_SHOWN = 200
 
 @require_GET
 @permission_required("campaigns.change_grid", raise_exception=True)
-def cell_edit(request: HtmxHttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+def cell_edit(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = grid_or_404(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     target = request.GET.get("target", "")
@@ -82,7 +82,7 @@ def cell_edit(request: HtmxHttpRequest, grid_id: int, row_id: int) -> HttpRespon
 
 @grid_post(CellSaveForm)
 def cell_save(
-    request: HtmxHttpRequest, grid: Grid, form: CellSaveForm, *, row_id: int
+    request: AuthenticatedRequest, grid: Grid, form: CellSaveForm, *, row_id: int
 ) -> HttpResponse:
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     try:
@@ -110,7 +110,7 @@ def cell_save(
 
 @require_http_methods(["GET", "POST"])
 @permission_required("campaigns.change_grid", raise_exception=True)
-def row_edit(request: HtmxHttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+def row_edit(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """The whole row as one form: editing without JavaScript."""
     grid = grid_or_404(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
@@ -159,7 +159,9 @@ def row_edit(request: HtmxHttpRequest, grid_id: int, row_id: int) -> HttpRespons
     )
 
 
-def _conflict_editor(request: HtmxHttpRequest, grid: Grid, conflict: CellConflict) -> HttpResponse:
+def _conflict_editor(
+    request: AuthenticatedRequest, grid: Grid, conflict: CellConflict
+) -> HttpResponse:
     """The cell's editor again, in place, holding what they typed and saying who changed the
     cell: saving keeps theirs (the editor now shows the newer text as seen), Escape or
     "Take theirs" shows the row as it is now."""
@@ -181,14 +183,14 @@ def _conflict_editor(request: HtmxHttpRequest, grid: Grid, conflict: CellConflic
 
 
 @grid_post(GridForm)
-def rows_add(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
+def rows_add(request: AuthenticatedRequest, grid: Grid, form: GridForm) -> HttpResponse:
     grid_add_rows(grid=grid, count=1, author=request.user, rules=live_rules(grid))
     messages.success(request, _("A row was added at the end of the grid."))
     return back_to_grid(request, grid)
 
 
 @grid_post(RowsDeleteForm)
-def rows_delete(request: HtmxHttpRequest, grid: Grid, form: RowsDeleteForm) -> HttpResponse:
+def rows_delete(request: AuthenticatedRequest, grid: Grid, form: RowsDeleteForm) -> HttpResponse:
     """First post: which rows would go, to confirm by their count. With `confirm` and the same
     count: the rows are deleted (one edit, one Undo)."""
     ids = form.cleaned_data["rows"]
@@ -221,7 +223,7 @@ def rows_delete(request: HtmxHttpRequest, grid: Grid, form: RowsDeleteForm) -> H
 
 
 @grid_post(BulkSetForm)
-def bulk_set(request: HtmxHttpRequest, grid: Grid, form: BulkSetForm) -> HttpResponse:
+def bulk_set(request: AuthenticatedRequest, grid: Grid, form: BulkSetForm) -> HttpResponse:
     """First post: how many rows change, for confirmation. With `confirm`: the change."""
     data = form.cleaned_data
     plan = grid_bulk_plan(
@@ -270,7 +272,7 @@ def bulk_set(request: HtmxHttpRequest, grid: Grid, form: BulkSetForm) -> HttpRes
 
 
 @grid_post(PasteForm)
-def paste(request: HtmxHttpRequest, grid: Grid, form: PasteForm) -> HttpResponse:
+def paste(request: AuthenticatedRequest, grid: Grid, form: PasteForm) -> HttpResponse:
     number = form.start_number()
     start = grid.rows.filter(number__gte=number).order_by("number", "id").first()
     if start is None:
@@ -310,7 +312,7 @@ def paste(request: HtmxHttpRequest, grid: Grid, form: PasteForm) -> HttpResponse
 
 
 @grid_post(FindReplaceForm)
-def find_replace(request: HtmxHttpRequest, grid: Grid, form: FindReplaceForm) -> HttpResponse:
+def find_replace(request: AuthenticatedRequest, grid: Grid, form: FindReplaceForm) -> HttpResponse:
     """First post: every cell that would change, for confirmation. With `confirm`: the change.
     It searches the rows the view shows (the filter is posted with the form)."""
     data = form.cleaned_data
@@ -351,7 +353,7 @@ def find_replace(request: HtmxHttpRequest, grid: Grid, form: FindReplaceForm) ->
 
 
 @grid_post(GridForm)
-def undo(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
+def undo(request: AuthenticatedRequest, grid: Grid, form: GridForm) -> HttpResponse:
     edit = grid_undo(grid=grid, rules=live_rules(grid), author=request.user)
     if edit is None:
         messages.info(request, _("There is nothing to undo."))
@@ -361,7 +363,7 @@ def undo(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
 
 
 @grid_post(GridForm)
-def redo(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
+def redo(request: AuthenticatedRequest, grid: Grid, form: GridForm) -> HttpResponse:
     edit = grid_redo(grid=grid, rules=live_rules(grid), author=request.user)
     if edit is None:
         messages.info(request, _("There is nothing to redo."))
@@ -371,7 +373,7 @@ def redo(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
 
 
 @grid_post(ColumnRemapForm)
-def column_remap(request: HtmxHttpRequest, grid: Grid, form: ColumnRemapForm) -> HttpResponse:
+def column_remap(request: AuthenticatedRequest, grid: Grid, form: ColumnRemapForm) -> HttpResponse:
     """Point a file column at another target (or at nothing); every row is checked again."""
     column, target = form.cleaned_data["column"], form.cleaned_data["target"]
     grid_remap(

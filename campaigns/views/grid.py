@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -37,7 +37,7 @@ from campaigns.services.problems import (
     grid_problem_groups,
 )
 from campaigns.services.retention import grid_removed_summary
-from campaigns.services.review import grid_finds_by_identifier
+from campaigns.services.review import grid_can_find_by_identifier
 from campaigns.services.rows import (
     COUNT_LIMIT,
     PAGE_SIZES,
@@ -53,6 +53,7 @@ from campaigns.services.rows import (
 from campaigns.services.thulium_now import grid_compare, rows_attach_thulium_now
 from campaigns.services.undo import grid_redoable_edit, grid_undoable_edit
 from campaigns.views.common import (
+    AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
     problem_response,
@@ -68,7 +69,7 @@ EXPORT_TYPES = {
 }
 
 
-def _page_size(request: HttpRequest) -> int:
+def _page_size(request: AuthenticatedRequest) -> int:
     try:
         size = int(request.GET.get("size", 100))
     except ValueError:
@@ -78,7 +79,7 @@ def _page_size(request: HttpRequest) -> int:
 
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
-def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_detail(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     # The campaign's kept listing comes along (without its records): the page says while it
     # is read for this grid, at no query of its own.
     grid = get_object_or_404(
@@ -138,7 +139,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
             "problem_groups_more": groups[GROUPS_SHOWN:],
             "problem_group": next((g for g in groups if g.key == filters.problem), None),
             "problem_column": problem_column(page.rows, filters.problem),
-            "can_find_by_identifier": grid_finds_by_identifier(grid)
+            "can_find_by_identifier": grid_can_find_by_identifier(grid)
             and not grid.finds_by_identifier,
             "value_rules": [
                 (rule, statuses_by_id.get(rule.value, rule.value))
@@ -152,7 +153,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 
 def _row_page(
-    request: HttpRequest, grid: Grid, filters: RowFilter, *, size: int, total: int | None
+    request: AuthenticatedRequest, grid: Grid, filters: RowFilter, *, size: int, total: int | None
 ) -> RowPage:
     """The page the query names: by cursor (previous, next), by number (first, last, a jump),
     or the first. The page number rides along with a cursor so that nothing is counted."""
@@ -170,7 +171,7 @@ def _row_page(
     return grid_row_page_at(grid, filters, size=size, number=number, total=total)
 
 
-def _marked_row(request: HttpRequest, page: RowPage) -> Row | None:
+def _marked_row(request: AuthenticatedRequest, page: RowPage) -> Row | None:
     """The row a jump landed on, when it is on this page."""
     number = ascii_int(request.GET.get("mark", ""))
     return next((row for row in page.rows if row.number == number), None)
@@ -203,7 +204,7 @@ def _pager_links(params: dict[str, str], page: RowPage, pages: int | None) -> di
 
 
 def _go_to_row(
-    request: HttpRequest, grid: Grid, filters: RowFilter, params: dict[str, str], size: int
+    request: AuthenticatedRequest, grid: Grid, filters: RowFilter, params: dict[str, str], size: int
 ) -> HttpResponse:
     """The page of the view holding a row of the source file, that row marked; a row the
     filters hide is shown in the whole grid, and a number the grid lacks gets a message."""
@@ -256,7 +257,7 @@ def _remap_targets(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
-def row_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+def row_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = grid_or_404(grid_id)
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     return row_response(request, grid, row)
@@ -264,7 +265,7 @@ def row_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
-def row_payload_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+def row_payload_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """The JSON a row would send, loaded when its preview is opened (a page of 100 rows would
     otherwise spend a third of its time on JSON nobody looks at)."""
     grid = grid_or_404(grid_id)
@@ -274,7 +275,7 @@ def row_payload_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpRes
 
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
-def cell_full_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpResponse:
+def cell_full_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """One cell's whole value: the grid page shows a long one cut short, and links here (loaded
     into the row's panel with htmx, a page of its own without)."""
     grid = grid_or_404(grid_id)
@@ -292,7 +293,7 @@ def cell_full_view(request: HttpRequest, grid_id: int, row_id: int) -> HttpRespo
 
 @require_POST
 @permission_required("campaigns.change_grid", raise_exception=True)
-def grid_compare_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_compare_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """Read what Thulium holds for the grid's phones, so the rows show old → new. A write (it
     checks every row again and makes a review stale), so it is for those who may edit: a
     viewer reads the comparison a supervisor made."""
@@ -316,7 +317,7 @@ def grid_compare_view(request: HttpRequest, grid_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.export_grid", raise_exception=True)
-def grid_export_view(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_export_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The grid's rows (as filtered on the page) with their outcomes, as CSV or XLSX."""
     grid = grid_or_404(grid_id)
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"

@@ -27,10 +27,10 @@ from campaigns.services.problems import (
     value_rule_set,
 )
 from campaigns.services.review import grid_sending_options_set
-from campaigns.views.common import HtmxHttpRequest, back_to_grid, grid_post, live_rules
+from campaigns.views.common import AuthenticatedRequest, back_to_grid, grid_post, live_rules
 
 # A fix: what it did, in words. Each is called with the request, the grid, the form and the rules.
-Fix = Callable[[HtmxHttpRequest, Grid, GroupFixForm, CampaignRules], str]
+Fix = Callable[[AuthenticatedRequest, Grid, GroupFixForm, CampaignRules], str]
 
 
 def _rows_changed(edit: Edit) -> str:
@@ -39,7 +39,7 @@ def _rows_changed(edit: Edit) -> str:
 
 
 def _remember_rule(
-    request: HtmxHttpRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
+    request: AuthenticatedRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
 ) -> str:
     data = form.cleaned_data
     rule = value_rule_set(
@@ -58,7 +58,7 @@ def _remember_rule(
 
 
 def _keep_copies(
-    request: HtmxHttpRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
+    request: AuthenticatedRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
 ) -> str:
     edit = grid_copies_keep(
         grid=grid,
@@ -76,7 +76,7 @@ def _keep_copies(
 
 
 def _give_time(
-    request: HtmxHttpRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
+    request: AuthenticatedRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
 ) -> str:
     edit = grid_group_time(
         grid=grid,
@@ -89,7 +89,7 @@ def _give_time(
 
 
 def _fix_column(
-    request: HtmxHttpRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
+    request: AuthenticatedRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
 ) -> str:
     edits = grid_group_column_fix(
         grid=grid, key=form.cleaned_data["problem"], author=request.user, rules=rules
@@ -102,7 +102,7 @@ def _fix_column(
 
 
 def _every_record(
-    request: HtmxHttpRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
+    request: AuthenticatedRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
 ) -> str:
     # Not an edit of the rows: how they find their records (as on the review).
     grid_sending_options_set(
@@ -119,7 +119,9 @@ def _every_record(
     )
 
 
-def _drop(request: HtmxHttpRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules) -> str:
+def _drop(
+    request: AuthenticatedRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
+) -> str:
     edit = grid_group_drop(
         grid=grid, key=form.cleaned_data["problem"], author=request.user, rules=rules
     )
@@ -132,7 +134,7 @@ def _drop(request: HtmxHttpRequest, grid: Grid, form: GroupFixForm, rules: Campa
 
 
 def _set_cells(
-    request: HtmxHttpRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
+    request: AuthenticatedRequest, grid: Grid, form: GroupFixForm, rules: CampaignRules
 ) -> str:
     data = form.cleaned_data
     if data["action"] == "rule":
@@ -158,7 +160,7 @@ FIXES: dict[str, Fix] = {
 
 
 @grid_post(GroupFixForm)
-def group_fix(request: HtmxHttpRequest, grid: Grid, form: GroupFixForm) -> HttpResponse:
+def group_fix(request: AuthenticatedRequest, grid: Grid, form: GroupFixForm) -> HttpResponse:
     """One decision for every row of a problem group; any other action fills the posted cells."""
     rules = live_rules(grid)
     action = form.cleaned_data["action"]
@@ -176,7 +178,7 @@ def group_fix(request: HtmxHttpRequest, grid: Grid, form: GroupFixForm) -> HttpR
 
 @grid_post(GridForm)
 def value_rule_forget_view(
-    request: HtmxHttpRequest, grid: Grid, form: GridForm, *, rule_id: int
+    request: AuthenticatedRequest, grid: Grid, form: GridForm, *, rule_id: int
 ) -> HttpResponse:
     value_rule_forget(grid=grid, rule_id=rule_id, author=request.user, rules=live_rules(grid))
     messages.success(request, _("The value rule is forgotten; every row was checked again."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -22,6 +22,7 @@ from campaigns.services.history import (
     history_page,
     phone_timeline_shown,
 )
+from campaigns.views.common import AuthenticatedRequest
 
 PAGE_SIZE = 100
 
@@ -31,7 +32,7 @@ ACTIVITY_DAYS = 30
 
 @require_GET
 @permission_required("campaigns.view_auditentry", raise_exception=True)
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthenticatedRequest) -> HttpResponse:
     filters = HistoryFilter.from_query(request.GET)
     fmt = request.GET.get("export", "")
     if fmt in {"csv", "xlsx"}:
@@ -71,7 +72,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.view_auditentry", raise_exception=True)
-def phone_history(request: HttpRequest, phone: str) -> HttpResponse:
+def phone_history(request: AuthenticatedRequest, phone: str) -> HttpResponse:
     return render(
         request,
         "campaigns/phone_history.html",

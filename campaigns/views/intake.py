@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
@@ -40,12 +40,12 @@ from campaigns.services.mapping import column_value_guess
 from campaigns.services.validation import campaign_rules_cached
 from campaigns.tasks import read_campaign_listing
 from campaigns.views.campaigns import campaign_page
-from campaigns.views.common import page_client
+from campaigns.views.common import AuthenticatedRequest, page_client
 
 
 @require_POST
 @permission_required("campaigns.add_grid", raise_exception=True)
-def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
+def grid_upload(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
     if campaign is None:
@@ -73,7 +73,7 @@ def grid_upload(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 @require_POST
 @permission_required("campaigns.add_grid", raise_exception=True)
-def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
+def grid_pull(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
     try:
         with page_client() as client:
             campaign, rules = campaign_open(thulium_id=campaign_id, client=client)
@@ -96,7 +96,7 @@ def grid_pull(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 @require_POST
 @permission_required("campaigns.add_grid", raise_exception=True)
-def grid_empty(request: HttpRequest, campaign_id: str) -> HttpResponse:
+def grid_empty(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
     form = EmptyGridForm(request.POST, prefix="empty")
     mode = (form.cleaned_data["mode"] if form.is_valid() else "") or Grid.Mode.EDIT
@@ -106,7 +106,7 @@ def grid_empty(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("campaigns.add_grid", raise_exception=True)
-def grid_mapping(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_mapping(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     grid = get_object_or_404(Grid.objects.select_related("campaign"), pk=grid_id)
     form = MappingForm(
         request.POST or None,
@@ -175,7 +175,7 @@ def listing_context(grid: Grid, *, on_grid: bool = False) -> dict[str, Any]:
 
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
-def grid_listing(request: HttpRequest, grid_id: int) -> HttpResponse:
+def grid_listing(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """How far the campaign's listing read for this grid is (polled by htmx). On the grid page,
     a read that ended reloads the page: its rows were checked again."""
     grid = get_object_or_404(Grid.objects.select_related("campaign"), pk=grid_id)

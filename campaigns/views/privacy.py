@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
@@ -11,11 +11,12 @@ from campaigns.exceptions import PersonRequestProblem
 from campaigns.forms.privacy import PersonRequestForm
 from campaigns.presentation.labels import PLACES
 from campaigns.services.person import PersonData, person_erase, person_export, person_find
+from campaigns.views.common import AuthenticatedRequest
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required("campaigns.handle_person_request", raise_exception=True)
-def person_request(request: HttpRequest) -> HttpResponse:
+def person_request(request: AuthenticatedRequest) -> HttpResponse:
     # Posted, never in the address: a number in a URL ends up in access logs and history.
     form = PersonRequestForm(request.POST)
     phone = form.number()

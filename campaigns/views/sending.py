@@ -25,7 +25,7 @@ from campaigns.models import Duplicates, Grid, MatchBy, Submission
 from campaigns.services.connection import thulium_session
 from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.review import (
-    grid_finds_by_identifier,
+    grid_can_find_by_identifier,
     grid_read_is_recent,
     grid_review,
     grid_review_read,
@@ -33,7 +33,7 @@ from campaigns.services.review import (
 )
 from campaigns.services.submissions import submission_cancel, submission_create, submissions_reap
 from campaigns.views.common import (
-    HtmxHttpRequest,
+    AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
     grid_post,
@@ -45,7 +45,7 @@ from campaigns.views.common import (
 
 @require_http_methods(["GET", "POST"])
 @permission_required("campaigns.add_submission", raise_exception=True)
-def grid_review_view(request: HtmxHttpRequest, grid_id: int) -> HttpResponse:
+def grid_review_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The review before a sending. POST reads the campaign's records, then shows the review
     (GET) of what a sending would change as of that read."""
     grid = grid_or_404(grid_id)
@@ -92,7 +92,7 @@ def grid_review_view(request: HtmxHttpRequest, grid_id: int) -> HttpResponse:
             "max_age_minutes": round(settings.SUBMISSION_REVIEW_MAX_AGE / 60),
             "canary_rows": settings.SUBMISSION_CANARY_ROWS,
             "duplicates_choices": Duplicates.choices,
-            "match_by_choices": MatchBy.choices if grid_finds_by_identifier(grid) else [],
+            "match_by_choices": MatchBy.choices if grid_can_find_by_identifier(grid) else [],
             "query": query,
         },
     )
@@ -100,7 +100,7 @@ def grid_review_view(request: HtmxHttpRequest, grid_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required("campaigns.add_submission", raise_exception=True)
-def grid_read_progress(request: HtmxHttpRequest, grid_id: int) -> JsonResponse:
+def grid_read_progress(request: AuthenticatedRequest, grid_id: int) -> JsonResponse:
     """How far the review's read of the campaign is ({} when none runs); the page polls it."""
     grid = grid_or_404(grid_id)
     return JsonResponse(grid.read_progress or {})
@@ -108,7 +108,7 @@ def grid_read_progress(request: HtmxHttpRequest, grid_id: int) -> JsonResponse:
 
 @grid_post(SendingOptionsForm, permission="campaigns.add_submission")
 def grid_sending_options(
-    request: HtmxHttpRequest, grid: Grid, form: SendingOptionsForm
+    request: AuthenticatedRequest, grid: Grid, form: SendingOptionsForm
 ) -> HttpResponse:
     """How the rows find their records (additional numbers, numbers held twice)."""
     grid_sending_options_set(
@@ -126,7 +126,7 @@ def grid_sending_options(
 
 
 @grid_post(SendForm, permission="campaigns.add_submission")
-def grid_send(request: HtmxHttpRequest, grid: Grid, form: SendForm) -> HttpResponse:
+def grid_send(request: AuthenticatedRequest, grid: Grid, form: SendForm) -> HttpResponse:
     resend = form.cleaned_data["resend"]
     submission_create(
         grid=grid,
@@ -146,7 +146,7 @@ def grid_send(request: HtmxHttpRequest, grid: Grid, form: SendForm) -> HttpRespo
 
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
-def grid_progress(request: HtmxHttpRequest, grid_id: int) -> HttpResponse:
+def grid_progress(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The sending panel; htmx polls it while a submission is active."""
     grid = grid_or_404(grid_id)
     submissions_reap()
@@ -160,7 +160,7 @@ def grid_progress(request: HtmxHttpRequest, grid_id: int) -> HttpResponse:
 
 @grid_post(GridForm, permission="campaigns.change_submission")
 def submission_stop(
-    request: HtmxHttpRequest, grid: Grid, form: GridForm, *, submission_id: int
+    request: AuthenticatedRequest, grid: Grid, form: GridForm, *, submission_id: int
 ) -> HttpResponse:
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
     if submission_cancel(submission=submission):
@@ -178,7 +178,7 @@ def submission_stop(
 
 @grid_post(GridForm, permission="campaigns.add_grid")
 def submission_revert_view(
-    request: HtmxHttpRequest, grid: Grid, form: GridForm, *, submission_id: int
+    request: AuthenticatedRequest, grid: Grid, form: GridForm, *, submission_id: int
 ) -> HttpResponse:
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
     revert = submission_revert(submission=submission, author=request.user, rules=live_rules(grid))
@@ -191,7 +191,7 @@ def submission_revert_view(
 
 
 @grid_post(GridForm, permission="campaigns.add_grid")
-def grid_revert_view(request: HtmxHttpRequest, grid: Grid, form: GridForm) -> HttpResponse:
+def grid_revert_view(request: AuthenticatedRequest, grid: Grid, form: GridForm) -> HttpResponse:
     """One grid that puts back every record any sending of this grid touched."""
     revert = grid_revert(grid=grid, author=request.user, rules=live_rules(grid))
     messages.success(

@@ -21,8 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaigns.exceptions import MappingProblem, ReviewProblem, ThuliumProblem
-from campaigns.intake.spreadsheets import FileProblem
+from campaigns.exceptions import FileProblem, MappingProblem, ReviewProblem, ThuliumProblem
 from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
 from campaigns.models import Grid
 from campaigns.rules.targets import label

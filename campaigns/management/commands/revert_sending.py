@@ -85,7 +85,7 @@ class Command(SendsGrids):
             if not sending.exists():
                 raise CommandError(_("There is no sending #%(id)s.") % {"id": sending_id})
             grid = sending[0].grid
-        else:
+        elif grid_id is not None:
             found = Grid.objects.select_related("campaign").filter(pk=grid_id).first()
             if found is None:
                 raise CommandError(_("There is no grid #%(id)s.") % {"id": grid_id})

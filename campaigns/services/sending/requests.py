@@ -40,6 +40,20 @@ class _SendRow:
     payload: dict[str, Any]
 
 
+def _record_edit(row: _SendRow) -> thulium.RecordEdit:
+    """The row's record of an edit grid (values_record built it for the grid's mode)."""
+    if not isinstance(row.record, thulium.RecordEdit):
+        raise TypeError(f"row {row.pk} of an edit grid carries {row.record!r}")
+    return row.record
+
+
+def _new_record(row: _SendRow) -> thulium.NewRecord:
+    """The row's record of an add grid (values_record built it for the grid's mode)."""
+    if not isinstance(row.record, thulium.NewRecord):
+        raise TypeError(f"row {row.pk} of an add grid carries {row.record!r}")
+    return row.record
+
+
 def _send_rows(grid: Grid, row_ids: Sequence[int]) -> list[_SendRow]:
     rows = []
     # Only an addition looks at the last answer (was it lost?): elsewhere it is not read.
@@ -75,8 +89,7 @@ def _send(
             removed.request_id
         )
     if grid.mode == Grid.Mode.ADD:
-        records = [row.record for row in rows]
-        added = client.batch_add(campaign_id, records)  # type: ignore[arg-type]
+        added = client.batch_add(campaign_id, [_new_record(row) for row in rows])
         return {row.pk: addition_verdict(added.rows.get(row.phone)) for row in rows}, (
             added.request_id
         )
@@ -93,7 +106,7 @@ def _send(
         return verdicts, None
     edited = client.batch_edit(
         campaign_id,
-        [row.record for row in by_phone],  # type: ignore[misc]
+        [_record_edit(row) for row in by_phone],
         search_in_additional_numbers=grid.search_additional,
     )
     verdicts |= {row.pk: edit_verdict(edited.rows.get(row.phone)) for row in by_phone}
@@ -108,7 +121,7 @@ def _by_identifier(
         client.edit_record_by_identifier(
             campaign_id,
             row.values["identifier"],
-            row.record,  # type: ignore[arg-type]
+            _record_edit(row),
         )
     except thulium.ThuliumNotFound as error:
         # The record, not the campaign: Thulium's 404 here names the identifier.
@@ -127,7 +140,7 @@ def _every_record(
 ) -> Verdict:
     """Edit each record holding the row's phone by its identifier (the supervisor chose to
     change every one). The row keeps every record's answer, as a removal does."""
-    changes = row.record
+    changes = _record_edit(row)
     answers = []
     for record in before["records"]:
         answer = {"record_id": record.get("record_id"), "identifier": record["identifier"]}

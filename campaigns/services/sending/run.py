@@ -125,42 +125,44 @@ def submission_run(
                 return RunResult(Submission.State.RUNNING, retry_after=1)
             if chunk is None:
                 return _finish_if_done(submission)
-        rows = _send_rows(submission.grid, chunk.row_ids)
+        # The chunk this request sends (`chunk` becomes the next one, or None to claim anew).
+        claimed = chunk
+        rows = _send_rows(submission.grid, claimed.row_ids)
         adding = submission.grid.mode == Grid.Mode.ADD
         known: Verdicts = {}
         try:
-            with _claim_kept_alive(chunk, worker, lease):
+            with _claim_kept_alive(claimed, worker, lease):
                 if adding:
-                    known = _reconcile_added(submission, chunk, rows, client, seen)
+                    known = _reconcile_added(submission, claimed, rows, client, seen)
                 to_send = [row for row in rows if row.pk not in known]
-                if adding and to_send and not _renew(chunk, worker, lease):
+                if adding and to_send and not _renew(claimed, worker, lease):
                     # The claim ran out during the lookup (the heartbeat could not reach the
                     # database): its new holder looks the rows up and sends them, not us.
-                    logger.warning("chunk %s: claim lost before its POST; not sent", chunk)
+                    logger.warning("chunk %s: claim lost before its POST; not sent", claimed)
                     chunk = None
                     continue
-                verdicts, request_id = _send(submission, chunk, to_send, client)
+                verdicts, request_id = _send(submission, claimed, to_send, client)
         except thulium.ThuliumAuthError as error:
-            return _stop(submission, chunk, worker, describe_thulium_error(error))
+            return _stop(submission, claimed, worker, describe_thulium_error(error))
         except thulium.ThuliumNotFound as error:
-            return _stop(submission, chunk, worker, describe_thulium_error(error))
+            return _stop(submission, claimed, worker, describe_thulium_error(error))
         except thulium.ThuliumUnavailable as error:
             if error.retry_after is not None and error.retry_after > client.config.backoff_cap:
                 # Longer than the client sleeps: wait with the worker free, not in it.
-                return _postpone(submission, chunk, worker, error.retry_after)
+                return _postpone(submission, claimed, worker, error.retry_after)
             # Thulium cannot be reached even after the client's retries: an outage. The
             # sending waits and tries again by itself; it does not end.
-            return _outage(submission, chunk, worker, rows, error, known)
+            return _outage(submission, claimed, worker, rows, error, known)
         except thulium.ThuliumRejected as error:
-            chunk = _record_failure(chunk, worker, rows, Outcome.REJECTED, error, known, lease)
+            chunk = _record_failure(claimed, worker, rows, Outcome.REJECTED, error, known, lease)
         except thulium.ThuliumProtocolError as error:
             # Thulium may have done the work: we cannot tell, so never call it a success.
-            chunk = _record_failure(chunk, worker, rows, Outcome.UNKNOWN, error, known, lease)
+            chunk = _record_failure(claimed, worker, rows, Outcome.UNKNOWN, error, known, lease)
         else:
             cause = systemic_refusal(list(verdicts.values()))
             # A request that pauses the sending claims nothing after it.
             recorded, chunk = _write(
-                chunk, worker, rows, known | verdicts, request_id, None if cause else lease
+                claimed, worker, rows, known | verdicts, request_id, None if cause else lease
             )
             if recorded and cause is not None:
                 return _pause(submission, *cause, len(verdicts))
