@@ -25,6 +25,7 @@ from campaigns.rules.messages import ERROR, Message, message
 from campaigns.rules.problems import row_problems
 from campaigns.rules.validation import (
     CampaignRules,
+    RowCheck,
     check_row,
     duplicate_messages,
     live_messages,
@@ -86,41 +87,77 @@ def grid_validate(
     rows new cells (row id → cells) as they are rebuilt. `counted` says every row rebuilt is in
     the grid's counts already, so they change by difference instead of by a recount. With a
     `listing` (whole grid only, under the grid's lock), the rows are compared with it first.
+
+    In stages: the rows to check, each row checked alone, the rows checked together (copies,
+    what Thulium holds), and the rows stored anew with the grid's counts and fingerprint.
     """
     if listing is not None and row_ids is not None:
         raise ValueError("A listing compares the whole grid: give no row_ids.")
-    new_raw = new_raw or {}
-    by_identifier = grid.finds_by_identifier
-    if row_ids is not None and (len(row_ids) > PARTIAL_LIMIT or by_identifier):
+    if row_ids is not None and (len(row_ids) > PARTIAL_LIMIT or grid.finds_by_identifier):
         # Rows sharing an identifier are not found by the phone index: check them all.
         row_ids = None
+    from_upload = row_ids is None and grid.upload_blocks.exists()
     cells_of = _cells_reader(grid)
+    rows = _rows_to_check(grid, rules, cells_of, row_ids, new_raw or {}, from_upload=from_upload)
+    checked = [(row, check_row(cells_of(row.raw), rules, grid.mode)) for row in rows]
+    if listing is not None:
+        grid_thulium_now_store(
+            grid,
+            listing,
+            phones={check.phone for _row, check in checked},
+            identifiers={str(check.values.get("identifier") or "") for _row, check in checked},
+        )
+    built = _rows_checked_together(grid, checked, whole=row_ids is None)
+    with transaction.atomic():
+        _rows_replace(grid, built, row_ids, from_upload=from_upload, counted=counted)
+        _fingerprint_keep(grid, rules, whole=row_ids is None)
+    return grid
+
+
+def _rows_to_check(
+    grid: Grid,
+    rules: CampaignRules,
+    cells_of: Callable[[Sequence[str]], dict[str, str]],
+    row_ids: Collection[int] | None,
+    new_raw: Mapping[int, list[str]],
+    *,
+    from_upload: bool,
+) -> list[RowCells]:
+    """The rows to check, with their new cells: the upload's rows when its mapping is being
+    confirmed, every row of the grid, or the chosen ones and every row sharing a phone with
+    them before or after."""
+    if from_upload:
+        # The mapping is being confirmed: the rows are checked and stored for the first time.
+        return [RowCells(None, n, raw, "", {}) for n, raw in upload_rows(grid)]
     rows = grid.rows.order_by("number", "id")
     # Outcomes from sending ride along unchanged: re-validation is not a verdict.
     kept = ("id", "number", "raw", "outcome", "outcome_detail")  # RowCells' fields, in order
-    from_upload = row_ids is None and grid.upload_blocks.exists()
-    if from_upload:
-        # The mapping is being confirmed: the rows are checked and stored for the first time.
-        stored = [RowCells(None, n, raw, "", {}) for n, raw in upload_rows(grid)]
-    elif row_ids is None:
-        stored = [
+    if row_ids is None:
+        return [
             RowCells(pk, n, new_raw.get(pk, raw), outcome, detail)
             for pk, n, raw, outcome, detail in rows.values_list(*kept)
         ]
-    else:
-        chosen = rows.filter(id__in=row_ids)
-        stored = [
-            RowCells(pk, n, new_raw.get(pk, raw), outcome, detail)
-            for pk, n, raw, outcome, detail in chosen.values_list(*kept)
-        ]
-        phones = set(chosen.values_list("phone", flat=True))
-        phones |= {check_row(cells_of(row.raw), rules, grid.mode).phone for row in stored}
-        phones.discard("")
-        if phones:
-            # Unordered: ordered by number, SQLite walks the whole grid instead of the phone index.
-            sharing = rows.filter(phone__in=phones).exclude(id__in=row_ids).order_by()
-            stored += [RowCells(*row) for row in sharing.values_list(*kept)]
-    checked = [(row, check_row(cells_of(row.raw), rules, grid.mode)) for row in stored]
+    chosen = rows.filter(id__in=row_ids)
+    stored = [
+        RowCells(pk, n, new_raw.get(pk, raw), outcome, detail)
+        for pk, n, raw, outcome, detail in chosen.values_list(*kept)
+    ]
+    phones = set(chosen.values_list("phone", flat=True))
+    phones |= {check_row(cells_of(row.raw), rules, grid.mode).phone for row in stored}
+    phones.discard("")
+    if phones:
+        # Unordered: ordered by number, SQLite walks the whole grid instead of the phone index.
+        sharing = rows.filter(phone__in=phones).exclude(id__in=row_ids).order_by()
+        stored += [RowCells(*row) for row in sharing.values_list(*kept)]
+    return stored
+
+
+def _rows_checked_together(
+    grid: Grid, checked: list[tuple[RowCells, RowCheck]], *, whole: bool
+) -> list[RowBuild]:
+    """Each row's messages with what only the rows together tell: copies of a number (or an
+    identifier), what Thulium holds for it, and what a revert cannot put back."""
+    by_identifier = grid.finds_by_identifier
     if by_identifier:
         keys = [_identifier_key(check.values) for _row, check in checked]
         duplicates = duplicate_messages(
@@ -131,17 +168,10 @@ def grid_validate(
     else:
         keys = [check.phone for _row, check in checked]
         duplicates = duplicate_messages((row.number, check.phone) for row, check in checked)
-    if listing is not None:
-        grid_thulium_now_store(
-            grid,
-            listing,
-            phones={check.phone for _row, check in checked},
-            identifiers={str(check.values.get("identifier") or "") for _row, check in checked},
-        )
-    held = _held_in_thulium(grid, set(keys), whole=row_ids is None)
+    held = _held_in_thulium(grid, set(keys), whole=whole)
     # A revert grid knows what its rows cannot put back (see submission_revert).
     cannot_put_back = grid.pull_filters.get("cannot_put_back", {}) if grid.pull_filters else {}
-    written = []
+    built = []
     for (row, check), key in zip(checked, keys, strict=True):
         number = row.number
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
@@ -165,8 +195,7 @@ def grid_validate(
                 messages = [m for m in messages if m["code"] != "nothing_to_change"]
         if notes := cannot_put_back.get(check.phone):
             messages += revert_messages(notes)
-        state = row_state(messages)
-        written.append(
+        built.append(
             RowBuild(
                 pk=row.pk,
                 number=number,
@@ -174,51 +203,65 @@ def grid_validate(
                 values=check.values,
                 messages=messages,
                 phone=check.phone,
-                state=state,
+                state=row_state(messages),
                 outcome=row.outcome,
                 outcome_detail=row.outcome_detail,
             )
         )
-    # Recreating rows (ids kept) is far cheaper than updating each: bulk_update writes one CASE
-    # per row and value.
-    with transaction.atomic():
-        was: Counter[str] = Counter()
-        if from_upload:
-            grid.upload_blocks.all().delete()
-        elif row_ids is None:
-            grid.rows.all().delete()
-        else:
-            for chunk in batched([row.pk for row in written if row.pk is not None], 500):
-                was.update(Row.objects.filter(id__in=chunk).values_list("state", flat=True))
-                Row.objects.filter(id__in=chunk).delete()
-        rows_store(grid=grid, rows=written)
-        if row_ids is not None and counted:
-            # A cell edit on a large grid: counting every row again cost more than the edit.
-            # F() so that two edits at once both count.
-            now = Counter(row.state for row in written)
-            Grid.objects.filter(pk=grid.pk).update(
-                **{
-                    f"rows_{name}": F(f"rows_{name}") + now[state] - was[state]
-                    for name, state in (
-                        ("valid", Row.State.VALID),
-                        ("warning", Row.State.WARNING),
-                        ("error", Row.State.ERROR),
-                    )
-                }
+    return built
+
+
+def _rows_replace(
+    grid: Grid,
+    built: list[RowBuild],
+    row_ids: Collection[int] | None,
+    *,
+    from_upload: bool,
+    counted: bool,
+) -> None:
+    """Store the rows anew and keep the grid's counts. Recreating rows (ids kept) is far
+    cheaper than updating each: bulk_update writes one CASE per row and value
+    (docs/adr/0002)."""
+    was: Counter[str] = Counter()
+    if from_upload:
+        grid.upload_blocks.all().delete()
+    elif row_ids is None:
+        grid.rows.all().delete()
+    else:
+        for chunk in batched([row.pk for row in built if row.pk is not None], 500):
+            was.update(Row.objects.filter(id__in=chunk).values_list("state", flat=True))
+            Row.objects.filter(id__in=chunk).delete()
+    rows_store(grid=grid, rows=built)
+    if row_ids is None or not counted:
+        grid_recount(grid)
+        return
+    # A cell edit on a large grid: counting every row again cost more than the edit.
+    # F() so that two edits at once both count.
+    now = Counter(row.state for row in built)
+    Grid.objects.filter(pk=grid.pk).update(
+        **{
+            f"rows_{name}": F(f"rows_{name}") + now[state] - was[state]
+            for name, state in (
+                ("valid", Row.State.VALID),
+                ("warning", Row.State.WARNING),
+                ("error", Row.State.ERROR),
             )
-            grid.refresh_from_db(fields=["rows_valid", "rows_warning", "rows_error"])
-        else:
-            grid_recount(grid)
-        checked_with = grid_rules_fingerprint(grid, rules)
-        stamped = Grid.objects.filter(pk=grid.pk)
-        if row_ids is None:
-            stamped.update(validated_with=checked_with)
-        else:
-            # Some rows checked with these rules: the grid keeps its fingerprint only if the
-            # rest were checked with the same ones (as stored, not as this object last saw it).
-            stamped.exclude(validated_with=checked_with).update(validated_with="")
-        grid.refresh_from_db(fields=["validated_with"])
-    return grid
+        }
+    )
+    grid.refresh_from_db(fields=["rows_valid", "rows_warning", "rows_error"])
+
+
+def _fingerprint_keep(grid: Grid, rules: CampaignRules, *, whole: bool) -> None:
+    """The rules the grid's rows were checked with, kept only when all of them were."""
+    checked_with = grid_rules_fingerprint(grid, rules)
+    stamped = Grid.objects.filter(pk=grid.pk)
+    if whole:
+        stamped.update(validated_with=checked_with)
+    else:
+        # Some rows checked with these rules: the grid keeps its fingerprint only if the
+        # rest were checked with the same ones (as stored, not as this object last saw it).
+        stamped.exclude(validated_with=checked_with).update(validated_with="")
+    grid.refresh_from_db(fields=["validated_with"])
 
 
 def grid_rules_fingerprint(grid: Grid, rules: CampaignRules) -> str:
