@@ -15,7 +15,7 @@ from campaigns.services.accounts import demo_accounts_ensure
 from campaigns.services.audit import audit_verify
 from campaigns.services.grids import grid_create_empty
 from campaigns.services.powers import Rights, user_rights_refusal
-from tests.conftest import user_with_role
+from tests.helpers import user_with_role
 
 pytestmark = pytest.mark.django_db
 A = AuditEntry.Action

@@ -36,7 +36,7 @@ from campaigns.services.grids import PullFilters, grid_create_empty, grid_create
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel
 from campaigns.services.undo import grid_undo
-from tests.conftest import FILES, Sandbox, audit_tamper, client_config, queue_sending
+from tests.helpers import FILES, Sandbox, audit_tamper, client_config, queue_sending
 
 pytestmark = pytest.mark.django_db
 RELEASE_0011 = importlib.import_module("campaigns.migrations.0011_audit_keyed_chain")

@@ -26,7 +26,7 @@ from campaigns.database.audit_triggers import triggers_missing
 from campaigns.models import AuditDetail, AuditEntry, AuditHead, Grid, RowOutcome
 from campaigns.services.audit import audit, audit_verify
 from campaigns.services.retention import personal_data_purge
-from tests.conftest import ROOT, audit_tamper
+from tests.helpers import ROOT, audit_tamper
 from thulium_admin.settings import local_audit_key
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from django.urls import reverse
 from campaigns.intake.cage import CageBroken, CageLimits, run_caged
 from campaigns.intake.spreadsheets import FileProblem
 from campaigns.models import Grid
-from tests.conftest import ROOT, Sandbox, migrated_env
+from tests.helpers import ROOT, Sandbox, migrated_env
 
 ROOMY = CageLimits(memory_bytes=200_000_000, seconds=20)
 

@@ -15,7 +15,7 @@ from campaigns import thulium
 from campaigns.models import Submission
 from campaigns.presentation.charts import bar_chart, column_chart
 from campaigns.services.sending import submission_run
-from tests.conftest import send_from_page
+from tests.helpers import send_from_page
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from campaigns.models import Grid, Outcome, Submission
-from tests.conftest import FILES, Sandbox
+from tests.helpers import FILES, Sandbox
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import grid_review
-from tests.conftest import Sandbox
+from tests.helpers import Sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_compare_shows_the_field_value_this_dashboard_last_sent(
     client: Client, supervisor: Any, small_grid: Grid, rules: Any, api: thulium.ThuliumClient
 ) -> None:
     from campaigns.services.sending import submission_run
-    from tests.conftest import queue_sending
+    from tests.helpers import queue_sending
 
     submission_run(
         submission_id=queue_sending(grid=small_grid, author=None, rules=rules).pk, client=api

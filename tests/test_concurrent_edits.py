@@ -26,7 +26,7 @@ from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import grid_review
 from campaigns.services.submissions import SubmissionProblem, submission_create
 from campaigns.services.thulium_now import grid_compare
-from tests.conftest import user_with_role
+from tests.helpers import user_with_role
 
 PAIRS = 100
 CSV = "Telefon;Status;Nazwisko\n555123321;3;Wiśniewska\n123123123;3;Kowalski\n"

@@ -14,7 +14,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from campaigns.services.campaigns import campaign_fields_add
-from tests.conftest import user_with_role
+from tests.helpers import user_with_role
 
 pytestmark = pytest.mark.django_db
 FORMULA = '=HYPERLINK("http://evil.example","x")'

@@ -17,7 +17,7 @@ from campaigns.models import AuditEntry, Grid, Outcome
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.rows import RowFilter
-from tests.conftest import Sandbox, send
+from tests.helpers import Sandbox, send
 
 pytestmark = pytest.mark.django_db
 

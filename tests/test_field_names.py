@@ -20,7 +20,7 @@ from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.mapping import mapping_suggest
 from campaigns.services.undo import grid_undo
 from campaigns.services.validation import campaign_rules
-from tests.conftest import send
+from tests.helpers import send
 
 pytestmark = pytest.mark.django_db
 

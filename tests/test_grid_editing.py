@@ -27,7 +27,7 @@ from campaigns.services.editing import (
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.rows import RowFilter, grid_row_page
 from campaigns.services.undo import grid_redo, grid_redoable_edit, grid_undo
-from tests.conftest import queue_sending
+from tests.helpers import queue_sending
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from campaigns.models import Grid
 from campaigns.services.uploads import upload_rows
-from tests.conftest import FILES, Sandbox
+from tests.helpers import FILES, Sandbox
 
 pytestmark = pytest.mark.django_db
 

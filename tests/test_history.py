@@ -16,7 +16,7 @@ from campaigns.models import AuditEntry, Grid, Submission
 from campaigns.services.grids import grid_create_from_rows
 from campaigns.services.revert import submission_revert
 from campaigns.services.sending import submission_run
-from tests.conftest import Sandbox, queue_sending
+from tests.helpers import Sandbox, queue_sending
 
 pytestmark = pytest.mark.django_db
 

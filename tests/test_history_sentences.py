@@ -21,7 +21,7 @@ from campaigns.services.audit import audit, audit_details_erase
 from campaigns.services.editing import row_set_cells
 from campaigns.services.grids import grid_create_from_rows
 from campaigns.services.validation import campaign_rules
-from tests.conftest import send
+from tests.helpers import send
 
 pytestmark = pytest.mark.django_db
 

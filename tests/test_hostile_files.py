@@ -25,8 +25,8 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Grid
-from tests.conftest import ROOT, Sandbox, migrated_env, process_env, worker_database_url
 from tests.files.make_hostile_files import EITHER, READ, REFUSED, Hostile, build
+from tests.helpers import ROOT, Sandbox, migrated_env, process_env, worker_database_url
 
 # A production worker's address space: Django and a 100k-row intake fit in it; a dense
 # 16,384-column sheet does not.

@@ -19,8 +19,8 @@ from campaigns.services.grids import (
     grid_create_from_thulium,
 )
 from campaigns.services.mapping import mapping_suggest, mapping_value_guesses
-from tests.conftest import FILES, Sandbox
 from tests.files.make_office_files import ROWS
+from tests.helpers import FILES, Sandbox
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ from campaigns.services.person import person_erase, person_find
 from campaigns.services.review import grid_read_is_recent, grid_review, grid_review_read
 from campaigns.services.submissions import submission_create
 from campaigns.services.validation import campaign_rules
-from tests.conftest import DEMO_FIELDS, Sandbox, run_to_the_end, start_db_worker, stop_db_worker
+from tests.helpers import DEMO_FIELDS, Sandbox, run_to_the_end, start_db_worker, stop_db_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.revert import submission_revert
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem
-from tests.conftest import Sandbox, queue_sending, run_to_the_end, send, send_from_page
+from tests.helpers import Sandbox, queue_sending, run_to_the_end, send, send_from_page
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from campaigns.services.problems import grid_problem_groups
 from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel
-from tests.conftest import Sandbox, client_config, queue_sending, run_to_the_end
+from tests.helpers import Sandbox, client_config, queue_sending, run_to_the_end
 
 ROWS = 60
 

@@ -16,7 +16,7 @@ from campaigns.models import AuditEntry, Grid
 from campaigns.services.audit import audit
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.sending import submission_run
-from tests.conftest import FILES, queue_sending
+from tests.helpers import FILES, queue_sending
 
 pytestmark = pytest.mark.django_db
 

@@ -29,7 +29,7 @@ from campaigns.services.grids import grid_create_from_file
 from campaigns.services.person import PersonRequestProblem, person_erase, person_find
 from campaigns.services.retention import personal_data_purge, purge_plan
 from campaigns.services.rows import RowFilter
-from tests.conftest import FILES, queue_sending, send, user_with_role
+from tests.helpers import FILES, queue_sending, send, user_with_role
 
 pytestmark = pytest.mark.django_db
 

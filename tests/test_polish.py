@@ -12,7 +12,7 @@ from django.utils import translation
 
 from campaigns.intake.file_limits import megabytes
 from campaigns.rules.messages import message, render
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 PO_FILE = ROOT / "locale" / "pl" / "LC_MESSAGES" / "django.po"
 PLACEHOLDER = r"%\(\w+\)[sd]"

@@ -7,7 +7,7 @@ import secrets
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(60),

@@ -16,7 +16,7 @@ from django.utils import translation
 from python_calamine import CalamineWorkbook
 
 from campaigns.models import Grid, Row
-from tests.conftest import FILES, ROOT
+from tests.helpers import FILES, ROOT
 
 pytestmark = pytest.mark.django_db
 

@@ -39,7 +39,7 @@ from campaigns.services.sending import submission_run
 from campaigns.services.submissions import SubmissionProblem, submission_cancel, submission_create
 from campaigns.services.validation import campaign_rules
 from campaigns.services.verdicts import BRAKE_MIN_ROWS, Verdict, systemic_refusal
-from tests.conftest import (
+from tests.helpers import (
     API_PASSWORD,
     API_USER,
     DEMO_FIXTURE,

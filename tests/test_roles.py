@@ -76,7 +76,7 @@ def test_the_matrix_covers_every_endpoint(crm_grid: Grid) -> None:
 def test_role_by_endpoint(
     client: Client, django_user_model: Any, crm_grid: Grid, role: str | None, rules: Any
 ) -> None:
-    from tests.conftest import queue_sending
+    from tests.helpers import queue_sending
 
     queue_sending(grid=crm_grid, author=None, rules=rules)  # submission 1, for revert
     user = django_user_model.objects.create_user("someone", password="x" * 12)
@@ -97,7 +97,7 @@ def test_role_by_endpoint(
 def test_cancel_needs_the_supervisor_role(
     client: Client, viewer: Any, supervisor: Any, crm_grid: Grid, rules: Any
 ) -> None:
-    from tests.conftest import queue_sending
+    from tests.helpers import queue_sending
 
     submission = queue_sending(grid=crm_grid, author=None, rules=rules)
     url = reverse("campaigns:submission_cancel", args=[crm_grid.pk, submission.pk])

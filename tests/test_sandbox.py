@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from tests.conftest import DEMO_FIXTURE, Sandbox
+from tests.helpers import DEMO_FIXTURE, Sandbox
 
 # Verbatim from Thulium's documentation of PUT batch/outbounds/:id/records.
 DOCUMENTED_EDIT = """{

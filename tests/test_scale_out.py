@@ -12,7 +12,7 @@ import pytest
 from campaigns import thulium
 from campaigns.models import Chunk, RowOutcome, Submission
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from tests.conftest import Sandbox, queue_sending, start_db_worker, stop_db_worker
+from tests.helpers import Sandbox, queue_sending, start_db_worker, stop_db_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROWS = 40

@@ -13,7 +13,7 @@ from campaigns import thulium
 from campaigns.models import Grid, Outcome, Submission
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.sending import submission_run
-from tests.conftest import send_from_page
+from tests.helpers import send_from_page
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from campaigns.services.campaigns import campaign_for
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.submissions import submission_cancel, submissions_reap
 from campaigns.services.validation import campaign_rules
-from tests.conftest import Sandbox, queue_sending, start_db_worker, stop_db_worker
+from tests.helpers import Sandbox, queue_sending, start_db_worker, stop_db_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ import pytest
 
 from campaigns.intake.file_limits import IntakeLimits
 from campaigns.intake.spreadsheets import FileProblem, Table, read_table
-from tests.conftest import FILES
+from tests.helpers import FILES
 
 LIMITS = IntakeLimits(max_rows=1000, max_bytes=5_000_000, max_unpacked_bytes=50_000_000)
 POLISH = "Łukasz Żółć, Gdańsk, Źdźbło, Śląsk"

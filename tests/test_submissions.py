@@ -24,7 +24,7 @@ from campaigns.services.submissions import (
 )
 from campaigns.services.undo import grid_undo
 from campaigns.services.validation import campaign_rules
-from tests.conftest import Sandbox, client_config, queue_sending, run_to_the_end, send
+from tests.helpers import Sandbox, client_config, queue_sending, run_to_the_end, send
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 
 from campaigns import thulium
-from tests.conftest import Sandbox, client_config
+from tests.helpers import Sandbox, client_config
 
 WARSAW = thulium.THULIUM_TZ
 

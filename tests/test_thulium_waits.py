@@ -11,7 +11,7 @@ from campaigns import thulium
 from campaigns.models import AuditEntry, Chunk, Grid, Outcome, Submission
 from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel
-from tests.conftest import Sandbox, queue_sending
+from tests.helpers import Sandbox, queue_sending
 
 pytestmark = pytest.mark.django_db
 

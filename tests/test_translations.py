@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polib
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 PO_FILE = ROOT / "locale" / "pl" / "LC_MESSAGES" / "django.po"
 

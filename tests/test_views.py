@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import Sandbox
+from tests.helpers import Sandbox
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import API_PASSWORD, API_USER, ROOT, Sandbox
+from tests.helpers import API_PASSWORD, API_USER, ROOT, Sandbox
 
 PREPARE = """
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
@@ -20,7 +20,7 @@ from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.connection import thulium_client
 from campaigns.services.validation import campaign_rules
 from campaigns.services.sending import submission_run
-from tests.conftest import queue_sending
+from tests.helpers import queue_sending
 campaign = campaign_for(thulium_id="00001", name="x")
 campaign_fields_add(campaign=campaign, names=["pole1", "pole2", "imię", "nazwisko", "miasto"])
 data = open("tests/files/crm_export_cp1250.csv", "rb").read()
