@@ -1,4 +1,5 @@
-"""Shared fixtures: a real sandbox process over real HTTP, and the dashboard pointed at it.
+"""Fixtures any test may ask for: a real sandbox process over real HTTP (started only for the
+tests that ask for it), the people, the demo campaign, and the settings every test runs under.
 Helpers the tests share are in tests/helpers.py."""
 
 from __future__ import annotations
@@ -91,9 +92,10 @@ def _dashboard_settings(settings: Any) -> None:
     }
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def dashboard_on_the_sandbox(settings: Any, sandbox_server: Sandbox) -> None:
-    """The dashboard talks to the sandbox."""
+    """The dashboard talks to the sandbox: every test in tests/flows/ and tests/browser/ asks
+    for it (their conftest.py), so a test in tests/unit/ starts no server."""
     settings.THULIUM = {
         "BASE_URL": sandbox_server.api_url,
         "API_USER": API_USER,

@@ -43,6 +43,11 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _on_the_sandbox(dashboard_on_the_sandbox: None) -> None:
+    """Every page's dashboard talks to this process's sandbox."""
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="en-GB")

@@ -11,7 +11,7 @@ from pathlib import Path
 from campaigns import thulium
 from campaigns.thulium import client, vocabulary
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 THULIUM_PACKAGE = {"campaigns", "campaigns.thulium", "campaigns.thulium.vocabulary"}
 
 
