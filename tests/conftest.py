@@ -82,6 +82,10 @@ def _plain_http() -> None:
 def _dashboard_settings(settings: Any) -> None:
     """The dashboard speaks English and serves plain static files."""
     settings.LANGUAGE_CODE = "en"
+    # Each account a test makes, and each login, would spend a third of a second of CPU in
+    # PBKDF2; the hashing is Django's, not ours (test_admin_powers.py puts PBKDF2 back where a
+    # hash's own words are what it checks).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A sending waiting out an outage tries again within a second, not after 30 s.
     settings.SUBMISSION_OUTAGE_FIRST_PAUSE = 0.2
     settings.SUBMISSION_OUTAGE_LONGEST_PAUSE = 0.8
