@@ -32,6 +32,8 @@ from tests.helpers import ROOT, Sandbox, migrated_env, process_env, worker_datab
 # 16,384-column sheet does not.
 MEMORY_LIMIT = 1_000_000_000
 CORPUS_DIR = "hostile"
+# One worker runs the whole file, so the corpus and push_records' database are made once.
+pytestmark = pytest.mark.xdist_group("hostile_files")
 
 
 @pytest.fixture(scope="module")

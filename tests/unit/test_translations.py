@@ -52,7 +52,18 @@ def test_every_string_in_the_code_and_templates_is_in_the_polish_file(tmp_path: 
         ROOT,
         copy,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "staticfiles", "results", "*.sqlite3*", "node_modules", "*.png"
+            ".venv",
+            ".git",
+            "staticfiles",
+            "results",
+            "*.sqlite3*",
+            "node_modules",
+            "*.png",
+            # Caches other test processes write while this one copies.
+            ".hypothesis",
+            "__pycache__",
+            ".pytest_cache",
+            ".ruff_cache",
         ),
     )
     done = subprocess.run(
