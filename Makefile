@@ -38,12 +38,16 @@ run: $(VENV)/.installed $(MO_FILES)
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py demo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
-# Tests never read a real secret; pytest-django turns DEBUG off while they run.
+# Tests never read a real secret; pytest-django turns DEBUG off while they run. They run on
+# TEST_WORKERS processes (pytest-xdist), each with its own test database, sandbox and browser:
+# three on two cores, as much of the suite waits on subprocesses, the sandbox and Chromium;
+# a file marked xdist_group runs on one worker, so its module fixtures are made once.
+TEST_WORKERS ?= 3
 test: export SECRET_KEY := $(or $(SECRET_KEY),tests-only-not-a-secret)
 test: export AUDIT_KEY := $(or $(AUDIT_KEY),tests-only-audit-key-not-a-secret)
 test: $(VENV)/.installed $(MO_FILES) chromium gettext lint
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # mypy's Django plugin imports the settings, which need these (never real ones) to load.
 lint: export SECRET_KEY := $(or $(SECRET_KEY),lint-only-not-a-secret)

@@ -1,81 +1,40 @@
-"""Shared fixtures: a real sandbox process over real HTTP, and the dashboard pointed at it."""
+"""Fixtures any test may ask for: a real sandbox process over real HTTP (started only for the
+tests that ask for it), the people, the demo campaign, and the settings every test runs under.
+Helpers the tests share are in tests/helpers.py."""
 
 from __future__ import annotations
 
-import re
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+from django.conf import settings as django_settings
+from django.core.cache import cache
 
 from campaigns import thulium
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_FIXTURE = ROOT / "thulium_sandbox" / "fixtures" / "demo.json"
-API_USER = "api_user"
-API_PASSWORD = "api_pass"
-
-
-class Sandbox:
-    """A running sandbox process, and its control endpoints for arranging and inspecting."""
-
-    def __init__(self, api_url: str) -> None:
-        self.api_url = api_url
-        self.root = api_url.removesuffix("api/")
-        self.http = requests.Session()
-
-    def _control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, self.root + "_sandbox/" + path, timeout=10, **kwargs)
-        response.raise_for_status()
-        return response.json()
-
-    def reset(self) -> None:
-        self._control("POST", "reset")
-
-    def load(self, fixture: dict[str, Any]) -> None:
-        self._control("POST", "fixture", json=fixture)
-
-    def inject(self, *faults: dict[str, Any]) -> None:
-        self._control("POST", "faults", json=list(faults))
-
-    def clear_requests(self) -> None:
-        """Empty the request log; the world stays as it is."""
-        self._control("DELETE", "requests")
-
-    def requests(self) -> list[dict[str, Any]]:
-        return self._control("GET", "requests")
-
-    def clear_faults(self) -> None:
-        """Thulium answers again: the faults not struck yet are dropped."""
-        self._control("DELETE", "faults")
-
-    def records(self, campaign_id: str) -> list[dict[str, Any]]:
-        return self._control("GET", f"campaigns/{campaign_id}/records")
-
-    def set_in_call(self, campaign_id: str, phone: str, in_call: bool) -> None:
-        self._control(
-            "POST",
-            f"campaigns/{campaign_id}/calls",
-            json={"phone_number": phone, "in_call": in_call},
-        )
-
-    def record(self, campaign_id: str, phone: str) -> dict[str, Any]:
-        matches = [r for r in self.records(campaign_id) if r["phone_number"] == phone]
-        assert len(matches) == 1, f"{len(matches)} records with phone {phone}"
-        return matches[0]
-
-    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("auth", (API_USER, API_PASSWORD))
-        return self.http.request(method, self.api_url + path, timeout=10, **kwargs)
+from campaigns.services.campaigns import campaign_fields_add, campaign_for
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.validation import campaign_rules
+from tests.helpers import (
+    API_PASSWORD,
+    API_USER,
+    DEMO_FIELDS,
+    DEMO_FIXTURE,
+    FILES,
+    ROOT,
+    Sandbox,
+    client_config,
+    send,
+    user_with_role,
+)
 
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Sandbox]:
+    """One sandbox process per test process (each xdist worker has its own), on a free port."""
     process = subprocess.Popen(
         [sys.executable, "-m", "thulium_sandbox", "--port", "0", "--fixture", str(DEMO_FIXTURE)],
         cwd=ROOT,
@@ -98,22 +57,6 @@ def sandbox(sandbox_server: Sandbox) -> Sandbox:
     return sandbox_server
 
 
-def client_config(api_url: str, **overrides: Any) -> thulium.ThuliumConfig:
-    values: dict[str, Any] = {
-        "base_url": api_url,
-        "user": API_USER,
-        "password": API_PASSWORD,
-        "connect_timeout": 2.0,
-        "read_timeout": 5.0,
-        "deadline": 20.0,
-        "max_retries": 3,
-        "backoff_base": 0.01,
-        "backoff_cap": 0.05,
-        "retry_after_cap": 5.0,
-    }
-    return thulium.ThuliumConfig(**(values | overrides))
-
-
 @pytest.fixture
 def api(sandbox: Sandbox) -> Iterator[thulium.ThuliumClient]:
     with thulium.ThuliumClient(client_config(sandbox.api_url)) as c:
@@ -132,14 +75,31 @@ def closed_port() -> int:
 def _plain_http() -> None:
     """The test client and the live server speak plain HTTP: no redirect to HTTPS. Set for the
     whole session, before the live server loads its middleware."""
-    from django.conf import settings
-
-    settings.SECURE_SSL_REDIRECT = False
+    django_settings.SECURE_SSL_REDIRECT = False
 
 
 @pytest.fixture(autouse=True)
-def _dashboard_settings(settings: Any, sandbox_server: Sandbox) -> None:
-    """The dashboard talks to the sandbox, in English, with plain static files."""
+def _dashboard_settings(settings: Any) -> None:
+    """The dashboard speaks English and serves plain static files."""
+    settings.LANGUAGE_CODE = "en"
+    # Each account a test makes, and each login, would spend a third of a second of CPU in
+    # PBKDF2; the hashing is Django's, not ours (test_admin_powers.py puts PBKDF2 back where a
+    # hash's own words are what it checks).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A sending waiting out an outage tries again within a second, not after 30 s.
+    settings.SUBMISSION_OUTAGE_FIRST_PAUSE = 0.2
+    settings.SUBMISSION_OUTAGE_LONGEST_PAUSE = 0.8
+    # A head file of the developer's own environment is never written by a test.
+    settings.AUDIT_HEAD_FILE = None
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
+
+
+@pytest.fixture
+def dashboard_on_the_sandbox(settings: Any, sandbox_server: Sandbox) -> None:
+    """The dashboard talks to the sandbox: every test in tests/flows/ and tests/browser/ asks
+    for it (their conftest.py), so a test in tests/unit/ starts no server."""
     settings.THULIUM = {
         "BASE_URL": sandbox_server.api_url,
         "API_USER": API_USER,
@@ -152,25 +112,6 @@ def _dashboard_settings(settings: Any, sandbox_server: Sandbox) -> None:
         "RETRY_AFTER_CAP": 2.0,
         "READ_CONCURRENCY": 4,
     }
-    settings.LANGUAGE_CODE = "en"
-    # A sending waiting out an outage tries again within a second, not after 30 s.
-    settings.SUBMISSION_OUTAGE_FIRST_PAUSE = 0.2
-    settings.SUBMISSION_OUTAGE_LONGEST_PAUSE = 0.8
-    # A head file of the developer's own environment is never written by a test.
-    settings.AUDIT_HEAD_FILE = None
-    settings.STORAGES = settings.STORAGES | {
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    }
-
-
-def user_with_role(django_user_model: Any, username: str, role: str) -> Any:
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user(
-        username=username, password="correct horse battery", first_name="Ewa", last_name="Nowak"
-    )
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 @pytest.fixture
@@ -183,15 +124,9 @@ def viewer(django_user_model: Any) -> Any:
     return user_with_role(django_user_model, "wiktor", "Viewer")
 
 
-FILES = ROOT / "tests" / "files"
-DEMO_FIELDS = ["pole1", "pole2", "imię", "nazwisko", "miasto"]
-
-
 @pytest.fixture
 def campaign(db: Any) -> Any:
     """Campaign 00001 of the demo fixture, with the field list an administrator would keep."""
-    from campaigns.services.campaigns import campaign_fields_add, campaign_for
-
     campaign = campaign_for(thulium_id="00001", name="Odnowienia umów — Warszawa")
     campaign_fields_add(campaign=campaign, names=DEMO_FIELDS)
     return campaign
@@ -200,8 +135,6 @@ def campaign(db: Any) -> Any:
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Cached campaign rules must not leak from one test's sandbox state into another."""
-    from django.core.cache import cache
-
     cache.clear()
     yield
     cache.clear()
@@ -210,131 +143,17 @@ def _fresh_cache() -> Iterator[None]:
 @pytest.fixture
 def rules(campaign: Any, api: thulium.ThuliumClient) -> Any:
     """Campaign 00001's live rules (statuses, agents, fields) as validation sees them."""
-    from campaigns.services.validation import campaign_rules
-
     return campaign_rules(campaign=campaign, client=api)
 
 
 @pytest.fixture
 def crm_grid(campaign: Any, api: thulium.ThuliumClient) -> Any:
     """The CRM export (tests/files) as a confirmed grid: 16 rows, 8 of them with errors."""
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-
     name = "crm_export_cp1250.csv"
     made = grid_create_from_file(
         campaign=campaign, author=None, data=(FILES / name).read_bytes(), filename=name
     )
     return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
-
-
-def worker_database_url() -> str:
-    """The URL of the database this test runs on, for a worker in another process."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def process_env(database_url: str, sandbox: Sandbox, **extra: str) -> dict[str, str]:
-    """The environment of a `manage.py` (or gunicorn) process a test starts: the database it
-    names, the sandbox, DEBUG, and nothing of the test process's own Django or Thulium set-up."""
-    import os
-
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THULIUM_"))}
-    return clean | {
-        "DEBUG": "1",
-        "DATABASE_URL": database_url,
-        "THULIUM_BASE_URL": sandbox.api_url,
-        "THULIUM_API_USER": API_USER,
-        "THULIUM_API_PASSWORD": API_PASSWORD,
-        **extra,
-    }
-
-
-def migrated_env(directory: Path, sandbox: Sandbox, **extra: str) -> dict[str, str]:
-    """`process_env` on a new SQLite database of its own in `directory`, migrated."""
-    env = process_env(f"sqlite:///{directory / 'db.sqlite3'}", sandbox, **extra)
-    manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
-    subprocess.run(manage, cwd=ROOT, env=env, check=True, timeout=120)
-    return env
-
-
-def start_db_worker(sandbox: Sandbox, **env: str) -> subprocess.Popen[bytes]:
-    """A real `manage.py db_worker` on this test's database (which must be committed to:
-    django_db(transaction=True)), talking to the sandbox. Stop it with stop_db_worker."""
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
-        cwd=ROOT,
-        env=process_env(worker_database_url(), sandbox, **({"LOG_LEVEL": "WARNING"} | env)),
-        start_new_session=True,
-    )
-
-
-def stop_db_worker(process: subprocess.Popen[bytes]) -> None:
-    import os
-    import signal
-
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
-
-
-def queue_sending(
-    *,
-    grid: Any,
-    rules: Any,
-    author: Any = None,
-    resend: bool = False,
-    include_unchanged: bool = False,
-    **kwargs: Any,
-) -> Any:
-    """Review the grid as the page does (read the campaign from the sandbox, then review),
-    and queue the sending that review allows."""
-    from campaigns.services.connection import thulium_client
-    from campaigns.services.review import grid_review, grid_review_read
-    from campaigns.services.submissions import submission_create
-
-    with thulium_client() as client:
-        grid_review_read(grid=grid, client=client)
-    review = grid_review(grid=grid, rules=rules, resend=resend, include_unchanged=include_unchanged)
-    return submission_create(
-        grid=grid,
-        author=author,
-        rules=rules,
-        review=review.token,
-        resend=resend,
-        include_unchanged=include_unchanged,
-        **kwargs,
-    )
-
-
-def send(grid: Any, rules: Any, api: thulium.ThuliumClient, **kwargs: Any) -> Any:
-    """Queue a sending as the page does and run it here, to the end; the submission, fresh."""
-    from campaigns.services.sending import submission_run
-
-    submission = queue_sending(grid=grid, author=None, rules=rules, **kwargs)
-    submission_run(submission_id=submission.pk, client=api)
-    submission.refresh_from_db()
-    return submission
-
-
-def run_to_the_end(submission: Any, api: thulium.ThuliumClient, seconds: float = 60) -> Any:
-    """Run the sending here as the worker would: again after each wait it asks for (an outage,
-    Thulium's Retry-After), until it ends; the submission, fresh."""
-    import time
-
-    from campaigns.services.sending import submission_run
-
-    deadline = time.monotonic() + seconds
-    while True:
-        result = submission_run(submission_id=submission.pk, client=api)
-        if result.retry_after is None:
-            break
-        assert time.monotonic() + result.retry_after < deadline, "the sending never ended"
-        time.sleep(result.retry_after)
-    submission.refresh_from_db()
-    return submission
 
 
 @pytest.fixture
@@ -355,35 +174,3 @@ def logged_in(client: Any, supervisor: Any) -> Any:
     """The test client, logged in as a supervisor."""
     client.force_login(supervisor)
     return client
-
-
-def send_from_page(
-    client: Any, grid: Any, data: dict[str, str] | None = None, **kwargs: Any
-) -> Any:
-    """Press Send as a person does: the review reads the campaign, its page carries the
-    token, and the sending is posted with it (and `data`, e.g. the removal's confirmation)."""
-    from django.urls import reverse
-
-    data = dict(data or {})
-    choices = {k: data[k] for k in ("resend", "unchanged") if k in data}
-    review = reverse("campaigns:grid_review", args=[grid.pk])
-    client.post(review, choices)
-    page = client.get(review, choices).content.decode()
-    found = re.search(r'name="review" value="([0-9a-f]+)"', page)
-    data["review"] = found.group(1) if found else ""
-    return client.post(reverse("campaigns:grid_send", args=[grid.pk]), data, **kwargs)
-
-
-def audit_tamper(sql: str) -> None:
-    """What someone with the database's owner rights could still do: lift the trigger, edit."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE campaigns_auditentry DISABLE TRIGGER USER")
-            cursor.execute(sql)
-            cursor.execute("ALTER TABLE campaigns_auditentry ENABLE TRIGGER USER")
-        else:
-            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_update")
-            cursor.execute("DROP TRIGGER IF EXISTS campaigns_auditentry_no_delete")
-            cursor.execute(sql)

@@ -6,12 +6,11 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import Sandbox, start_db_worker, stop_db_worker
+from tests.helpers import Sandbox, start_db_worker, stop_db_worker
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # where an event loop is, unless told the code is in fact synchronous (it is).
@@ -44,6 +43,11 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _on_the_sandbox(dashboard_on_the_sandbox: None) -> None:
+    """Every page's dashboard talks to this process's sandbox."""
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="en-GB")
@@ -51,14 +55,6 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
-
-
-def log_in(page: Page, live_server: Any, username: str = "ewa") -> None:
-    """Log in through the login page as the `supervisor` fixture's user."""
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
 
 
 @pytest.fixture

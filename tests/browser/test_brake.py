@@ -13,8 +13,7 @@ from campaigns import thulium
 from campaigns.models import Grid, Outcome, Submission
 from campaigns.services.campaigns import campaign_fields_add
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from tests.browser.conftest import log_in
-from tests.conftest import Sandbox
+from tests.helpers import Sandbox, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

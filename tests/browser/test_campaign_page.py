@@ -13,8 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from campaigns.models import Submission
 from campaigns.services.connection import thulium_client
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from tests.browser.conftest import log_in
-from tests.conftest import FILES
+from tests.helpers import FILES, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,7 @@ from playwright.sync_api import Page
 from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.services.sending import submission_run
-from tests.browser.conftest import log_in
-from tests.conftest import queue_sending
+from tests.helpers import log_in, queue_sending
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

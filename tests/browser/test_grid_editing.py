@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Grid
-from tests.browser.conftest import log_in
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

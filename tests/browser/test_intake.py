@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import log_in
-from tests.conftest import FILES
+from tests.helpers import FILES, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

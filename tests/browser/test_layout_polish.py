@@ -14,8 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from campaigns import thulium
 from campaigns.services.grids import grid_create_from_file
 from campaigns.services.review import grid_review_read
-from tests.browser.conftest import log_in
-from tests.conftest import FILES
+from tests.helpers import FILES, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,7 @@ from playwright.sync_api import Page, expect
 from campaigns import thulium
 from campaigns.models import Grid, Outcome
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from tests.browser.conftest import log_in
-from tests.conftest import Sandbox, start_db_worker, stop_db_worker
+from tests.helpers import Sandbox, log_in, start_db_worker, stop_db_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

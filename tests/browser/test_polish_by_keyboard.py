@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Grid
-from tests.browser.conftest import log_in
-from tests.conftest import FILES
+from tests.helpers import FILES, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,7 @@ from playwright.sync_api import Page, expect
 from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from tests.browser.conftest import log_in
-from tests.conftest import Sandbox
+from tests.helpers import Sandbox, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

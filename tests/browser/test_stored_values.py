@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from campaigns.models import Grid, Row
-from tests.browser.conftest import log_in
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from tests.browser.conftest import log_in
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,172 @@
+"""The web skeleton: login everywhere, the campaign list, and clear banners when Thulium fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.helpers import Sandbox
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("url", ["/", "/admin/"])
+def test_pages_need_a_login(client: Client, url: str) -> None:
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_login_page_and_health_are_public(client: Client) -> None:
+    assert client.get(reverse("login")).status_code == 200
+    assert client.get(reverse("health")).content == b"ok"
+
+
+def test_logging_in_leads_to_the_campaign_list(client: Client, supervisor: Any) -> None:
+    response = client.post(
+        reverse("login"),
+        {"username": "ewa", "password": "correct horse battery"},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("campaigns:list")
+    assert "Odnowienia umów — Warszawa" in response.content.decode()
+
+
+def test_a_wrong_password_says_so_on_the_login_page(client: Client, supervisor: Any) -> None:
+    response = client.post(reverse("login"), {"username": "ewa", "password": "nope"})
+
+    assert response.status_code == 200
+    assert "correct username and password" in response.content.decode()
+
+
+def test_campaign_list_shows_counts_completion_and_state(
+    logged_in: Client, sandbox: Sandbox
+) -> None:
+    # `sandbox` puts the demo records back: an earlier test's sending changes the completion.
+    page = logged_in.get(reverse("campaigns:list")).content.decode()
+
+    for name in (
+        "Odnowienia umów — Warszawa",
+        "Przypomnienia o płatnościach",
+        "Ankieta satysfakcji po wizycie",
+        "Oferta światłowodu — Kraków (CRM)",
+        "Akcja świąteczna 2025 (zakończona)",
+    ):
+        assert name in page
+    assert ">1,500<" in page
+    assert "Inactive" in page
+    assert 'max="100" value="20.0"' in page
+
+
+def test_htmx_refresh_gets_only_the_table(logged_in: Client) -> None:
+    response = logged_in.get(reverse("campaigns:list"), headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="campaign-table"')
+    assert "<html" not in html
+
+
+def test_thulium_down_shows_a_banner_not_a_500(
+    logged_in: Client, settings: Any, closed_port: int
+) -> None:
+    settings.THULIUM = settings.THULIUM | {"BASE_URL": f"http://127.0.0.1:{closed_port}/api/"}
+
+    response = logged_in.get(reverse("campaigns:list"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Cannot load the campaigns from Thulium." in html
+    assert "is not answering right now" in html
+    assert f"127.0.0.1:{closed_port}" in html
+
+
+def test_rejected_credentials_show_what_to_check(logged_in: Client, settings: Any) -> None:
+    settings.THULIUM = settings.THULIUM | {"API_PASSWORD": "wrong"}
+
+    html = logged_in.get(reverse("campaigns:list")).content.decode()
+
+    assert "refused our API user (HTTP 401)" in html
+    assert "THULIUM_API_PASSWORD" in html
+    assert "Thulium request id for support:" in html
+    assert "wrong" not in html
+
+
+def test_thulium_errors_during_the_page_show_a_banner(logged_in: Client, sandbox: Sandbox) -> None:
+    sandbox.inject({"kind": "status", "status": 500})
+
+    response = logged_in.get(reverse("campaigns:list"))
+
+    assert response.status_code == 200
+    assert "is not answering right now" in response.content.decode()
+
+
+def test_missing_configuration_names_the_variables(logged_in: Client, settings: Any) -> None:
+    settings.THULIUM = settings.THULIUM | {"BASE_URL": "", "API_PASSWORD": ""}
+
+    html = logged_in.get(reverse("campaigns:list")).content.decode()
+
+    assert "not configured" in html
+    assert "THULIUM_BASE_URL, THULIUM_API_PASSWORD" in html
+
+
+def test_the_page_speaks_polish(logged_in: Client) -> None:
+    html = logged_in.get(reverse("campaigns:list"), headers={"Accept-Language": "pl"})
+    html = html.content.decode()
+
+    assert '<html lang="pl">' in html
+    assert "Kampanie" in html
+    assert "Nieaktywna" in html
+    assert ">1\xa0500<" in html
+
+
+def test_polish_error_banner(logged_in: Client, settings: Any, closed_port: int) -> None:
+    settings.THULIUM = settings.THULIUM | {"BASE_URL": f"http://127.0.0.1:{closed_port}/api/"}
+
+    html = logged_in.get(reverse("campaigns:list"), headers={"Accept-Language": "pl"})
+
+    assert "nie odpowiada" in html.content.decode()
+
+
+def test_demo_accounts_are_created_once_and_passwords_kept(django_user_model: Any) -> None:
+    from campaigns.services.accounts import demo_accounts_ensure
+
+    first = demo_accounts_ensure()
+    user = django_user_model.objects.get(username="supervisor")
+    user.set_password("changed by the supervisor")
+    user.save()
+    second = demo_accounts_ensure()
+
+    assert [(a.username, a.password, a.role) for a in first] == [
+        ("supervisor", "supervisor", "Supervisor"),
+        ("viewer", "viewer", "Viewer"),
+        ("admin", "admin", "Administrator"),
+    ]
+    # only a password still the demo one is given back (and shown on the login page)
+    assert [a.password for a in second] == [None, "viewer", "admin"]
+    assert django_user_model.objects.get(username="viewer").groups.get().name == "Viewer"
+    assert django_user_model.objects.get(username="supervisor").check_password(
+        "changed by the supervisor"
+    )
+    admin = django_user_model.objects.get(username="admin")
+    assert admin.is_staff
+    assert not admin.is_superuser  # an Administrator with staff status, nothing more
+    assert admin.groups.get().name == "Administrator"
+    assert not django_user_model.objects.get(username="supervisor").is_staff
+
+
+def test_the_login_page_lists_the_demo_accounts_only_against_the_demo_sandbox(
+    client: Client, settings: Any
+) -> None:
+    plain = client.get(reverse("login")).content.decode()
+    settings.DEMO_LOGINS = [["supervisor", "supervisor", "Supervisor"]]
+    demo = client.get(reverse("login"), headers={"Accept-Language": "pl"}).content.decode()
+
+    assert "Demo accounts" not in plain
+    assert "<code>supervisor</code>" not in plain
+    assert "Konta demonstracyjne" in demo
+    assert "<td><code>supervisor</code></td><td><code>supervisor</code></td>" in demo
