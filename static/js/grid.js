@@ -210,6 +210,20 @@
     }
   });
 
+  // The campaign's records, read in the background, have come: the banner's poll answers
+  // HX-Refresh and the page reloads to show what they tell (views/intake.grid_listing). Not
+  // while a cell's editor is open or a field has the focus: the reload would throw away what is
+  // being typed. The banner keeps asking every second, and reloads once the person is done.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    const elt = event.detail.elt;
+    if (!elt || elt.id !== "listing-status") return;
+    if (event.detail.xhr.getResponseHeader("HX-Refresh") !== "true") return;
+    const active = document.activeElement;
+    if (document.querySelector("form.cell-editor") || (active && typing(active))) {
+      event.preventDefault();
+    }
+  });
+
   // --- moving around and shortcuts (never while typing in a field) -------------------------
 
   function typing(element) {
