@@ -3,7 +3,7 @@
 `from campaigns import thulium` keeps working as it did when this was one module: every name
 importers use is here. The vocabulary is imported at once; the client only when one of its names
 is first asked for, so that importing `campaigns.thulium.vocabulary` (which runs this file first)
-does not load `requests` (tests/test_thulium_vocabulary.py).
+does not load `requests` (tests/unit/test_thulium_vocabulary.py).
 """
 
 from __future__ import annotations

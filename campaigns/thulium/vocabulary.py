@@ -4,7 +4,7 @@ Statuses, agents, records and batch answers as frozen dataclasses; the system-st
 Thulium's `YYYY-MM-DD hh:mm` dates in Warsaw time; the record payloads; and the `ThuliumError`
 hierarchy, each error carrying Thulium's `request_id` (support asks for it). Pure: importing this
 module loads neither `requests` nor Django nor any other module of ours (the client, forms and
-rules read it; tests/test_thulium_vocabulary.py holds it to that).
+rules read it; tests/unit/test_thulium_vocabulary.py holds it to that).
 """
 
 from __future__ import annotations
