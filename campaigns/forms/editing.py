@@ -81,8 +81,10 @@ class BulkSetForm(ConfirmedForm):
     only_empty = Ticked()
 
     def scope_filter(self) -> RowFilter | None:
-        """Every row of the view's filter (posted with the form), or None for the ticked rows."""
-        return RowFilter.from_query(self.data) if self.cleaned_data["scope"] == "filter" else None
+        """Every row of the view's filter, or None for the ticked rows. The filter is read from
+        the view's query alone: posted as fields of their own, the filter's `value` (a field
+        filter's text) was read for the value to set, and the value to set for it."""
+        return self.view_filter() if self.cleaned_data["scope"] == "filter" else None
 
 
 class PasteForm(ConfirmedForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from html import escape
 from typing import Any
 
 import pytest
@@ -406,7 +407,12 @@ def test_bulk_set_by_filter_across_pages_confirms_the_count_first(
     logged_in: Client, grid: Grid
 ) -> None:
     url = reverse("campaigns:grid_bulk", args=[grid.pk])
-    form = {"scope": "filter", "show": "errors", "target": "agent_login", "value": "a.nowak"}
+    form = {
+        "scope": "filter",
+        "return_query": "show=errors",
+        "target": "agent_login",
+        "value": "a.nowak",
+    }
 
     review = logged_in.post(url, form)
     assert Edit.objects.count() == 0
@@ -416,6 +422,29 @@ def test_bulk_set_by_filter_across_pages_confirms_the_count_first(
     assert Edit.objects.get().kind == Edit.Kind.BULK
     changed = grid.rows.filter(agent_login="a.nowak").count()
     assert changed >= 7  # the 8 error rows minus the one whose phone is not a number
+
+
+def test_bulk_set_by_a_field_filter_sets_the_rows_the_filter_shows(
+    logged_in: Client, grid: Grid
+) -> None:
+    """A field filter has a `value` of its own (rows whose city is Łódź), beside the value to
+    set: the bulk form reads its filter from the view's query, so neither is read for the other
+    (the form once carried the filter as fields of their own, and it was)."""
+    query = "field=miasto&value=%C5%81%C3%B3d%C5%BA"
+    page = logged_in.get(f"{reverse('campaigns:grid_detail', args=[grid.pk])}?{query}")
+    bulk = page.content.decode().split('<form id="bulk"')[1].split("</form>")[0]
+    assert f'name="return_query" value="{escape(query)}"' in bulk
+    assert bulk.count('name="value"') == 1  # the value to set, and only it
+    url = reverse("campaigns:grid_bulk", args=[grid.pk])
+    form = {"scope": "filter", "return_query": query, "target": "agent_login", "value": "a.nowak"}
+
+    review = logged_in.post(url, form)
+    assert "“Agent” becomes “a.nowak” in 1 row." in review.content.decode()
+    logged_in.post(url, form | {"confirm": "yes"})
+
+    lodz = grid.rows.get(values__record_fields__miasto="Łódź")
+    assert lodz.agent_login == "a.nowak"
+    assert [change[0] for change in Edit.objects.get().changes] == [lodz.pk]
 
 
 def test_fill_down_from_the_first_ticked_row(logged_in: Client, grid: Grid) -> None:
@@ -622,7 +651,7 @@ def test_bulk_set_only_where_the_cell_is_empty_keeps_the_filled_ones(
     assert filled  # some error rows name an agent already
     form = {
         "scope": "filter",
-        "show": "errors",
+        "return_query": "show=errors",
         "target": "agent_login",
         "value": "a.nowak",
         "only_empty": "on",
