@@ -212,16 +212,37 @@
 
   // The campaign's records, read in the background, have come: the banner's poll answers
   // HX-Refresh and the page reloads to show what they tell (views/intake.grid_listing). Not
-  // while a cell's editor is open or a field has the focus: the reload would throw away what is
-  // being typed. The banner keeps asking every second, and reloads once the person is done.
+  // while the person is busy: a cell's editor open or a field with the focus (the reload would
+  // throw away what is being typed), a request of theirs not yet answered, or a page they are
+  // going to (the review, say: the reload would bring them back here). The banner keeps asking
+  // every second, and reloads once the person is done.
+  let requests = 0;
+  let leaving = false;
+  function goingAway() {
+    leaving = true;
+    // A download begins no new page: still here after a while, the person is not leaving.
+    setTimeout(function () { leaving = false; }, 10000);
+  }
+  window.addEventListener("beforeunload", goingAway);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id !== "listing-status") requests += 1;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt.id !== "listing-status") requests = Math.max(0, requests - 1);
+  });
   document.addEventListener("htmx:beforeOnLoad", function (event) {
     const elt = event.detail.elt;
-    if (!elt || elt.id !== "listing-status") return;
-    if (event.detail.xhr.getResponseHeader("HX-Refresh") !== "true") return;
-    const active = document.activeElement;
-    if (document.querySelector("form.cell-editor") || (active && typing(active))) {
-      event.preventDefault();
+    const xhr = event.detail.xhr;
+    if (!elt || elt.id !== "listing-status") {
+      if (xhr && (xhr.getResponseHeader("HX-Redirect") || xhr.getResponseHeader("HX-Location"))) {
+        goingAway();
+      }
+      return;
     }
+    if (xhr.getResponseHeader("HX-Refresh") !== "true") return;
+    const active = document.activeElement;
+    const editing = document.querySelector("form.cell-editor") || (active && typing(active));
+    if (editing || requests > 0 || leaving) event.preventDefault();
   });
 
   // --- moving around and shortcuts (never while typing in a field) -------------------------
