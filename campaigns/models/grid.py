@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models.campaign import Campaign
+from campaigns.rules.validation import GridMode
 
 
 class Duplicates(models.TextChoices):
@@ -31,9 +32,10 @@ class Grid(models.Model):
     """A stored set of intended record changes for one campaign."""
 
     class Mode(models.TextChoices):
-        EDIT = "edit", _("Edit records")
-        ADD = "add", _("Add records")
-        REMOVE = "remove", _("Remove records")
+        # The values are the rules' (rules/validation.GridMode), which read no models.
+        EDIT = GridMode.EDIT.value, _("Edit records")
+        ADD = GridMode.ADD.value, _("Add records")
+        REMOVE = GridMode.REMOVE.value, _("Remove records")
 
     class Source(models.TextChoices):
         FILE = "file", _("File")

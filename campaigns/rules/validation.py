@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +39,17 @@ from campaigns.thulium import vocabulary as thulium
 
 # Typed in a cell, these clear the field in Thulium (a blank cell leaves it unchanged).
 CLEAR_MARKERS = frozenset({"[clear]", "[wyczyść]", "[wyczysc]"})
+
+
+class GridMode(StrEnum):
+    """What a grid does with its rows. `models.Grid.Mode` takes its values from here, so the
+    rules compare with members, not strings, and still read no models."""
+
+    EDIT = "edit"
+    ADD = "add"
+    REMOVE = "remove"
+
+
 # A campaign's phone format as stored (`models.PhoneFormat`): the rules read no models.
 POLISH_NATIONAL = "pl"
 CLEAR_MARKER = "[clear]"  # the one we write ourselves
@@ -167,7 +179,9 @@ class RowCheck:
     phone: str
 
 
-def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit") -> RowCheck:
+def check_row(
+    cells: Mapping[str, str], rules: CampaignRules, mode: str = GridMode.EDIT
+) -> RowCheck:
     """Turn one row's cells (target → text) into the values to send and its messages, for
     editing, adding (also identifier and order) or removing records (the phone alone)."""
     values: dict[str, Any] = {}
@@ -194,7 +208,7 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
             found.append(message("phone_number", ERROR, "phone_invalid", value=raw_phone))
     found.extend(_mangled_text(cells))
 
-    if mode == "remove":
+    if mode == GridMode.REMOVE:
         return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
     for target, text in cells.items():
         text = text.strip()
@@ -280,7 +294,7 @@ def check_row(cells: Mapping[str, str], rules: CampaignRules, mode: str = "edit"
     if record_fields:
         values["record_fields"] = record_fields
     found.extend(_status_rules(values, rules))
-    if mode == "edit" and not any(
+    if mode == GridMode.EDIT and not any(
         text.strip() for target, text in cells.items() if target != "phone_number"
     ):
         found.append(message("phone_number", WARNING, "nothing_to_change"))
@@ -366,27 +380,27 @@ def live_messages(
     main numbers only: with `search_additional` an absent phone may still be found. A row
     added before whose answer was lost (`answer_lost`) may have made the record it finds. With
     `by_identifier`, `held` counts the records with the row's identifier instead."""
-    if mode == "edit" and by_identifier:
+    if mode == GridMode.EDIT and by_identifier:
         if held == 0:
             return [message("identifier", ERROR, "identifier_not_in_campaign")]
         if values is not None and now and changes_nothing(values, now):
             return [message("identifier", INFO, "no_change")]
         return []
-    if mode == "edit" and held == 0:
+    if mode == GridMode.EDIT and held == 0:
         if search_additional:
             return [message("phone_number", WARNING, "phone_maybe_additional")]
         return [message("phone_number", ERROR, "phone_not_in_campaign")]
-    if mode == "edit" and held > 1:
+    if mode == GridMode.EDIT and held > 1:
         if every_record:
             return [message("phone_number", WARNING, "phone_held_every_record", count=held)]
         return [message("phone_number", ERROR, "phone_held_more_than_once", count=held)]
-    if mode == "edit" and values is not None and now and changes_nothing(values, now):
+    if mode == GridMode.EDIT and values is not None and now and changes_nothing(values, now):
         return [message("phone_number", INFO, "no_change")]
-    if mode == "add" and held and answer_lost:
+    if mode == GridMode.ADD and held and answer_lost:
         return [message("phone_number", WARNING, "phone_exists_maybe_ours")]
-    if mode == "add" and held:
+    if mode == GridMode.ADD and held:
         return [message("phone_number", ERROR, "phone_exists")]
-    if mode == "remove" and held == 0:
+    if mode == GridMode.REMOVE and held == 0:
         return [message("phone_number", WARNING, "phone_nothing_to_remove")]
     return []
 
