@@ -200,9 +200,7 @@
     if (elt && elt.matches && elt.matches("#counts, #undo-form, #redo-form, #sending")) return;
     decorate(document);
     if (!focusAfterSwap) return;
-    if (elt && elt.id === "grid-problem") {
-      focusAfterSwap = null; // the save was refused: the focus stays in the editor, to mend it
-    } else if (!focusAfterSwap.line.isConnected) {
+    if (!focusAfterSwap.line.isConnected) {
       // Only once the saved row has replaced the one that held the editor: an earlier settle
       // (the editor's own, late under load) must not take the focus out of the editor.
       focusCell(focusAfterSwap.row, focusAfterSwap.target);
@@ -224,11 +222,29 @@
     setTimeout(function () { leaving = false; }, 10000);
   }
   window.addEventListener("beforeunload", goingAway);
+  // Counted by request, not by element: htmx tells of a request's end a second time, on a
+  // parent, when the answer replaced the element that asked (the banner, every second).
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.elt.id !== "listing-status") requests += 1;
+    const xhr = event.detail.xhr;
+    if (!xhr || event.detail.elt.id === "listing-status") return;
+    xhr.personAsked = true;
+    requests += 1;
+    if (event.detail.elt.matches && event.detail.elt.matches("form.cell-editor")) xhr.saving = true;
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.elt.id !== "listing-status") requests = Math.max(0, requests - 1);
+    const xhr = event.detail.xhr;
+    if (!xhr) return;
+    if (xhr.personAsked) {
+      xhr.personAsked = false;
+      requests = Math.max(0, requests - 1);
+    }
+    if (xhr.saving) {
+      xhr.saving = false;
+      // Saved, the row has been replaced and its settle puts the focus back. Refused (a
+      // conflict shows the editor again in place) or failed, the row is still here: the focus
+      // stays where it is, and no later swap takes it.
+      if (focusAfterSwap && focusAfterSwap.line.isConnected) focusAfterSwap = null;
+    }
   });
   document.addEventListener("htmx:beforeOnLoad", function (event) {
     const elt = event.detail.elt;
