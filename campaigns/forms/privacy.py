@@ -11,6 +11,3 @@ class PersonRequestForm(forms.Form):
     phone = Text()
     action = Choice(("find", "export", "erase"), "find")
     reason = Text()  # why the data is erased
-
-    def number(self) -> str:
-        return self.cleaned_data["phone"].strip() if self.is_valid() else ""

@@ -19,7 +19,8 @@ from campaigns.views.common import AuthenticatedRequest
 def person_request(request: AuthenticatedRequest) -> HttpResponse:
     # Posted, never in the address: a number in a URL ends up in access logs and history.
     form = PersonRequestForm(request.POST)
-    phone = form.number()
+    form.is_valid()  # lenient fields: always valid
+    phone = form.cleaned_data["phone"].strip()
     action = form.cleaned_data["action"]
     context: dict[str, object] = {"phone": phone}
     if request.method == "GET":
