@@ -45,6 +45,7 @@ run: $(VENV)/.installed $(MO_FILES)
 TEST_WORKERS ?= 3
 test: export SECRET_KEY := $(or $(SECRET_KEY),tests-only-not-a-secret)
 test: export AUDIT_KEY := $(or $(AUDIT_KEY),tests-only-audit-key-not-a-secret)
+test: export CONNECTIONS_KEY := $(or $(CONNECTIONS_KEY),tests-only-connections-key-not-a-secret)
 test: $(VENV)/.installed $(MO_FILES) chromium gettext lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
@@ -60,6 +61,7 @@ lint: $(VENV)/.installed
 # The README's screenshots, taken by driving the product in Chromium (docs/screenshots.py).
 screenshots: export SECRET_KEY := $(or $(SECRET_KEY),screenshots-only-not-a-secret)
 screenshots: export AUDIT_KEY := $(or $(AUDIT_KEY),screenshots-only-audit-key)
+screenshots: export CONNECTIONS_KEY := $(or $(CONNECTIONS_KEY),screenshots-only-connections-key)
 screenshots: $(VENV)/.installed $(MO_FILES) chromium
 	$(PY) docs/screenshots.py
 

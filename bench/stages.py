@@ -85,7 +85,14 @@ django.setup()
 # The inputs run.py wrote, and the project, imported once Django is set up above.
 from bench.run import CITIES, HEADERS, NAMES, control, make_rows  # noqa: E402
 from campaigns import thulium  # noqa: E402
-from campaigns.models import Grid, Outcome, Row, RowOutcome, Submission  # noqa: E402
+from campaigns.models import (  # noqa: E402
+    Grid,
+    Outcome,
+    Row,
+    RowOutcome,
+    Submission,
+    ThuliumSystem,
+)
 from campaigns.presentation.row_html import RowRenderer  # noqa: E402
 from campaigns.services.campaigns import campaign_fields_add, campaign_for  # noqa: E402
 from campaigns.services.connection import thulium_client  # noqa: E402
@@ -110,9 +117,14 @@ def stage_prepare(args: Any, workdir: Path) -> dict[str, Any]:
     return {}
 
 
+def _system() -> ThuliumSystem:
+    """The sandbox, as THULIUM_BASE_URL names it (migrate made it a system)."""
+    return ThuliumSystem.objects.get(from_environment=True)
+
+
 def _campaign() -> Any:
 
-    campaign = campaign_for(thulium_id="00001", name="Benchmark")
+    campaign = campaign_for(system=_system(), thulium_id="00001", name="Benchmark")
     campaign_fields_add(campaign=campaign, names=["imię", "miasto"])
     return campaign
 
@@ -221,7 +233,7 @@ def stage_end_to_end(args: Any, workdir: Path) -> dict[str, Any]:
         made = grid_create_from_file(
             campaign=campaign, author=None, data=data, filename="records.csv"
         )
-        with thulium_client() as client:
+        with thulium_client(system=_system()) as client:
             grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=client)
             rules = campaign_rules(campaign=campaign, client=client)
             token, _read = _reviewed(grid, client, rules)
@@ -242,7 +254,7 @@ def _intake(workdir: Path, name: str) -> dict[str, Any]:
     upload, grid = _timed(
         lambda: grid_create_from_file(campaign=campaign, author=None, data=data, filename=name)
     )
-    with thulium_client() as client:
+    with thulium_client(system=_system()) as client:
         confirm, grid = _timed(
             lambda: grid_confirm_mapping(grid=grid, mapping=grid.mapping, client=client)
         )
@@ -319,7 +331,7 @@ def _grid_of(rows: int) -> Any:
     made = grid_create_from_file(
         campaign=_campaign(), author=None, data=out.getvalue().encode(), filename=f"{rows}.csv"
     )
-    with thulium_client() as client:
+    with thulium_client(system=_system()) as client:
         return grid_confirm_mapping(grid=made, mapping=made.mapping, client=client)
 
 
@@ -422,7 +434,7 @@ def stage_listing(args: Any, workdir: Path) -> dict[str, Any]:
             delay = {"kind": "delay", "seconds": latency / 1000, "method": "GET", "times": 10**6}
             control("POST", args.api, "faults", [delay])
         for concurrency in (1, 2, 4, 8):
-            with thulium_client() as client:
+            with thulium_client(system=_system()) as client:
                 seconds, records = _timed(
                     lambda c=client, n=concurrency: sum(
                         1 for _r in c.iter_records("00001", concurrency=n)
@@ -440,7 +452,7 @@ def stage_listing_kept(args: Any, workdir: Path) -> dict[str, Any]:
 
     campaign = _campaign()
     control("DELETE", args.api, "faults")
-    with thulium_client() as client:
+    with thulium_client(system=_system()) as client:
         read, records = _timed(lambda: campaign_records_by_phone(client, "00001"))
         kept, _listing = _timed(lambda: campaign_listing_read(campaign=campaign, client=client))
     loaded, listing = _timed(lambda: campaign_listing_fresh(campaign))
@@ -458,7 +470,7 @@ def stage_submission(args: Any, workdir: Path) -> dict[str, Any]:
     Each sending is reviewed first (the campaign read once); the sending reuses that read."""
 
     grid = _grid_of(args.rows)
-    with thulium_client() as client:
+    with thulium_client(system=_system()) as client:
         rules = campaign_rules(campaign=grid.campaign, client=client)
     runs = {}
     for latency in (0, 50):
@@ -468,7 +480,7 @@ def stage_submission(args: Any, workdir: Path) -> dict[str, Any]:
             control("POST", args.api, "faults", [delay])
         for workers in (1, 2, 4):
             grid.rows.update(outcome=Outcome.NONE, outcome_detail={})
-            with thulium_client() as client:
+            with thulium_client(system=_system()) as client:
                 token, read_s = _reviewed(grid, client, rules)
             submission = submission_create(grid=grid, author=None, rules=rules, review=token)
             procs = [
@@ -507,7 +519,7 @@ def start_sender(
 def stage_submit_worker(args: Any, workdir: Path) -> dict[str, Any]:
 
     extra = json.loads(args.extra)
-    with thulium_client() as client:
+    with thulium_client(system=_system()) as client:
         while True:
             result = submission_run(
                 submission_id=extra["submission"], client=client, helper=extra["helper"]
@@ -575,7 +587,7 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
                 stderr=subprocess.DEVNULL,
             )
         )
-        with thulium_client() as client:
+        with thulium_client(system=_system()) as client:
             rules = campaign_rules(campaign=big.campaign, client=client)
             token, _read_s = _reviewed(big, client, rules)
         submission = submission_create(grid=big, author=None, rules=rules, review=token)
@@ -614,7 +626,7 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
                             "csrfmiddlewaretoken": session.cookies["csrftoken"],
                         },
                     ),
-                    ("campaign page", "get", "/campaigns/00001/", None),
+                    ("campaign page", "get", "/campaigns/thulium/00001/", None),
                 ):
                     started = time.perf_counter()
                     answer = session.request(

@@ -15,6 +15,7 @@ from campaigns.database.audit_triggers import triggers_ensure
 from campaigns.models import AuditEntry
 from campaigns.services.audit import audit
 from campaigns.services.powers import roles_ensure_audited
+from campaigns.services.systems import system_from_environment_ensure
 
 
 @receiver(user_logged_in)
@@ -40,6 +41,8 @@ def _after_migrate(sender: Any, using: str, **kwargs: Any) -> None:
         return
     # The groups are there with their rights (a change of them audited) ...
     roles_ensure_audited()
+    # ... an install that sets THULIUM_BASE_URL has it as a system ...
+    system_from_environment_ensure()
     # ... and a migration that rebuilt the audit table (SQLite drops a table's triggers with
     # it) never leaves the log without them.
     triggers_ensure(connections[using])

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, ThuliumSystem
 from campaigns.services.connection import thulium_client
 from campaigns.services.grids import campaign_listing_read
 from campaigns.services.sending import submission_run
@@ -15,7 +15,11 @@ from campaigns.services.sending import submission_run
 
 @task()
 def run_submission(submission_id: int, helper: bool = False) -> str:
-    with thulium_client() as client:
+    # The client of the sending's own system: a sending to one Thulium never reaches another.
+    system = ThuliumSystem.objects.filter(campaigns__submissions=submission_id).first()
+    if system is None:
+        return "gone"
+    with thulium_client(system=system) as client:
         result = submission_run(submission_id=submission_id, client=client, helper=helper)
     if result.retry_after is not None:
         # Queued behind another submission, or Thulium asked for a long pause: come back later
@@ -29,8 +33,8 @@ def run_submission(submission_id: int, helper: bool = False) -> str:
 @task(priority=10)
 def read_campaign_listing(campaign_pk: int) -> str:
     """Read the campaign's listing for the grids uploaded meanwhile (services/listing.py)."""
-    campaign = Campaign.objects.filter(pk=campaign_pk).first()
+    campaign = Campaign.objects.select_related("system").filter(pk=campaign_pk).first()
     if campaign is None:
         return "gone"
-    with thulium_client() as client:
+    with thulium_client(system=campaign.system) as client:
         return "read" if campaign_listing_read(campaign=campaign, client=client) else "failed"

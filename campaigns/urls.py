@@ -15,16 +15,22 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("", campaigns.campaign_list, name="list"),
-    path("campaigns/<str:campaign_id>/", campaigns.campaign_detail, name="detail"),
-    path("campaigns/<str:campaign_id>/charts/", campaigns.campaign_charts, name="campaign_charts"),
+    path("campaigns/<str:system>/<str:campaign_id>/", campaigns.campaign_detail, name="detail"),
+    path(
+        "campaigns/<str:system>/<str:campaign_id>/charts/",
+        campaigns.campaign_charts,
+        name="campaign_charts",
+    ),
     path("history/", history.history, name="history"),
     path("history/phone/<str:phone>/", history.phone_history, name="phone_history"),
     path("privacy/person/", privacy.person_request, name="person_request"),
-    path("campaigns/<str:campaign_id>/upload/", intake.grid_upload, name="grid_upload"),
-    path("campaigns/<str:campaign_id>/pull/", intake.grid_pull, name="grid_pull"),
-    path("campaigns/<str:campaign_id>/empty/", intake.grid_empty, name="grid_empty"),
     path(
-        "campaigns/<str:campaign_id>/template.xlsx",
+        "campaigns/<str:system>/<str:campaign_id>/upload/", intake.grid_upload, name="grid_upload"
+    ),
+    path("campaigns/<str:system>/<str:campaign_id>/pull/", intake.grid_pull, name="grid_pull"),
+    path("campaigns/<str:system>/<str:campaign_id>/empty/", intake.grid_empty, name="grid_empty"),
+    path(
+        "campaigns/<str:system>/<str:campaign_id>/template.xlsx",
         campaigns.campaign_template,
         name="campaign_template",
     ),

@@ -15,8 +15,10 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 
 from campaigns import thulium
+from campaigns.models import ThuliumSystem
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.systems import system_from_environment_ensure
 from campaigns.services.validation import campaign_rules
 from tests.helpers import (
     API_PASSWORD,
@@ -125,9 +127,21 @@ def viewer(django_user_model: Any) -> Any:
 
 
 @pytest.fixture
-def campaign(db: Any) -> Any:
+def system(db: Any, dashboard_on_the_sandbox: None) -> ThuliumSystem:
+    """The install's Thulium system: the sandbox, as THULIUM_BASE_URL names it. In production
+    migrate makes it (post_migrate); the test database was migrated before the sandbox's
+    address was known, so the same function is called here (test_systems.py proves that
+    migrate calls it)."""
+    made = system_from_environment_ensure()
+    if made is None:
+        raise RuntimeError("dashboard_on_the_sandbox sets THULIUM_BASE_URL's setting")
+    return made
+
+
+@pytest.fixture
+def campaign(system: ThuliumSystem) -> Any:
     """Campaign 00001 of the demo fixture, with the field list an administrator would keep."""
-    campaign = campaign_for(thulium_id="00001", name="Odnowienia umów — Warszawa")
+    campaign = campaign_for(system=system, thulium_id="00001", name="Odnowienia umów — Warszawa")
     campaign_fields_add(campaign=campaign, names=DEMO_FIELDS)
     return campaign
 

@@ -171,7 +171,7 @@ def queue_sending(
 ) -> Any:
     """Review the grid as the page does (read the campaign from the sandbox, then review),
     and queue the sending that review allows."""
-    with thulium_client() as client:
+    with thulium_client(system=grid.campaign.system) as client:
         grid_review_read(grid=grid, client=client)
     review = grid_review(grid=grid, rules=rules, resend=resend, include_unchanged=include_unchanged)
     return submission_create(

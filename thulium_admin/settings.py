@@ -85,6 +85,17 @@ if not AUDIT_KEY:
         )
     AUDIT_KEY_FILE = BASE_DIR / ".env.audit-key"
     AUDIT_KEY = local_audit_key(AUDIT_KEY_FILE)
+# Thulium systems' API passwords (and any other credential kept in the database) are sealed
+# with Fernet under this key; it never enters the database. Several keys, comma-separated: the
+# first seals, every one opens (rotation: put the new key first, run
+# `manage.py thulium_system rekey`, then drop the old one). Unset: no password can be kept in
+# the database (systems from the environment still work). Under DEBUG a development key is made
+# beside .env, as for AUDIT_KEY.
+CONNECTIONS_KEY = env_list("CONNECTIONS_KEY", "")
+CONNECTIONS_KEY_FILE: Path | None = None
+if not CONNECTIONS_KEY and DEBUG:
+    CONNECTIONS_KEY_FILE = BASE_DIR / ".env.connections-key"
+    CONNECTIONS_KEY = [local_audit_key(CONNECTIONS_KEY_FILE)]
 # verify_audit records the log's head here on each run, and checks the log against the head it
 # recorded before: keep the file where the database's users cannot write it. Unset: not
 # recorded (verify_audit and `check --deploy` warn).
@@ -184,6 +195,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Roles given in one Thulium system or campaign (campaigns/access.py).
+    "campaigns.access.GrantBackend",
 ]
 # Password guessing (campaigns/logins.py): after LOGIN_FAILURE_LIMIT failures for one user name
 # from one address, that pair waits LOGIN_LOCKOUT_MINUTES; after LOGIN_ADDRESS_FAILURE_LIMIT
@@ -262,6 +275,7 @@ class ThuliumSettings(TypedDict):
     BASE_URL: str
     API_USER: str
     API_PASSWORD: str
+    SYSTEM_NAME: str
     CONNECT_TIMEOUT: float
     READ_TIMEOUT: float
     CALL_DEADLINE: float
@@ -271,12 +285,16 @@ class ThuliumSettings(TypedDict):
     READ_CONCURRENCY: int
 
 
-# The Thulium system this dashboard works on. The password is read here and nowhere else; it is
-# never shown, logged or stored in the database.
+# How every Thulium system is spoken to (timeouts, retries), and the connection of the system
+# "from the environment": an install that sets THULIUM_BASE_URL has it as a system (made on
+# migrate), whose URL, user and password are read here and nowhere else, never stored in the
+# database. Other systems are added with `manage.py thulium_system add` or in the admin.
 THULIUM: ThuliumSettings = {
     "BASE_URL": environ.get("THULIUM_BASE_URL", ""),
     "API_USER": environ.get("THULIUM_API_USER", ""),
     "API_PASSWORD": environ.get("THULIUM_API_PASSWORD", ""),
+    # The name the system from the environment gets when migrate makes it.
+    "SYSTEM_NAME": environ.get("THULIUM_SYSTEM_NAME", ""),
     "CONNECT_TIMEOUT": env_float("THULIUM_CONNECT_TIMEOUT", 5.0),
     "READ_TIMEOUT": env_float("THULIUM_READ_TIMEOUT", 30.0),
     "CALL_DEADLINE": env_float("THULIUM_CALL_DEADLINE", 120.0),

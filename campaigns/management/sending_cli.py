@@ -80,7 +80,7 @@ class SendsGrids(BaseCommand):
     def print_review(self, grid: Grid) -> Review:
         """The same review as the page's, printed before anything is sent."""
         try:
-            with thulium_session() as client:
+            with thulium_session(system=grid.campaign.system) as client:
                 rules = campaign_rules(campaign=grid.campaign, client=client)
         except ThuliumProblem as problem:
             raise CommandError(problem.text) from None
@@ -129,7 +129,7 @@ class SendsGrids(BaseCommand):
         """Send in this process, no worker needed, and wait until every chunk is answered:
         through Thulium's own waits and through an outage, each pause printed."""
         try:
-            with thulium_session() as client:
+            with thulium_session(system=grid.campaign.system) as client:
                 rules = campaign_rules(campaign=grid.campaign, client=client)
                 submission = submission_create(
                     grid=grid,

@@ -7,7 +7,8 @@ One module per aggregate, each with one reason to change:
   last comparison with Thulium;
 - `sending`: submissions, their requests (chunks), the verdicts on rows and the fields last sent;
 - `audit`: the keyed chain of audit entries, their personal details and the chain's head;
-- `accounts`: what a user keeps for themselves.
+- `accounts`: what a user keeps for themselves;
+- `system`: the Thulium systems this install serves, and who is given what in each.
 
 Every name is re-exported here: import from `campaigns.models`, not from its modules.
 """
@@ -41,6 +42,7 @@ from campaigns.models.grid import (
     UploadBlock,
 )
 from campaigns.models.sending import Chunk, RowOutcome, SentFields, Submission
+from campaigns.models.system import Grant, ThuliumSystem
 
 __all__ = [
     "COMMON_OUTCOMES",
@@ -60,6 +62,7 @@ __all__ = [
     "Chunk",
     "Duplicates",
     "Edit",
+    "Grant",
     "Grid",
     "MatchBy",
     "Outcome",
@@ -70,6 +73,7 @@ __all__ = [
     "SentFields",
     "Submission",
     "ThuliumNow",
+    "ThuliumSystem",
     "UploadBlock",
     "UserPreference",
     "ValueRule",

@@ -66,6 +66,10 @@ class AuditEntry(models.Model):
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         USER_ADDED = "user_added", _("User added")
         ROLE_RIGHTS_CHANGED = "role_rights_changed", _("A role's rights changed")
+        SYSTEM_ADDED = "system_added", _("Thulium system added")
+        SYSTEM_CHANGED = "system_changed", _("Thulium system changed")
+        SYSTEM_REMOVED = "system_removed", _("Thulium system removed")
+        CONNECTIONS_RESEALED = "connections_resealed", _("Stored passwords sealed again")
 
     # Entries of someone taking rows out of the dashboard: a file of a grid, of the history, of
     # a person's data.
@@ -82,6 +86,10 @@ class AuditEntry(models.Model):
     )
     actor_name = models.CharField(max_length=150)
     action = models.CharField(max_length=30, choices=Action)
+    # The Thulium system the entry is about (a plain id, like the grid's: removing a system
+    # never touches its history); none for the install's own (logins, accounts). Entries made
+    # before systems existed have none either: see ThuliumSystem.earlier_history.
+    system_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     campaign = models.CharField(max_length=5, blank=True, db_index=True)
     grid_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     submission_id = models.BigIntegerField(null=True, blank=True)

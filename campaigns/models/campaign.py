@@ -19,7 +19,14 @@ class PhoneFormat(models.TextChoices):
 class Campaign(models.Model):
     """Our side of a Thulium campaign: what Thulium cannot tell us about it."""
 
-    thulium_id = models.CharField(_("Thulium campaign id"), max_length=5, unique=True)
+    system = models.ForeignKey(
+        "campaigns.ThuliumSystem",
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("Thulium system"),
+    )
+    # Unique within its system only: 00001 exists in each.
+    thulium_id = models.CharField(_("Thulium campaign id"), max_length=5)
     name = models.CharField(_("name"), max_length=200, blank=True)
     phone_format = models.CharField(
         _("phone number format"),
@@ -45,7 +52,12 @@ class Campaign(models.Model):
     )
 
     class Meta:
-        ordering = ["thulium_id"]
+        ordering = ["system__name", "thulium_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "thulium_id"], name="one_campaign_per_id_in_a_system"
+            )
+        ]
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
 

@@ -26,7 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaigns.models import AuditDetail, AuditEntry, AuditHead, RowOutcome
+from campaigns.models import (
+    AuditDetail,
+    AuditEntry,
+    AuditHead,
+    Campaign,
+    RowOutcome,
+    ThuliumSystem,
+)
 
 GENESIS = "0" * 64
 KEY_CHECK_MESSAGE = b"thulium-dashboard audit key check"
@@ -66,13 +73,16 @@ def audit(
     *,
     action: str,
     actor: User | None,
-    campaign: str = "",
+    campaign: Campaign | None = None,
+    system: ThuliumSystem | None = None,
     grid_id: int | None = None,
     submission_id: int | None = None,
     **details: Any,
 ) -> AuditEntry:
     """Append one entry. Called inside the caller's transaction, so the entry and the change it
-    describes are committed — or rolled back — together."""
+    describes are committed — or rolled back — together. An entry about a campaign belongs to
+    its system; one about a system alone names it by `system`."""
+    system_id = campaign.system_id if campaign is not None else (system.pk if system else None)
     key = audit_key()
     chained, personal = split_details(
         action, json.loads(json.dumps(details, cls=DjangoJSONEncoder))
@@ -85,7 +95,8 @@ def audit(
             actor=actor if actor is not None and actor.is_authenticated else None,
             actor_name=_actor_name(actor),
             action=action,
-            campaign=campaign,
+            system_id=system_id,
+            campaign=campaign.thulium_id if campaign is not None else "",
             grid_id=grid_id,
             submission_id=submission_id,
             details=chained,
@@ -119,9 +130,12 @@ def entry_mac(entry: AuditEntry, key: bytes) -> str:
 
 def entry_material(entry: AuditEntry) -> str:
     """What an entry's MAC covers besides the previous MAC: its personal details only by their
-    keyed digest."""
+    keyed digest. The system is covered from when entries name one: entries made before keep
+    the material they were keyed with."""
+    system = {} if entry.system_id is None else {"system": entry.system_id}
     return json.dumps(
-        {
+        system
+        | {
             "at": entry.at.isoformat(),
             "actor": entry.actor_id,
             "actor_name": entry.actor_name,

@@ -172,7 +172,7 @@ def _campaign_now(
                 elif count > 1:
                     held[phone] = list(values.get("records", [])) or [{}] * count
             return held, grid.compared_at
-    records = campaign_records_by_phone(client, submission.campaign.thulium_id)
+    records = campaign_records_by_phone(client, submission.campaign)
     held = {phone: [record_values(r) for r in found] for phone, found in records.items()}
     held |= {
         ThuliumNow.IDENTIFIER_KEY + r.identifier: [record_values(r)]

@@ -1,4 +1,4 @@
-"""The Thulium system's campaigns: the list, and opening one; our record of a campaign and its
+"""A Thulium system's campaigns: the list, and opening one; our record of a campaign and its
 field list."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Campaign, CampaignField
+from campaigns.models import AuditEntry, Campaign, CampaignField, ThuliumSystem
 from campaigns.rules.validation import CampaignRules
 from campaigns.services.audit import audit
 from campaigns.services.validation import campaign_rules
@@ -47,10 +47,10 @@ def campaign_overview_list(*, client: thulium.ThuliumClient) -> list[CampaignOve
     )
 
 
-def campaign_for(*, thulium_id: str, name: str = "") -> Campaign:
-    """Our record of a Thulium campaign, made on first use; keeps the name current."""
-    campaign, created = Campaign.objects.get_or_create(
-        thulium_id=thulium_id, defaults={"name": name}
+def campaign_for(*, system: ThuliumSystem, thulium_id: str, name: str = "") -> Campaign:
+    """Our record of a campaign of `system`, made on first use; keeps the name current."""
+    campaign, created = Campaign.objects.select_related("system").get_or_create(
+        system=system, thulium_id=thulium_id, defaults={"name": name}
     )
     if name and not created and campaign.name != name:
         campaign.name = name
@@ -79,7 +79,7 @@ def _fields_add(campaign: Campaign, names: Sequence[str], actor: User | None) ->
         audit(
             action=AuditEntry.Action.FIELDS,
             actor=actor,
-            campaign=campaign.thulium_id,
+            campaign=campaign,
             fields=added,
         )
     return added
@@ -92,13 +92,14 @@ class CampaignNotFound(Exception):
 
 
 def campaign_open(
-    *, thulium_id: str, client: thulium.ThuliumClient
+    *, system: ThuliumSystem, thulium_id: str, client: thulium.ThuliumClient
 ) -> tuple[Campaign, CampaignRules]:
-    """Our record of a campaign Thulium has (made on first use) and its live rules."""
+    """Our record of a campaign `system` has (made on first use) and its live rules; `client`
+    speaks to that system."""
     found = next((c for c in client.list_campaigns() if c.id == thulium_id), None)
     if found is None:
         raise CampaignNotFound(thulium_id)
-    campaign = campaign_for(thulium_id=found.id, name=found.name)
+    campaign = campaign_for(system=system, thulium_id=found.id, name=found.name)
     return campaign, campaign_rules(campaign=campaign, client=client)
 
 

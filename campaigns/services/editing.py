@@ -186,7 +186,7 @@ def grid_remap(
         audit(
             action=AuditEntry.Action.REMAP,
             actor=author,
-            campaign=campaign.thulium_id,
+            campaign=campaign,
             grid_id=grid.pk,
             edit=edit.pk,
             column=grid.headers[column],
@@ -282,7 +282,7 @@ def _audit_edit(
     audit(
         action=actions[kind],
         actor=author,
-        campaign=grid.campaign.thulium_id,
+        campaign=grid.campaign,
         grid_id=grid.pk,
         edit=edit.pk,
         **details,

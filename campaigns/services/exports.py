@@ -253,7 +253,7 @@ def grid_export(
     audit(
         action=AuditEntry.Action.GRID_EXPORT,
         actor=actor,
-        campaign=grid.campaign.thulium_id,
+        campaign=grid.campaign,
         grid_id=grid.pk,
         format=fmt,
         rows=dataset.height,

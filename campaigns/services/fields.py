@@ -47,7 +47,7 @@ def campaign_fields_learn(
         audit(
             action=AuditEntry.Action.FIELDS_LEARNED,
             actor=actor,
-            campaign=campaign.thulium_id,
+            campaign=campaign,
             submission_id=submission_id,
             confirmed=changed.get(CampaignField.State.CONFIRMED, []),
             unknown=changed.get(CampaignField.State.UNKNOWN, []),

@@ -100,7 +100,7 @@ def grid_create_from_file(
         audit(
             action=AuditEntry.Action.UPLOAD,
             actor=author,
-            campaign=campaign.thulium_id,
+            campaign=campaign,
             grid_id=grid.pk,
             file_name=grid.file_name,
             size=grid.file_size,
@@ -216,7 +216,7 @@ def grid_confirm_mapping(
         audit(
             action=AuditEntry.Action.MAPPING,
             actor=actor,
-            campaign=campaign.thulium_id,
+            campaign=campaign,
             grid_id=grid.pk,
             mapping=dict(zip(grid.headers, mapping, strict=True)),
             valid=grid.rows_valid,
@@ -292,7 +292,7 @@ def grid_create_from_thulium(
                 record.identifier,
             ]
         )
-    campaign_agent_names_learn(campaign_id=campaign.thulium_id, names=names)
+    campaign_agent_names_learn(campaign=campaign, names=names)
     campaign.refresh_from_db()
     rules = campaign_rules(campaign=campaign, client=client)
     with transaction.atomic():
@@ -308,7 +308,7 @@ def grid_create_from_thulium(
         audit(
             action=AuditEntry.Action.PULL,
             actor=author,
-            campaign=campaign.thulium_id,
+            campaign=campaign,
             grid_id=grid.pk,
             filters=grid.pull_filters,
             rows=len(raw_rows),
@@ -370,7 +370,7 @@ def grid_create_empty(
         audit(
             action=AuditEntry.Action.GRID_CREATED,
             actor=author,
-            campaign=campaign.thulium_id,
+            campaign=campaign,
             grid_id=grid.pk,
         )
     return grid

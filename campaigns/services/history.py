@@ -95,14 +95,14 @@ def phone_timeline_shown(phone: str, *, limit: int = 500) -> list[TimelineEntry]
     them (without asking it now), agents with their names, dates in the reader's format."""
     outcomes = list(phone_timeline(phone)[:limit])
     names = {
-        campaign: campaign_status_names(campaign_id=campaign)
-        for campaign in {o.submission.campaign.thulium_id for o in outcomes}
+        campaign: campaign_status_names(campaign_pk=campaign)
+        for campaign in {o.submission.campaign_id for o in outcomes}
     }
     with one_render():
         return [
             timeline_entry(
                 outcome,
-                status_names=names[outcome.submission.campaign.thulium_id],
+                status_names=names[outcome.submission.campaign_id],
                 agent_names=outcome.submission.campaign.agent_names,
             )
             for outcome in outcomes
@@ -142,7 +142,6 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
     audit(
         action=AuditEntry.Action.EXPORT,
         actor=actor,
-        campaign=filters.campaign,
         format=fmt,
         rows=dataset.height,
         filters={

@@ -53,7 +53,7 @@ class Listing:
 
 def campaign_records_by_phone(
     client: thulium.ThuliumClient,
-    campaign_id: str,
+    campaign: Campaign,
     *,
     on_page: Callable[[int, int], None] | None = None,
 ) -> dict[str, list[thulium.Record]]:
@@ -63,7 +63,7 @@ def campaign_records_by_phone(
     records: dict[str, list[thulium.Record]] = defaultdict(list)
     seen: set[int] = set()
     pages = client.iter_records(
-        campaign_id, concurrency=settings.THULIUM["READ_CONCURRENCY"], on_page=on_page
+        campaign.thulium_id, concurrency=settings.THULIUM["READ_CONCURRENCY"], on_page=on_page
     )
     names: dict[str, str] = {}
     for record in pages:
@@ -72,7 +72,7 @@ def campaign_records_by_phone(
             records[record.phone_number].append(record)
             if record.agent_name and record.agent_login:
                 names[record.agent_login] = record.agent_name
-    campaign_agent_names_learn(campaign_id=campaign_id, names=names)
+    campaign_agent_names_learn(campaign=campaign, names=names)
     return records
 
 
@@ -100,15 +100,16 @@ def listing_usable(listing: CampaignListing) -> bool:
     )
 
 
-def campaign_agent_names_learn(*, campaign_id: str, names: dict[str, str]) -> None:
+def campaign_agent_names_learn(*, campaign: Campaign, names: dict[str, str]) -> None:
     """Remember agents' names as a listing gave them (only names that say more than the login):
     the grid shows them beside logins, and "Anna Nowak" in a file is matched against them."""
     names = {login: name for login, name in names.items() if name.strip() != login}
     if not names:
         return
-    campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
-    if campaign is not None and {**campaign.agent_names, **names} != campaign.agent_names:
-        campaign.agent_names = {**campaign.agent_names, **names}
+    # Read again: the campaign object may be older than a name another reading learned.
+    known = Campaign.objects.filter(pk=campaign.pk).values_list("agent_names", flat=True).first()
+    if known is not None and {**known, **names} != known:
+        campaign.agent_names = {**known, **names}
         campaign.save(update_fields=["agent_names"])
 
 
@@ -263,7 +264,7 @@ def campaign_listing_fetch(*, campaign: Campaign, client: thulium.ThuliumClient)
     )
     started = timezone.now()
     try:
-        records = campaign_records_by_phone(client, campaign.thulium_id, on_page=progress)
+        records = campaign_records_by_phone(client, campaign, on_page=progress)
     except Exception as error:
         # Thulium's refusal, or anything else: the pages stop waiting and say so.
         with transaction.atomic():

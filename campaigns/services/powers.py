@@ -20,7 +20,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from campaigns import roles
-from campaigns.models import AuditEntry, Campaign, Grid
+from campaigns.models import AuditEntry, Campaign, Grid, ThuliumSystem
 from campaigns.services.audit import audit
 
 # Never in an entry: a password's hash is as good as the password for someone guessing offline.
@@ -102,18 +102,25 @@ def admin_change_audit(
 ) -> AuditEntry:
     """One entry for one object added, changed or deleted in the admin (inside the admin's
     transaction), named by its model, id and name, with what changed."""
-    campaign, grid_id = "", None
+    campaign: Campaign | None = None
+    system: ThuliumSystem | None = None
+    grid_id = None
     if isinstance(obj, Campaign):
-        campaign = obj.thulium_id
+        campaign = obj
     elif isinstance(obj, Grid):
-        campaign, grid_id = obj.campaign.thulium_id, obj.pk
+        campaign, grid_id = obj.campaign, obj.pk
     elif isinstance(linked := getattr(obj, "campaign", None), Campaign):
-        campaign = linked.thulium_id
+        campaign = linked
+    elif isinstance(obj, ThuliumSystem):
+        system = obj
+    elif isinstance(linked_system := getattr(obj, "system", None), ThuliumSystem):
+        system = linked_system
     extra: dict[str, Any] = {"changes": changes} if changes is not None else {}
     return audit(
         action=action,
         actor=actor,
         campaign=campaign,
+        system=system,
         grid_id=grid_id,
         model=obj._meta.label,
         object_id=str(obj.pk),

@@ -297,7 +297,7 @@ def value_rule_set(
         audit(
             action=AuditEntry.Action.VALUE_RULE,
             actor=author,
-            campaign=grid.campaign.thulium_id,
+            campaign=grid.campaign,
             grid_id=grid.pk,
             target=target,
             text=rule.source_text,
@@ -321,7 +321,7 @@ def value_rule_forget(
         audit(
             action=AuditEntry.Action.VALUE_RULE_FORGOTTEN,
             actor=author,
-            campaign=grid.campaign.thulium_id,
+            campaign=grid.campaign,
             grid_id=grid.pk,
             target=rule.target,
             text=rule.source_text,

@@ -126,15 +126,16 @@ def _revert(
             rules=rules,
             pull_filters={**reverts, "of_grid": grid.pk, "cannot_put_back": kept},
         )
+        whole: dict[str, Any] = {"whole_grid": True} if submission_id is None else {}
         audit(
             action=AuditEntry.Action.REVERT,
             actor=author,
-            campaign=grid.campaign.thulium_id,
+            campaign=grid.campaign,
             grid_id=made.pk,
             submission_id=submission_id,
             rows=len(raw_rows),
             reverts_grid=grid.pk,
-            **({"whole_grid": True} if submission_id is None else {}),
+            **whole,
         )
     return made
 

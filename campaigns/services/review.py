@@ -136,7 +136,7 @@ def grid_sending_options_set(
         audit(
             action=AuditEntry.Action.SENDING_OPTIONS,
             actor=actor,
-            campaign=grid.campaign.thulium_id,
+            campaign=grid.campaign,
             grid_id=grid.pk,
             old=was,
             new={

@@ -80,7 +80,7 @@ def grid_compare(
     error; a row that changes nothing is marked so)."""
     started = timezone.now()
     timer = time.monotonic()
-    records = campaign_records_by_phone(client, grid.campaign.thulium_id, on_page=on_page)
+    records = campaign_records_by_phone(client, grid.campaign, on_page=on_page)
     seconds = time.monotonic() - timer
     grid.refresh_from_db()  # validated below with the grid's options and names as they are now
     rules = campaign_rules(campaign=grid.campaign, client=client)  # no Thulium call inside

@@ -69,7 +69,7 @@ def grid_redo(*, grid: Grid, rules: CampaignRules, author: User | None = None) -
         audit(
             action=AuditEntry.Action.REDO,
             actor=author,
-            campaign=grid.campaign.thulium_id,
+            campaign=grid.campaign,
             grid_id=grid.pk,
             edit=edit.pk,
             redone=edit.kind,
@@ -149,7 +149,7 @@ def grid_undo(*, grid: Grid, rules: CampaignRules, author: User | None = None) -
         audit(
             action=AuditEntry.Action.UNDO,
             actor=author,
-            campaign=grid.campaign.thulium_id,
+            campaign=grid.campaign,
             grid_id=grid.pk,
             edit=edit.pk,
             undone=edit.kind,

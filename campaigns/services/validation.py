@@ -18,7 +18,8 @@ STATUS_NAMES_CACHE_SECONDS = 24 * 3600
 
 def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> CampaignRules:
     """The campaign's live rules; Thulium's part is cached for a minute."""
-    key = f"campaign-rules:{campaign.thulium_id}"
+    # By our campaign's id: 00001 exists in each system.
+    key = f"campaign-rules:{campaign.pk}"
     live = cache.get(key)
     if live is None:
         campaign_type = next(
@@ -31,21 +32,21 @@ def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> Camp
         )
         cache.set(key, live, RULES_CACHE_SECONDS)
         cache.set(
-            _status_names_key(campaign.thulium_id),
+            _status_names_key(campaign.pk),
             {s.status_id: s.name for s in live[1]},
             STATUS_NAMES_CACHE_SECONDS,
         )
     return _rules_from(campaign, live)
 
 
-def campaign_status_names(*, campaign_id: str) -> dict[str, str]:
+def campaign_status_names(*, campaign_pk: int) -> dict[str, str]:
     """The campaign's status names by id as Thulium last listed them (within a day), without
     asking Thulium: {} when they were not read lately."""
-    return cache.get(_status_names_key(campaign_id)) or {}
+    return cache.get(_status_names_key(campaign_pk)) or {}
 
 
-def _status_names_key(campaign_id: str) -> str:
-    return f"status-names:{campaign_id}"
+def _status_names_key(campaign_pk: int) -> str:
+    return f"status-names:{campaign_pk}"
 
 
 Live = tuple[str, tuple[thulium.Status, ...], tuple[thulium.Agent, ...]]
@@ -68,7 +69,7 @@ def _rules_from(campaign: Campaign, live: Live) -> CampaignRules:
 def campaign_rules_cached(*, campaign: Campaign) -> CampaignRules | None:
     """The campaign's rules if they were read lately, without asking Thulium (None otherwise):
     for guesses that must not wait on the network, like reading a file's columns."""
-    live = cache.get(f"campaign-rules:{campaign.thulium_id}")
+    live = cache.get(f"campaign-rules:{campaign.pk}")
     return None if live is None else _rules_from(campaign, live)
 
 

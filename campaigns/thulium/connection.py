@@ -1,7 +1,7 @@
-"""The Thulium connection of this deployment: a client built from settings.
+"""A client for one Thulium system's connection, with the install's timeouts and retries.
 
-Settings are read when a client is asked for, never at import. What a failure means to a person
-(the words, the `Problem` views catch) stays in campaigns/services/connection.py.
+Settings are read when a client is asked for, never at import. Which system, and what a failure
+means to a person (the words, the `Problem` views catch), stay in campaigns/services/.
 """
 
 from __future__ import annotations
@@ -13,32 +13,30 @@ from campaigns.thulium.vocabulary import ThuliumError
 
 
 class ThuliumNotConfigured(ThuliumError):
-    """THULIUM_BASE_URL, THULIUM_API_USER or THULIUM_API_PASSWORD is not set."""
+    """The system's address, API user or password is missing; `messages` names which."""
 
 
-def thulium_client(*, deadline: float | None = None) -> ThuliumClient:
-    """A client for the Thulium system named by the environment (see README: Configuration).
+def thulium_client(
+    *, base_url: str, user: str, password: str, deadline: float | None = None
+) -> ThuliumClient:
+    """A client for the system at `base_url`. `missing` names, in `messages`, what is not set.
 
     `deadline` shortens the overall time one call may take, retries included: a page a person
     waits for should give up sooner than a background job.
     """
-    conf = settings.THULIUM
     missing = [
         name
-        for name, key in (
-            ("THULIUM_BASE_URL", "BASE_URL"),
-            ("THULIUM_API_USER", "API_USER"),
-            ("THULIUM_API_PASSWORD", "API_PASSWORD"),
-        )
-        if not conf.get(key)
+        for name, value in (("base_url", base_url), ("api_user", user), ("password", password))
+        if not value
     ]
     if missing:
-        raise ThuliumNotConfigured(f"Missing settings: {', '.join(missing)}.", messages=missing)
+        raise ThuliumNotConfigured(f"Missing: {', '.join(missing)}.", messages=missing)
+    conf = settings.THULIUM
     return ThuliumClient(
         ThuliumConfig(
-            base_url=conf["BASE_URL"],
-            user=conf["API_USER"],
-            password=conf["API_PASSWORD"],
+            base_url=base_url,
+            user=user,
+            password=password,
             connect_timeout=conf["CONNECT_TIMEOUT"],
             read_timeout=conf["READ_TIMEOUT"],
             deadline=min(deadline or conf["CALL_DEADLINE"], conf["CALL_DEADLINE"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -12,59 +13,84 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from campaigns.access import access_of
 from campaigns.exceptions import ThuliumProblem
 from campaigns.forms.intake import EmptyGridForm, PullForm, UploadForm
 from campaigns.models import (
     Campaign,
     Grid,
+    ThuliumSystem,
 )
 from campaigns.presentation.charts import record_charts
 from campaigns.rules.validation import CLEAR_MARKERS
 from campaigns.selectors.sendings import campaign_submissions
 from campaigns.services.campaigns import (
     CampaignNotFound,
+    CampaignOverview,
     campaign_open,
     campaign_overview_list,
     campaign_record_breakdown,
 )
-from campaigns.services.connection import thulium_session
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
-from campaigns.views.common import AuthenticatedRequest, page_client
+from campaigns.views.common import AuthenticatedRequest, page_client, system_or_404
+
+
+@dataclass
+class SystemSection:
+    """One system on the campaign list: its campaigns the person sees, or why none are shown."""
+
+    system: ThuliumSystem
+    campaigns: list[CampaignOverview]
+    problem: str | None
 
 
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
-    campaigns = []
-    problem = None
-    try:
-        with page_client() as client:
-            campaigns = campaign_overview_list(client=client)
-    except ThuliumProblem as error:
-        problem = error.text
+    """One section per system the person sees, with the campaigns of it they see."""
+    access = access_of(request.user)
+    sections = []
+    for system in ThuliumSystem.objects.filter(access.systems_q()):
+        campaigns: list[CampaignOverview] = []
+        problem = None
+        try:
+            with page_client(system) as client:
+                campaigns = [
+                    c
+                    for c in campaign_overview_list(client=client)
+                    if access.sees_campaign(system.pk, c.id)
+                ]
+        except ThuliumProblem as error:
+            problem = error.text
+        sections.append(SystemSection(system, campaigns, problem))
     template = "campaigns/campaign_list.html"
     if request.htmx:
         template += "#campaign-table"
-    context = {"campaigns": campaigns, "problem": problem, "first_run": not Grid.objects.exists()}
+    context = {
+        "sections": sections,
+        "first_run": not Grid.objects.filter(access.campaigns_q("campaign__")).exists(),
+    }
     return render(request, template, context)
 
 
-def _open_campaign(campaign_id: str) -> tuple[Campaign | None, list[Any], str | None]:
+def _open_campaign(
+    system: ThuliumSystem, campaign_id: str
+) -> tuple[Campaign | None, list[Any], str | None]:
     """The campaign and its statuses; when Thulium fails, what we know and why not more."""
     try:
-        with page_client() as client:
-            campaign, rules = campaign_open(thulium_id=campaign_id, client=client)
+        with page_client(system) as client:
+            campaign, rules = campaign_open(system=system, thulium_id=campaign_id, client=client)
             return campaign, list(rules.statuses), None
     except CampaignNotFound:
         return (
             None,
             [],
-            _("Thulium has no campaign %(id)s. Pick a campaign from the list.")
-            % {"id": campaign_id},
+            _("Thulium system %(system)s has no campaign %(id)s. Pick a campaign from the list.")
+            % {"system": system.name, "id": campaign_id},
         )
     except ThuliumProblem as problem:
-        known = Campaign.objects.filter(thulium_id=campaign_id).first()
+        known = Campaign.objects.filter(system=system, thulium_id=campaign_id).first()
         return known, [], problem.text
 
 
@@ -74,6 +100,7 @@ WORK_SHOWN = 5
 
 def campaign_page(
     request: AuthenticatedRequest,
+    system: ThuliumSystem,
     campaign_id: str,
     *,
     upload_form: UploadForm | None = None,
@@ -81,7 +108,7 @@ def campaign_page(
     problem: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    campaign, statuses, thulium_problem = _open_campaign(campaign_id)
+    campaign, statuses, thulium_problem = _open_campaign(system, campaign_id)
     # The work leads: the newest grids and sendings fit above the fold; "all" shows the rest.
     every = request.GET.get("all", "")
     grids = list(campaign.grids.select_related("author")[:50]) if campaign else []
@@ -93,6 +120,7 @@ def campaign_page(
     )
     sendings_shown = len(submissions) if every == "sendings" else WORK_SHOWN
     context = {
+        "system": system,
         "campaign_id": campaign_id,
         "campaign": campaign,
         "grids": grids[:grids_shown],
@@ -115,19 +143,21 @@ def campaign_page(
 
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_detail(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
-    return campaign_page(request, campaign_id)
+def campaign_detail(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
+    place = system_or_404(request, system, campaign_id, "campaigns.view_campaign")
+    return campaign_page(request, place, campaign_id)
 
 
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_charts(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
+def campaign_charts(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
     """The campaign's records at a glance; loaded after the page, as it asks Thulium for a
     count per status."""
-    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
+    place = system_or_404(request, system, campaign_id, "campaigns.view_campaign")
+    campaign = get_object_or_404(Campaign, system=place, thulium_id=campaign_id)
     charts, problem = [], None
     try:
-        with page_client() as client:
+        with page_client(place) as client:
             charts = record_charts(campaign_record_breakdown(campaign=campaign, client=client))
     except ThuliumProblem as error:
         problem = error.text
@@ -141,14 +171,15 @@ def campaign_charts(request: AuthenticatedRequest, campaign_id: str) -> HttpResp
 
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_template(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
+def campaign_template(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
+    place = system_or_404(request, system, campaign_id, "campaigns.view_campaign")
+    campaign = get_object_or_404(Campaign, system=place, thulium_id=campaign_id)
     try:
-        with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+        with page_client(place) as client:
             rules = campaign_rules(campaign=campaign, client=client)
     except ThuliumProblem as problem:
         messages.error(request, problem.text)
-        return redirect("campaigns:detail", campaign_id=campaign_id)
+        return redirect("campaigns:detail", system=place.name, campaign_id=campaign_id)
     response = HttpResponse(
         campaign_template_xlsx(campaign=campaign, rules=rules),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -23,6 +24,8 @@ from django_htmx.http import (
 )
 from django_htmx.middleware import HtmxDetails
 
+from campaigns import roles
+from campaigns.access import access_of
 from campaigns.exceptions import EditProblem, Problem, ThuliumProblem
 from campaigns.models import (
     Chunk,
@@ -30,6 +33,7 @@ from campaigns.models import (
     Outcome,
     Row,
     Submission,
+    ThuliumSystem,
 )
 from campaigns.presentation.charts import outcome_chart
 from campaigns.presentation.outcome_words import no_answer_words
@@ -64,18 +68,49 @@ class AuthenticatedRequest(HtmxHttpRequest):
     user: User
 
 
-def page_client() -> Any:
+def page_client(system: ThuliumSystem) -> Any:
     """A client for a page: Thulium's failures come as ThuliumProblem, within the page's time."""
-    return thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"])
+    return thulium_session(system=system, deadline=settings.THULIUM["PAGE_DEADLINE"])
 
 
-def grid_or_404(grid_id: int) -> Grid:
-    return get_object_or_404(Grid.objects.select_related("campaign", "author"), pk=grid_id)
+def _allowed(request: AuthenticatedRequest, permission: str, obj: Any) -> None:
+    """Seen, but the person's role there does not allow it: 403, as the roles say."""
+    if not request.user.has_perm(permission, obj):
+        raise PermissionDenied
+
+
+def grid_or_404(request: AuthenticatedRequest, grid_id: int, permission: str) -> Grid:
+    """The grid, if its campaign is one the person sees (else 404: ids do not leak), and their
+    role there allows `permission` (else 403)."""
+    grid = get_object_or_404(
+        Grid.objects.select_related("campaign__system", "author").filter(
+            access_of(request.user).campaigns_q("campaign__")
+        ),
+        pk=grid_id,
+    )
+    _allowed(request, permission, grid.campaign)
+    return grid
+
+
+def system_or_404(
+    request: AuthenticatedRequest, name: str, campaign_id: str, permission: str
+) -> ThuliumSystem:
+    """The system named in the address, when the person sees that campaign of it (else 404),
+    and their role there allows `permission` (else 403). The campaign itself may be one our
+    database has not met yet: it is Thulium's."""
+    system = ThuliumSystem.objects.filter(name=name).first()
+    access = access_of(request.user)
+    if system is None or not access.sees_campaign(system.pk, campaign_id):
+        raise Http404
+    role = access.role_in(system.pk, campaign_id)
+    if permission not in roles.ROLES.get(role or "", []) and not request.user.is_superuser:
+        raise PermissionDenied
+    return system
 
 
 def live_rules(grid: Grid) -> CampaignRules:
     """The campaign's live rules; edits are validated against them."""
-    with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+    with page_client(grid.campaign.system) as client:
         return campaign_rules(campaign=grid.campaign, client=client)
 
 
@@ -127,7 +162,7 @@ def grid_post[F: forms.Form](
         @permission_required(permission, raise_exception=True)
         @functools.wraps(view)
         def change(request: AuthenticatedRequest, grid_id: int, **kwargs: Any) -> HttpResponse:
-            grid = grid_or_404(grid_id)
+            grid = grid_or_404(request, grid_id, permission)
             form = form_class(request.POST)
             try:
                 if not form.is_valid():
@@ -178,8 +213,8 @@ def row_renderer(request: AuthenticatedRequest, grid: Grid, choices: dict[str, A
     return RowRenderer(
         grid,
         grid_display_columns(grid),
-        can_edit=request.user.has_perm("campaigns.change_grid"),
-        can_see_history=request.user.has_perm("campaigns.view_auditentry"),
+        can_edit=request.user.has_perm("campaigns.change_grid", grid.campaign),
+        can_see_history=request.user.has_perm("campaigns.view_auditentry", grid.campaign),
         status_names={s.status_id: s.name for s in choices.get("statuses", [])},
         agent_names=grid.campaign.agent_names,
     )

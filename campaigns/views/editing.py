@@ -69,7 +69,7 @@ OVERWRITES_SHOWN = 200
 @require_GET
 @permission_required("campaigns.change_grid", raise_exception=True)
 def cell_edit(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.change_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     target = request.GET.get("target", "")
     cell = next(iter(stored_cells(row, [target], grid.mapping)), None)
@@ -112,7 +112,7 @@ def cell_save(
 @permission_required("campaigns.change_grid", raise_exception=True)
 def row_edit(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """The whole row as one form: editing without JavaScript."""
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.change_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     columns = grid_display_columns(grid)
     choices = status_and_agent_choices(grid)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from campaigns.access import access_of
 from campaigns.exceptions import Problem
 from campaigns.intake.text import ascii_int
 from campaigns.models import (
@@ -28,7 +28,6 @@ from campaigns.models import (
 from campaigns.presentation.row_html import problem_column, whole_cell_text
 from campaigns.rules.stored_values import one_render
 from campaigns.rules.targets import RECORD_TARGETS, field_target, label
-from campaigns.services.connection import thulium_session
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
 from campaigns.services.listing import grid_listing_reading
 from campaigns.services.problems import (
@@ -56,6 +55,7 @@ from campaigns.views.common import (
     AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
+    page_client,
     problem_response,
     row_renderer,
     row_response,
@@ -83,9 +83,9 @@ def grid_detail(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     # The campaign's kept listing comes along (without its records): the page says while it
     # is read for this grid, at no query of its own.
     grid = get_object_or_404(
-        Grid.objects.select_related("campaign", "author", "campaign__listing").defer(
-            "campaign__listing__records"
-        ),
+        Grid.objects.select_related("campaign__system", "author", "campaign__listing")
+        .defer("campaign__listing__records")
+        .filter(access_of(request.user).campaigns_q("campaign__")),
         pk=grid_id,
     )
     if grid.state == Grid.State.MAPPING:
@@ -258,7 +258,7 @@ def _remap_targets(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
 @require_GET
 @permission_required("campaigns.view_grid", raise_exception=True)
 def row_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.view_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     return row_response(request, grid, row)
 
@@ -268,7 +268,7 @@ def row_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpRe
 def row_payload_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """The JSON a row would send, loaded when its preview is opened (a page of 100 rows would
     otherwise spend a third of its time on JSON nobody looks at)."""
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.view_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     return render(request, "campaigns/grid_detail.html#row-payload", {"grid": grid, "row": row})
 
@@ -278,7 +278,7 @@ def row_payload_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -
 def cell_full_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """One cell's whole value: the grid page shows a long one cut short, and links here (loaded
     into the row's panel with htmx, a page of its own without)."""
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.view_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
     target = request.GET.get("target", "")
     context = {
@@ -297,9 +297,9 @@ def grid_compare_view(request: AuthenticatedRequest, grid_id: int) -> HttpRespon
     """Read what Thulium holds for the grid's phones, so the rows show old → new. A write (it
     checks every row again and makes a review stale), so it is for those who may edit: a
     viewer reads the comparison a supervisor made."""
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.change_grid")
     try:
-        with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+        with page_client(grid.campaign.system) as client:
             matched = grid_compare(grid=grid, client=client).matched
     except Problem as problem:  # Thulium, or a grid being sent meanwhile
         return problem_response(request, grid, problem)
@@ -319,7 +319,7 @@ def grid_compare_view(request: AuthenticatedRequest, grid_id: int) -> HttpRespon
 @permission_required("campaigns.export_grid", raise_exception=True)
 def grid_export_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The grid's rows (as filtered on the page) with their outcomes, as CSV or XLSX."""
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.export_grid")
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     data = grid_export(
         grid=grid,

@@ -40,18 +40,24 @@ from campaigns.services.mapping import column_value_guess
 from campaigns.services.validation import campaign_rules_cached
 from campaigns.tasks import read_campaign_listing
 from campaigns.views.campaigns import campaign_page
-from campaigns.views.common import AuthenticatedRequest, page_client
+from campaigns.views.common import (
+    AuthenticatedRequest,
+    grid_or_404,
+    page_client,
+    system_or_404,
+)
 
 
 @require_POST
 @permission_required("campaigns.add_grid", raise_exception=True)
-def grid_upload(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
+def grid_upload(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
+    place = system_or_404(request, system, campaign_id, "campaigns.add_grid")
     form = UploadForm(request.POST, request.FILES)
-    campaign = Campaign.objects.filter(thulium_id=campaign_id).first()
+    campaign = Campaign.objects.filter(system=place, thulium_id=campaign_id).first()
     if campaign is None:
-        return campaign_page(request, campaign_id)
+        return campaign_page(request, place, campaign_id)
     if not form.is_valid():
-        return campaign_page(request, campaign_id, upload_form=form, status=400)
+        return campaign_page(request, place, campaign_id, upload_form=form, status=400)
     upload = form.cleaned_data["file"]
     try:
         grid = grid_create_from_file(
@@ -65,7 +71,7 @@ def grid_upload(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse
         )
     except FileProblem as problem:
         form.add_error("file", str(problem.text))
-        return campaign_page(request, campaign_id, upload_form=form, status=400)
+        return campaign_page(request, place, campaign_id, upload_form=form, status=400)
     if campaign_listing_want(campaign=campaign, grid=grid):
         read_campaign_listing.enqueue(campaign.pk)
     return redirect("campaigns:grid_mapping", grid_id=grid.pk)
@@ -73,15 +79,16 @@ def grid_upload(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse
 
 @require_POST
 @permission_required("campaigns.add_grid", raise_exception=True)
-def grid_pull(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
+def grid_pull(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
+    place = system_or_404(request, system, campaign_id, "campaigns.add_grid")
     try:
-        with page_client() as client:
-            campaign, rules = campaign_open(thulium_id=campaign_id, client=client)
+        with page_client(place) as client:
+            campaign, rules = campaign_open(system=place, thulium_id=campaign_id, client=client)
             form = PullForm(request.POST, statuses=rules.statuses)
             if not form.is_valid():
-                return campaign_page(request, campaign_id, pull_form=form, status=400)
+                return campaign_page(request, place, campaign_id, pull_form=form, status=400)
             # A pull pages through every matching record: give it a job's deadline per call.
-            with thulium_session() as job_client:
+            with thulium_session(system=place) as job_client:
                 grid = grid_create_from_thulium(
                     campaign=campaign,
                     author=request.user,
@@ -90,14 +97,15 @@ def grid_pull(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
                 )
     except (ThuliumProblem, CampaignNotFound) as error:
         problem = error.text if isinstance(error, ThuliumProblem) else None
-        return campaign_page(request, campaign_id, problem=problem, status=502)
+        return campaign_page(request, place, campaign_id, problem=problem, status=502)
     return redirect("campaigns:grid_detail", grid_id=grid.pk)
 
 
 @require_POST
 @permission_required("campaigns.add_grid", raise_exception=True)
-def grid_empty(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, thulium_id=campaign_id)
+def grid_empty(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
+    place = system_or_404(request, system, campaign_id, "campaigns.add_grid")
+    campaign = get_object_or_404(Campaign, system=place, thulium_id=campaign_id)
     form = EmptyGridForm(request.POST, prefix="empty")
     mode = (form.cleaned_data["mode"] if form.is_valid() else "") or Grid.Mode.EDIT
     grid = grid_create_empty(campaign=campaign, author=request.user, mode=mode)
@@ -107,7 +115,7 @@ def grid_empty(request: AuthenticatedRequest, campaign_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("campaigns.add_grid", raise_exception=True)
 def grid_mapping(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
-    grid = get_object_or_404(Grid.objects.select_related("campaign"), pk=grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.add_grid")
     form = MappingForm(
         request.POST or None,
         headers=grid.headers,
@@ -118,7 +126,7 @@ def grid_mapping(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     problem = None
     if request.method == "POST" and form.is_valid():
         try:
-            with thulium_session() as client:
+            with thulium_session(system=grid.campaign.system) as client:
                 grid_confirm_mapping(
                     grid=grid,
                     mapping=form.mapping(),
@@ -178,7 +186,7 @@ def listing_context(grid: Grid, *, on_grid: bool = False) -> dict[str, Any]:
 def grid_listing(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """How far the campaign's listing read for this grid is (polled by htmx). On the grid page,
     a read that ended reloads the page: its rows were checked again."""
-    grid = get_object_or_404(Grid.objects.select_related("campaign"), pk=grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.view_grid")
     on_grid = request.GET.get("on") == "grid"
     context = listing_context(grid, on_grid=on_grid)
     listing = context["listing"]

@@ -22,7 +22,6 @@ from campaigns.exceptions import Problem, ThuliumProblem
 from campaigns.forms.editing import GridForm
 from campaigns.forms.sending import ReviewForm, SendForm, SendingOptionsForm
 from campaigns.models import Duplicates, Grid, MatchBy, Submission
-from campaigns.services.connection import thulium_session
 from campaigns.services.revert import grid_revert, submission_revert
 from campaigns.services.review import (
     grid_can_find_by_identifier,
@@ -38,6 +37,7 @@ from campaigns.views.common import (
     grid_or_404,
     grid_post,
     live_rules,
+    page_client,
     problem_response,
     sending_context,
 )
@@ -48,7 +48,7 @@ from campaigns.views.common import (
 def grid_review_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The review before a sending. POST reads the campaign's records, then shows the review
     (GET) of what a sending would change as of that read."""
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.add_submission")
     form = ReviewForm(request.POST if request.method == "POST" else request.GET)
     form.is_valid()  # lenient fields: always valid
     resend, include_unchanged = form.cleaned_data["resend"], form.cleaned_data["unchanged"]
@@ -62,7 +62,7 @@ def grid_review_view(request: AuthenticatedRequest, grid_id: int) -> HttpRespons
     again = form.cleaned_data["again"]
     if request.method == "POST" and (again or not grid_read_is_recent(grid)):
         try:
-            with thulium_session(deadline=settings.THULIUM["PAGE_DEADLINE"]) as client:
+            with page_client(grid.campaign.system) as client:
                 read = grid_review_read(grid=grid, client=client)
         except Problem as problem:  # Thulium, or a grid being sent meanwhile
             return problem_response(request, grid, problem)
@@ -102,7 +102,7 @@ def grid_review_view(request: AuthenticatedRequest, grid_id: int) -> HttpRespons
 @permission_required("campaigns.add_submission", raise_exception=True)
 def grid_read_progress(request: AuthenticatedRequest, grid_id: int) -> JsonResponse:
     """How far the review's read of the campaign is ({} when none runs); the page polls it."""
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.add_submission")
     return JsonResponse(grid.read_progress or {})
 
 
@@ -148,7 +148,7 @@ def grid_send(request: AuthenticatedRequest, grid: Grid, form: SendForm) -> Http
 @permission_required("campaigns.view_grid", raise_exception=True)
 def grid_progress(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The sending panel; htmx polls it while a submission is active."""
-    grid = grid_or_404(grid_id)
+    grid = grid_or_404(request, grid_id, "campaigns.view_grid")
     submissions_reap()
     context = sending_context(grid)
     submission = context["submission"]

@@ -43,7 +43,7 @@ def test_every_main_page(
     row = crm_grid.rows.get(number=4)
     pages = [
         "/",
-        "/campaigns/00001/",
+        "/campaigns/thulium/00001/",
         f"/grids/{crm_grid.pk}/",
         f"/grids/{crm_grid.pk}/?show=errors",
         f"/grids/{crm_grid.pk}/rows/{row.pk}/edit/",
@@ -53,7 +53,7 @@ def test_every_main_page(
     found = {}
     for path in pages:
         page.goto(live_server.url + path)
-        if path == "/campaigns/00001/":
+        if path == "/campaigns/thulium/00001/":
             expect(page.locator("#chart-statuses")).to_be_visible()  # the charts have loaded
         found[path] = serious_violations(page)
 

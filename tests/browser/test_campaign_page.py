@@ -48,7 +48,7 @@ def test_the_work_is_on_screen_without_scrolling(
     height: int,
 ) -> None:
     # More grids than the page lists before "show all": the newest come first.
-    with thulium_client() as client:
+    with thulium_client(system=crm_grid.campaign.system) as client:
         for _ in range(6):
             made = grid_create_from_file(
                 campaign=crm_grid.campaign,
@@ -62,7 +62,7 @@ def test_the_work_is_on_screen_without_scrolling(
     page.context.add_cookies(
         [{"name": "django_language", "value": language, "url": live_server.url}]
     )
-    page.goto(f"{live_server.url}/campaigns/00001/")
+    page.goto(f"{live_server.url}/campaigns/thulium/00001/")
     words = WORDS[language]
 
     on_screen(page, page.locator("#id_file"))

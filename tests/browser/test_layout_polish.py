@@ -141,7 +141,7 @@ def test_the_campaign_charts_write_each_label_whole_and_clear_of_the_numbers(
     language: str,
     size: tuple[int, int],
 ) -> None:
-    open_as(page, live_server, language, size, "/campaigns/00001/")
+    open_as(page, live_server, language, size, "/campaigns/thulium/00001/")
     expect(page.locator("#chart-system-statuses .chart__item").first).to_be_visible()
 
     for chart in page.locator(".chart--bars").all():

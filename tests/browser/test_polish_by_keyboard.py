@@ -27,7 +27,7 @@ def test_a_polish_supervisor_does_the_whole_job_by_keyboard(
     press_on(page, page.get_by_role("button", name="PL"))  # remembered with the account
     expect(page.locator("html")).to_have_attribute("lang", "pl")
 
-    page.goto(f"{live_server.url}/campaigns/00001/")
+    page.goto(f"{live_server.url}/campaigns/thulium/00001/")
     expect(page.get_by_role("heading", name="W skrócie")).to_be_visible()
     # The one step a browser hands to its own file dialog (itself reachable by keyboard).
     page.locator("#id_file").set_input_files(str(FILES / "crm_export.xlsx"))

@@ -44,7 +44,7 @@ def test_the_upload_page_says_which_limit_a_file_met(
     client.force_login(supervisor)
 
     response = client.post(
-        reverse("campaigns:grid_upload", args=["00001"]),
+        reverse("campaigns:grid_upload", args=["thulium", "00001"]),
         {"file": SimpleUploadedFile("big.csv", many_rows(50_000)), "mode": "edit"},
     )
 

@@ -56,7 +56,9 @@ def test_campaign_charts_count_the_records_thulium_holds(
     records = api.list_records("00001")
     by_status = Counter(r.status for r in records if r.status_id)
 
-    page = logged_in.get(reverse("campaigns:campaign_charts", args=["00001"])).content.decode()
+    page = logged_in.get(
+        reverse("campaigns:campaign_charts", args=["thulium", "00001"])
+    ).content.decode()
 
     shown = table_of(page, "chart-statuses")
     assert {name: int(n) for name, n in shown.items() if name in by_status} == dict(by_status)
@@ -65,7 +67,8 @@ def test_campaign_charts_count_the_records_thulium_holds(
     assert 'role="img"' in page
     assert "<html" in page  # without htmx (the campaign page's plain link): a page of its own
     fragment = logged_in.get(
-        reverse("campaigns:campaign_charts", args=["00001"]), headers={"HX-Request": "true"}
+        reverse("campaigns:campaign_charts", args=["thulium", "00001"]),
+        headers={"HX-Request": "true"},
     ).content.decode()
     assert fragment.lstrip().startswith('<div class="charts" id="campaign-charts">')
     assert f"Records by status: {len(records):,} in all" in page
@@ -76,7 +79,7 @@ def test_campaign_charts_say_when_thulium_cannot_answer(
 ) -> None:
     sandbox.inject({"kind": "status", "status": 401})
 
-    answer = logged_in.get(reverse("campaigns:campaign_charts", args=["00001"]))
+    answer = logged_in.get(reverse("campaigns:campaign_charts", args=["thulium", "00001"]))
 
     assert answer.status_code == 200
     assert "The charts need Thulium:" in answer.content.decode()

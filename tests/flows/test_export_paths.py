@@ -60,7 +60,7 @@ def test_the_campaign_template_writes_a_formula_like_field_name_as_text(
     campaign_fields_add(campaign=campaign, names=["=1+2"])
     client.force_login(supervisor)
 
-    data = client.get(reverse("campaigns:campaign_template", args=["00001"])).content
+    data = client.get(reverse("campaigns:campaign_template", args=["thulium", "00001"])).content
 
     header = [c for c in load_workbook(io.BytesIO(data))["Rekordy"][1] if c.value == "=1+2"]
     assert header

@@ -527,7 +527,7 @@ def test_edits_when_thulium_is_down_explain_and_change_nothing(
 
 
 def test_campaign_template(logged_in: Client, campaign: Any) -> None:
-    response = logged_in.get(reverse("campaigns:campaign_template", args=["00001"]))
+    response = logged_in.get(reverse("campaigns:campaign_template", args=["thulium", "00001"]))
 
     assert response["Content-Disposition"] == 'attachment; filename="kampania-00001.xlsx"'
     book = load_workbook(io.BytesIO(response.content))
@@ -554,7 +554,7 @@ def test_campaign_template(logged_in: Client, campaign: Any) -> None:
 def test_the_template_reads_back_as_a_grid(
     logged_in: Client, campaign: Any, api: thulium.ThuliumClient
 ) -> None:
-    data = logged_in.get(reverse("campaigns:campaign_template", args=["00001"])).content
+    data = logged_in.get(reverse("campaigns:campaign_template", args=["thulium", "00001"])).content
     book = load_workbook(io.BytesIO(data))
     book["Rekordy"].append(["555123321", "Mój rekord", "a.nowak", "24.12.2030 09:30"])
     buffer = io.BytesIO()

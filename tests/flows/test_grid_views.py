@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def upload(client: Client, name: str, data: bytes | None = None, **extra: str) -> Any:
     content = data if data is not None else (FILES / name).read_bytes()
     return client.post(
-        reverse("campaigns:grid_upload", args=["00001"]),
+        reverse("campaigns:grid_upload", args=["thulium", "00001"]),
         {"file": SimpleUploadedFile(name, content), **extra},
     )
 
@@ -32,7 +32,7 @@ def confirm(client: Client, grid: Grid, **changes: str) -> Any:
 def test_campaign_page_offers_three_ways_in_and_states_the_limits(
     logged_in: Client, campaign: Any
 ) -> None:
-    html = logged_in.get(reverse("campaigns:detail", args=["00001"])).content.decode()
+    html = logged_in.get(reverse("campaigns:detail", args=["thulium", "00001"])).content.decode()
 
     assert "Odnowienia umów — Warszawa" in html
     assert "Upload a file" in html
@@ -44,7 +44,7 @@ def test_campaign_page_offers_three_ways_in_and_states_the_limits(
 
 
 def test_unknown_campaign_is_a_404_with_a_way_back(logged_in: Client) -> None:
-    response = logged_in.get(reverse("campaigns:detail", args=["99999"]))
+    response = logged_in.get(reverse("campaigns:detail", args=["thulium", "99999"]))
 
     assert response.status_code == 404
     assert "Thulium has no campaign 99999" in response.content.decode()
@@ -157,7 +157,9 @@ def test_thulium_down_while_confirming_keeps_the_grid_waiting(
 
 
 def test_pull_view(logged_in: Client, campaign: Any, sandbox: Sandbox) -> None:
-    response = logged_in.post(reverse("campaigns:grid_pull", args=["00001"]), {"status_ids": ["4"]})
+    response = logged_in.post(
+        reverse("campaigns:grid_pull", args=["thulium", "00001"]), {"status_ids": ["4"]}
+    )
 
     grid = Grid.objects.get()
     assert response["Location"] == reverse("campaigns:grid_detail", args=[grid.pk])
@@ -166,7 +168,7 @@ def test_pull_view(logged_in: Client, campaign: Any, sandbox: Sandbox) -> None:
 
 def test_pull_form_checks_date_ranges(logged_in: Client, campaign: Any) -> None:
     response = logged_in.post(
-        reverse("campaigns:grid_pull", args=["00001"]),
+        reverse("campaigns:grid_pull", args=["thulium", "00001"]),
         {"created_from": "2026-11-10", "created_to": "2026-11-01"},
     )
 
@@ -176,7 +178,7 @@ def test_pull_form_checks_date_ranges(logged_in: Client, campaign: Any) -> None:
 
 
 def test_empty_grid_view(logged_in: Client, campaign: Any) -> None:
-    response = logged_in.post(reverse("campaigns:grid_empty", args=["00001"]))
+    response = logged_in.post(reverse("campaigns:grid_empty", args=["thulium", "00001"]))
 
     grid = Grid.objects.get()
     assert response["Location"] == reverse("campaigns:grid_detail", args=[grid.pk])
@@ -186,7 +188,7 @@ def test_empty_grid_view(logged_in: Client, campaign: Any) -> None:
 def test_grids_are_listed_on_the_campaign_page(logged_in: Client, campaign: Any) -> None:
     upload(logged_in, "crm_export.ods")
 
-    html = logged_in.get(reverse("campaigns:detail", args=["00001"])).content.decode()
+    html = logged_in.get(reverse("campaigns:detail", args=["thulium", "00001"])).content.decode()
 
     assert "crm_export.ods" in html
     assert "mapping to confirm" in html

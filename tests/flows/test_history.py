@@ -140,7 +140,7 @@ def test_the_campaign_page_lists_sendings_with_outcome_counts(
 ) -> None:
     client.force_login(viewer)
 
-    page = client.get(reverse("campaigns:detail", args=["00001"])).content.decode()
+    page = client.get(reverse("campaigns:detail", args=["thulium", "00001"])).content.decode()
 
     assert "Sendings" in page
     assert "Finished" in page

@@ -68,7 +68,7 @@ def push_records(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess
 def upload(client: Client, path: Path, **kwargs: Any) -> Any:
     """The file through the campaign page's upload form, as a browser sends it."""
     return client.post(
-        reverse("campaigns:grid_upload", args=["00001"]),
+        reverse("campaigns:grid_upload", args=["thulium", "00001"]),
         {"file": SimpleUploadedFile(path.name, path.read_bytes()), "mode": "edit"},
         **kwargs,
     )
@@ -217,7 +217,7 @@ def test_the_corpus_through_a_web_worker_under_a_memory_limit_kills_no_process(
         http = requests.Session()
         http.cookies.set("sessionid", login.cookies["sessionid"].value)
         base = f"http://127.0.0.1:{port}"
-        page_url = base + reverse("campaigns:detail", args=["00001"])
+        page_url = base + reverse("campaigns:detail", args=["thulium", "00001"])
         for _attempt in range(100):
             try:
                 page = http.get(page_url, timeout=30)
@@ -228,7 +228,7 @@ def test_the_corpus_through_a_web_worker_under_a_memory_limit_kills_no_process(
         answers = {}
         for hostile in files:
             response = http.post(
-                base + reverse("campaigns:grid_upload", args=["00001"]),
+                base + reverse("campaigns:grid_upload", args=["thulium", "00001"]),
                 data={"mode": "edit", "csrfmiddlewaretoken": token},
                 files={"file": (hostile.name, (directory / hostile.name).read_bytes())},
                 allow_redirects=False,

@@ -166,7 +166,7 @@ def test_a_confirmed_mapping_is_remembered_for_the_campaign(
     )
 
     second = grid_create_from_file(campaign=campaign, author=None, data=data, filename="b.csv")
-    other_campaign = campaign_for(thulium_id="00002")
+    other_campaign = campaign_for(system=campaign.system, thulium_id="00002")
     third = grid_create_from_file(campaign=other_campaign, author=None, data=data, filename="c.csv")
 
     assert second.mapping == ["phone_number", "agent_login", "field:pole1"]

@@ -49,7 +49,7 @@ EXPORT = (
 
 def upload(client: Client, campaign: Campaign, text: str = EXPORT) -> Grid:
     answer = client.post(
-        reverse("campaigns:grid_upload", args=[campaign.thulium_id]),
+        reverse("campaigns:grid_upload", args=[campaign.system.name, campaign.thulium_id]),
         {"file": SimpleUploadedFile("crm.csv", text.encode(), content_type="text/csv")},
     )
     assert answer.status_code == 302, answer.content.decode()[:2000]
@@ -365,9 +365,9 @@ def test_stale_listings_are_forgotten(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_reads_the_listing_while_the_columns_are_mapped(
-    client: Client, supervisor: Any, sandbox: Sandbox
+    client: Client, supervisor: Any, sandbox: Sandbox, system: Any
 ) -> None:
-    campaign = campaign_for(thulium_id="00001", name="Odnowienia")
+    campaign = campaign_for(system=system, thulium_id="00001", name="Odnowienia")
     campaign_fields_add(campaign=campaign, names=DEMO_FIELDS)
     client.force_login(supervisor)
     grid = upload(client, campaign)

@@ -202,9 +202,9 @@ def test_the_upload_form_and_the_empty_grid_take_a_mode(
 ) -> None:
     client.force_login(supervisor)
 
-    client.post(reverse("campaigns:grid_empty", args=["00001"]), {"empty-mode": "add"})
+    client.post(reverse("campaigns:grid_empty", args=["thulium", "00001"]), {"empty-mode": "add"})
     upload = {"file": _file("Telefon\n441\n"), "mode": "remove"}
-    client.post(reverse("campaigns:grid_upload", args=["00001"]), upload)
+    client.post(reverse("campaigns:grid_upload", args=["thulium", "00001"]), upload)
 
     assert list(Grid.objects.order_by("id").values_list("mode", flat=True)) == ["add", "remove"]
     added = Grid.objects.get(mode="add")

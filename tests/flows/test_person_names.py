@@ -76,7 +76,7 @@ def test_the_campaign_page_names_the_author_of_grids_and_sendings(
 ) -> None:
     client.force_login(viewer)
 
-    page = client.get(reverse("campaigns:detail", args=["00001"])).content.decode()
+    page = client.get(reverse("campaigns:detail", args=["thulium", "00001"])).content.decode()
 
     grids, sendings = page.split('id="sendings-heading"')
     assert EWA in grids.split('id="grids-heading"')[1]

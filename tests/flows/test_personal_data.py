@@ -226,7 +226,7 @@ def test_purge_erases_a_quiet_grid_and_keeps_history_working(
     polish = client.get(reverse("campaigns:grid_detail", args=[sent.pk]), HTTP_ACCEPT_LANGUAGE="pl")
     assert "Dane osobowe usunięte po 90 dniach" in polish.content.decode()
     assert client.get(reverse("campaigns:history")).status_code == 200
-    assert client.get(reverse("campaigns:detail", args=["00001"])).status_code == 200
+    assert client.get(reverse("campaigns:detail", args=["thulium", "00001"])).status_code == 200
     # A second purge finds nothing more.
     assert personal_data_purge(now=later).empty
 
@@ -311,7 +311,8 @@ def test_logs_of_a_whole_flow_carry_no_number_name_or_value(
     name = "crm_export_cp1250.csv"
     with (FILES / name).open("rb") as upload:
         made = client.post(
-            reverse("campaigns:grid_upload", args=["00001"]), {"file": upload, "mode": "edit"}
+            reverse("campaigns:grid_upload", args=["thulium", "00001"]),
+            {"file": upload, "mode": "edit"},
         )
     grid = Grid.objects.latest("id")
     mapping = {f"column_{i}": target for i, target in enumerate(grid.mapping)}

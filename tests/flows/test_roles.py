@@ -20,9 +20,9 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
     g = grid.pk
     return [
         ("get", "campaigns:list", [], "view"),
-        ("get", "campaigns:detail", ["00001"], "view"),
-        ("get", "campaigns:campaign_template", ["00001"], "view"),
-        ("get", "campaigns:campaign_charts", ["00001"], "view"),
+        ("get", "campaigns:detail", ["thulium", "00001"], "view"),
+        ("get", "campaigns:campaign_template", ["thulium", "00001"], "view"),
+        ("get", "campaigns:campaign_charts", ["thulium", "00001"], "view"),
         ("get", "campaigns:grid_detail", [g], "view"),
         ("get", "campaigns:row", [g, row], "view"),
         ("get", "campaigns:row_payload", [g, row], "view"),
@@ -32,9 +32,9 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("post", "campaigns:grid_compare", [g], "supervise"),
         ("get", "campaigns:history", [], "view"),
         ("get", "campaigns:phone_history", ["845400588"], "view"),
-        ("post", "campaigns:grid_upload", ["00001"], "supervise"),
-        ("post", "campaigns:grid_pull", ["00001"], "supervise"),
-        ("post", "campaigns:grid_empty", ["00001"], "supervise"),
+        ("post", "campaigns:grid_upload", ["thulium", "00001"], "supervise"),
+        ("post", "campaigns:grid_pull", ["thulium", "00001"], "supervise"),
+        ("post", "campaigns:grid_empty", ["thulium", "00001"], "supervise"),
         ("get", "campaigns:grid_mapping", [g], "supervise"),
         ("get", "campaigns:cell_edit", [g, row], "supervise"),
         ("post", "campaigns:cell_save", [g, row], "supervise"),
@@ -144,7 +144,9 @@ def test_viewers_see_no_editing_or_sending_controls(
     client.force_login(viewer)
 
     grid_page = client.get(reverse("campaigns:grid_detail", args=[crm_grid.pk])).content.decode()
-    campaign_page = client.get(reverse("campaigns:detail", args=["00001"])).content.decode()
+    campaign_page = client.get(
+        reverse("campaigns:detail", args=["thulium", "00001"])
+    ).content.decode()
 
     assert "Change many rows" not in grid_page
     table = grid_page.split('<table class="table grid"')[1]

@@ -90,7 +90,7 @@ def test_the_thulium_password_never_reaches_pages_or_logs(
 
     pages = [
         logged_in.get(reverse("campaigns:list")),
-        logged_in.get(reverse("campaigns:detail", args=["00001"])),
+        logged_in.get(reverse("campaigns:detail", args=["thulium", "00001"])),
         logged_in.post(reverse("campaigns:grid_send", args=[crm_grid.pk]), follow=True),
     ]
 

@@ -116,7 +116,9 @@ def test_a_post_slower_than_the_lease_is_sent_once_even_when_the_workers_are_kil
 def test_a_campaign_waiting_for_thulium_holds_neither_the_worker_nor_another_campaign(
     crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
 ) -> None:
-    other = campaign_for(thulium_id="00002", name="Przypomnienia o płatnościach")
+    other = campaign_for(
+        system=crm_grid.campaign.system, thulium_id="00002", name="Przypomnienia o płatnościach"
+    )
     held = Counter(r["phone_number"] for r in sandbox.records("00002"))
     phones = [
         r["phone_number"]

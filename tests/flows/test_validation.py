@@ -149,10 +149,10 @@ def test_phone_problems(rules: CampaignRules) -> None:
 
 
 def test_fields_outside_the_field_list_and_in_crm_campaigns(
-    rules: CampaignRules, api: thulium.ThuliumClient
+    rules: CampaignRules, api: thulium.ThuliumClient, system: Any
 ) -> None:
 
-    crm = campaign_rules(campaign=campaign_for(thulium_id="00004"), client=api)
+    crm = campaign_rules(campaign=campaign_for(system=system, thulium_id="00004"), client=api)
 
     assert codes({"phone_number": "555123321", "field:kolor": "zielony"}, rules) == [
         "field_unknown"

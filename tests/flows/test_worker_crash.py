@@ -15,16 +15,19 @@ from typing import Any
 from tests.helpers import API_PASSWORD, API_USER, ROOT, Sandbox
 
 PREPARE = """
+from campaigns.models import ThuliumSystem
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.connection import thulium_client
 from campaigns.services.validation import campaign_rules
 from campaigns.services.sending import submission_run
 from tests.helpers import queue_sending
-campaign = campaign_for(thulium_id="00001", name="x")
+campaign = campaign_for(
+    system=ThuliumSystem.objects.get(from_environment=True), thulium_id="00001", name="x"
+)
 campaign_fields_add(campaign=campaign, names=["pole1", "pole2", "imię", "nazwisko", "miasto"])
 data = open("tests/files/crm_export_cp1250.csv", "rb").read()
-with thulium_client() as client:
+with thulium_client(system=campaign.system) as client:
     made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="crm.csv")
     grid = grid_confirm_mapping(grid=made, mapping=made.mapping, client=client)
     submission = queue_sending(

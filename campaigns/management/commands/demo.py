@@ -19,13 +19,32 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from campaigns import roles
+from campaigns.models import ThuliumSystem
 from campaigns.services.accounts import demo_accounts_ensure
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.submissions import submissions_reap
+from campaigns.services.systems import thulium_system_add, thulium_system_change
 
 REAP_EVERY = 30  # seconds
+DEMO_SYSTEM = "demo"
 SANDBOX_USER = "api_user"
 SANDBOX_PASSWORD = "api_pass"
+
+
+def demo_system(url: str) -> ThuliumSystem:
+    """The demo sandbox as a Thulium system of this install (its address follows the port)."""
+    found = ThuliumSystem.objects.filter(name=DEMO_SYSTEM).first()
+    if found is None:
+        return thulium_system_add(
+            name=DEMO_SYSTEM,
+            base_url=url,
+            api_user=SANDBOX_USER,
+            password=SANDBOX_PASSWORD,
+            actor=None,
+        )
+    return thulium_system_change(
+        system=found, actor=None, base_url=url, api_user=SANDBOX_USER, password=None
+    )
 
 
 def _named(child: str) -> str:
@@ -78,11 +97,6 @@ class Command(BaseCommand):
                 )
             else:
                 thulium_url = self._start_sandbox(sandbox_port, fixture)
-                env.update(
-                    THULIUM_BASE_URL=thulium_url,
-                    THULIUM_API_USER=SANDBOX_USER,
-                    THULIUM_API_PASSWORD=SANDBOX_PASSWORD,
-                )
                 sandbox_note = _(
                     "Thulium sandbox:    %(url)s  (API user %(user)s / %(password)s, demo data "
                     "from %(file)s)"
@@ -92,7 +106,7 @@ class Command(BaseCommand):
                     "password": SANDBOX_PASSWORD,
                     "file": fixture.name,
                 }
-                self._declare_fields(fixture)
+                self._declare_fields(demo_system(thulium_url), fixture)
             accounts = demo_accounts_ensure()
             if not os.environ.get("THULIUM_BASE_URL"):
                 # The login page shows the demo logins, only against the demo sandbox.
@@ -110,12 +124,14 @@ class Command(BaseCommand):
         finally:
             self._stop_all()
 
-    def _declare_fields(self, fixture: Path) -> None:
+    def _declare_fields(self, system: ThuliumSystem, fixture: Path) -> None:
         """The demo campaigns' field lists, as an administrator would keep them (Thulium has no
         endpoint to read them from)."""
         for raw in json.loads(fixture.read_text(encoding="utf-8")).get("campaigns", []):
             if raw.get("fields"):
-                campaign = campaign_for(thulium_id=raw["id"], name=raw.get("name", ""))
+                campaign = campaign_for(
+                    system=system, thulium_id=raw["id"], name=raw.get("name", "")
+                )
                 campaign_fields_add(campaign=campaign, names=raw["fields"])
 
     def _start_sandbox(self, port: int, fixture: Path) -> str:

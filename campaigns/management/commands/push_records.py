@@ -15,15 +15,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns.exceptions import FileProblem, MappingProblem, ReviewProblem, ThuliumProblem
+from campaigns.management.acting import acting_system, acting_user, add_acting_arguments
 from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
-from campaigns.models import Grid
+from campaigns.models import Campaign, Grid
 from campaigns.rules.targets import label
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import thulium_session
@@ -59,7 +59,11 @@ class Command(SendsGrids):
             "--chunk-size", type=int, default=None, help="rows per request (default: settings)"
         )
         parser.add_argument("--report", type=Path, help="write a per-row report (.csv or .xlsx)")
-        parser.add_argument("--user", help="dashboard user the grid is attributed to")
+        add_acting_arguments(
+            parser,
+            user_help="dashboard user the grid is attributed to; the command then holds that "
+            "user's grants and may send only where they may",
+        )
         parser.add_argument(
             "--learn-fields",
             action="store_true",
@@ -130,6 +134,7 @@ class Command(SendsGrids):
         confirm_remove: bool,
         report: Path | None,
         user: str | None,
+        system: str | None,
         learn_fields: bool,
         delimiter: str | None,
         encoding: str | None,
@@ -146,11 +151,17 @@ class Command(SendsGrids):
                     "good. Add --confirm-remove to do it, or --dry-run to check the file first."
                 )
             )
-        author = None
-        if user:
-            author = get_user_model().objects.filter(username=user).first()
-            if author is None:
-                raise CommandError(_("There is no dashboard user “%(user)s”.") % {"user": user})
+        author = acting_user(user)
+        place = acting_system(system, user=author)
+        permission = "campaigns.add_grid" if dry_run else "campaigns.add_submission"
+        if author is not None and not author.has_perm(
+            permission, Campaign(system=place, thulium_id=campaign_id)
+        ):
+            # As for a campaign the user does not see: refused, whatever it holds.
+            raise CommandError(
+                _("%(user)s may not send to campaign %(id)s of Thulium system %(system)s.")
+                % {"user": author.get_username(), "id": campaign_id, "system": place.name}
+            )
         try:
             data = file.read_bytes()
         except OSError as error:
@@ -158,8 +169,10 @@ class Command(SendsGrids):
                 _("Cannot read %(file)s: %(reason)s.") % {"file": file, "reason": error.strerror}
             ) from None
         try:
-            with thulium_session() as client:
-                campaign, _rules = campaign_open(thulium_id=campaign_id, client=client)
+            with thulium_session(system=place) as client:
+                campaign, _rules = campaign_open(
+                    system=place, thulium_id=campaign_id, client=client
+                )
                 grid = grid_create_from_file(
                     campaign=campaign,
                     author=author,
@@ -174,9 +187,7 @@ class Command(SendsGrids):
                     # Read before the rows are checked, so they are checked once, knowing
                     # which numbers the campaign lacks or holds twice and its agents' names.
                     started, timer = timezone.now(), time.monotonic()
-                    records = campaign_records_by_phone(
-                        client, campaign.thulium_id, on_page=self._progress()
-                    )
+                    records = campaign_records_by_phone(client, campaign, on_page=self._progress())
                     listing = Listing(records=records, read_at=started)
                     read = sum(len(found) for found in records.values())
                     self.stdout.write(

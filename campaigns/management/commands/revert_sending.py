@@ -91,7 +91,7 @@ class Command(SendsGrids):
                 raise CommandError(_("There is no grid #%(id)s.") % {"id": grid_id})
             grid = found
         try:
-            with thulium_session() as client:
+            with thulium_session(system=grid.campaign.system) as client:
                 rules = campaign_rules(campaign=grid.campaign, client=client)
                 try:
                     if sending_id is not None:

@@ -43,7 +43,7 @@ def submission_audit(submission: Submission, action: str, **details: Any) -> Non
     audit(
         action=action,
         actor=submission.author,
-        campaign=submission.campaign.thulium_id,
+        campaign=submission.campaign,
         grid_id=submission.grid_id,
         submission_id=submission.pk,
         **details,

@@ -202,7 +202,7 @@ def _reconcile_added(
     if not lost:
         return {}
     if not seen:
-        seen.update(campaign_records_by_phone(client, submission.campaign.thulium_id))
+        seen.update(campaign_records_by_phone(client, submission.campaign))
     verdicts: Verdicts = {}
     for row in lost:
         payload = row.payload

@@ -62,7 +62,7 @@ def submission_run(
     run has read the records' before-values, so the campaign is read once."""
     lease = timedelta(seconds=lease_seconds or settings.SUBMISSION_LEASE_SECONDS)
     worker = secrets.token_hex(8)
-    submission = Submission.objects.select_related("grid").get(pk=submission_id)
+    submission = Submission.objects.select_related("grid", "campaign__system").get(pk=submission_id)
     if not submission.active:
         return RunResult(submission.state)
     if submission.state == Submission.State.WAITING and (
@@ -94,7 +94,12 @@ def submission_run(
         try:
             submission_read_before(submission=submission, client=client)
         except (thulium.ThuliumAuthError, thulium.ThuliumNotFound) as error:
-            return _stop(submission, None, worker, describe_thulium_error(error))
+            return _stop(
+                submission,
+                None,
+                worker,
+                describe_thulium_error(error, system=submission.campaign.system),
+            )
         except thulium.ThuliumUnavailable as error:
             return _outage(submission, None, worker, [], error, {})
         except thulium.ThuliumError as error:
@@ -143,9 +148,19 @@ def submission_run(
                     continue
                 verdicts, request_id = _send(submission, claimed, to_send, client)
         except thulium.ThuliumAuthError as error:
-            return _stop(submission, claimed, worker, describe_thulium_error(error))
+            return _stop(
+                submission,
+                claimed,
+                worker,
+                describe_thulium_error(error, system=submission.campaign.system),
+            )
         except thulium.ThuliumNotFound as error:
-            return _stop(submission, claimed, worker, describe_thulium_error(error))
+            return _stop(
+                submission,
+                claimed,
+                worker,
+                describe_thulium_error(error, system=submission.campaign.system),
+            )
         except thulium.ThuliumUnavailable as error:
             if error.retry_after is not None and error.retry_after > client.config.backoff_cap:
                 # Longer than the client sleeps: wait with the worker free, not in it.
