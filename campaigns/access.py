@@ -117,8 +117,13 @@ def access_of(user: Any) -> Access:
                 campaigns[(system_id, campaign)] = role  # one grant per place
             else:
                 systems[system_id] = role
+        # The install's role: the highest whose rights the role groups give, read from the
+        # group permissions ModelBackend has already cached for this request.
+        through_groups = user.get_group_permissions()
         found = Access(
-            everywhere=highest(user.groups.values_list("name", flat=True)),
+            everywhere=highest(
+                role for role, rights in roles.ROLES.items() if set(rights) <= through_groups
+            ),
             systems=systems,
             campaigns=campaigns,
         )

@@ -184,7 +184,7 @@ def sent(crm_grid: Any, rules: Any, api: thulium.ThuliumClient) -> Any:
 
 
 @pytest.fixture
-def logged_in(client: Any, supervisor: Any) -> Any:
-    """The test client, logged in as a supervisor."""
+def logged_in(client: Any, supervisor: Any, system: ThuliumSystem) -> Any:
+    """The test client, logged in as a supervisor, on the install's Thulium system."""
     client.force_login(supervisor)
     return client

@@ -35,7 +35,7 @@ def acting_user(username: str | None) -> User | None:
         return None
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise CommandError(_("There is no active dashboard user “%(user)s”.") % {"user": username})
+        raise CommandError(_("There is no dashboard user “%(user)s”.") % {"user": username})
     return user
 
 

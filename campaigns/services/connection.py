@@ -95,6 +95,16 @@ def describe_thulium_error(error: thulium.ThuliumError, *, system: ThuliumSystem
             "the key that sealed it was removed or changed. An administrator puts that key back "
             "in CONNECTIONS_KEY (after the new one), or sets the password again."
         ) % {"system": name}
+    elif isinstance(error, ThuliumNotConfigured) and system.from_environment:
+        variables = {
+            "base_url": "THULIUM_BASE_URL",
+            "api_user": "THULIUM_API_USER",
+            "password": "THULIUM_API_PASSWORD",
+        }
+        text = _(
+            "The Thulium connection is not configured: %(missing)s not set. An administrator "
+            "must set it in the environment (see README, Configuration) and restart the dashboard."
+        ) % {"missing": ", ".join(variables.get(m, m) for m in error.messages)}
     elif isinstance(error, ThuliumNotConfigured):
         words = {
             "base_url": _("API address"),

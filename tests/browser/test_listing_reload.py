@@ -21,7 +21,7 @@ def test_the_read_ending_waits_for_the_cell_being_typed(
     page: Page, live_server: Any, supervisor: Any, campaign: Any, api: thulium.ThuliumClient
 ) -> None:
     log_in(page, live_server)
-    page.goto(f"{live_server.url}/campaigns/{campaign.thulium_id}/")
+    page.goto(f"{live_server.url}/campaigns/{campaign.system.name}/{campaign.thulium_id}/")
     page.locator("#id_file").set_input_files(str(FILES / "crm_export.xlsx"))
     page.get_by_role("button", name="Read the file").click()
     page.get_by_role("button", name="Build the grid").click()

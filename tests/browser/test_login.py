@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_supervisor_logs_in_and_sees_the_demo_campaigns(
-    page: Page, live_server: Any, supervisor: Any
+    page: Page, live_server: Any, supervisor: Any, system: Any
 ) -> None:
     page.goto(live_server.url + "/")
 
@@ -33,7 +33,7 @@ def test_supervisor_logs_in_and_sees_the_demo_campaigns(
 
 
 def test_refresh_reloads_the_table_in_place_with_htmx(
-    page: Page, live_server: Any, supervisor: Any, sandbox: Any
+    page: Page, live_server: Any, supervisor: Any, sandbox: Any, system: Any
 ) -> None:
     log_in(page, live_server)
     expect(page.locator("#campaign-table table")).to_be_visible()
@@ -41,11 +41,15 @@ def test_refresh_reloads_the_table_in_place_with_htmx(
 
     page.get_by_role("button", name="Refresh").click()
 
-    expect(page.get_by_role("alert")).to_contain_text("Cannot load the campaigns from Thulium.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Cannot load the campaigns of Thulium system thulium."
+    )
     expect(page.get_by_role("heading", name="Campaigns")).to_have_count(1)
 
 
-def test_language_switch_to_polish(page: Page, live_server: Any, supervisor: Any) -> None:
+def test_language_switch_to_polish(
+    page: Page, live_server: Any, supervisor: Any, system: Any
+) -> None:
     page.goto(live_server.url + "/accounts/login/")
 
     page.get_by_role("button", name="PL").click()

@@ -584,10 +584,11 @@ def test_pages_cost_the_same_at_any_depth_of_a_100k_grid(
     assert deep.rows[0].number == 99001
     logged_in.get(url)  # warm the campaign rules cache
 
-    # 17: the page, its sending panel, and the problem groups (two queries) and value rules.
-    with django_assert_max_num_queries(17) as first:
+    # 18: the page, its sending panel, the problem groups (two queries) and value rules, and
+    # the person's grants.
+    with django_assert_max_num_queries(18) as first:
         assert logged_in.get(url).status_code == 200
-    with django_assert_max_num_queries(17) as last:
+    with django_assert_max_num_queries(18) as last:
         filtered = logged_in.get(url + f"?after={deep.next_cursor}&show=valid&sort=phone")
 
     assert "rows matching: over 10,000" in filtered.content.decode()

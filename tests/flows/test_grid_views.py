@@ -47,7 +47,7 @@ def test_unknown_campaign_is_a_404_with_a_way_back(logged_in: Client) -> None:
     response = logged_in.get(reverse("campaigns:detail", args=["thulium", "99999"]))
 
     assert response.status_code == 404
-    assert "Thulium has no campaign 99999" in response.content.decode()
+    assert "Thulium system thulium has no campaign 99999" in response.content.decode()
 
 
 def test_upload_confirm_and_see_flagged_rows(logged_in: Client, campaign: Any) -> None:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Grid
+from campaigns.models import AuditEntry, Campaign, Grid
 from campaigns.presentation.audit_sentences import RENDERERS, entry_said
 from campaigns.services.audit import audit, audit_details_erase
 from campaigns.services.editing import row_set_cells
@@ -23,7 +23,7 @@ from campaigns.services.grids import grid_create_from_rows
 from campaigns.services.validation import campaign_rules
 from tests.helpers import send
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("campaign")]
 
 A = AuditEntry.Action
 
@@ -40,7 +40,7 @@ def written(action: str, *, submission_id: int | None = 3, **details: Any) -> Au
     entry = audit(
         action=action,
         actor=None,
-        campaign="00001",
+        campaign=Campaign.objects.get(thulium_id="00001"),
         grid_id=5,
         submission_id=submission_id,
         **details,

@@ -95,7 +95,9 @@ def test_a_name_is_shown_as_text_and_the_command_line_in_the_readers_language(
     client: Client, viewer: Any, django_user_model: Any, sent_by_ewa: Grid
 ) -> None:
     django_user_model.objects.filter(username="ewa").update(first_name="<b>Ewa</b>")
-    audit(action=AuditEntry.Action.FIELDS, actor=None, campaign="00001", fields=["pole9"])
+    audit(
+        action=AuditEntry.Action.FIELDS, actor=None, campaign=sent_by_ewa.campaign, fields=["pole9"]
+    )
     client.force_login(viewer)
     client.post(reverse("set_language"), {"language": "pl"})
 

@@ -542,7 +542,7 @@ def test_the_mail_speaks_the_dashboards_language(
 
 
 def test_the_review_is_shown_again_from_the_stored_read(crm_grid: Grid, rules: Any) -> None:
-    with thulium_client() as client:
+    with thulium_client(system=crm_grid.campaign.system) as client:
         grid_review_read(grid=crm_grid, client=client)
 
     first = grid_review(grid=crm_grid, rules=rules)

@@ -441,7 +441,7 @@ def test_a_sending_right_after_its_review_checks_rows_again_only_when_the_rules_
     rules = campaign_rules(campaign=crm_grid.campaign, client=api)
 
     def reviewed(resend: bool = False) -> str:
-        with thulium_client() as client:
+        with thulium_client(system=crm_grid.campaign.system) as client:
             grid_review_read(grid=crm_grid, client=client)
         # A mark only checking a row rewrites: it shows whether the rows were checked again.
         crm_grid.rows.update(problems="|mark|")

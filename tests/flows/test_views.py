@@ -26,7 +26,9 @@ def test_login_page_and_health_are_public(client: Client) -> None:
     assert client.get(reverse("health")).content == b"ok"
 
 
-def test_logging_in_leads_to_the_campaign_list(client: Client, supervisor: Any) -> None:
+def test_logging_in_leads_to_the_campaign_list(
+    client: Client, supervisor: Any, system: Any
+) -> None:
     response = client.post(
         reverse("login"),
         {"username": "ewa", "password": "correct horse battery"},
@@ -80,7 +82,7 @@ def test_thulium_down_shows_a_banner_not_a_500(
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Cannot load the campaigns from Thulium." in html
+    assert "Cannot load the campaigns of Thulium system thulium." in html
     assert "is not answering right now" in html
     assert f"127.0.0.1:{closed_port}" in html
 
