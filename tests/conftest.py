@@ -16,9 +16,10 @@ from django.core.cache import cache
 
 from campaigns import thulium
 from campaigns.models import ThuliumSystem
+from campaigns.services.accounts import DEMO_SYSTEMS
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.services.systems import system_from_environment_ensure
+from campaigns.services.systems import system_from_environment_ensure, thulium_system_add
 from campaigns.services.validation import campaign_rules
 from tests.helpers import (
     API_PASSWORD,
@@ -144,6 +145,21 @@ def campaign(system: ThuliumSystem) -> Any:
     campaign = campaign_for(system=system, thulium_id="00001", name="Odnowienia umów — Warszawa")
     campaign_fields_add(campaign=campaign, names=DEMO_FIELDS)
     return campaign
+
+
+@pytest.fixture
+def demo_systems(db: Any) -> list[ThuliumSystem]:
+    """The demo's two systems by name, for the demo accounts' grants (nothing calls them)."""
+    return [
+        thulium_system_add(
+            name=name,
+            base_url="http://127.0.0.1:9/api/",
+            api_user=API_USER,
+            password=API_PASSWORD,
+            actor=None,
+        )
+        for name in DEMO_SYSTEMS
+    ]
 
 
 @pytest.fixture(autouse=True)
