@@ -127,9 +127,10 @@ def _details_past_retention(now: datetime, grid_ids: list[int]) -> list[int]:
         if grid_ids
         else []
     )
-    own_days = dict(
-        ThuliumSystem.objects.exclude(retention_days=None).values_list("pk", "retention_days")
-    )
+    own_days = {
+        system.pk: system_retention_days(system)
+        for system in ThuliumSystem.objects.exclude(retention_days=None)
+    }
     past = Q(entry__at__lte=now - timedelta(days=settings.RETENTION_DAYS)) & ~Q(
         entry__system_id__in=list(own_days)
     )
