@@ -5,8 +5,6 @@ Helpers the tests share are in tests/helpers.py."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,19 +14,22 @@ from django.core.cache import cache
 
 from campaigns import thulium
 from campaigns.models import ThuliumSystem
+from campaigns.services.accounts import DEMO_SYSTEMS
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.services.systems import system_from_environment_ensure
+from campaigns.services.systems import system_from_environment_ensure, thulium_system_add
 from campaigns.services.validation import campaign_rules
 from tests.helpers import (
     API_PASSWORD,
     API_USER,
+    DEMO_B_FIELDS,
+    DEMO_B_FIXTURE,
     DEMO_FIELDS,
     DEMO_FIXTURE,
     FILES,
-    ROOT,
     Sandbox,
     client_config,
+    sandbox_process,
     send,
     user_with_role,
 )
@@ -37,19 +38,16 @@ from tests.helpers import (
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Sandbox]:
     """One sandbox process per test process (each xdist worker has its own), on a free port."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "thulium_sandbox", "--port", "0", "--fixture", str(DEMO_FIXTURE)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    if "listening on" not in line:
-        process.kill()
-        raise RuntimeError(f"The sandbox did not start: {line!r}")
-    yield Sandbox(line.rsplit(" ", 1)[-1].strip())
-    process.terminate()
-    process.wait(timeout=10)
+    with sandbox_process(DEMO_FIXTURE) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sandbox_b_server() -> Iterator[Sandbox]:
+    """A second sandbox process, another client's Thulium (demo_b.json): started only for the
+    tests that ask for it, once per test process."""
+    with sandbox_process(DEMO_B_FIXTURE) as server:
+        yield server
 
 
 @pytest.fixture
@@ -57,6 +55,13 @@ def sandbox(sandbox_server: Sandbox) -> Sandbox:
     """The sandbox back at its demo fixture, with no faults and an empty request log."""
     sandbox_server.reset()
     return sandbox_server
+
+
+@pytest.fixture
+def sandbox_b(sandbox_b_server: Sandbox) -> Sandbox:
+    """The second sandbox back at its fixture, with no faults and an empty request log."""
+    sandbox_b_server.reset()
+    return sandbox_b_server
 
 
 @pytest.fixture
@@ -144,6 +149,43 @@ def campaign(system: ThuliumSystem) -> Any:
     campaign = campaign_for(system=system, thulium_id="00001", name="Odnowienia umów — Warszawa")
     campaign_fields_add(campaign=campaign, names=DEMO_FIELDS)
     return campaign
+
+
+@pytest.fixture
+def demo_systems(db: Any) -> list[ThuliumSystem]:
+    """The demo's two systems by name, for the demo accounts' grants (nothing calls them)."""
+    return [
+        thulium_system_add(
+            name=name,
+            base_url="http://127.0.0.1:9/api/",
+            api_user=API_USER,
+            password=API_PASSWORD,
+            actor=None,
+        )
+        for name in DEMO_SYSTEMS
+    ]
+
+
+@pytest.fixture
+def system_b(system: ThuliumSystem, sandbox_b: Sandbox) -> ThuliumSystem:
+    """A second system beside the install's first, kept here as an administrator adds one:
+    client B's Thulium, the second sandbox."""
+    return thulium_system_add(
+        name="klient-b",
+        base_url=sandbox_b.api_url,
+        api_user=API_USER,
+        password=API_PASSWORD,
+        actor=None,
+    )
+
+
+@pytest.fixture
+def campaign_b(system_b: ThuliumSystem) -> Any:
+    """Campaign 00001 of system B (the same id as the first system's `campaign`), with the
+    field list an administrator would keep."""
+    made = campaign_for(system=system_b, thulium_id="00001", name="Przedłużenie polis OC — Gdańsk")
+    campaign_fields_add(campaign=made, names=DEMO_B_FIELDS)
+    return made
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ROOT / "tests" / "files"
 DEMO_FIXTURE = ROOT / "thulium_sandbox" / "fixtures" / "demo.json"
+# Another client's Thulium: other campaigns, agents and records under the same campaign ids.
+DEMO_B_FIXTURE = ROOT / "thulium_sandbox" / "fixtures" / "demo_b.json"
+DEMO_B_FIELDS = ["imię", "nazwisko", "numer_polisy", "koniec_polisy"]
 DEMO_FIELDS = ["pole1", "pole2", "imię", "nazwisko", "miasto"]
 API_USER = "api_user"
 API_PASSWORD = "api_pass"
@@ -88,6 +93,26 @@ class Sandbox:
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("auth", (API_USER, API_PASSWORD))
         return self.http.request(method, self.api_url + path, timeout=10, **kwargs)
+
+
+@contextmanager
+def sandbox_process(fixture: Path) -> Iterator[Sandbox]:
+    """A sandbox process on `fixture`, on a free port, stopped at the end."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "thulium_sandbox", "--port", "0", "--fixture", str(fixture)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on" not in line:
+        process.kill()
+        raise RuntimeError(f"The sandbox did not start: {line!r}")
+    try:
+        yield Sandbox(line.rsplit(" ", 1)[-1].strip())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def client_config(api_url: str, **overrides: Any) -> thulium.ThuliumConfig:

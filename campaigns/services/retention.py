@@ -1,13 +1,14 @@
-"""Retention: a grid's personal data is kept RETENTION_DAYS (or its campaign's longer hold)
-after its last sending or edit, then erased — keeping what history needs without it: counts
-by outcome, who sent what and when, Thulium's request ids.
+"""Retention: a grid's personal data is kept its system's days (RETENTION_DAYS where the system
+sets none), or its campaign's longer hold, after its last sending or edit, then erased —
+keeping what history needs without it: counts by outcome, who sent what and when, Thulium's
+request ids.
 
 What goes (each place is listed in the README's "Personal data"): the rows' cells, values,
 phones and messages; the outcomes' phones, payloads, before-values and messages; the
 chunks' before-values; the grid's edit history, upload blocks and comparison with Thulium;
 its file name; and the personal details of its audit entries. Sent record fields go after the
 same time without being sent again, and audit details that belong to no grid (failed logins,
-a person's searches) after RETENTION_DAYS.
+a person's searches) after their system's days, or RETENTION_DAYS for those of no system.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from campaigns.models import (
     SentFields,
     Submission,
     ThuliumNow,
+    ThuliumSystem,
     UploadBlock,
 )
 from campaigns.services.audit import audit_details_erase
@@ -40,9 +42,15 @@ from campaigns.services.listing import campaign_listings_forget
 from campaigns.services.locking import grid_lock
 
 
+def system_retention_days(system: ThuliumSystem) -> int:
+    """How long a system's personal data is kept: its own days (each system is its own data
+    controller, and may keep less or more), else RETENTION_DAYS."""
+    return system.retention_days or settings.RETENTION_DAYS
+
+
 def campaign_retention_days(campaign: Campaign) -> int:
-    """How long the campaign's personal data is kept: RETENTION_DAYS, or its longer hold."""
-    return max(settings.RETENTION_DAYS, campaign.retention_days or 0)
+    """How long the campaign's personal data is kept: its system's days, or its longer hold."""
+    return max(system_retention_days(campaign.system), campaign.retention_days or 0)
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ def grids_past_retention(now: datetime) -> list[PurgeGrid]:
     busy = set(
         Submission.objects.filter(state__in=Submission.ACTIVE_STATES).values_list("grid", flat=True)
     )
-    holds = {c.pk: campaign_retention_days(c) for c in Campaign.objects.all()}
+    holds = {c.pk: campaign_retention_days(c) for c in Campaign.objects.select_related("system")}
     found = []
     waiting = Grid.objects.filter(personal_data_removed_at=None).order_by("id")
     for pk, created, campaign_id, thulium_id, rows in waiting.values_list(
@@ -102,7 +110,7 @@ def grids_past_retention(now: datetime) -> list[PurgeGrid]:
 
 def _sent_fields_past_retention(now: datetime) -> list[int]:
     ids: list[int] = []
-    for campaign in Campaign.objects.all():
+    for campaign in Campaign.objects.select_related("system"):
         cutoff = now - timedelta(days=campaign_retention_days(campaign))
         ids += SentFields.objects.filter(campaign=campaign, updated_at__lte=cutoff).values_list(
             "id", flat=True
@@ -111,17 +119,24 @@ def _sent_fields_past_retention(now: datetime) -> list[int]:
 
 
 def _details_past_retention(now: datetime, grid_ids: list[int]) -> list[int]:
-    """Audit details of the grids purged, and those of no grid kept RETENTION_DAYS."""
+    """Audit details of the grids purged, and those of no grid kept their system's days (or
+    RETENTION_DAYS)."""
     kept = AuditDetail.objects.filter(erased_by=None)
     of_grids = list(
         kept.filter(entry__grid_id__in=grid_ids).values_list("entry_id", flat=True)
         if grid_ids
         else []
     )
-    cutoff = now - timedelta(days=settings.RETENTION_DAYS)
-    loose = kept.filter(entry__grid_id=None, entry__at__lte=cutoff).values_list(
-        "entry_id", flat=True
+    own_days = {
+        system.pk: system_retention_days(system)
+        for system in ThuliumSystem.objects.exclude(retention_days=None)
+    }
+    past = Q(entry__at__lte=now - timedelta(days=settings.RETENTION_DAYS)) & ~Q(
+        entry__system_id__in=list(own_days)
     )
+    for system_id, days in own_days.items():
+        past |= Q(entry__system_id=system_id, entry__at__lte=now - timedelta(days=days))
+    loose = kept.filter(past, entry__grid_id=None).values_list("entry_id", flat=True)
     return of_grids + list(loose)
 
 

@@ -17,16 +17,29 @@ from django.views.i18n import set_language
 from campaigns import roles
 from campaigns.forms.accounts import LanguageForm
 from campaigns.logins import lockout
-from campaigns.services.accounts import user_language_set
+from campaigns.services.accounts import (
+    DemoAccount,
+    demo_access_words,
+    demo_grants_from,
+    user_language_set,
+)
 
 
 @login_not_required
 def log_in(request: HttpRequest) -> HttpResponseBase:
-    """Django's login page; against the demo sandbox it also lists the demo accounts."""
-    demo = [
-        (name, password, roles.LABELS.get(role, role))
-        for name, password, role in settings.DEMO_LOGINS
-    ]
+    """Django's login page; against the demo sandboxes it also lists the demo accounts, with
+    what each may see."""
+    demo = []
+    for name, password, role, raw_grants in settings.DEMO_LOGINS:
+        account = DemoAccount(name, password, role, demo_grants_from(raw_grants))
+        demo.append(
+            (
+                name,
+                password,
+                roles.LABELS.get(account.shown_role, account.shown_role),
+                demo_access_words(role=role, grants=account.grants),
+            )
+        )
     return LoginView.as_view(extra_context={"demo_logins": demo})(request)
 
 

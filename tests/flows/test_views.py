@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from campaigns.models import AuditEntry, Grant
+from campaigns.services.accounts import demo_accounts_ensure
 from tests.helpers import Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -134,9 +136,9 @@ def test_polish_error_banner(logged_in: Client, settings: Any, closed_port: int)
     assert "nie odpowiada" in html.content.decode()
 
 
-def test_demo_accounts_are_created_once_and_passwords_kept(django_user_model: Any) -> None:
-    from campaigns.services.accounts import demo_accounts_ensure
-
+def test_demo_accounts_are_created_once_and_passwords_kept(
+    django_user_model: Any, demo_systems: Any
+) -> None:
     first = demo_accounts_ensure()
     user = django_user_model.objects.get(username="supervisor")
     user.set_password("changed by the supervisor")
@@ -144,12 +146,13 @@ def test_demo_accounts_are_created_once_and_passwords_kept(django_user_model: An
     second = demo_accounts_ensure()
 
     assert [(a.username, a.password, a.role) for a in first] == [
-        ("supervisor", "supervisor", "Supervisor"),
+        ("supervisor", "supervisor", ""),
+        ("supervisor-b", "supervisor-b", ""),
         ("viewer", "viewer", "Viewer"),
         ("admin", "admin", "Administrator"),
     ]
     # only a password still the demo one is given back (and shown on the login page)
-    assert [a.password for a in second] == [None, "viewer", "admin"]
+    assert [a.password for a in second] == [None, "supervisor-b", "viewer", "admin"]
     assert django_user_model.objects.get(username="viewer").groups.get().name == "Viewer"
     assert django_user_model.objects.get(username="supervisor").check_password(
         "changed by the supervisor"
@@ -159,16 +162,48 @@ def test_demo_accounts_are_created_once_and_passwords_kept(django_user_model: An
     assert not admin.is_superuser  # an Administrator with staff status, nothing more
     assert admin.groups.get().name == "Administrator"
     assert not django_user_model.objects.get(username="supervisor").is_staff
+    # the supervisors hold grants in one system each, and no install-wide role
+    assert sorted(
+        Grant.objects.filter(user__username="supervisor").values_list(
+            "system__name", "campaign", "role"
+        )
+    ) == [("klient-a", "00001", "Supervisor"), ("klient-a", "00002", "Supervisor")]
+    assert list(
+        Grant.objects.filter(user__username="supervisor-b").values_list(
+            "system__name", "campaign", "role"
+        )
+    ) == [("klient-b", "", "Supervisor")]
+    assert not django_user_model.objects.filter(
+        username__startswith="supervisor", groups__isnull=False
+    ).exists()
+    added = AuditEntry.objects.get(action=AuditEntry.Action.USER_ADDED, details__user="supervisor")
+    assert added.details["grants"] == [
+        {"system": "klient-a", "role": "Supervisor", "campaigns": ["00001", "00002"]}
+    ]
+
+
+def test_without_the_demo_systems_only_the_install_wide_demo_accounts_are_made(
+    db: Any,
+) -> None:
+    made = demo_accounts_ensure()
+
+    assert [a.username for a in made] == ["viewer", "admin"]
 
 
 def test_the_login_page_lists_the_demo_accounts_only_against_the_demo_sandbox(
     client: Client, settings: Any
 ) -> None:
     plain = client.get(reverse("login")).content.decode()
-    settings.DEMO_LOGINS = [["supervisor", "supervisor", "Supervisor"]]
+    settings.DEMO_LOGINS = [
+        ["supervisor", "supervisor", "", [["klient-a", "Supervisor", ["00001", "00002"]]]],
+        ["viewer", "viewer", "Viewer", []],
+    ]
     demo = client.get(reverse("login"), headers={"Accept-Language": "pl"}).content.decode()
+    english = client.get(reverse("login")).content.decode()
 
     assert "Demo accounts" not in plain
     assert "<code>supervisor</code>" not in plain
     assert "Konta demonstracyjne" in demo
     assert "<td><code>supervisor</code></td><td><code>supervisor</code></td>" in demo
+    assert "<td>campaigns 00001, 00002 of klient-a only</td>" in english
+    assert "<td>every campaign of every system</td>" in english

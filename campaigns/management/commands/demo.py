@@ -1,4 +1,5 @@
-"""`make run`: the whole product in one terminal — sandbox, dashboard and task worker."""
+"""`make run`: the whole product in one terminal — two Thulium sandboxes (two clients, each
+its own system), the dashboard and the task worker."""
 
 from __future__ import annotations
 
@@ -20,23 +21,29 @@ from django.utils.translation import gettext as _
 
 from campaigns import roles
 from campaigns.models import ThuliumSystem
-from campaigns.services.accounts import demo_accounts_ensure
+from campaigns.services.accounts import (
+    DEMO_SYSTEM_A,
+    DEMO_SYSTEM_B,
+    DemoAccount,
+    demo_access_words,
+    demo_accounts_ensure,
+)
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.submissions import submissions_reap
 from campaigns.services.systems import thulium_system_add, thulium_system_change
 
 REAP_EVERY = 30  # seconds
-DEMO_SYSTEM = "demo"
 SANDBOX_USER = "api_user"
 SANDBOX_PASSWORD = "api_pass"
+FIXTURES = Path(settings.BASE_DIR) / "thulium_sandbox" / "fixtures"
 
 
-def demo_system(url: str) -> ThuliumSystem:
-    """The demo sandbox as a Thulium system of this install (its address follows the port)."""
-    found = ThuliumSystem.objects.filter(name=DEMO_SYSTEM).first()
+def demo_system(name: str, url: str) -> ThuliumSystem:
+    """A demo sandbox as a Thulium system of this install (its address follows the port)."""
+    found = ThuliumSystem.objects.filter(name=name).first()
     if found is None:
         return thulium_system_add(
-            name=DEMO_SYSTEM,
+            name=name,
             base_url=url,
             api_user=SANDBOX_USER,
             password=SANDBOX_PASSWORD,
@@ -50,30 +57,39 @@ def demo_system(url: str) -> ThuliumSystem:
 def _named(child: str) -> str:
     """A child process as the reader calls it, at the start of a sentence."""
     names = {
-        "sandbox": _("The Thulium sandbox"),
         "dashboard": _("The dashboard"),
         "worker": _("The task worker"),
     }
+    if child.startswith("sandbox "):
+        return _("The Thulium sandbox of %(system)s") % {"system": child.removeprefix("sandbox ")}
     return names[child]
 
 
 class Command(BaseCommand):
     help = (
-        "Start the Thulium sandbox (unless THULIUM_BASE_URL is set), the dashboard and the task "
-        "worker; create the demo accounts; stop everything on Ctrl-C."
+        "Start two Thulium sandboxes, one per demo system (unless THULIUM_BASE_URL is set), the "
+        "dashboard and the task worker; create the demo accounts; stop everything on Ctrl-C."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=8000, help="dashboard port")
-        parser.add_argument("--sandbox-port", type=int, default=8765, help="sandbox port")
         parser.add_argument(
-            "--fixture",
-            type=Path,
-            default=Path(settings.BASE_DIR) / "thulium_sandbox" / "fixtures" / "demo.json",
+            "--sandbox-port",
+            type=int,
+            default=8765,
+            help="the first sandbox's port; the second sandbox listens on the next one",
         )
+        parser.add_argument("--fixture", type=Path, default=FIXTURES / "demo.json")
+        parser.add_argument("--fixture-b", type=Path, default=FIXTURES / "demo_b.json")
 
     def handle(
-        self, *args: Any, port: int, sandbox_port: int, fixture: Path, **options: Any
+        self,
+        *args: Any,
+        port: int,
+        sandbox_port: int,
+        fixture: Path,
+        fixture_b: Path,
+        **options: Any,
     ) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         env = os.environ.copy()
@@ -87,42 +103,52 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             if os.environ.get("THULIUM_BASE_URL"):
-                thulium_url = os.environ["THULIUM_BASE_URL"]
-                sandbox_note = self.style.WARNING(
-                    _(
-                        "THULIUM_BASE_URL is set, so no sandbox was started: the dashboard works "
-                        "on %(url)s"
+                sandbox_notes = [
+                    self.style.WARNING(
+                        _(
+                            "THULIUM_BASE_URL is set, so no sandbox was started: the dashboard "
+                            "works on %(url)s"
+                        )
+                        % {"url": os.environ["THULIUM_BASE_URL"]}
                     )
-                    % {"url": thulium_url}
-                )
+                ]
             else:
-                thulium_url = self._start_sandbox(sandbox_port, fixture)
-                sandbox_note = _(
-                    "Thulium sandbox:    %(url)s  (API user %(user)s / %(password)s, demo data "
-                    "from %(file)s)"
-                ) % {
-                    "url": thulium_url,
-                    "user": SANDBOX_USER,
-                    "password": SANDBOX_PASSWORD,
-                    "file": fixture.name,
-                }
-                self._declare_fields(demo_system(thulium_url), fixture)
+                sandbox_notes = [
+                    self._demo_sandbox(name, sandbox_port + n, file)
+                    for n, (name, file) in enumerate(
+                        ((DEMO_SYSTEM_A, fixture), (DEMO_SYSTEM_B, fixture_b))
+                    )
+                ]
             accounts = demo_accounts_ensure()
             if not os.environ.get("THULIUM_BASE_URL"):
-                # The login page shows the demo logins, only against the demo sandbox.
-                env["DEMO_LOGINS"] = json.dumps(
-                    [[a.username, a.password, a.role] for a in accounts if a.password]
-                )
+                # The login page shows the demo logins, only against the demo sandboxes.
+                env["DEMO_LOGINS"] = json.dumps([a.as_login() for a in accounts if a.password])
             manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
             self._spawn("dashboard", [*manage, "runserver", f"127.0.0.1:{port}"], env)
             self._spawn("worker", [*manage, "db_worker"], env)
             self._wait_for(f"http://127.0.0.1:{port}/healthz", "dashboard")
-            self._banner(port, accounts, sandbox_note)
+            self._banner(port, accounts, sandbox_notes)
             self._watch()
         except KeyboardInterrupt:
             pass
         finally:
             self._stop_all()
+
+    def _demo_sandbox(self, name: str, port: int, fixture: Path) -> str:
+        """Start a sandbox on the fixture, keep it as the demo system `name` with its campaigns'
+        field lists; what the banner says of it."""
+        url = self._start_sandbox(name, port, fixture)
+        self._declare_fields(demo_system(name, url), fixture)
+        return _(
+            "Thulium system %(system)s: sandbox %(url)s  (API user %(user)s / %(password)s, "
+            "demo data from %(file)s)"
+        ) % {
+            "system": name,
+            "url": url,
+            "user": SANDBOX_USER,
+            "password": SANDBOX_PASSWORD,
+            "file": fixture.name,
+        }
 
     def _declare_fields(self, system: ThuliumSystem, fixture: Path) -> None:
         """The demo campaigns' field lists, as an administrator would keep them (Thulium has no
@@ -134,9 +160,9 @@ class Command(BaseCommand):
                 )
                 campaign_fields_add(campaign=campaign, names=raw["fields"])
 
-    def _start_sandbox(self, port: int, fixture: Path) -> str:
+    def _start_sandbox(self, name: str, port: int, fixture: Path) -> str:
         process = self._spawn(
-            "sandbox",
+            f"sandbox {name}",
             [
                 sys.executable,
                 "-m",
@@ -155,10 +181,11 @@ class Command(BaseCommand):
         if "listening on" not in line:
             raise CommandError(
                 _(
-                    "The Thulium sandbox did not start on port %(port)s. Is the port taken? "
-                    "Try: make run SANDBOX_PORT=8766"
+                    "The Thulium sandbox of %(system)s did not start on port %(port)s. Is the "
+                    "port taken? The demo's two sandboxes take SANDBOX_PORT and the next one; "
+                    "try: make run SANDBOX_PORT=%(other)s"
                 )
-                % {"port": port}
+                % {"system": name, "port": port, "other": port + 2}
             )
         return line.rsplit(" ", 1)[-1].strip()
 
@@ -199,23 +226,25 @@ class Command(BaseCommand):
             % {"name": _named(name), "url": url, "seconds": f"{seconds:.0f}"}
         )
 
-    def _banner(self, port: int, accounts: list[Any], sandbox_note: str) -> None:
+    def _banner(self, port: int, accounts: list[DemoAccount], sandbox_notes: list[str]) -> None:
         out = self.stdout
         out.write("")
         url = f"http://127.0.0.1:{port}/"
         out.write(self.style.SUCCESS(_("Campaign dashboard: %(url)s") % {"url": url}))
         for account in accounts:
             out.write(
-                _("  log in as %(user)s / %(password)s   — %(role)s")
+                _("  log in as %(user)s / %(password)s   — %(role)s; sees %(sees)s")
                 % {
                     "user": account.username,
                     "password": account.password or _("(password changed from the demo one)"),
-                    "role": roles.LABELS.get(account.role, account.role),
+                    "role": roles.LABELS.get(account.shown_role, account.shown_role),
+                    "sees": demo_access_words(role=account.role, grants=account.grants),
                 }
             )
-        out.write(sandbox_note)
+        for note in sandbox_notes:
+            out.write(note)
         out.write(_("Task worker:        running (db_worker)"))
-        out.write(_("Press Ctrl-C to stop all three."))
+        out.write(_("Press Ctrl-C to stop them all."))
         out.write("")
 
     def _watch(self) -> None:
@@ -244,4 +273,4 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         if self.children:
-            self.stdout.write(_("Stopped the dashboard, the worker and the sandbox."))
+            self.stdout.write(_("Stopped the dashboard, the worker and the sandboxes."))
