@@ -19,6 +19,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from argparse import SUPPRESS
 from typing import Any, TextIO
 
 from django.conf import settings
@@ -49,7 +50,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
-        add = commands.add_parser("add", help="add a system (the password is asked for)")
+        # No abbreviations: `--password X` must not be taken for `--password-env X`.
+        add = commands.add_parser(
+            "add", help="add a system (the password is asked for)", allow_abbrev=False
+        )
         add.add_argument("name", help="short, as addresses name it: lowercase, digits, dashes")
         add.add_argument("--base-url", required=True, metavar="URL", help="the API root, .../api/")
         add.add_argument("--api-user", required=True, metavar="USER", help="the API user")
@@ -57,6 +61,10 @@ class Command(BaseCommand):
             "--password-env",
             metavar="VAR",
             help="read the API password from this environment variable (else: standard input)",
+        )
+        # Caught to be refused in our words: argparse's own would repeat the password.
+        add.add_argument(
+            "--password", "--pass", dest="password_given", nargs="?", const="", help=SUPPRESS
         )
         commands.add_parser("list", help="list the systems (never their passwords)")
         test = commands.add_parser("test", help="ask a system for its campaigns")
@@ -79,6 +87,14 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=USAGE_ERROR) from None
 
     def _add(self, **options: Any) -> None:
+        if options["password_given"] is not None:
+            raise CommandError(
+                _(
+                    "The password is never given as an argument: the shell's history and the "
+                    "list of processes keep it. Give --password-env VAR, or type it when asked "
+                    "(or pipe it to standard input); and change the password you just typed."
+                )
+            )
         password = self._password(options["password_env"], options.get("stdin") or sys.stdin)
         system = thulium_system_add(
             name=options["name"],
