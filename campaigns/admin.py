@@ -410,16 +410,25 @@ class ThuliumSystemForm(forms.ModelForm[ThuliumSystem]):
         cleaned = super().clean() or {}
         stored = self.instance if self.instance.pk else None
         password = cleaned.get("password") or ""
-        given = [cleaned.get("base_url"), cleaned.get("api_user"), password]
-        if stored is None or (stored.from_environment and any(given)):
-            # A new system, or one from the environment being given a connection of its own:
-            # nothing of it can come from the environment any more.
-            for name, value in zip(["base_url", "api_user", "password"], given, strict=True):
-                if not value:
-                    self.add_error(
-                        name,
-                        _("Needed: this system's connection is kept here, not in the environment."),
-                    )
+        given = {
+            "base_url": cleaned.get("base_url"),
+            "api_user": cleaned.get("api_user"),
+            "password": password,
+        }
+        if stored is None or (stored.from_environment and any(given.values())):
+            # A new system, or one from the environment given a connection of its own: nothing
+            # of it comes from the environment any more.
+            needed = ["base_url", "api_user", "password"]
+        elif not stored.from_environment:
+            needed = ["base_url", "api_user"]  # a blank password keeps the sealed one
+        else:
+            needed = []
+        for name in needed:
+            if not given[name]:
+                self.add_error(
+                    name,
+                    _("Needed: this system's connection is kept here, not in the environment."),
+                )
         if password and not any(settings.CONNECTIONS_KEY):
             self.add_error(
                 "password",

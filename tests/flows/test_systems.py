@@ -337,6 +337,44 @@ def test_the_admin_never_renders_a_password_and_blank_keeps_it(
     assert thulium_system_test(system=kept).ok
 
 
+def test_the_admin_keeps_a_systems_address_and_user_from_being_blanked(
+    sandbox: Sandbox, root_browser: Client
+) -> None:
+    add("client-b", sandbox.api_url)
+    kept = ThuliumSystem.objects.get(name="client-b")
+
+    page = root_browser.post(
+        reverse("admin:campaigns_thuliumsystem_change", args=[kept.pk]),
+        {"base_url": "", "api_user": API_USER},
+    )
+
+    assert page.status_code == 200
+    assert "Needed: this system" in html.unescape(page.content.decode())
+    assert ThuliumSystem.objects.get(pk=kept.pk).base_url == sandbox.api_url
+
+
+def test_the_admin_gives_a_system_from_the_environment_a_connection_of_its_own(
+    system: ThuliumSystem, sandbox: Sandbox, root_browser: Client
+) -> None:
+    url = reverse("admin:campaigns_thuliumsystem_change", args=[system.pk])
+    unchanged = root_browser.post(url, {"base_url": "", "api_user": ""})
+    half = root_browser.post(url, {"base_url": sandbox.api_url, "api_user": API_USER})
+
+    whole = root_browser.post(
+        url, {"base_url": sandbox.api_url, "api_user": API_USER, "password": API_PASSWORD}
+    )
+
+    assert unchanged.status_code == 302
+    assert half.status_code == 200  # no password: it would sign in with none
+    assert whole.status_code == 302
+    system.refresh_from_db()
+    assert (system.from_environment, system.base_url) == (False, sandbox.api_url)
+    assert thulium_system_test(system=system).ok
+    entry = AuditEntry.objects.get(action=A.SYSTEM_CHANGED)
+    assert entry.details["changes"]["from_environment"] == [True, False]
+    assert API_PASSWORD not in str(entry.details)
+
+
 def test_the_admins_test_button_says_what_the_banner_would(
     sandbox: Sandbox, closed_port: int, root_browser: Client
 ) -> None:
