@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.admin.utils import NestedObjects, unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -21,11 +23,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, router, transaction
 from django.forms import BaseModelForm
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import roles
+from campaigns.access import access_of
 from campaigns.models import (
     AuditEntry,
     Campaign,
@@ -34,13 +39,22 @@ from campaigns.models import (
     Grid,
     RowOutcome,
     Submission,
+    ThuliumSystem,
 )
+from campaigns.services.connection import system_address
 from campaigns.services.powers import (
     Rights,
     admin_change_audit,
     changes_between,
     snapshot,
     user_rights_refusal,
+)
+from campaigns.services.systems import (
+    SystemProblem,
+    thulium_system_add,
+    thulium_system_change,
+    thulium_system_remove,
+    thulium_system_test,
 )
 from campaigns.templatetags.people import person
 
@@ -364,3 +378,229 @@ class ProductGroupAdmin(ChangesAudited[Group], GroupAdmin):
             not change or changes_between(before, snapshot(form.instance))
         ):
             raise PermissionDenied(_("Only a superuser can change what a role grants."))
+
+
+def _install_administrator(request: HttpRequest) -> bool:
+    """A superuser, or a member of the Administrator group: the install's own administrators.
+    A system's administrator (a Grant) holds the same model permissions inside their system,
+    and still may not manage the systems themselves."""
+    return access_of(request.user).everywhere == roles.ADMINISTRATOR
+
+
+class ThuliumSystemForm(forms.ModelForm[ThuliumSystem]):
+    """A system's connection. The password is write-only: never rendered back, blank keeps the
+    one sealed already."""
+
+    password = forms.CharField(
+        label=gettext_lazy("API password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy(
+            "Kept sealed with CONNECTIONS_KEY and never shown again. Leave it blank to keep the "
+            "password set before."
+        ),
+    )
+
+    class Meta:
+        model = ThuliumSystem
+        fields = ["name", "base_url", "api_user", "retention_days"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        stored = self.instance if self.instance.pk else None
+        password = cleaned.get("password") or ""
+        given = {
+            "base_url": cleaned.get("base_url"),
+            "api_user": cleaned.get("api_user"),
+            "password": password,
+        }
+        if stored is None or (stored.from_environment and any(given.values())):
+            # A new system, or one from the environment given a connection of its own: nothing
+            # of it comes from the environment any more.
+            needed = ["base_url", "api_user", "password"]
+        elif not stored.from_environment:
+            needed = ["base_url", "api_user"]  # a blank password keeps the sealed one
+        else:
+            needed = []
+        for name in needed:
+            if not given[name]:
+                self.add_error(
+                    name,
+                    _("Needed: this system's connection is kept here, not in the environment."),
+                )
+        if password and not any(settings.CONNECTIONS_KEY):
+            self.add_error(
+                "password",
+                _(
+                    "CONNECTIONS_KEY is not set, so no password can be kept. Set it to a long "
+                    "random string in the environment of the dashboard, the worker and the "
+                    "commands, restart them and try again."
+                ),
+            )
+        return cleaned
+
+
+@admin.register(ThuliumSystem)
+class ThuliumSystemAdmin(admin.ModelAdmin[ThuliumSystem]):
+    """The Thulium systems, for the install's administrators only. Adding, changing and removing
+    go through the systems' services, which seal the password and write the audit entry (never
+    with the password); a system with grids is not deleted here (`manage.py thulium_system
+    remove --force` does it). The change page has a *Test the connection* button."""
+
+    form = ThuliumSystemForm
+    change_form_template = "admin/campaigns/thuliumsystem/change_form.html"
+    list_display = ["name", "address", "api_user_shown", "connection", "campaigns_count"]
+    search_fields = ["name", "base_url"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["name", "base_url", "api_user", "password", "retention_days"]
+        return ["name", "connection", "base_url", "api_user", "password", "retention_days"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Addresses and commands name a system: it keeps its name.
+        return ["name", "connection"] if obj is not None else []
+
+    @admin.display(description=gettext_lazy("API address"))
+    def address(self, system: ThuliumSystem) -> str:
+        return system_address(system) or "—"
+
+    @admin.display(description=gettext_lazy("API user"))
+    def api_user_shown(self, system: ThuliumSystem) -> str:
+        if system.from_environment:
+            return settings.THULIUM.get("API_USER") or "—"
+        return system.api_user or "—"
+
+    @admin.display(description=gettext_lazy("Connection"))
+    def connection(self, system: ThuliumSystem) -> str:
+        if system.from_environment:
+            return _(
+                "From the environment (THULIUM_BASE_URL, THULIUM_API_USER, "
+                "THULIUM_API_PASSWORD). Give an address, user and password here to keep them "
+                "here instead."
+            )
+        return _("Kept here, the password sealed.")
+
+    @admin.display(description=gettext_lazy("Campaigns"))
+    def campaigns_count(self, system: ThuliumSystem) -> int:
+        return system.campaigns.count()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _install_administrator(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _install_administrator(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _install_administrator(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _install_administrator(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and _grids_of(obj):
+            return False
+        return _install_administrator(request) and super().has_delete_permission(request, obj)
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: ThuliumSystem,
+        form: BaseModelForm[ThuliumSystem],
+        change: bool,
+    ) -> None:
+        data = form.cleaned_data
+        try:
+            if not change:
+                made = thulium_system_add(
+                    name=data["name"],
+                    base_url=data["base_url"],
+                    api_user=data["api_user"],
+                    password=data["password"],
+                    actor=_actor(request),
+                )
+                if data.get("retention_days") is not None:
+                    thulium_system_change(
+                        system=made, actor=_actor(request), retention_days=data["retention_days"]
+                    )
+            else:
+                stored = ThuliumSystem.objects.get(pk=obj.pk)
+                retention = data.get("retention_days")
+                made = thulium_system_change(
+                    system=stored,
+                    actor=_actor(request),
+                    base_url=data["base_url"],
+                    api_user=data["api_user"],
+                    password=data["password"] or None,
+                    # None is "unchanged" to the service; 0 empties it.
+                    retention_days=0
+                    if retention is None and stored.retention_days is not None
+                    else retention,
+                )
+        except SystemProblem as problem:
+            # The form checked what it could; what is left (a name taken meanwhile) is said
+            # on the page the admin returns to.
+            raise PermissionDenied(problem.text) from None
+        # The admin goes on with `obj` (its log, the redirect): it is the saved system.
+        obj.pk = made.pk
+        obj._state.adding = False
+        obj.password_sealed = made.password_sealed
+        obj.from_environment = made.from_environment
+
+    def delete_model(self, request: HttpRequest, obj: ThuliumSystem) -> None:
+        try:
+            thulium_system_remove(system=obj, actor=_actor(request), force=False)
+        except SystemProblem as problem:
+            raise PermissionDenied(problem.text) from None
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic(using=router.db_for_write(ThuliumSystem)):
+            for system in queryset:
+                self.delete_model(request, system)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        systems = list(objs)
+        campaigns = Campaign.objects.filter(system__in=systems).count()
+        counts = {str(ThuliumSystem._meta.verbose_name_plural): len(systems)}
+        if campaigns:
+            counts[str(Campaign._meta.verbose_name_plural)] = campaigns
+        protected = [
+            _(
+                "Thulium system %(name)s has %(n)s grids: it is not removed here. Its grids are "
+                "the record of what was sent; an operator who must remove it anyway runs "
+                "`manage.py thulium_system remove %(name)s --force`."
+            )
+            % {"name": system.name, "n": n}
+            for system in systems
+            if (n := _grids_of(system))
+        ]
+        perms_needed = (
+            set()
+            if self.has_delete_permission(request)
+            else {str(ThuliumSystem._meta.verbose_name)}
+        )
+        return [str(s) for s in systems], counts, perms_needed, protected
+
+    def get_urls(self) -> list[URLPattern]:
+        test = path(
+            "<path:object_id>/test/",
+            self.admin_site.admin_view(self.test_view),
+            name="campaigns_thuliumsystem_test",
+        )
+        return [test, *super().get_urls()]
+
+    def test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """*Test the connection*: ask the system for its campaigns, say what came back."""
+        system = self.get_object(request, unquote(object_id))
+        if system is None or not self.has_change_permission(request, system):
+            raise Http404
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        tested = thulium_system_test(system=system)
+        (messages.success if tested.ok else messages.error)(request, tested.text)
+        return redirect("admin:campaigns_thuliumsystem_change", system.pk)
+
+
+def _grids_of(system: ThuliumSystem) -> int:
+    return Grid.objects.filter(campaign__system=system).count()

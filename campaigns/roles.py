@@ -44,6 +44,12 @@ _ADMINISTER = [
     "auth.change_user",
     "auth.view_group",
     "campaigns.handle_person_request",
+    # The Thulium systems: the admin lets only the install's administrators (this group, not a
+    # system's administrator by a grant) use these.
+    "campaigns.view_thuliumsystem",
+    "campaigns.add_thuliumsystem",
+    "campaigns.change_thuliumsystem",
+    "campaigns.delete_thuliumsystem",
 ]
 ROLES = {
     VIEWER: _VIEW,

@@ -15,15 +15,17 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns import thulium
-from campaigns.models import AuditEntry, Campaign, Grid
+from campaigns.models import AuditEntry, Grid
 from campaigns.presentation.audit_sentences import RENDERERS, entry_said
 from campaigns.services.audit import audit, audit_details_erase
+from campaigns.services.campaigns import campaign_for
 from campaigns.services.editing import row_set_cells
 from campaigns.services.grids import grid_create_from_rows
+from campaigns.services.systems import system_from_environment_ensure
 from campaigns.services.validation import campaign_rules
 from tests.helpers import send
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("campaign")]
+pytestmark = pytest.mark.django_db
 
 A = AuditEntry.Action
 
@@ -37,10 +39,12 @@ def assert_plain(text: str) -> None:
 
 def written(action: str, *, submission_id: int | None = 3, **details: Any) -> AuditEntry:
     """An entry as the services write it, read back as the history reads it."""
+    system = system_from_environment_ensure()
+    assert system is not None, "the flows' settings name the sandbox as THULIUM_BASE_URL"
     entry = audit(
         action=action,
         actor=None,
-        campaign=Campaign.objects.get(thulium_id="00001"),
+        campaign=campaign_for(system=system, thulium_id="00001", name="Odnowienia"),
         grid_id=5,
         submission_id=submission_id,
         **details,
@@ -368,6 +372,46 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
             "Rights taken away: campaigns.export_grid",
         ],
         ["Rola: „Viewer”", "Nadane uprawnienia: campaigns.view_campaign"],
+    ),
+    A.SYSTEM_ADDED: (
+        {
+            "name": "client-b",
+            "base_url": "https://client-b.thulium.com/api/",
+            "api_user": "dashboard",
+        },
+        [
+            "Thulium system “client-b”",
+            "API address: https://client-b.thulium.com/api/",
+            "API user: dashboard",
+        ],
+        ["„client-b”", "https://client-b.thulium.com/api/"],
+    ),
+    A.SYSTEM_CHANGED: (
+        {
+            "changes": {
+                "api_user": ["dashboard", "panel"],
+                "retention_days": [None, 400],
+                "password": ["…", "…"],
+                "from_environment": [True, False],
+            }
+        },
+        [
+            "API user: dashboard → panel",
+            "Keep personal data (days): — → 400",
+            "API password: kept before → set anew",
+            "Connection from the environment: yes → no",
+        ],
+        ["dashboard → panel"],
+    ),
+    A.SYSTEM_REMOVED: (
+        {"name": "client-b", "grids": 3},
+        ["Thulium system “client-b”", "Grids removed with it: 3"],
+        ["„client-b”"],
+    ),
+    A.CONNECTIONS_RESEALED: (
+        {"systems": ["client-a", "client-b"]},
+        ["Passwords sealed again under the first key of CONNECTIONS_KEY: “client-a”, “client-b”"],
+        ["„client-a”, „client-b”"],
     ),
 }
 # Written by audit_details_erase, which adds how many details it erased and their digest.

@@ -1,5 +1,5 @@
 """The history's sentences for keeping the house: personal data purged, found and erased,
-changes made in /admin/, users, roles and the audit chain's own entries."""
+changes made in /admin/, users, roles, Thulium systems and the audit chain's own entries."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from campaigns.presentation.audit_sentences.said import (
     joined_said,
     key_label,
     listed_said,
+    names_text,
     number_text,
     quoted,
     said_lines,
@@ -138,6 +139,48 @@ def _role_rights(d: Details) -> Said:
     )
 
 
+def _system_added(d: Details) -> Said:
+    return said_lines(
+        _("Thulium system %(name)s") % {"name": quoted(d["name"])},
+        _("API address: %(url)s") % {"url": value_text(d["base_url"])},
+        _("API user: %(user)s") % {"user": value_text(d["api_user"])},
+    )
+
+
+def _system_changed(d: Details) -> Said:
+    names = {
+        "base_url": _("API address"),
+        "api_user": _("API user"),
+        "retention_days": _("Keep personal data (days)"),
+        "from_environment": _("Connection from the environment"),
+    }
+    changes = list(d.get("changes", {}).items())
+
+    def change(item: tuple[str, Any]) -> Change:
+        name, pair = item
+        if name == "password":
+            # The entry holds only that it changed: nothing of the password is ever said.
+            return Change(_("API password"), _("kept before"), _("set anew"))
+        before, after = _pair(pair)
+        return Change(names.get(name, key_label(name)), value_text(before), value_text(after))
+
+    return listed_said(d, changes, change)
+
+
+def _system_removed(d: Details) -> Said:
+    return said_lines(
+        _("Thulium system %(name)s") % {"name": quoted(d["name"])},
+        _("Grids removed with it: %(n)s") % {"n": number_text(count_of(d["grids"]))},
+    )
+
+
+def _connections_resealed(d: Details) -> Said:
+    return said_lines(
+        _("Passwords sealed again under the first key of CONNECTIONS_KEY: %(systems)s")
+        % {"systems": names_text(d.get("systems", []))}
+    )
+
+
 def _admin_object(d: Details) -> str:
     return _("%(model)s %(object)s (ID %(id)s)") % {
         "model": capfirst(_model_name(d["model"] or "")),
@@ -225,4 +268,8 @@ HOUSE_RENDERERS: dict[str, Renderer] = {
     A.PASSWORD_CHANGED: _password_changed,
     A.USER_ADDED: _user_added,
     A.ROLE_RIGHTS_CHANGED: _role_rights,
+    A.SYSTEM_ADDED: _system_added,
+    A.SYSTEM_CHANGED: _system_changed,
+    A.SYSTEM_REMOVED: _system_removed,
+    A.CONNECTIONS_RESEALED: _connections_resealed,
 }
