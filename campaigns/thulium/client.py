@@ -119,7 +119,8 @@ class ThuliumClient:
         base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
         self.base_url = base
         self.session = session or requests.Session()
-        self.session.auth = (config.user, config.password)
+        # As UTF-8 (RFC 7617): requests would encode text as Latin-1, and fail on "hasło".
+        self.session.auth = (config.user.encode("utf-8"), config.password.encode("utf-8"))
         self.session.headers.update({"Accept": "application/json"})
 
     def close(self) -> None:

@@ -495,3 +495,14 @@ def test_date_time_format_round_trip() -> None:
     assert thulium.format_date_time(datetime(2026, 12, 24, 9, 30)) == "2026-12-24 09:30"
     assert thulium.parse_date_time("2026-12-24 09:30") == moment
     assert thulium.parse_date_time("") is None
+
+
+@pytest.mark.parametrize(("user", "password"), [("api_user", "hasło-żółć"), ("użytkownik", "x")])
+def test_a_login_outside_latin_1_is_sent_as_utf_8_and_answered_not_crashed(
+    sandbox: Sandbox, user: str, password: str
+) -> None:
+    with thulium.ThuliumClient(client_config(sandbox.api_url, user=user, password=password)) as c:
+        with pytest.raises(thulium.ThuliumAuthError):
+            c.list_campaigns()
+    (request,) = [r for r in sandbox.requests() if r["path"].endswith("outbounds")]
+    assert request["status"] == 401
