@@ -33,7 +33,7 @@ from campaigns.services.campaigns import (
 )
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
-from campaigns.views.common import AuthenticatedRequest, page_client, system_or_404
+from campaigns.views.common import AuthenticatedRequest, page_client, place_perms, system_or_404
 
 
 @dataclass
@@ -121,6 +121,7 @@ def campaign_page(
     sendings_shown = len(submissions) if every == "sendings" else WORK_SHOWN
     context = {
         "system": system,
+        "here": place_perms(request.user, system.pk, campaign_id),
         "campaign_id": campaign_id,
         "campaign": campaign,
         "grids": grids[:grids_shown],
@@ -165,7 +166,12 @@ def campaign_charts(request: AuthenticatedRequest, system: str, campaign_id: str
     return render(
         request,
         f"campaigns/{template}",
-        {"campaign": campaign, "charts": charts, "problem": problem},
+        {
+            "campaign": campaign,
+            "charts": charts,
+            "problem": problem,
+            "here": place_perms(request.user, place.pk, campaign_id),
+        },
     )
 
 

@@ -108,6 +108,18 @@ def system_or_404(
     return system
 
 
+def place_perms(user: User, system_id: int, campaign_id: str) -> dict[str, bool]:
+    """What the person's role in this campaign allows, by permission name (`change_grid`), for
+    a page's buttons: `perms.campaigns` answers for any of their roles, and someone may be a
+    Viewer here and a Supervisor in another campaign. A template reads `here.change_grid`."""
+    role = access_of(user).role_in(system_id, campaign_id)
+    return {perm.split(".", 1)[1]: True for perm in roles.ROLES.get(role or "", [])}
+
+
+def grid_perms(user: User, grid: Grid) -> dict[str, bool]:
+    return place_perms(user, grid.campaign.system_id, grid.campaign.thulium_id)
+
+
 def live_rules(grid: Grid) -> CampaignRules:
     """The campaign's live rules; edits are validated against them."""
     with page_client(grid.campaign.system) as client:
@@ -138,7 +150,11 @@ def posted_again(form: forms.Form, ids: list[int]) -> list[tuple[str, str]]:
 def problem_response(request: AuthenticatedRequest, grid: Grid, problem: Exception) -> HttpResponse:
     text = problem.text if isinstance(problem, Problem) else str(problem)
     if request.htmx:
-        response = render(request, "campaigns/grid_detail.html#grid-problem", {"problem": text})
+        response = render(
+            request,
+            "campaigns/grid_detail.html#grid-problem",
+            {"problem": text, "here": grid_perms(request.user, grid)},
+        )
         return reswap(retarget(response, "#grid-problem"), "outerHTML")
     messages.error(request, text)
     return back_to_grid(request, grid)
@@ -271,6 +287,7 @@ def row_response(request: AuthenticatedRequest, grid: Grid, row: Row) -> HttpRes
             # The sending panel's counts follow the edit (its send button says how many go).
             **sending_context(grid),
             "grid": grid,
+            "here": grid_perms(request.user, grid),
             "row": row,
             "row_html": row_renderer(request, grid, choices).row(row),
             "columns": grid_display_columns(grid),

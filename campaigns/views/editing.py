@@ -50,6 +50,7 @@ from campaigns.views.common import (
     AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
+    grid_perms,
     grid_post,
     live_rules,
     posted_again,
@@ -76,7 +77,13 @@ def cell_edit(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpR
     return render(
         request,
         "campaigns/grid_detail.html#cell-editor",
-        {"grid": grid, "row": row, "cell": cell, **status_and_agent_choices(grid)},
+        {
+            "grid": grid,
+            "here": grid_perms(request.user, grid),
+            "row": row,
+            "cell": cell,
+            **status_and_agent_choices(grid),
+        },
     )
 
 
@@ -172,6 +179,7 @@ def _conflict_editor(
         "campaigns/grid_detail.html#cell-editor",
         {
             "grid": grid,
+            "here": grid_perms(request.user, grid),
             "row": row,
             "cell": cell,
             "conflict": conflict,

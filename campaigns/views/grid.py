@@ -55,6 +55,7 @@ from campaigns.views.common import (
     AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
+    grid_perms,
     page_client,
     problem_response,
     row_renderer,
@@ -114,6 +115,7 @@ def grid_detail(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
         context = {
             **sending_context(grid),
             "grid": grid,
+            "here": grid_perms(request.user, grid),
             "page": page,
             "filters": filters,
             "query": urlencode(params),
@@ -270,7 +272,11 @@ def row_payload_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -
     otherwise spend a third of its time on JSON nobody looks at)."""
     grid = grid_or_404(request, grid_id, "campaigns.view_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
-    return render(request, "campaigns/grid_detail.html#row-payload", {"grid": grid, "row": row})
+    return render(
+        request,
+        "campaigns/grid_detail.html#row-payload",
+        {"grid": grid, "row": row, "here": grid_perms(request.user, grid)},
+    )
 
 
 @require_GET

@@ -35,6 +35,7 @@ from campaigns.views.common import (
     AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
+    grid_perms,
     grid_post,
     live_rules,
     page_client,
@@ -155,7 +156,11 @@ def grid_progress(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     if request.htmx and submission is not None and not submission.active:
         # Done: reload the page so every row shows its badge.
         return HttpResponseClientRefresh()
-    return render(request, "campaigns/grid_detail.html#sending", {"grid": grid, **context})
+    return render(
+        request,
+        "campaigns/grid_detail.html#sending",
+        {"grid": grid, "here": grid_perms(request.user, grid), **context},
+    )
 
 
 @grid_post(GridForm, permission="campaigns.change_submission")
