@@ -288,3 +288,24 @@ def test_a_campaign_supervisor_sees_exactly_their_campaign_and_its_history(
     assert reverse("campaigns:grid_detail", args=[crm_grid.pk]) in history
     assert reverse("campaigns:grid_detail", args=[beside.pk]) not in history
     assert reverse("campaigns:grid_detail", args=[elsewhere.pk]) not in history
+
+
+def test_buttons_follow_the_role_in_that_campaign_not_elsewhere(
+    client: Client, django_user_model: Any, crm_grid: Grid
+) -> None:
+    """A Viewer here and a Supervisor in another campaign sees a Viewer's page here."""
+    sandbox = crm_grid.campaign.system
+    user = django_user_model.objects.create_user("mixed", password="x" * 12)
+    Grant.objects.create(user=user, system=sandbox, role=Grant.Role.VIEWER)
+    Grant.objects.create(user=user, system=sandbox, campaign="00002", role=Grant.Role.SUPERVISOR)
+    client.force_login(user)
+
+    grid_page = client.get(reverse("campaigns:grid_detail", args=[crm_grid.pk])).content.decode()
+    here = client.get(reverse("campaigns:detail", args=[sandbox.name, "00001"])).content.decode()
+    there = client.get(reverse("campaigns:detail", args=[sandbox.name, "00002"])).content.decode()
+
+    assert "Tick row" in grid_page  # (the rows are there)
+    assert "Change many rows" not in grid_page
+    assert "data-editable" not in grid_page.split('<table class="table grid"')[1].split(">")[0]
+    assert "Upload a file" not in here
+    assert "Upload a file" in there
