@@ -25,6 +25,7 @@ from campaigns import thulium
 from campaigns.models import Grant, Grid, Submission, ThuliumSystem
 from campaigns.services.campaigns import campaign_for
 from campaigns.services.grids import grid_create_from_file
+from campaigns.services.person import person_erase, person_find
 from campaigns.services.systems import thulium_system_add
 from tests.helpers import FILES, send
 
@@ -309,3 +310,15 @@ def test_buttons_follow_the_role_in_that_campaign_not_elsewhere(
     assert "data-editable" not in grid_page.split('<table class="table grid"')[1].split(">")[0]
     assert "Upload a file" not in here
     assert "Upload a file" in there
+
+
+def test_a_persons_request_reaches_one_system_only(other: ThuliumSystem, crm_grid: Grid) -> None:
+    sandbox = crm_grid.campaign.system
+    file_grid(other, "00001")  # the same number, held by another controller
+
+    erased = person_erase(phone=PHONE, system=sandbox, reason="the person's request", actor=None)
+
+    assert erased.erased
+    assert not erased.left
+    assert person_find(phone=PHONE, system=sandbox, actor=None, audited=False).findings == []
+    assert person_find(phone=PHONE, system=other, actor=None, audited=False).of("upload")
