@@ -58,6 +58,17 @@ class Access:
         return self.role_in(system_id, campaign) is not None
 
     @property
+    def manages_everyone(self) -> bool:
+        """A superuser or one of the install's own administrators: they manage every grant."""
+        return self.everywhere == roles.ADMINISTRATOR
+
+    @property
+    def administered(self) -> set[int]:
+        """The systems the person administers as a whole (their users' grants are theirs to
+        manage); every system's id is not listed for those who manage everyone."""
+        return {s for s, role in self.systems.items() if role == roles.ADMINISTRATOR}
+
+    @property
     def roles(self) -> set[str]:
         held = set(self.systems.values()) | set(self.campaigns.values())
         return held | {self.everywhere} if self.everywhere else held
@@ -172,3 +183,8 @@ class GrantBackend(BaseBackend):
 
     def has_perm(self, user_obj: Any, perm: str, obj: Model | None = None) -> bool:
         return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        """For the admin's index: an app shows when any of the person's roles allows something
+        in it (a system's administrator, given no role group, sees the users)."""
+        return any(perm.startswith(f"{app_label}.") for perm in self.get_all_permissions(user_obj))

@@ -21,6 +21,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.db import models, router, transaction
+from django.db.models import Q, QuerySet
 from django.forms import BaseModelForm
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -30,12 +31,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import roles
-from campaigns.access import access_of
+from campaigns.access import access_of, earlier_history_system
 from campaigns.models import (
     AuditEntry,
     Campaign,
     CampaignField,
     Chunk,
+    Grant,
     Grid,
     RowOutcome,
     Submission,
@@ -238,6 +240,15 @@ class CampaignAdmin(ChangesAudited[Campaign]):
         # Campaigns are Thulium's: ours appear when someone opens one in the dashboard.
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        # The campaigns the person sees; another's answer 404 here as on the pages.
+        return super().get_queryset(request).filter(access_of(request.user).campaigns_q())
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not request.user.has_perm("campaigns.change_campaign", obj):
+            return False
+        return super().has_change_permission(request, obj)
+
 
 @admin.register(Grid)
 class GridAdmin(ChangesAudited[Grid]):
@@ -248,6 +259,11 @@ class GridAdmin(ChangesAudited[Grid]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Grid]:
+        return (
+            super().get_queryset(request).filter(access_of(request.user).campaigns_q("campaign__"))
+        )
 
     @admin.display(description=gettext_lazy("By"), ordering="author__last_name")
     def by(self, grid: Grid) -> str:
@@ -271,6 +287,10 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
     search_fields = ["actor_name", "campaign"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEntry]:
+        readable = access_of(request.user).entries_q(earlier_history_system())
+        return super().get_queryset(request).filter(readable)
+
     @admin.display(description=gettext_lazy("Who"), ordering="actor_name")
     def by(self, entry: AuditEntry) -> str:
         return person(entry.actor_full_name, entry.actor_login)
@@ -289,10 +309,98 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+def _system_administrator(request: HttpRequest) -> bool:
+    """Someone who manages access within their own systems only (not everyone's)."""
+    access = access_of(request.user)
+    return not access.manages_everyone and bool(access.administered)
+
+
+def _may_manage_users(request: HttpRequest) -> bool:
+    """The install's administrators, and the administrators of a whole system: an
+    Administrator grant on some campaigns gives no say over people."""
+    access = access_of(request.user)
+    return access.manages_everyone or bool(access.administered)
+
+
+def _wholly_theirs(request: HttpRequest, user: User) -> bool:
+    """Whether the account is the system administrator's to change (its name, e-mail,
+    password, whether it is active): it holds no role group and no access elsewhere. Otherwise
+    they change only its access to their systems: the account serves others too."""
+    access = access_of(request.user)
+    return (
+        not user.is_superuser
+        and not user.groups.exists()
+        and not user.grants.exclude(system__in=access.administered).exists()
+    )
+
+
+class GrantInline(admin.TabularInline[Grant, User]):
+    """The person's access: a role in a Thulium system, or in one campaign of it. A system's
+    administrator sees and changes the rows of their systems only (checked again on save, in
+    user_rights_refusal)."""
+
+    model = Grant
+    extra = 1
+    fields = ["system", "campaign", "role"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Grant]:
+        grants = super().get_queryset(request).select_related("system")
+        if _system_administrator(request):
+            grants = grants.filter(system__in=access_of(request.user).administered)
+        return grants
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "system" and _system_administrator(request):
+            kwargs["queryset"] = ThuliumSystem.objects.filter(
+                pk__in=access_of(request.user).administered
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _own(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is not None and obj.pk == request.user.pk
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._own(request, obj) and _may_manage_users(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._own(request, obj) and _may_manage_users(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._own(request, obj) and _may_manage_users(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage_users(request)
+
+
 @admin.register(User)
 class ProductUserAdmin(ChangesAudited[User], UserAdmin[User]):
-    """Users and their roles. A superuser grants anything; anyone else gives the product's roles
-    only, to others only, and cannot touch a superuser's account (its password included)."""
+    """Users, their roles and their access. A superuser grants anything; the install's
+    administrators give the product's roles and any access, to others only; a system's
+    administrator gives access within their systems only, to people holding some there (or none
+    anywhere yet). No one but a superuser touches a superuser's account (its password
+    included)."""
+
+    inlines = [GrantInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        users = super().get_queryset(request)
+        if _system_administrator(request):
+            # Theirs, and people without any access yet, to give them some.
+            access = access_of(request.user)
+            users = users.filter(
+                Q(grants__system__in=access.administered)
+                | Q(grants__isnull=True, groups__isnull=True, is_superuser=False)
+            ).distinct()
+        return users
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_users(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage_users(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_users(request) and super().has_add_permission(request)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
@@ -300,6 +408,10 @@ class ProductUserAdmin(ChangesAudited[User], UserAdmin[User]):
             fields += ["is_staff", "is_superuser", "user_permissions"]
             if obj is not None and obj.pk == request.user.pk:
                 fields += ["groups", "is_active"]
+            elif _system_administrator(request):
+                fields += ["groups"]  # a role group is a role in every system
+                if obj is not None and not _wholly_theirs(request, obj):
+                    fields += ["username", "first_name", "last_name", "email", "is_active"]
         return fields
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -310,10 +422,13 @@ class ProductUserAdmin(ChangesAudited[User], UserAdmin[User]):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
-        return super().has_change_permission(request, obj)
+        return _may_manage_users(request) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        # An account is the install's: a system's administrator takes its access away instead.
+        if _system_administrator(request):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -343,6 +458,14 @@ class ProductUserAdmin(ChangesAudited[User], UserAdmin[User]):
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
+        account = User.objects.filter(pk=unquote(id)).first()
+        if (
+            account is not None
+            and _system_administrator(request)
+            and not _wholly_theirs(request, account)
+        ):
+            # The account serves other systems too: its password is not theirs to set.
+            raise PermissionDenied
         with transaction.atomic(using=router.db_for_write(User)):
             before = self._password_of(unquote(id))
             response = super().user_change_password(request, id, form_url)

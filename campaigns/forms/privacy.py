@@ -8,6 +8,7 @@ from campaigns.forms.fields import Choice, Text
 
 
 class PersonRequestForm(forms.Form):
+    system = Text()  # the Thulium system's name: a request is answered within one
     phone = Text()
     action = Choice(("find", "export", "erase"), "find")
     reason = Text()  # why the data is erased

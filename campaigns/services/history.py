@@ -12,9 +12,10 @@ from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
+from campaigns.access import Access, earlier_history_system
 from campaigns.intake.safe_files import dataset_bytes
 from campaigns.intake.text import fold_digits
-from campaigns.models import REFUSED_OUTCOMES, AuditEntry, RowOutcome, Submission
+from campaigns.models import REFUSED_OUTCOMES, AuditEntry, RowOutcome, Submission, ThuliumSystem
 from campaigns.presentation.audit_sentences import entry_said
 from campaigns.presentation.timeline_words import TimelineEntry, timeline_entry
 from campaigns.rules.stored_values import cut_short, one_render
@@ -31,6 +32,7 @@ EXPORT_DETAILS_CHARS = 30000
 
 @dataclass(frozen=True)
 class HistoryFilter:
+    system: str = ""  # a system's name: campaign ids repeat across systems
     campaign: str = ""
     user: str = ""
     action: str = ""
@@ -40,6 +42,7 @@ class HistoryFilter:
     @classmethod
     def from_query(cls, query: Any) -> HistoryFilter:
         return cls(
+            system=query.get("system", "").strip(),
             campaign=query.get("campaign", "").strip(),
             user=query.get("user", "").strip(),
             action=query.get("action", "").strip(),
@@ -48,8 +51,18 @@ class HistoryFilter:
         )
 
 
-def history_entries(filters: HistoryFilter) -> QuerySet[AuditEntry]:
-    entries = AuditEntry.objects.all()
+def history_entries(filters: HistoryFilter, *, access: Access) -> QuerySet[AuditEntry]:
+    """The entries the filter asks for, among those `access` may read (Access.entries_q)."""
+    earlier = earlier_history_system()
+    entries = AuditEntry.objects.filter(access.entries_q(earlier))
+    if filters.system:
+        system_id = (
+            ThuliumSystem.objects.filter(name=filters.system).values_list("pk", flat=True).first()
+        )
+        in_system = Q(system_id=system_id) if system_id is not None else Q(pk__in=[])
+        if system_id is not None and system_id == earlier:
+            in_system |= Q(system_id__isnull=True) & ~Q(campaign="")
+        entries = entries.filter(in_system)
     if filters.campaign:
         entries = entries.filter(campaign=filters.campaign)
     if filters.user:
@@ -71,29 +84,32 @@ def history_entries(filters: HistoryFilter) -> QuerySet[AuditEntry]:
     return entries.select_related("detail", "actor").order_by("-id")
 
 
-def history_page(filters: HistoryFilter, *, before: int | None, size: int = 100) -> list[Any]:
+def history_page(
+    filters: HistoryFilter, *, access: Access, before: int | None, size: int = 100
+) -> list[Any]:
     """One page, newest first, by keyset on the entry id."""
-    entries = history_entries(filters)
+    entries = history_entries(filters, access=access)
     if before:
         entries = entries.filter(id__lt=before)
     return list(entries[:size])
 
 
-def phone_timeline(phone: str) -> QuerySet[RowOutcome]:
-    """Every change sent for a phone number, across grids and campaigns, with Thulium's verdict
-    and the record's values just before."""
+def phone_timeline(phone: str, *, access: Access) -> QuerySet[RowOutcome]:
+    """Every change sent for a phone number, across the grids and campaigns `access` sees,
+    with Thulium's verdict and the record's values just before."""
     digits = "".join(ch for ch in fold_digits(phone) if ch in "0123456789+")
     return (
         RowOutcome.objects.filter(Q(phone=digits) | Q(phone="", row__phone=digits))
+        .filter(access.campaigns_q("submission__campaign__"))
         .select_related("submission__campaign", "submission__author", "row")
         .order_by("-at", "-id")
     )
 
 
-def phone_timeline_shown(phone: str, *, limit: int = 500) -> list[TimelineEntry]:
+def phone_timeline_shown(phone: str, *, access: Access, limit: int = 500) -> list[TimelineEntry]:
     """The phone's timeline as the page shows it: statuses by the names Thulium last gave
     them (without asking it now), agents with their names, dates in the reader's format."""
-    outcomes = list(phone_timeline(phone)[:limit])
+    outcomes = list(phone_timeline(phone, access=access)[:limit])
     names = {
         campaign: campaign_status_names(campaign_pk=campaign)
         for campaign in {o.submission.campaign_id for o in outcomes}
@@ -109,8 +125,9 @@ def phone_timeline_shown(phone: str, *, limit: int = 500) -> list[TimelineEntry]
         ]
 
 
-def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> bytes:
-    """The filtered entries as CSV (UTF-8 with BOM, for Excel) or XLSX. The export is audited."""
+def history_export(filters: HistoryFilter, fmt: str, *, access: Access, actor: Any = None) -> bytes:
+    """The filtered entries `access` may read, as CSV (UTF-8 with BOM, for Excel) or XLSX. The
+    export is audited."""
     dataset = tablib.Dataset(
         headers=[
             "id",
@@ -118,6 +135,7 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
             "user",
             "login",
             "action",
+            "system",
             "campaign",
             "grid",
             "submission",
@@ -125,7 +143,8 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
         ]
     )
     with one_render():
-        for entry in history_entries(filters).iterator(chunk_size=2000):
+        systems = dict(ThuliumSystem.objects.values_list("pk", "name"))
+        for entry in history_entries(filters, access=access).iterator(chunk_size=2000):
             dataset.append(
                 [
                     entry.pk,
@@ -133,6 +152,7 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
                     entry.actor_full_name,
                     entry.actor_login,
                     entry.get_action_display(),
+                    systems.get(entry.system_id or 0, ""),
                     entry.campaign,
                     entry.grid_id or "",
                     entry.submission_id or "",
@@ -145,6 +165,7 @@ def history_export(filters: HistoryFilter, fmt: str, *, actor: Any = None) -> by
         format=fmt,
         rows=dataset.height,
         filters={
+            "system": filters.system,
             "campaign": filters.campaign,
             "user": filters.user,
             "action": filters.action,
@@ -179,15 +200,24 @@ class DayActivity:
     refused_rows: int
 
 
-def history_activity(*, days: int = 30, campaign: str = "") -> list[DayActivity]:
-    """Sendings started and rows Thulium refused, per day (in the user's time zone), for the
-    last `days` days up to today, days without any included."""
+def history_activity(
+    *, access: Access, days: int = 30, system: str = "", campaign: str = ""
+) -> list[DayActivity]:
+    """Sendings started and rows Thulium refused in the campaigns `access` sees, per day (in
+    the user's time zone), for the last `days` days up to today, days without any included."""
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
     since = _moment(first, time.min)
     zone = timezone.get_current_timezone()
-    sendings = Submission.objects.filter(created_at__gte=since)
-    refused = RowOutcome.objects.filter(at__gte=since, outcome__in=REFUSED_OUTCOMES)
+    sendings = Submission.objects.filter(created_at__gte=since).filter(
+        access.campaigns_q("campaign__")
+    )
+    refused = RowOutcome.objects.filter(at__gte=since, outcome__in=REFUSED_OUTCOMES).filter(
+        access.campaigns_q("submission__campaign__")
+    )
+    if system:
+        sendings = sendings.filter(campaign__system__name=system)
+        refused = refused.filter(submission__campaign__system__name=system)
     if campaign:
         sendings = sendings.filter(campaign__thulium_id=campaign)
         refused = refused.filter(submission__campaign__thulium_id=campaign)

@@ -6,6 +6,11 @@ The number is matched as the intake reads numbers: other digits folded, spaces, 
 and brackets ignored, a Polish number with or without +48 / 0048 / 48 — in columns and inside
 every cell, value, payload, answer, edit and audit detail (an additional number in a record
 field is found too). The places searched are the README's "Personal data" list.
+
+A request is answered within one Thulium system: each system is its own data controller, so
+finding, exporting and erasing reach that system's campaigns, grids, sendings and history
+entries only (the history written before systems existed belongs to the system that holds the
+earlier history).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from campaigns.models import (
     SentFields,
     Submission,
     ThuliumNow,
+    ThuliumSystem,
     UploadBlock,
 )
 from campaigns.presentation.labels import PLACES
@@ -115,8 +121,15 @@ class PersonData:
         return [f for f in self.findings if f.kind == kind]
 
 
-def _scan(number: Number) -> Iterator[Finding]:
-    rows = Row.objects.order_by("id").values_list(
+def _entries_of(system: ThuliumSystem, prefix: str = "") -> Q:
+    """The system's history entries; those naming no system too, for the system holding the
+    history from before systems (they are all its)."""
+    own = Q(**{f"{prefix}system_id": system.pk})
+    return own | Q(**{f"{prefix}system_id__isnull": True}) if system.earlier_history else own
+
+
+def _scan(number: Number, system: ThuliumSystem) -> Iterator[Finding]:
+    rows = Row.objects.filter(grid__campaign__system=system).order_by("id").values_list(
         "id", "grid_id", "grid__campaign__thulium_id", "number", "phone", "raw", "values",
         "messages", "outcome_detail",
     )  # fmt: skip
@@ -132,16 +145,21 @@ def _scan(number: Number) -> Iterator[Finding]:
             yield Finding(
                 "row", pk, where, None, {"phone": phone, "cells": data[0], "values": data[1]}
             )
-    blocks = UploadBlock.objects.order_by("id").values_list("id", "grid_id", "rows")
+    blocks = (
+        UploadBlock.objects.filter(grid__campaign__system=system)
+        .order_by("id")
+        .values_list("id", "grid_id", "rows")
+    )
     for pk, grid, blob in blocks.iterator(chunk_size=20):
         for n, cells in json.loads(zlib.decompress(blob)):
             if number.is_in(cells):
                 where = _("grid #%(g)s, row %(n)s") % {"g": grid, "n": n}
                 yield Finding("upload", (pk, n), where, None, {"cells": cells})
-    outcomes = RowOutcome.objects.order_by("id").values_list(
+    outcomes = RowOutcome.objects.filter(submission__campaign__system=system).order_by("id")
+    outcomes_read = outcomes.values_list(
         "id", "row_id", "submission_id", "at", "phone", "outcome", "message", "sent", "before"
     )
-    for pk, row, submission, at, phone, outcome, *data in outcomes.iterator(chunk_size=2000):
+    for pk, row, submission, at, phone, outcome, *data in outcomes_read.iterator(chunk_size=2000):
         if row in row_ids or phone in (number.national, number.digits) or number.is_in(data):
             where = _("sending #%(s)s") % {"s": submission}
             yield Finding(
@@ -149,52 +167,74 @@ def _scan(number: Number) -> Iterator[Finding]:
                 {"phone": phone, "outcome": outcome, "message": data[0], "sent": data[1],
                  "before": data[2]},
             )  # fmt: skip
-    edits = Edit.objects.order_by("id").values_list(
-        "id", "grid_id", "created_at", "changes", "deleted", "columns_before"
+    edits = (
+        Edit.objects.filter(grid__campaign__system=system)
+        .order_by("id")
+        .values_list("id", "grid_id", "created_at", "changes", "deleted", "columns_before")
     )
     for pk, grid, at, *data in edits.iterator(chunk_size=500):
         if _edit_touches(data[0], data[1], row_ids) or number.is_in(data):
             yield Finding("edit", pk, _("grid #%(g)s") % {"g": grid}, at, {"changes": data[0]})
     chunks = (
-        Chunk.objects.exclude(before={}).order_by("id").values_list("id", "submission_id", "before")
+        Chunk.objects.filter(submission__campaign__system=system)
+        .exclude(before={})
+        .order_by("id")
+        .values_list("id", "submission_id", "before")
     )
     for pk, submission, before in chunks.iterator(chunk_size=200):
         held = {key: value for key, value in before.items() if number.is_in(value)}
         if held:
             yield Finding("chunk", pk, _("sending #%(s)s") % {"s": submission}, None, held)
-    sent = SentFields.objects.order_by("id").values_list(
-        "id", "campaign__thulium_id", "phone", "fields"
+    sent = (
+        SentFields.objects.filter(campaign__system=system)
+        .order_by("id")
+        .values_list("id", "campaign__thulium_id", "phone", "fields")
     )
     for pk, campaign, phone, held in sent.iterator(chunk_size=2000):
         if number.is_in(phone) or number.is_in(held):
             where = _("campaign %(c)s") % {"c": campaign}
             yield Finding("sent_fields", pk, where, None, {"phone": phone, "values": held})
-    read = ThuliumNow.objects.order_by("id").values_list("id", "grid_id", "phone", "values")
+    read = (
+        ThuliumNow.objects.filter(grid__campaign__system=system)
+        .order_by("id")
+        .values_list("id", "grid_id", "phone", "values")
+    )
     for pk, grid, phone, held in read.iterator(chunk_size=2000):
         if number.is_in(phone) or number.is_in(held):
             where = _("grid #%(g)s") % {"g": grid}
             yield Finding("thulium_now", pk, where, None, {"phone": phone, "values": held})
-    listings = CampaignListing.objects.exclude(records=[]).values_list(
-        "id", "campaign__thulium_id", "read_at", "records"
+    listings = (
+        CampaignListing.objects.filter(campaign__system=system)
+        .exclude(records=[])
+        .values_list("id", "campaign__thulium_id", "read_at", "records")
     )
     for pk, campaign, read_at, records in listings.iterator(chunk_size=1):
         matched = [record for record in records if number.is_in(record)]
         if matched:
             where = _("campaign %(c)s") % {"c": campaign}
             yield Finding("listing", pk, where, read_at, {"records": matched})
-    for pk, name, filters in Grid.objects.values_list("id", "file_name", "pull_filters"):
+    for pk, name, filters in Grid.objects.filter(campaign__system=system).values_list(
+        "id", "file_name", "pull_filters"
+    ):
         if number.is_in(name) or number.is_in(filters):
             yield Finding("grid", pk, f"#{pk}", None, {"file_name": name, "filters": filters})
-    for pk, problem, cause in Submission.objects.values_list("id", "problem", "pause_cause"):
+    for pk, problem, cause in Submission.objects.filter(campaign__system=system).values_list(
+        "id", "problem", "pause_cause"
+    ):
         if number.is_in(problem) or number.is_in(cause):
             yield Finding("submission", pk, f"#{pk}", None, {"problem": problem, "cause": cause})
-    details = AuditDetail.objects.filter(details__isnull=False).order_by("entry_id")
+    details = AuditDetail.objects.filter(_entries_of(system, "entry__"), details__isnull=False)
+    details = details.order_by("entry_id")
     for pk, at, action, entry_grid, personal in details.values_list(
         "entry_id", "entry__at", "entry__action", "entry__grid_id", "details"
     ).iterator(chunk_size=2000):
         if _detail_touches(entry_grid, personal, numbers) or number.is_in(personal):
             yield Finding("audit", pk, _entry_words(pk, action), at, personal)
-    entries = AuditEntry.objects.order_by("id").values_list("id", "at", "action", "details")
+    entries = (
+        AuditEntry.objects.filter(_entries_of(system))
+        .order_by("id")
+        .values_list("id", "at", "action", "details")
+    )
     for pk, at, action, held in entries.iterator(chunk_size=2000):
         if number.is_in(held):
             yield Finding("audit_chain", pk, _entry_words(pk, action), at, held)
@@ -223,27 +263,31 @@ def _detail_touches(grid: int | None, held: Any, numbers: set[tuple[int, int]]) 
     return any((grid, n) in numbers for n in mentioned)
 
 
-def person_find(*, phone: str, actor: Any, audited: bool = True) -> PersonData:
-    """Every place that holds the number. Audited: who searched, and (as a personal detail,
-    erased with the rest) for which number."""
+def person_find(
+    *, phone: str, system: ThuliumSystem, actor: Any, audited: bool = True
+) -> PersonData:
+    """Every place of `system` that holds the number. Audited: who searched, and (as a
+    personal detail, erased with the rest) for which number."""
     number = Number.parse(phone)
-    found = PersonData(number, list(_scan(number)))
+    found = PersonData(number, list(_scan(number, system)))
     if audited:
         audit(
             action=AuditEntry.Action.PERSON_FOUND,
             actor=actor,
+            system=system,
             items=sum(found.counts().values()),
             phone=number.national,
         )
     return found
 
 
-def person_export(*, phone: str, actor: Any) -> bytes:
-    """One JSON file of everything held about the number, for the person (audited)."""
+def person_export(*, phone: str, system: ThuliumSystem, actor: Any) -> bytes:
+    """One JSON file of everything `system` holds about the number, for the person (audited)."""
     number = Number.parse(phone)
-    found = PersonData(number, list(_scan(number)))
+    found = PersonData(number, list(_scan(number, system)))
     document = {
         "number": number.national,
+        "system": system.name,
         "exported_at": timezone.now(),
         "items": [
             {
@@ -259,6 +303,7 @@ def person_export(*, phone: str, actor: Any) -> bytes:
     audit(
         action=AuditEntry.Action.PERSON_EXPORTED,
         actor=actor,
+        system=system,
         items=len(found.findings),
         phone=number.national,
     )
@@ -272,10 +317,10 @@ class Erasure:
     entry_id: int
 
 
-def person_erase(*, phone: str, reason: str, actor: Any) -> Erasure:
-    """Delete or blank every place that holds the number, in one transaction, and leave a
-    tombstone: who, when, the reason, how many items — no number. A second search, in the same
-    transaction, confirms nothing is left."""
+def person_erase(*, phone: str, system: ThuliumSystem, reason: str, actor: Any) -> Erasure:
+    """Delete or blank every place of `system` that holds the number, in one transaction, and
+    leave a tombstone in that system's history: who, when, the reason, how many items — no
+    number. A second search, in the same transaction, confirms nothing is left."""
     number = Number.parse(phone)
     reason = (reason or "").strip()
     if not reason:
@@ -290,7 +335,7 @@ def person_erase(*, phone: str, reason: str, actor: Any) -> Erasure:
             )
         )
     with transaction.atomic():
-        found = PersonData(number, list(_scan(number)))
+        found = PersonData(number, list(_scan(number, system)))
         grids = set(
             Row.objects.filter(id__in=_keys(found.of("row"))).values_list("grid", flat=True)
         )
@@ -329,10 +374,11 @@ def person_erase(*, phone: str, reason: str, actor: Any) -> Erasure:
             entry_ids=_keys(found.of("audit")),
             action=AuditEntry.Action.PERSON_ERASED,
             actor=actor,
+            system=system,
             reason=reason,
             items=erased,
         )
-        left = PersonData(number, list(_scan(number))).counts()
+        left = PersonData(number, list(_scan(number, system))).counts()
     return Erasure(erased, left, tombstone.pk)
 
 

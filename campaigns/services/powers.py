@@ -6,6 +6,10 @@ never changes their own account's rights. The admin enforces this in its forms (
 the roles as the only groups offered) and checks it again here before a change is committed, so
 a crafted request cannot do it either.
 
+A system's administrator (the Administrator role in a whole Thulium system, by a grant) manages
+access within their systems and no more: grants of their systems only, never the role groups
+(roles in every system), staff or superuser status, and never their own access.
+
 Every change made in the admin is an audit entry: who, what, before → after. Passwords and their
 hashes never go into the log; a changed password is said as such.
 """
@@ -20,7 +24,8 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from campaigns import roles
-from campaigns.models import AuditEntry, Campaign, Grid, ThuliumSystem
+from campaigns.access import access_of
+from campaigns.models import AuditEntry, Campaign, Grant, Grid, ThuliumSystem
 from campaigns.services.audit import audit
 
 # Never in an entry: a password's hash is as good as the password for someone guessing offline.
@@ -30,12 +35,14 @@ RIGHTS_FLAGS = ("is_staff", "is_superuser")
 
 @dataclass(frozen=True)
 class Rights:
-    """What an account may do: its flags, groups and raw permissions (by name)."""
+    """What an account may do: its flags, groups, raw permissions (by name) and grants
+    (system id, campaign id or "", role)."""
 
     is_staff: bool
     is_superuser: bool
     groups: frozenset[str]
     permissions: frozenset[str]
+    grants: frozenset[tuple[int, str, str]] = frozenset()
 
     @classmethod
     def of(cls, user: Any) -> Rights:
@@ -49,6 +56,11 @@ class Rights:
                     "content_type__app_label", "codename"
                 )
             ),
+            grants=frozenset(
+                Grant.objects.filter(user_id=user.pk).values_list("system_id", "campaign", "role")
+            )
+            if user.pk is not None
+            else frozenset(),
         )
 
 
@@ -66,6 +78,21 @@ def user_rights_refusal(*, actor: User, user: Any, before: Rights | None, after:
         return _("You cannot change your own roles: ask another administrator.")
     if (before.groups ^ after.groups) - set(roles.ROLES):
         return _("Only the roles Viewer, Supervisor and Administrator can be given here.")
+    if user.pk == actor.pk and before.grants != after.grants:
+        return _("You cannot change your own access: ask another administrator.")
+    access = access_of(actor)
+    if access.manages_everyone:
+        return ""
+    if before.groups != after.groups:
+        return _(
+            "A role group gives a role in every Thulium system: only the install's "
+            "administrators give one. Give access to one of your systems instead."
+        )
+    if any(system not in access.administered for system, _c, _r in before.grants ^ after.grants):
+        return _(
+            "You manage access to the Thulium systems you administer only: ask the install's "
+            "administrators for access elsewhere."
+        )
     return ""
 
 

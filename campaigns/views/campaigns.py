@@ -33,7 +33,13 @@ from campaigns.services.campaigns import (
 )
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
-from campaigns.views.common import AuthenticatedRequest, page_client, system_or_404
+from campaigns.views.common import (
+    AuthenticatedRequest,
+    page_client,
+    place_permission_required,
+    place_perms,
+    system_or_404,
+)
 
 
 @dataclass
@@ -121,6 +127,7 @@ def campaign_page(
     sendings_shown = len(submissions) if every == "sendings" else WORK_SHOWN
     context = {
         "system": system,
+        "here": place_perms(request.user, system.pk, campaign_id),
         "campaign_id": campaign_id,
         "campaign": campaign,
         "grids": grids[:grids_shown],
@@ -142,14 +149,14 @@ def campaign_page(
 
 
 @require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
+@place_permission_required("campaigns.view_campaign")
 def campaign_detail(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
     place = system_or_404(request, system, campaign_id, "campaigns.view_campaign")
     return campaign_page(request, place, campaign_id)
 
 
 @require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
+@place_permission_required("campaigns.view_campaign")
 def campaign_charts(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
     """The campaign's records at a glance; loaded after the page, as it asks Thulium for a
     count per status."""
@@ -165,12 +172,17 @@ def campaign_charts(request: AuthenticatedRequest, system: str, campaign_id: str
     return render(
         request,
         f"campaigns/{template}",
-        {"campaign": campaign, "charts": charts, "problem": problem},
+        {
+            "campaign": campaign,
+            "charts": charts,
+            "problem": problem,
+            "here": place_perms(request.user, place.pk, campaign_id),
+        },
     )
 
 
 @require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
+@place_permission_required("campaigns.view_campaign")
 def campaign_template(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
     place = system_or_404(request, system, campaign_id, "campaigns.view_campaign")
     campaign = get_object_or_404(Campaign, system=place, thulium_id=campaign_id)

@@ -11,7 +11,7 @@ from typing import Any, Concatenate
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import user_passes_test
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -73,6 +73,23 @@ def page_client(system: ThuliumSystem) -> Any:
     return thulium_session(system=system, deadline=settings.THULIUM["PAGE_DEADLINE"])
 
 
+def place_permission_required(
+    permission: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """For a view that looks its place up (grid_or_404, system_or_404), which answers 404
+    outside the person's places and 403 where their role there lacks `permission`. Checked
+    first, object-less, it would answer 403 for a place the person does not see, whatever their
+    role elsewhere: so it refuses (403) only someone without any role, who has no place whose
+    ids could leak."""
+
+    def check(user: Any) -> bool:
+        if access_of(user).roles or user.has_perm(permission):
+            return True
+        raise PermissionDenied
+
+    return user_passes_test(check)
+
+
 def _allowed(request: AuthenticatedRequest, permission: str, obj: Any) -> None:
     """Seen, but the person's role there does not allow it: 403, as the roles say."""
     if not request.user.has_perm(permission, obj):
@@ -108,6 +125,18 @@ def system_or_404(
     return system
 
 
+def place_perms(user: User, system_id: int, campaign_id: str) -> dict[str, bool]:
+    """What the person's role in this campaign allows, by permission name (`change_grid`), for
+    a page's buttons: `perms.campaigns` answers for any of their roles, and someone may be a
+    Viewer here and a Supervisor in another campaign. A template reads `here.change_grid`."""
+    role = access_of(user).role_in(system_id, campaign_id)
+    return {perm.split(".", 1)[1]: True for perm in roles.ROLES.get(role or "", [])}
+
+
+def grid_perms(user: User, grid: Grid) -> dict[str, bool]:
+    return place_perms(user, grid.campaign.system_id, grid.campaign.thulium_id)
+
+
 def live_rules(grid: Grid) -> CampaignRules:
     """The campaign's live rules; edits are validated against them."""
     with page_client(grid.campaign.system) as client:
@@ -138,7 +167,11 @@ def posted_again(form: forms.Form, ids: list[int]) -> list[tuple[str, str]]:
 def problem_response(request: AuthenticatedRequest, grid: Grid, problem: Exception) -> HttpResponse:
     text = problem.text if isinstance(problem, Problem) else str(problem)
     if request.htmx:
-        response = render(request, "campaigns/grid_detail.html#grid-problem", {"problem": text})
+        response = render(
+            request,
+            "campaigns/grid_detail.html#grid-problem",
+            {"problem": text, "here": grid_perms(request.user, grid)},
+        )
         return reswap(retarget(response, "#grid-problem"), "outerHTML")
     messages.error(request, text)
     return back_to_grid(request, grid)
@@ -159,7 +192,7 @@ def grid_post[F: forms.Form](
         view: Callable[Concatenate[AuthenticatedRequest, Grid, F, ...], HttpResponse],
     ) -> Callable[..., HttpResponse]:
         @require_POST
-        @permission_required(permission, raise_exception=True)
+        @place_permission_required(permission)
         @functools.wraps(view)
         def change(request: AuthenticatedRequest, grid_id: int, **kwargs: Any) -> HttpResponse:
             grid = grid_or_404(request, grid_id, permission)
@@ -271,6 +304,7 @@ def row_response(request: AuthenticatedRequest, grid: Grid, row: Row) -> HttpRes
             # The sending panel's counts follow the edit (its send button says how many go).
             **sending_context(grid),
             "grid": grid,
+            "here": grid_perms(request.user, grid),
             "row": row,
             "row_html": row_renderer(request, grid, choices).row(row),
             "columns": grid_display_columns(grid),

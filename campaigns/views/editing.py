@@ -7,7 +7,6 @@ with its form, calls the service, and says what it did; a refusal is shown by th
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -50,8 +49,10 @@ from campaigns.views.common import (
     AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
+    grid_perms,
     grid_post,
     live_rules,
+    place_permission_required,
     posted_again,
     problem_response,
     row_response,
@@ -67,7 +68,7 @@ OVERWRITES_SHOWN = 200
 
 
 @require_GET
-@permission_required("campaigns.change_grid", raise_exception=True)
+@place_permission_required("campaigns.change_grid")
 def cell_edit(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = grid_or_404(request, grid_id, "campaigns.change_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
@@ -76,7 +77,13 @@ def cell_edit(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpR
     return render(
         request,
         "campaigns/grid_detail.html#cell-editor",
-        {"grid": grid, "row": row, "cell": cell, **status_and_agent_choices(grid)},
+        {
+            "grid": grid,
+            "here": grid_perms(request.user, grid),
+            "row": row,
+            "cell": cell,
+            **status_and_agent_choices(grid),
+        },
     )
 
 
@@ -109,7 +116,7 @@ def cell_save(
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("campaigns.change_grid", raise_exception=True)
+@place_permission_required("campaigns.change_grid")
 def row_edit(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """The whole row as one form: editing without JavaScript."""
     grid = grid_or_404(request, grid_id, "campaigns.change_grid")
@@ -172,6 +179,7 @@ def _conflict_editor(
         "campaigns/grid_detail.html#cell-editor",
         {
             "grid": grid,
+            "here": grid_perms(request.user, grid),
             "row": row,
             "cell": cell,
             "conflict": conflict,

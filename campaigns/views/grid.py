@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -55,7 +54,9 @@ from campaigns.views.common import (
     AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
+    grid_perms,
     page_client,
+    place_permission_required,
     problem_response,
     row_renderer,
     row_response,
@@ -78,7 +79,7 @@ def _page_size(request: AuthenticatedRequest) -> int:
 
 
 @require_GET
-@permission_required("campaigns.view_grid", raise_exception=True)
+@place_permission_required("campaigns.view_grid")
 def grid_detail(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     # The campaign's kept listing comes along (without its records): the page says while it
     # is read for this grid, at no query of its own.
@@ -114,6 +115,7 @@ def grid_detail(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
         context = {
             **sending_context(grid),
             "grid": grid,
+            "here": grid_perms(request.user, grid),
             "page": page,
             "filters": filters,
             "query": urlencode(params),
@@ -256,7 +258,7 @@ def _remap_targets(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 @require_GET
-@permission_required("campaigns.view_grid", raise_exception=True)
+@place_permission_required("campaigns.view_grid")
 def row_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     grid = grid_or_404(request, grid_id, "campaigns.view_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
@@ -264,17 +266,21 @@ def row_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpRe
 
 
 @require_GET
-@permission_required("campaigns.view_grid", raise_exception=True)
+@place_permission_required("campaigns.view_grid")
 def row_payload_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """The JSON a row would send, loaded when its preview is opened (a page of 100 rows would
     otherwise spend a third of its time on JSON nobody looks at)."""
     grid = grid_or_404(request, grid_id, "campaigns.view_grid")
     row = get_object_or_404(Row, grid=grid, pk=row_id)
-    return render(request, "campaigns/grid_detail.html#row-payload", {"grid": grid, "row": row})
+    return render(
+        request,
+        "campaigns/grid_detail.html#row-payload",
+        {"grid": grid, "row": row, "here": grid_perms(request.user, grid)},
+    )
 
 
 @require_GET
-@permission_required("campaigns.view_grid", raise_exception=True)
+@place_permission_required("campaigns.view_grid")
 def cell_full_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> HttpResponse:
     """One cell's whole value: the grid page shows a long one cut short, and links here (loaded
     into the row's panel with htmx, a page of its own without)."""
@@ -292,7 +298,7 @@ def cell_full_view(request: AuthenticatedRequest, grid_id: int, row_id: int) -> 
 
 
 @require_POST
-@permission_required("campaigns.change_grid", raise_exception=True)
+@place_permission_required("campaigns.change_grid")
 def grid_compare_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """Read what Thulium holds for the grid's phones, so the rows show old → new. A write (it
     checks every row again and makes a review stale), so it is for those who may edit: a
@@ -316,7 +322,7 @@ def grid_compare_view(request: AuthenticatedRequest, grid_id: int) -> HttpRespon
 
 
 @require_GET
-@permission_required("campaigns.export_grid", raise_exception=True)
+@place_permission_required("campaigns.export_grid")
 def grid_export_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The grid's rows (as filtered on the page) with their outcomes, as CSV or XLSX."""
     grid = grid_or_404(request, grid_id, "campaigns.export_grid")

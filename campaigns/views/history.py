@@ -9,10 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from campaigns.access import access_of
 from campaigns.intake.text import ascii_int
-from campaigns.models import (
-    AuditEntry,
-)
+from campaigns.models import AuditEntry, ThuliumSystem
 from campaigns.presentation.audit_sentences import entries_said
 from campaigns.presentation.charts import activity_charts
 from campaigns.services.history import (
@@ -34,10 +33,11 @@ ACTIVITY_DAYS = 30
 @permission_required("campaigns.view_auditentry", raise_exception=True)
 def history(request: AuthenticatedRequest) -> HttpResponse:
     filters = HistoryFilter.from_query(request.GET)
+    access = access_of(request.user)
     fmt = request.GET.get("export", "")
     if fmt in {"csv", "xlsx"}:
         response = HttpResponse(
-            history_export(filters, fmt, actor=request.user),
+            history_export(filters, fmt, access=access, actor=request.user),
             content_type="text/csv; charset=utf-8"
             if fmt == "csv"
             else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -45,11 +45,11 @@ def history(request: AuthenticatedRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="historia.{fmt}"'
         return response
     before = request.GET.get("before", "")
-    entries = history_page(filters, before=ascii_int(before), size=PAGE_SIZE)
+    entries = history_page(filters, access=access, before=ascii_int(before), size=PAGE_SIZE)
     params = {
         k: v
         for k, v in request.GET.items()
-        if k in {"campaign", "user", "action", "since", "until"} and v
+        if k in {"system", "campaign", "user", "action", "since", "until"} and v
     }
     return render(
         request,
@@ -61,11 +61,22 @@ def history(request: AuthenticatedRequest) -> HttpResponse:
             "query": urlencode(params),
             "next_before": entries[-1].pk if len(entries) == PAGE_SIZE else None,
             "actions": AuditEntry.Action.choices,
+            # The systems the person sees, to narrow the list to one (campaign ids repeat).
+            "systems": list(
+                ThuliumSystem.objects.filter(access.systems_q()).values_list("name", flat=True)
+            ),
             "activity_days": ACTIVITY_DAYS,
             # on the first page only: later pages go back in the list, not in the charts
             "charts": []
             if before
-            else activity_charts(history_activity(days=ACTIVITY_DAYS, campaign=filters.campaign)),
+            else activity_charts(
+                history_activity(
+                    access=access,
+                    days=ACTIVITY_DAYS,
+                    system=filters.system,
+                    campaign=filters.campaign,
+                )
+            ),
         },
     )
 
@@ -76,5 +87,8 @@ def phone_history(request: AuthenticatedRequest, phone: str) -> HttpResponse:
     return render(
         request,
         "campaigns/phone_history.html",
-        {"phone": phone, "timeline": phone_timeline_shown(phone, limit=500)},
+        {
+            "phone": phone,
+            "timeline": phone_timeline_shown(phone, access=access_of(request.user), limit=500),
+        },
     )

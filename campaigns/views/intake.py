@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import number_format
@@ -44,12 +43,13 @@ from campaigns.views.common import (
     AuthenticatedRequest,
     grid_or_404,
     page_client,
+    place_permission_required,
     system_or_404,
 )
 
 
 @require_POST
-@permission_required("campaigns.add_grid", raise_exception=True)
+@place_permission_required("campaigns.add_grid")
 def grid_upload(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
     place = system_or_404(request, system, campaign_id, "campaigns.add_grid")
     form = UploadForm(request.POST, request.FILES)
@@ -78,7 +78,7 @@ def grid_upload(request: AuthenticatedRequest, system: str, campaign_id: str) ->
 
 
 @require_POST
-@permission_required("campaigns.add_grid", raise_exception=True)
+@place_permission_required("campaigns.add_grid")
 def grid_pull(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
     place = system_or_404(request, system, campaign_id, "campaigns.add_grid")
     try:
@@ -102,7 +102,7 @@ def grid_pull(request: AuthenticatedRequest, system: str, campaign_id: str) -> H
 
 
 @require_POST
-@permission_required("campaigns.add_grid", raise_exception=True)
+@place_permission_required("campaigns.add_grid")
 def grid_empty(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
     place = system_or_404(request, system, campaign_id, "campaigns.add_grid")
     campaign = get_object_or_404(Campaign, system=place, thulium_id=campaign_id)
@@ -113,7 +113,7 @@ def grid_empty(request: AuthenticatedRequest, system: str, campaign_id: str) -> 
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("campaigns.add_grid", raise_exception=True)
+@place_permission_required("campaigns.add_grid")
 def grid_mapping(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     grid = grid_or_404(request, grid_id, "campaigns.add_grid")
     form = MappingForm(
@@ -182,7 +182,7 @@ def listing_context(grid: Grid, *, on_grid: bool = False) -> dict[str, Any]:
 
 
 @require_GET
-@permission_required("campaigns.view_grid", raise_exception=True)
+@place_permission_required("campaigns.view_grid")
 def grid_listing(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """How far the campaign's listing read for this grid is (polled by htmx). On the grid page,
     a read that ended reloads the page: its rows were checked again."""

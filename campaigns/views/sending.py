@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,16 +34,18 @@ from campaigns.views.common import (
     AuthenticatedRequest,
     back_to_grid,
     grid_or_404,
+    grid_perms,
     grid_post,
     live_rules,
     page_client,
+    place_permission_required,
     problem_response,
     sending_context,
 )
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("campaigns.add_submission", raise_exception=True)
+@place_permission_required("campaigns.add_submission")
 def grid_review_view(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The review before a sending. POST reads the campaign's records, then shows the review
     (GET) of what a sending would change as of that read."""
@@ -99,7 +100,7 @@ def grid_review_view(request: AuthenticatedRequest, grid_id: int) -> HttpRespons
 
 
 @require_GET
-@permission_required("campaigns.add_submission", raise_exception=True)
+@place_permission_required("campaigns.add_submission")
 def grid_read_progress(request: AuthenticatedRequest, grid_id: int) -> JsonResponse:
     """How far the review's read of the campaign is ({} when none runs); the page polls it."""
     grid = grid_or_404(request, grid_id, "campaigns.add_submission")
@@ -145,7 +146,7 @@ def grid_send(request: AuthenticatedRequest, grid: Grid, form: SendForm) -> Http
 
 
 @require_GET
-@permission_required("campaigns.view_grid", raise_exception=True)
+@place_permission_required("campaigns.view_grid")
 def grid_progress(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     """The sending panel; htmx polls it while a submission is active."""
     grid = grid_or_404(request, grid_id, "campaigns.view_grid")
@@ -155,7 +156,11 @@ def grid_progress(request: AuthenticatedRequest, grid_id: int) -> HttpResponse:
     if request.htmx and submission is not None and not submission.active:
         # Done: reload the page so every row shows its badge.
         return HttpResponseClientRefresh()
-    return render(request, "campaigns/grid_detail.html#sending", {"grid": grid, **context})
+    return render(
+        request,
+        "campaigns/grid_detail.html#sending",
+        {"grid": grid, "here": grid_perms(request.user, grid), **context},
+    )
 
 
 @grid_post(GridForm, permission="campaigns.change_submission")

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from campaigns import thulium
-from campaigns.models import Campaign, CampaignListing, Grid, Row
+from campaigns.models import Campaign, CampaignListing, Grid, Row, ThuliumSystem
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.grids import (
     campaign_listing_read,
@@ -344,9 +344,16 @@ def test_kept_listings_are_personal_data(
     upload(logged_in, campaign)
     campaign_listing_read(campaign=campaign, client=api)
 
-    found = person_find(phone="600100200", actor=supervisor, audited=False)
+    found = person_find(
+        phone="600100200", system=ThuliumSystem.objects.get(), actor=supervisor, audited=False
+    )
     assert [f.kind for f in found.findings if f.kind == "listing"] == ["listing"]
-    erased = person_erase(phone="600100200", reason="the person's request", actor=supervisor)
+    erased = person_erase(
+        phone="600100200",
+        system=ThuliumSystem.objects.get(),
+        reason="the person's request",
+        actor=supervisor,
+    )
     assert erased.left.get("listing", 0) == 0
     assert CampaignListing.objects.get(campaign=campaign).records == []
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from campaigns import thulium
 from campaigns.exceptions import EditProblem, PersonRequestProblem, Problem
-from campaigns.models import AuditEntry, Grid, Row, RowOutcome, SentFields
+from campaigns.models import AuditEntry, Grid, Row, RowOutcome, SentFields, ThuliumSystem
 from campaigns.services.audit import audit_verify
 from campaigns.services.editing import row_set_cells
 from campaigns.services.exports import grid_export
@@ -86,26 +86,45 @@ def lived(crm_grid: Grid, rules: Any, api: thulium.ThuliumClient, campaign: Any)
 
 def test_a_person_is_found_in_every_place_whatever_form_the_number_takes(lived: Grid) -> None:
     for typed in ("+48 509 708 024", "0048509708024", "509-708-024", "48509708024"):
-        found = person_find(phone=typed, actor=None, audited=False)
+        found = person_find(
+            phone=typed, system=ThuliumSystem.objects.get(), actor=None, audited=False
+        )
         kinds = found.counts()
         assert {"row", "upload", "outcome", "edit", "sent_fields", "thulium_now", "audit"} <= set(
             kinds
         ), (typed, kinds)
         assert "audit_chain" not in kinds
     # Another number with the same last digits is not this person.
-    assert person_find(phone="509708025", actor=None, audited=False).findings == []
+    assert (
+        person_find(
+            phone="509708025", system=ThuliumSystem.objects.get(), actor=None, audited=False
+        ).findings
+        == []
+    )
 
 
 def test_erasing_a_person_leaves_the_number_nowhere_and_the_log_verifiable(lived: Grid) -> None:
     assert everywhere(NATIONAL)  # the test would see it, were it left anywhere
-    person_find(phone="+48 509 708 024", actor=None)  # the search itself is audited
+    person_find(
+        phone="+48 509 708 024", system=ThuliumSystem.objects.get(), actor=None
+    )  # the search itself is audited
     rows_before = lived.rows.count()
 
-    erasure = person_erase(phone="509 708 024", reason="Wniosek z 3 grudnia", actor=None)
+    erasure = person_erase(
+        phone="509 708 024",
+        system=ThuliumSystem.objects.get(),
+        reason="Wniosek z 3 grudnia",
+        actor=None,
+    )
 
     assert erasure.left == {}
     assert everywhere(NATIONAL, text="Łucjan") == []
-    assert person_find(phone=NATIONAL, actor=None, audited=False).findings == []
+    assert (
+        person_find(
+            phone=NATIONAL, system=ThuliumSystem.objects.get(), actor=None, audited=False
+        ).findings
+        == []
+    )
     check = audit_verify()
     assert check.ok, check.problem
     assert check.erased >= 3
@@ -122,9 +141,14 @@ def test_erasing_a_person_leaves_the_number_nowhere_and_the_log_verifiable(lived
 
 def test_a_reason_that_names_the_number_is_refused_and_nothing_is_erased(lived: Grid) -> None:
     with pytest.raises(PersonRequestProblem, match="must not contain the phone number"):
-        person_erase(phone=NATIONAL, reason="Pan z numerem 509 708 024", actor=None)
+        person_erase(
+            phone=NATIONAL,
+            system=ThuliumSystem.objects.get(),
+            reason="Pan z numerem 509 708 024",
+            actor=None,
+        )
     with pytest.raises(PersonRequestProblem, match="Say why"):
-        person_erase(phone=NATIONAL, reason="  ", actor=None)
+        person_erase(phone=NATIONAL, system=ThuliumSystem.objects.get(), reason="  ", actor=None)
 
     assert lived.rows.filter(phone=NATIONAL).exists()
 
@@ -135,7 +159,9 @@ def test_no_erasure_while_a_grid_holding_the_number_is_being_sent(
     queue_sending(grid=crm_grid, author=None, rules=rules)
 
     with pytest.raises(PersonRequestProblem, match="is being sent to Thulium"):
-        person_erase(phone=NATIONAL, reason="wniosek", actor=None)
+        person_erase(
+            phone=NATIONAL, system=ThuliumSystem.objects.get(), reason="wniosek", actor=None
+        )
 
     assert crm_grid.rows.filter(phone=NATIONAL).exists()
 
@@ -327,7 +353,7 @@ def test_logs_of_a_whole_flow_carry_no_number_name_or_value(
     client.get(reverse("campaigns:grid_export", args=[grid.pk]) + "?format=xlsx")
     client.get(reverse("campaigns:phone_history", args=[NATIONAL]))
     client.get(reverse("campaigns:history"))
-    person_find(phone=NATIONAL, actor=None)
+    person_find(phone=NATIONAL, system=ThuliumSystem.objects.get(), actor=None)
     personal_data_purge(now=timezone.now() + timedelta(days=91))
 
     assert made.status_code == 302

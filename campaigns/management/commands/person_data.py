@@ -1,6 +1,7 @@
-"""`manage.py person_data PHONE --find | --export FILE | --erase --reason TEXT`: a person's
-request by phone number, as the administrators' page does it (and audited the same way).
-Exit 0 when done, 2 for a usage error."""
+"""`manage.py person_data PHONE --find | --export FILE | --erase --reason TEXT [--system NAME]
+[--user USER]`: a person's request by phone number, within one Thulium system, as the
+administrators' page does it (and audited the same way). With --user, only in a system that
+user administers. Exit 0 when done, 2 for a usage error."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns import roles
+from campaigns.access import access_of
 from campaigns.exceptions import PersonRequestProblem
+from campaigns.management.acting import acting_system, acting_user, add_acting_arguments
+from campaigns.models import ThuliumSystem
 from campaigns.presentation.labels import PLACES
 from campaigns.services.person import person_erase, person_export, person_find
 
@@ -27,12 +32,35 @@ class Command(BaseCommand):
         what.add_argument("--export", metavar="FILE", help="write all of it to FILE (JSON)")
         what.add_argument("--erase", action="store_true", help="erase all of it (needs --reason)")
         parser.add_argument("--reason", default="", help="why it is erased (kept, without it)")
+        add_acting_arguments(
+            parser,
+            user_help="act as this dashboard user: only in a system they administer, audited "
+            "as theirs",
+        )
+
+    def _system(self, options: dict[str, Any]) -> tuple[ThuliumSystem, Any]:
+        user = acting_user(options["user"])
+        system = acting_system(options["system"], user=user)
+        if user is not None and access_of(user).role_in(system.pk) != roles.ADMINISTRATOR:
+            raise CommandError(
+                _(
+                    "%(user)s does not administer the Thulium system “%(system)s”: a person's "
+                    "request needs the Administrator role in the whole system."
+                )
+                % {"user": user.get_username(), "system": system.name}
+            )
+        return system, user
 
     def handle(self, *args: Any, **options: Any) -> None:
         phone = options["phone"]
         try:
+            system, user = self._system(options)
+        except CommandError as error:
+            self.stderr.write(str(error))
+            sys.exit(2)
+        try:
             if options["find"]:
-                found = person_find(phone=phone, actor=None)
+                found = person_find(phone=phone, system=system, actor=user)
                 for finding in found.findings:
                     self.stdout.write(f"{PLACES[finding.kind]}\t{finding.where}")
                 n = len(found.findings)
@@ -41,7 +69,7 @@ class Command(BaseCommand):
                     % {"n": n}
                 )
             elif options["export"]:
-                data = person_export(phone=phone, actor=None)
+                data = person_export(phone=phone, system=system, actor=user)
                 try:
                     Path(options["export"]).write_bytes(data)
                 except OSError as error:
@@ -52,7 +80,9 @@ class Command(BaseCommand):
                     sys.exit(2)
                 self.stdout.write(_("Written to %(file)s.") % {"file": options["export"]})
             else:
-                erasure = person_erase(phone=phone, reason=options["reason"], actor=None)
+                erasure = person_erase(
+                    phone=phone, system=system, reason=options["reason"], actor=user
+                )
                 for kind, n in erasure.erased.items():
                     self.stdout.write(f"{PLACES[kind]}\t{n}")
                 if erasure.left:

@@ -1,5 +1,10 @@
-"""`manage.py revert_sending (SENDING_ID | --grid GRID_ID) [--dry-run] [--report PATH]`: the
-page's revert, from the command line.
+"""`manage.py revert_sending (SENDING_ID | --grid GRID_ID) [--dry-run] [--report PATH]
+[--system NAME] [--user USER]`: the page's revert, from the command line.
+
+With --user the command holds that user's grants: a sending or grid of a campaign they do not
+see is refused in the words used for one that does not exist, so ids do not leak; in one they see
+without the right to send, it says so. --system names the sending's system (the ids are the
+install's, so it only narrows them).
 
 Builds the grid that puts back what one sending did, or every sending of a grid (each record as
 it was before the first of them, rows not confirmed included), prints what it cannot put back and
@@ -14,11 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.management.base import CommandError, CommandParser
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns.access import access_of
 from campaigns.exceptions import ReviewProblem, SubmissionProblem, ThuliumProblem
+from campaigns.management.acting import acting_system, acting_user, add_acting_arguments
 from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
 from campaigns.models import Grid, Submission
 from campaigns.services.connection import thulium_session
@@ -47,13 +56,21 @@ class Command(SendsGrids):
             help="build and review the revert grid without sending anything to Thulium",
         )
         parser.add_argument("--report", type=Path, help="write a per-row report (.csv or .xlsx)")
+        add_acting_arguments(
+            parser,
+            user_help="dashboard user the revert grid is attributed to; the command then holds "
+            "that user's grants and may revert only where they may send",
+        )
         self.add_sending_arguments(parser)
 
     def _handle(self, **options: Any) -> None:
         try:
             self.check_report_path(options["report"])
             wait_limit = self.wait_limit(options["wait_for_thulium"])
-            revert = self._build(options["sending_id"], options["grid"])
+            user = acting_user(options["user"])
+            revert = self._build(
+                options["sending_id"], options["grid"], user=user, system=options["system"]
+            )
             if revert is None:
                 sys.exit(1)
             review = self.print_review(revert)
@@ -73,31 +90,51 @@ class Command(SendsGrids):
             self.write_report(revert, options["report"])
         self.exit_after_sending(revert, submission)
 
-    def _build(self, sending_id: int | None, grid_id: int | None) -> Grid | None:
+    def _build(
+        self, sending_id: int | None, grid_id: int | None, *, user: User | None, system: str | None
+    ) -> Grid | None:
         """The revert grid, read against the campaign as the page's review does; None when
         there is nothing to revert (said on stdout)."""
         if (sending_id is None) == (grid_id is None):
             raise CommandError(
                 _("Name one sending (its number) or one grid (--grid GRID_ID) to revert.")
             )
+        # Only what the acting user sees, in the system named: the rest is not there for them.
+        seen = access_of(user).campaigns_q("campaign__") if user is not None else Q()
+        if system:
+            seen &= Q(campaign__system=acting_system(system, user=user))
         if sending_id is not None:
-            sending = Submission.objects.select_related("grid", "campaign").filter(pk=sending_id)
+            sending = Submission.objects.select_related("grid", "campaign").filter(
+                seen, pk=sending_id
+            )
             if not sending.exists():
                 raise CommandError(_("There is no sending #%(id)s.") % {"id": sending_id})
             grid = sending[0].grid
         elif grid_id is not None:
-            found = Grid.objects.select_related("campaign").filter(pk=grid_id).first()
+            found = Grid.objects.select_related("campaign").filter(seen, pk=grid_id).first()
             if found is None:
                 raise CommandError(_("There is no grid #%(id)s.") % {"id": grid_id})
             grid = found
+        if user is not None and not user.has_perm("campaigns.add_submission", grid.campaign):
+            raise CommandError(
+                _(
+                    "%(user)s may not revert sendings in campaign %(id)s of Thulium system "
+                    "%(system)s: that needs the Supervisor role there."
+                )
+                % {
+                    "user": user.get_username(),
+                    "id": grid.campaign.thulium_id,
+                    "system": grid.campaign.system.name,
+                }
+            )
         try:
             with thulium_session(system=grid.campaign.system) as client:
                 rules = campaign_rules(campaign=grid.campaign, client=client)
                 try:
                     if sending_id is not None:
-                        revert = submission_revert(submission=sending[0], author=None, rules=rules)
+                        revert = submission_revert(submission=sending[0], author=user, rules=rules)
                     else:
-                        revert = grid_revert(grid=grid, author=None, rules=rules)
+                        revert = grid_revert(grid=grid, author=user, rules=rules)
                 except SubmissionProblem as problem:
                     self.stdout.write(str(problem))
                     return None
