@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote, urljoin
 
 import requests
+from requests.auth import HTTPBasicAuth
 
 from campaigns.thulium.answers import (
     int_or_none,
@@ -120,7 +121,9 @@ class ThuliumClient:
         self.base_url = base
         self.session = session or requests.Session()
         # As UTF-8 (RFC 7617): requests would encode text as Latin-1, and fail on "hasło".
-        self.session.auth = (config.user.encode("utf-8"), config.password.encode("utf-8"))
+        self.session.auth = HTTPBasicAuth(
+            config.user.encode("utf-8"), config.password.encode("utf-8")
+        )
         self.session.headers.update({"Accept": "application/json"})
 
     def close(self) -> None:

@@ -501,8 +501,8 @@ def test_date_time_format_round_trip() -> None:
 def test_a_login_outside_latin_1_is_sent_as_utf_8_and_answered_not_crashed(
     sandbox: Sandbox, user: str, password: str
 ) -> None:
-    with thulium.ThuliumClient(client_config(sandbox.api_url, user=user, password=password)) as c:
-        with pytest.raises(thulium.ThuliumAuthError):
-            c.list_campaigns()
+    config = client_config(sandbox.api_url, user=user, password=password)
+    with thulium.ThuliumClient(config) as c, pytest.raises(thulium.ThuliumAuthError):
+        c.list_campaigns()
     (request,) = [r for r in sandbox.requests() if r["path"].endswith("outbounds")]
     assert request["status"] == 401
