@@ -11,12 +11,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
@@ -292,3 +294,50 @@ def groups_by_code(grid: Grid, rules: Any) -> dict[str, list[Any]]:
     for group in grid_problem_groups(grid, rules):
         found.setdefault(group.code, []).append(group)
     return found
+
+
+class _AdminForm(HTMLParser):
+    """The values a browser would post from the page's main form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in {"submit", "button"}:
+            if a.get("type") in {"checkbox", "radio"} and "checked" not in a:
+                return
+            default = "on" if a.get("type") in {"checkbox", "radio"} else ""
+            self.data.setdefault(name, []).append(a.get("value", default))
+        elif tag == "textarea" and name:
+            self.data.setdefault(name, [])
+        elif tag == "select":
+            self._select = name
+            self.data.setdefault(name or "", [])
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select].append(a.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def posted_form(client: Client, url: str, **changes: Any) -> Any:
+    page = client.get(url)
+    assert page.status_code == 200
+    form = _AdminForm()
+    form.feed(page.content.decode())
+    data = {k: v for k, v in form.data.items() if k}
+    for name, value in changes.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value if isinstance(value, list) else [value]
+    return client.post(url, data)
+
+
+def change_url(user: Any) -> str:
+    return reverse("admin:auth_user_change", args=[user.pk])

@@ -45,9 +45,9 @@ class Campaign(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "Keep this campaign's personal data longer than RETENTION_DAYS after a grid's last "
-            "sending or edit, for example under a legal hold. Empty: RETENTION_DAYS. A shorter "
-            "time than RETENTION_DAYS does not shorten it."
+            "Keep this campaign's personal data longer than its system keeps it (RETENTION_DAYS "
+            "unless the system sets its own) after a grid's last sending or edit, for example "
+            "under a legal hold. Empty: as the system. A shorter time does not shorten it."
         ),
     )
 

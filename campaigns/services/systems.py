@@ -108,7 +108,13 @@ def thulium_system_change(
         return system
     with transaction.atomic():
         system.save()
-        audit(action=A.SYSTEM_CHANGED, actor=actor, system=system, changes=changes)
+        audit(
+            action=A.SYSTEM_CHANGED,
+            actor=actor,
+            system=system,
+            name=system.name,
+            changes=changes,
+        )
     return system
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -16,57 +15,10 @@ from campaigns.services.accounts import demo_accounts_ensure
 from campaigns.services.audit import audit_verify
 from campaigns.services.grids import grid_create_empty
 from campaigns.services.powers import Rights, user_rights_refusal
-from tests.helpers import user_with_role
+from tests.helpers import change_url, posted_form, user_with_role
 
 pytestmark = pytest.mark.django_db
 A = AuditEntry.Action
-
-
-class _Form(HTMLParser):
-    """The values a browser would post from the page's main form."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: dict[str, list[str]] = {}
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        name = a.get("name")
-        if tag == "input" and name and a.get("type") not in {"submit", "button"}:
-            if a.get("type") in {"checkbox", "radio"} and "checked" not in a:
-                return
-            default = "on" if a.get("type") in {"checkbox", "radio"} else ""
-            self.data.setdefault(name, []).append(a.get("value", default))
-        elif tag == "textarea" and name:
-            self.data.setdefault(name, [])
-        elif tag == "select":
-            self._select = name
-            self.data.setdefault(name or "", [])
-        elif tag == "option" and self._select and "selected" in a:
-            self.data[self._select].append(a.get("value", ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-
-
-def posted_form(client: Client, url: str, **changes: Any) -> Any:
-    page = client.get(url)
-    assert page.status_code == 200
-    form = _Form()
-    form.feed(page.content.decode())
-    data = {k: v for k, v in form.data.items() if k}
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value if isinstance(value, list) else [value]
-    return client.post(url, data)
-
-
-def change_url(user: Any) -> str:
-    return reverse("admin:auth_user_change", args=[user.pk])
 
 
 @pytest.fixture

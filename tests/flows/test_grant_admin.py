@@ -13,7 +13,7 @@ from django.urls import reverse
 from campaigns.models import AuditEntry, Grant, ThuliumSystem
 from campaigns.services.powers import Rights, user_rights_refusal
 from campaigns.services.systems import thulium_system_add
-from tests.flows.test_admin_powers import change_url, posted_form
+from tests.helpers import change_url, posted_form
 
 pytestmark = pytest.mark.django_db
 

@@ -388,6 +388,7 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
     ),
     A.SYSTEM_CHANGED: (
         {
+            "name": "client-b",
             "changes": {
                 "api_user": ["dashboard", "panel"],
                 "retention_days": [None, 400],
@@ -396,12 +397,13 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
             }
         },
         [
+            "Thulium system “client-b”",
             "API user: dashboard → panel",
             "Keep personal data (days): — → 400",
             "API password: kept before → set anew",
             "Connection from the environment: yes → no",
         ],
-        ["dashboard → panel"],
+        ["„client-b”", "dashboard → panel"],
     ),
     A.SYSTEM_REMOVED: (
         {"name": "client-b", "grids": 3},

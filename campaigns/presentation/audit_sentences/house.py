@@ -4,6 +4,7 @@ changes made in /admin/, users, roles, Thulium systems and the audit chain's own
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.apps import apps
@@ -164,7 +165,11 @@ def _system_changed(d: Details) -> Said:
         before, after = _pair(pair)
         return Change(names.get(name, key_label(name)), value_text(before), value_text(after))
 
-    return listed_said(d, changes, change)
+    listed = listed_said(d, changes, change)
+    if not d.get("name"):
+        return listed
+    named = _("Thulium system %(name)s") % {"name": quoted(d["name"])}
+    return replace(listed, sentences=(named, *listed.sentences))
 
 
 def _system_removed(d: Details) -> Said:
