@@ -47,6 +47,40 @@ def audit_key_check(app_configs: Any, **kwargs: Any) -> list[Any]:
     return []
 
 
+@register(Tags.security, deploy=True)
+def connections_key_check(app_configs: Any, **kwargs: Any) -> list[Any]:
+    """CONNECTIONS_KEY may be unset (a system from the environment keeps no password here);
+    when set, each key must be its own and long."""
+    found: list[Any] = []
+    if settings.CONNECTIONS_KEY_FILE is not None:
+        found.append(
+            Error(
+                "CONNECTIONS_KEY is not set: Thulium passwords are sealed with this install's "
+                f"development key ({settings.CONNECTIONS_KEY_FILE}).",
+                hint="Set CONNECTIONS_KEY to a long random string kept outside the database.",
+                id="campaigns.E004",
+            )
+        )
+    elif {settings.SECRET_KEY, settings.AUDIT_KEY} & set(settings.CONNECTIONS_KEY):
+        found.append(
+            Error(
+                "A key of CONNECTIONS_KEY is the same as SECRET_KEY or AUDIT_KEY.",
+                hint="Give the sealed passwords a key of their own.",
+                id="campaigns.E005",
+            )
+        )
+    elif any(len(key) < AUDIT_KEY_MIN_LENGTH for key in settings.CONNECTIONS_KEY):
+        found.append(
+            Warning(
+                f"A key of CONNECTIONS_KEY has fewer than {AUDIT_KEY_MIN_LENGTH} characters.",
+                hint="Use a long random string, e.g. python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'.",
+                id="campaigns.W003",
+            )
+        )
+    return found
+
+
 @register(Tags.security)
 def audit_triggers_check(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[Any]:
     """Not a `database`-tagged check on purpose: those run only when asked for, and a log that

@@ -394,7 +394,7 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
                 "retention_days": [None, 400],
                 "password": ["…", "…"],
                 "from_environment": [True, False],
-            }
+            },
         },
         [
             "Thulium system “client-b”",

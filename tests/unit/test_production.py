@@ -12,6 +12,7 @@ from tests.helpers import ROOT
 PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(60),
     "AUDIT_KEY": secrets.token_urlsafe(48),
+    "CONNECTIONS_KEY": f"{secrets.token_urlsafe(48)},{secrets.token_urlsafe(48)}",
     "ALLOWED_HOSTS": "dashboard.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://dashboard.example.com",
     "BEHIND_TLS_PROXY": "1",
@@ -89,3 +90,26 @@ def test_check_deploy_warns_of_a_short_audit_key() -> None:
 
     assert result.returncode != 0
     assert "campaigns.W001" in result.stderr
+
+
+def test_check_deploy_refuses_a_connections_key_that_is_another_key() -> None:
+    rotating = f"{secrets.token_urlsafe(48)},{PRODUCTION['AUDIT_KEY']}"
+
+    result = production("check", "--deploy", CONNECTIONS_KEY=rotating)
+
+    assert result.returncode != 0
+    assert "campaigns.E005" in result.stderr
+
+
+def test_check_deploy_warns_of_a_short_connections_key() -> None:
+    result = production("check", "--deploy", "--fail-level", "WARNING", CONNECTIONS_KEY="short")
+
+    assert result.returncode != 0
+    assert "campaigns.W003" in result.stderr
+
+
+def test_an_install_without_connections_key_passes_the_deploy_check() -> None:
+    # A system from the environment keeps no password in the database: no key is needed.
+    result = production("check", "--deploy", "--fail-level", "WARNING", CONNECTIONS_KEY="")
+
+    assert result.returncode == 0, result.stdout + result.stderr
