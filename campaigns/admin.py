@@ -27,8 +27,10 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import URLPattern, path
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 
 from campaigns import roles
 from campaigns.access import access_of, earlier_history_system
@@ -53,6 +55,7 @@ from campaigns.services.powers import (
 )
 from campaigns.services.systems import (
     SystemProblem,
+    password_needed_again,
     thulium_system_add,
     thulium_system_change,
     thulium_system_remove,
@@ -322,15 +325,28 @@ def _may_manage_users(request: HttpRequest) -> bool:
     return access.manages_everyone or bool(access.administered)
 
 
+def _added_by(actor: Any) -> list[int]:
+    """The accounts `actor` added in the admin (its audit entries say so)."""
+    found = AuditEntry.objects.filter(
+        action=A.ADMIN_ADDED, actor=actor, details__model="auth.User"
+    ).values_list("details__object_id", flat=True)
+    return [int(pk) for pk in found if str(pk).isdigit()]
+
+
 def _wholly_theirs(request: HttpRequest, user: User) -> bool:
     """Whether the account is the system administrator's to change (its name, e-mail,
-    password, whether it is active): it holds no role group and no access elsewhere. Otherwise
-    they change only its access to their systems: the account serves others too."""
+    password, whether it is active): one they added themselves, holding no role group, no
+    staff status, no permissions and no access elsewhere. Otherwise they change only its access
+    to their systems: an account someone else made may be given other systems' access later,
+    and whoever set its password would hold that too."""
     access = access_of(request.user)
     return (
         not user.is_superuser
+        and not user.is_staff
         and not user.groups.exists()
+        and not user.user_permissions.exists()
         and not user.grants.exclude(system__in=access.administered).exists()
+        and user.pk in _added_by(request.user)
     )
 
 
@@ -385,13 +401,30 @@ class ProductUserAdmin(ChangesAudited[User], UserAdmin[User]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         users = super().get_queryset(request)
         if _system_administrator(request):
-            # Theirs, and people without any access yet, to give them some.
+            # Those with access to their systems, and the accounts they added themselves that
+            # have none yet, to give them some. Others' accounts without access are not
+            # theirs to see, nor to take over before someone gives them access elsewhere.
             access = access_of(request.user)
             users = users.filter(
                 Q(grants__system__in=access.administered)
-                | Q(grants__isnull=True, groups__isnull=True, is_superuser=False)
+                | Q(
+                    pk__in=_added_by(request.user),
+                    grants__isnull=True,
+                    groups__isnull=True,
+                    is_superuser=False,
+                    is_staff=False,
+                )
             ).distinct()
         return users
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        # The admin's own log of an account names every system's access it was given: the
+        # install's to read. A system's administrator reads their systems' history instead.
+        if _system_administrator(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _may_manage_users(request) and super().has_module_permission(request)
@@ -458,13 +491,12 @@ class ProductUserAdmin(ChangesAudited[User], UserAdmin[User]):
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
-        account = User.objects.filter(pk=unquote(id)).first()
-        if (
-            account is not None
-            and _system_administrator(request)
-            and not _wholly_theirs(request, account)
-        ):
-            # The account serves other systems too: its password is not theirs to set.
+        # Looked up among the accounts the person sees: another system's is not there (404).
+        account = self.get_object(request, unquote(id))
+        if account is None:
+            raise Http404
+        if _system_administrator(request) and not _wholly_theirs(request, account):
+            # The account serves others too: its password is not theirs to set.
             raise PermissionDenied
         with transaction.atomic(using=router.db_for_write(User)):
             before = self._password_of(unquote(id))
@@ -552,6 +584,18 @@ class ThuliumSystemForm(forms.ModelForm[ThuliumSystem]):
                     name,
                     _("Needed: this system's connection is kept here, not in the environment."),
                 )
+        if (
+            stored is not None
+            and not password
+            and password_needed_again(system=stored, base_url=cleaned.get("base_url"))
+        ):
+            self.add_error(
+                "password",
+                _(
+                    "The API address moves to another server: give the password again. The "
+                    "password kept is only ever sent to the server it was given for."
+                ),
+            )
         if password and not any(settings.CONNECTIONS_KEY):
             self.add_error(
                 "password",
@@ -573,6 +617,18 @@ class ThuliumSystemAdmin(admin.ModelAdmin[ThuliumSystem]):
 
     form = ThuliumSystemForm
     change_form_template = "admin/campaigns/thuliumsystem/change_form.html"
+
+    # An error report (DEBUG's page, a mail to the admins) never shows the password posted.
+    @method_decorator(sensitive_post_parameters("password"))
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     list_display = ["name", "address", "api_user_shown", "connection", "campaigns_count"]
     search_fields = ["name", "base_url"]
 

@@ -7,10 +7,12 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
+from campaigns import thulium
 from campaigns.models import Campaign, ThuliumSystem
-from campaigns.services.connection import thulium_client
+from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.grids import campaign_listing_read
-from campaigns.services.sending import submission_run
+from campaigns.services.listing import campaign_listing_fail
+from campaigns.services.sending import submission_cannot_connect, submission_run
 
 
 @task()
@@ -19,7 +21,12 @@ def run_submission(submission_id: int, helper: bool = False) -> str:
     system = ThuliumSystem.objects.filter(campaigns__submissions=submission_id).first()
     if system is None:
         return "gone"
-    with thulium_client(system=system) as client:
+    try:
+        client = thulium_client(system=system)
+    except thulium.ThuliumError as error:
+        text = describe_thulium_error(error, system=system)
+        return submission_cannot_connect(submission_id=submission_id, problem=text).state
+    with client:
         result = submission_run(submission_id=submission_id, client=client, helper=helper)
     if result.retry_after is not None:
         # Queued behind another submission, or Thulium asked for a long pause: come back later
@@ -36,5 +43,11 @@ def read_campaign_listing(campaign_pk: int) -> str:
     campaign = Campaign.objects.select_related("system").filter(pk=campaign_pk).first()
     if campaign is None:
         return "gone"
-    with thulium_client(system=campaign.system) as client:
+    try:
+        client = thulium_client(system=campaign.system)
+    except thulium.ThuliumError as error:
+        text = describe_thulium_error(error, system=campaign.system)
+        campaign_listing_fail(campaign=campaign, problem=text)
+        return "failed"
+    with client:
         return "read" if campaign_listing_read(campaign=campaign, client=client) else "failed"

@@ -242,6 +242,19 @@ def _last_sign(listing: CampaignListing) -> datetime:
     return datetime.fromisoformat(said) if said else listing.started_at
 
 
+def campaign_listing_fail(*, campaign: Campaign, problem: str) -> None:
+    """The read ended without the records: the pages waiting for it stop and say so."""
+    with transaction.atomic():
+        listing, _made = CampaignListing.objects.select_for_update().get_or_create(
+            campaign=campaign
+        )
+        listing.state = CampaignListing.State.FAILED
+        listing.problem = problem[:2000]  # for operators: the page says it in words
+        listing.progress = {}
+        listing.waiting = []
+        listing.save()
+
+
 def campaign_listing_fetch(*, campaign: Campaign, client: thulium.ThuliumClient) -> Listing | None:
     """Read the campaign's listing now and keep it; with it, the grids that were waiting for it
     (`grids.campaign_listing_read` checks those whose mapping was confirmed meanwhile). None
@@ -267,13 +280,7 @@ def campaign_listing_fetch(*, campaign: Campaign, client: thulium.ThuliumClient)
         records = campaign_records_by_phone(client, campaign, on_page=progress)
     except Exception as error:
         # Thulium's refusal, or anything else: the pages stop waiting and say so.
-        with transaction.atomic():
-            listing = CampaignListing.objects.select_for_update().get(campaign=campaign)
-            listing.state = CampaignListing.State.FAILED
-            listing.problem = str(error)[:2000]  # for operators: the page says it in words
-            listing.progress = {}
-            listing.waiting = []
-            listing.save()
+        campaign_listing_fail(campaign=campaign, problem=str(error))
         if not isinstance(error, thulium.ThuliumError):
             raise
         logger.info("Campaign %s: the listing could not be read: %s", campaign, error)

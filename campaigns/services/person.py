@@ -122,10 +122,14 @@ class PersonData:
 
 
 def _entries_of(system: ThuliumSystem, prefix: str = "") -> Q:
-    """The system's history entries; those naming no system too, for the system holding the
-    history from before systems (they are all its)."""
+    """The system's history entries: its own, and for the system holding the history from
+    before systems, the older entries about a campaign (as the history page reads them).
+    Entries of the install itself (logins, accounts) are no system's: a request answered in
+    one system never reaches them."""
     own = Q(**{f"{prefix}system_id": system.pk})
-    return own | Q(**{f"{prefix}system_id__isnull": True}) if system.earlier_history else own
+    if not system.earlier_history:
+        return own
+    return own | (Q(**{f"{prefix}system_id__isnull": True}) & ~Q(**{f"{prefix}campaign": ""}))
 
 
 def _scan(number: Number, system: ThuliumSystem) -> Iterator[Finding]:

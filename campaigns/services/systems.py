@@ -89,6 +89,15 @@ def thulium_system_change(
 ) -> ThuliumSystem:
     """Change what is given (None: unchanged). A system from the environment takes its
     connection from the environment: setting one here makes it a system kept here."""
+    if password_needed_again(system=system, base_url=base_url) and not password:
+        raise SystemProblem(
+            _(
+                "The API address of Thulium system %(name)s moves to another server: give the "
+                "password again. The password kept is only ever sent to the server it was given "
+                "for."
+            )
+            % {"name": system.name}
+        )
     changes: dict[str, list[object]] = {}
     for field, value in (("base_url", base_url), ("api_user", api_user)):
         if value is not None and value.strip() != getattr(system, field):
@@ -116,6 +125,26 @@ def thulium_system_change(
             changes=changes,
         )
     return system
+
+
+def _server(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def password_needed_again(*, system: ThuliumSystem, base_url: str | None) -> bool:
+    """A kept password goes only to the server it was given for: an address on another scheme,
+    host or port needs it given again (or the password would be sent to whoever the new
+    address names)."""
+    return bool(
+        system.password_sealed
+        and base_url is not None
+        and _server(base_url) != _server(system.base_url)
+    )
 
 
 def thulium_system_remove(*, system: ThuliumSystem, actor: User | None, force: bool) -> int:

@@ -30,6 +30,20 @@ def person(name: str, **flags: Any) -> User:
     return User.objects.create_user(name, password="x" * 12, **flags)
 
 
+def added_in_the_admin(client: Client, name: str) -> User:
+    """An account the logged-in person adds on the admin's add page (as a browser posts it)."""
+    response = posted_form(
+        client,
+        reverse("admin:auth_user_add"),
+        username=name,
+        usable_password="true",
+        password1="a long pass phrase 12",
+        password2="a long pass phrase 12",
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return User.objects.get(username=name)
+
+
 @pytest.fixture
 def keeper(two: tuple[ThuliumSystem, ThuliumSystem]) -> User:
     """The administrator of the first system only, with staff status."""
@@ -46,25 +60,51 @@ def test_a_system_administrator_sees_only_the_people_of_their_systems(
     Grant.objects.create(user=ours, system=mine, role=Grant.Role.VIEWER)
     theirs = person("theirs")
     Grant.objects.create(user=theirs, system=other, role=Grant.Role.SUPERVISOR)
-    person("newcomer")
+    # Someone else's account that has no access yet (the install's administrator is about to
+    # give it another system's): not theirs to see, nor to set a password on.
+    waiting = person("waiting", is_staff=True)
     client.force_login(keeper)
+    newcomer = added_in_the_admin(client, "newcomer")
 
     index = client.get(reverse("admin:index")).content.decode()
     users = client.get(reverse("admin:auth_user_changelist")).content.decode()
 
     assert reverse("admin:auth_user_changelist") in index
     assert change_url(ours) in users
-    assert change_url(User.objects.get(username="newcomer")) in users
-    assert change_url(theirs) not in users
-    assert client.get(change_url(theirs)).status_code != 200
+    assert change_url(newcomer) in users
+    for hidden in (theirs, waiting):
+        assert change_url(hidden) not in users
+        assert client.get(change_url(hidden)).status_code in {302, 404}
+        password_page = reverse("admin:auth_user_password_change", args=[hidden.pk])
+        # As for an account that does not exist: no 403 that tells it does.
+        assert client.get(password_page).status_code == 404
+        assert client.post(password_page, {"password1": "x" * 20, "password2": "x" * 20})
+        hidden.refresh_from_db()
+        assert hidden.check_password("x" * 12)
+    assert client.get(reverse("admin:auth_user_password_change", args=[99999])).status_code == 404
+
+
+def test_a_system_administrator_sets_no_password_of_an_account_serving_others_too(
+    client: Client, two: tuple[ThuliumSystem, ThuliumSystem], keeper: User
+) -> None:
+    mine, _other = two
+    shared = person("shared")
+    Grant.objects.create(user=shared, system=mine, role=Grant.Role.VIEWER)
+    client.force_login(keeper)
+
+    page = reverse("admin:auth_user_password_change", args=[shared.pk])
+
+    assert client.get(page).status_code == 403
+    # Nor reads the account's admin log, which names every system's access it was given.
+    assert client.get(reverse("admin:auth_user_history", args=[shared.pk])).status_code == 403
 
 
 def test_a_system_administrator_gives_access_to_their_system_and_it_is_audited(
     client: Client, two: tuple[ThuliumSystem, ThuliumSystem], keeper: User
 ) -> None:
     mine, _other = two
-    newcomer = person("newcomer")
     client.force_login(keeper)
+    newcomer = added_in_the_admin(client, "newcomer")
 
     response = posted_form(
         client,
@@ -88,8 +128,8 @@ def test_a_system_administrator_cannot_give_access_to_another_system(
     client: Client, two: tuple[ThuliumSystem, ThuliumSystem], keeper: User
 ) -> None:
     _mine, other = two
-    newcomer = person("newcomer")
     client.force_login(keeper)
+    newcomer = added_in_the_admin(client, "newcomer")
 
     posted_form(
         client,

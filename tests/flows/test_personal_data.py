@@ -22,7 +22,7 @@ from django.utils import timezone
 from campaigns import thulium
 from campaigns.exceptions import EditProblem, PersonRequestProblem, Problem
 from campaigns.models import AuditEntry, Grid, Row, RowOutcome, SentFields, ThuliumSystem
-from campaigns.services.audit import audit_verify
+from campaigns.services.audit import audit, audit_verify
 from campaigns.services.editing import row_set_cells
 from campaigns.services.exports import grid_export
 from campaigns.services.grids import grid_create_from_file
@@ -366,3 +366,22 @@ def test_logs_of_a_whole_flow_carry_no_number_name_or_value(
         assert phone[-9:] not in re.sub(r"[ \-]", "", logged), phone
     for value in ("Łukasz", "Łódź", "VIP", "a.nowak", name):
         assert value not in logged, value
+
+
+def test_a_request_in_the_system_holding_older_history_leaves_the_installs_own_entries(
+    campaign: Any,
+) -> None:
+    system = campaign.system
+    system.earlier_history = True
+    system.save(update_fields=["earlier_history"])
+    # The install's own entries name no system: a failed login that typed the number.
+    login = audit(action=AuditEntry.Action.LOGIN_FAILED, actor=None, username="+48 845 400 588")
+    own = audit(
+        action=AuditEntry.Action.FIELDS, actor=None, campaign=campaign, fields=["845400588"]
+    )
+
+    found = person_find(phone="845400588", system=system, actor=None, audited=False)
+
+    entries = {f.key for f in found.findings if f.kind in {"audit", "audit_chain"}}
+    assert own.pk in entries
+    assert login.pk not in entries

@@ -31,7 +31,12 @@ from campaigns.models import (
 )
 from campaigns.services.audit import audit, audit_key, audit_verify, entry_mac, key_check
 from campaigns.services.connection import thulium_client
-from campaigns.services.systems import thulium_system_test
+from campaigns.services.systems import (
+    SystemProblem,
+    thulium_system_add,
+    thulium_system_change,
+    thulium_system_test,
+)
 from tests.helpers import API_PASSWORD, API_USER, Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -533,3 +538,28 @@ def test_migrate_makes_the_system_from_the_environment_only_when_it_is_set(
 
     made = ThuliumSystem.objects.get()
     assert (made.name, made.from_environment, made.password_sealed) == ("centrum-a", True, "")
+
+
+def test_a_kept_password_goes_only_to_the_server_it_was_given_for(
+    sandbox: Sandbox, closed_port: int
+) -> None:
+    system = thulium_system_add(
+        name="client-c",
+        base_url=sandbox.api_url,
+        api_user=API_USER,
+        password=API_PASSWORD,
+        actor=None,
+    )
+    elsewhere = f"http://127.0.0.1:{closed_port}/api/"
+
+    with pytest.raises(SystemProblem, match="give the password again"):
+        thulium_system_change(system=system, actor=None, base_url=elsewhere)
+    system.refresh_from_db()
+    assert system.base_url == sandbox.api_url
+
+    # The same server under another path keeps it; another server with the password given too.
+    same_server = sandbox.api_url.rstrip("/") + "/../api/"
+    thulium_system_change(system=system, actor=None, base_url=same_server)
+    thulium_system_change(system=system, actor=None, base_url=elsewhere, password="new-one")
+    system.refresh_from_db()
+    assert system.base_url == elsewhere

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from campaigns.models import AuditDetail, AuditEntry, Campaign, Grid, Submission, ThuliumSystem
+from campaigns.models import (
+    AuditDetail,
+    AuditEntry,
+    Campaign,
+    CampaignListing,
+    Grid,
+    Submission,
+    ThuliumSystem,
+)
 from campaigns.services.audit import audit
 from campaigns.services.connection import thulium_client
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
@@ -18,7 +26,7 @@ from campaigns.services.retention import campaign_retention_days, purge_plan
 from campaigns.services.revert import submission_revert
 from campaigns.services.systems import thulium_system_change
 from campaigns.services.validation import campaign_rules
-from campaigns.tasks import run_submission
+from campaigns.tasks import read_campaign_listing, run_submission
 from tests.helpers import Sandbox, queue_sending
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +189,36 @@ def test_a_persons_erasure_in_a_leaves_b_untouched(
     assert not in_a.rows.filter(phone=number).exists()
     assert in_b.rows.filter(phone=number).exists()  # client B's data: another controller's
     assert sandbox.requests() == sandbox_b.requests() == []
+
+
+def test_a_sending_whose_systems_password_cannot_be_read_stops_and_says_why(
+    settings: Any, sandbox_b: Sandbox, campaign_b: Campaign
+) -> None:
+    phones = phones_of(sandbox_b, "1", 2)
+    grid = grid_of(campaign_b, "Nr tel.;Status\n" + "".join(f"{p};Nie dzwonić\n" for p in phones))
+    with thulium_client(system=campaign_b.system) as client:
+        rules = campaign_rules(campaign=campaign_b, client=client)
+    submission = queue_sending(grid=grid, rules=rules)
+    sandbox_b.clear_requests()
+    # The key that sealed klient-b's password was dropped from CONNECTIONS_KEY too early.
+    settings.CONNECTIONS_KEY = ["another-key-altogether-not-the-one-that-sealed-it"]
+
+    assert run_submission.call(submission.pk) == Submission.State.FAILED
+
+    submission.refresh_from_db()
+    assert "cannot be read with CONNECTIONS_KEY" in submission.problem
+    assert "klient-b" in submission.problem
+    assert sandbox_b.requests() == []
+    assert not submission.active
+
+
+def test_a_listing_read_whose_systems_password_cannot_be_read_ends_failed(
+    settings: Any, campaign_b: Campaign
+) -> None:
+    settings.CONNECTIONS_KEY = ["another-key-altogether-not-the-one-that-sealed-it"]
+
+    assert read_campaign_listing.call(campaign_b.pk) == "failed"
+
+    listing = CampaignListing.objects.get(campaign=campaign_b)
+    assert listing.state == CampaignListing.State.FAILED
+    assert "cannot be read with CONNECTIONS_KEY" in listing.problem

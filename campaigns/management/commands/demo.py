@@ -30,7 +30,11 @@ from campaigns.services.accounts import (
 )
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
 from campaigns.services.submissions import submissions_reap
-from campaigns.services.systems import thulium_system_add, thulium_system_change
+from campaigns.services.systems import (
+    password_needed_again,
+    thulium_system_add,
+    thulium_system_change,
+)
 
 REAP_EVERY = 30  # seconds
 SANDBOX_USER = "api_user"
@@ -49,8 +53,15 @@ def demo_system(name: str, url: str) -> ThuliumSystem:
             password=SANDBOX_PASSWORD,
             actor=None,
         )
+    # Another port is another server: the kept password goes only with the address it was
+    # given for, so it is given again then.
+    moved = password_needed_again(system=found, base_url=url)
     return thulium_system_change(
-        system=found, actor=None, base_url=url, api_user=SANDBOX_USER, password=None
+        system=found,
+        actor=None,
+        base_url=url,
+        api_user=SANDBOX_USER,
+        password=SANDBOX_PASSWORD if moved else None,
     )
 
 

@@ -24,6 +24,12 @@ waits and its ends).
 """
 
 from campaigns.services.sending.outcomes import submission_audit, submission_unsend_rest
-from campaigns.services.sending.run import RunResult, submission_run
+from campaigns.services.sending.run import RunResult, submission_cannot_connect, submission_run
 
-__all__ = ["RunResult", "submission_audit", "submission_run", "submission_unsend_rest"]
+__all__ = [
+    "RunResult",
+    "submission_audit",
+    "submission_cannot_connect",
+    "submission_run",
+    "submission_unsend_rest",
+]

@@ -190,6 +190,16 @@ def _seconds_left(moment: datetime | None) -> float:
     return max(0.1, (moment - timezone.now()).total_seconds())
 
 
+def submission_cannot_connect(*, submission_id: int, problem: str) -> RunResult:
+    """No client can be made for the sending's system (its connection is incomplete, or its
+    password cannot be read): stopped as a refusal of our API user is, with the words why,
+    instead of a task failing where no one reads it."""
+    submission = Submission.objects.select_related("grid", "campaign__system").get(pk=submission_id)
+    if not submission.active:
+        return RunResult(submission.state)
+    return _stop(submission, None, "", problem)
+
+
 def _stop(submission: Submission, chunk: Chunk | None, worker: str, problem: str) -> RunResult:
     """Thulium refused us as a whole (credentials, campaign): nothing of the rest is sent."""
     with transaction.atomic():
