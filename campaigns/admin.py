@@ -29,7 +29,7 @@ from django.shortcuts import redirect
 from django.urls import URLPattern, path
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from campaigns import roles
@@ -310,6 +310,8 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
 
 admin.site.unregister(User)
 admin.site.unregister(Group)
+admin.site.site_header = gettext_lazy("Campaign dashboard: administration")
+admin.site.site_title = gettext_lazy("Campaign dashboard")
 
 
 def _system_administrator(request: HttpRequest) -> bool:
@@ -561,6 +563,19 @@ class ThuliumSystemForm(forms.ModelForm[ThuliumSystem]):
         model = ThuliumSystem
         fields = ["name", "base_url", "api_user", "retention_days"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["password"].help_text = _(
+                "Kept sealed with CONNECTIONS_KEY and never shown again."
+            )
+        if "retention_days" in self.fields:
+            self.fields["retention_days"].help_text = _(
+                "How long this system's personal data is kept after a grid's last sending or "
+                "edit. Empty: RETENTION_DAYS (days: %(days)s). A campaign's longer hold still "
+                "applies."
+            ) % {"days": settings.RETENTION_DAYS}
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         stored = self.instance if self.instance.pk else None
@@ -745,10 +760,14 @@ class ThuliumSystemAdmin(admin.ModelAdmin[ThuliumSystem]):
         if campaigns:
             counts[str(Campaign._meta.verbose_name_plural)] = campaigns
         protected = [
-            _(
+            ngettext(
+                "Thulium system %(name)s has %(n)s grid: it is not removed here. The grid is "
+                "the record of what was sent; an operator who must remove it anyway runs "
+                "`manage.py thulium_system remove %(name)s --force`.",
                 "Thulium system %(name)s has %(n)s grids: it is not removed here. Its grids are "
                 "the record of what was sent; an operator who must remove it anyway runs "
-                "`manage.py thulium_system remove %(name)s --force`."
+                "`manage.py thulium_system remove %(name)s --force`.",
+                n,
             )
             % {"name": system.name, "n": n}
             for system in systems

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PhoneFormat(models.TextChoices):
@@ -23,7 +24,7 @@ class Campaign(models.Model):
         "campaigns.ThuliumSystem",
         on_delete=models.PROTECT,
         related_name="campaigns",
-        verbose_name=_("Thulium system"),
+        verbose_name=pgettext_lazy("model name", "Thulium system"),
     )
     # Unique within its system only: 00001 exists in each.
     thulium_id = models.CharField(_("Thulium campaign id"), max_length=5)

@@ -12,6 +12,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns import roles
 
@@ -69,8 +70,9 @@ class ThuliumSystem(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = _("Thulium system")
-        verbose_name_plural = _("Thulium systems")
+        # In the model's own context: Polish writes it in lower case inside the admin's sentences.
+        verbose_name = pgettext_lazy("model name", "Thulium system")
+        verbose_name_plural = pgettext_lazy("model name", "Thulium systems")
         constraints = [
             models.UniqueConstraint(
                 fields=["from_environment"],

@@ -101,7 +101,7 @@ def phone_timeline(phone: str, *, access: Access) -> QuerySet[RowOutcome]:
     return (
         RowOutcome.objects.filter(Q(phone=digits) | Q(phone="", row__phone=digits))
         .filter(access.campaigns_q("submission__campaign__"))
-        .select_related("submission__campaign", "submission__author", "row")
+        .select_related("submission__campaign__system", "submission__author", "row")
         .order_by("-at", "-id")
     )
 

@@ -17,10 +17,12 @@ hashes never go into the log; a changed password is said as such.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import roles
@@ -100,7 +102,9 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     """An object's fields as text, and its many-to-many relations as sorted names, for the log.
     Secret fields are left out."""
     values: dict[str, Any] = {
-        field.name: field.value_to_string(obj)
+        field.name: _moment_text(value)
+        if isinstance(value := getattr(obj, field.attname), datetime)
+        else field.value_to_string(obj)
         for field in obj._meta.concrete_fields
         if field.name not in SECRET_FIELDS
     }
@@ -108,6 +112,14 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
         for field in obj._meta.many_to_many:
             values[field.name] = sorted(str(related) for related in getattr(obj, field.name).all())
     return values
+
+
+def _moment_text(moment: datetime) -> str:
+    """A moment in UTC to the second: the admin's form shows times to the second in the
+    reader's zone and saves them back so, which is no change anyone made."""
+    if timezone.is_aware(moment):
+        moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=0).isoformat()
 
 
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns import thulium
 from campaigns.models import AuditEntry, Grid, ThuliumSystem
@@ -154,9 +155,12 @@ def thulium_system_remove(*, system: ThuliumSystem, actor: User | None, force: b
     grids = Grid.objects.filter(campaign__system=system).count()
     if grids and not force:
         raise SystemProblem(
-            _(
-                "Thulium system %(name)s has %(n)s grids. Removing it removes them and their "
-                "sendings: add --force to do it anyway."
+            ngettext(
+                "Thulium system %(name)s has %(n)s grid. Removing the system removes it and its "
+                "sendings: add --force to do it anyway.",
+                "Thulium system %(name)s has %(n)s grids. Removing the system removes them and "
+                "their sendings: add --force to do it anyway.",
+                grids,
             )
             % {"name": system.name, "n": grids}
         )
@@ -185,7 +189,11 @@ def thulium_system_test(*, system: ThuliumSystem) -> ConnectionTest:
         return ConnectionTest(False, describe_thulium_error(error, system=system))
     return ConnectionTest(
         True,
-        _("Thulium system %(name)s answered: %(n)s campaigns.")
+        ngettext(
+            "Thulium system %(name)s answered: %(n)s campaign.",
+            "Thulium system %(name)s answered: %(n)s campaigns.",
+            len(found),
+        )
         % {"name": system.name, "n": len(found)},
         len(found),
     )

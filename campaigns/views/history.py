@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -34,6 +34,10 @@ ACTIVITY_DAYS = 30
 def history(request: AuthenticatedRequest) -> HttpResponse:
     filters = HistoryFilter.from_query(request.GET)
     access = access_of(request.user)
+    systems = list(ThuliumSystem.objects.filter(access.systems_q()).values_list("name", flat=True))
+    if filters.system and filters.system not in systems:
+        # A system the person does not see is, for them, not there.
+        raise Http404
     fmt = request.GET.get("export", "")
     if fmt in {"csv", "xlsx"}:
         response = HttpResponse(
@@ -56,15 +60,20 @@ def history(request: AuthenticatedRequest) -> HttpResponse:
         "campaigns/history.html",
         {
             "entries": entries,
-            "shown": entries_said(entries),
+            "shown": entries_said(
+                entries,
+                systems=dict(ThuliumSystem.objects.values_list("pk", "name")),
+                earlier=ThuliumSystem.objects.filter(earlier_history=True)
+                .values_list("name", flat=True)
+                .first()
+                or "",
+            ),
             "filters": filters,
             "query": urlencode(params),
             "next_before": entries[-1].pk if len(entries) == PAGE_SIZE else None,
             "actions": AuditEntry.Action.choices,
             # The systems the person sees, to narrow the list to one (campaign ids repeat).
-            "systems": list(
-                ThuliumSystem.objects.filter(access.systems_q()).values_list("name", flat=True)
-            ),
+            "systems": systems,
             "activity_days": ACTIVITY_DAYS,
             # on the first page only: later pages go back in the list, not in the charts
             "charts": []

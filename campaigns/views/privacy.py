@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from campaigns import roles
@@ -61,12 +62,26 @@ def person_request(request: AuthenticatedRequest) -> HttpResponse:
             "campaigns/person_request.html",
             {"phone": phone, "systems": administered(request)},
         )
+    systems = administered(request)
+    name = form.cleaned_data["system"] or (systems[0].name if len(systems) == 1 else "")
+    if not name and len(systems) > 1:
+        # Several controllers: the person says which one answers, never the page for them.
+        return render(
+            request,
+            "campaigns/person_request.html",
+            {
+                "phone": phone,
+                "systems": systems,
+                "problem": _("Choose the Thulium system whose data the person asks about."),
+            },
+            status=400,
+        )
     # Which system is asked about comes first: one the person does not see is not there.
-    system = requested_system(request, form.cleaned_data["system"])
+    system = requested_system(request, name)
     context: dict[str, object] = {
         "phone": phone,
         "system": system,
-        "systems": administered(request),
+        "systems": systems,
     }
     try:
         if action == "export":

@@ -352,9 +352,23 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         ["Użytkownik „ewa” (ID 3)"],
     ),
     A.USER_ADDED: (
-        {"user": "anna", "role": "Supervisor", "is_staff": False, "is_superuser": False},
-        ["User “anna”, role “Supervisor”", "Staff status: no; superuser status: no"],
-        ["Użytkownik „anna”, rola „Supervisor”"],
+        {
+            "user": "anna",
+            "role": "Viewer",
+            "is_staff": False,
+            "is_superuser": False,
+            "grants": [
+                {"system": "klient-a", "role": "Supervisor", "campaigns": ["00001", "00002"]},
+                {"system": "klient-b", "role": "Administrator", "campaigns": []},
+            ],
+        },
+        [
+            "User “anna”, role “Viewer”",
+            "Access: “Supervisor” in campaigns 00001, 00002 of klient-a",
+            "Access: “Administrator” in every campaign of klient-b",
+            "Staff status: no; superuser status: no",
+        ],
+        ["Użytkownik „anna”, rola „Obserwator”", "w kampaniach 00001, 00002 systemu klient-a"],
     ),
     A.ROLE_RIGHTS_CHANGED: (
         {

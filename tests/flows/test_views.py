@@ -207,3 +207,22 @@ def test_the_login_page_lists_the_demo_accounts_only_against_the_demo_sandbox(
     assert "<td><code>supervisor</code></td><td><code>supervisor</code></td>" in demo
     assert "<td>campaigns 00001, 00002 of klient-a only</td>" in english
     assert "<td>every campaign of every system</td>" in english
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "This page does not exist, or your account has no access to it."),
+        ("pl", "Ta strona nie istnieje albo Twoje konto nie ma do niej dostępu."),
+    ],
+)
+def test_a_page_outside_ones_grants_reads_as_not_found_in_the_readers_language(
+    logged_in: Client, language: str, words: str
+) -> None:
+    for url in ("/grids/99999/", "/campaigns/no-such-system/00001/", "/nothing-here/"):
+        response = logged_in.get(url, headers={"Accept-Language": language})
+
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert words in page
+        assert reverse("campaigns:list") in page  # the way back

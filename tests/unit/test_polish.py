@@ -39,7 +39,7 @@ GLOSSARY: list[tuple[str, str]] = [
 # The "we" voice: a first person plural verb (czytamy, umiemy, zapytaliśmy, przechowujemy), or
 # "us" and "our" (pozwól nam, naszego użytkownika).
 WE_VOICE = re.compile(r"\b(?:\w+(?:amy|emy|imy|ymy|liśmy|łyśmy)|nam|nas|nasz\w*)\b", re.IGNORECASE)
-NOT_WE_VOICE = {"problemy"}
+NOT_WE_VOICE = {"problemy", "systemy"}
 
 # Polish count nouns a number may only stand before inside `ngettext` (stems).
 COUNT_NOUNS = re.compile(

@@ -10,7 +10,7 @@ presentation: nothing here writes or asks Thulium.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -62,9 +62,23 @@ def entry_said(entry: AuditEntry, *, limit: int = SHOWN_CHANGES) -> Said:
 class ShownEntry:
     entry: AuditEntry
     said: Said
+    system: str = ""  # the name of the Thulium system the entry is about ("" for the install's)
 
 
-def entries_said(entries: Iterable[AuditEntry]) -> list[ShownEntry]:
-    """A page of the history: each entry with what it says."""
+def entries_said(
+    entries: Iterable[AuditEntry],
+    *,
+    systems: Mapping[int, str] | None = None,
+    earlier: str = "",
+) -> list[ShownEntry]:
+    """A page of the history: each entry with what it says, and its system's name (`systems`
+    by id; `earlier` for the entries about a campaign from before systems)."""
+    names = systems or {}
+
+    def system_of(entry: AuditEntry) -> str:
+        if entry.system_id is not None:
+            return names.get(entry.system_id, "")
+        return earlier if entry.campaign else ""
+
     with one_render():
-        return [ShownEntry(entry, entry_said(entry)) for entry in entries]
+        return [ShownEntry(entry, entry_said(entry), system_of(entry)) for entry in entries]

@@ -12,6 +12,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from campaigns.models import Grant
 from campaigns.presentation.audit_sentences.said import (
     A,
     Change,
@@ -118,9 +119,34 @@ def _password_changed(d: Details) -> Said:
     return said_lines(_admin_object(d))
 
 
+def _role_name(role: Any) -> str:
+    """A role as the reader calls it (Obserwator), whatever the entry stored."""
+    return str(Grant.Role(role).label) if role in Grant.Role.values else str(role)
+
+
+def _access_given(grant: Any) -> str:
+    if not isinstance(grant, Mapping):
+        return value_text(grant)
+    campaigns = [str(c) for c in grant.get("campaigns") or []]
+    values = {"role": quoted(_role_name(grant.get("role", ""))), "system": grant.get("system", "")}
+    if campaigns:
+        return _("Access: %(role)s in campaigns %(campaigns)s of %(system)s") % (
+            values | {"campaigns": ", ".join(campaigns)}
+        )
+    return _("Access: %(role)s in every campaign of %(system)s") % values
+
+
 def _user_added(d: Details) -> Said:
+    user = quoted(d["user"])
+    named = (
+        _("User %(user)s, role %(role)s") % {"user": user, "role": quoted(_role_name(d["role"]))}
+        if d["role"]
+        else _("User %(user)s") % {"user": user}
+    )
+    grants = d.get("grants") or []
     return said_lines(
-        _("User %(user)s, role %(role)s") % {"user": quoted(d["user"]), "role": quoted(d["role"])},
+        named,
+        *(_access_given(g) for g in (grants if isinstance(grants, list) else [grants])),
         _("Staff status: %(staff)s; superuser status: %(superuser)s")
         % {
             "staff": value_text(bool(d["is_staff"])),
