@@ -7,6 +7,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
@@ -15,579 +16,233 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="AuditHead",
+            name='AuditHead',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("count", models.PositiveBigIntegerField(default=0)),
-                (
-                    "last_hash",
-                    models.CharField(
-                        default="0000000000000000000000000000000000000000000000000000000000000000",
-                        max_length=64,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('count', models.PositiveBigIntegerField(default=0)),
+                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name="Campaign",
+            name='Campaign',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "thulium_id",
-                    models.CharField(max_length=5, unique=True, verbose_name="Thulium campaign id"),
-                ),
-                ("name", models.CharField(blank=True, max_length=200, verbose_name="name")),
-                (
-                    "phone_format",
-                    models.CharField(
-                        choices=[
-                            ("pl", "Polish national: +48 and 0048 removed, 9 digits"),
-                            ("as_given", "As given: only spaces, dashes and brackets removed"),
-                        ],
-                        default="pl",
-                        help_text="How phone numbers from files are turned into the form the campaign holds.",
-                        max_length=10,
-                        verbose_name="phone number format",
-                    ),
-                ),
-                ("remembered_mapping", models.JSONField(blank=True, default=dict)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('thulium_id', models.CharField(max_length=5, unique=True, verbose_name='Thulium campaign id')),
+                ('name', models.CharField(blank=True, max_length=200, verbose_name='name')),
+                ('phone_format', models.CharField(choices=[('pl', 'Polish national: +48 and 0048 removed, 9 digits'), ('as_given', 'As given: only spaces, dashes and brackets removed')], default='pl', help_text='How phone numbers from files are turned into the form the campaign holds.', max_length=10, verbose_name='phone number format')),
+                ('remembered_mapping', models.JSONField(blank=True, default=dict)),
             ],
             options={
-                "verbose_name": "campaign",
-                "verbose_name_plural": "campaigns",
-                "ordering": ["thulium_id"],
+                'verbose_name': 'campaign',
+                'verbose_name_plural': 'campaigns',
+                'ordering': ['thulium_id'],
             },
         ),
         migrations.CreateModel(
-            name="Chunk",
+            name='Chunk',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("index", models.PositiveIntegerField()),
-                ("row_ids", models.JSONField(default=list)),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("pending", "Pending"),
-                            ("claimed", "Being sent"),
-                            ("done", "Answered"),
-                            ("skipped", "Not sent"),
-                        ],
-                        default="pending",
-                        max_length=10,
-                    ),
-                ),
-                ("claimed_by", models.CharField(blank=True, max_length=64)),
-                ("lease_until", models.DateTimeField(blank=True, null=True)),
-                ("attempts", models.PositiveIntegerField(default=0)),
-                ("request_id", models.CharField(blank=True, max_length=100)),
-                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('index', models.PositiveIntegerField()),
+                ('row_ids', models.JSONField(default=list)),
+                ('state', models.CharField(choices=[('pending', 'Pending'), ('claimed', 'Being sent'), ('done', 'Answered'), ('skipped', 'Not sent')], default='pending', max_length=10)),
+                ('claimed_by', models.CharField(blank=True, max_length=64)),
+                ('lease_until', models.DateTimeField(blank=True, null=True)),
+                ('attempts', models.PositiveIntegerField(default=0)),
+                ('request_id', models.CharField(blank=True, max_length=100)),
+                ('answered_at', models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                "ordering": ["submission", "index"],
+                'ordering': ['submission', 'index'],
             },
         ),
         migrations.CreateModel(
-            name="AuditEntry",
+            name='AuditEntry',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ("actor_name", models.CharField(max_length=150)),
-                (
-                    "action",
-                    models.CharField(
-                        choices=[
-                            ("upload", "File uploaded"),
-                            ("mapping", "Columns confirmed"),
-                            ("fields", "Campaign fields added"),
-                            ("pull", "Records pulled from Thulium"),
-                            ("grid_created", "Empty grid created"),
-                            ("cell", "Cells edited"),
-                            ("bulk", "Rows changed in bulk"),
-                            ("paste", "Block pasted"),
-                            ("add", "Rows added"),
-                            ("delete", "Rows deleted"),
-                            ("undo", "Change undone"),
-                            ("submission_queued", "Sending queued"),
-                            ("submission_started", "Sending started"),
-                            ("submission_finished", "Sending finished"),
-                            ("submission_cancelled", "Sending cancelled"),
-                            ("submission_failed", "Sending stopped"),
-                            ("outcomes", "Thulium answered"),
-                            ("login", "Logged in"),
-                            ("login_failed", "Login failed"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("campaign", models.CharField(blank=True, db_index=True, max_length=5)),
-                ("grid_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ("submission_id", models.BigIntegerField(blank=True, null=True)),
-                ("details", models.JSONField(default=dict)),
-                ("prev_hash", models.CharField(max_length=64)),
-                ("hash", models.CharField(max_length=64, unique=True)),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('actor_name', models.CharField(max_length=150)),
+                ('action', models.CharField(choices=[('upload', 'File uploaded'), ('mapping', 'Columns confirmed'), ('fields', 'Campaign fields added'), ('pull', 'Records pulled from Thulium'), ('grid_created', 'Empty grid created'), ('cell', 'Cells edited'), ('bulk', 'Rows changed in bulk'), ('paste', 'Block pasted'), ('add', 'Rows added'), ('delete', 'Rows deleted'), ('undo', 'Change undone'), ('submission_queued', 'Sending queued'), ('submission_started', 'Sending started'), ('submission_finished', 'Sending finished'), ('submission_cancelled', 'Sending cancelled'), ('submission_failed', 'Sending stopped'), ('outcomes', 'Thulium answered'), ('login', 'Logged in'), ('login_failed', 'Login failed')], max_length=30)),
+                ('campaign', models.CharField(blank=True, db_index=True, max_length=5)),
+                ('grid_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ('submission_id', models.BigIntegerField(blank=True, null=True)),
+                ('details', models.JSONField(default=dict)),
+                ('prev_hash', models.CharField(max_length=64)),
+                ('hash', models.CharField(max_length=64, unique=True)),
+                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "audit entry",
-                "verbose_name_plural": "audit entries",
-                "ordering": ["id"],
+                'verbose_name': 'audit entry',
+                'verbose_name_plural': 'audit entries',
+                'ordering': ['id'],
             },
         ),
         migrations.CreateModel(
-            name="Grid",
+            name='Grid',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "mode",
-                    models.CharField(
-                        choices=[
-                            ("edit", "Edit records"),
-                            ("add", "Add records"),
-                            ("remove", "Remove records"),
-                        ],
-                        default="edit",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "source",
-                    models.CharField(
-                        choices=[
-                            ("file", "File"),
-                            ("thulium", "Thulium pull"),
-                            ("empty", "Typed in"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[("mapping", "Waiting for the column mapping"), ("ready", "Ready")],
-                        default="ready",
-                        max_length=10,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("file_name", models.CharField(blank=True, max_length=255)),
-                ("file_size", models.PositiveBigIntegerField(blank=True, null=True)),
-                ("file_sha256", models.CharField(blank=True, max_length=64)),
-                ("file_format", models.CharField(blank=True, max_length=10)),
-                ("file_encoding", models.CharField(blank=True, max_length=20)),
-                ("file_delimiter", models.CharField(blank=True, max_length=2)),
-                ("header_row_number", models.PositiveIntegerField(blank=True, null=True)),
-                ("headers", models.JSONField(blank=True, default=list)),
-                ("mapping", models.JSONField(blank=True, default=list)),
-                ("pull_filters", models.JSONField(blank=True, default=dict)),
-                ("rows_total", models.PositiveIntegerField(default=0)),
-                ("rows_valid", models.PositiveIntegerField(default=0)),
-                ("rows_warning", models.PositiveIntegerField(default=0)),
-                ("rows_error", models.PositiveIntegerField(default=0)),
-                (
-                    "author",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Empty when the grid came from the command line without --user.",
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "campaign",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="grids",
-                        to="campaigns.campaign",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('mode', models.CharField(choices=[('edit', 'Edit records'), ('add', 'Add records'), ('remove', 'Remove records')], default='edit', max_length=10)),
+                ('source', models.CharField(choices=[('file', 'File'), ('thulium', 'Thulium pull'), ('empty', 'Typed in')], max_length=10)),
+                ('state', models.CharField(choices=[('mapping', 'Waiting for the column mapping'), ('ready', 'Ready')], default='ready', max_length=10)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('file_name', models.CharField(blank=True, max_length=255)),
+                ('file_size', models.PositiveBigIntegerField(blank=True, null=True)),
+                ('file_sha256', models.CharField(blank=True, max_length=64)),
+                ('file_format', models.CharField(blank=True, max_length=10)),
+                ('file_encoding', models.CharField(blank=True, max_length=20)),
+                ('file_delimiter', models.CharField(blank=True, max_length=2)),
+                ('header_row_number', models.PositiveIntegerField(blank=True, null=True)),
+                ('headers', models.JSONField(blank=True, default=list)),
+                ('mapping', models.JSONField(blank=True, default=list)),
+                ('pull_filters', models.JSONField(blank=True, default=dict)),
+                ('rows_total', models.PositiveIntegerField(default=0)),
+                ('rows_valid', models.PositiveIntegerField(default=0)),
+                ('rows_warning', models.PositiveIntegerField(default=0)),
+                ('rows_error', models.PositiveIntegerField(default=0)),
+                ('author', models.ForeignKey(blank=True, help_text='Empty when the grid came from the command line without --user.', null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grids', to='campaigns.campaign')),
             ],
             options={
-                "verbose_name": "grid",
-                "verbose_name_plural": "grids",
-                "ordering": ["-created_at", "-id"],
+                'verbose_name': 'grid',
+                'verbose_name_plural': 'grids',
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="Edit",
+            name='Edit',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("cell", "Cell edit"),
-                            ("bulk", "Bulk change"),
-                            ("paste", "Paste"),
-                            ("add", "Rows added"),
-                            ("delete", "Rows deleted"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("columns_before", models.JSONField(blank=True, null=True)),
-                ("changes", models.JSONField(default=list)),
-                ("added", models.JSONField(default=list)),
-                ("deleted", models.JSONField(default=list)),
-                ("undone", models.BooleanField(default=False)),
-                (
-                    "author",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "grid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="edits",
-                        to="campaigns.grid",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('cell', 'Cell edit'), ('bulk', 'Bulk change'), ('paste', 'Paste'), ('add', 'Rows added'), ('delete', 'Rows deleted')], max_length=10)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('columns_before', models.JSONField(blank=True, null=True)),
+                ('changes', models.JSONField(default=list)),
+                ('added', models.JSONField(default=list)),
+                ('deleted', models.JSONField(default=list)),
+                ('undone', models.BooleanField(default=False)),
+                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='edits', to='campaigns.grid')),
             ],
             options={
-                "verbose_name": "grid edit",
-                "verbose_name_plural": "grid edits",
-                "ordering": ["-id"],
+                'verbose_name': 'grid edit',
+                'verbose_name_plural': 'grid edits',
+                'ordering': ['-id'],
             },
         ),
         migrations.CreateModel(
-            name="Row",
+            name='Row',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "number",
-                    models.PositiveIntegerField(help_text="The row number in the source file."),
-                ),
-                (
-                    "raw",
-                    models.JSONField(
-                        default=list, help_text="The source cells, aligned with the headers."
-                    ),
-                ),
-                ("values", models.JSONField(default=dict)),
-                ("messages", models.JSONField(default=list)),
-                ("phone", models.CharField(blank=True, max_length=32)),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("valid", "Valid"),
-                            ("warning", "Valid with warnings"),
-                            ("error", "Has errors"),
-                        ],
-                        default="valid",
-                        max_length=10,
-                    ),
-                ),
-                ("status_id", models.CharField(blank=True, max_length=20)),
-                ("agent_login", models.CharField(blank=True, max_length=100)),
-                (
-                    "clears",
-                    models.BooleanField(
-                        default=False, help_text="Some record field will be cleared."
-                    ),
-                ),
-                (
-                    "outcome",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("", "Not sent yet"),
-                            ("not_sent", "Not sent"),
-                            ("waiting", "Waiting"),
-                            ("sending", "Sending"),
-                            ("updated", "Updated"),
-                            ("rejected", "Rejected"),
-                            ("not_found", "Not found"),
-                            ("transport_error", "Transport error"),
-                            ("unknown", "Unknown"),
-                        ],
-                        default="",
-                        max_length=20,
-                    ),
-                ),
-                ("outcome_detail", models.JSONField(blank=True, default=dict)),
-                (
-                    "grid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="rows",
-                        to="campaigns.grid",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveIntegerField(help_text='The row number in the source file.')),
+                ('raw', models.JSONField(default=list, help_text='The source cells, aligned with the headers.')),
+                ('values', models.JSONField(default=dict)),
+                ('messages', models.JSONField(default=list)),
+                ('phone', models.CharField(blank=True, max_length=32)),
+                ('state', models.CharField(choices=[('valid', 'Valid'), ('warning', 'Valid with warnings'), ('error', 'Has errors')], default='valid', max_length=10)),
+                ('status_id', models.CharField(blank=True, max_length=20)),
+                ('agent_login', models.CharField(blank=True, max_length=100)),
+                ('clears', models.BooleanField(default=False, help_text='Some record field will be cleared.')),
+                ('outcome', models.CharField(blank=True, choices=[('', 'Not sent yet'), ('not_sent', 'Not sent'), ('waiting', 'Waiting'), ('sending', 'Sending'), ('updated', 'Updated'), ('rejected', 'Rejected'), ('not_found', 'Not found'), ('transport_error', 'Transport error'), ('unknown', 'Unknown')], default='', max_length=20)),
+                ('outcome_detail', models.JSONField(blank=True, default=dict)),
+                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='campaigns.grid')),
             ],
             options={
-                "verbose_name": "row",
-                "verbose_name_plural": "rows",
-                "ordering": ["grid", "number", "id"],
+                'verbose_name': 'row',
+                'verbose_name_plural': 'rows',
+                'ordering': ['grid', 'number', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Submission",
+            name='Submission',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("resend", models.BooleanField(default=False)),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("queued", "Queued"),
-                            ("running", "Sending"),
-                            ("waiting", "Waiting for Thulium"),
-                            ("finished", "Finished"),
-                            ("cancelled", "Cancelled"),
-                            ("failed", "Stopped"),
-                        ],
-                        default="queued",
-                        max_length=10,
-                    ),
-                ),
-                ("cancel_requested", models.BooleanField(default=False)),
-                ("problem", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("started_at", models.DateTimeField(blank=True, null=True)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
-                ("retry_at", models.DateTimeField(blank=True, null=True)),
-                ("rows_total", models.PositiveIntegerField(default=0)),
-                (
-                    "author",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "campaign",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="submissions",
-                        to="campaigns.campaign",
-                    ),
-                ),
-                (
-                    "grid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="submissions",
-                        to="campaigns.grid",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('resend', models.BooleanField(default=False)),
+                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Sending'), ('waiting', 'Waiting for Thulium'), ('finished', 'Finished'), ('cancelled', 'Cancelled'), ('failed', 'Stopped')], default='queued', max_length=10)),
+                ('cancel_requested', models.BooleanField(default=False)),
+                ('problem', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
+                ('retry_at', models.DateTimeField(blank=True, null=True)),
+                ('rows_total', models.PositiveIntegerField(default=0)),
+                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='campaigns.campaign')),
+                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='campaigns.grid')),
             ],
             options={
-                "verbose_name": "submission",
-                "verbose_name_plural": "submissions",
-                "ordering": ["-id"],
+                'verbose_name': 'submission',
+                'verbose_name_plural': 'submissions',
+                'ordering': ['-id'],
             },
         ),
         migrations.CreateModel(
-            name="RowOutcome",
+            name='RowOutcome',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "outcome",
-                    models.CharField(
-                        choices=[
-                            ("", "Not sent yet"),
-                            ("not_sent", "Not sent"),
-                            ("waiting", "Waiting"),
-                            ("sending", "Sending"),
-                            ("updated", "Updated"),
-                            ("rejected", "Rejected"),
-                            ("not_found", "Not found"),
-                            ("transport_error", "Transport error"),
-                            ("unknown", "Unknown"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
-                ("status", models.CharField(blank=True, max_length=50)),
-                ("message", models.TextField(blank=True)),
-                ("request_id", models.CharField(blank=True, max_length=100)),
-                ("at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "chunk",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="outcomes",
-                        to="campaigns.chunk",
-                    ),
-                ),
-                (
-                    "row",
-                    models.ForeignKey(
-                        db_constraint=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="outcomes",
-                        to="campaigns.row",
-                    ),
-                ),
-                (
-                    "submission",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="outcomes",
-                        to="campaigns.submission",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('outcome', models.CharField(choices=[('', 'Not sent yet'), ('not_sent', 'Not sent'), ('waiting', 'Waiting'), ('sending', 'Sending'), ('updated', 'Updated'), ('rejected', 'Rejected'), ('not_found', 'Not found'), ('transport_error', 'Transport error'), ('unknown', 'Unknown')], max_length=20)),
+                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
+                ('status', models.CharField(blank=True, max_length=50)),
+                ('message', models.TextField(blank=True)),
+                ('request_id', models.CharField(blank=True, max_length=100)),
+                ('at', models.DateTimeField(auto_now_add=True)),
+                ('chunk', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outcomes', to='campaigns.chunk')),
+                ('row', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='outcomes', to='campaigns.row')),
+                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outcomes', to='campaigns.submission')),
             ],
         ),
         migrations.AddField(
-            model_name="chunk",
-            name="submission",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="chunks",
-                to="campaigns.submission",
-            ),
+            model_name='chunk',
+            name='submission',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='campaigns.submission'),
         ),
         migrations.CreateModel(
-            name="CampaignField",
+            name='CampaignField',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=200, verbose_name="field name")),
-                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
-                (
-                    "campaign",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="fields",
-                        to="campaigns.campaign",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=200, verbose_name='field name')),
+                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
+                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fields', to='campaigns.campaign')),
             ],
             options={
-                "verbose_name": "campaign field",
-                "verbose_name_plural": "campaign fields",
-                "ordering": ["position", "id"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("campaign", "name"), name="unique_field_per_campaign"
-                    )
-                ],
+                'verbose_name': 'campaign field',
+                'verbose_name_plural': 'campaign fields',
+                'ordering': ['position', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('campaign', 'name'), name='unique_field_per_campaign')],
             },
         ),
         migrations.AddIndex(
-            model_name="row",
-            index=models.Index(
-                fields=["grid", "state", "number", "id"], name="campaigns_r_grid_id_4eab76_idx"
-            ),
+            model_name='row',
+            index=models.Index(fields=['grid', 'state', 'number', 'id'], name='campaigns_r_grid_id_4eab76_idx'),
         ),
         migrations.AddIndex(
-            model_name="row",
-            index=models.Index(
-                fields=["grid", "phone", "id"], name="campaigns_r_grid_id_6f8ef2_idx"
-            ),
+            model_name='row',
+            index=models.Index(fields=['grid', 'phone', 'id'], name='campaigns_r_grid_id_6f8ef2_idx'),
         ),
         migrations.AddIndex(
-            model_name="row",
-            index=models.Index(
-                fields=["grid", "status_id", "id"], name="campaigns_r_grid_id_37d3e1_idx"
-            ),
+            model_name='row',
+            index=models.Index(fields=['grid', 'status_id', 'id'], name='campaigns_r_grid_id_37d3e1_idx'),
         ),
         migrations.AddIndex(
-            model_name="row",
-            index=models.Index(
-                fields=["grid", "agent_login", "id"], name="campaigns_r_grid_id_4a2a4f_idx"
-            ),
+            model_name='row',
+            index=models.Index(fields=['grid', 'agent_login', 'id'], name='campaigns_r_grid_id_4a2a4f_idx'),
         ),
         migrations.AddIndex(
-            model_name="row",
-            index=models.Index(
-                fields=["grid", "outcome", "id"], name="campaigns_r_grid_id_a4cb37_idx"
-            ),
+            model_name='row',
+            index=models.Index(fields=['grid', 'outcome', 'id'], name='campaigns_r_grid_id_a4cb37_idx'),
         ),
         migrations.AddConstraint(
-            model_name="row",
-            constraint=models.UniqueConstraint(
-                fields=("grid", "number"), name="unique_row_number_per_grid"
-            ),
+            model_name='row',
+            constraint=models.UniqueConstraint(fields=('grid', 'number'), name='unique_row_number_per_grid'),
         ),
         migrations.AddIndex(
-            model_name="submission",
-            index=models.Index(
-                fields=["campaign", "state", "id"], name="campaigns_s_campaig_565536_idx"
-            ),
+            model_name='submission',
+            index=models.Index(fields=['campaign', 'state', 'id'], name='campaigns_s_campaig_565536_idx'),
         ),
         migrations.AddConstraint(
-            model_name="rowoutcome",
-            constraint=models.UniqueConstraint(
-                fields=("row", "submission"), name="one_outcome_per_row"
-            ),
+            model_name='rowoutcome',
+            constraint=models.UniqueConstraint(fields=('row', 'submission'), name='one_outcome_per_row'),
         ),
         migrations.AddConstraint(
-            model_name="chunk",
-            constraint=models.UniqueConstraint(
-                fields=("submission", "index"), name="unique_chunk_index"
-            ),
+            model_name='chunk',
+            constraint=models.UniqueConstraint(fields=('submission', 'index'), name='unique_chunk_index'),
         ),
     ]

@@ -4,7 +4,6 @@ from django.db import migrations
 
 from campaigns.migrations._audit_sql import POSTGRES, POSTGRES_REVERSE, SQLITE, SQLITE_REVERSE
 
-
 def forwards(apps, schema_editor):
     statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(schema_editor.connection.vendor)
     for statement in statements or []:

@@ -4,24 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0003_roles"),
+        ('campaigns', '0003_roles'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="chunk",
-            name="before",
+            model_name='chunk',
+            name='before',
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name="rowoutcome",
-            name="before",
+            model_name='rowoutcome',
+            name='before',
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name="submission",
-            name="before_read_at",
+            model_name='submission',
+            name='before_read_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

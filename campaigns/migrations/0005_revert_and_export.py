@@ -4,52 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0004_before_values"),
+        ('campaigns', '0004_before_values'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="auditentry",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("upload", "File uploaded"),
-                    ("mapping", "Columns confirmed"),
-                    ("fields", "Campaign fields added"),
-                    ("pull", "Records pulled from Thulium"),
-                    ("grid_created", "Empty grid created"),
-                    ("cell", "Cells edited"),
-                    ("bulk", "Rows changed in bulk"),
-                    ("paste", "Block pasted"),
-                    ("add", "Rows added"),
-                    ("delete", "Rows deleted"),
-                    ("undo", "Change undone"),
-                    ("submission_queued", "Sending queued"),
-                    ("submission_started", "Sending started"),
-                    ("submission_finished", "Sending finished"),
-                    ("submission_cancelled", "Sending cancelled"),
-                    ("submission_failed", "Sending stopped"),
-                    ("outcomes", "Thulium answered"),
-                    ("revert", "Revert grid made"),
-                    ("export", "History exported"),
-                    ("login", "Logged in"),
-                    ("login_failed", "Login failed"),
-                ],
-                max_length=30,
-            ),
+            model_name='auditentry',
+            name='action',
+            field=models.CharField(choices=[('upload', 'File uploaded'), ('mapping', 'Columns confirmed'), ('fields', 'Campaign fields added'), ('pull', 'Records pulled from Thulium'), ('grid_created', 'Empty grid created'), ('cell', 'Cells edited'), ('bulk', 'Rows changed in bulk'), ('paste', 'Block pasted'), ('add', 'Rows added'), ('delete', 'Rows deleted'), ('undo', 'Change undone'), ('submission_queued', 'Sending queued'), ('submission_started', 'Sending started'), ('submission_finished', 'Sending finished'), ('submission_cancelled', 'Sending cancelled'), ('submission_failed', 'Sending stopped'), ('outcomes', 'Thulium answered'), ('revert', 'Revert grid made'), ('export', 'History exported'), ('login', 'Logged in'), ('login_failed', 'Login failed')], max_length=30),
         ),
         migrations.AlterField(
-            model_name="grid",
-            name="source",
-            field=models.CharField(
-                choices=[
-                    ("file", "File"),
-                    ("thulium", "Thulium pull"),
-                    ("empty", "Typed in"),
-                    ("revert", "Revert of a sending"),
-                ],
-                max_length=10,
-            ),
+            model_name='grid',
+            name='source',
+            field=models.CharField(choices=[('file', 'File'), ('thulium', 'Thulium pull'), ('empty', 'Typed in'), ('revert', 'Revert of a sending')], max_length=10),
         ),
     ]

@@ -16,58 +16,48 @@ def phones_of_earlier_outcomes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0005_revert_and_export"),
+        ('campaigns', '0005_revert_and_export'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ThuliumNow",
+            name='ThuliumNow',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("phone", models.CharField(max_length=32)),
-                ("count", models.PositiveIntegerField()),
-                ("values", models.JSONField(blank=True, default=dict)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('phone', models.CharField(max_length=32)),
+                ('count', models.PositiveIntegerField()),
+                ('values', models.JSONField(blank=True, default=dict)),
             ],
         ),
         migrations.AddField(
-            model_name="grid",
-            name="compared_at",
+            model_name='grid',
+            name='compared_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="rowoutcome",
-            name="phone",
+            model_name='rowoutcome',
+            name='phone',
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name="rowoutcome",
-            name="sent",
+            model_name='rowoutcome',
+            name='sent',
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddIndex(
-            model_name="rowoutcome",
-            index=models.Index(fields=["phone", "id"], name="campaigns_r_phone_0c5a8e_idx"),
+            model_name='rowoutcome',
+            index=models.Index(fields=['phone', 'id'], name='campaigns_r_phone_0c5a8e_idx'),
         ),
         migrations.AddField(
-            model_name="thuliumnow",
-            name="grid",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="thulium_now",
-                to="campaigns.grid",
-            ),
+            model_name='thuliumnow',
+            name='grid',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='thulium_now', to='campaigns.grid'),
         ),
         migrations.AddConstraint(
-            model_name="thuliumnow",
-            constraint=models.UniqueConstraint(
-                fields=("grid", "phone"), name="one_comparison_per_phone"
-            ),
+            model_name='thuliumnow',
+            constraint=models.UniqueConstraint(fields=('grid', 'phone'), name='one_comparison_per_phone'),
         ),
         migrations.RunPython(phones_of_earlier_outcomes, migrations.RunPython.noop),
     ]

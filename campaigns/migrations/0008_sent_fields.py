@@ -24,37 +24,22 @@ def from_history(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0007_grid_export"),
+        ('campaigns', '0007_grid_export'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="SentFields",
+            name='SentFields',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("phone", models.CharField(max_length=32)),
-                ("fields", models.JSONField(default=dict)),
-                (
-                    "campaign",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="campaigns.campaign",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('phone', models.CharField(max_length=32)),
+                ('fields', models.JSONField(default=dict)),
+                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("campaign", "phone"), name="one_sent_fields_per_phone"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(fields=('campaign', 'phone'), name='one_sent_fields_per_phone')],
             },
         ),
         migrations.RunPython(from_history, migrations.RunPython.noop),

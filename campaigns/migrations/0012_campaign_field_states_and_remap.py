@@ -4,82 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0011_audit_keyed_chain"),
+        ('campaigns', '0011_audit_keyed_chain'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="campaignfield",
-            name="state",
-            field=models.CharField(
-                choices=[
-                    ("declared", "Declared, not yet sent"),
-                    ("confirmed", "Thulium took it"),
-                    ("unknown", "Unknown to Thulium"),
-                ],
-                default="declared",
-                max_length=10,
-                verbose_name="what Thulium said",
-            ),
+            model_name='campaignfield',
+            name='state',
+            field=models.CharField(choices=[('declared', 'Declared, not yet sent'), ('confirmed', 'Thulium took it'), ('unknown', 'Unknown to Thulium')], default='declared', max_length=10, verbose_name='what Thulium said'),
         ),
         migrations.AddField(
-            model_name="campaignfield",
-            name="state_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="said at"),
+            model_name='campaignfield',
+            name='state_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='said at'),
         ),
         migrations.AddField(
-            model_name="campaignfield",
-            name="state_submission_id",
-            field=models.BigIntegerField(blank=True, null=True, verbose_name="in sending"),
+            model_name='campaignfield',
+            name='state_submission_id',
+            field=models.BigIntegerField(blank=True, null=True, verbose_name='in sending'),
         ),
         migrations.AlterField(
-            model_name="auditentry",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("upload", "File uploaded"),
-                    ("mapping", "Columns confirmed"),
-                    ("fields", "Campaign fields added"),
-                    ("pull", "Records pulled from Thulium"),
-                    ("grid_created", "Empty grid created"),
-                    ("cell", "Cells edited"),
-                    ("bulk", "Rows changed in bulk"),
-                    ("paste", "Block pasted"),
-                    ("add", "Rows added"),
-                    ("delete", "Rows deleted"),
-                    ("undo", "Change undone"),
-                    ("submission_queued", "Sending queued"),
-                    ("submission_started", "Sending started"),
-                    ("submission_finished", "Sending finished"),
-                    ("submission_cancelled", "Sending cancelled"),
-                    ("submission_failed", "Sending stopped"),
-                    ("outcomes", "Thulium answered"),
-                    ("revert", "Revert grid made"),
-                    ("export", "History exported"),
-                    ("grid_export", "Grid exported"),
-                    ("login", "Logged in"),
-                    ("login_failed", "Login failed"),
-                    ("audit_rekeyed", "Audit log keyed"),
-                    ("fields_learned", "Thulium told us about fields"),
-                    ("remap", "Column remapped"),
-                ],
-                max_length=30,
-            ),
+            model_name='auditentry',
+            name='action',
+            field=models.CharField(choices=[('upload', 'File uploaded'), ('mapping', 'Columns confirmed'), ('fields', 'Campaign fields added'), ('pull', 'Records pulled from Thulium'), ('grid_created', 'Empty grid created'), ('cell', 'Cells edited'), ('bulk', 'Rows changed in bulk'), ('paste', 'Block pasted'), ('add', 'Rows added'), ('delete', 'Rows deleted'), ('undo', 'Change undone'), ('submission_queued', 'Sending queued'), ('submission_started', 'Sending started'), ('submission_finished', 'Sending finished'), ('submission_cancelled', 'Sending cancelled'), ('submission_failed', 'Sending stopped'), ('outcomes', 'Thulium answered'), ('revert', 'Revert grid made'), ('export', 'History exported'), ('grid_export', 'Grid exported'), ('login', 'Logged in'), ('login_failed', 'Login failed'), ('audit_rekeyed', 'Audit log keyed'), ('fields_learned', 'Thulium told us about fields'), ('remap', 'Column remapped')], max_length=30),
         ),
         migrations.AlterField(
-            model_name="edit",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("cell", "Cell edit"),
-                    ("bulk", "Bulk change"),
-                    ("paste", "Paste"),
-                    ("add", "Rows added"),
-                    ("delete", "Rows deleted"),
-                    ("mapping", "Column remapped"),
-                ],
-                max_length=10,
-            ),
+            model_name='edit',
+            name='kind',
+            field=models.CharField(choices=[('cell', 'Cell edit'), ('bulk', 'Bulk change'), ('paste', 'Paste'), ('add', 'Rows added'), ('delete', 'Rows deleted'), ('mapping', 'Column remapped')], max_length=10),
         ),
     ]

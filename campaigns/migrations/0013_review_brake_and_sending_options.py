@@ -5,133 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0012_campaign_field_states_and_remap"),
+        ('campaigns', '0012_campaign_field_states_and_remap'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="grid",
-            name="duplicates",
-            field=models.CharField(
-                choices=[
-                    ("skip", "Leave it out"),
-                    ("every_record", "Change every record with this number"),
-                ],
-                default="skip",
-                max_length=12,
-            ),
+            model_name='grid',
+            name='duplicates',
+            field=models.CharField(choices=[('skip', 'Leave it out'), ('every_record', 'Change every record with this number')], default='skip', max_length=12),
         ),
         migrations.AddField(
-            model_name="grid",
-            name="match_by",
-            field=models.CharField(
-                choices=[
-                    ("phone", "By phone number (one request for many rows)"),
-                    (
-                        "identifier",
-                        "By identifier (the file's identifier column; one request a row)",
-                    ),
-                ],
-                default="phone",
-                max_length=10,
-            ),
+            model_name='grid',
+            name='match_by',
+            field=models.CharField(choices=[('phone', 'By phone number (one request for many rows)'), ('identifier', "By identifier (the file's identifier column; one request a row)")], default='phone', max_length=10),
         ),
         migrations.AddField(
-            model_name="grid",
-            name="read_progress",
+            model_name='grid',
+            name='read_progress',
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name="grid",
-            name="search_additional",
-            field=models.BooleanField(
-                default=False, help_text="Also match the records' additional numbers."
-            ),
+            model_name='grid',
+            name='search_additional',
+            field=models.BooleanField(default=False, help_text="Also match the records' additional numbers."),
         ),
         migrations.AddField(
-            model_name="row",
-            name="unchanged",
+            model_name='row',
+            name='unchanged',
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name="submission",
-            name="pause_cause",
+            model_name='submission',
+            name='pause_cause',
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name="submission",
-            name="resumes",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="resumed_by",
-                to="campaigns.submission",
-            ),
+            model_name='submission',
+            name='resumes',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='resumed_by', to='campaigns.submission'),
         ),
         migrations.AlterField(
-            model_name="auditentry",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("upload", "File uploaded"),
-                    ("mapping", "Columns confirmed"),
-                    ("fields", "Campaign fields added"),
-                    ("pull", "Records pulled from Thulium"),
-                    ("grid_created", "Empty grid created"),
-                    ("cell", "Cells edited"),
-                    ("bulk", "Rows changed in bulk"),
-                    ("paste", "Block pasted"),
-                    ("add", "Rows added"),
-                    ("delete", "Rows deleted"),
-                    ("undo", "Change undone"),
-                    ("submission_queued", "Sending queued"),
-                    ("submission_started", "Sending started"),
-                    ("submission_finished", "Sending finished"),
-                    ("submission_cancelled", "Sending cancelled"),
-                    ("submission_failed", "Sending stopped"),
-                    ("outcomes", "Thulium answered"),
-                    ("revert", "Revert grid made"),
-                    ("export", "History exported"),
-                    ("grid_export", "Grid exported"),
-                    ("login", "Logged in"),
-                    ("login_failed", "Login failed"),
-                    ("audit_rekeyed", "Audit log keyed"),
-                    ("fields_learned", "Thulium told us about fields"),
-                    ("remap", "Column remapped"),
-                    ("submission_paused", "Sending paused"),
-                    ("sending_options", "Sending options changed"),
-                ],
-                max_length=30,
-            ),
+            model_name='auditentry',
+            name='action',
+            field=models.CharField(choices=[('upload', 'File uploaded'), ('mapping', 'Columns confirmed'), ('fields', 'Campaign fields added'), ('pull', 'Records pulled from Thulium'), ('grid_created', 'Empty grid created'), ('cell', 'Cells edited'), ('bulk', 'Rows changed in bulk'), ('paste', 'Block pasted'), ('add', 'Rows added'), ('delete', 'Rows deleted'), ('undo', 'Change undone'), ('submission_queued', 'Sending queued'), ('submission_started', 'Sending started'), ('submission_finished', 'Sending finished'), ('submission_cancelled', 'Sending cancelled'), ('submission_failed', 'Sending stopped'), ('outcomes', 'Thulium answered'), ('revert', 'Revert grid made'), ('export', 'History exported'), ('grid_export', 'Grid exported'), ('login', 'Logged in'), ('login_failed', 'Login failed'), ('audit_rekeyed', 'Audit log keyed'), ('fields_learned', 'Thulium told us about fields'), ('remap', 'Column remapped'), ('submission_paused', 'Sending paused'), ('sending_options', 'Sending options changed')], max_length=30),
         ),
         migrations.AlterField(
-            model_name="submission",
-            name="state",
-            field=models.CharField(
-                choices=[
-                    ("queued", "Queued"),
-                    ("running", "Sending"),
-                    ("waiting", "Waiting for Thulium"),
-                    ("finished", "Finished"),
-                    ("cancelled", "Cancelled"),
-                    ("failed", "Stopped"),
-                    ("paused", "Paused"),
-                ],
-                default="queued",
-                max_length=10,
-            ),
+            model_name='submission',
+            name='state',
+            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Sending'), ('waiting', 'Waiting for Thulium'), ('finished', 'Finished'), ('cancelled', 'Cancelled'), ('failed', 'Stopped'), ('paused', 'Paused')], default='queued', max_length=10),
         ),
         migrations.AlterField(
-            model_name="thuliumnow",
-            name="phone",
+            model_name='thuliumnow',
+            name='phone',
             field=models.CharField(max_length=120),
         ),
         migrations.AddIndex(
-            model_name="row",
-            index=models.Index(
-                condition=models.Q(("unchanged", True)), fields=["grid", "id"], name="row_unchanged"
-            ),
+            model_name='row',
+            index=models.Index(condition=models.Q(('unchanged', True)), fields=['grid', 'id'], name='row_unchanged'),
         ),
     ]

@@ -4,65 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0014_problem_groups_value_rules_agent_names"),
+        ('campaigns', '0014_problem_groups_value_rules_agent_names'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="auditentry",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("upload", "File uploaded"),
-                    ("mapping", "Columns confirmed"),
-                    ("fields", "Campaign fields added"),
-                    ("pull", "Records pulled from Thulium"),
-                    ("grid_created", "Empty grid created"),
-                    ("cell", "Cells edited"),
-                    ("bulk", "Rows changed in bulk"),
-                    ("paste", "Block pasted"),
-                    ("replace", "Text replaced in a column"),
-                    ("add", "Rows added"),
-                    ("delete", "Rows deleted"),
-                    ("undo", "Change undone"),
-                    ("redo", "Change made again"),
-                    ("submission_queued", "Sending queued"),
-                    ("submission_started", "Sending started"),
-                    ("submission_finished", "Sending finished"),
-                    ("submission_cancelled", "Sending cancelled"),
-                    ("submission_failed", "Sending stopped"),
-                    ("outcomes", "Thulium answered"),
-                    ("revert", "Revert grid made"),
-                    ("export", "History exported"),
-                    ("grid_export", "Grid exported"),
-                    ("login", "Logged in"),
-                    ("login_failed", "Login failed"),
-                    ("audit_rekeyed", "Audit log keyed"),
-                    ("fields_learned", "Thulium told us about fields"),
-                    ("remap", "Column remapped"),
-                    ("submission_paused", "Sending paused"),
-                    ("sending_options", "Sending options changed"),
-                    ("value_rule", "Value rule set"),
-                    ("value_rule_forgotten", "Value rule forgotten"),
-                ],
-                max_length=30,
-            ),
+            model_name='auditentry',
+            name='action',
+            field=models.CharField(choices=[('upload', 'File uploaded'), ('mapping', 'Columns confirmed'), ('fields', 'Campaign fields added'), ('pull', 'Records pulled from Thulium'), ('grid_created', 'Empty grid created'), ('cell', 'Cells edited'), ('bulk', 'Rows changed in bulk'), ('paste', 'Block pasted'), ('replace', 'Text replaced in a column'), ('add', 'Rows added'), ('delete', 'Rows deleted'), ('undo', 'Change undone'), ('redo', 'Change made again'), ('submission_queued', 'Sending queued'), ('submission_started', 'Sending started'), ('submission_finished', 'Sending finished'), ('submission_cancelled', 'Sending cancelled'), ('submission_failed', 'Sending stopped'), ('outcomes', 'Thulium answered'), ('revert', 'Revert grid made'), ('export', 'History exported'), ('grid_export', 'Grid exported'), ('login', 'Logged in'), ('login_failed', 'Login failed'), ('audit_rekeyed', 'Audit log keyed'), ('fields_learned', 'Thulium told us about fields'), ('remap', 'Column remapped'), ('submission_paused', 'Sending paused'), ('sending_options', 'Sending options changed'), ('value_rule', 'Value rule set'), ('value_rule_forgotten', 'Value rule forgotten')], max_length=30),
         ),
         migrations.AlterField(
-            model_name="edit",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("cell", "Cell edit"),
-                    ("bulk", "Bulk change"),
-                    ("paste", "Paste"),
-                    ("replace", "Find and replace"),
-                    ("add", "Rows added"),
-                    ("delete", "Rows deleted"),
-                    ("mapping", "Column remapped"),
-                ],
-                max_length=10,
-            ),
+            model_name='edit',
+            name='kind',
+            field=models.CharField(choices=[('cell', 'Cell edit'), ('bulk', 'Bulk change'), ('paste', 'Paste'), ('replace', 'Find and replace'), ('add', 'Rows added'), ('delete', 'Rows deleted'), ('mapping', 'Column remapped')], max_length=10),
         ),
     ]

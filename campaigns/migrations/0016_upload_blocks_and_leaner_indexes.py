@@ -5,56 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0015_find_and_replace"),
+        ('campaigns', '0015_find_and_replace'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="row",
-            name="grid",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="rows",
-                to="campaigns.grid",
-            ),
+            model_name='row',
+            name='grid',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='campaigns.grid'),
         ),
         migrations.AlterField(
-            model_name="rowoutcome",
-            name="row",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="outcomes",
-                to="campaigns.row",
-            ),
+            model_name='rowoutcome',
+            name='row',
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='outcomes', to='campaigns.row'),
         ),
         migrations.CreateModel(
-            name="UploadBlock",
+            name='UploadBlock',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("index", models.PositiveIntegerField()),
-                ("rows", models.BinaryField()),
-                (
-                    "grid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="upload_blocks",
-                        to="campaigns.grid",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('index', models.PositiveIntegerField()),
+                ('rows', models.BinaryField()),
+                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='upload_blocks', to='campaigns.grid')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(fields=("grid", "index"), name="unique_block_per_grid")
-                ],
+                'constraints': [models.UniqueConstraint(fields=('grid', 'index'), name='unique_block_per_grid')],
             },
         ),
     ]

@@ -77,9 +77,7 @@ def split(apps, schema_editor):
     for entry in entries:
         if not problem and entry.prev_mac != running:
             problem = f"the entry before #{entry.pk} was removed or altered"
-        elif (
-            not problem and _hmac(key, entry.prev_mac + _material(entry, detail=False)) != entry.mac
-        ):
+        elif not problem and _hmac(key, entry.prev_mac + _material(entry, detail=False)) != entry.mac:
             problem = f"entry #{entry.pk} was altered"
         running = entry.mac
         count += 1
@@ -121,83 +119,34 @@ def split(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0016_upload_blocks_and_leaner_indexes"),
+        ('campaigns', '0016_upload_blocks_and_leaner_indexes'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="AuditDetail",
+            name='AuditDetail',
             fields=[
-                (
-                    "entry",
-                    models.OneToOneField(
-                        db_constraint=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        primary_key=True,
-                        related_name="detail",
-                        serialize=False,
-                        to="campaigns.auditentry",
-                    ),
-                ),
-                ("details", models.JSONField(blank=True, null=True)),
-                ("erased_at", models.DateTimeField(blank=True, null=True)),
-                ("erased_by", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ('entry', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='detail', serialize=False, to='campaigns.auditentry')),
+                ('details', models.JSONField(blank=True, null=True)),
+                ('erased_at', models.DateTimeField(blank=True, null=True)),
+                ('erased_by', models.BigIntegerField(blank=True, db_index=True, null=True)),
             ],
             options={
-                "verbose_name": "audit detail",
-                "verbose_name_plural": "audit details",
+                'verbose_name': 'audit detail',
+                'verbose_name_plural': 'audit details',
             },
         ),
         migrations.AddField(
-            model_name="auditentry",
-            name="detail_mac",
+            model_name='auditentry',
+            name='detail_mac',
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AlterField(
-            model_name="auditentry",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("upload", "File uploaded"),
-                    ("mapping", "Columns confirmed"),
-                    ("fields", "Campaign fields added"),
-                    ("pull", "Records pulled from Thulium"),
-                    ("grid_created", "Empty grid created"),
-                    ("cell", "Cells edited"),
-                    ("bulk", "Rows changed in bulk"),
-                    ("paste", "Block pasted"),
-                    ("replace", "Text replaced in a column"),
-                    ("add", "Rows added"),
-                    ("delete", "Rows deleted"),
-                    ("undo", "Change undone"),
-                    ("redo", "Change made again"),
-                    ("submission_queued", "Sending queued"),
-                    ("submission_started", "Sending started"),
-                    ("submission_finished", "Sending finished"),
-                    ("submission_cancelled", "Sending cancelled"),
-                    ("submission_failed", "Sending stopped"),
-                    ("outcomes", "Thulium answered"),
-                    ("revert", "Revert grid made"),
-                    ("export", "History exported"),
-                    ("grid_export", "Grid exported"),
-                    ("login", "Logged in"),
-                    ("login_failed", "Login failed"),
-                    ("audit_rekeyed", "Audit log keyed"),
-                    ("fields_learned", "Thulium told us about fields"),
-                    ("remap", "Column remapped"),
-                    ("submission_paused", "Sending paused"),
-                    ("sending_options", "Sending options changed"),
-                    ("value_rule", "Value rule set"),
-                    ("value_rule_forgotten", "Value rule forgotten"),
-                    ("audit_details_split", "Personal details moved out of the chain"),
-                    ("personal_data_purged", "Personal data removed (retention)"),
-                    ("person_found", "A person's data searched"),
-                    ("person_exported", "A person's data exported"),
-                    ("person_erased", "A person's data erased"),
-                ],
-                max_length=30,
-            ),
+            model_name='auditentry',
+            name='action',
+            field=models.CharField(choices=[('upload', 'File uploaded'), ('mapping', 'Columns confirmed'), ('fields', 'Campaign fields added'), ('pull', 'Records pulled from Thulium'), ('grid_created', 'Empty grid created'), ('cell', 'Cells edited'), ('bulk', 'Rows changed in bulk'), ('paste', 'Block pasted'), ('replace', 'Text replaced in a column'), ('add', 'Rows added'), ('delete', 'Rows deleted'), ('undo', 'Change undone'), ('redo', 'Change made again'), ('submission_queued', 'Sending queued'), ('submission_started', 'Sending started'), ('submission_finished', 'Sending finished'), ('submission_cancelled', 'Sending cancelled'), ('submission_failed', 'Sending stopped'), ('outcomes', 'Thulium answered'), ('revert', 'Revert grid made'), ('export', 'History exported'), ('grid_export', 'Grid exported'), ('login', 'Logged in'), ('login_failed', 'Login failed'), ('audit_rekeyed', 'Audit log keyed'), ('fields_learned', 'Thulium told us about fields'), ('remap', 'Column remapped'), ('submission_paused', 'Sending paused'), ('sending_options', 'Sending options changed'), ('value_rule', 'Value rule set'), ('value_rule_forgotten', 'Value rule forgotten'), ('audit_details_split', 'Personal details moved out of the chain'), ('personal_data_purged', 'Personal data removed (retention)'), ('person_found', "A person's data searched"), ('person_exported', "A person's data exported"), ('person_erased', "A person's data erased")], max_length=30),
         ),
         migrations.RunPython(split, migrations.RunPython.noop),
     ]

@@ -5,44 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0017_audit_details_apart"),
+        ('campaigns', '0017_audit_details_apart'),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name="auditdetail",
-            options={
-                "permissions": [
-                    ("handle_person_request", "Can find, export and erase a person's data")
-                ],
-                "verbose_name": "audit detail",
-                "verbose_name_plural": "audit details",
-            },
+            name='auditdetail',
+            options={'permissions': [('handle_person_request', "Can find, export and erase a person's data")], 'verbose_name': 'audit detail', 'verbose_name_plural': 'audit details'},
         ),
         migrations.AddField(
-            model_name="campaign",
-            name="retention_days",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="Keep this campaign's personal data longer than RETENTION_DAYS after a grid's last sending or edit, for example under a legal hold. Empty: RETENTION_DAYS. A shorter time than RETENTION_DAYS does not shorten it.",
-                null=True,
-                verbose_name="keep personal data (days)",
-            ),
+            model_name='campaign',
+            name='retention_days',
+            field=models.PositiveIntegerField(blank=True, help_text="Keep this campaign's personal data longer than RETENTION_DAYS after a grid's last sending or edit, for example under a legal hold. Empty: RETENTION_DAYS. A shorter time than RETENTION_DAYS does not shorten it.", null=True, verbose_name='keep personal data (days)'),
         ),
         migrations.AddField(
-            model_name="grid",
-            name="personal_data_kept_days",
+            model_name='grid',
+            name='personal_data_kept_days',
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="grid",
-            name="personal_data_removed_at",
+            model_name='grid',
+            name='personal_data_removed_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="sentfields",
-            name="updated_at",
+            model_name='sentfields',
+            name='updated_at',
             field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
         ),
     ]

@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0018_retention_and_person_requests"),
+        ('campaigns', '0018_retention_and_person_requests'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="grid",
-            name="validated_with",
+            model_name='grid',
+            name='validated_with',
             field=models.CharField(blank=True, max_length=20),
         ),
     ]

@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0019_grid_validated_with"),
+        ('campaigns', '0019_grid_validated_with'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="grid",
-            name="version",
+            model_name='grid',
+            name='version',
             field=models.PositiveBigIntegerField(default=0),
         ),
     ]

@@ -6,46 +6,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("campaigns", "0023_grid_column_fill"),
+        ('campaigns', '0023_grid_column_fill'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="CampaignListing",
+            name='CampaignListing',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("reading", "Reading"),
-                            ("read", "Read"),
-                            ("failed", "Could not be read"),
-                        ],
-                        default="reading",
-                        max_length=10,
-                    ),
-                ),
-                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("read_at", models.DateTimeField(blank=True, null=True)),
-                ("progress", models.JSONField(blank=True, default=dict)),
-                ("records", models.JSONField(blank=True, default=list)),
-                ("problem", models.TextField(blank=True, default="")),
-                ("waiting", models.JSONField(blank=True, default=list)),
-                (
-                    "campaign",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="listing",
-                        to="campaigns.campaign",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('state', models.CharField(choices=[('reading', 'Reading'), ('read', 'Read'), ('failed', 'Could not be read')], default='reading', max_length=10)),
+                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('read_at', models.DateTimeField(blank=True, null=True)),
+                ('progress', models.JSONField(blank=True, default=dict)),
+                ('records', models.JSONField(blank=True, default=list)),
+                ('problem', models.TextField(blank=True, default='')),
+                ('waiting', models.JSONField(blank=True, default=list)),
+                ('campaign', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='listing', to='campaigns.campaign')),
             ],
         ),
     ]

@@ -186,7 +186,7 @@ def test_a_system_with_grids_is_removed_only_when_forced(
     forced = manage("remove", system.name, "--force")
 
     assert refused[0] == 2
-    assert "has 1 grids" in refused[2]
+    assert "has 1 grid." in refused[2]
     assert "--force" in refused[2]
     assert forced[0] == 0
     assert not ThuliumSystem.objects.filter(pk=system.pk).exists()
