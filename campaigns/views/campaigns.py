@@ -75,6 +75,8 @@ def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
         template += "#campaign-table"
     context = {
         "sections": sections,
+        # Each section says its system where the install has several, even to one who sees one.
+        "named": len(sections) > 1 or ThuliumSystem.objects.count() > 1,
         "first_run": not Grid.objects.filter(access.campaigns_q("campaign__")).exists(),
     }
     return render(request, template, context)
