@@ -453,7 +453,7 @@ def stage_listing_kept(args: Any, workdir: Path) -> dict[str, Any]:
     campaign = _campaign()
     control("DELETE", args.api, "faults")
     with thulium_client(system=_system()) as client:
-        read, records = _timed(lambda: campaign_records_by_phone(client, "00001"))
+        read, records = _timed(lambda: campaign_records_by_phone(client, campaign))
         kept, _listing = _timed(lambda: campaign_listing_read(campaign=campaign, client=client))
     loaded, listing = _timed(lambda: campaign_listing_fresh(campaign))
     assert listing is not None
