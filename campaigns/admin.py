@@ -41,6 +41,7 @@ from campaigns.models import (
     Chunk,
     Grant,
     Grid,
+    PeriodicJob,
     RowOutcome,
     Submission,
     ThuliumSystem,
@@ -802,3 +803,27 @@ class ThuliumSystemAdmin(admin.ModelAdmin[ThuliumSystem]):
 
 def _grids_of(system: ThuliumSystem) -> int:
     return Grid.objects.filter(campaign__system=system).count()
+
+
+@admin.register(PeriodicJob)
+class PeriodicJobAdmin(admin.ModelAdmin[PeriodicJob]):
+    """The scheduler's periodic jobs, read only, for the install's administrators: when each
+    ran, whether it succeeded and what it said, and when it runs next."""
+
+    list_display = ["name", "due_at", "last_started_at", "last_finished_at", "last_ok", "runs"]
+    readonly_fields = [f.name for f in PeriodicJob._meta.fields]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _install_administrator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _install_administrator(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -358,6 +358,13 @@ SUBMISSION_OUTAGE_LONGEST_PAUSE = max(
 # `manage.py purge_personal_data` erases it; a campaign may keep it longer (a legal hold).
 RETENTION_DAYS = max(1, int(env_float("RETENTION_DAYS", 90)))
 
+# The scheduler (`manage.py scheduler`): how often it looks for due jobs (seconds), how often it
+# restarts sendings whose worker died (seconds), and when, in TIME_ZONE, the daily jobs run.
+SCHEDULER_TICK_SECONDS = max(1.0, env_float("SCHEDULER_TICK_SECONDS", 15))
+SCHEDULE_REAP_EVERY_SECONDS = max(10, int(env_float("SCHEDULE_REAP_EVERY_SECONDS", 60)))
+SCHEDULE_VERIFY_AUDIT_AT = environ.get("SCHEDULE_VERIFY_AUDIT_AT", "02:30")
+SCHEDULE_PURGE_AT = environ.get("SCHEDULE_PURGE_AT", "03:30")
+
 # E-mail to the author when a sending ends (finished, paused or stopped), through Django's
 # MAILERS: SMTP when EMAIL_HOST is set; else printed on the console under DEBUG (make run), and
 # not sent at all in production (no MAILERS: nothing to send through).

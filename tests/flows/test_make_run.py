@@ -165,7 +165,7 @@ def test_demo_starts_two_systems_prints_the_logins_and_stops_on_ctrl_c(
         assert requests.get(f"http://127.0.0.1:{port}/static/css/app.css", timeout=10).ok
 
         children = children_of(process.pid)
-        assert len(children) == 4  # two sandboxes, runserver, db_worker
+        assert len(children) == 5  # two sandboxes, runserver, db_worker, scheduler
 
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
@@ -173,7 +173,7 @@ def test_demo_starts_two_systems_prints_the_logins_and_stops_on_ctrl_c(
         if process.poll() is None:
             process.kill()
 
-    assert "Stopped the dashboard, the worker and the sandboxes." in rest
+    assert "Stopped the dashboard, the worker, the scheduler and the sandboxes." in rest
     # Each demo system's campaigns' field lists are declared from its fixture, as an
     # administrator's setup would be.
     database = demo_env["DATABASE_URL"].removeprefix("sqlite:///")

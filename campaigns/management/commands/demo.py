@@ -29,14 +29,12 @@ from campaigns.services.accounts import (
     demo_accounts_ensure,
 )
 from campaigns.services.campaigns import campaign_fields_add, campaign_for
-from campaigns.services.submissions import submissions_reap
 from campaigns.services.systems import (
     password_needed_again,
     thulium_system_add,
     thulium_system_change,
 )
 
-REAP_EVERY = 30  # seconds
 SANDBOX_USER = "api_user"
 SANDBOX_PASSWORD = "api_pass"
 FIXTURES = Path(settings.BASE_DIR) / "thulium_sandbox" / "fixtures"
@@ -70,6 +68,7 @@ def _named(child: str) -> str:
     names = {
         "dashboard": _("The dashboard"),
         "worker": _("The task worker"),
+        "scheduler": _("The scheduler"),
     }
     if child.startswith("sandbox "):
         return _("The Thulium sandbox of %(system)s") % {"system": child.removeprefix("sandbox ")}
@@ -137,6 +136,9 @@ class Command(BaseCommand):
             manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
             self._spawn("dashboard", [*manage, "runserver", f"127.0.0.1:{port}"], env)
             self._spawn("worker", [*manage, "db_worker"], env)
+            # The periodic jobs, as in production: reap sendings whose worker died, verify the
+            # audit log, purge personal data past its retention.
+            self._spawn("scheduler", [*manage, "scheduler"], env)
             self._wait_for(f"http://127.0.0.1:{port}/healthz", "dashboard")
             self._banner(port, accounts, sandbox_notes)
             self._watch()
@@ -255,11 +257,11 @@ class Command(BaseCommand):
         for note in sandbox_notes:
             out.write(note)
         out.write(_("Task worker:        running (db_worker)"))
+        out.write(_("Scheduler:          running (scheduler: periodic jobs)"))
         out.write(_("Press Ctrl-C to stop them all."))
         out.write("")
 
     def _watch(self) -> None:
-        last_reap = time.monotonic()
         while True:
             for name, process in self.children:
                 if process.poll() is not None:
@@ -267,10 +269,6 @@ class Command(BaseCommand):
                         _("%(name)s stopped (exit code %(code)s); stopping the rest.")
                         % {"name": _named(name), "code": process.returncode}
                     )
-            if time.monotonic() - last_reap > REAP_EVERY:
-                # What cron does in production: restart sending jobs whose worker died.
-                submissions_reap()
-                last_reap = time.monotonic()
             time.sleep(0.5)
 
     def _stop_all(self) -> None:
@@ -284,4 +282,6 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         if self.children:
-            self.stdout.write(_("Stopped the dashboard, the worker and the sandboxes."))
+            self.stdout.write(
+                _("Stopped the dashboard, the worker, the scheduler and the sandboxes.")
+            )
