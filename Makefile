@@ -1,6 +1,6 @@
 # The README's two commands: `make run` and `make test`. Both set up what they need.
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format messages chromium gettext clean screenshots
+.PHONY: help run test lint format messages chromium sshd gettext clean screenshots
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -46,7 +46,7 @@ TEST_WORKERS ?= 3
 test: export SECRET_KEY := $(or $(SECRET_KEY),tests-only-not-a-secret)
 test: export AUDIT_KEY := $(or $(AUDIT_KEY),tests-only-audit-key-not-a-secret)
 test: export CONNECTIONS_KEY := $(or $(CONNECTIONS_KEY),tests-only-connections-key-not-a-secret)
-test: $(VENV)/.installed $(MO_FILES) chromium gettext lint
+test: $(VENV)/.installed $(MO_FILES) chromium sshd gettext lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
@@ -68,6 +68,15 @@ screenshots: $(VENV)/.installed $(MO_FILES) chromium
 format: $(VENV)/.installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+# The SFTP imports are tested against a real OpenSSH server the tests start on loopback.
+sshd:
+	@if [ ! -x /usr/sbin/sshd ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "OpenSSH's server not found: installing Debian's openssh-server package"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; \
+	fi
+	@test -x /usr/sbin/sshd || { echo "make: the SFTP import tests need OpenSSH's server." \
+		"Install it with: sudo apt-get install openssh-server"; exit 1; }
 
 # Browser tests drive Debian's Chromium; they are never skipped, so get it or say how.
 chromium:

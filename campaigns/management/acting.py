@@ -56,6 +56,11 @@ def acting_system(name: str | None, *, user: User | None = None) -> ThuliumSyste
     found_all = list(systems[:2])
     if len(found_all) == 1:
         return found_all[0]
+    if not found_all and user is not None:
+        raise CommandError(
+            _("%(user)s has access to no Thulium system: an administrator gives access first.")
+            % {"user": user.get_username()}
+        )
     if not found_all:
         raise CommandError(
             _(

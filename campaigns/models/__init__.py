@@ -9,7 +9,8 @@ One module per aggregate, each with one reason to change:
 - `audit`: the keyed chain of audit entries, their personal details and the chain's head;
 - `accounts`: what a user keeps for themselves;
 - `system`: the Thulium systems this install serves, and who is given what in each;
-- `schedule`: the periodic jobs the scheduler runs.
+- `schedule`: the periodic jobs the scheduler runs;
+- `imports`: recurring imports and their runs.
 
 Every name is re-exported here: import from `campaigns.models`, not from its modules.
 """
@@ -42,6 +43,7 @@ from campaigns.models.grid import (
     ThuliumNow,
     UploadBlock,
 )
+from campaigns.models.imports import Import, ImportRun
 from campaigns.models.schedule import PeriodicJob
 from campaigns.models.sending import Chunk, RowOutcome, SentFields, Submission
 from campaigns.models.system import Grant, ThuliumSystem
@@ -66,6 +68,8 @@ __all__ = [
     "Edit",
     "Grant",
     "Grid",
+    "Import",
+    "ImportRun",
     "MatchBy",
     "Outcome",
     "PeriodicJob",

@@ -1,7 +1,7 @@
 """`manage.py scheduler [--once]`: the one process that runs every periodic job when it is due —
 restart sendings whose worker died, verify the audit log and record its head, purge personal
 data past its retention — each as its own command would, so a job's output and exit code are
-the command's.
+the command's; and the recurring imports when each is due (campaigns/services/imports.py).
 
 A small loop over the database instead of a scheduling library: the jobs' state must live in
 the database anyway (two schedulers, on two machines, must never run one job at once), and a
@@ -28,6 +28,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 from django.utils.translation import gettext as _
 
+from campaigns.exceptions import ThuliumProblem
+from campaigns.models import Import, ImportRun
+from campaigns.services.connection import thulium_session
+from campaigns.services.imports import import_failed, import_let_go, import_run, imports_take_due
 from campaigns.services.schedule import (
     Periodic,
     ScheduleProblem,
@@ -62,6 +66,10 @@ class Command(BaseCommand):
         periodic_jobs_ensure(jobs)
         if once:
             results = [self._run(job) for job in jobs if periodic_job_take(job, scheduler=self.me)]
+            # The due imports, their sendings run here to their end: --once waits for them.
+            results += [
+                self._run_import(imp, send_now=True) for imp in imports_take_due(scheduler=self.me)
+            ]
             sys.exit(0 if all(results) else 1)
         self._loop(jobs)
 
@@ -86,10 +94,34 @@ class Command(BaseCommand):
                     thread = threading.Thread(target=self._run, args=(job,), name=job.name)
                     running[job.name] = thread
                     thread.start()
+            for imp in imports_take_due(scheduler=self.me):
+                # Its sendings go to the task workers, as a person's do.
+                thread = threading.Thread(
+                    target=self._run_import, args=(imp,), kwargs={"send_now": False}
+                )
+                running[f"import {imp.name}"] = thread
+                thread.start()
             connections.close_all()
             stop.wait(settings.SCHEDULER_TICK_SECONDS)
         for thread in running.values():
             thread.join()
+
+    def _run_import(self, imp: Import, *, send_now: bool) -> bool:
+        """One due import's run (campaigns/services/imports.py); what it did is its runs."""
+        try:
+            with thulium_session(system=imp.campaign.system) as client:
+                runs = import_run(imp=imp, client=client, send_now=send_now)
+            return all(run.state != ImportRun.State.FAILED for run in runs)
+        except ThuliumProblem as problem:
+            import_failed(imp=imp, text=problem.text)
+            return False
+        except Exception:
+            logger.exception("scheduler: import %s failed", imp.name)
+            return False
+        finally:
+            import_let_go(imp, scheduler=self.me)
+            if threading.current_thread() is not threading.main_thread():
+                connections.close_all()
 
     def _run(self, job: Periodic) -> bool:
         """Run the job's command as cron would, and record what it said."""

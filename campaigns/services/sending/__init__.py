@@ -24,12 +24,18 @@ waits and its ends).
 """
 
 from campaigns.services.sending.outcomes import submission_audit, submission_unsend_rest
-from campaigns.services.sending.run import RunResult, submission_cannot_connect, submission_run
+from campaigns.services.sending.run import (
+    RunResult,
+    submission_cannot_connect,
+    submission_run,
+    submission_run_to_end,
+)
 
 __all__ = [
     "RunResult",
     "submission_audit",
     "submission_cannot_connect",
     "submission_run",
+    "submission_run_to_end",
     "submission_unsend_rest",
 ]

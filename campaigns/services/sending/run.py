@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -188,6 +189,16 @@ def _seconds_left(moment: datetime | None) -> float:
     if moment is None:
         return 1.0
     return max(0.1, (moment - timezone.now()).total_seconds())
+
+
+def submission_run_to_end(*, submission_id: int, client: thulium.ThuliumClient) -> RunResult:
+    """Run the sending in this process until it ends, waiting out Thulium's pauses and outages
+    (a command, an import sending now): no task worker needed."""
+    while True:
+        result = submission_run(submission_id=submission_id, client=client)
+        if result.retry_after is None:
+            return result
+        time.sleep(min(result.retry_after, 5.0))
 
 
 def submission_cannot_connect(*, submission_id: int, problem: str) -> RunResult:
