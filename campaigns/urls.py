@@ -6,6 +6,7 @@ from campaigns.views import (
     grid,
     group_fixes,
     history,
+    imports,
     intake,
     privacy,
     sending,
@@ -24,6 +25,8 @@ urlpatterns = [
     path("history/", history.history, name="history"),
     path("history/phone/<str:phone>/", history.phone_history, name="phone_history"),
     path("privacy/person/", privacy.person_request, name="person_request"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<int:import_id>/", imports.import_detail, name="import_detail"),
     path(
         "campaigns/<str:system>/<str:campaign_id>/upload/", intake.grid_upload, name="grid_upload"
     ),

@@ -22,9 +22,10 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
-from campaigns.models import Grant, Grid, Submission, ThuliumSystem
+from campaigns.models import Campaign, Grant, Grid, Import, Submission, ThuliumSystem
 from campaigns.services.campaigns import campaign_for
 from campaigns.services.grids import grid_create_from_file
+from campaigns.services.imports import import_add
 from campaigns.services.person import person_erase, person_find
 from campaigns.services.systems import thulium_system_add
 from tests.helpers import FILES, send
@@ -46,6 +47,7 @@ class Unseen:
     row: int
     submission: int
     whole_system: bool = True  # the person sees nothing of its system
+    imp: int = 0  # a recurring import of the place
 
 
 def endpoints(u: Unseen) -> list[tuple[str, str, list[Any]]]:
@@ -92,6 +94,7 @@ def endpoints(u: Unseen) -> list[tuple[str, str, list[Any]]]:
         ("post", "campaigns:submission_cancel", [g, s]),
         ("post", "campaigns:submission_revert", [g, s]),
         ("post", "campaigns:grid_revert", [g]),
+        ("get", "campaigns:import_detail", [u.imp]),
         # The person page names its system in the post: a request reaches a whole system, so
         # only a system not seen at all is "not there" (in their own, it is 403 at most).
         *([("post", "campaigns:person_request", [])] if u.whole_system else []),
@@ -100,7 +103,12 @@ def endpoints(u: Unseen) -> list[tuple[str, str, list[Any]]]:
 
 # Addresses that name no place: they answer, showing nothing of places not given (checked one
 # by one in test_pages_without_a_place_show_nothing_of_places_not_given).
-HIDING = {"campaigns:list", "campaigns:history", "campaigns:phone_history"}
+HIDING = {
+    "campaigns:list",
+    "campaigns:history",
+    "campaigns:phone_history",
+    "campaigns:imports",
+}
 
 GRANTS = {
     "system viewer": ("", Grant.Role.VIEWER),
@@ -147,18 +155,50 @@ def unseen_places(kind: str, sent: Submission, other: ThuliumSystem) -> list[Uns
     grid = sent.grid
     row = grid.rows.order_by("number").first()
     assert row is not None
-    places = [Unseen(grid.campaign.system.name, "00001", grid.pk, row.pk, sent.pk)]
+    places = [
+        Unseen(
+            grid.campaign.system.name,
+            "00001",
+            grid.pk,
+            row.pk,
+            sent.pk,
+            imp=an_import(grid.campaign, "sandbox-crm").pk,
+        )
+    ]
     if kind == "campaign supervisor":
         # Another campaign of the person's own system.
         beside = file_grid(other, "00002")
-        places.append(Unseen("other", "00002", beside.pk, row.pk, sent.pk, whole_system=False))
+        places.append(
+            Unseen(
+                "other",
+                "00002",
+                beside.pk,
+                row.pk,
+                sent.pk,
+                whole_system=False,
+                imp=an_import(beside.campaign, "beside-crm").pk,
+            )
+        )
     return places
+
+
+def an_import(campaign: Campaign, name: str) -> Import:
+    return import_add(
+        name=name,
+        campaign=campaign,
+        source=Import.Source.FOLDER,
+        location="/srv/exports",
+        pattern="*.csv",
+        policy=Import.Policy.REVIEW,
+        owner=None,
+        every_minutes=60,
+    )
 
 
 def test_the_matrix_covers_every_endpoint() -> None:
     from campaigns import urls
 
-    unseen = Unseen("s", "00001", 1, 1, 1)
+    unseen = Unseen("s", "00001", 1, 1, 1, imp=1)
     named = {f"campaigns:{p.name}" for p in urls.urlpatterns}
     covered = {name for _m, name, _a in endpoints(unseen)} | HIDING
 
@@ -197,7 +237,10 @@ def test_pages_without_a_place_show_nothing_of_places_not_given(
     export = client.get(reverse("campaigns:history"), {"system": sandbox, "export": "csv"})
     made_up = client.get(reverse("campaigns:history"), {"system": "no-such-system"})
     timeline = client.get(reverse("campaigns:phone_history", args=[PHONE])).content.decode()
+    hidden = an_import(sent.grid.campaign, "sandbox-crm")
+    imports = client.get(reverse("campaigns:imports")).content.decode()
 
+    assert reverse("campaigns:import_detail", args=[hidden.pk]) not in imports
     assert reverse("campaigns:detail", args=[sandbox, "00001"]) not in listing
     assert unseen_grid not in history
     # A system not given is filtered on as one that does not exist.

@@ -355,3 +355,24 @@ def test_an_sftp_import_with_a_key_the_server_does_not_know_is_refused_in_words(
     (run,) = ImportRun.objects.all()
     assert run.state == ImportRun.State.FAILED
     assert "refused user" in run.said
+
+
+def test_the_import_pages_list_the_runs_with_their_files_grids_and_sendings(
+    client: Any, tmp_path: Path, sandbox: Sandbox, campaign: Any, owner: Any
+) -> None:
+    (tmp_path / "crm.csv").write_bytes(clean_csv(phones_in(sandbox, "1", 2)))
+    command(
+        "add", "crm", "--campaign", "00001", "--folder", str(tmp_path), "--pattern", "*.csv",
+        "--policy", "send-valid", "--every", "60", "--user", "ewa",
+    )  # fmt: skip
+    command("run", "crm")
+    (run,) = ImportRun.objects.all()
+    client.force_login(owner)
+
+    listing = client.get("/imports/").content.decode()
+    page = client.get(f"/imports/{run.import_job_id}/").content.decode()
+
+    assert f"/imports/{run.import_job_id}/" in listing
+    assert "crm.csv" in page
+    assert f"/grids/{run.grid_id}/" in page
+    assert f"#{run.submission_id}" in page

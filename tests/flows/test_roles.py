@@ -9,7 +9,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.models import Grid, Submission
+from campaigns.models import Grid, Import, Submission
+from campaigns.services.imports import import_add
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,8 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("get", "campaigns:grid_listing", [g], "view"),
         ("post", "campaigns:grid_compare", [g], "supervise"),
         ("get", "campaigns:history", [], "view"),
+        ("get", "campaigns:imports", [], "view"),
+        ("get", "campaigns:import_detail", [an_import(grid).pk], "view"),
         ("get", "campaigns:phone_history", ["845400588"], "view"),
         ("post", "campaigns:grid_upload", ["thulium", "00001"], "supervise"),
         ("post", "campaigns:grid_pull", ["thulium", "00001"], "supervise"),
@@ -60,6 +63,21 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("get", "campaigns:person_request", [], "administer"),
         ("post", "campaigns:person_request", [], "administer"),
     ]
+
+
+def an_import(grid: Grid) -> Import:
+    """A recurring import of the grid's campaign (made once, whatever asks for it)."""
+    found = Import.objects.filter(name="crm").first()
+    return found or import_add(
+        name="crm",
+        campaign=grid.campaign,
+        source=Import.Source.FOLDER,
+        location="/srv/exports",
+        pattern="*.csv",
+        policy=Import.Policy.REVIEW,
+        owner=None,
+        every_minutes=60,
+    )
 
 
 def test_the_matrix_covers_every_endpoint(crm_grid: Grid) -> None:
