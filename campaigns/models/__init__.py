@@ -8,7 +8,8 @@ One module per aggregate, each with one reason to change:
 - `sending`: submissions, their requests (chunks), the verdicts on rows and the fields last sent;
 - `audit`: the keyed chain of audit entries, their personal details and the chain's head;
 - `accounts`: what a user keeps for themselves;
-- `system`: the Thulium systems this install serves, and who is given what in each.
+- `system`: the Thulium systems this install serves, and who is given what in each;
+- `privacy`: the do-not-contact list (keyed hashes, never numbers).
 
 Every name is re-exported here: import from `campaigns.models`, not from its modules.
 """
@@ -41,6 +42,7 @@ from campaigns.models.grid import (
     ThuliumNow,
     UploadBlock,
 )
+from campaigns.models.privacy import DoNotContact
 from campaigns.models.sending import Chunk, RowOutcome, SentFields, Submission
 from campaigns.models.system import Grant, ThuliumSystem
 
@@ -60,6 +62,7 @@ __all__ = [
     "CampaignField",
     "CampaignListing",
     "Chunk",
+    "DoNotContact",
     "Duplicates",
     "Edit",
     "Grant",
