@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,8 @@ from campaigns.services.uploads import intake_limits
 
 A = AuditEntry.Action
 NOT_DIGIT_RE = re.compile(r"\D", re.ASCII)
+# A run of digits a number may be written as in a reason (as services/person.py reads them).
+PHONE_RUN_RE = re.compile(r"\+?\(?\d[\d \u00a0\-./()]{5,}\d")
 REASON_MAX = 500
 
 
@@ -86,7 +88,10 @@ def _canonical(text: str) -> str | None:
     return canonical if len(canonical) >= 6 and PHONE_RE.match(canonical) else None
 
 
-def _reason(reason: str, phones: list[str]) -> str:
+def _reason(reason: str, phones: list[str], digests: Collection[str] = ()) -> str:
+    """The reason, stripped; refused when empty, too long, or holding one of the numbers (as
+    digits among its text, or a run of digits whose hash is one of `digests`: an entry taken
+    off the list by id is known only by its hash)."""
     reason = (reason or "").strip()
     if not reason:
         raise DoNotContactProblem(
@@ -96,8 +101,15 @@ def _reason(reason: str, phones: list[str]) -> str:
         raise DoNotContactProblem(
             _("The reason is too long (limit: %(limit)s characters).") % {"limit": REASON_MAX}
         )
-    digits = NOT_DIGIT_RE.sub("", fold_digits(reason))
-    if any(phone and phone in digits for phone in phones):
+    folded = fold_digits(reason)
+    digits = NOT_DIGIT_RE.sub("", folded)
+    digest = do_not_contact_digester()
+    hashed = {
+        digest(canonical)
+        for run in PHONE_RUN_RE.findall(folded)
+        if digest is not None and (canonical := _canonical(run)) is not None
+    }
+    if any(phone and phone in digits for phone in phones) or hashed & set(digests):
         raise DoNotContactProblem(
             _(
                 "The reason must not contain the phone number: the list and its history keep "
@@ -149,9 +161,10 @@ def do_not_contact_remove_entries(
     *, system: ThuliumSystem, ids: list[int], reason: str, actor: Any
 ) -> int:
     """Take entries off the list by their ids (the admin's list shows no number to type)."""
-    reason = _reason(reason, [])
+    entries = DoNotContact.objects.filter(system=system, id__in=ids)
+    reason = _reason(reason, [], digests=set(entries.values_list("digest", flat=True)))
     with transaction.atomic():
-        removed, _kinds = DoNotContact.objects.filter(system=system, id__in=ids).delete()
+        removed, _kinds = entries.delete()
         audit(
             action=A.DO_NOT_CONTACT_REMOVED,
             actor=actor,

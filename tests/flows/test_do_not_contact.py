@@ -19,7 +19,15 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from campaigns import thulium
-from campaigns.models import AuditDetail, AuditEntry, DoNotContact, Grid, Row, ThuliumSystem
+from campaigns.models import (
+    AuditDetail,
+    AuditEntry,
+    DoNotContact,
+    Grant,
+    Grid,
+    Row,
+    ThuliumSystem,
+)
 from campaigns.services.do_not_contact import do_not_contact_add, do_not_contact_check
 from campaigns.services.editing import row_set_cells
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
@@ -205,6 +213,121 @@ def test_a_list_is_per_system(system: ThuliumSystem, system_b: ThuliumSystem) ->
     assert do_not_contact_check(system=system, phone=LISTED, actor=None)
     assert not do_not_contact_check(system=system_b, phone=LISTED, actor=None)
     assert manage("check", LISTED, "--system", "klient-b")[0] == 1
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+def admin_browser(django_user_model: Any, *, system: ThuliumSystem | None = None) -> Client:
+    """The install's administrator, or (with `system`) that system's Administrator."""
+    browser = Client()
+    if system is None:
+        user = user_with_role(django_user_model, "root", "Administrator")
+        user.is_staff = True
+        user.save()
+    else:
+        user = django_user_model.objects.create_user("kasia", password="pw", is_staff=True)
+        Grant.objects.create(user=user, system=system, role=Grant.Role.ADMINISTRATOR)
+    browser.force_login(user)
+    return browser
+
+
+def test_the_admin_adds_removes_and_imports_and_never_shows_a_number(
+    system: ThuliumSystem, django_user_model: Any
+) -> None:
+    browser = admin_browser(django_user_model)
+    add_url = reverse("admin:campaigns_donotcontact_add")
+
+    added = browser.post(
+        add_url,
+        {"system": system.pk, "phone": f"+48 {LISTED}", "reason": "sprzeciw", "action": "add"},
+        follow=True,
+    ).content.decode()
+    removed = browser.post(
+        add_url,
+        {"system": system.pk, "phone": LISTED, "reason": "pomyłka", "action": "remove"},
+        follow=True,
+    ).content.decode()
+    upload = io.BytesIO(f"Telefon\n{LISTED}\n{OTHER}\n".encode())
+    upload.name = "lista.csv"
+    imported = browser.post(
+        add_url,
+        {"system": system.pk, "file": upload, "reason": "eksport CRM", "action": "import"},
+        follow=True,
+    ).content.decode()
+    listing = browser.get(reverse("admin:campaigns_donotcontact_changelist")).content.decode()
+
+    assert "Added to the do-not-contact list" in added
+    assert "Removed from the do-not-contact list" in removed
+    assert "added 2; already on it: 0" in imported
+    entry = DoNotContact.objects.filter(reason="eksport CRM").first()
+    assert entry is not None
+    assert entry.added_by is not None
+    assert DoNotContact.objects.count() == 2
+    assert entry.digest[:12] in listing
+    assert "eksport CRM" in listing
+    for page in (added, removed, imported, listing):
+        assert LISTED not in page
+        assert OTHER not in page
+    assert readable_anywhere(LISTED) == []
+    assert AuditEntry.objects.filter(action__in=LIST_ACTIONS).count() == 3
+    assert LISTED not in re.sub(r"\D", "", list_entries_text())
+
+
+def test_the_admin_removes_an_entry_with_a_reason_and_refuses_a_number_in_it(
+    system: ThuliumSystem, django_user_model: Any
+) -> None:
+    do_not_contact_add(system=system, phone=LISTED, reason="sprzeciw", actor=None)
+    entry = DoNotContact.objects.get()
+    browser = admin_browser(django_user_model)
+    url = reverse("admin:campaigns_donotcontact_remove", args=[entry.pk])
+
+    refused = browser.post(url, {"reason": "zgoda z +48 600-111-222"})
+    done = browser.post(url, {"reason": "zgoda na kontakt"})
+
+    assert refused.status_code == 200
+    assert "must not contain the phone number" in refused.content.decode()
+    assert done.status_code == 302
+    assert not DoNotContact.objects.exists()
+    removal = AuditEntry.objects.get(action=A.DO_NOT_CONTACT_REMOVED)
+    assert removal.details == {"count": 1, "reason": "zgoda na kontakt"}
+    assert removal.system_id == system.pk
+
+
+def test_a_systems_administrator_keeps_only_that_systems_list(
+    system: ThuliumSystem, system_b: ThuliumSystem, django_user_model: Any
+) -> None:
+    do_not_contact_add(system=system, phone=LISTED, reason="lista A", actor=None)
+    do_not_contact_add(system=system_b, phone=OTHER, reason="lista B", actor=None)
+    browser = admin_browser(django_user_model, system=system_b)
+    theirs = DoNotContact.objects.get(system=system)
+
+    listing = browser.get(reverse("admin:campaigns_donotcontact_changelist")).content.decode()
+    other_system = browser.post(
+        reverse("admin:campaigns_donotcontact_add"),
+        {"system": system.pk, "phone": OTHER, "reason": "x", "action": "add"},
+    )
+    other_entry = browser.post(
+        reverse("admin:campaigns_donotcontact_remove", args=[theirs.pk]), {"reason": "x"}
+    )
+
+    assert "lista B" in listing
+    assert "lista A" not in listing
+    assert other_system.status_code == 200  # the system is not among the form's choices
+    assert not do_not_contact_check(system=system, phone=OTHER, actor=None)
+    assert other_entry.status_code == 404
+    assert DoNotContact.objects.filter(pk=theirs.pk).exists()
+
+
+def test_supervisors_never_reach_the_list(system: ThuliumSystem, django_user_model: Any) -> None:
+    user = user_with_role(django_user_model, "ewa", "Supervisor")
+    user.is_staff = True
+    user.save()
+    browser = Client()
+    browser.force_login(user)
+
+    assert browser.get(reverse("admin:campaigns_donotcontact_changelist")).status_code == 403
+    assert browser.get(reverse("admin:campaigns_donotcontact_add")).status_code == 403
 
 
 # --- validation: the grid page, the review, push_records ------------------------------------------
