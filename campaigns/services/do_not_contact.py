@@ -99,7 +99,7 @@ def _reason(reason: str, phones: list[str], digests: Collection[str] = ()) -> st
         )
     if len(reason) > REASON_MAX:
         raise DoNotContactProblem(
-            _("The reason is too long (limit: %(limit)s characters).") % {"limit": REASON_MAX}
+            _("The reason is too long (character limit: %(limit)s).") % {"limit": REASON_MAX}
         )
     folded = fold_digits(reason)
     digits = NOT_DIGIT_RE.sub("", folded)
