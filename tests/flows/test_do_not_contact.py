@@ -384,7 +384,7 @@ def test_an_edit_that_calls_the_number_again_is_an_error_and_a_field_change_is_n
 
 
 def test_a_number_listed_after_the_grid_was_checked_is_left_out_by_the_review(
-    campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+    campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox, logged_in: Client
 ) -> None:
     grid = grid_of(campaign, api, f"Telefon;Miasto\n{LISTED};Łódź\n{OTHER};Kraków\n", "add")
     assert grid.rows_error == 0
@@ -393,6 +393,7 @@ def test_a_number_listed_after_the_grid_was_checked_is_left_out_by_the_review(
 
     grid_review_read(grid=grid, client=api)
     review = grid_review(grid=grid, rules=rules)
+    page = logged_in.get(reverse("campaigns:grid_review", args=[grid.pk])).content.decode()
     submission = send(grid, rules, api)
 
     assert review.rows == 1
@@ -400,6 +401,7 @@ def test_a_number_listed_after_the_grid_was_checked_is_left_out_by_the_review(
         "the number is on the do-not-contact list"
     ]
     assert LISTED not in review.first_rows_json
+    assert "the number is on the do-not-contact list" in page
     assert submission.state == "finished"
     phones = {r["phone_number"] for r in sandbox.records("00001")}
     assert OTHER in phones
