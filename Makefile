@@ -46,6 +46,7 @@ TEST_WORKERS ?= 3
 test: export SECRET_KEY := $(or $(SECRET_KEY),tests-only-not-a-secret)
 test: export AUDIT_KEY := $(or $(AUDIT_KEY),tests-only-audit-key-not-a-secret)
 test: export CONNECTIONS_KEY := $(or $(CONNECTIONS_KEY),tests-only-connections-key-not-a-secret)
+test: export DO_NOT_CONTACT_KEY := $(or $(DO_NOT_CONTACT_KEY),tests-only-do-not-contact-key-not-a-secret)
 test: $(VENV)/.installed $(MO_FILES) chromium sshd gettext lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup

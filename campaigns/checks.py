@@ -119,3 +119,35 @@ def audit_head_file_check(app_configs: Any, **kwargs: Any) -> list[Any]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def do_not_contact_key_check(app_configs: Any, **kwargs: Any) -> list[Any]:
+    """DO_NOT_CONTACT_KEY keys the list's hashes: without it the list cannot be kept or read."""
+    if settings.DO_NOT_CONTACT_KEY_FILE is not None:
+        return [
+            Error(
+                "DO_NOT_CONTACT_KEY is not set: the do-not-contact list is keyed with this "
+                f"install's development key ({settings.DO_NOT_CONTACT_KEY_FILE}).",
+                hint="Set DO_NOT_CONTACT_KEY to a long random string kept outside the database.",
+                id="campaigns.E006",
+            )
+        ]
+    if not settings.DO_NOT_CONTACT_KEY:
+        return [
+            Warning(
+                "DO_NOT_CONTACT_KEY is not set: no number can be put on the do-not-contact list, "
+                "and grids are not checked against it.",
+                hint="Set DO_NOT_CONTACT_KEY to a long random string kept outside the database.",
+                id="campaigns.W005",
+            )
+        ]
+    if settings.DO_NOT_CONTACT_KEY in {settings.SECRET_KEY, settings.AUDIT_KEY}:
+        return [
+            Error(
+                "DO_NOT_CONTACT_KEY is the same as SECRET_KEY or AUDIT_KEY.",
+                hint="Give the do-not-contact list a key of its own.",
+                id="campaigns.E007",
+            )
+        ]
+    return []

@@ -51,3 +51,7 @@ class ThuliumProblem(Problem):
 
 class PersonRequestProblem(Problem):
     """What the administrator must fix before a request about a person's data can run."""
+
+
+class DoNotContactProblem(Problem):
+    """A change or check of the do-not-contact list cannot be made; the text says why."""

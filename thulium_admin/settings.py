@@ -96,6 +96,15 @@ CONNECTIONS_KEY_FILE: Path | None = None
 if not CONNECTIONS_KEY and DEBUG:
     CONNECTIONS_KEY_FILE = BASE_DIR / ".env.connections-key"
     CONNECTIONS_KEY = [local_audit_key(CONNECTIONS_KEY_FILE)]
+# The do-not-contact list keeps keyed hashes (HMAC-SHA256 under this key) of numbers, never the
+# numbers: whoever reads the database cannot tell which numbers are on it. Changing the key makes
+# the list unreadable (docs/privacy.md). Unset: the list cannot be used; under DEBUG a development
+# key is made beside .env, as for AUDIT_KEY.
+DO_NOT_CONTACT_KEY = environ.get("DO_NOT_CONTACT_KEY", "")
+DO_NOT_CONTACT_KEY_FILE: Path | None = None
+if not DO_NOT_CONTACT_KEY and DEBUG:
+    DO_NOT_CONTACT_KEY_FILE = BASE_DIR / ".env.do-not-contact-key"
+    DO_NOT_CONTACT_KEY = local_audit_key(DO_NOT_CONTACT_KEY_FILE)
 # verify_audit records the log's head here on each run, and checks the log against the head it
 # recorded before: keep the file where the database's users cannot write it. Unset: not
 # recorded (verify_audit and `check --deploy` warn).

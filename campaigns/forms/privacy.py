@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from campaigns.forms.fields import Choice, Text
+from campaigns.forms.fields import Choice, Text, Ticked
 
 
 class PersonRequestForm(forms.Form):
@@ -12,3 +12,4 @@ class PersonRequestForm(forms.Form):
     phone = Text()
     action = Choice(("find", "export", "erase"), "find")
     reason = Text()  # why the data is erased
+    do_not_contact = Ticked()  # and put the number on the system's do-not-contact list

@@ -10,7 +10,8 @@ One module per aggregate, each with one reason to change:
 - `accounts`: what a user keeps for themselves;
 - `system`: the Thulium systems this install serves, and who is given what in each;
 - `schedule`: the periodic jobs the scheduler runs;
-- `imports`: recurring imports and their runs.
+- `imports`: recurring imports and their runs;
+- `privacy`: the do-not-contact list (keyed hashes, never numbers).
 
 Every name is re-exported here: import from `campaigns.models`, not from its modules.
 """
@@ -44,6 +45,7 @@ from campaigns.models.grid import (
     UploadBlock,
 )
 from campaigns.models.imports import Import, ImportRun
+from campaigns.models.privacy import DoNotContact
 from campaigns.models.schedule import PeriodicJob
 from campaigns.models.sending import Chunk, RowOutcome, SentFields, Submission
 from campaigns.models.system import Grant, ThuliumSystem
@@ -64,6 +66,7 @@ __all__ = [
     "CampaignField",
     "CampaignListing",
     "Chunk",
+    "DoNotContact",
     "Duplicates",
     "Edit",
     "Grant",

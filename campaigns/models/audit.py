@@ -70,6 +70,9 @@ class AuditEntry(models.Model):
         SYSTEM_CHANGED = "system_changed", _("Thulium system changed")
         SYSTEM_REMOVED = "system_removed", _("Thulium system removed")
         CONNECTIONS_RESEALED = "connections_resealed", _("Stored passwords sealed again")
+        DO_NOT_CONTACT_ADDED = "do_not_contact_added", _("Added to the do-not-contact list")
+        DO_NOT_CONTACT_REMOVED = "do_not_contact_removed", _("Removed from the do-not-contact list")
+        DO_NOT_CONTACT_CHECKED = "do_not_contact_checked", _("The do-not-contact list checked")
 
     # Entries of someone taking rows out of the dashboard: a file of a grid, of the history, of
     # a person's data.

@@ -105,6 +105,15 @@ TEXTS: dict[str, Any] = {
         "Thulium already has a record with this number: adding it would answer “already "
         "exists”. Change it with an edit grid instead."
     ),
+    "do_not_contact_add": _(
+        "This number is on the do-not-contact list of this Thulium system: it must not be "
+        "added to a campaign. Remove the row from the grid."
+    ),
+    "do_not_contact_edit": _(
+        "This number is on the do-not-contact list of this Thulium system: this change would "
+        "have it called again (a status that is called, or a next call date). Remove the row, "
+        "or leave its status and next call date empty or choose a status that is not called."
+    ),
     "phone_nothing_to_remove": _(
         "Thulium has no record with this number in the campaign: there is nothing to remove."
     ),

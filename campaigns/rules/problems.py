@@ -122,6 +122,16 @@ GROUP_TEXTS: dict[str, Any] = {
         "%(n)s rows: Thulium already has a record with this number",
         "n",
     ),
+    "do_not_contact_add": ngettext_lazy(
+        "%(n)s row: the number is on the do-not-contact list",
+        "%(n)s rows: the number is on the do-not-contact list",
+        "n",
+    ),
+    "do_not_contact_edit": ngettext_lazy(
+        "%(n)s row: the number is on the do-not-contact list and would be called again",
+        "%(n)s rows: the number is on the do-not-contact list and would be called again",
+        "n",
+    ),
     "field_unknown": ngettext_lazy(
         "%(n)s row: field “%(name)s” is not in the campaign's list",
         "%(n)s rows: field “%(name)s” is not in the campaign's list",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -78,6 +78,10 @@ class CampaignRules:
     value_rules: Mapping[tuple[str, str], str] = field(default_factory=dict)
     # login → name, from the campaign's listing (the agents endpoint names no one).
     agent_names: Mapping[str, str] = field(default_factory=dict)
+    # The campaign's system's do-not-contact list: keyed hashes of numbers, and how a number
+    # becomes one (services/do_not_contact.py holds the key; the rules never see it).
+    do_not_contact: frozenset[str] = frozenset()
+    do_not_contact_digest: Callable[[str], str] | None = None
 
     @cached_property
     def fingerprint(self) -> str:
@@ -95,8 +99,15 @@ class CampaignRules:
             sorted(self.unknown_fields),
             sorted(self.value_rules.items()),
             sorted(self.agent_names.items()),
+            sorted(self.do_not_contact),
         )
         return hashlib.sha256(repr(material).encode()).hexdigest()[:20]
+
+    def on_do_not_contact(self, phone: str) -> bool:
+        """Is the number (as a row stores it) on the system's do-not-contact list?"""
+        if not (phone and self.do_not_contact and self.do_not_contact_digest):
+            return False
+        return self.do_not_contact_digest(phone_canonical(phone)) in self.do_not_contact
 
     def ruled(self, target: str, text: str) -> str | None:
         """What a value rule reads the text as, if one does."""
@@ -170,6 +181,14 @@ def normalise_phone(text: str, phone_format: str) -> str:
             if phone.startswith(prefix) and len(phone) == len(prefix) + 9:
                 return phone[len(prefix) :]
     return phone
+
+
+def phone_canonical(text: str) -> str:
+    """The one form a number is kept on the do-not-contact list in, whatever the campaign's phone
+    format: its digits, and for a Polish number the nine without the country prefix (as a
+    person's request matches numbers)."""
+    digits = re.sub(r"\D", "", fold_digits(text), flags=re.ASCII)
+    return normalise_phone(digits, POLISH_NATIONAL)
 
 
 @dataclass
@@ -294,11 +313,28 @@ def check_row(
     if record_fields:
         values["record_fields"] = record_fields
     found.extend(_status_rules(values, rules))
+    if rules.on_do_not_contact(phone) and _calls_again(values, rules, mode):
+        code = "do_not_contact_edit" if mode == GridMode.EDIT else "do_not_contact_add"
+        found.append(message("phone_number", ERROR, code))
     if mode == GridMode.EDIT and not any(
         text.strip() for target, text in cells.items() if target != "phone_number"
     ):
         found.append(message("phone_number", WARNING, "nothing_to_change"))
     return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
+
+
+def _calls_again(values: Mapping[str, Any], rules: CampaignRules, mode: str) -> bool:
+    """Would the row put its number into the calling flow? Adding always does (an upsert row
+    may add); removing never; an edit does when it sets a next call date or a status whose
+    system status is called (any but thulium.NOT_CALLED, an unknown one included)."""
+    if mode == GridMode.REMOVE:
+        return False
+    if mode != GridMode.EDIT:
+        return True
+    if "next_call_date" in values:
+        return True
+    status = _status_of(values, rules)
+    return status is not None and status.system_status not in thulium.NOT_CALLED
 
 
 def _mangled_text(cells: Mapping[str, str]) -> list[Message]:
@@ -315,13 +351,18 @@ def _mangled_text(cells: Mapping[str, str]) -> list[Message]:
     return found
 
 
-def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[Message]:
-    status = None
+def _status_of(values: Mapping[str, Any], rules: CampaignRules) -> thulium.Status | None:
+    """The status a row sets, by its id or its dictionary status."""
     if "status_id" in values:
-        status = rules.status(values["status_id"])
-    elif "dictionary_status_id" in values:
+        return rules.status(values["status_id"])
+    if "dictionary_status_id" in values:
         wanted = values["dictionary_status_id"]
-        status = next((s for s in rules.statuses if s.dictionary_status_id == wanted), None)
+        return next((s for s in rules.statuses if s.dictionary_status_id == wanted), None)
+    return None
+
+
+def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[Message]:
+    status = _status_of(values, rules)
     if status is None:
         return []
     needs_agent = status.system_status in thulium.NEEDS_AGENT and "agent_login" not in values

@@ -51,6 +51,7 @@ from campaigns.models import (
 from campaigns.presentation.labels import PLACES
 from campaigns.rules.validation import normalise_phone
 from campaigns.services.audit import audit, audit_details_erase
+from campaigns.services.do_not_contact import do_not_contact_add
 from campaigns.services.locking import grid_lock
 
 # A run of digits a phone number may be written as: digits with spaces, dashes, dots, slashes
@@ -319,12 +320,22 @@ class Erasure:
     erased: dict[str, int]
     left: dict[str, int]  # what a second search still found (only the chain's, if anything)
     entry_id: int
+    do_not_contact: bool = False  # the number was put on the system's do-not-contact list
 
 
-def person_erase(*, phone: str, system: ThuliumSystem, reason: str, actor: Any) -> Erasure:
+def person_erase(
+    *,
+    phone: str,
+    system: ThuliumSystem,
+    reason: str,
+    actor: Any,
+    do_not_contact: bool = False,
+) -> Erasure:
     """Delete or blank every place of `system` that holds the number, in one transaction, and
     leave a tombstone in that system's history: who, when, the reason, how many items — no
-    number. A second search, in the same transaction, confirms nothing is left."""
+    number. A second search, in the same transaction, confirms nothing is left. With
+    `do_not_contact`, the number goes on the system's do-not-contact list in the same
+    transaction (as a keyed hash: the list is no store of numbers)."""
     number = Number.parse(phone)
     reason = (reason or "").strip()
     if not reason:
@@ -383,7 +394,9 @@ def person_erase(*, phone: str, system: ThuliumSystem, reason: str, actor: Any) 
             items=erased,
         )
         left = PersonData(number, list(_scan(number, system))).counts()
-    return Erasure(erased, left, tombstone.pk)
+        if do_not_contact:
+            do_not_contact_add(system=system, phone=phone, reason=reason, actor=actor)
+    return Erasure(erased, left, tombstone.pk, do_not_contact)
 
 
 def _keys(findings: list[Finding]) -> list[Any]:

@@ -49,6 +49,8 @@ DROPPABLE = {
     "phone_exists",
     "phone_nothing_to_remove",
     "nothing_to_change",
+    "do_not_contact_add",
+    "do_not_contact_edit",
 }
 DROPPABLE |= {
     "identifier_needed",

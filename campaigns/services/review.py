@@ -56,6 +56,8 @@ LEFT_OUT_CODES = {
     "field_refused": gettext_lazy("a field Thulium does not know"),
     "identifier_not_in_campaign": gettext_lazy("Thulium has no record with this identifier"),
     "identifier_needed": gettext_lazy("no identifier to find the record by"),
+    "do_not_contact_add": gettext_lazy("the number is on the do-not-contact list"),
+    "do_not_contact_edit": gettext_lazy("the number is on the do-not-contact list"),
 }
 FIRST_ROWS = 3
 # Seconds between two notes of a read's progress.

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from campaigns import thulium
 from campaigns.models import Campaign
 from campaigns.rules.validation import CampaignRules
+from campaigns.services.do_not_contact import do_not_contact_digester, do_not_contact_digests
 
 RULES_CACHE_SECONDS = 60
 # The statuses' names outlive the rules: the history names the statuses it shows without asking
@@ -63,6 +64,8 @@ def _rules_from(campaign: Campaign, live: Live) -> CampaignRules:
         unknown_fields=campaign.unknown_field_names(),
         value_rules=campaign_value_rule_map(campaign=campaign),
         agent_names=campaign.agent_names,
+        do_not_contact=do_not_contact_digests(system_id=campaign.system_id),
+        do_not_contact_digest=do_not_contact_digester(),
     )
 
 

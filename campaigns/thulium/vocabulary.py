@@ -36,6 +36,10 @@ MY_RECORD = "MY_RECORD"
 CALL_NO_SOONER_THAN = "CALL_NO_SOONER_THAN"
 NEEDS_AGENT = frozenset({MY_RECORD})
 NEEDS_DATE = frozenset({MY_RECORD, CALL_NO_SOONER_THAN})
+# System statuses whose records are not called (the sandbox's closed ones). Every other system
+# status — TO_CALL, CALL, CALL_PROGRESSIVE, MY_RECORD, CALL_NO_SOONER_THAN, IN_PROGRESS, and any
+# Thulium adds — is taken to put a record into the calling flow.
+NOT_CALLED = frozenset({"NO_CALL", "ABANDONED_AFTER_N_TRIES"})
 # ASSUMPTION (thulium-api.md): Thulium's dates carry no zone and mean Warsaw local time.
 THULIUM_TZ = ZoneInfo("Europe/Warsaw")
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns import roles
 from campaigns.access import access_of
-from campaigns.exceptions import PersonRequestProblem
+from campaigns.exceptions import DoNotContactProblem, PersonRequestProblem
 from campaigns.forms.privacy import PersonRequestForm
 from campaigns.models import ThuliumSystem
 from campaigns.presentation.labels import PLACES
@@ -97,14 +97,16 @@ def person_request(request: AuthenticatedRequest) -> HttpResponse:
                 system=system,
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
+                do_not_contact=form.cleaned_data["do_not_contact"],
             )
             context["erasure"] = erasure
             context["erased"] = [(PLACES[k], n) for k, n in erasure.erased.items()]
         else:
             context |= _shown(person_find(phone=phone, system=system, actor=request.user))
-    except PersonRequestProblem as problem:
+    except (PersonRequestProblem, DoNotContactProblem) as problem:
         context["problem"] = str(problem)
         context["reason"] = form.cleaned_data["reason"]
+        context["do_not_contact"] = form.cleaned_data["do_not_contact"]
         if action == "erase":
             # What was found stays on the page (searched already, so not audited again): the
             # reason can be put right and the erasure tried again.

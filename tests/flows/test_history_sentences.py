@@ -429,6 +429,27 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         ["Passwords sealed again under the first key of CONNECTIONS_KEY: “client-a”, “client-b”"],
         ["„client-a”, „client-b”"],
     ),
+    A.DO_NOT_CONTACT_ADDED: (
+        {"count": 2, "already": 1, "not_numbers": 1, "from_file": True, "reason": "sprzeciw"},
+        [
+            "From a file",
+            "Numbers added: 2",
+            "Already on the list: 1",
+            "Not a phone number: 1",
+            "Reason: “sprzeciw”",
+        ],
+        ["Z pliku", "Dodane numery: 2", "Już na liście: 1", "Powód: „sprzeciw”"],
+    ),
+    A.DO_NOT_CONTACT_REMOVED: (
+        {"count": 1, "reason": "pomyłka"},
+        ["Numbers removed: 1", "Reason: “pomyłka”"],
+        ["Usunięte numery: 1", "Powód: „pomyłka”"],
+    ),
+    A.DO_NOT_CONTACT_CHECKED: (
+        {"found": False},
+        ["The number was not on the list"],
+        ["Numeru nie było na liście"],
+    ),
 }
 # Written by audit_details_erase, which adds how many details it erased and their digest.
 ERASURES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {

@@ -13,6 +13,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(60),
     "AUDIT_KEY": secrets.token_urlsafe(48),
     "CONNECTIONS_KEY": f"{secrets.token_urlsafe(48)},{secrets.token_urlsafe(48)}",
+    "DO_NOT_CONTACT_KEY": secrets.token_urlsafe(48),
     "ALLOWED_HOSTS": "dashboard.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://dashboard.example.com",
     "BEHIND_TLS_PROXY": "1",
@@ -113,3 +114,17 @@ def test_an_install_without_connections_key_passes_the_deploy_check() -> None:
     result = production("check", "--deploy", "--fail-level", "WARNING", CONNECTIONS_KEY="")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_the_do_not_contact_list_has_no_key() -> None:
+    result = production("check", "--deploy", "--fail-level", "WARNING", DO_NOT_CONTACT_KEY="")
+
+    assert result.returncode != 0
+    assert "campaigns.W005" in result.stderr
+
+
+def test_check_deploy_refuses_a_do_not_contact_key_that_is_another_key() -> None:
+    result = production("check", "--deploy", DO_NOT_CONTACT_KEY=PRODUCTION["AUDIT_KEY"])
+
+    assert result.returncode != 0
+    assert "campaigns.E007" in result.stderr

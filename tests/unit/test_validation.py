@@ -7,7 +7,15 @@ import pytest
 
 from campaigns.models import PhoneFormat
 from campaigns.rules.dates import parse_cell_date_time
-from campaigns.rules.validation import duplicate_messages, normalise_phone
+from campaigns.rules.validation import (
+    CampaignRules,
+    GridMode,
+    check_row,
+    duplicate_messages,
+    normalise_phone,
+    phone_canonical,
+)
+from campaigns.thulium.vocabulary import Status
 
 
 @pytest.mark.parametrize(
@@ -63,3 +71,63 @@ def test_duplicates_flag_every_copy() -> None:
 
     assert set(found) == {2, 7}
     assert found[2]["params"] == {"value": "600100200", "count": 2, "rows": "2, 7"}
+
+
+@pytest.mark.parametrize(
+    "text", ["600100200", "+48 600 100 200", "0048600100200", "48600100200", "(60) 010-02-00"]
+)
+def test_a_number_has_one_canonical_form_for_the_do_not_contact_list(text: str) -> None:
+    assert phone_canonical(text) == "600100200"
+
+
+LISTED_RULES = CampaignRules(
+    campaign_type="outbound",
+    statuses=(
+        Status("3", "Kontakt ponowny", "CALL", 3),
+        Status("5", "Nie dzwonić", "NO_CALL", 5),
+        Status("6", "Odrzucony po 5 próbach", "ABANDONED_AFTER_N_TRIES", 6),
+        Status("8", "Nowy status", "SOMETHING_THULIUM_ADDS", 8),
+    ),
+    agents=(),
+    fields=("miasto",),
+    phone_format=PhoneFormat.POLISH_NATIONAL,
+    do_not_contact=frozenset({"listed:600100200"}),
+    do_not_contact_digest=lambda canonical: f"listed:{canonical}",
+)
+
+
+@pytest.mark.parametrize(
+    ("mode", "cells", "refused"),
+    [
+        (GridMode.ADD, {}, "do_not_contact_add"),
+        (GridMode.EDIT, {"status": "3"}, "do_not_contact_edit"),
+        (GridMode.EDIT, {"dictionary_status_id": "3"}, "do_not_contact_edit"),
+        (GridMode.EDIT, {"status": "8"}, "do_not_contact_edit"),  # an unknown system status
+        (GridMode.EDIT, {"next_call_date": "24.12.2030 09:30"}, "do_not_contact_edit"),
+        (GridMode.EDIT, {"status": "5"}, None),
+        (GridMode.EDIT, {"status": "6"}, None),
+        (GridMode.EDIT, {"field:miasto": "Łódź"}, None),
+        (GridMode.REMOVE, {}, None),
+    ],
+)
+def test_a_listed_number_is_refused_only_where_it_would_be_called(
+    mode: str, cells: dict[str, str], refused: str | None
+) -> None:
+    listed = check_row({"phone_number": "+48 600 100 200", **cells}, LISTED_RULES, mode)
+    other = check_row({"phone_number": "600100201", **cells}, LISTED_RULES, mode)
+
+    codes = {m["code"] for m in listed.messages} & {"do_not_contact_add", "do_not_contact_edit"}
+    assert codes == ({refused} if refused else set())
+    assert not {m["code"] for m in other.messages} & {"do_not_contact_add", "do_not_contact_edit"}
+
+
+def test_the_list_is_part_of_the_rules_fingerprint() -> None:
+    emptier = CampaignRules(
+        campaign_type=LISTED_RULES.campaign_type,
+        statuses=LISTED_RULES.statuses,
+        agents=(),
+        fields=LISTED_RULES.fields,
+        phone_format=LISTED_RULES.phone_format,
+    )
+
+    assert emptier.fingerprint != LISTED_RULES.fingerprint

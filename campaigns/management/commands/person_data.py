@@ -1,7 +1,7 @@
-"""`manage.py person_data PHONE --find | --export FILE | --erase --reason TEXT [--system NAME]
-[--user USER]`: a person's request by phone number, within one Thulium system, as the
-administrators' page does it (and audited the same way). With --user, only in a system that
-user administers. Exit 0 when done, 2 for a usage error."""
+"""`manage.py person_data PHONE --find | --export FILE | --erase --reason TEXT [--do-not-contact]
+[--system NAME] [--user USER]`: a person's request by phone number, within one Thulium system,
+as the administrators' page does it (and audited the same way). With --user, only in a system
+that user administers. Exit 0 when done, 2 for a usage error."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from campaigns import roles
 from campaigns.access import access_of
-from campaigns.exceptions import PersonRequestProblem
+from campaigns.exceptions import DoNotContactProblem, PersonRequestProblem
 from campaigns.management.acting import acting_system, acting_user, add_acting_arguments
 from campaigns.models import ThuliumSystem
 from campaigns.presentation.labels import PLACES
@@ -32,6 +32,11 @@ class Command(BaseCommand):
         what.add_argument("--export", metavar="FILE", help="write all of it to FILE (JSON)")
         what.add_argument("--erase", action="store_true", help="erase all of it (needs --reason)")
         parser.add_argument("--reason", default="", help="why it is erased (kept, without it)")
+        parser.add_argument(
+            "--do-not-contact",
+            action="store_true",
+            help="with --erase: also put the number on the system's do-not-contact list",
+        )
         add_acting_arguments(
             parser,
             user_help="act as this dashboard user: only in a system they administer, audited "
@@ -81,7 +86,11 @@ class Command(BaseCommand):
                 self.stdout.write(_("Written to %(file)s.") % {"file": options["export"]})
             else:
                 erasure = person_erase(
-                    phone=phone, system=system, reason=options["reason"], actor=user
+                    phone=phone,
+                    system=system,
+                    reason=options["reason"],
+                    actor=user,
+                    do_not_contact=options["do_not_contact"],
                 )
                 for kind, n in erasure.erased.items():
                     self.stdout.write(f"{PLACES[kind]}\t{n}")
@@ -95,6 +104,11 @@ class Command(BaseCommand):
                     _("Erased; a second search finds the number nowhere (audit entry #%(id)s).")
                     % {"id": erasure.entry_id}
                 )
-        except PersonRequestProblem as problem:
+                if erasure.do_not_contact:
+                    self.stdout.write(
+                        _("The number is on the do-not-contact list of “%(system)s”.")
+                        % {"system": system.name}
+                    )
+        except (PersonRequestProblem, DoNotContactProblem) as problem:
             self.stderr.write(str(problem))
             sys.exit(2)

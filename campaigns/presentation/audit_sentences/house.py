@@ -212,6 +212,33 @@ def _connections_resealed(d: Details) -> Said:
     )
 
 
+def _do_not_contact_added(d: Details) -> Said:
+    return said_lines(
+        _("From a file") if d.get("from_file") else "",
+        _("Numbers added: %(n)s") % {"n": number_text(d["count"])},
+        _("Already on the list: %(n)s") % {"n": number_text(d["already"])}
+        if d.get("already")
+        else "",
+        _("Not a phone number: %(n)s") % {"n": number_text(d["not_numbers"])}
+        if d.get("not_numbers")
+        else "",
+        _("Reason: %(reason)s") % {"reason": quoted(d["reason"])},
+    )
+
+
+def _do_not_contact_removed(d: Details) -> Said:
+    return said_lines(
+        _("Numbers removed: %(n)s") % {"n": number_text(d["count"])},
+        _("Reason: %(reason)s") % {"reason": quoted(d["reason"])},
+    )
+
+
+def _do_not_contact_checked(d: Details) -> Said:
+    return said_lines(
+        _("The number was on the list") if d["found"] else _("The number was not on the list")
+    )
+
+
 def _admin_object(d: Details) -> str:
     return _("%(model)s %(object)s (ID %(id)s)") % {
         "model": capfirst(_model_name(d["model"] or "")),
@@ -303,4 +330,7 @@ HOUSE_RENDERERS: dict[str, Renderer] = {
     A.SYSTEM_CHANGED: _system_changed,
     A.SYSTEM_REMOVED: _system_removed,
     A.CONNECTIONS_RESEALED: _connections_resealed,
+    A.DO_NOT_CONTACT_ADDED: _do_not_contact_added,
+    A.DO_NOT_CONTACT_REMOVED: _do_not_contact_removed,
+    A.DO_NOT_CONTACT_CHECKED: _do_not_contact_checked,
 }
