@@ -70,6 +70,8 @@ class AuditEntry(models.Model):
         SYSTEM_CHANGED = "system_changed", _("Thulium system changed")
         SYSTEM_REMOVED = "system_removed", _("Thulium system removed")
         CONNECTIONS_RESEALED = "connections_resealed", _("Stored passwords sealed again")
+        API_TOKEN_CREATED = "api_token_created", _("API token created")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
     # Entries of someone taking rows out of the dashboard: a file of a grid, of the history, of
     # a person's data.

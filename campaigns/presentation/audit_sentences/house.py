@@ -1,5 +1,6 @@
 """The history's sentences for keeping the house: personal data purged, found and erased,
-changes made in /admin/, users, roles, Thulium systems and the audit chain's own entries."""
+changes made in /admin/, users, roles, API tokens, Thulium systems and the audit chain's own
+entries."""
 
 from __future__ import annotations
 
@@ -205,6 +206,14 @@ def _system_removed(d: Details) -> Said:
     )
 
 
+def _api_token(d: Details) -> Said:
+    d.get("token_id")  # for the chain: the name says which key to a reader
+    return said_lines(
+        _("API token %(name)s (starts %(prefix)s)")
+        % {"name": quoted(d["name"]), "prefix": d["prefix"]}
+    )
+
+
 def _connections_resealed(d: Details) -> Said:
     return said_lines(
         _("Passwords sealed again under the first key of CONNECTIONS_KEY: %(systems)s")
@@ -303,4 +312,6 @@ HOUSE_RENDERERS: dict[str, Renderer] = {
     A.SYSTEM_CHANGED: _system_changed,
     A.SYSTEM_REMOVED: _system_removed,
     A.CONNECTIONS_RESEALED: _connections_resealed,
+    A.API_TOKEN_CREATED: _api_token,
+    A.API_TOKEN_REVOKED: _api_token,
 }
