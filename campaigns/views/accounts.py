@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -100,7 +101,12 @@ def api_tokens(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "campaigns/api_tokens.html",
-        {"form": form, "made": made, "tokens": user_api_tokens(request.user)},
+        {
+            "form": form,
+            "made": made,
+            "tokens": user_api_tokens(request.user),
+            "docs_url": reverse("api:openapi-view"),
+        },
         status=400 if form.errors else 200,
     )
 
