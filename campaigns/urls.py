@@ -1,6 +1,7 @@
 from django.urls import path
 
 from campaigns.views import (
+    accounts,
     campaigns,
     editing,
     grid,
@@ -26,6 +27,12 @@ urlpatterns = [
     path("history/phone/<str:phone>/", history.phone_history, name="phone_history"),
     path("privacy/person/", privacy.person_request, name="person_request"),
     path("imports/", imports.import_list, name="imports"),
+    path("account/tokens/", accounts.api_tokens, name="api_tokens"),
+    path(
+        "account/tokens/<int:token_id>/revoke/",
+        accounts.api_token_revoke_view,
+        name="api_token_revoke",
+    ),
     path("imports/<int:import_id>/", imports.import_detail, name="import_detail"),
     path(
         "campaigns/<str:system>/<str:campaign_id>/upload/", intake.grid_upload, name="grid_upload"

@@ -127,6 +127,8 @@ INSTALLED_APPS = [
     "import_export",
     "django_tasks_db",
     "axes",
+    # In INSTALLED_APPS so its docs page serves Swagger UI from its own static files, never a CDN.
+    "ninja",
     "campaigns",
 ]
 
@@ -343,6 +345,8 @@ SUBMISSION_WORKERS = max(1, int(env_float("SUBMISSION_WORKERS", 1)))
 # The first request of a sending carries at most this many rows, and is answered before the
 # rest is sent: a cause Thulium refuses every row for costs these rows, not the file.
 SUBMISSION_CANARY_ROWS = max(1, int(env_float("SUBMISSION_CANARY_ROWS", 20)))
+# Requests a minute each API token may make (a sliding minute, counted in Django's cache).
+API_RATE_PER_MINUTE = max(1, int(env_float("API_RATE_PER_MINUTE", 120)))
 # A sending needs a review whose read of the campaign is at most this old (seconds); the
 # sending then uses that read for the records' before-values.
 SUBMISSION_REVIEW_MAX_AGE = env_float("SUBMISSION_REVIEW_MAX_AGE", 900)

@@ -7,7 +7,7 @@ One module per aggregate, each with one reason to change:
   last comparison with Thulium;
 - `sending`: submissions, their requests (chunks), the verdicts on rows and the fields last sent;
 - `audit`: the keyed chain of audit entries, their personal details and the chain's head;
-- `accounts`: what a user keeps for themselves;
+- `accounts`: what a user keeps for themselves (their language, their API tokens);
 - `system`: the Thulium systems this install serves, and who is given what in each;
 - `schedule`: the periodic jobs the scheduler runs;
 - `imports`: recurring imports and their runs;
@@ -16,7 +16,7 @@ One module per aggregate, each with one reason to change:
 Every name is re-exported here: import from `campaigns.models`, not from its modules.
 """
 
-from campaigns.models.accounts import UserPreference
+from campaigns.models.accounts import ApiToken, UserPreference
 from campaigns.models.audit import AuditDetail, AuditEntry, AuditHead
 from campaigns.models.campaign import (
     Campaign,
@@ -59,6 +59,7 @@ __all__ = [
     "REFUSED_OUTCOMES",
     "RESENDABLE_OUTCOMES",
     "SUCCESS_OUTCOMES",
+    "ApiToken",
     "AuditDetail",
     "AuditEntry",
     "AuditHead",

@@ -73,6 +73,8 @@ class AuditEntry(models.Model):
         DO_NOT_CONTACT_ADDED = "do_not_contact_added", _("Added to the do-not-contact list")
         DO_NOT_CONTACT_REMOVED = "do_not_contact_removed", _("Removed from the do-not-contact list")
         DO_NOT_CONTACT_CHECKED = "do_not_contact_checked", _("The do-not-contact list checked")
+        API_TOKEN_CREATED = "api_token_created", _("API token created")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
     # Entries of someone taking rows out of the dashboard: a file of a grid, of the history, of
     # a person's data.

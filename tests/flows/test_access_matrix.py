@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from campaigns import thulium
 from campaigns.models import Campaign, Grant, Grid, Import, Submission, ThuliumSystem
+from campaigns.services.api_tokens import api_token_create
 from campaigns.services.campaigns import campaign_for
 from campaigns.services.grids import grid_create_from_file
 from campaigns.services.imports import import_add
@@ -48,6 +49,7 @@ class Unseen:
     submission: int
     whole_system: bool = True  # the person sees nothing of its system
     imp: int = 0  # a recurring import of the place
+    token: int = 0  # an API token of someone else (one's own tokens are the only ones there)
 
 
 def endpoints(u: Unseen) -> list[tuple[str, str, list[Any]]]:
@@ -95,6 +97,7 @@ def endpoints(u: Unseen) -> list[tuple[str, str, list[Any]]]:
         ("post", "campaigns:submission_revert", [g, s]),
         ("post", "campaigns:grid_revert", [g]),
         ("get", "campaigns:import_detail", [u.imp]),
+        ("post", "campaigns:api_token_revoke", [u.token]),
         # The person page names its system in the post: a request reaches a whole system, so
         # only a system not seen at all is "not there" (in their own, it is 403 at most).
         *([("post", "campaigns:person_request", [])] if u.whole_system else []),
@@ -108,6 +111,7 @@ HIDING = {
     "campaigns:history",
     "campaigns:phone_history",
     "campaigns:imports",
+    "campaigns:api_tokens",  # the person's own tokens, and no place
 }
 
 GRANTS = {
@@ -155,6 +159,8 @@ def unseen_places(kind: str, sent: Submission, other: ThuliumSystem) -> list[Uns
     grid = sent.grid
     row = grid.rows.order_by("number").first()
     assert row is not None
+    someone = User.objects.get_or_create(username="someone-else")[0]
+    token = api_token_create(user=someone, name="theirs").token.pk
     places = [
         Unseen(
             grid.campaign.system.name,
@@ -163,6 +169,7 @@ def unseen_places(kind: str, sent: Submission, other: ThuliumSystem) -> list[Uns
             row.pk,
             sent.pk,
             imp=an_import(grid.campaign, "sandbox-crm").pk,
+            token=token,
         )
     ]
     if kind == "campaign supervisor":
@@ -177,6 +184,7 @@ def unseen_places(kind: str, sent: Submission, other: ThuliumSystem) -> list[Uns
                 sent.pk,
                 whole_system=False,
                 imp=an_import(beside.campaign, "beside-crm").pk,
+                token=token,
             )
         )
     return places

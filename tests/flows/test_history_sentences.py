@@ -450,6 +450,16 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         ["The number was not on the list"],
         ["Numeru nie było na liście"],
     ),
+    A.API_TOKEN_CREATED: (
+        {"token_id": 4, "name": "CRM nightly", "prefix": "thd_Xy3kP0aq"},
+        ["API token “CRM nightly” (starts thd_Xy3kP0aq)"],
+        ["„CRM nightly”", "thd_Xy3kP0aq"],
+    ),
+    A.API_TOKEN_REVOKED: (
+        {"token_id": 4, "name": "CRM nightly", "prefix": "thd_Xy3kP0aq"},
+        ["API token “CRM nightly” (starts thd_Xy3kP0aq)"],
+        ["„CRM nightly”", "thd_Xy3kP0aq"],
+    ),
 }
 # Written by audit_details_erase, which adds how many details it erased and their digest.
 ERASURES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {

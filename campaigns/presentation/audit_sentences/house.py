@@ -1,5 +1,6 @@
 """The history's sentences for keeping the house: personal data purged, found and erased,
-changes made in /admin/, users, roles, Thulium systems and the audit chain's own entries."""
+changes made in /admin/, users, roles, API tokens, Thulium systems and the audit chain's own
+entries."""
 
 from __future__ import annotations
 
@@ -205,6 +206,14 @@ def _system_removed(d: Details) -> Said:
     )
 
 
+def _api_token(d: Details) -> Said:
+    d.get("token_id")  # for the chain: the name says which key to a reader
+    return said_lines(
+        _("API token %(name)s (starts %(prefix)s)")
+        % {"name": quoted(d["name"]), "prefix": d["prefix"]}
+    )
+
+
 def _connections_resealed(d: Details) -> Said:
     return said_lines(
         _("Passwords sealed again under the first key of CONNECTIONS_KEY: %(systems)s")
@@ -333,4 +342,6 @@ HOUSE_RENDERERS: dict[str, Renderer] = {
     A.DO_NOT_CONTACT_ADDED: _do_not_contact_added,
     A.DO_NOT_CONTACT_REMOVED: _do_not_contact_removed,
     A.DO_NOT_CONTACT_CHECKED: _do_not_contact_checked,
+    A.API_TOKEN_CREATED: _api_token,
+    A.API_TOKEN_REVOKED: _api_token,
 }
