@@ -28,7 +28,8 @@ from campaigns.management.acting import acting_system, acting_user
 from campaigns.models import Grid, Import
 from campaigns.services.campaigns import campaign_for
 from campaigns.services.connection import thulium_session
-from campaigns.services.imports import ImportProblem, import_add, import_run
+from campaigns.services.import_sources import ImportProblem
+from campaigns.services.imports import import_add, import_run
 
 
 class Command(BaseCommand):
