@@ -111,7 +111,11 @@ class SendsGrids(BaseCommand):
                 _("Checked against the campaign's records as read at %(when)s.")
                 % {"when": moment(review.read_at)}
             )
-        if review.rows:
+        for kind in review.kinds:
+            out.write(_("%(group)s: %(n)s") % {"group": kind.label, "n": number(kind.rows)})
+            out.write(_("The first rows, exactly as sent:"))
+            out.write(kind.first_rows_json)
+        if review.rows and not review.kinds:
             out.write(_("The first rows, exactly as sent:"))
             out.write(review.first_rows_json)
         return review

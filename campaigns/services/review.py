@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,6 +72,26 @@ class Change:
 
 
 @dataclass(frozen=True)
+class KindGroup:
+    """An upsert review's rows of one kind: how many go, and the exact JSON of the first."""
+
+    kind: str
+    rows: int
+    first_rows_json: str
+
+    @property
+    def label(self) -> str:
+        return str(KIND_WORDS.get(self.kind, KIND_WORDS[""]))
+
+
+KIND_WORDS = {
+    Grid.Mode.EDIT: gettext_lazy("Updated: the campaign holds the number (batch PUT)"),
+    Grid.Mode.ADD: gettext_lazy("Added: the campaign lacks the number (batch POST)"),
+    "": gettext_lazy("Not read yet: review again to read the campaign's records"),
+}
+
+
+@dataclass(frozen=True)
 class Review:
     grid: Grid
     resend: bool
@@ -88,6 +108,8 @@ class Review:
     read_at: datetime | None
     comparison: Comparison | None
     token: str
+    # An upsert grid's rows by how each goes, edits first ([] in other modes).
+    kinds: list[KindGroup] = field(default_factory=list)
 
     @property
     def fresh(self) -> bool:
@@ -202,16 +224,23 @@ def grid_review(
     first: list[dict[str, object]] = []
     sent_fields: set[str] = set()
     count = 0
-    for values in going.order_by("number", "id").values_list("values", flat=True).iterator(2000):
+    by_kind: dict[str, list[Any]] = {}  # kind → [rows, first payloads]
+    upsert = grid.mode == Grid.Mode.UPSERT
+    for values, kind in going.order_by("number", "id").values_list("values", "kind").iterator(2000):
         count += 1
+        if upsert:
+            group = by_kind.setdefault(kind, [0, []])
+            group[0] += 1
         try:
-            payload = values_payload(grid, values)
+            payload = values_payload(grid, values, kind=kind)
         except Exception as error:  # stored by an older version or a bug: shown as stored
             shown_as_stored("review row", values, error)
             payload = values if isinstance(values, dict) else {"values": stored_text(values)}
             if len(first) < FIRST_ROWS:
                 first.append(payload)
             continue
+        if upsert and len(group[1]) < FIRST_ROWS:
+            group[1].append(payload)
         if len(first) < FIRST_ROWS:
             # Found by identifier, a row is its own request: the identifier is its address.
             first.append(
@@ -261,6 +290,15 @@ def grid_review(
         read_at=grid.compared_at,
         comparison=comparison,
         token=review_token(grid, resend=resend, include_unchanged=include_unchanged, rows=count),
+        kinds=[
+            KindGroup(
+                kind,
+                by_kind[kind][0],
+                json.dumps(by_kind[kind][1], ensure_ascii=False, indent=2, default=stored_text),
+            )
+            for kind in (Grid.Mode.EDIT, Grid.Mode.ADD, "")
+            if kind in by_kind
+        ],
     )
 
 
