@@ -1,0 +1,121 @@
+"""Add or update in one grid (upsert): the review's read sorts the rows into edits of records
+the campaign holds and additions of those it lacks; each kind goes in its own requests, keeps
+its own badges, crash and outage rules, and is reverted as its kind is."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from campaigns import thulium
+from campaigns.models import Grid, Outcome, Submission
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
+from campaigns.services.review import grid_review, grid_review_read
+from campaigns.services.revert import submission_revert_grids
+from tests.helpers import Sandbox, send
+
+pytestmark = pytest.mark.django_db
+
+CRM_EXPORT = (
+    "Telefon;Status;Identyfikator;Kolejność;Miasto\n"
+    "555123321;3;;;Opole\n"  # held: edited
+    "700100200;3;CRM-1;10;Gdańsk\n"  # new: added
+    "509708024;3;CRM-2;;\n"  # held: edited (an identifier only names a new record)
+    "700100201;3;CRM-3;;\n"  # new: added
+    "441;3;;;\n"  # held twice: Thulium cannot edit it by phone
+)
+
+
+def upsert_grid(campaign: Any, api: thulium.ThuliumClient, text: str = CRM_EXPORT) -> Grid:
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=text.encode(), filename="crm.csv", mode="upsert"
+    )
+    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+
+def outcomes(grid: Grid) -> dict[str, str]:
+    return dict(grid.rows.values_list("phone", "outcome"))
+
+
+def requests_by_method(sandbox: Sandbox) -> list[tuple[str, list[str]]]:
+    return [
+        (request["method"], [r["phone_number"] for r in request["body"]["records"]])
+        for request in sandbox.requests()
+        if request["method"] in ("PUT", "POST")
+    ]
+
+
+def test_an_upsert_grid_edits_the_held_adds_the_new_and_reverts_both(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    before = {r["phone_number"]: r["status_id"] for r in sandbox.records("00001")}
+    grid = upsert_grid(campaign, api)
+    assert grid.mode == Grid.Mode.UPSERT
+    assert grid.mapping[2:4] == ["identifier", "order"]  # the add grid's columns
+
+    grid_review_read(grid=grid, client=api)
+    review = grid_review(grid=grid, rules=rules)
+
+    assert dict(grid.rows.values_list("phone", "kind")) == {
+        "555123321": "edit",
+        "509708024": "edit",
+        "700100200": "add",
+        "700100201": "add",
+        "441": "edit",
+    }
+    assert [(group.kind, group.rows) for group in review.kinds] == [("edit", 2), ("add", 2)]
+    edits, additions = (json.loads(group.first_rows_json) for group in review.kinds)
+    assert [row["phone_number"] for row in edits] == ["555123321", "509708024"]
+    assert all("identifier" not in row for row in edits)  # a PUT names no new record
+    assert additions[0] == {
+        "phone_number": "700100200",
+        "status_id": "3",
+        "record_fields": {"miasto": "Gdańsk"},
+        "identifier": "CRM-1",
+        "order": 10,
+    }
+    assert review.rows == 4
+    assert "phone_held_more_than_once" in [
+        m["code"] for m in grid.rows.get(phone="441").messages
+    ]
+
+    sandbox.clear_requests()
+    sending = send(grid, rules, api)
+
+    assert sending.state == Submission.State.FINISHED
+    # One kind a request: the edits through the batch PUT, the additions through the POST.
+    assert requests_by_method(sandbox) == [
+        ("PUT", ["555123321", "509708024"]),
+        ("POST", ["700100200", "700100201"]),
+    ]
+    assert outcomes(grid) == {
+        "555123321": Outcome.UPDATED,
+        "509708024": Outcome.UPDATED,
+        "700100200": Outcome.ADDED,
+        "700100201": Outcome.ADDED,
+        "441": Outcome.NOT_SENT,
+    }
+    edited = sandbox.record("00001", "555123321")
+    assert (edited["status_id"], edited["record_fields"]["miasto"]) == ("3", "Opole")
+    added = sandbox.record("00001", "700100200")
+    assert (added["identifier"], added["order"], added["record_fields"]["miasto"]) == (
+        "CRM-1",
+        10,
+        "Gdańsk",
+    )
+
+    put_back, removal = submission_revert_grids(submission=sending, author=None, rules=rules)
+
+    assert put_back.mode == Grid.Mode.EDIT
+    assert dict(put_back.rows.values_list("phone", "status_id")) == {
+        "555123321": before["555123321"],
+        "509708024": before["509708024"],
+    }
+    assert removal.mode == Grid.Mode.REMOVE
+    assert sorted(removal.rows.values_list("phone", flat=True)) == ["700100200", "700100201"]
+    assert send(put_back, rules, api).state == Submission.State.FINISHED
+    assert send(removal, rules, api, confirmed_count=2).state == Submission.State.FINISHED
+    after = {r["phone_number"]: r["status_id"] for r in sandbox.records("00001")}
+    assert after == before
