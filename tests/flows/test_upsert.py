@@ -4,10 +4,13 @@ its own badges, crash and outage rules, and is reverted as its kind is."""
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from campaigns import thulium
 from campaigns.models import Grid, Outcome, Submission
@@ -119,3 +122,47 @@ def test_an_upsert_grid_edits_the_held_adds_the_new_and_reverts_both(
     assert send(removal, rules, api, confirmed_count=2).state == Submission.State.FINISHED
     after = {r["phone_number"]: r["status_id"] for r in sandbox.records("00001")}
     assert after == before
+
+
+def push(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("push_records", *args, stdout=out, stderr=io.StringIO())
+    return int(exited.value.code or 0), out.getvalue()
+
+
+def test_push_records_upsert_reviews_both_groups_in_a_dry_run_and_then_sends_them(
+    campaign: Any, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    source = tmp_path / "crm.csv"
+    source.write_text(
+        "Telefon;Status;Identyfikator\n555123321;3;\n700100200;3;CRM-1\n", encoding="utf-8"
+    )
+
+    code, out = push("00001", str(source), "--mode", "upsert", "--dry-run")
+
+    assert code == 0
+    assert "Updated: the campaign holds the number (batch PUT): 1" in out
+    assert "Added: the campaign lacks the number (batch POST): 1" in out
+    assert '"identifier": "CRM-1"' in out
+    assert not any(r["phone_number"] == "700100200" for r in sandbox.records("00001"))
+
+    code, out = push("00001", str(source), "--mode", "upsert")
+
+    assert code == 0, out
+    assert "1 updated" in out and "1 added" in out
+    assert sandbox.record("00001", "555123321")["status_id"] == "3"
+    assert sandbox.record("00001", "700100200")["identifier"] == "CRM-1"
+    sent = Grid.objects.order_by("id").last()
+    assert sent is not None and sent.mode == Grid.Mode.UPSERT
+    assert outcomes(sent) == {"555123321": Outcome.UPDATED, "700100200": Outcome.ADDED}
+
+
+def test_push_records_upsert_needs_the_campaigns_read(campaign: Any, tmp_path: Path) -> None:
+    source = tmp_path / "crm.csv"
+    source.write_text("Telefon;Status\n555123321;3\n", encoding="utf-8")
+
+    code, _out = push("00001", str(source), "--mode", "upsert", "--no-live-check")
+
+    assert code == 2
+    assert not Grid.objects.exists()
