@@ -11,13 +11,17 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
 
 from campaigns import thulium
 from campaigns.models import Grid, Outcome, Submission
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from campaigns.services.review import grid_review, grid_review_read
 from campaigns.services.revert import submission_revert_grids
-from tests.helpers import Sandbox, send
+from campaigns.services.review import grid_review, grid_review_read
+from campaigns.services.sending import submission_run
+from tests.helpers import Sandbox, queue_sending, run_to_the_end, send
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +84,7 @@ def test_an_upsert_grid_edits_the_held_adds_the_new_and_reverts_both(
         "order": 10,
     }
     assert review.rows == 4
-    assert "phone_held_more_than_once" in [
-        m["code"] for m in grid.rows.get(phone="441").messages
-    ]
+    assert "phone_held_more_than_once" in [m["code"] for m in grid.rows.get(phone="441").messages]
 
     sandbox.clear_requests()
     sending = send(grid, rules, api)
@@ -150,11 +152,13 @@ def test_push_records_upsert_reviews_both_groups_in_a_dry_run_and_then_sends_the
     code, out = push("00001", str(source), "--mode", "upsert")
 
     assert code == 0, out
-    assert "1 updated" in out and "1 added" in out
+    assert "1 updated" in out
+    assert "1 added" in out
     assert sandbox.record("00001", "555123321")["status_id"] == "3"
     assert sandbox.record("00001", "700100200")["identifier"] == "CRM-1"
     sent = Grid.objects.order_by("id").last()
-    assert sent is not None and sent.mode == Grid.Mode.UPSERT
+    assert sent is not None
+    assert sent.mode == Grid.Mode.UPSERT
     assert outcomes(sent) == {"555123321": Outcome.UPDATED, "700100200": Outcome.ADDED}
 
 
@@ -166,3 +170,117 @@ def test_push_records_upsert_needs_the_campaigns_read(campaign: Any, tmp_path: P
 
     assert code == 2
     assert not Grid.objects.exists()
+
+
+def test_the_upsert_xlsx_template_has_the_add_columns_and_reads_back_as_an_upsert_grid(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient
+) -> None:
+    url = reverse("campaigns:campaign_template", args=["thulium", "00001"])
+    response = logged_in.get(url, {"mode": "upsert"})
+
+    assert response["Content-Disposition"] == 'attachment; filename="kampania-00001-upsert.xlsx"'
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book["Rekordy"]
+    headers = [c.value for c in sheet[1]]
+    assert headers[:4] == ["Numer telefonu", "Status", "Konsultant", "Następny kontakt"]
+    assert headers[-2:] == ["Identyfikator", "Kolejność"]
+    edit_headers = [
+        c.value for c in load_workbook(io.BytesIO(logged_in.get(url).content))["Rekordy"][1]
+    ]
+    assert "Identyfikator" not in edit_headers
+
+    sheet.append(["555123321", "Kontakt ponowny", None, None, *[None] * 5, None, None])
+    sheet.append(["700100200", "Kontakt ponowny", None, None, *[None] * 5, "CRM-9", "5"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=buffer.getvalue(), filename="t.xlsx", mode="upsert"
+    )
+    ready = grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+    grid_review_read(grid=ready, client=api)
+
+    assert ready.mapping[-2:] == ["identifier", "order"]
+    assert dict(ready.rows.values_list("phone", "kind")) == {
+        "555123321": "edit",
+        "700100200": "add",
+    }
+
+
+def test_an_outage_during_the_edits_waits_and_the_additions_follow_once(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = upsert_grid(campaign, api)
+    submission = queue_sending(grid=grid, author=None, rules=rules)
+    sandbox.clear_requests()
+    # Thulium answers the edits' PUT with 503 for two of our tries (the client's retries too).
+    sandbox.inject(
+        {
+            "kind": "status",
+            "status": 503,
+            "method": "PUT",
+            "times": 2 * (1 + api.config.max_retries),
+        }
+    )
+
+    submission_run(submission_id=submission.pk, client=api)
+    submission.refresh_from_db()
+
+    assert submission.state == Submission.State.WAITING
+    assert not [r for r in sandbox.requests() if r["method"] == "POST"]  # the edits go first
+
+    done = run_to_the_end(submission, api)
+
+    assert done.state == Submission.State.FINISHED
+    assert outcomes(grid) == {
+        "555123321": Outcome.UPDATED,
+        "509708024": Outcome.UPDATED,
+        "700100200": Outcome.ADDED,
+        "700100201": Outcome.ADDED,
+        "441": Outcome.NOT_SENT,
+    }
+    assert [m for m, _phones in requests_by_method(sandbox) if m == "POST"] == ["POST"]
+    assert sandbox.record("00001", "509708024")["status_id"] == "3"
+
+
+def test_an_addition_whose_answer_was_lost_is_looked_up_not_posted_twice(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = upsert_grid(campaign, api)
+    submission = queue_sending(grid=grid, author=None, rules=rules)
+    sandbox.clear_requests()
+    # Thulium adds the records, then the connection drops before its answer arrives.
+    sandbox.inject({"kind": "close", "method": "POST", "apply": True})
+
+    submission_run(submission_id=submission.pk, client=api)
+    submission.refresh_from_db()
+
+    assert submission.state == Submission.State.WAITING
+    assert outcomes(grid)["555123321"] == Outcome.UPDATED  # the edits were answered
+    assert outcomes(grid)["700100200"] == Outcome.WAITING
+    assert sandbox.record("00001", "700100200")  # added all the same
+
+    done = run_to_the_end(submission, api)
+
+    assert done.state == Submission.State.FINISHED
+    assert outcomes(grid)["700100200"] == Outcome.ADDED
+    assert grid.rows.get(phone="700100200").outcome_detail["status"] == "RECONCILED"
+    assert [phones for m, phones in requests_by_method(sandbox) if m == "POST"] == [
+        ["700100200", "700100201"]
+    ]
+    assert len([r for r in sandbox.records("00001") if r["phone_number"] == "700100200"]) == 1
+
+
+def test_revert_sending_of_an_upsert_grid_sends_both_reverts(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    before = {r["phone_number"]: r["status_id"] for r in sandbox.records("00001")}
+    sending = send(upsert_grid(campaign, api), rules, api)
+
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("revert_sending", str(sending.pk), stdout=out, stderr=io.StringIO())
+
+    assert exited.value.code == 0, out.getvalue()
+    assert {r["phone_number"]: r["status_id"] for r in sandbox.records("00001")} == before
+    reverts = Grid.objects.filter(source=Grid.Source.REVERT).order_by("id")
+    assert list(reverts.values_list("mode", flat=True)) == [Grid.Mode.EDIT, Grid.Mode.REMOVE]
