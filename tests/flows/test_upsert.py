@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -21,7 +22,7 @@ from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.revert import submission_revert_grids
 from campaigns.services.review import grid_review, grid_review_read
 from campaigns.services.sending import submission_run
-from tests.helpers import Sandbox, queue_sending, run_to_the_end, send
+from tests.helpers import Sandbox, queue_sending, run_to_the_end, send, send_from_page
 
 pytestmark = pytest.mark.django_db
 
@@ -284,3 +285,46 @@ def test_revert_sending_of_an_upsert_grid_sends_both_reverts(
     assert {r["phone_number"]: r["status_id"] for r in sandbox.records("00001")} == before
     reverts = Grid.objects.filter(source=Grid.Source.REVERT).order_by("id")
     assert list(reverts.values_list("mode", flat=True)) == [Grid.Mode.EDIT, Grid.Mode.REMOVE]
+
+
+def test_from_the_campaign_page_an_upsert_upload_is_reviewed_in_two_groups_sent_and_reverted(
+    logged_in: Client, campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    page = logged_in.get(reverse("campaigns:detail", args=["thulium", "00001"])).content.decode()
+    assert 'value="upsert"' in page
+    assert "Add or update records" in page
+
+    logged_in.post(
+        reverse("campaigns:grid_upload", args=["thulium", "00001"]),
+        {"file": SimpleUploadedFile("crm.csv", CRM_EXPORT.encode()), "mode": "upsert"},
+    )
+    grid = Grid.objects.get()
+    assert grid.mode == Grid.Mode.UPSERT
+    grid_confirm_mapping(grid=grid, mapping=grid.mapping, client=api)
+    review_url = reverse("campaigns:grid_review", args=[grid.pk])
+    logged_in.post(review_url)  # the review's read of the campaign
+    review = logged_in.get(review_url).content.decode()
+
+    assert "4 rows go to Thulium, updated or added" in review
+    assert "Updated: the campaign holds the number (batch PUT): 2" in review
+    assert "Added: the campaign lacks the number (batch POST): 2" in review
+    assert "&quot;identifier&quot;: &quot;CRM-1&quot;" in review
+
+    send_from_page(logged_in, grid)
+    sending = run_to_the_end(Submission.objects.get(), api)
+    rows = logged_in.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
+
+    assert sending.state == Submission.State.FINISHED
+    assert rows.count('class="badge badge--updated" title=') == 2
+    assert rows.count('class="badge badge--added" title=') == 2
+
+    response = logged_in.post(
+        reverse("campaigns:submission_revert", args=[grid.pk, sending.pk]), follow=True
+    )
+
+    put_back, removal = Grid.objects.filter(source=Grid.Source.REVERT).order_by("id")
+    assert response.redirect_chain[-1][0] == reverse("campaigns:grid_detail", args=[put_back.pk])
+    assert (
+        f"Records the sending added are removed by another grid, #{removal.pk}"
+        in response.content.decode()
+    )
