@@ -328,3 +328,32 @@ def test_from_the_campaign_page_an_upsert_upload_is_reviewed_in_two_groups_sent_
         f"Records the sending added are removed by another grid, #{removal.pk}"
         in response.content.decode()
     )
+
+
+def test_an_addition_never_confirmed_is_edited_by_the_resend_and_still_removed_by_the_revert(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = upsert_grid(campaign, api, "Telefon;Status;Identyfikator\n700100200;3;CRM-1\n")
+    queued = queue_sending(grid=grid, author=None, rules=rules, wait_limit=1)
+    # Thulium adds the record and the answer never comes; nor can the record be looked up
+    # before the sending stops waiting.
+    sandbox.inject(
+        {"kind": "close", "method": "POST", "apply": True},
+        {"kind": "status", "status": 503, "method": "GET", "times": 1000},
+    )
+    stopped = run_to_the_end(queued, api)
+    assert outcomes(grid) == {"700100200": Outcome.TRANSPORT_ERROR}
+    sandbox.clear_faults()
+
+    # The resend's read finds the record: the row goes as an edit of the same values.
+    resent = send(grid, rules, api, resend=True)
+
+    assert grid.rows.get().kind == Grid.Mode.EDIT
+    assert resent.state == Submission.State.FINISHED
+    assert outcomes(grid) == {"700100200": Outcome.UPDATED}
+    assert len([r for r in sandbox.records("00001") if r["phone_number"] == "700100200"]) == 1
+    # Its before-values are still those from before the first POST: none, so it was ours.
+    (removal,) = submission_revert_grids(submission=resent, author=None, rules=rules)
+    assert removal.mode == Grid.Mode.REMOVE
+    assert list(removal.rows.values_list("phone", flat=True)) == ["700100200"]
+    assert stopped.state == Submission.State.FAILED
