@@ -114,8 +114,11 @@ class Grid(models.Model):
 
     @property
     def finds_by_identifier(self) -> bool:
-        """Does each row find its record by its identifier (an edit grid that chose so)?"""
-        return self.mode == self.Mode.EDIT and self.match_by == MatchBy.IDENTIFIER
+        """Does each row find its record by its identifier (an edit or upsert grid that chose
+        so)? An upsert row whose identifier the campaign lacks is added."""
+        return self.mode in (self.Mode.EDIT, self.Mode.UPSERT) and (
+            self.match_by == MatchBy.IDENTIFIER
+        )
 
     @property
     def takes_new_records(self) -> bool:

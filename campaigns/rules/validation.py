@@ -384,7 +384,9 @@ def live_messages(
     added before whose answer was lost (`answer_lost`) may have made the record it finds. With
     `by_identifier`, `held` counts the records with the row's identifier instead."""
     if mode == GridMode.UPSERT:
-        return _upsert_messages(held, values=values, now=now, every_record=every_record)
+        return _upsert_messages(
+            held, values=values, now=now, every_record=every_record, by_identifier=by_identifier
+        )
     if mode == GridMode.EDIT and by_identifier:
         if held == 0:
             return [message("identifier", ERROR, "identifier_not_in_campaign")]
@@ -416,11 +418,16 @@ def _upsert_messages(
     values: Mapping[str, Any] | None,
     now: Mapping[str, Any] | None,
     every_record: bool,
+    by_identifier: bool,
 ) -> list[Message]:
-    """An upsert row's news: added where the campaign lacks the phone, edited where it holds it
-    once, and as an edit where it holds it more than once (Thulium edits by phone)."""
+    """An upsert row's news: added where the campaign lacks the phone (or identifier), edited
+    where it holds it once, and as an edit where it holds a phone more than once (Thulium edits
+    by phone)."""
     if held == 0:
         return []
+    if by_identifier:
+        changes = values is not None and now and changes_nothing(values, now)
+        return [message("identifier", INFO, "no_change")] if changes else []
     if held > 1:
         if every_record:
             return [message("phone_number", WARNING, "phone_held_every_record", count=held)]

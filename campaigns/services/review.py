@@ -121,8 +121,9 @@ class Review:
 
 
 def grid_can_find_by_identifier(grid: Grid) -> bool:
-    """Can the grid find its records by identifier (an edit grid mapping an identifier)?"""
-    return grid.mode == Grid.Mode.EDIT and "identifier" in grid.mapping
+    """Can the grid find its records by identifier (an edit or upsert grid mapping an
+    identifier)?"""
+    return grid.mode in (Grid.Mode.EDIT, Grid.Mode.UPSERT) and "identifier" in grid.mapping
 
 
 def grid_sending_options_set(
@@ -141,8 +142,9 @@ def grid_sending_options_set(
         if match_by == MatchBy.IDENTIFIER and not grid_can_find_by_identifier(grid):
             raise ReviewProblem(
                 _(
-                    "Only an edit grid whose file has an identifier column can find records by "
-                    "identifier: map a column to Identifier, or find records by phone number."
+                    "Only an edit or add-or-update grid whose file has an identifier column can "
+                    "find records by identifier: map a column to Identifier, or find records by "
+                    "phone number."
                 )
             )
         was = {
@@ -239,15 +241,16 @@ def grid_review(
             if len(first) < FIRST_ROWS:
                 first.append(payload)
             continue
+        # Found by identifier, an edit is its own request: the identifier is its address.
+        shown = (
+            {"identifier": values.get("identifier"), "body": payload}
+            if grid.finds_by_identifier and grid.sends_as(kind) == Grid.Mode.EDIT
+            else payload
+        )
         if upsert and len(group[1]) < FIRST_ROWS:
-            group[1].append(payload)
+            group[1].append(shown)
         if len(first) < FIRST_ROWS:
-            # Found by identifier, a row is its own request: the identifier is its address.
-            first.append(
-                {"identifier": values.get("identifier"), "body": payload}
-                if grid.finds_by_identifier
-                else payload
-            )
+            first.append(shown)
         kinds.update(_change_kinds(payload))
         sent_fields.update(dict(payload.get("record_fields") or {}))
     statuses = {s.status_id: s.name for s in rules.statuses}

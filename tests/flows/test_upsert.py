@@ -20,7 +20,7 @@ from campaigns import thulium
 from campaigns.models import Grid, Outcome, Submission
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.revert import submission_revert_grids
-from campaigns.services.review import grid_review, grid_review_read
+from campaigns.services.review import grid_review, grid_review_read, grid_sending_options_set
 from campaigns.services.sending import submission_run
 from tests.helpers import Sandbox, queue_sending, run_to_the_end, send, send_from_page
 
@@ -357,3 +357,42 @@ def test_an_addition_never_confirmed_is_edited_by_the_resend_and_still_removed_b
     assert removal.mode == Grid.Mode.REMOVE
     assert list(removal.rows.values_list("phone", flat=True)) == ["700100200"]
     assert stopped.state == Submission.State.FAILED
+
+
+def test_an_upsert_grid_matched_by_identifier_edits_the_known_identifiers_and_adds_the_rest(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = upsert_grid(
+        campaign,
+        api,
+        "Telefon;Status;Identyfikator\n"
+        "441;3;00001-00004\n"  # a phone two records share: its identifier names one
+        "700100200;3;CRM-1\n",
+    )
+    grid_sending_options_set(
+        grid=grid,
+        search_additional=False,
+        duplicates="skip",
+        match_by="identifier",
+        rules=rules,
+        actor=None,
+    )
+    grid_review_read(grid=grid, client=api)
+    review = grid_review(grid=grid, rules=rules)
+
+    assert dict(grid.rows.values_list("phone", "kind")) == {"441": "edit", "700100200": "add"}
+    edits = json.loads(review.kinds[0].first_rows_json)
+    assert edits == [{"identifier": "00001-00004", "body": {"status_id": "3"}}]
+
+    sandbox.clear_requests()
+    send(grid, rules, api)
+
+    assert outcomes(grid) == {"441": Outcome.UPDATED, "700100200": Outcome.ADDED}
+    by_identifier = {r["identifier"]: r["status_id"] for r in sandbox.records("00001")}
+    assert (by_identifier["00001-00003"], by_identifier["00001-00004"]) == ("3", "3")
+    assert by_identifier["CRM-1"] == "3"
+    assert [
+        (r["method"], r["path"].rsplit("/", 1)[-1])
+        for r in sandbox.requests()
+        if r["method"] in ("PUT", "POST")
+    ] == [("PUT", "00001-00004"), ("POST", "records")]
