@@ -175,11 +175,16 @@ def grid_sending_options_set(
 def grid_read_is_recent(grid: Grid) -> bool:
     """The grid was compared with the campaign's listing recently enough (LISTING_FRESH_SECONDS),
     and no sending of the campaign ran since, for a review to use that read instead of reading
-    the campaign again."""
+    the campaign again. An upsert grid's read must also have classified every row that could
+    go (a row typed in since has no kind)."""
     return (
         grid.compared_at is not None
         and timezone.now() - grid.compared_at <= timedelta(seconds=settings.LISTING_FRESH_SECONDS)
         and not campaign_sent_since(grid.campaign_id, grid.compared_at)
+        and not (
+            grid.mode == Grid.Mode.UPSERT
+            and grid.rows.sendable().filter(kind="").exclude(phone="").exists()
+        )
     )
 
 

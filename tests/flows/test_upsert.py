@@ -17,11 +17,19 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from campaigns import thulium
+from campaigns.exceptions import SubmissionProblem
 from campaigns.models import Grid, Outcome, Submission
+from campaigns.services.editing import row_set_cells
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.revert import submission_revert_grids
-from campaigns.services.review import grid_review, grid_review_read, grid_sending_options_set
+from campaigns.services.review import (
+    grid_read_is_recent,
+    grid_review,
+    grid_review_read,
+    grid_sending_options_set,
+)
 from campaigns.services.sending import submission_run
+from campaigns.services.submissions import submission_create
 from tests.helpers import Sandbox, queue_sending, run_to_the_end, send, send_from_page
 
 pytestmark = pytest.mark.django_db
@@ -396,3 +404,24 @@ def test_an_upsert_grid_matched_by_identifier_edits_the_known_identifiers_and_ad
         for r in sandbox.requests()
         if r["method"] in ("PUT", "POST")
     ] == [("PUT", "00001-00004"), ("POST", "records")]
+
+
+def test_a_phone_typed_in_after_the_read_is_classified_by_a_new_read_before_it_goes(
+    campaign: Any, rules: Any, api: thulium.ThuliumClient, sandbox: Sandbox
+) -> None:
+    grid = upsert_grid(campaign, api, "Telefon;Status\n555123321;3\n")
+    grid_review_read(grid=grid, client=api)
+    row = grid.rows.get()
+
+    row_set_cells(grid=grid, row=row, cells={"phone_number": "700100299"}, author=None, rules=rules)
+
+    assert grid.rows.get().kind == ""
+    assert not grid_read_is_recent(grid)  # the page reads the campaign again
+    # Reviewed without that read, the row is in no group, and the sending refuses it.
+    unread = grid_review(grid=grid, rules=rules)
+    assert [(group.kind, group.rows) for group in unread.kinds] == [("", 1)]
+    with pytest.raises(SubmissionProblem, match="not known whether they add or update"):
+        submission_create(grid=grid, author=None, rules=rules, review=unread.token)
+    grid_review_read(grid=grid, client=api)
+    assert grid.rows.get().kind == Grid.Mode.ADD
+    assert grid_read_is_recent(grid)
