@@ -27,7 +27,8 @@ def mode_field() -> forms.ChoiceField:
         widget=forms.RadioSelect,
         help_text=_(
             "Edit changes records found by phone; add creates new records; remove deletes every "
-            "record with the phone."
+            "record with the phone; add or update changes the records the campaign holds and "
+            "adds the others."
         ),
     )
 

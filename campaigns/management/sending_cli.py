@@ -111,7 +111,11 @@ class SendsGrids(BaseCommand):
                 _("Checked against the campaign's records as read at %(when)s.")
                 % {"when": moment(review.read_at)}
             )
-        if review.rows:
+        for kind in review.kinds:
+            out.write(_("%(group)s: %(n)s") % {"group": kind.label, "n": number(kind.rows)})
+            out.write(_("The first rows, exactly as sent:"))
+            out.write(kind.first_rows_json)
+        if review.rows and not review.kinds:
             out.write(_("The first rows, exactly as sent:"))
             out.write(review.first_rows_json)
         return review
@@ -221,11 +225,16 @@ class SendsGrids(BaseCommand):
 
     def exit_after_sending(self, grid: Grid, submission: Submission | None) -> None:
         """Leave with the exit code the module says; a paused sending says why first."""
+        sys.exit(self.exit_code(grid, submission))
+
+    def exit_code(self, grid: Grid, submission: Submission | None) -> int:
+        """The exit code the module says for the grid and its sending (a paused sending says
+        why on stderr)."""
         if submission is None:
-            sys.exit(1 if grid.rows_error else 0)
+            return 1 if grid.rows_error else 0
         if submission.state == Submission.State.PAUSED:
             self.stderr.write(self.paused_line(submission))
-            sys.exit(1)
+            return 1
         # A number that was not there to remove is no failure; anything else short of success is.
         # Nor is a row left out because Thulium holds it as it is already.
         short = (
@@ -233,4 +242,4 @@ class SendsGrids(BaseCommand):
             .exclude(outcome=Outcome.NONE, unchanged=True)
             .exists()
         )
-        sys.exit(0 if not short and submission.state == Submission.State.FINISHED else 1)
+        return 0 if not short and submission.state == Submission.State.FINISHED else 1

@@ -36,6 +36,7 @@ class Grid(models.Model):
         EDIT = GridMode.EDIT.value, _("Edit records")
         ADD = GridMode.ADD.value, _("Add records")
         REMOVE = GridMode.REMOVE.value, _("Remove records")
+        UPSERT = GridMode.UPSERT.value, _("Add or update records")
 
     class Source(models.TextChoices):
         FILE = "file", _("File")
@@ -113,8 +114,21 @@ class Grid(models.Model):
 
     @property
     def finds_by_identifier(self) -> bool:
-        """Does each row find its record by its identifier (an edit grid that chose so)?"""
-        return self.mode == self.Mode.EDIT and self.match_by == MatchBy.IDENTIFIER
+        """Does each row find its record by its identifier (an edit or upsert grid that chose
+        so)? An upsert row whose identifier the campaign lacks is added."""
+        return self.mode in (self.Mode.EDIT, self.Mode.UPSERT) and (
+            self.match_by == MatchBy.IDENTIFIER
+        )
+
+    @property
+    def takes_new_records(self) -> bool:
+        """Can the grid's rows add records (and so carry an identifier and an order)?"""
+        return self.mode in (self.Mode.ADD, self.Mode.UPSERT)
+
+    def sends_as(self, kind: str) -> str:
+        """The mode a row of this grid is sent in: the grid's own, or for an upsert grid the
+        row's kind ("edit" or "add", set by the review's read; "" before one)."""
+        return kind if self.mode == self.Mode.UPSERT else self.mode
 
     @property
     def author_name(self) -> str:
@@ -175,6 +189,15 @@ MODE_OUTCOMES = {
     "edit": (Outcome.UPDATED, Outcome.REJECTED, Outcome.NOT_FOUND),
     "add": (Outcome.ADDED, Outcome.ALREADY_EXISTS, Outcome.FAILED),
     "remove": (Outcome.REMOVED, Outcome.NOT_EXIST, Outcome.CALL_IN_PROGRESS),
+    # Each row is an edit or an addition, and ends as one.
+    "upsert": (
+        Outcome.UPDATED,
+        Outcome.ADDED,
+        Outcome.REJECTED,
+        Outcome.NOT_FOUND,
+        Outcome.ALREADY_EXISTS,
+        Outcome.FAILED,
+    ),
 }
 COMMON_OUTCOMES = (
     Outcome.NOT_SENT,
@@ -227,6 +250,10 @@ class Row(models.Model):
     # The row's problems as group keys, "|key|key|" (see campaigns.rules.problems): what "15 rows
     # need a next call date" filters on, without reading every row's messages.
     problems = models.TextField(blank=True, default="")
+    # An upsert grid's row as the review's read found it (rules.validation.upsert_kind): "edit"
+    # where the campaign holds its phone (batch PUT), "add" where it does not (batch POST); ""
+    # in other modes and before a read. Stored with the row, so the review's token covers it.
+    kind = models.CharField(max_length=10, blank=True, default="")
     outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.NONE, blank=True)
     # Thulium's answer behind the outcome: http_status, status, message, request_id, chunk, at.
     outcome_detail = models.JSONField(default=dict, blank=True)

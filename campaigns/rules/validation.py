@@ -48,6 +48,9 @@ class GridMode(StrEnum):
     EDIT = "edit"
     ADD = "add"
     REMOVE = "remove"
+    # Add or update: each row is an edit where the campaign holds its phone and an addition
+    # where it does not, decided by the review's read (`upsert_kind`).
+    UPSERT = "upsert"
 
 
 # A campaign's phone format as stored (`models.PhoneFormat`): the rules read no models.
@@ -421,6 +424,10 @@ def live_messages(
     main numbers only: with `search_additional` an absent phone may still be found. A row
     added before whose answer was lost (`answer_lost`) may have made the record it finds. With
     `by_identifier`, `held` counts the records with the row's identifier instead."""
+    if mode == GridMode.UPSERT:
+        return _upsert_messages(
+            held, values=values, now=now, every_record=every_record, by_identifier=by_identifier
+        )
     if mode == GridMode.EDIT and by_identifier:
         if held == 0:
             return [message("identifier", ERROR, "identifier_not_in_campaign")]
@@ -444,6 +451,40 @@ def live_messages(
     if mode == GridMode.REMOVE and held == 0:
         return [message("phone_number", WARNING, "phone_nothing_to_remove")]
     return []
+
+
+def _upsert_messages(
+    held: int,
+    *,
+    values: Mapping[str, Any] | None,
+    now: Mapping[str, Any] | None,
+    every_record: bool,
+    by_identifier: bool,
+) -> list[Message]:
+    """An upsert row's news: added where the campaign lacks the phone (or identifier), edited
+    where it holds it once, and as an edit where it holds a phone more than once (Thulium edits
+    by phone)."""
+    if held == 0:
+        return []
+    if by_identifier:
+        changes = values is not None and now and changes_nothing(values, now)
+        return [message("identifier", INFO, "no_change")] if changes else []
+    if held > 1:
+        if every_record:
+            return [message("phone_number", WARNING, "phone_held_every_record", count=held)]
+        return [message("phone_number", ERROR, "phone_held_more_than_once", count=held)]
+    if values is not None and now and changes_nothing(values, now):
+        return [message("phone_number", INFO, "no_change")]
+    return []
+
+
+def upsert_kind(held: int | None) -> str:
+    """How an upsert row goes, from how many records the review's read found with its phone:
+    an edit (batch PUT) when the campaign holds it, an addition (batch POST) when it does not,
+    "" when the phone was not read (nothing is known, so nothing can go)."""
+    if held is None:
+        return ""
+    return GridMode.EDIT if held else GridMode.ADD
 
 
 def revert_messages(notes: Iterable[Sequence[str]]) -> list[Message]:

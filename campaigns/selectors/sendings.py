@@ -27,10 +27,11 @@ from campaigns.presentation.outcome_words import no_answer_words, outcome_kinds,
 from campaigns.services.verdicts import NOT_IN_ANSWER
 
 # What a sending of each mode did to a record when Thulium said it did: what a revert undoes.
-REVERTED_OUTCOMES: dict[str, Outcome] = {
-    Grid.Mode.EDIT: Outcome.UPDATED,
-    Grid.Mode.ADD: Outcome.ADDED,
-    Grid.Mode.REMOVE: Outcome.REMOVED,
+REVERTED_OUTCOMES: dict[str, tuple[Outcome, ...]] = {
+    Grid.Mode.EDIT: (Outcome.UPDATED,),
+    Grid.Mode.ADD: (Outcome.ADDED,),
+    Grid.Mode.REMOVE: (Outcome.REMOVED,),
+    Grid.Mode.UPSERT: (Outcome.UPDATED, Outcome.ADDED),
 }
 
 
@@ -111,7 +112,7 @@ def sendings_summaries(submissions: Sequence[Submission]) -> list[SendingSummary
         rest = submission.rows_total - sum(counts.values())
         if rest > 0:
             counts[Outcome.WAITING if submission.active else Outcome.NOT_SENT] += rest
-        touched = [REVERTED_OUTCOMES[submission.grid.mode], *LOST_ANSWER_OUTCOMES]
+        touched = [*REVERTED_OUTCOMES[submission.grid.mode], *LOST_ANSWER_OUTCOMES]
         summaries.append(
             SendingSummary(
                 submission=submission,

@@ -42,7 +42,8 @@ def submission_read_before(*, submission: Submission, client: thulium.ThuliumCli
     campaign is read again. A phone the campaign holds more than once is left out of an edit
     (Thulium edits by phone), unless the supervisor chose to change every such record."""
     grid = submission.grid
-    editing = grid.mode == Grid.Mode.EDIT
+    # An upsert grid's rows held once go as edits; those not held have no before-values.
+    editing = grid.mode in (Grid.Mode.EDIT, Grid.Mode.UPSERT)
     every = editing and grid.duplicates == Duplicates.EVERY_RECORD
     by_identifier = grid.finds_by_identifier
     chunks = list(submission.chunks.filter(state=Chunk.State.PENDING))

@@ -31,6 +31,7 @@ from campaigns.rules.validation import (
     live_messages,
     revert_messages,
     row_state,
+    upsert_kind,
 )
 from campaigns.services.listing import Listing, grid_thulium_now_store
 from campaigns.services.uploads import upload_rows
@@ -69,6 +70,8 @@ class RowBuild:
     state: str
     outcome: str = ""
     outcome_detail: dict[str, Any] = field(default_factory=dict)
+    # How an upsert grid's row goes (see Row.kind).
+    kind: str = ""
 
 
 def grid_validate(
@@ -171,6 +174,7 @@ def _rows_checked_together(
     held = _held_in_thulium(grid, set(keys), whole=whole)
     # A revert grid knows what its rows cannot put back (see submission_revert).
     cannot_put_back = grid.pull_filters.get("cannot_put_back", {}) if grid.pull_filters else {}
+    upsert = grid.mode == Grid.Mode.UPSERT
     built = []
     for (row, check), key in zip(checked, keys, strict=True):
         number = row.number
@@ -206,6 +210,7 @@ def _rows_checked_together(
                 state=row_state(messages),
                 outcome=row.outcome,
                 outcome_detail=row.outcome_detail,
+                kind=upsert_kind(held[key][0] if key in held else None) if upsert else "",
             )
         )
     return built
@@ -310,7 +315,7 @@ def rows_store(*, grid: Grid, rows: Iterable[RowBuild]) -> None:
     counts are the caller's to keep (grid_recount, or grid_validate after)."""
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
     columns += ["status_id", "agent_login", "clears", "unchanged", "problems"]
-    columns += ["outcome", "outcome_detail"]
+    columns += ["outcome", "outcome_detail", "kind"]
     inserted = 0
     for batch in batched(rows, BULK_BATCH):
         inserted += len(batch)
@@ -335,6 +340,7 @@ def rows_store(*, grid: Grid, rows: Iterable[RowBuild]) -> None:
                         row_problems(row.messages) if row.messages else "",
                         row.outcome,
                         json_text(row.outcome_detail),
+                        row.kind,
                     )
                     for row in batch
                     if (row.pk is not None) is with_id

@@ -354,7 +354,7 @@ def grid_create_empty(
     *, campaign: Campaign, author: User | None, mode: str = Grid.Mode.EDIT
 ) -> Grid:
     headers = PULL_HEADERS[:4] + [field_target(name) for name in campaign.field_names()]
-    if mode == Grid.Mode.ADD:
+    if mode in (Grid.Mode.ADD, Grid.Mode.UPSERT):
         headers[1:1] = ["identifier", "order"]
     elif mode == Grid.Mode.REMOVE:
         headers = ["phone_number"]

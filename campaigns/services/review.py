@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +74,26 @@ class Change:
 
 
 @dataclass(frozen=True)
+class KindGroup:
+    """An upsert review's rows of one kind: how many go, and the exact JSON of the first."""
+
+    kind: str
+    rows: int
+    first_rows_json: str
+
+    @property
+    def label(self) -> str:
+        return str(KIND_WORDS.get(self.kind, KIND_WORDS[""]))
+
+
+KIND_WORDS = {
+    Grid.Mode.EDIT: gettext_lazy("Updated: the campaign holds the number (batch PUT)"),
+    Grid.Mode.ADD: gettext_lazy("Added: the campaign lacks the number (batch POST)"),
+    "": gettext_lazy("Not read yet: review again to read the campaign's records"),
+}
+
+
+@dataclass(frozen=True)
 class Review:
     grid: Grid
     resend: bool
@@ -90,6 +110,8 @@ class Review:
     read_at: datetime | None
     comparison: Comparison | None
     token: str
+    # An upsert grid's rows by how each goes, edits first ([] in other modes).
+    kinds: list[KindGroup] = field(default_factory=list)
 
     @property
     def fresh(self) -> bool:
@@ -101,8 +123,9 @@ class Review:
 
 
 def grid_can_find_by_identifier(grid: Grid) -> bool:
-    """Can the grid find its records by identifier (an edit grid mapping an identifier)?"""
-    return grid.mode == Grid.Mode.EDIT and "identifier" in grid.mapping
+    """Can the grid find its records by identifier (an edit or upsert grid mapping an
+    identifier)?"""
+    return grid.mode in (Grid.Mode.EDIT, Grid.Mode.UPSERT) and "identifier" in grid.mapping
 
 
 def grid_sending_options_set(
@@ -121,8 +144,9 @@ def grid_sending_options_set(
         if match_by == MatchBy.IDENTIFIER and not grid_can_find_by_identifier(grid):
             raise ReviewProblem(
                 _(
-                    "Only an edit grid whose file has an identifier column can find records by "
-                    "identifier: map a column to Identifier, or find records by phone number."
+                    "Only an edit or add-or-update grid whose file has an identifier column can "
+                    "find records by identifier: map a column to Identifier, or find records by "
+                    "phone number."
                 )
             )
         was = {
@@ -153,11 +177,16 @@ def grid_sending_options_set(
 def grid_read_is_recent(grid: Grid) -> bool:
     """The grid was compared with the campaign's listing recently enough (LISTING_FRESH_SECONDS),
     and no sending of the campaign ran since, for a review to use that read instead of reading
-    the campaign again."""
+    the campaign again. An upsert grid's read must also have classified every row that could
+    go (a row typed in since has no kind)."""
     return (
         grid.compared_at is not None
         and timezone.now() - grid.compared_at <= timedelta(seconds=settings.LISTING_FRESH_SECONDS)
         and not campaign_sent_since(grid.campaign_id, grid.compared_at)
+        and not (
+            grid.mode == Grid.Mode.UPSERT
+            and grid.rows.sendable().filter(kind="").exclude(phone="").exists()
+        )
     )
 
 
@@ -204,23 +233,31 @@ def grid_review(
     first: list[dict[str, object]] = []
     sent_fields: set[str] = set()
     count = 0
-    for values in going.order_by("number", "id").values_list("values", flat=True).iterator(2000):
+    by_kind: dict[str, list[Any]] = {}  # kind → [rows, first payloads]
+    upsert = grid.mode == Grid.Mode.UPSERT
+    for values, kind in going.order_by("number", "id").values_list("values", "kind").iterator(2000):
         count += 1
+        if upsert:
+            group = by_kind.setdefault(kind, [0, []])
+            group[0] += 1
         try:
-            payload = values_payload(grid, values)
+            payload = values_payload(grid, values, kind=kind)
         except Exception as error:  # stored by an older version or a bug: shown as stored
             shown_as_stored("review row", values, error)
             payload = values if isinstance(values, dict) else {"values": stored_text(values)}
             if len(first) < FIRST_ROWS:
                 first.append(payload)
             continue
+        # Found by identifier, an edit is its own request: the identifier is its address.
+        shown = (
+            {"identifier": values.get("identifier"), "body": payload}
+            if grid.finds_by_identifier and grid.sends_as(kind) == Grid.Mode.EDIT
+            else payload
+        )
+        if upsert and len(group[1]) < FIRST_ROWS:
+            group[1].append(shown)
         if len(first) < FIRST_ROWS:
-            # Found by identifier, a row is its own request: the identifier is its address.
-            first.append(
-                {"identifier": values.get("identifier"), "body": payload}
-                if grid.finds_by_identifier
-                else payload
-            )
+            first.append(shown)
         kinds.update(_change_kinds(payload))
         sent_fields.update(dict(payload.get("record_fields") or {}))
     statuses = {s.status_id: s.name for s in rules.statuses}
@@ -263,6 +300,15 @@ def grid_review(
         read_at=grid.compared_at,
         comparison=comparison,
         token=review_token(grid, resend=resend, include_unchanged=include_unchanged, rows=count),
+        kinds=[
+            KindGroup(
+                kind,
+                by_kind[kind][0],
+                json.dumps(by_kind[kind][1], ensure_ascii=False, indent=2, default=stored_text),
+            )
+            for kind in (Grid.Mode.EDIT, Grid.Mode.ADD, "")
+            if kind in by_kind
+        ],
     )
 
 

@@ -229,11 +229,14 @@ def _parse_cursor(text: str, column: str) -> tuple[Any, int] | None:
 def row_record(grid: Grid, row: Row) -> thulium.RecordEdit | thulium.NewRecord:
     """The client's request for an edit or add grid's row: blank cells absent, cleared fields
     "" (an edit sends no identifier or order: those only name a new record)."""
-    return values_record(grid, row.values)
+    return values_record(grid, row.values, kind=row.kind)
 
 
-def values_record(grid: Grid, values: Mapping[str, Any]) -> thulium.RecordEdit | thulium.NewRecord:
-    """`row_record` for a row's values alone (the sending reads rows as values)."""
+def values_record(
+    grid: Grid, values: Mapping[str, Any], *, kind: str = ""
+) -> thulium.RecordEdit | thulium.NewRecord:
+    """`row_record` for a row's values alone (the sending reads rows as values); `kind` is an
+    upsert row's (Row.kind): an upsert row not yet read is shown as an addition."""
     moment = values.get("next_call_date")
     changes: dict[str, Any] = {
         "status_id": values.get("status_id"),
@@ -243,7 +246,7 @@ def values_record(grid: Grid, values: Mapping[str, Any]) -> thulium.RecordEdit |
         "record_fields": values.get("record_fields", {}),
     }
     phone = values.get("phone_number", "")
-    if grid.mode == Grid.Mode.ADD:
+    if grid.sends_as(kind) in (Grid.Mode.ADD, ""):
         return thulium.NewRecord(
             phone_number=phone,
             identifier=values.get("identifier"),
@@ -262,14 +265,14 @@ def _moment(text: str) -> datetime:
 def row_payload(grid: Grid, row: Row) -> dict[str, Any]:
     """Exactly what the client sends for this row, built by the client's own code: the row
     preview, the review and the stored `sent` payload all show this."""
-    return values_payload(grid, row.values)
+    return values_payload(grid, row.values, kind=row.kind)
 
 
-def values_payload(grid: Grid, values: Mapping[str, Any]) -> dict[str, Any]:
+def values_payload(grid: Grid, values: Mapping[str, Any], *, kind: str = "") -> dict[str, Any]:
     """`row_payload` for a row's values alone."""
     if grid.mode == Grid.Mode.REMOVE:
         return {"phone_number": values.get("phone_number", "")}
-    return record_payload(grid, values_record(grid, values))
+    return record_payload(grid, values_record(grid, values, kind=kind))
 
 
 def record_payload(grid: Grid, record: thulium.RecordEdit | thulium.NewRecord) -> dict[str, Any]:
@@ -289,6 +292,6 @@ def grid_display_columns(grid: Grid) -> list[str]:
         return ["phone_number"]  # all that removing sends
     mapped = [t for t in grid.mapping if t and t != "phone_number"]
     extra = [t for t in RECORD_TARGETS if t not in mapped and t not in {"phone_number"}]
-    if grid.mode != Grid.Mode.ADD:
+    if not grid.takes_new_records:
         extra = [t for t in extra if t not in ADD_ONLY_TARGETS]
     return ["phone_number", *mapped, *[t for t in extra if t != "dictionary_status_id"]]

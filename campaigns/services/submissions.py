@@ -114,6 +114,7 @@ def submission_create(
                     "another sending). Nothing was sent: review it again."
                 )
             )
+        runs = _by_kind(grid, ids) if grid.mode == Grid.Mode.UPSERT else [ids]
         if grid.mode == Grid.Mode.REMOVE and confirmed_count != len(ids):
             raise SubmissionProblem(
                 ngettext(
@@ -136,10 +137,9 @@ def submission_create(
             resumes=paused,
             wait_limit=round(wait_limit) if wait_limit is not None else None,
         )
-        starts = [0, *range(canary, len(ids), chunk_size)]
         Chunk.objects.bulk_create(
-            Chunk(submission=submission, index=i, row_ids=ids[start:end])
-            for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(ids)], strict=True))
+            Chunk(submission=submission, index=i, row_ids=row_ids)
+            for i, row_ids in enumerate(_chunked(runs, canary=canary, size=chunk_size))
         )
         unsent = grid.rows.filter(outcome__in=RESENDABLE_OUTCOMES if resend else [Outcome.NONE])
         unsent.filter(state=Row.State.ERROR).update(outcome=Outcome.NOT_SENT, outcome_detail={})
@@ -150,11 +150,13 @@ def submission_create(
             resend=resend,
             **({"resumes": paused.pk} if paused else {}),
         )
-        if grid.mode == Grid.Mode.ADD:
+        if grid.takes_new_records:
             # Thulium may have added these before their answer was lost: the job looks first.
-            grid.rows.filter(id__in=ids, outcome__in=LOST_ANSWER_OUTCOMES).update(
-                outcome=Outcome.WAITING, outcome_detail={"answer_lost": True}
-            )
+            # (An upsert row whose lost addition landed is held now: it goes as an edit.)
+            lost = grid.rows.filter(id__in=ids, outcome__in=LOST_ANSWER_OUTCOMES)
+            if grid.mode == Grid.Mode.UPSERT:
+                lost = lost.filter(kind=Grid.Mode.ADD)
+            lost.update(outcome=Outcome.WAITING, outcome_detail={"answer_lost": True})
         grid.rows.filter(id__in=ids).exclude(outcome=Outcome.WAITING).update(
             outcome=Outcome.WAITING, outcome_detail={}
         )
@@ -164,6 +166,38 @@ def submission_create(
             lambda: [run_submission.enqueue(submission.pk, helper=bool(i)) for i in range(workers)]
         )
     return submission
+
+
+def _by_kind(grid: Grid, ids: list[int]) -> list[list[int]]:
+    """An upsert grid's rows to send in two runs, the edits and the additions (each in the
+    grid's order), so that no request mixes a PUT's rows with a POST's. A row the review's
+    read did not classify (typed in since) cannot go."""
+    kinds = dict(grid.rows.filter(id__in=ids).values_list("id", "kind"))
+    if any(not kinds[pk] for pk in ids):
+        raise SubmissionProblem(
+            _(
+                "Some rows were changed after the campaign's records were read, so it is not "
+                "known whether they add or update a record. Nothing was sent: review it again."
+            )
+        )
+    return [
+        run
+        for kind in (Grid.Mode.EDIT, Grid.Mode.ADD)
+        if (run := [pk for pk in ids if kinds[pk] == kind])
+    ]
+
+
+def _chunked(runs: list[list[int]], *, canary: int, size: int) -> list[list[int]]:
+    """The requests' rows: the first at most `canary` rows, then `size` each; a chunk never
+    spans two runs (an upsert grid's edits and additions, see _by_kind)."""
+    chunks: list[list[int]] = []
+    for run in runs:
+        start = 0
+        while start < len(run):
+            step = size if chunks else canary
+            chunks.append(run[start : start + step])
+            start += step
+    return chunks
 
 
 def submission_cancel(*, submission: Submission) -> bool:

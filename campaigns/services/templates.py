@@ -9,20 +9,26 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from campaigns.intake.safe_files import set_value
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Grid
 from campaigns.rules.validation import CampaignRules
 
 TEMPLATE_ROWS = 5000  # rows prepared with drop-downs and text formatting
 
 
-def campaign_template_xlsx(*, campaign: Campaign, rules: CampaignRules) -> bytes:
+def campaign_template_xlsx(
+    *, campaign: Campaign, rules: CampaignRules, mode: str = Grid.Mode.EDIT
+) -> bytes:
     """An XLSX with our recognised Polish headers; statuses and active agents as drop-down lists
-    (from a hidden sheet); the phone column formatted as text so Excel keeps every digit."""
+    (from a hidden sheet); the phone column formatted as text so Excel keeps every digit. For a
+    grid that adds records (add, upsert) also the identifier and order columns, last, so the
+    drop-downs keep their columns in every mode."""
     workbook = Workbook()
     sheet = workbook.worksheets[0]  # a new workbook's one sheet
     sheet.title = "Rekordy"
     headers = ["Numer telefonu", "Status", "Konsultant", "Następny kontakt"]
     headers += campaign.field_names()
+    if mode in (Grid.Mode.ADD, Grid.Mode.UPSERT):
+        headers += ["Identyfikator", "Kolejność"]
     for column, header in enumerate(headers, start=1):
         set_value(sheet.cell(row=1, column=column), header)
         sheet.cell(row=1, column=column).font = Font(bold=True)

@@ -194,9 +194,13 @@ def campaign_template(request: AuthenticatedRequest, system: str, campaign_id: s
     except ThuliumProblem as problem:
         messages.error(request, problem.text)
         return redirect("campaigns:detail", system=place.name, campaign_id=campaign_id)
+    # ?mode= picks the template of a mode (an unknown one is the edit grid's, as with none).
+    mode = request.GET.get("mode", "")
+    mode = mode if mode in Grid.Mode.values else Grid.Mode.EDIT
     response = HttpResponse(
-        campaign_template_xlsx(campaign=campaign, rules=rules),
+        campaign_template_xlsx(campaign=campaign, rules=rules, mode=mode),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="kampania-{campaign_id}.xlsx"'
+    suffix = "" if mode == Grid.Mode.EDIT else f"-{mode}"
+    response["Content-Disposition"] = f'attachment; filename="kampania-{campaign_id}{suffix}.xlsx"'
     return response

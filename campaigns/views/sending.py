@@ -21,7 +21,7 @@ from campaigns.exceptions import Problem, ThuliumProblem
 from campaigns.forms.editing import GridForm
 from campaigns.forms.sending import ReviewForm, SendForm, SendingOptionsForm
 from campaigns.models import Duplicates, Grid, MatchBy, Submission
-from campaigns.services.revert import grid_revert, submission_revert
+from campaigns.services.revert import grid_revert_grids, submission_revert_grids
 from campaigns.services.review import (
     grid_can_find_by_identifier,
     grid_read_is_recent,
@@ -186,19 +186,35 @@ def submission_revert_view(
     request: AuthenticatedRequest, grid: Grid, form: GridForm, *, submission_id: int
 ) -> HttpResponse:
     submission = get_object_or_404(Submission, pk=submission_id, grid=grid)
-    revert = submission_revert(submission=submission, author=request.user, rules=live_rules(grid))
+    revert, *more = submission_revert_grids(
+        submission=submission, author=request.user, rules=live_rules(grid)
+    )
     messages.success(
         request,
         _("This grid puts back the values from before sending #%(id)s. Review it, then send it.")
         % {"id": submission.pk},
     )
+    _say_second_revert(request, revert, more)
     return redirect("campaigns:grid_detail", grid_id=revert.pk)
+
+
+def _say_second_revert(request: AuthenticatedRequest, first: Grid, more: list[Grid]) -> None:
+    """An upsert grid is undone by two grids: the page opens the first and names the other."""
+    for other in more:
+        messages.info(
+            request,
+            _(
+                "Records the sending added are removed by another grid, #%(other)s; this grid "
+                "#%(first)s puts back the records it updated. Review and send both."
+            )
+            % {"other": other.pk, "first": first.pk},
+        )
 
 
 @grid_post(GridForm, permission="campaigns.add_grid")
 def grid_revert_view(request: AuthenticatedRequest, grid: Grid, form: GridForm) -> HttpResponse:
     """One grid that puts back every record any sending of this grid touched."""
-    revert = grid_revert(grid=grid, author=request.user, rules=live_rules(grid))
+    revert, *more = grid_revert_grids(grid=grid, author=request.user, rules=live_rules(grid))
     messages.success(
         request,
         _(
@@ -207,4 +223,5 @@ def grid_revert_view(request: AuthenticatedRequest, grid: Grid, form: GridForm) 
         )
         % {"id": grid.pk},
     )
+    _say_second_revert(request, revert, more)
     return redirect("campaigns:grid_detail", grid_id=revert.pk)

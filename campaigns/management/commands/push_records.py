@@ -43,7 +43,8 @@ class Command(SendsGrids):
             "--mode",
             choices=[m.value for m in Grid.Mode],
             default=Grid.Mode.EDIT,
-            help="edit records (default), add new ones, or remove every record with each phone",
+            help="edit records (default), add new ones, remove every record with each phone, "
+            "or upsert: edit the records the campaign holds and add the others",
         )
         parser.add_argument(
             "--confirm-remove",
@@ -149,6 +150,13 @@ class Command(SendsGrids):
                 _(
                     "--mode remove deletes every record with each phone number in Thulium, for "
                     "good. Add --confirm-remove to do it, or --dry-run to check the file first."
+                )
+            )
+        if mode == Grid.Mode.UPSERT and no_live_check:
+            raise CommandError(
+                _(
+                    "--mode upsert reads the campaign's records to know which rows update a "
+                    "record and which add one: it cannot go with --no-live-check."
                 )
             )
         author = acting_user(user)

@@ -30,9 +30,10 @@ from campaigns.exceptions import ReviewProblem, SubmissionProblem, ThuliumProble
 from campaigns.management.acting import acting_system, acting_user, add_acting_arguments
 from campaigns.management.sending_cli import USAGE_ERROR, SendsGrids, number
 from campaigns.models import Grid, Submission
+from campaigns.rules.validation import CampaignRules
 from campaigns.services.connection import thulium_session
 from campaigns.services.problems import grid_problem_groups
-from campaigns.services.revert import grid_revert, submission_revert
+from campaigns.services.revert import grid_revert_grids, submission_revert_grids
 from campaigns.services.review import grid_review_read
 from campaigns.services.validation import campaign_rules
 
@@ -68,33 +69,44 @@ class Command(SendsGrids):
             self.check_report_path(options["report"])
             wait_limit = self.wait_limit(options["wait_for_thulium"])
             user = acting_user(options["user"])
-            revert = self._build(
+            reverts = self._build(
                 options["sending_id"], options["grid"], user=user, system=options["system"]
             )
-            if revert is None:
+            if reverts is None:
                 sys.exit(1)
-            review = self.print_review(revert)
-            submission = None
-            if not options["dry_run"]:
-                submission = self.send(
-                    revert,
-                    review,
-                    wait_limit=wait_limit,
-                    # Reverting additions removes them: asking for the revert is the consent.
-                    confirmed_count=review.rows if revert.mode == Grid.Mode.REMOVE else None,
-                )
+            # An upsert grid's sending is undone by two grids (updated, added): each in turn.
+            done: list[tuple[Grid, Submission | None]] = []
+            for revert in reverts:
+                review = self.print_review(revert)
+                submission = None
+                if not options["dry_run"]:
+                    submission = self.send(
+                        revert,
+                        review,
+                        wait_limit=wait_limit,
+                        # Reverting additions removes them: asking for the revert is consent.
+                        confirmed_count=review.rows if revert.mode == Grid.Mode.REMOVE else None,
+                    )
+                done.append((revert, submission))
         except CommandError as error:
             self.stderr.write(str(error))
             sys.exit(USAGE_ERROR)
-        if options["report"]:
-            self.write_report(revert, options["report"])
-        self.exit_after_sending(revert, submission)
+        report: Path | None = options["report"]
+        for index, (revert, _sent) in enumerate(done):
+            if report:
+                # The second grid's report beside the first's, named by its grid.
+                where = report if not index else report.with_stem(f"{report.stem}-{revert.pk}")
+                self.write_report(revert, where)
+        for revert, submission in done[:-1]:
+            if code := self.exit_code(revert, submission):
+                sys.exit(code)
+        self.exit_after_sending(*done[-1])
 
     def _build(
         self, sending_id: int | None, grid_id: int | None, *, user: User | None, system: str | None
-    ) -> Grid | None:
-        """The revert grid, read against the campaign as the page's review does; None when
-        there is nothing to revert (said on stdout)."""
+    ) -> list[Grid] | None:
+        """The revert grids (two for an upsert grid), read against the campaign as the page's
+        review does; None when there is nothing to revert (said on stdout)."""
         if (sending_id is None) == (grid_id is None):
             raise CommandError(
                 _("Name one sending (its number) or one grid (--grid GRID_ID) to revert.")
@@ -132,18 +144,26 @@ class Command(SendsGrids):
                 rules = campaign_rules(campaign=grid.campaign, client=client)
                 try:
                     if sending_id is not None:
-                        revert = submission_revert(submission=sending[0], author=user, rules=rules)
+                        reverts = submission_revert_grids(
+                            submission=sending[0], author=user, rules=rules
+                        )
                     else:
-                        revert = grid_revert(grid=grid, author=user, rules=rules)
+                        reverts = grid_revert_grids(grid=grid, author=user, rules=rules)
                 except SubmissionProblem as problem:
                     self.stdout.write(str(problem))
                     return None
-                grid_review_read(grid=revert, client=client)
+                for revert in reverts:
+                    grid_review_read(grid=revert, client=client)
         except ThuliumProblem as problem:
             raise CommandError(problem.text) from None
         except ReviewProblem as problem:
             raise CommandError(problem.text) from None
-        revert.refresh_from_db()
+        for revert in reverts:
+            revert.refresh_from_db()
+            self._say_built(revert, rules)
+        return reverts
+
+    def _say_built(self, revert: Grid, rules: CampaignRules) -> None:
         self.stdout.write(
             ngettext(
                 "Revert grid #%(id)s for campaign %(campaign)s: %(n)s record to put back.",
@@ -158,4 +178,3 @@ class Command(SendsGrids):
         )
         for group in grid_problem_groups(revert, rules):
             self.stdout.write(f"  {group.text}")
-        return revert

@@ -38,6 +38,8 @@ class _SendRow:
     outcome_detail: dict[str, Any]
     record: thulium.RecordEdit | thulium.NewRecord | None
     payload: dict[str, Any]
+    # The mode the row goes in: the grid's, or an upsert row's kind (Grid.sends_as).
+    mode: str
 
 
 def _record_edit(row: _SendRow) -> thulium.RecordEdit:
@@ -57,18 +59,29 @@ def _new_record(row: _SendRow) -> thulium.NewRecord:
 def _send_rows(grid: Grid, row_ids: Sequence[int]) -> list[_SendRow]:
     rows = []
     # Only an addition looks at the last answer (was it lost?): elsewhere it is not read.
-    adding = grid.mode == Grid.Mode.ADD
-    fields = ["id", "number", "phone", "values", "outcome"] + (["outcome_detail"] if adding else [])
+    adding = grid.takes_new_records
+    fields = ["id", "number", "phone", "values", "outcome", "kind"]
+    fields += ["outcome_detail"] if adding else []
     found = Row.objects.filter(id__any_of=row_ids).order_by("number", "id").values_list(*fields)
-    for pk, number, phone, values, outcome, *last in found:
+    for pk, number, phone, values, outcome, kind, *last in found:
         detail = last[0] if last else {}
         if grid.mode == Grid.Mode.REMOVE:
             record, payload = None, {"phone_number": values.get("phone_number", "")}
         else:
-            record = values_record(grid, values)
+            record = values_record(grid, values, kind=kind)
             payload = record_payload(grid, record)
-        rows.append(_SendRow(pk, number, phone, values, outcome, detail, record, payload))
+        mode = grid.sends_as(kind)
+        rows.append(_SendRow(pk, number, phone, values, outcome, detail, record, payload, mode))
     return rows
+
+
+def _chunk_mode(grid: Grid, rows: Sequence[_SendRow]) -> str:
+    """The mode of a chunk's request: the grid's, or for an upsert grid its rows' one kind
+    (submission_create never mixes kinds in a chunk)."""
+    modes = {row.mode for row in rows}
+    if len(modes) > 1:
+        raise ValueError(f"a chunk of grid {grid.pk} mixes {sorted(modes)}")
+    return modes.pop() if modes else grid.mode
 
 
 def _send(
@@ -79,7 +92,8 @@ def _send(
     if not rows:
         return {}, None
     grid, campaign_id = submission.grid, submission.campaign.thulium_id
-    if grid.mode == Grid.Mode.REMOVE:
+    mode = _chunk_mode(grid, rows)
+    if mode == Grid.Mode.REMOVE:
         removed = client.batch_delete(
             campaign_id,
             [row.phone for row in rows],
@@ -88,7 +102,7 @@ def _send(
         return {row.pk: removal_verdict(removed.rows.get(row.phone)) for row in rows}, (
             removed.request_id
         )
-    if grid.mode == Grid.Mode.ADD:
+    if mode == Grid.Mode.ADD:
         added = client.batch_add(campaign_id, [_new_record(row) for row in rows])
         return {row.pk: addition_verdict(added.rows.get(row.phone)) for row in rows}, (
             added.request_id

@@ -37,7 +37,13 @@ from campaigns.services.sending.outcomes import (
     submission_audit,
     submission_unsend_rest,
 )
-from campaigns.services.sending.requests import _reconcile_added, _send, _send_rows, _SendRow
+from campaigns.services.sending.requests import (
+    _chunk_mode,
+    _reconcile_added,
+    _send,
+    _send_rows,
+    _SendRow,
+)
 from campaigns.services.verdicts import Verdict, Verdicts, systemic_refusal
 
 logger = logging.getLogger(__name__)
@@ -134,7 +140,7 @@ def submission_run(
         # The chunk this request sends (`chunk` becomes the next one, or None to claim anew).
         claimed = chunk
         rows = _send_rows(submission.grid, claimed.row_ids)
-        adding = submission.grid.mode == Grid.Mode.ADD
+        adding = _chunk_mode(submission.grid, rows) == Grid.Mode.ADD
         known: Verdicts = {}
         try:
             with _claim_kept_alive(claimed, worker, lease):
