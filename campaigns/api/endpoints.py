@@ -6,7 +6,6 @@ asks for (Accept-Language, through LocaleMiddleware)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, cast
 
 from django.core.exceptions import PermissionDenied
@@ -19,37 +18,31 @@ from ninja.errors import AuthenticationError, Throttled
 from ninja.files import UploadedFile
 
 from campaigns.access import access_of
+from campaigns.api.answers import grid_out, problem_out, review_out, row_out, sending_out
 from campaigns.api.schemas import (
-    ChangeOut,
     ErrorOut,
     GridOut,
-    LeftOutOut,
     ProblemOut,
     ResultOut,
     ResultPageOut,
     ReviewIn,
     ReviewOut,
-    RowCountsOut,
-    RowOut,
     RowPageOut,
     SendIn,
-    SendingBriefOut,
     SendingOut,
 )
 from campaigns.api.tokens import TokenAuth, TokenRate
 from campaigns.exceptions import MappingProblem, Problem, ThuliumProblem
 from campaigns.forms.intake import UploadForm
-from campaigns.models import Campaign, Chunk, Grid, Row, Submission
-from campaigns.rules.messages import render as message_text
-from campaigns.selectors.sendings import submission_counts
+from campaigns.models import Campaign, Grid, Submission
 from campaigns.services.campaigns import CampaignNotFound, campaign_open
 from campaigns.services.connection import thulium_session
 from campaigns.services.exports import csv_delimiter, grid_export, grid_export_name
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.listing import campaign_listing_want
-from campaigns.services.problems import ProblemGroup, grid_problem_groups
+from campaigns.services.problems import grid_problem_groups
 from campaigns.services.revert import grid_revert, submission_revert
-from campaigns.services.review import Review, grid_read_is_recent, grid_review, grid_review_read
+from campaigns.services.review import grid_read_is_recent, grid_review, grid_review_read
 from campaigns.services.rows import RowFilter, grid_row_page
 from campaigns.services.submissions import submission_create, submissions_reap
 from campaigns.services.validation import campaign_rules_cached
@@ -146,98 +139,6 @@ def _throttled(request: HttpRequest, error: Throttled) -> HttpResponse:
     return _detail(request, _("Too many requests with this token: wait, then try again."), 429)
 
 
-# --- what the answers are made of --------------------------------------------------------------
-
-
-def _problem_out(group: ProblemGroup) -> ProblemOut:
-    return ProblemOut(
-        key=group.key, code=group.code, level=group.level, count=group.count, text=str(group.text)
-    )
-
-
-def _grid_out(grid: Grid, mapping_problem: str = "") -> GridOut:
-    grid.refresh_from_db()
-    rules = campaign_rules_cached(campaign=grid.campaign)
-    return GridOut(
-        id=grid.pk,
-        system=grid.campaign.system.name,
-        campaign=grid.campaign.thulium_id,
-        mode=grid.mode,
-        state=grid.state,
-        file_name=grid.file_name,
-        created_at=grid.created_at,
-        rows=RowCountsOut(
-            total=grid.rows_total,
-            valid=grid.rows_valid,
-            warning=grid.rows_warning,
-            error=grid.rows_error,
-        ),
-        problems=[_problem_out(group) for group in grid_problem_groups(grid, rules)],
-        sendings=[
-            SendingBriefOut(id=pk, state=state)
-            for pk, state in grid.submissions.order_by("-id").values_list("id", "state")
-        ],
-        mapping_problem=mapping_problem,
-    )
-
-
-def _row_out(row: Row) -> RowOut:
-    return RowOut(
-        id=row.pk,
-        number=row.number,
-        state=row.state,
-        phone=row.phone,
-        values=row.values if isinstance(row.values, dict) else {},
-        messages=[str(message_text(entry)) for entry in row.messages],
-        outcome=row.outcome,
-        outcome_text=str(row.get_outcome_display()) if row.outcome else "",
-    )
-
-
-def _review_out(review: Review) -> ReviewOut:
-    return ReviewOut(
-        grid=review.grid.pk,
-        rows=review.rows,
-        changes=[
-            ChangeOut(column=str(c.column), to=str(c.to), count=c.count) for c in review.changes
-        ],
-        left_out=[LeftOutOut(reason=str(reason), count=n) for reason, n in review.left_out],
-        warnings=[_problem_out(group) for group in review.warnings],
-        unchanged=review.unchanged,
-        first_rows=_json_list(review.first_rows_json),
-        untried_fields=review.untried_fields,
-        read_at=review.read_at,
-        fresh=review.fresh,
-        resend=review.resend,
-        include_unchanged=review.include_unchanged,
-        token=review.token,
-    )
-
-
-def _json_list(text: str) -> list[Any]:
-    found = json.loads(text)
-    return found if isinstance(found, list) else []
-
-
-def _sending_out(submission: Submission) -> SendingOut:
-    chunks = list(submission.chunks.values_list("state", flat=True))
-    return SendingOut(
-        id=submission.pk,
-        grid=submission.grid_id,
-        state=submission.state,
-        state_text=str(submission.get_state_display()),
-        resend=submission.resend,
-        rows_total=submission.rows_total,
-        outcomes=submission_counts(submission),
-        chunks_done=sum(1 for s in chunks if s in {Chunk.State.DONE, Chunk.State.SKIPPED}),
-        chunks_total=len(chunks),
-        problem=submission.problem,
-        created_at=submission.created_at,
-        started_at=submission.started_at,
-        finished_at=submission.finished_at,
-    )
-
-
 def _submission_or_404(request: HttpRequest, submission_id: int, permission: str) -> Submission:
     """The sending, if its grid is one the person sees (else 404) and their role there allows
     `permission` (else 403)."""
@@ -304,14 +205,14 @@ def grid_upload(
         with thulium_session(system=place) as client:
             grid_confirm_mapping(grid=grid, mapping=grid.mapping, client=client, actor=person.user)
     except MappingProblem as problem:
-        return Status(201, _grid_out(grid, mapping_problem=str(problem.text)))
-    return Status(201, _grid_out(grid))
+        return Status(201, grid_out(grid, mapping_problem=str(problem.text)))
+    return Status(201, grid_out(grid))
 
 
 @api.get("/grids/{grid_id}", response={200: GridOut, **ERRORS}, tags=["grids"])
 def grid_detail(request: HttpRequest, grid_id: int) -> GridOut:
     """The grid: its rows counted by state, its problems grouped, its sendings."""
-    return _grid_out(grid_or_404(_person(request), grid_id, "campaigns.view_grid"))
+    return grid_out(grid_or_404(_person(request), grid_id, "campaigns.view_grid"))
 
 
 class RowQuery(Schema):
@@ -339,7 +240,7 @@ def grid_rows(request: HttpRequest, grid_id: int, query: Query[RowQuery]) -> Row
         outcome=query.outcome,
     )
     page = grid_row_page(grid, filters, size=max(1, min(query.size, MAX_PAGE)), after=query.after)
-    return RowPageOut(items=[_row_out(row) for row in page.rows], next=page.next_cursor)
+    return RowPageOut(items=[row_out(row) for row in page.rows], next=page.next_cursor)
 
 
 @api.get("/grids/{grid_id}/problems", response={200: list[ProblemOut], **ERRORS}, tags=["grids"])
@@ -348,7 +249,7 @@ def grid_problems(request: HttpRequest, grid_id: int) -> list[ProblemOut]:
     rows?problem=key."""
     grid = grid_or_404(_person(request), grid_id, "campaigns.view_grid")
     rules = campaign_rules_cached(campaign=grid.campaign)
-    return [_problem_out(group) for group in grid_problem_groups(grid, rules)]
+    return [problem_out(group) for group in grid_problem_groups(grid, rules)]
 
 
 @api.post("/grids/{grid_id}/review", response={200: ReviewOut, **ERRORS}, tags=["sending"])
@@ -365,7 +266,7 @@ def grid_review_post(request: HttpRequest, grid_id: int, choice: ReviewIn) -> Re
         resend=choice.resend,
         include_unchanged=choice.unchanged,
     )
-    return _review_out(review)
+    return review_out(review)
 
 
 @api.get("/grids/{grid_id}/review", response={200: ReviewOut, **ERRORS}, tags=["sending"])
@@ -379,7 +280,7 @@ def grid_review_get(request: HttpRequest, grid_id: int, choice: Query[ReviewIn])
         resend=choice.resend,
         include_unchanged=choice.unchanged,
     )
-    return _review_out(review)
+    return review_out(review)
 
 
 @api.post("/grids/{grid_id}/sendings", response={201: SendingOut, **ERRORS}, tags=["sending"])
@@ -397,14 +298,14 @@ def grid_send(request: HttpRequest, grid_id: int, sending: SendIn) -> Status[Sen
         include_unchanged=sending.unchanged,
         confirmed_count=sending.confirm,
     )
-    return Status(201, _sending_out(submission))
+    return Status(201, sending_out(submission))
 
 
 @api.get("/sendings/{submission_id}", response={200: SendingOut, **ERRORS}, tags=["sending"])
 def sending_progress(request: HttpRequest, submission_id: int) -> SendingOut:
     """How far the sending is: its state, its requests done, its rows by outcome."""
     submissions_reap()
-    return _sending_out(_submission_or_404(request, submission_id, "campaigns.view_grid"))
+    return sending_out(_submission_or_404(request, submission_id, "campaigns.view_grid"))
 
 
 class ResultQuery(Schema):
@@ -491,9 +392,7 @@ def grid_revert_post(request: HttpRequest, grid_id: int) -> Status[GridOut]:
     the first of them. Review it, then send it."""
     person = _person(request)
     grid = grid_or_404(person, grid_id, "campaigns.add_grid")
-    return Status(
-        201, _grid_out(grid_revert(grid=grid, author=person.user, rules=live_rules(grid)))
-    )
+    return Status(201, grid_out(grid_revert(grid=grid, author=person.user, rules=live_rules(grid))))
 
 
 @api.post("/sendings/{submission_id}/revert", response={201: GridOut, **ERRORS}, tags=["sending"])
@@ -505,7 +404,7 @@ def sending_revert(request: HttpRequest, submission_id: int) -> Status[GridOut]:
     revert = submission_revert(
         submission=submission, author=person.user, rules=live_rules(submission.grid)
     )
-    return Status(201, _grid_out(revert))
+    return Status(201, grid_out(revert))
 
 
 def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
