@@ -9,9 +9,11 @@ import io
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,10 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from campaigns.models import Import, ImportRun, Submission
-from tests.helpers import Sandbox, user_with_role
+from tests.helpers import ROOT, Sandbox, process_env, user_with_role, worker_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -376,3 +379,36 @@ def test_the_import_pages_list_the_runs_with_their_files_grids_and_sendings(
     assert "crm.csv" in page
     assert f"/grids/{run.grid_id}/" in page
     assert f"#{run.submission_id}" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_at_once_never_run_an_import_twice(
+    tmp_path: Path, sandbox: Sandbox, campaign: Any, owner: Any
+) -> None:
+    (tmp_path / "crm.csv").write_bytes(clean_csv(phones_in(sandbox, "1", 2)))
+    command(
+        "add", "crm", "--campaign", "00001", "--folder", str(tmp_path), "--pattern", "*.csv",
+        "--policy", "review", "--every", "30", "--user", "ewa",
+    )  # fmt: skip
+    env = process_env(worker_database_url(), sandbox, LOG_LEVEL="WARNING")
+    rounds = 3
+    for turn in range(rounds):
+        (tmp_path / f"crm-{turn}.csv").write_bytes(clean_csv(phones_in(sandbox, "1", 3)[turn:]))
+        Import.objects.update(due_at=timezone.now() - timedelta(seconds=1))
+        both = [
+            subprocess.Popen(
+                [sys.executable, "manage.py", "scheduler", "--once"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
+        for process in both:
+            _out, err = process.communicate(timeout=120)
+            assert process.returncode in (0, 1), err.decode()
+
+    # Each file was taken once, by one of the two: no run twice, no file twice.
+    names = list(ImportRun.objects.values_list("file_name", flat=True))
+    assert sorted(names) == sorted({"crm.csv", "crm-0.csv", "crm-1.csv", "crm-2.csv"})
