@@ -341,3 +341,33 @@ def posted_form(client: Client, url: str, **changes: Any) -> Any:
 
 def change_url(user: Any) -> str:
     return reverse("admin:auth_user_change", args=[user.pk])
+
+
+def single_phones(sandbox: Sandbox, status_id: str, count: int) -> list[str]:
+    """`count` numbers of campaign 00001's records in that status, each held once."""
+    records = sandbox.records("00001")
+    held = [r["phone_number"] for r in records]
+    found = [
+        r["phone_number"]
+        for r in records
+        if r["status_id"] == status_id and held.count(r["phone_number"]) == 1
+    ]
+    assert len(found) >= count
+    return found[:count]
+
+
+def schedulers_at_once(env: dict[str, str], *, count: int = 2) -> None:
+    """Start `count` `manage.py scheduler --once` at the same moment and wait for them all."""
+    started = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "scheduler", "--once"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(count)
+    ]
+    for process in started:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode in (0, 1), err.decode()

@@ -260,13 +260,7 @@ def grid_review_post(request: HttpRequest, grid_id: int, choice: ReviewIn) -> Re
     if choice.again or not grid_read_is_recent(grid):
         with page_client(grid.campaign.system) as client:
             grid_review_read(grid=grid, client=client)
-    review = grid_review(
-        grid=grid,
-        rules=live_rules(grid),
-        resend=choice.resend,
-        include_unchanged=choice.unchanged,
-    )
-    return review_out(review)
+    return _reviewed(grid, choice)
 
 
 @api.get("/grids/{grid_id}/review", response={200: ReviewOut, **ERRORS}, tags=["sending"])
@@ -274,6 +268,10 @@ def grid_review_get(request: HttpRequest, grid_id: int, choice: Query[ReviewIn])
     """The review as of the last read of the campaign, without reading it again (`fresh` says
     whether that read is recent enough to send on)."""
     grid = grid_or_404(_person(request), grid_id, "campaigns.add_submission")
+    return _reviewed(grid, choice)
+
+
+def _reviewed(grid: Grid, choice: ReviewIn) -> ReviewOut:
     review = grid_review(
         grid=grid,
         rules=live_rules(grid),

@@ -9,7 +9,6 @@ import io
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +24,14 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import Import, ImportRun, Submission
-from tests.helpers import ROOT, Sandbox, process_env, user_with_role, worker_database_url
+from tests.helpers import (
+    Sandbox,
+    process_env,
+    schedulers_at_once,
+    single_phones,
+    user_with_role,
+    worker_database_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,17 +44,6 @@ def command(*args: str) -> tuple[int, str, str]:
     except SystemExit as ended:
         code = int(ended.code or 0)
     return code, out.getvalue(), err.getvalue()
-
-
-def phones_in(sandbox: Sandbox, status_id: str, count: int) -> list[str]:
-    records = sandbox.records("00001")
-    held = [r["phone_number"] for r in records]
-    found = [
-        r["phone_number"]
-        for r in records
-        if r["status_id"] == status_id and held.count(r["phone_number"]) == 1
-    ]
-    return found[:count]
 
 
 def clean_csv(phones: list[str]) -> bytes:
@@ -70,7 +65,7 @@ def owner(django_user_model: Any) -> Any:
 def test_a_folder_import_takes_each_new_file_once_oldest_first_and_sends_it(
     tmp_path: Path, sandbox: Sandbox, campaign: Any, owner: Any, mailer: None
 ) -> None:
-    first, second = phones_in(sandbox, "1", 2), phones_in(sandbox, "1", 4)[2:]
+    first, second = single_phones(sandbox, "1", 2), single_phones(sandbox, "1", 4)[2:]
     (tmp_path / "crm-1.csv").write_bytes(clean_csv(first))
     os.utime(tmp_path / "crm-1.csv", (1, 1))  # the older one
     (tmp_path / "crm-2.csv").write_bytes(clean_csv(second))
@@ -119,7 +114,7 @@ def test_each_policy_does_what_it_says(
     state: str,
     sent: bool,
 ) -> None:
-    phones = phones_in(sandbox, "1", 2)
+    phones = single_phones(sandbox, "1", 2)
     bad = b"12;Nie dzwonic\n" if dirty else b""  # a phone Thulium would refuse
     (tmp_path / "crm.csv").write_bytes(clean_csv(phones) + bad)
     command(
@@ -207,7 +202,7 @@ def exports() -> Iterator[str]:
 def test_an_address_import_signs_in_keeps_its_credentials_sealed_and_is_refused_in_words(
     sandbox: Sandbox, campaign: Any, owner: Any, exports: str, monkeypatch: Any
 ) -> None:
-    _Exports.body = clean_csv(phones_in(sandbox, "1", 2))
+    _Exports.body = clean_csv(single_phones(sandbox, "1", 2))
     monkeypatch.setenv("CRM_PASSWORD", "wrong-one")
     command(
         "add", "bad", "--campaign", "00001", "--url", exports, "--pattern", "*.csv",
@@ -238,7 +233,7 @@ def test_an_address_import_signs_in_keeps_its_credentials_sealed_and_is_refused_
 def test_the_scheduler_runs_a_due_import_and_waits_for_its_sending(
     tmp_path: Path, sandbox: Sandbox, campaign: Any, owner: Any
 ) -> None:
-    phones = phones_in(sandbox, "1", 2)
+    phones = single_phones(sandbox, "1", 2)
     (tmp_path / "crm.csv").write_bytes(clean_csv(phones))
     command(
         "add", "crm", "--campaign", "00001", "--folder", str(tmp_path), "--pattern", "*.csv",
@@ -308,7 +303,7 @@ def test_an_sftp_import_reads_with_its_key_and_refuses_a_changed_host_key(
 ) -> None:
     port, key, served = sftp_server
     user = getpass.getuser()
-    phones = phones_in(sandbox, "1", 2)
+    phones = single_phones(sandbox, "1", 2)
     (served / "crm-2026-12-05.csv").write_bytes(clean_csv(phones))
     (served / "readme.txt").write_text("not an export")
     location = f"sftp://{user}@127.0.0.1:{port}{served}"
@@ -363,7 +358,7 @@ def test_an_sftp_import_with_a_key_the_server_does_not_know_is_refused_in_words(
 def test_the_import_pages_list_the_runs_with_their_files_grids_and_sendings(
     client: Any, tmp_path: Path, sandbox: Sandbox, campaign: Any, owner: Any
 ) -> None:
-    (tmp_path / "crm.csv").write_bytes(clean_csv(phones_in(sandbox, "1", 2)))
+    (tmp_path / "crm.csv").write_bytes(clean_csv(single_phones(sandbox, "1", 2)))
     command(
         "add", "crm", "--campaign", "00001", "--folder", str(tmp_path), "--pattern", "*.csv",
         "--policy", "send-valid", "--every", "60", "--user", "ewa",
@@ -385,7 +380,7 @@ def test_the_import_pages_list_the_runs_with_their_files_grids_and_sendings(
 def test_two_schedulers_at_once_never_run_an_import_twice(
     tmp_path: Path, sandbox: Sandbox, campaign: Any, owner: Any
 ) -> None:
-    (tmp_path / "crm.csv").write_bytes(clean_csv(phones_in(sandbox, "1", 2)))
+    (tmp_path / "crm.csv").write_bytes(clean_csv(single_phones(sandbox, "1", 2)))
     command(
         "add", "crm", "--campaign", "00001", "--folder", str(tmp_path), "--pattern", "*.csv",
         "--policy", "review", "--every", "30", "--user", "ewa",
@@ -393,21 +388,9 @@ def test_two_schedulers_at_once_never_run_an_import_twice(
     env = process_env(worker_database_url(), sandbox, LOG_LEVEL="WARNING")
     rounds = 3
     for turn in range(rounds):
-        (tmp_path / f"crm-{turn}.csv").write_bytes(clean_csv(phones_in(sandbox, "1", 3)[turn:]))
+        (tmp_path / f"crm-{turn}.csv").write_bytes(clean_csv(single_phones(sandbox, "1", 3)[turn:]))
         Import.objects.update(due_at=timezone.now() - timedelta(seconds=1))
-        both = [
-            subprocess.Popen(
-                [sys.executable, "manage.py", "scheduler", "--once"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            for _ in range(2)
-        ]
-        for process in both:
-            _out, err = process.communicate(timeout=120)
-            assert process.returncode in (0, 1), err.decode()
+        schedulers_at_once(env)
 
     # Each file was taken once, by one of the two: no run twice, no file twice.
     names = list(ImportRun.objects.values_list("file_name", flat=True))

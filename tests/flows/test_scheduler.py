@@ -28,6 +28,7 @@ from tests.helpers import (
     Sandbox,
     process_env,
     queue_sending,
+    schedulers_at_once,
     user_with_role,
     worker_database_url,
 )
@@ -137,19 +138,7 @@ def test_two_schedulers_at_once_never_run_a_job_twice(sandbox: Sandbox, tmp_path
     rounds = 4
     for _round in range(rounds):
         PeriodicJob.objects.update(due_at=timezone.now() - timedelta(seconds=1))
-        both = [
-            subprocess.Popen(
-                [sys.executable, "manage.py", "scheduler", "--once"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            for _ in range(2)
-        ]
-        for process in both:
-            _out, err = process.communicate(timeout=120)
-            assert process.returncode == 0, err.decode()
+        schedulers_at_once(env)
 
     # Each round, each job was taken by exactly one of the two.
     assert sorted(PeriodicJob.objects.values_list("name", "runs")) == [

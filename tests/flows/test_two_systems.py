@@ -27,22 +27,9 @@ from campaigns.services.revert import submission_revert
 from campaigns.services.systems import thulium_system_change
 from campaigns.services.validation import campaign_rules
 from campaigns.tasks import read_campaign_listing, run_submission
-from tests.helpers import Sandbox, queue_sending
+from tests.helpers import Sandbox, queue_sending, single_phones
 
 pytestmark = pytest.mark.django_db
-
-
-def phones_of(sandbox: Sandbox, status_id: str, count: int) -> list[str]:
-    """Numbers of records of campaign 00001 in that status, each held once."""
-    records = sandbox.records("00001")
-    held = [r["phone_number"] for r in records]
-    found = [
-        r["phone_number"]
-        for r in records
-        if r["status_id"] == status_id and held.count(r["phone_number"]) == 1
-    ]
-    assert len(found) >= count
-    return found[:count]
 
 
 def grid_of(campaign: Campaign, text: str) -> Grid:
@@ -74,7 +61,7 @@ def test_a_sending_to_system_b_never_reaches_system_as_server(
     sandbox: Sandbox, sandbox_b: Sandbox, campaign: Campaign, campaign_b: Campaign
 ) -> None:
     a_before = sandbox.records("00001")
-    phones = phones_of(sandbox_b, "1", 3)
+    phones = single_phones(sandbox_b, "1", 3)
     grid = grid_of(campaign_b, "Nr tel.;Status\n" + "".join(f"{p};Nie dzwonić\n" for p in phones))
     sandbox.clear_requests()
     sandbox_b.clear_requests()
@@ -91,7 +78,7 @@ def test_a_sending_to_system_b_never_reaches_system_as_server(
 def test_a_revert_of_a_sending_in_b_puts_back_in_b(
     sandbox: Sandbox, sandbox_b: Sandbox, campaign: Campaign, campaign_b: Campaign
 ) -> None:
-    phones = phones_of(sandbox_b, "1", 2)
+    phones = single_phones(sandbox_b, "1", 2)
     grid = grid_of(campaign_b, "Nr tel.;Status\n" + "".join(f"{p};Nie dzwonić\n" for p in phones))
     sending = send_in_worker(grid)
     sandbox.clear_requests()
@@ -135,8 +122,10 @@ def test_grids_are_purged_after_their_own_systems_days(
 ) -> None:
     settings.RETENTION_DAYS = 90
     thulium_system_change(system=campaign_b.system, actor=None, retention_days=30)
-    in_a = grid_of(campaign, f"Nr tel.;Status\n{phones_of(sandbox, '1', 1)[0]};Nie dzwonić\n")
-    in_b = grid_of(campaign_b, f"Nr tel.;Status\n{phones_of(sandbox_b, '1', 1)[0]};Nie dzwonić\n")
+    in_a = grid_of(campaign, f"Nr tel.;Status\n{single_phones(sandbox, '1', 1)[0]};Nie dzwonić\n")
+    in_b = grid_of(
+        campaign_b, f"Nr tel.;Status\n{single_phones(sandbox_b, '1', 1)[0]};Nie dzwonić\n"
+    )
 
     after_a_month = purge_plan(now=timezone.now() + timedelta(days=31)).grids
     after_a_quarter = purge_plan(now=timezone.now() + timedelta(days=91)).grids
@@ -194,7 +183,7 @@ def test_a_persons_erasure_in_a_leaves_b_untouched(
 def test_a_sending_whose_systems_password_cannot_be_read_stops_and_says_why(
     settings: Any, sandbox_b: Sandbox, campaign_b: Campaign
 ) -> None:
-    phones = phones_of(sandbox_b, "1", 2)
+    phones = single_phones(sandbox_b, "1", 2)
     grid = grid_of(campaign_b, "Nr tel.;Status\n" + "".join(f"{p};Nie dzwonić\n" for p in phones))
     with thulium_client(system=campaign_b.system) as client:
         rules = campaign_rules(campaign=campaign_b, client=client)
