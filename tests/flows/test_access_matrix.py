@@ -21,7 +21,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import thulium
+from campaigns import thulium, urls
 from campaigns.models import Campaign, Grant, Grid, Import, Submission, ThuliumSystem
 from campaigns.services.api_tokens import api_token_create
 from campaigns.services.campaigns import campaign_for
@@ -204,8 +204,6 @@ def an_import(campaign: Campaign, name: str) -> Import:
 
 
 def test_the_matrix_covers_every_endpoint() -> None:
-    from campaigns import urls
-
     unseen = Unseen("s", "00001", 1, 1, 1, imp=1)
     named = {f"campaigns:{p.name}" for p in urls.urlpatterns}
     covered = {name for _m, name, _a in endpoints(unseen)} | HIDING

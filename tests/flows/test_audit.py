@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.models import AuditDetail, AuditEntry, Grid, RowOutcome
+from campaigns.models import AuditDetail, AuditEntry, AuditHead, Grid, RowOutcome
 from campaigns.services.audit import (
     GENESIS,
     audit_verify,
@@ -232,7 +232,6 @@ def test_the_admin_shows_entries_read_only(client: Client, django_user_model: An
 def rechain(mac_of: Any) -> None:
     """What someone who can write the database would do after editing entries: recompute every
     link and the head with `mac_of(prev, entry)`."""
-    from campaigns.models import AuditHead
 
     prev = GENESIS
     entries = list(AuditEntry.objects.order_by("id"))
@@ -284,8 +283,6 @@ def test_a_wrong_key_is_named_as_such_not_as_tampering(crm_grid: Grid, settings:
 
 
 def test_the_head_printed_earlier_catches_a_cut_off_end(crm_grid: Grid) -> None:
-    from campaigns.models import AuditHead
-
     out = io.StringIO()
     call_command("verify_audit", stdout=out)
     kept = re.search(r"Head: (\d+:[0-9a-f]{64})", out.getvalue())[1]

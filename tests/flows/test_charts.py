@@ -14,6 +14,7 @@ from django.utils import formats, timezone, translation
 from campaigns import thulium
 from campaigns.models import Submission
 from campaigns.presentation.charts import bar_chart, column_chart
+from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.sending import submission_run
 from tests.helpers import send_from_page
 
@@ -88,7 +89,6 @@ def test_campaign_charts_say_when_thulium_cannot_answer(
 @pytest.fixture
 def two_rows(campaign: Any, api: thulium.ThuliumClient) -> Any:
     """A grid of two rows: one Thulium updates, one it answers "Record not found." for."""
-    from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 
     data = b"Telefon;Status\n555123321;3\n111222333;5\n"
     made = grid_create_from_file(campaign=campaign, author=None, data=data, filename="a.csv")

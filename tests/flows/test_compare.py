@@ -13,7 +13,9 @@ from campaigns import thulium
 from campaigns.models import Grid
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.review import grid_review
-from tests.helpers import Sandbox
+from campaigns.services.sending import submission_run
+from campaigns.services.thulium_now import grid_compare
+from tests.helpers import Sandbox, queue_sending
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +52,6 @@ def test_a_compared_grid_shows_what_thulium_holds_next_to_what_will_be_sent(
 def test_compare_shows_the_field_value_this_dashboard_last_sent(
     client: Client, supervisor: Any, small_grid: Grid, rules: Any, api: thulium.ThuliumClient
 ) -> None:
-    from campaigns.services.sending import submission_run
-    from tests.helpers import queue_sending
-
     submission_run(
         submission_id=queue_sending(grid=small_grid, author=None, rules=rules).pk, client=api
     )
@@ -97,8 +96,6 @@ def test_compare_needs_a_csrf_token(supervisor: Any, small_grid: Grid) -> None:
 def test_a_comparison_makes_what_thulium_would_refuse_an_error_before_sending(
     small_grid: Grid, api: thulium.ThuliumClient
 ) -> None:
-    from campaigns.services.thulium_now import grid_compare
-
     assert small_grid.rows_error == 0
 
     grid_compare(grid=small_grid, client=api)
@@ -112,8 +109,6 @@ def test_a_comparison_makes_what_thulium_would_refuse_an_error_before_sending(
 def test_adding_a_phone_the_campaign_has_is_an_error_once_compared(
     campaign: Any, api: thulium.ThuliumClient
 ) -> None:
-    from campaigns.services.thulium_now import grid_compare
-
     made = grid_create_from_file(
         campaign=campaign,
         author=None,

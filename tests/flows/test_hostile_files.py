@@ -25,7 +25,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Grid
-from tests.files.make_hostile_files import EITHER, READ, REFUSED, Hostile, build
+from tests.files.make_hostile_files import CORPUS, EITHER, READ, REFUSED, Hostile, build
 from tests.helpers import ROOT, Sandbox, migrated_env, process_env, worker_database_url
 
 # A production worker's address space: Django and a 100k-row intake fit in it; a dense
@@ -75,8 +75,6 @@ def upload(client: Client, path: Path, **kwargs: Any) -> Any:
 
 
 def corpus_ids() -> list[str]:
-    from tests.files.make_hostile_files import CORPUS
-
     return [hostile.name for hostile, _make in CORPUS]
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns.models import UserPreference
+from campaigns.rules.messages import thulium_fix
 
 pytestmark = pytest.mark.django_db
 
@@ -90,8 +91,6 @@ THULIUM_ROW_MESSAGES = [
 
 @pytest.mark.parametrize("message", THULIUM_ROW_MESSAGES)
 def test_every_thulium_row_message_gets_an_explanation_in_polish(message: str) -> None:
-    from campaigns.rules.messages import thulium_fix
-
     with translation.override("pl"):
         polish = thulium_fix(message)
     with translation.override("en"):
@@ -103,8 +102,6 @@ def test_every_thulium_row_message_gets_an_explanation_in_polish(message: str) -
 
 
 def test_an_explanation_keeps_the_value_from_thuliums_message() -> None:
-    from campaigns.rules.messages import thulium_fix
-
     with translation.override("pl"):
         assert "kolor" in thulium_fix('Record field "kolor" does not exist in the campaign.')
         assert "CRM-7" in thulium_fix("Identifier CRM-7 is already used in the campaign.")

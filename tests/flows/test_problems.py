@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import thulium
+from campaigns.exceptions import EditProblem
 from campaigns.models import AuditEntry, ValueRule
 from campaigns.presentation.row_html import RowRenderer
 from campaigns.rules.suggest import agent_for, status_for
@@ -169,8 +170,6 @@ def test_forgetting_a_value_rule_checks_the_rows_again(
 def test_a_value_rule_must_name_a_status_or_agent_of_the_campaign(
     campaign: Any, api: thulium.ThuliumClient, rules: Any
 ) -> None:
-    from campaigns.exceptions import EditProblem
-
     grid = grid_of(campaign, api)
     with pytest.raises(EditProblem, match="Choose one of the campaign's statuses"):
         value_rule_set(

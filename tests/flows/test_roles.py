@@ -9,8 +9,10 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
+from campaigns import urls
 from campaigns.models import Grid, Import, Submission
 from campaigns.services.imports import import_add
+from tests.helpers import queue_sending
 
 pytestmark = pytest.mark.django_db
 
@@ -84,8 +86,6 @@ def an_import(grid: Grid) -> Import:
 
 
 def test_the_matrix_covers_every_endpoint(crm_grid: Grid) -> None:
-    from campaigns import urls
-
     named = {f"campaigns:{p.name}" for p in urls.urlpatterns}
     covered = {name for _m, name, _a, _n in endpoints(crm_grid)}
 
@@ -97,8 +97,6 @@ def test_the_matrix_covers_every_endpoint(crm_grid: Grid) -> None:
 def test_role_by_endpoint(
     client: Client, django_user_model: Any, crm_grid: Grid, role: str | None, rules: Any
 ) -> None:
-    from tests.helpers import queue_sending
-
     queue_sending(grid=crm_grid, author=None, rules=rules)  # submission 1, for revert
     user = django_user_model.objects.create_user("someone", password="x" * 12)
     if role:
@@ -118,8 +116,6 @@ def test_role_by_endpoint(
 def test_cancel_needs_the_supervisor_role(
     client: Client, viewer: Any, supervisor: Any, crm_grid: Grid, rules: Any
 ) -> None:
-    from tests.helpers import queue_sending
-
     submission = queue_sending(grid=crm_grid, author=None, rules=rules)
     url = reverse("campaigns:submission_cancel", args=[crm_grid.pk, submission.pk])
 

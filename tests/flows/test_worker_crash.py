@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.files.make_office_files import ROWS
 from tests.helpers import API_PASSWORD, API_USER, ROOT, Sandbox
 
 PREPARE = """
@@ -79,8 +80,6 @@ def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def state_of_grid_phones(sandbox: Sandbox) -> dict[str, Any]:
-    from tests.files.make_office_files import ROWS
-
     phones = {"".join(ch for ch in cells[0] if ch.isdigit())[-9:] for cells, _s, _c in ROWS}
     return {r["phone_number"]: r for r in sandbox.records("00001") if r["phone_number"] in phones}
 

@@ -9,6 +9,14 @@ import pytest
 
 from campaigns.intake.file_limits import IntakeLimits
 from campaigns.intake.spreadsheets import FileProblem, Table, read_table
+from tests.files.make_hostile_files import (
+    BODY,
+    HEADER,
+    encrypted_xlsx,
+    far_cell,
+    text_cell,
+    xlsx_bytes,
+)
 from tests.helpers import FILES
 
 LIMITS = IntakeLimits(max_rows=1000, max_bytes=5_000_000, max_unpacked_bytes=50_000_000)
@@ -201,22 +209,16 @@ def test_a_windows_1250_line_that_is_also_valid_utf8_stays_polish() -> None:
 
 
 def test_a_password_protected_workbook_is_named_as_such() -> None:
-    from tests.files.make_hostile_files import encrypted_xlsx
-
     with pytest.raises(FileProblem, match="protected with a password"):
         read(encrypted_xlsx(), "secret.xlsx")
 
 
 def test_a_sheet_over_the_column_limit_names_the_far_cell() -> None:
-    from tests.files.make_hostile_files import far_cell
-
     with pytest.raises(FileProblem, match=r"cell XFD2000\), and we read at most 200 columns"):
         read(far_cell("XFD2000", 2000), "far.xlsx")
 
 
 def test_a_styled_empty_cell_far_out_is_no_reason_to_refuse() -> None:
-    from tests.files.make_hostile_files import BODY, HEADER, xlsx_bytes
-
     data = xlsx_bytes(f'{HEADER}{BODY}<row r="5000"><c r="XFD5000" s="1"/></row>')
 
     assert read(data, "styled.xlsx").rows == [["600100200", "Łódź"]]
@@ -237,8 +239,6 @@ NUL_CSV = "Telefon;Miasto\r\n" + "600100201;Kraków\r\n" * 300 + "600100200;Łó
 # The CSV's NUL comes past the first 4 KB: one near the start makes the file binary.
 @pytest.mark.parametrize(("data", "name"), [(NUL_CSV.encode(), "nul.csv"), (None, "nul.xlsx")])
 def test_nul_characters_are_dropped_from_cells(data: bytes | None, name: str) -> None:
-    from tests.files.make_hostile_files import HEADER, text_cell, xlsx_bytes
-
     if data is None:
         row = f'<row r="2">{text_cell("A2", "600100200")}{text_cell("B2", "Łó_x0000_dź")}</row>'
         data = xlsx_bytes(HEADER + row)
