@@ -1,35 +1,31 @@
-"""Thulium systems: `manage.py thulium_system` and the admin against the sandbox and a closed
-port, passwords that never reach the database (or the audit) in clear, key rotation, and the
-migration of an install from before systems."""
+"""Thulium systems: `manage.py thulium_system` against the sandbox and a closed port, passwords
+that never reach the database (or the audit) in clear, and key rotation. The admin's pages are in
+test_system_admin.py, the migration of an install from before systems in
+test_first_system_migration.py."""
 
 from __future__ import annotations
 
-import html
 import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from campaigns.models import (
     AuditDetail,
     AuditEntry,
-    AuditHead,
     Campaign,
     Grant,
     Grid,
     ThuliumSystem,
 )
-from campaigns.services.audit import audit, audit_key, audit_verify, entry_mac, key_check
+from campaigns.services.audit import audit_verify
 from campaigns.services.connection import thulium_client
 from campaigns.services.systems import (
     SystemProblem,
@@ -314,230 +310,6 @@ def test_a_password_under_a_key_no_longer_given_is_said_to_be_unreadable(
 
 
 # --- the admin -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def root_browser(django_user_model: Any) -> Client:
-    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
-    browser = Client()
-    browser.force_login(root)
-    return browser
-
-
-def test_the_admin_never_renders_a_password_and_blank_keeps_it(
-    sandbox: Sandbox, root_browser: Client
-) -> None:
-    add("client-b", sandbox.api_url)
-    kept = ThuliumSystem.objects.get(name="client-b")
-    url = reverse("admin:campaigns_thuliumsystem_change", args=[kept.pk])
-
-    page = root_browser.get(url).content.decode()
-    saved = root_browser.post(url, {"base_url": sandbox.api_url, "api_user": API_USER})
-
-    assert API_PASSWORD not in page
-    assert kept.password_sealed not in page
-    assert saved.status_code == 302
-    assert ThuliumSystem.objects.get(pk=kept.pk).password_sealed == kept.password_sealed
-    assert not AuditEntry.objects.filter(action=A.SYSTEM_CHANGED).exists()  # nothing changed
-    assert thulium_system_test(system=kept).ok
-
-
-def test_the_admin_keeps_a_systems_address_and_user_from_being_blanked(
-    sandbox: Sandbox, root_browser: Client
-) -> None:
-    add("client-b", sandbox.api_url)
-    kept = ThuliumSystem.objects.get(name="client-b")
-
-    page = root_browser.post(
-        reverse("admin:campaigns_thuliumsystem_change", args=[kept.pk]),
-        {"base_url": "", "api_user": API_USER},
-    )
-
-    assert page.status_code == 200
-    assert "Needed: this system" in html.unescape(page.content.decode())
-    assert ThuliumSystem.objects.get(pk=kept.pk).base_url == sandbox.api_url
-
-
-def test_the_admin_gives_a_system_from_the_environment_a_connection_of_its_own(
-    system: ThuliumSystem, sandbox: Sandbox, root_browser: Client
-) -> None:
-    url = reverse("admin:campaigns_thuliumsystem_change", args=[system.pk])
-    unchanged = root_browser.post(url, {"base_url": "", "api_user": ""})
-    half = root_browser.post(url, {"base_url": sandbox.api_url, "api_user": API_USER})
-
-    whole = root_browser.post(
-        url, {"base_url": sandbox.api_url, "api_user": API_USER, "password": API_PASSWORD}
-    )
-
-    assert unchanged.status_code == 302
-    assert half.status_code == 200  # no password: it would sign in with none
-    assert whole.status_code == 302
-    system.refresh_from_db()
-    assert (system.from_environment, system.base_url) == (False, sandbox.api_url)
-    assert thulium_system_test(system=system).ok
-    entry = AuditEntry.objects.get(action=A.SYSTEM_CHANGED)
-    assert entry.details["changes"]["from_environment"] == [True, False]
-    assert API_PASSWORD not in str(entry.details)
-
-
-def test_the_admins_test_button_says_what_the_banner_would(
-    sandbox: Sandbox, closed_port: int, root_browser: Client
-) -> None:
-    add("client-b", sandbox.api_url)
-    add("client-c", f"http://127.0.0.1:{closed_port}/api/")
-    answered, refused = (
-        root_browser.post(
-            reverse("admin:campaigns_thuliumsystem_test", args=[system.pk]), follow=True
-        )
-        for system in ThuliumSystem.objects.order_by("name")
-    )
-    client_b = ThuliumSystem.objects.get(name="client-b")
-    change_page = root_browser.get(
-        reverse("admin:campaigns_thuliumsystem_change", args=[client_b.pk])
-    )
-
-    assert "Test the connection" in change_page.content.decode()
-    assert answered.redirect_chain[-1][0].endswith(f"/{client_b.pk}/change/")
-    assert thulium_system_test(system=client_b).text in html.unescape(answered.content.decode())
-    said = html.unescape(refused.content.decode())
-    assert "Thulium system client-c at http://127.0.0.1:" in said
-    assert "is not answering right now" in said
-
-
-def test_only_the_installs_administrators_manage_systems(
-    system: ThuliumSystem, django_user_model: Any
-) -> None:
-    group_admin = django_user_model.objects.create_user("ania", is_staff=True)
-    group_admin.groups.add(Group.objects.get(name="Administrator"))
-    granted = django_user_model.objects.create_user("bartek", is_staff=True)
-    Grant.objects.create(user=granted, system=system, role="Administrator")
-    url = reverse("admin:campaigns_thuliumsystem_changelist")
-
-    answers = {}
-    for user in (group_admin, granted):
-        browser = Client()
-        browser.force_login(user)
-        answers[user.username] = browser.get(url).status_code
-
-    assert answers == {"ania": 200, "bartek": 403}
-
-
-def test_the_admin_refuses_to_delete_a_system_with_grids(
-    system: ThuliumSystem, crm_grid: Grid, root_browser: Client
-) -> None:
-    deleted = root_browser.post(
-        reverse("admin:campaigns_thuliumsystem_delete", args=[system.pk]), {"post": "yes"}
-    )
-    bulk = root_browser.post(
-        reverse("admin:campaigns_thuliumsystem_changelist"),
-        {"action": "delete_selected", "_selected_action": [system.pk], "post": "yes"},
-    )
-
-    assert deleted.status_code == 403
-    assert "is not removed here" in bulk.content.decode()
-    assert ThuliumSystem.objects.filter(pk=system.pk).exists()
-    assert Grid.objects.filter(pk=crm_grid.pk).exists()
-
-
-def test_the_admin_deletes_a_system_without_grids_through_the_service(
-    sandbox: Sandbox, root_browser: Client
-) -> None:
-    add("client-b", sandbox.api_url)
-    kept = ThuliumSystem.objects.get(name="client-b")
-    Campaign.objects.create(system=kept, thulium_id="00001", name="Odnowienia")
-
-    deleted = root_browser.post(
-        reverse("admin:campaigns_thuliumsystem_delete", args=[kept.pk]), {"post": "yes"}
-    )
-
-    assert deleted.status_code == 302
-    assert not ThuliumSystem.objects.filter(pk=kept.pk).exists()
-    assert AuditEntry.objects.get(action=A.SYSTEM_REMOVED).details["name"] == "client-b"
-
-
-# --- migrate -------------------------------------------------------------------------------------
-
-
-def audit_as_at_0026(apps: Any, *, action: str, campaign: str = "", **details: Any) -> None:
-    """An entry written as audit() wrote it before systems: its MAC from the same material (a
-    current entry with no system, never saved), stored in the table as it was then."""
-    head, _made = apps.get_model("campaigns", "AuditHead").objects.get_or_create(pk=1)
-    fields = {
-        "at": timezone.now(),
-        "actor_name": "command line",
-        "action": action,
-        "campaign": campaign,
-        "details": details,
-        "detail_mac": "",
-        "prev_mac": head.last_mac,
-    }
-    mac = entry_mac(AuditEntry(**fields), audit_key())
-    apps.get_model("campaigns", "AuditEntry").objects.create(**fields, mac=mac)
-    head.count += 1
-    head.last_mac = mac
-    head.key_check = key_check(audit_key())
-    head.save()
-
-
-@pytest.fixture
-def at_0026() -> Iterator[Any]:
-    """The database migrated back to before systems (its historical models); migrated forward
-    to the latest again afterwards, whatever the test did."""
-    # The executor, not the migrate command: after migrate, post_migrate would look for the
-    # systems in a database that has none yet.
-    executor = MigrationExecutor(connection)
-    executor.migrate([("campaigns", BEFORE_SYSTEMS)])
-    yield executor.loader.project_state([("campaigns", BEFORE_SYSTEMS)]).apps
-    call_command("migrate", verbosity=0)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_single_system_install_migrates_under_its_first_system(
-    at_0026: Any, settings: Any
-) -> None:
-    OldCampaign = at_0026.get_model("campaigns", "Campaign")
-    OldGrid = at_0026.get_model("campaigns", "Grid")
-    for thulium_id, name in (("00001", "Odnowienia"), ("00002", "Windykacja")):
-        made = OldCampaign.objects.create(thulium_id=thulium_id, name=name)
-        OldGrid.objects.create(campaign=made, source="upload", file_name="crm.csv")
-        audit_as_at_0026(at_0026, action=A.UPLOAD, campaign=thulium_id, rows=16, mode="edit")
-    audit_as_at_0026(at_0026, action=A.LOGIN)
-    settings.THULIUM = settings.THULIUM | {"BASE_URL": "https://centrum-a.thulium.com/api/"}
-
-    call_command("migrate", verbosity=0)
-
-    first = ThuliumSystem.objects.get()
-    assert (first.name, first.from_environment, first.earlier_history) == (
-        "centrum-a",
-        True,
-        True,
-    )
-    assert set(Campaign.objects.values_list("system_id", flat=True)) == {first.pk}
-    assert Grid.objects.filter(campaign__system=first).count() == 2
-    assert AuditEntry.objects.filter(system_id__isnull=True).count() == 3
-    call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())
-    audit(action=A.UPLOAD, actor=None, campaign=Campaign.objects.get(thulium_id="00001"), rows=3)
-    assert AuditEntry.objects.order_by("-id")[0].system_id == first.pk
-    call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())
-    assert AuditHead.objects.get().count == AuditEntry.objects.count()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_migrate_makes_the_system_from_the_environment_only_when_it_is_set(
-    settings: Any,
-) -> None:
-    # A system a flush's post_migrate made for an earlier test's settings is not this one's.
-    ThuliumSystem.objects.all().delete()
-    settings.THULIUM = settings.THULIUM | {"BASE_URL": ""}
-    call_command("migrate", verbosity=0)
-    assert not ThuliumSystem.objects.exists()
-
-    settings.THULIUM = settings.THULIUM | {"BASE_URL": "https://centrum-a.thulium.com/api/"}
-    call_command("migrate", verbosity=0)
-    call_command("migrate", verbosity=0)  # once: it is made when there is none
-
-    made = ThuliumSystem.objects.get()
-    assert (made.name, made.from_environment, made.password_sealed) == ("centrum-a", True, "")
 
 
 def test_a_kept_password_goes_only_to_the_server_it_was_given_for(
