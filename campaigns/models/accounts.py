@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserPreference(models.Model):
@@ -40,8 +41,10 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("API token")
-        verbose_name_plural = _("API tokens")
+        # In the model's own context: Polish writes it in lower case inside the admin's sentences,
+        # while the top bar's link is a title.
+        verbose_name = pgettext_lazy("model name", "API token")
+        verbose_name_plural = pgettext_lazy("model name", "API tokens")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
