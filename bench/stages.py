@@ -164,9 +164,10 @@ def stage_floor_store(args: Any, workdir: Path) -> dict[str, Any]:
     rows = make_rows(args.rows)
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state", "status_id"]
     columns += ["agent_login", "clears", "unchanged", "problems", "outcome", "outcome_detail"]
+    columns += ["kind"]
     encoded = [
         (grid.pk, n, json_module.dumps(cells), json_module.dumps({"phone_number": cells[0]}))
-        + ("[]", cells[0], "valid", "", "", False, False, "", "", "{}")
+        + ("[]", cells[0], "valid", "", "", False, False, "", "", "{}", "")
         for n, cells in enumerate(rows, start=2)
     ]
     table = connection.ops.quote_name(Row._meta.db_table)
