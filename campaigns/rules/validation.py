@@ -133,6 +133,16 @@ class CampaignRules:
         return {}
 
     @cached_property
+    def cells_checked(self) -> dict[tuple[str, str], CellCheck]:
+        """(target, text) → what the cell decides under these rules (see check_row)."""
+        return {}
+
+    @cached_property
+    def status_rules_checked(self) -> dict[tuple[Any, ...], tuple[Message, ...]]:
+        """(status, dictionary status, has an agent, has a date) → what the status demands."""
+        return {}
+
+    @cached_property
     def local_now(self) -> datetime:
         """`now` as a naive local time, to compare dates read from cells with (making each of
         100,000 dates aware looked up the current time zone every time)."""
@@ -201,6 +211,26 @@ class RowCheck:
     phone: str
 
 
+@dataclass(frozen=True, slots=True)
+class CellCheck:
+    """What one cell (a target and its text) decides, whatever the row: the value it sets (a
+    key of the row's values, or a record field), its messages, and whether the text says
+    anything at all. Shared by every row whose cell reads the same: never changed."""
+
+    key: str | None = None
+    value: Any = None
+    field: str | None = None
+    messages: tuple[Message, ...] = ()
+    mangled: tuple[Message, ...] = ()
+    blank: bool = False
+
+
+# A CRM export repeats its statuses, agents and dates on every row: each distinct cell is
+# checked once per rules. Texts that never repeat (names, notes) would only fill the memory:
+# past this many, the cells remembered are forgotten and gathered anew.
+CELLS_REMEMBERED = 20_000
+
+
 def check_row(
     cells: Mapping[str, str], rules: CampaignRules, mode: str = GridMode.EDIT
 ) -> RowCheck:
@@ -228,90 +258,33 @@ def check_row(
                 )
         else:
             found.append(message("phone_number", ERROR, "phone_invalid", value=raw_phone))
-    found.extend(_mangled_text(cells))
 
+    remembered = rules.cells_checked
+    said = False  # does any cell besides the phone say something?
+    checks = []
+    for target, text in cells.items():
+        if target == "phone_number":
+            continue
+        try:
+            cell = remembered[target, text]
+        except KeyError:
+            if len(remembered) >= CELLS_REMEMBERED:
+                remembered.clear()
+            cell = remembered[target, text] = _check_cell(target, text, rules)
+        if cell.mangled:
+            found.extend(cell.mangled)
+        if not cell.blank:
+            said = True
+            checks.append(cell)
     if mode == GridMode.REMOVE:
         return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
-    for target, text in cells.items():
-        text = text.strip()
-        if target == "phone_number" or not text:
-            continue
-        clearing = text.lower() in CLEAR_MARKERS
-        if target.startswith(FIELD_PREFIX):
-            name = target.removeprefix(FIELD_PREFIX)
-            if rules.campaign_type == "crm":
-                found.append(message(target, ERROR, "crm_fields"))
-            elif name not in rules.fields:
-                found.append(message(target, ERROR, "field_unknown", name=name))
-            elif name in rules.unknown_fields:
-                found.append(message(target, ERROR, "field_refused", name=name))
-            else:
-                record_fields[name] = "" if clearing else text
-        elif clearing:
-            found.append(message(target, ERROR, "cannot_clear", column=target))
-        elif target == "status":
-            status = rules.status(text)
-            if status is None and (ruled := rules.ruled(target, text)) is not None:
-                status = rules.status(ruled)
-                if status is not None:
-                    found.append(message(target, INFO, "value_rule", value=text, to=status.name))
-            if status is None:
-                found.append(
-                    message(
-                        target, ERROR, "status_unknown", value=text, choices=rules.status_choices()
-                    )
-                )
-            else:
-                values["status_id"] = status.status_id
-        elif target == "dictionary_status_id":
-            known = {str(s.dictionary_status_id) for s in rules.statuses}
-            if (number := ascii_int(fold_digits(text))) is not None and str(number) in known:
-                values["dictionary_status_id"] = number
-            else:
-                choices = ", ".join(sorted(known - {"None"}, key=lambda k: int(k)))
-                found.append(
-                    message(target, ERROR, "dictionary_status_unknown", value=text, choices=choices)
-                )
-        elif target == "agent_login":
-            agent = rules.agent(text)
-            if agent is None and (agent := rules.agent_by_name(text)) is not None:
-                found.append(message(target, INFO, "agent_by_name", value=text, to=agent.login))
-            if agent is None and (ruled := rules.ruled(target, text)) is not None:
-                agent = rules.agent(ruled)
-                if agent is not None:
-                    found.append(message(target, INFO, "value_rule", value=text, to=agent.login))
-            if agent is None:
-                found.append(
-                    message(
-                        target, ERROR, "agent_unknown", value=text, choices=rules.agent_choices()
-                    )
-                )
-            else:
-                values["agent_login"] = agent.login
-                if not (agent.active and agent.active_in_outbound):
-                    found.append(message(target, WARNING, "agent_inactive", value=agent.login))
-        elif target == "next_call_date":
-            moment, has_time = parse_cell_date_time(text)
-            if moment is None and (wrong := impossible_date(text)):
-                found.append(message(target, ERROR, "date_impossible", value=text, **wrong))
-            elif moment is None:
-                found.append(message(target, ERROR, "date_invalid", value=text))
-            else:
-                parsed = thulium_date_text(moment)
-                values["next_call_date"] = parsed
-                if not has_time:
-                    found.append(
-                        message(target, WARNING, "date_without_time", value=text, parsed=parsed)
-                    )
-                if moment < rules.local_now:
-                    found.append(message(target, WARNING, "date_past", parsed=parsed))
-        elif target == "identifier":
-            values["identifier"] = text
-        elif target == "order":
-            if (order := ascii_int(fold_digits(text))) is not None and order <= 1_000_000:
-                values["order"] = order
-            else:
-                found.append(message(target, ERROR, "order_invalid", value=text))
+    for cell in checks:
+        if cell.messages:
+            found.extend(cell.messages)
+        if cell.field is not None:
+            record_fields[cell.field] = cell.value
+        elif cell.key is not None:
+            values[cell.key] = cell.value
 
     if record_fields:
         values["record_fields"] = record_fields
@@ -319,11 +292,94 @@ def check_row(
     if rules.on_do_not_contact(phone) and _calls_again(values, rules, mode):
         code = "do_not_contact_edit" if mode == GridMode.EDIT else "do_not_contact_add"
         found.append(message("phone_number", ERROR, code))
-    if mode == GridMode.EDIT and not any(
-        text.strip() for target, text in cells.items() if target != "phone_number"
-    ):
+    if mode == GridMode.EDIT and not said:
         found.append(message("phone_number", WARNING, "nothing_to_change"))
     return RowCheck(values=values, messages=found, phone=values.get("phone_number", ""))
+
+
+def _check_cell(target: str, text: str, rules: CampaignRules) -> CellCheck:
+    """What a cell other than the phone decides (see CellCheck): the rules, by the cell alone."""
+    mangled = tuple(_mangled_text(target, text))
+    text = text.strip()
+    if not text:
+        return CellCheck(mangled=mangled, blank=True)
+    found: list[Message] = []
+    key: str | None = None
+    value: Any = None
+    field: str | None = None
+    clearing = text.lower() in CLEAR_MARKERS
+    if target.startswith(FIELD_PREFIX):
+        name = target.removeprefix(FIELD_PREFIX)
+        if rules.campaign_type == "crm":
+            found.append(message(target, ERROR, "crm_fields"))
+        elif name not in rules.fields:
+            found.append(message(target, ERROR, "field_unknown", name=name))
+        elif name in rules.unknown_fields:
+            found.append(message(target, ERROR, "field_refused", name=name))
+        else:
+            field, value = name, "" if clearing else text
+    elif clearing:
+        found.append(message(target, ERROR, "cannot_clear", column=target))
+    elif target == "status":
+        status = rules.status(text)
+        if status is None and (ruled := rules.ruled(target, text)) is not None:
+            status = rules.status(ruled)
+            if status is not None:
+                found.append(message(target, INFO, "value_rule", value=text, to=status.name))
+        if status is None:
+            found.append(
+                message(target, ERROR, "status_unknown", value=text, choices=rules.status_choices())
+            )
+        else:
+            key, value = "status_id", status.status_id
+    elif target == "dictionary_status_id":
+        known = {str(s.dictionary_status_id) for s in rules.statuses}
+        if (number := ascii_int(fold_digits(text))) is not None and str(number) in known:
+            key, value = "dictionary_status_id", number
+        else:
+            choices = ", ".join(sorted(known - {"None"}, key=lambda k: int(k)))
+            found.append(
+                message(target, ERROR, "dictionary_status_unknown", value=text, choices=choices)
+            )
+    elif target == "agent_login":
+        agent = rules.agent(text)
+        if agent is None and (agent := rules.agent_by_name(text)) is not None:
+            found.append(message(target, INFO, "agent_by_name", value=text, to=agent.login))
+        if agent is None and (ruled := rules.ruled(target, text)) is not None:
+            agent = rules.agent(ruled)
+            if agent is not None:
+                found.append(message(target, INFO, "value_rule", value=text, to=agent.login))
+        if agent is None:
+            found.append(
+                message(target, ERROR, "agent_unknown", value=text, choices=rules.agent_choices())
+            )
+        else:
+            key, value = "agent_login", agent.login
+            if not (agent.active and agent.active_in_outbound):
+                found.append(message(target, WARNING, "agent_inactive", value=agent.login))
+    elif target == "next_call_date":
+        moment, has_time = parse_cell_date_time(text)
+        if moment is None and (wrong := impossible_date(text)):
+            found.append(message(target, ERROR, "date_impossible", value=text, **wrong))
+        elif moment is None:
+            found.append(message(target, ERROR, "date_invalid", value=text))
+        else:
+            parsed = thulium_date_text(moment)
+            key, value = "next_call_date", parsed
+            if not has_time:
+                found.append(
+                    message(target, WARNING, "date_without_time", value=text, parsed=parsed)
+                )
+            if moment < rules.local_now:
+                found.append(message(target, WARNING, "date_past", parsed=parsed))
+    elif target == "identifier":
+        key, value = "identifier", text
+    elif target == "order":
+        if (order := ascii_int(fold_digits(text))) is not None and order <= 1_000_000:
+            key, value = "order", order
+        else:
+            found.append(message(target, ERROR, "order_invalid", value=text))
+    return CellCheck(key=key, value=value, field=field, messages=tuple(found), mangled=mangled)
 
 
 def _calls_again(values: Mapping[str, Any], rules: CampaignRules, mode: str) -> bool:
@@ -340,18 +396,16 @@ def _calls_again(values: Mapping[str, Any], rules: CampaignRules, mode: str) -> 
     return status is not None and status.system_status not in thulium.NOT_CALLED
 
 
-def _mangled_text(cells: Mapping[str, str]) -> list[Message]:
+def _mangled_text(target: str, text: str) -> list[Message]:
     """Text that lost letters (U+FFFD) cannot be sent as it is; text that looks mis-decoded
-    ("Ĺ‚ukasz") can, but is never valid without saying so."""
-    found = []
-    for target, text in cells.items():
-        if text.isascii() or target == "phone_number":  # a phone has checks of its own
-            continue
-        if lost_letters(text):
-            found.append(message(target, ERROR, "text_lost_letters", value=text))
-        elif (repaired := mojibake_repair(text)) is not None:
-            found.append(message(target, WARNING, "text_mojibake", value=text, repaired=repaired))
-    return found
+    ("Ĺ‚ukasz") can, but is never valid without saying so. (A phone has checks of its own.)"""
+    if text.isascii() or target == "phone_number":
+        return []
+    if lost_letters(text):
+        return [message(target, ERROR, "text_lost_letters", value=text)]
+    if (repaired := mojibake_repair(text)) is not None:
+        return [message(target, WARNING, "text_mojibake", value=text, repaired=repaired)]
+    return []
 
 
 def _status_of(values: Mapping[str, Any], rules: CampaignRules) -> thulium.Status | None:
@@ -364,7 +418,23 @@ def _status_of(values: Mapping[str, Any], rules: CampaignRules) -> thulium.Statu
     return None
 
 
-def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> list[Message]:
+def _status_rules(values: Mapping[str, Any], rules: CampaignRules) -> tuple[Message, ...]:
+    """What the row's status demands and the row lacks (an agent, a date), decided once per
+    combination under these rules."""
+    key = (
+        values.get("status_id"),
+        values.get("dictionary_status_id"),
+        "agent_login" in values,
+        "next_call_date" in values,
+    )
+    try:
+        return rules.status_rules_checked[key]
+    except KeyError:
+        found = rules.status_rules_checked[key] = tuple(_status_demands(values, rules))
+        return found
+
+
+def _status_demands(values: Mapping[str, Any], rules: CampaignRules) -> list[Message]:
     status = _status_of(values, rules)
     if status is None:
         return []
