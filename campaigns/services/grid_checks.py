@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import batched
+from itertools import batched, chain
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F
 
-from campaigns.database.bulk_sql import analyze_after_insert, insert_many, json_text
+from campaigns.database.bulk_sql import (
+    analyze_after_insert,
+    as_text,
+    insert_many,
+    json_text,
+    json_value,
+    update_many,
+)
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
     Duplicates,
@@ -36,7 +43,6 @@ from campaigns.rules.validation import (
 from campaigns.services.listing import Listing, grid_thulium_now_store
 from campaigns.services.uploads import upload_rows
 
-BULK_BATCH = 2000
 # Rebuilding more rows than this one by one costs more than rebuilding the whole grid.
 PARTIAL_LIMIT = 5000
 
@@ -54,6 +60,13 @@ class RowCells:
     raw: list[str]
     outcome: str
     outcome_detail: dict[str, Any]
+    # What the row holds now of what checking decides (Stored), when it is checked in place.
+    stored: Stored | None = None
+
+
+# A stored row's checked columns, to tell whether checking it again changed anything: values,
+# messages, phone, state and kind.
+Stored = tuple[dict[str, Any], list[Message], str, str, str]
 
 
 @dataclass(slots=True)
@@ -72,6 +85,10 @@ class RowBuild:
     outcome_detail: dict[str, Any] = field(default_factory=dict)
     # How an upsert grid's row goes (see Row.kind).
     kind: str = ""
+    stored: Stored | None = None
+
+    def unchanged_from_stored(self) -> bool:
+        return self.stored == (self.values, self.messages, self.phone, self.state, self.kind)
 
 
 def grid_validate(
@@ -100,8 +117,15 @@ def grid_validate(
         # Rows sharing an identifier are not found by the phone index: check them all.
         row_ids = None
     from_upload = row_ids is None and grid.upload_blocks.exists()
+    # The whole grid checked again with the same cells (a comparison with Thulium, rules that
+    # changed): only the rows whose checked columns change are written.
+    in_place = row_ids is None and not from_upload and not new_raw
     cells_of = _cells_reader(grid)
-    rows = _rows_to_check(grid, rules, cells_of, row_ids, new_raw or {}, from_upload=from_upload)
+    rows = (
+        _rows_stored(grid)
+        if in_place
+        else _rows_to_check(grid, rules, cells_of, row_ids, new_raw or {}, from_upload=from_upload)
+    )
     checked = [(row, check_row(cells_of(row.raw), rules, grid.mode)) for row in rows]
     if listing is not None:
         grid_thulium_now_store(
@@ -112,9 +136,58 @@ def grid_validate(
         )
     built = _rows_checked_together(grid, checked, whole=row_ids is None)
     with transaction.atomic():
-        _rows_replace(grid, built, row_ids, from_upload=from_upload, counted=counted)
+        if in_place:
+            _rows_update_changed(built)
+            grid_recount(grid)
+        else:
+            _rows_replace(grid, built, row_ids, from_upload=from_upload, counted=counted)
         _fingerprint_keep(grid, rules, whole=row_ids is None)
     return grid
+
+
+def _rows_stored(grid: Grid) -> list[RowCells]:
+    """Every row of the grid with its cells and what checking made of them (its outcome's
+    detail is left out: a row checked in place keeps its columns of sending as they are)."""
+    rows = grid.rows.order_by("number", "id").values_list(
+        "id",
+        "number",
+        as_text("raw"),
+        "outcome",
+        as_text("values"),
+        as_text("messages"),
+        "phone",
+        "state",
+        "kind",
+    )
+    return [
+        RowCells(
+            pk,
+            number,
+            json_value(raw),
+            outcome,
+            {},
+            (json_value(values), json_value(messages), phone, state, kind),
+        )
+        for pk, number, raw, outcome, values, messages, phone, state, kind in rows.iterator(
+            chunk_size=5000
+        )
+    ]
+
+
+def _rows_update_changed(built: Sequence[RowBuild]) -> None:
+    """Write the checked columns of the rows whose check changed them (see _stored)."""
+    changed = [row for row in built if not row.unchanged_from_stored()]
+    columns = ["values", "messages", "phone", "state", "status_id", "agent_login", "clears"]
+    columns += ["unchanged", "problems", "kind"]
+    casts = ["jsonb", "jsonb", "varchar", "varchar", "varchar", "varchar", "boolean"]
+    casts += ["boolean", "text", "varchar"]
+    for batch in batched(changed, 5000):
+        update_many(
+            Row._meta.db_table,
+            columns,
+            casts,
+            [(*_checked_columns(row), row.kind, row.pk) for row in batch],
+        )
 
 
 def _rows_to_check(
@@ -211,6 +284,7 @@ def _rows_checked_together(
                 outcome=row.outcome,
                 outcome_detail=row.outcome_detail,
                 kind=upsert_kind(held[key][0] if key in held else None) if upsert else "",
+                stored=row.stored,
             )
         )
     return built
@@ -294,8 +368,8 @@ def _held_in_thulium(
     if not whole:
         known = known.filter(phone__in=phones - {""})
     return {
-        phone: (count, values)
-        for phone, count, values in known.values_list("phone", "count", "values")
+        phone: (count, json_value(values))
+        for phone, count, values in known.values_list("phone", "count", as_text("values"))
     }
 
 
@@ -309,44 +383,67 @@ def grid_recount(grid: Grid) -> None:
 
 
 def rows_store(*, grid: Grid, rows: Iterable[RowBuild]) -> None:
-    """Insert rows into the grid, in batches (see bulk_sql: COPY on PostgreSQL, one executemany
+    """Insert rows into the grid as they come (see bulk_sql: one COPY on PostgreSQL, executemany
     on SQLite; on 100,000 rows several times faster than bulk_create). A row with an id keeps
     it. JSON is written as text, the empty list and object without encoding them. The grid's
     counts are the caller's to keep (grid_recount, or grid_validate after)."""
     columns = ["grid_id", "number", "raw", "values", "messages", "phone", "state"]
     columns += ["status_id", "agent_login", "clears", "unchanged", "problems"]
     columns += ["outcome", "outcome_detail", "kind"]
-    inserted = 0
-    for batch in batched(rows, BULK_BATCH):
-        inserted += len(batch)
-        for with_id in (False, True):
-            insert_many(
-                Row._meta.db_table,
-                (["id"] if with_id else []) + columns,
-                [
-                    ((row.pk,) if with_id else ())
-                    + (
-                        grid.pk,
-                        row.number,
-                        json_text(row.raw),
-                        json_text(row.values),
-                        json_text(row.messages),
-                        row.phone,
-                        row.state,
-                        row.values.get("status_id", ""),
-                        row.values.get("agent_login", ""),
-                        "" in row.values.get("record_fields", {}).values(),
-                        bool(row.messages) and any(m["code"] == "no_change" for m in row.messages),
-                        row_problems(row.messages) if row.messages else "",
-                        row.outcome,
-                        json_text(row.outcome_detail),
-                        row.kind,
-                    )
-                    for row in batch
-                    if (row.pk is not None) is with_id
-                ],
-            )
+    # A store is rows read from a file (no ids) or rows rebuilt (ids kept): the rows of the
+    # first one's sort stream in, any of the other are kept aside and stored after.
+    coming = iter(rows)
+    head = next(coming, None)
+    if head is None:
+        return
+    with_id = head.pk is not None
+    aside: list[RowBuild] = []
+
+    def streamed() -> Iterator[tuple[Any, ...]]:
+        for row in chain([head], coming):
+            if (row.pk is not None) is with_id:
+                yield _stored(grid, row, with_id=with_id)
+            else:
+                aside.append(row)
+
+    inserted = insert_many(Row._meta.db_table, _id_first(columns, with_id), streamed())
+    inserted += insert_many(
+        Row._meta.db_table,
+        _id_first(columns, not with_id),
+        [_stored(grid, row, with_id=not with_id) for row in aside],
+    )
     analyze_after_insert(Row._meta.db_table, inserted)
+
+
+def _id_first(columns: list[str], with_id: bool) -> list[str]:
+    return ["id", *columns] if with_id else columns
+
+
+def _stored(grid: Grid, row: RowBuild, *, with_id: bool) -> tuple[Any, ...]:
+    """The row as rows_store writes it, in its columns' order."""
+    return (
+        ((row.pk,) if with_id else ())
+        + (grid.pk, row.number, json_text(row.raw))
+        + _checked_columns(row)
+        + (row.outcome, json_text(row.outcome_detail), row.kind)
+    )
+
+
+def _checked_columns(row: RowBuild) -> tuple[Any, ...]:
+    """What checking decides of a row, as stored: values, messages, phone, state, status_id,
+    agent_login, clears, unchanged and problems."""
+    values, messages = row.values, row.messages
+    return (
+        json_text(values),
+        json_text(messages),
+        row.phone,
+        row.state,
+        values.get("status_id", ""),
+        values.get("agent_login", ""),
+        "" in values.get("record_fields", {}).values(),
+        bool(messages) and any(m["code"] == "no_change" for m in messages),
+        row_problems(messages) if messages else "",
+    )
 
 
 def _cells_reader(grid: Grid) -> Callable[[Sequence[str]], dict[str, str]]:

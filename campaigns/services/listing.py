@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.database.bulk_sql import insert_many, json_text
+from campaigns.database.bulk_sql import as_text, insert_many, json_text, json_value
 from campaigns.models import Campaign, CampaignListing, Grid, SentFields, Submission, ThuliumNow
 
 logger = logging.getLogger(__name__)
@@ -115,15 +116,19 @@ def campaign_agent_names_learn(*, campaign: Campaign, names: dict[str, str]) -> 
 
 def last_sent_fields(*, campaign: Campaign, phones: Iterable[str]) -> dict[str, dict[str, str]]:
     """For each phone: record field name → the last value this dashboard sent and Thulium took."""
-    wanted = sorted(set(phones) - {""})
-    fields: dict[str, dict[str, str]] = {}
-    for start in range(0, len(wanted), PHONE_BATCH):
-        fields.update(
-            SentFields.objects.filter(
-                campaign=campaign, phone__in=wanted[start : start + PHONE_BATCH]
-            ).values_list("phone", "fields")
-        )
-    return fields
+    wanted = set(phones) - {""}
+    if not wanted:
+        return {}
+    kept = SentFields.objects.filter(campaign=campaign)
+    if len(wanted) > PHONE_BATCH:
+        # A large grid asks for most of what the campaign keeps: one read of it all costs
+        # less than the statements of thousands of phones each (Django builds each IN list).
+        return {
+            phone: json_value(fields)
+            for phone, fields in kept.values_list("phone", as_text("fields")).iterator(5000)
+            if phone in wanted
+        }
+    return dict(kept.filter(phone__in=wanted).values_list("phone", "fields"))
 
 
 def record_values(record: thulium.Record) -> dict[str, Any]:
@@ -169,36 +174,36 @@ def grid_thulium_now_store(
     )
     records = listing.records
     ThuliumNow.objects.filter(grid=grid).delete()
-    # One statement per 2,000 (or COPY), JSON as text: bulk_create took a tenth of the
-    # review's read of a 100k-row grid.
+    by_phone = (
+        (
+            grid.pk,
+            phone,
+            len(records.get(phone, [])),
+            json_text(record_now(records[phone], sent.get(phone)) if phone in records else {}),
+        )
+        for phone in phones
+    )
+    by_identifier_key = (
+        (
+            grid.pk,
+            ThuliumNow.IDENTIFIER_KEY + identifier,
+            int(identifier in by_identifier),
+            json_text(
+                record_now(
+                    [by_identifier[identifier]], sent.get(by_identifier[identifier].phone_number)
+                )
+                if identifier in by_identifier
+                else {}
+            ),
+        )
+        for identifier in identifiers
+    )
+    # One COPY (or a statement per 2,000), JSON as text, rows made as the database takes them:
+    # bulk_create took a tenth of the review's read of a 100k-row grid.
     insert_many(
         ThuliumNow._meta.db_table,
         ["grid_id", "phone", "count", "values"],
-        [
-            (
-                grid.pk,
-                phone,
-                len(records.get(phone, [])),
-                json_text(record_now(records[phone], sent.get(phone)) if phone in records else {}),
-            )
-            for phone in phones
-        ]
-        + [
-            (
-                grid.pk,
-                ThuliumNow.IDENTIFIER_KEY + identifier,
-                int(identifier in by_identifier),
-                json_text(
-                    record_now(
-                        [by_identifier[identifier]],
-                        sent.get(by_identifier[identifier].phone_number),
-                    )
-                    if identifier in by_identifier
-                    else {}
-                ),
-            )
-            for identifier in identifiers
-        ],
+        chain(by_phone, by_identifier_key),
     )
     grid.compared_at = listing.read_at
     Grid.objects.filter(pk=grid.pk).update(compared_at=listing.read_at)

@@ -443,12 +443,13 @@ def test_a_sending_right_after_its_review_checks_rows_again_only_when_the_rules_
     def reviewed(resend: bool = False) -> str:
         with thulium_client(system=crm_grid.campaign.system) as client:
             grid_review_read(grid=crm_grid, client=client)
-        # A mark only checking a row rewrites: it shows whether the rows were checked again.
-        crm_grid.rows.update(problems="|mark|")
+        # A mark only checking a row rewrites (a kind no check gives an edit grid's row): it
+        # shows whether the rows were checked again.
+        crm_grid.rows.update(kind="mark")
         return grid_review(grid=crm_grid, rules=rules, resend=resend).token
 
     first = submission_create(grid=crm_grid, author=None, rules=rules, review=reviewed())
-    kept = set(crm_grid.rows.values_list("problems", flat=True))
+    kept = set(crm_grid.rows.values_list("kind", flat=True))
     submission_cancel(submission=first)
     submission_run(submission_id=first.pk, client=api)  # cancelled before its first request
     token = reviewed(resend=True)  # the cancelled sending's rows: not sent, sent again
@@ -456,5 +457,5 @@ def test_a_sending_right_after_its_review_checks_rows_again_only_when_the_rules_
     changed = dataclasses.replace(rules, agents=tuple(a for a in rules.agents if a != unused[0]))
     submission_create(grid=crm_grid, author=None, rules=changed, review=token, resend=True)
 
-    assert kept == {"|mark|"}
-    assert "|mark|" not in set(crm_grid.rows.values_list("problems", flat=True))
+    assert kept == {"mark"}
+    assert set(crm_grid.rows.values_list("kind", flat=True)) == {""}
