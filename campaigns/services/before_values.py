@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
+from campaigns.database.bulk_sql import as_text, json_text, json_value, update_many
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
     Chunk,
@@ -60,6 +61,9 @@ def submission_read_before(*, submission: Submission, client: thulium.ThuliumCli
     # A row whose earlier request went unanswered may already hold what we sent: its record's
     # values as read now are not what it was before; the earlier read is.
     kept = _before_unconfirmed(submission, list(phones))
+    # The record fields last sent, read once for the whole sending.
+    sent = last_sent_fields(campaign=submission.campaign, phones=phones.values())
+    written = []
     with transaction.atomic():
         # Two runs may read at once: the first to record its read writes the chunks; the
         # other's chunks may be claimed, even sent, by then and must not be touched.
@@ -68,10 +72,6 @@ def submission_read_before(*, submission: Submission, client: thulium.ThuliumCli
         ):
             return
         for chunk in chunks:
-            sent = last_sent_fields(
-                campaign=submission.campaign, phones=[phones[pk] for pk in chunk.row_ids]
-            )
-
             before: dict[str, Any] = {}
             duplicated = []
             for pk in chunk.row_ids:
@@ -106,11 +106,21 @@ def submission_read_before(*, submission: Submission, client: thulium.ThuliumCli
                             % {"count": len(held[phones[pk]])},
                         },
                     )
-            Chunk.objects.filter(pk=chunk.pk).update(
-                before=chunk.before,
-                row_ids=chunk.row_ids,
-                state=Chunk.State.PENDING if chunk.row_ids else Chunk.State.SKIPPED,
+            written.append(
+                (
+                    json_text(chunk.before),
+                    json_text(chunk.row_ids),
+                    Chunk.State.PENDING if chunk.row_ids else Chunk.State.SKIPPED,
+                    chunk.pk,
+                )
             )
+        # One statement for every chunk (a sending of 100,000 rows has 200).
+        update_many(
+            Chunk._meta.db_table,
+            ["before", "row_ids", "state"],
+            ["jsonb", "jsonb", "varchar"],
+            written,
+        )
 
 
 def _before_unconfirmed(submission: Submission, row_ids: Sequence[int]) -> dict[int, Any]:
@@ -158,9 +168,9 @@ def _campaign_now(
         and not campaign_sent_since(submission.campaign_id, grid.compared_at, besides=submission)
     ):
         stored = {
-            phone: (count, values)
+            phone: (count, json_value(values))
             for phone, count, values in ThuliumNow.objects.filter(grid=grid).values_list(
-                "phone", "count", "values"
+                "phone", "count", as_text("values")
             )
         }
         if phones <= stored.keys():

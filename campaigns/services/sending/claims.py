@@ -16,6 +16,7 @@ from django.db import DatabaseError, connection, connections
 from django.db.models import F, Q
 from django.utils import timezone
 
+from campaigns.database.bulk_sql import as_text, json_value
 from campaigns.models import Chunk, Submission
 
 logger = logging.getLogger(__name__)
@@ -94,9 +95,17 @@ def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | Non
     # On PostgreSQL a chunk another worker is claiming is passed over, not waited for (SQLite
     # takes one writer at a time: there the transaction itself is the lock).
     candidates = (
-        submission.chunks.filter(free).order_by("index").select_for_update(skip_locked=True)
+        submission.chunks.filter(free)
+        .order_by("index")
+        .select_for_update(skip_locked=True)
+        # Read as text and decoded by orjson: Django's decoding of a chunk's before-values was
+        # half of the claim.
+        .defer("before", "row_ids")
+        .annotate(before_text=as_text("before"), row_ids_text=as_text("row_ids"))
     )
     for chunk in candidates[:1]:
+        chunk.before = json_value(chunk.before_text)
+        chunk.row_ids = json_value(chunk.row_ids_text)
         if chunk.index > 0 and _canary_in_flight(submission, worker):
             raise _CanaryInFlight
         # A conditional UPDATE is the claim: of two workers, exactly one changes the row.

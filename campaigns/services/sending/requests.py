@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns import thulium
+from campaigns.database.bulk_sql import as_text, json_value
 from campaigns.models import Chunk, Grid, Outcome, Row, Submission
 from campaigns.services.listing import campaign_records_by_phone
 from campaigns.services.rows import record_payload, values_record
@@ -60,11 +61,12 @@ def _send_rows(grid: Grid, row_ids: Sequence[int]) -> list[_SendRow]:
     rows = []
     # Only an addition looks at the last answer (was it lost?): elsewhere it is not read.
     adding = grid.takes_new_records
-    fields = ["id", "number", "phone", "values", "outcome", "kind"]
-    fields += ["outcome_detail"] if adding else []
+    fields: list[Any] = ["id", "number", "phone", as_text("values"), "outcome", "kind"]
+    fields += [as_text("outcome_detail")] if adding else []
     found = Row.objects.filter(id__any_of=row_ids).order_by("number", "id").values_list(*fields)
-    for pk, number, phone, values, outcome, kind, *last in found:
-        detail = last[0] if last else {}
+    for pk, number, phone, values_text, outcome, kind, *last in found:
+        values = json_value(values_text)
+        detail = json_value(last[0]) if last else {}
         if grid.mode == Grid.Mode.REMOVE:
             record, payload = None, {"phone_number": values.get("phone_number", "")}
         else:
