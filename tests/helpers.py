@@ -117,6 +117,19 @@ def sandbox_process(fixture: Path) -> Iterator[Sandbox]:
         process.wait(timeout=10)
 
 
+class WatchingClient(thulium.ThuliumClient):
+    """The real client, with a look at the database each time a request goes out (the
+    `client=` seam): what a page would show of the sending at that moment."""
+
+    def __init__(self, *args: Any, on_request: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_request = on_request
+
+    def batch_edit(self, campaign_id: str, rows: Any, **kwargs: Any) -> thulium.BatchResult:
+        self.on_request([row.phone_number for row in rows])
+        return super().batch_edit(campaign_id, rows, **kwargs)
+
+
 def client_config(api_url: str, **overrides: Any) -> thulium.ThuliumConfig:
     values: dict[str, Any] = {
         "base_url": api_url,

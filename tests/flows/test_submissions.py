@@ -20,7 +20,14 @@ from campaigns.services.sending import submission_run
 from campaigns.services.submissions import submission_cancel, submission_create, submissions_reap
 from campaigns.services.undo import grid_undo
 from campaigns.services.validation import campaign_rules
-from tests.helpers import Sandbox, client_config, queue_sending, run_to_the_end, send
+from tests.helpers import (
+    Sandbox,
+    WatchingClient,
+    client_config,
+    queue_sending,
+    run_to_the_end,
+    send,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -172,19 +179,6 @@ def test_cancel_stops_before_the_next_chunk(
     assert result.state == Submission.State.CANCELLED
     assert [r for r in sandbox.requests() if r["method"] == "PUT"] == []
     assert Outcome.UPDATED not in outcomes(crm_grid).values()
-
-
-class WatchingClient(thulium.ThuliumClient):
-    """The real client, with a look at the database each time a request goes out (the
-    `client=` seam): what a page would show of the sending at that moment."""
-
-    def __init__(self, *args: Any, on_request: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.on_request = on_request
-
-    def batch_edit(self, campaign_id: str, rows: Any, **kwargs: Any) -> thulium.BatchResult:
-        self.on_request([row.phone_number for row in rows])
-        return super().batch_edit(campaign_id, rows, **kwargs)
 
 
 def test_rows_wait_while_their_request_is_out_and_the_next_chunk_is_claimed_on_recording(

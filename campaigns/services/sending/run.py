@@ -28,6 +28,7 @@ from campaigns.services.sending.claims import (
     _CanaryInFlight,
     _claim,
     _claim_kept_alive,
+    _claim_next,
     _release,
     _renew,
 )
@@ -37,6 +38,7 @@ from campaigns.services.sending.outcomes import (
     submission_audit,
     submission_unsend_rest,
 )
+from campaigns.services.sending.recorder import Recorder
 from campaigns.services.sending.requests import (
     _chunk_mode,
     _reconcile_added,
@@ -112,13 +114,28 @@ def submission_run(
         except thulium.ThuliumError as error:
             logger.warning("submission %s: cannot read the records yet: %s", submission.pk, error)
             return RunResult(Submission.State.RUNNING, retry_after=30)
+    with Recorder() as recorder:
+        return _send_chunks(submission, client, worker, lease, recorder)
+
+
+def _send_chunks(
+    submission: Submission,
+    client: thulium.ThuliumClient,
+    worker: str,
+    lease: timedelta,
+    recorder: Recorder,
+) -> RunResult:
+    """The run's loop: claim a chunk, send it, hand its answers to the recorder, and on until
+    nothing is left or the sending waits or ends."""
     # Campaign records read at most once per run, to reconcile added rows whose answer was lost.
     seen: dict[str, list[thulium.Record]] = {}
     # The chunk this run holds: claimed on its own at first and after a dropped answer, and
-    # otherwise in the transaction that records the one before it (one commit per request).
+    # otherwise right after the answer of the one before it, which the recorder then records
+    # while this one is sent (or, where it records at once, in the same transaction).
     chunk: Chunk | None = None
     while True:
         if chunk is None:
+            recorder.wait()  # what this run sent is recorded before it looks at the sending
             state, cancel, retry_at = Submission.objects.values_list(
                 "state", "cancel_requested", "retry_at"
             ).get(pk=submission.pk)
@@ -155,6 +172,7 @@ def submission_run(
                     continue
                 verdicts, request_id = _send(submission, claimed, to_send, client)
         except thulium.ThuliumAuthError as error:
+            recorder.wait()
             return _stop(
                 submission,
                 claimed,
@@ -162,6 +180,7 @@ def submission_run(
                 describe_thulium_error(error, system=submission.campaign.system),
             )
         except thulium.ThuliumNotFound as error:
+            recorder.wait()
             return _stop(
                 submission,
                 claimed,
@@ -169,6 +188,7 @@ def submission_run(
                 describe_thulium_error(error, system=submission.campaign.system),
             )
         except thulium.ThuliumUnavailable as error:
+            recorder.wait()
             if error.retry_after is not None and error.retry_after > client.config.backoff_cap:
                 # Longer than the client sleeps: wait with the worker free, not in it.
                 return _postpone(submission, claimed, worker, error.retry_after)
@@ -176,15 +196,27 @@ def submission_run(
             # sending waits and tries again by itself; it does not end.
             return _outage(submission, claimed, worker, rows, error, known)
         except thulium.ThuliumRejected as error:
+            recorder.wait()
             chunk = _record_failure(claimed, worker, rows, Outcome.REJECTED, error, known, lease)
         except thulium.ThuliumProtocolError as error:
+            recorder.wait()
             # Thulium may have done the work: we cannot tell, so never call it a success.
             chunk = _record_failure(claimed, worker, rows, Outcome.UNKNOWN, error, known, lease)
         else:
             cause = systemic_refusal(list(verdicts.values()))
+            answers = known | verdicts
+            if cause is None and not recorder.at_once:
+                # The next chunk is claimed now; this one's answers are recorded while it is
+                # sent (see recorder.py).
+                recorder.wait()
+                with transaction.atomic():
+                    chunk = _claim_next(submission, worker, lease)
+                recorder.record(_write, claimed, worker, rows, answers, request_id, None)
+                continue
+            recorder.wait()
             # A request that pauses the sending claims nothing after it.
             recorded, chunk = _write(
-                claimed, worker, rows, known | verdicts, request_id, None if cause else lease
+                claimed, worker, rows, answers, request_id, None if cause else lease
             )
             if recorded and cause is not None:
                 return _pause(submission, *cause, len(verdicts))
