@@ -7,7 +7,8 @@ the project they measure.
 
 The stages live by what they measure: bench/stage_floors.py (the same work with nothing of
 ours), bench/stage_intake.py, bench/stage_import_export.py, bench/stage_sending.py (the review's
-read, sending, end to end), bench/stage_pages.py; bench/stage_common.py holds what several of
+read, sending, end to end), bench/stage_pages.py, bench/stage_load.py (its clients:
+bench/load_client.py); bench/stage_common.py holds what several of
 them use, and prepare.
 """
 
@@ -36,6 +37,7 @@ def arguments() -> Any:
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--api", required=True)
     parser.add_argument("--extra", default="{}")
+    parser.add_argument("--load-interval-ms", type=int, default=500)
     return parser.parse_args()
 
 
@@ -99,6 +101,7 @@ STAGES = {
     "listing-kept": ("stage_sending", "stage_listing_kept"),
     "submission": ("stage_sending", "stage_submission"),
     "submit-worker": ("stage_sending", "stage_submit_worker"),
+    "load": ("stage_load", "stage_load"),
 }
 
 
