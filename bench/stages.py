@@ -8,7 +8,7 @@ the project they measure.
 The stages live by what they measure: bench/stage_floors.py (the same work with nothing of
 ours), bench/stage_intake.py, bench/stage_import_export.py, bench/stage_sending.py (the review's
 read, sending, end to end), bench/stage_pages.py, bench/stage_load.py (its clients:
-bench/load_client.py); bench/stage_common.py holds what several of
+bench/load_client.py) and bench/stage_capacity.py; bench/stage_common.py holds what several of
 them use, and prepare.
 """
 
@@ -61,6 +61,8 @@ def configure(args: Any) -> None:
         DEBUG="0",
         SECRET_KEY="bench-only-not-a-secret-" + "x" * 40,
         AUDIT_KEY="bench-only-audit-key-" + "y" * 40,
+        # Seals the passwords of the capacity stage's systems (kept in the database).
+        CONNECTIONS_KEY="bench-only-connections-key-" + "z" * 40,
         SECURE_COOKIES="0",
         SECURE_SSL_REDIRECT="0",
         SECURE_HSTS_SECONDS="0",
@@ -102,6 +104,7 @@ STAGES = {
     "submission": ("stage_sending", "stage_submission"),
     "submit-worker": ("stage_sending", "stage_submit_worker"),
     "load": ("stage_load", "stage_load"),
+    "capacity": ("stage_capacity", "stage_capacity"),
 }
 
 
