@@ -427,7 +427,7 @@ def load_lines(load: dict[str, Any], add: Any) -> None:
     )
     add(
         "load: CPU of the load's own processes",
-        f"{load['ours_cpu_s'] / load['window_s'] / load['cpus']:.0%} of all cores",
+        f"{load['ours_cpu_s'] / load['ours_watched_s'] / load['cpus']:.0%} of all cores",
         "",
         "gunicorn, clients, sending, upload; no DB, no sandbox",
     )

@@ -129,6 +129,7 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
         ),
         "upload_s": upload_s,
         "ours_cpu_s": watch.seconds(),
+        "ours_watched_s": watch.watched,
         "upload_exit": upload.returncode if upload_s is not None else None,
     }
 
@@ -149,15 +150,18 @@ class CpuWatch(threading.Thread):
         self.stop = threading.Event()
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
+        self.watched = 0.0
 
     def run(self) -> None:
         # A process that existed at the start counts from then; one born later, from zero.
+        started = time.perf_counter()
         for pid in self._tree():
             self.first[pid] = self.last[pid] = _cpu(pid)
         while not self.stop.wait(0.25):
             for pid in self._tree():
                 self.first.setdefault(pid, 0.0)
                 self.last[pid] = max(self.last.get(pid, 0.0), _cpu(pid))
+        self.watched = time.perf_counter() - started
 
     def seconds(self) -> float:
         return sum(self.last[pid] - self.first[pid] for pid in self.last)
