@@ -435,7 +435,11 @@ def load_lines(load: dict[str, Any], add: Any) -> None:
     add(
         "load: the background sending",
         f"{load['background_rows_answered']:,} of {load['background_rows']:,} rows answered"
-        + (f", all in {sent:.1f} s" if sent is not None else " in the window"),
+        + (
+            f", all in {sent:.1f} s"
+            if sent is not None
+            else f" in the window ({load['background_rows_answered'] / load['window_s']:,.0f}/s)"
+        ),
     )
     upload = load["upload_s"]
     add(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.template import Context, Template
 from django.test import Client
 
@@ -18,7 +18,7 @@ from campaigns.presentation.row_html import RowRenderer
 from campaigns.services.rows import RowFilter, grid_display_columns, grid_row_page
 
 
-def _ok(response: HttpResponse) -> HttpResponse:
+def _ok(response: HttpResponseBase) -> HttpResponseBase:
     assert response.status_code == 200, response.status_code
     return response
 
