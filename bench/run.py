@@ -432,6 +432,11 @@ def load_lines(load: dict[str, Any], add: Any) -> None:
         "",
         "gunicorn, clients, sending, upload; no DB, no sandbox",
     )
+    if load.get("database_cpu_s") is not None:
+        add(
+            "load: CPU of the PostgreSQL backends of its database",
+            f"{load['database_cpu_s'] / load['ours_watched_s'] / load['cpus']:.0%} of all cores",
+        )
     sent = load["background_send_s"]
     add(
         "load: the background sending",

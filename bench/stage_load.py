@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.utils import timezone
 
 from bench.run import cpu_seconds
@@ -97,7 +98,10 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
         background += [
             start_sender(args, workdir, submission.pk, helper=bool(i)) for i in range(SENDERS)
         ]
-        watch = CpuWatch([server.pid, clients.pid] + [proc.pid for proc in background])
+        watch = CpuWatch(
+            [server.pid, clients.pid] + [proc.pid for proc in background],
+            database=connection.settings_dict["NAME"] if connection.vendor == "postgresql" else "",
+        )
         watch.start()
         clients.stdin.write("go\n")
         clients.stdin.flush()
@@ -128,7 +132,8 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
             else None
         ),
         "upload_s": upload_s,
-        "ours_cpu_s": watch.seconds(),
+        "ours_cpu_s": watch.seconds(watch.ours),
+        "database_cpu_s": watch.seconds(watch.database) if watch.database_name else None,
         "ours_watched_s": watch.watched,
         "upload_exit": upload.returncode if upload_s is not None else None,
     }
@@ -140,46 +145,56 @@ def _took(proc: subprocess.Popen[bytes], started: float, into: dict[str, float])
 
 
 class CpuWatch(threading.Thread):
-    """The CPU seconds the load's own processes spend in the window (gunicorn and its workers,
-    the clients, the sending's workers, the upload and their children; not the database server
-    nor the sandbox): the machine is shared, and its busy fraction alone does not say whose."""
+    """The CPU seconds the load's own processes spend while watched (gunicorn and its workers,
+    the clients, the sending's workers, the upload and their children), and apart those of the
+    PostgreSQL backends serving `database` (not the sandbox): the machine is shared, and its busy
+    fraction alone does not say whose the time was."""
 
-    def __init__(self, roots: list[int]) -> None:
+    def __init__(self, roots: list[int], *, database: str) -> None:
         super().__init__(daemon=True)
         self.roots = roots
+        self.database_name = database
         self.stop = threading.Event()
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
+        self.ours: set[int] = set()
+        self.database: set[int] = set()
         self.watched = 0.0
 
     def run(self) -> None:
         # A process that existed at the start counts from then; one born later, from zero.
         started = time.perf_counter()
-        for pid in self._tree():
+        self._look()
+        for pid in self.ours | self.database:
             self.first[pid] = self.last[pid] = _cpu(pid)
         while not self.stop.wait(0.25):
-            for pid in self._tree():
+            for pid in self._look():
                 self.first.setdefault(pid, 0.0)
                 self.last[pid] = max(self.last.get(pid, 0.0), _cpu(pid))
         self.watched = time.perf_counter() - started
 
-    def seconds(self) -> float:
-        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+    def seconds(self, pids: set[int]) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in pids if pid in self.last)
 
-    def _tree(self) -> list[int]:
+    def _look(self) -> set[int]:
+        """The processes of the load now (adding them to ours or database)."""
         # Children by their parent's id, from every process's stat (this kernel has no
-        # /proc/PID/task/TID/children).
+        # /proc/PID/task/TID/children); a backend by its title, "postgres: user database …".
         children: dict[int, list[int]] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
+        for proc in Path("/proc").glob("[0-9]*"):
             with contextlib.suppress(OSError, IndexError, ValueError):  # it has just ended
-                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(stat.parent.name))
-        found, todo = [], list(self.roots)
+                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(proc.name))
+                if self.database_name:
+                    title = (proc / "cmdline").read_bytes().split(b"\0")[0].decode().split()
+                    if title[:1] == ["postgres:"] and title[2:3] == [self.database_name]:
+                        self.database.add(int(proc.name))
+        todo = list(self.roots)
         while todo:
             pid = todo.pop()
-            found.append(pid)
+            self.ours.add(pid)
             todo += children.get(pid, [])
-        return found
+        return self.ours | self.database
 
 
 def _cpu(pid: int) -> float:
