@@ -4,6 +4,7 @@ process and worker shares one read, and pages never wait on Thulium (services/sn
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models.system import ThuliumSystem
@@ -24,7 +25,9 @@ class ThuliumSnapshot(models.Model):
     # The last read's end, whether it succeeded or not: a failed read is not tried again at
     # once by every page that finds the figures old.
     tried_at = models.DateTimeField(null=True, blank=True)
-    problem = models.TextField(_("last problem"), blank=True, default="")
+    # The last read's problem by language code ({} when it succeeded): one read serves readers
+    # of every language, so it is worded in each.
+    problem = models.JSONField(_("last problem"), default=dict, blank=True)
     refresh_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -36,3 +39,9 @@ class ThuliumSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id}:{self.thulium_id or '*'}"
+
+    @property
+    def problem_text(self) -> str:
+        """The last read's problem in the reader's language ("" when it succeeded)."""
+        said: dict[str, str] = self.problem or {}
+        return said.get(get_language() or "") or next(iter(said.values()), "")

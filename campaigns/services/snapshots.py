@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns import thulium
 from campaigns.models import Campaign, Submission, ThuliumSnapshot, ThuliumSystem
@@ -68,17 +68,25 @@ def snapshot_read(
     except thulium.ThuliumError as error:
         logger.warning("thulium %s: figures of %s: %s", system.name, snapshot, error)
         ThuliumSnapshot.objects.filter(pk=snapshot.pk).update(
-            problem=describe_thulium_error(error, system=system),
+            problem=_in_each_language(error, system),
             tried_at=timezone.now(),
             refresh_requested_at=None,
         )
     else:
         now = timezone.now()
         ThuliumSnapshot.objects.filter(pk=snapshot.pk).update(
-            figures=figures, read_at=now, tried_at=now, problem="", refresh_requested_at=None
+            figures=figures, read_at=now, tried_at=now, problem={}, refresh_requested_at=None
         )
     snapshot.refresh_from_db()
     return snapshot
+
+
+def _in_each_language(error: thulium.ThuliumError, system: ThuliumSystem) -> dict[str, str]:
+    worded = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            worded[code] = describe_thulium_error(error, system=system)
+    return worded
 
 
 def _figures(snapshot: ThuliumSnapshot, client: thulium.ThuliumClient) -> object:

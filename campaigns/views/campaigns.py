@@ -65,7 +65,7 @@ class SystemSection:
     @property
     def problem(self) -> str | None:
         """Why no campaigns can be shown: Thulium's figures were never read."""
-        return self.figures.problem if self.figures.figures is None else None
+        return self.figures.problem_text if self.figures.figures is None else None
 
 
 def _ask_for_a_read(snapshot: ThuliumSnapshot, *, now_anyway: bool = False) -> None:
@@ -136,7 +136,7 @@ def _open_campaign(system: ThuliumSystem, campaign_id: str) -> OpenCampaign:
         found = snapshot_campaign(listing, campaign_id)
     if found is None and listing.figures is None:
         known = Campaign.objects.filter(system=system, thulium_id=campaign_id).first()
-        return OpenCampaign(known, None, listing.problem)
+        return OpenCampaign(known, None, listing.problem_text)
     if found is None:
         return OpenCampaign(
             None,
@@ -146,7 +146,9 @@ def _open_campaign(system: ThuliumSystem, campaign_id: str) -> OpenCampaign:
         )
     campaign = campaign_for(system=system, thulium_id=found.id, name=found.name)
     figures = _figures(snapshot_of(system=system, thulium_id=campaign_id))
-    return OpenCampaign(campaign, figures, figures.problem if figures.figures is None else None)
+    return OpenCampaign(
+        campaign, figures, figures.problem_text if figures.figures is None else None
+    )
 
 
 # Grids and sendings the campaign page lists before "show all".
@@ -224,7 +226,7 @@ def campaign_charts(request: AuthenticatedRequest, system: str, campaign_id: str
         {
             "campaign": campaign,
             "charts": record_charts(breakdown) if breakdown is not None else [],
-            "problem": figures.problem if breakdown is None else None,
+            "problem": figures.problem_text if breakdown is None else None,
             "figures": figures,
             "reading": snapshot_reading(figures),
             "here": place_perms(request.user, place.pk, campaign_id),

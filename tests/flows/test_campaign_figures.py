@@ -164,8 +164,12 @@ def test_a_failed_read_keeps_the_figures_and_says_why(seen: Client, sandbox: San
     assert NAME in html
     assert "Nowy" in html
     assert "Figures from Thulium as of 3\xa0minutes ago." in html
-    assert "The last read from Thulium failed now; the figures shown are older." in html
+    assert "The last read from Thulium failed; the figures shown are from an earlier one." in html
     assert "is not answering right now" in html
+    # Read once, worded for readers of each language.
+    polish = seen.get(PAGE, headers={"Accept-Language": "pl"}).content.decode()
+    assert "Ostatni odczyt z Thulium nie powiódł się" in polish
+    assert "nie odpowiada" in polish
     assert 'role="img"' in seen.get(CHARTS).content.decode()
     listing = seen.get(LIST).content.decode()
     assert NAME in listing
