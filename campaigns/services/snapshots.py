@@ -1,6 +1,7 @@
 """What the campaign pages show from Thulium, kept in the database (`ThuliumSnapshot`) so that a
 page never waits on Thulium: a system's campaign list with counts and completion, and per
-campaign its statuses (the pull form) and record counts (the charts).
+campaign its statuses (the pull form), record counts (the charts) and agents (for the guesses
+made while a file's columns are mapped, which must not wait on Thulium either).
 
 A page reads the kept figures. When they are older than CAMPAIGN_FIGURES_MAX_AGE_SECONDS, or a
 sending of the campaign ended since they were read, the page asks for a read
@@ -96,6 +97,9 @@ def _figures(snapshot: ThuliumSnapshot, client: thulium.ThuliumClient) -> object
     campaign = Campaign(system=snapshot.system, thulium_id=snapshot.thulium_id)
     return {
         "statuses": [asdict(status) for status in client.statuses(snapshot.thulium_id)],
+        # Not shown: kept for the guesses that must not wait on Thulium (reading a file's
+        # columns), in whichever process serves them (validation.campaign_rules_cached).
+        "agents": [asdict(agent) for agent in client.agents(snapshot.thulium_id)],
         "breakdown": asdict(campaign_record_breakdown(campaign=campaign, client=client)),
     }
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from campaigns.models import ThuliumSnapshot, ThuliumSystem
 from campaigns.services.snapshots import snapshot_of, snapshot_refresh_claim
+from campaigns.services.validation import campaign_rules_cached, campaign_status_names
 from campaigns.tasks import refresh_thulium_snapshot
 from tests.helpers import DEMO_FIXTURE, Sandbox
 
@@ -244,3 +246,17 @@ def test_a_sending_that_ended_since_the_read_makes_the_figures_old(seen: Client,
     seen.get(PAGE)
 
     assert sorted(reads_queued()) == [ThuliumSnapshot.objects.get(thulium_id="00001").pk]
+
+
+def test_another_process_guesses_with_the_statuses_and_agents_the_page_read(
+    seen: Client, campaign: Any
+) -> None:
+    cache.clear()  # another server process: it has read nothing itself
+
+    rules = campaign_rules_cached(campaign=campaign)
+
+    assert rules is not None
+    assert "Nowy" in [status.name for status in rules.statuses]
+    assert "j.kowalski" in [agent.login for agent in rules.agents]
+    assert rules.campaign_type == "csv"
+    assert campaign_status_names(campaign_pk=campaign.pk)["1"] == "Nowy"
