@@ -4,7 +4,6 @@ languages. Its figures from Thulium say how old they are, and a refresh swaps th
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -15,7 +14,7 @@ from campaigns.models import Submission, ThuliumSnapshot
 from campaigns.services.connection import thulium_client
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.tasks import refresh_thulium_snapshot
-from tests.helpers import DEMO_FIXTURE, FILES, Sandbox, log_in
+from tests.helpers import FILES, Sandbox, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,7 +89,12 @@ def test_the_work_is_on_screen_without_scrolling(
 
 
 def test_refresh_now_swaps_the_new_figures_in_when_the_read_lands(
-    page: Page, live_server: Any, supervisor: Any, campaign: Any, sandbox: Sandbox
+    page: Page,
+    live_server: Any,
+    supervisor: Any,
+    campaign: Any,
+    sandbox: Sandbox,
+    demo_world: dict[str, Any],
 ) -> None:
     log_in(page, live_server)
     page.goto(f"{live_server.url}/campaigns/thulium/00001/")
@@ -99,9 +103,8 @@ def test_refresh_now_swaps_the_new_figures_in_when_the_read_lands(
     expect(age).to_contain_text("Figures from Thulium as of")
     expect(charts).to_contain_text("Nowy")
     # Thulium renames a status meanwhile: the page shows what it read until asked again.
-    fixture = json.loads(DEMO_FIXTURE.read_text(encoding="utf-8"))
-    fixture["campaigns"][0]["statuses"][0]["name"] = "Nowy kontakt"
-    sandbox.load(fixture)
+    demo_world["campaigns"][0]["statuses"][0]["name"] = "Nowy kontakt"
+    sandbox.load(demo_world)
 
     age.get_by_role("button", name="Refresh now").click()
     expect(age).to_contain_text("Reading them again…")

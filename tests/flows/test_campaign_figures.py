@@ -21,7 +21,7 @@ from campaigns.models import ThuliumSnapshot, ThuliumSystem
 from campaigns.services.snapshots import snapshot_of, snapshot_refresh_claim
 from campaigns.services.validation import campaign_rules_cached, campaign_status_names
 from campaigns.tasks import refresh_thulium_snapshot
-from tests.helpers import DEMO_FIXTURE, Sandbox
+from tests.helpers import Sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -129,12 +129,13 @@ def test_two_pages_that_saw_the_same_old_figures_claim_one_read(seen: Client) ->
     assert reads_queued() == []  # the claims alone queue nothing: the page queues the read
 
 
-def test_the_read_in_the_background_brings_the_new_figures(seen: Client, sandbox: Sandbox) -> None:
-    fixture = json.loads(DEMO_FIXTURE.read_text(encoding="utf-8"))
-    demo = fixture["campaigns"][0]
+def test_the_read_in_the_background_brings_the_new_figures(
+    seen: Client, sandbox: Sandbox, demo_world: dict[str, Any]
+) -> None:
+    demo = demo_world["campaigns"][0]
     demo["name"] = "Odnowienia umów — Warszawa i okolice"
     demo["statuses"][0]["name"] = "Nowy kontakt"
-    sandbox.load(fixture)
+    sandbox.load(demo_world)
     age(minutes=3)
 
     before = seen.get(PAGE).content.decode()
@@ -228,12 +229,11 @@ def test_a_campaign_thulium_does_not_have_answers_404(logged_in: Client, sandbox
 
 
 def test_a_campaign_made_in_thulium_since_the_list_was_read_opens_at_once(
-    seen: Client, sandbox: Sandbox
+    seen: Client, sandbox: Sandbox, demo_world: dict[str, Any]
 ) -> None:
-    fixture = json.loads(DEMO_FIXTURE.read_text(encoding="utf-8"))
-    made = dict(fixture["campaigns"][0], id="00077", name="Nowa kampania", records=[])
-    fixture["campaigns"].append(made)
-    sandbox.load(fixture)
+    made = dict(demo_world["campaigns"][0], id="00077", name="Nowa kampania", records=[])
+    demo_world["campaigns"].append(made)
+    sandbox.load(demo_world)
     age(minutes=1)
 
     page = seen.get(reverse("campaigns:detail", args=["thulium", "00077"]))
