@@ -39,6 +39,9 @@ LOST_AFTER = timedelta(minutes=5)
 # the list is older than this: a campaign made in Thulium a moment ago opens at once, and a
 # mistyped id does not reach Thulium on every try.
 UNKNOWN_ID_REREAD = timedelta(seconds=10)
+# Figures never read, whose read failed this recently, are not read again in the request: the
+# pages show the problem at once instead of each waiting on a Thulium that just failed.
+FAILED_READ_HOLD = timedelta(seconds=10)
 
 
 def snapshot_of(*, system: ThuliumSystem, thulium_id: str = "") -> ThuliumSnapshot:
@@ -102,6 +105,15 @@ def _figures(snapshot: ThuliumSnapshot, client: thulium.ThuliumClient) -> object
         "agents": [asdict(agent) for agent in client.agents(snapshot.thulium_id)],
         "breakdown": asdict(campaign_record_breakdown(campaign=campaign, client=client)),
     }
+
+
+def snapshot_failed_lately(snapshot: ThuliumSnapshot) -> bool:
+    """Its last read failed within FAILED_READ_HOLD."""
+    return (
+        bool(snapshot.problem)
+        and snapshot.tried_at is not None
+        and timezone.now() - snapshot.tried_at < FAILED_READ_HOLD
+    )
 
 
 def snapshot_due(snapshot: ThuliumSnapshot, *, now: datetime | None = None) -> bool:

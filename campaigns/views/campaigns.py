@@ -34,6 +34,7 @@ from campaigns.services.snapshots import (
     snapshot_breakdown,
     snapshot_campaign,
     snapshot_campaigns,
+    snapshot_failed_lately,
     snapshot_of,
     snapshot_read,
     snapshot_reading,
@@ -76,8 +77,11 @@ def _ask_for_a_read(snapshot: ThuliumSnapshot, *, now_anyway: bool = False) -> N
 
 def _figures(snapshot: ThuliumSnapshot) -> ThuliumSnapshot:
     """Figures for a page: as kept, a read queued when they are old. Only figures never read
-    are read in the request: there is nothing else to show."""
+    are read in the request (there is nothing else to show), unless that read failed a moment
+    ago: its problem is shown at once."""
     if snapshot.figures is None:
+        if snapshot_failed_lately(snapshot):
+            return snapshot
         return snapshot_read(snapshot=snapshot, deadline=settings.THULIUM["PAGE_DEADLINE"])
     _ask_for_a_read(snapshot)
     return snapshot

@@ -260,3 +260,24 @@ def test_another_process_guesses_with_the_statuses_and_agents_the_page_read(
     assert "j.kowalski" in [agent.login for agent in rules.agents]
     assert rules.campaign_type == "csv"
     assert campaign_status_names(campaign_pk=campaign.pk)["1"] == "Nowy"
+
+
+def test_a_first_read_that_failed_is_not_waited_on_again_at_once(
+    logged_in: Client, sandbox: Sandbox
+) -> None:
+    sandbox.inject({"kind": "status", "status": 503, "for_seconds": 60})
+
+    first = logged_in.get(LIST).content.decode()
+    sandbox.clear_requests()
+    again = logged_in.get(LIST).content.decode()
+    page = logged_in.get(PAGE)
+
+    for html in (first, again):
+        assert "Cannot load the campaigns of Thulium system thulium." in html
+        assert "is not answering right now" in html
+    assert "is not answering right now" in page.content.decode()
+    assert api_calls(sandbox) == []
+    # A moment later the pages read it again themselves.
+    ThuliumSnapshot.objects.update(tried_at=timezone.now() - timedelta(seconds=11))
+    sandbox.clear_faults()
+    assert NAME in logged_in.get(LIST).content.decode()
