@@ -8,11 +8,12 @@ from django.tasks import task
 from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.models import Campaign, ThuliumSystem
+from campaigns.models import Campaign, ThuliumSnapshot, ThuliumSystem
 from campaigns.services.connection import describe_thulium_error, thulium_client
 from campaigns.services.grids import campaign_listing_read
 from campaigns.services.listing import campaign_listing_fail
 from campaigns.services.sending import submission_cannot_connect, submission_run
+from campaigns.services.snapshots import snapshot_read
 
 
 @task()
@@ -51,3 +52,13 @@ def read_campaign_listing(campaign_pk: int) -> str:
         return "failed"
     with client:
         return "read" if campaign_listing_read(campaign=campaign, client=client) else "failed"
+
+
+# A supervisor is looking at old figures: taken before the queued sendings' next turns.
+@task(priority=10)
+def refresh_thulium_snapshot(snapshot_pk: int) -> str:
+    """Read again what the campaign pages show from Thulium (services/snapshots.py)."""
+    snapshot = ThuliumSnapshot.objects.select_related("system").filter(pk=snapshot_pk).first()
+    if snapshot is None:
+        return "gone"
+    return "failed" if snapshot_read(snapshot=snapshot).problem else "read"

@@ -23,6 +23,11 @@ urlpatterns = [
         campaigns.campaign_charts,
         name="campaign_charts",
     ),
+    path(
+        "campaigns/<str:system>/<str:campaign_id>/figures/",
+        campaigns.campaign_figures,
+        name="campaign_figures",
+    ),
     path("history/", history.history, name="history"),
     path("history/phone/<str:phone>/", history.phone_history, name="phone_history"),
     path("privacy/person/", privacy.person_request, name="person_request"),

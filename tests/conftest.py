@@ -4,6 +4,7 @@ Helpers the tests share are in tests/helpers.py."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -55,6 +56,14 @@ def sandbox(sandbox_server: Sandbox) -> Sandbox:
     """The sandbox back at its demo fixture, with no faults and an empty request log."""
     sandbox_server.reset()
     return sandbox_server
+
+
+@pytest.fixture
+def demo_world(sandbox: Sandbox) -> Iterator[dict[str, Any]]:
+    """A copy of the demo fixture for a test to change and load (`sandbox.load(demo_world)`):
+    the demo is loaded back after the test, as a load becomes what a reset goes back to."""
+    yield json.loads(DEMO_FIXTURE.read_text(encoding="utf-8"))
+    sandbox.load(json.loads(DEMO_FIXTURE.read_text(encoding="utf-8")))
 
 
 @pytest.fixture

@@ -357,6 +357,10 @@ SUBMISSION_REVIEW_MAX_AGE = env_float("SUBMISSION_REVIEW_MAX_AGE", 900)
 LISTING_FRESH_SECONDS = min(
     SUBMISSION_REVIEW_MAX_AGE, max(0.0, env_float("LISTING_FRESH_SECONDS", 300))
 )
+# The campaign pages show Thulium's figures (the campaign list, a campaign's statuses and
+# record counts) as last read, never waiting on Thulium; figures older than this (seconds) are
+# read again in the background, the page saying how old the shown ones are.
+CAMPAIGN_FIGURES_MAX_AGE_SECONDS = max(5.0, env_float("CAMPAIGN_FIGURES_MAX_AGE_SECONDS", 60))
 # When Thulium cannot be reached (after the client's own retries), a sending waits and tries
 # again by itself, with pauses growing from the first to the longest (seconds), for at most
 # this many hours; only then are its remaining rows marked not sent.

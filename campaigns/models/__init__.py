@@ -11,7 +11,8 @@ One module per aggregate, each with one reason to change:
 - `system`: the Thulium systems this install serves, and who is given what in each;
 - `schedule`: the periodic jobs the scheduler runs;
 - `imports`: recurring imports and their runs;
-- `privacy`: the do-not-contact list (keyed hashes, never numbers).
+- `privacy`: the do-not-contact list (keyed hashes, never numbers);
+- `snapshot`: what the campaign pages show from Thulium, as last read.
 
 Every name is re-exported here: import from `campaigns.models`, not from its modules.
 """
@@ -48,6 +49,7 @@ from campaigns.models.imports import Import, ImportRun
 from campaigns.models.privacy import DoNotContact
 from campaigns.models.schedule import PeriodicJob
 from campaigns.models.sending import Chunk, RowOutcome, SentFields, Submission
+from campaigns.models.snapshot import ThuliumSnapshot
 from campaigns.models.system import Grant, ThuliumSystem
 
 __all__ = [
@@ -84,6 +86,7 @@ __all__ = [
     "SentFields",
     "Submission",
     "ThuliumNow",
+    "ThuliumSnapshot",
     "ThuliumSystem",
     "UploadBlock",
     "UserPreference",

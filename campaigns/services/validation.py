@@ -4,10 +4,13 @@ campaigns.rules.validation."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.cache import cache
+from django.utils import timezone
 
 from campaigns import thulium
-from campaigns.models import Campaign
+from campaigns.models import Campaign, ThuliumSnapshot
 from campaigns.rules.validation import CampaignRules
 from campaigns.services.do_not_contact import do_not_contact_digester, do_not_contact_digests
 
@@ -43,7 +46,12 @@ def campaign_rules(*, campaign: Campaign, client: thulium.ThuliumClient) -> Camp
 def campaign_status_names(*, campaign_pk: int) -> dict[str, str]:
     """The campaign's status names by id as Thulium last listed them (within a day), without
     asking Thulium: {} when they were not read lately."""
-    return cache.get(_status_names_key(campaign_pk)) or {}
+    names = cache.get(_status_names_key(campaign_pk))
+    if names is None:
+        campaign = Campaign.objects.filter(pk=campaign_pk).first()
+        kept = _kept_live(campaign) if campaign is not None else None
+        names = {s.status_id: s.name for s in kept[1]} if kept else {}
+    return names
 
 
 def _status_names_key(campaign_pk: int) -> str:
@@ -72,8 +80,32 @@ def _rules_from(campaign: Campaign, live: Live) -> CampaignRules:
 def campaign_rules_cached(*, campaign: Campaign) -> CampaignRules | None:
     """The campaign's rules if they were read lately, without asking Thulium (None otherwise):
     for guesses that must not wait on the network, like reading a file's columns."""
-    live = cache.get(f"campaign-rules:{campaign.pk}")
+    live = cache.get(f"campaign-rules:{campaign.pk}") or _kept_live(campaign)
     return None if live is None else _rules_from(campaign, live)
+
+
+def _kept_live(campaign: Campaign) -> Live | None:
+    """Thulium's part of the rules as the campaign pages last read it (services/snapshots.py),
+    within a day: kept in the database, so a process that has not read the rules itself (the
+    page was served by another) still guesses with them."""
+    lately = timezone.now() - timedelta(seconds=STATUS_NAMES_CACHE_SECONDS)
+    kept = dict(
+        ThuliumSnapshot.objects.filter(
+            system=campaign.system_id,
+            thulium_id__in=["", campaign.thulium_id],
+            read_at__gte=lately,
+        ).values_list("thulium_id", "figures")
+    )
+    figures = kept.get(campaign.thulium_id)
+    if not isinstance(figures, dict) or "agents" not in figures:
+        return None
+    listed = kept.get("") or []
+    campaign_type = next((c["type"] for c in listed if c["id"] == campaign.thulium_id), "")
+    return (
+        campaign_type,
+        tuple(thulium.Status(**status) for status in figures["statuses"]),
+        tuple(thulium.Agent(**agent) for agent in figures["agents"]),
+    )
 
 
 def campaign_value_rule_map(*, campaign: Campaign) -> dict[tuple[str, str], str]:

@@ -1,17 +1,20 @@
-"""The campaign list, a campaign's page and charts, its spreadsheet template."""
+"""The campaign list, a campaign's page and charts, its spreadsheet template. What they show
+from Thulium comes from the figures kept of it (services/snapshots.py), never from Thulium in
+the request, but for figures never read yet."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
 
 from campaigns.access import access_of
 from campaigns.exceptions import ThuliumProblem
@@ -19,20 +22,28 @@ from campaigns.forms.intake import EmptyGridForm, PullForm, UploadForm
 from campaigns.models import (
     Campaign,
     Grid,
+    ThuliumSnapshot,
     ThuliumSystem,
 )
 from campaigns.presentation.charts import record_charts
 from campaigns.rules.validation import CLEAR_MARKERS
 from campaigns.selectors.sendings import campaign_submissions
-from campaigns.services.campaigns import (
-    CampaignNotFound,
-    CampaignOverview,
-    campaign_open,
-    campaign_overview_list,
-    campaign_record_breakdown,
+from campaigns.services.campaigns import CampaignOverview, campaign_for
+from campaigns.services.snapshots import (
+    UNKNOWN_ID_REREAD,
+    snapshot_breakdown,
+    snapshot_campaign,
+    snapshot_campaigns,
+    snapshot_failed_lately,
+    snapshot_of,
+    snapshot_read,
+    snapshot_reading,
+    snapshot_refresh_claim,
+    snapshot_statuses,
 )
 from campaigns.services.templates import campaign_template_xlsx
 from campaigns.services.validation import campaign_rules
+from campaigns.tasks import refresh_thulium_snapshot
 from campaigns.views.common import (
     AuthenticatedRequest,
     page_client,
@@ -44,37 +55,61 @@ from campaigns.views.common import (
 
 @dataclass
 class SystemSection:
-    """One system on the campaign list: its campaigns the person sees, or why none are shown."""
+    """One system on the campaign list: its campaigns the person sees, as last read from
+    Thulium (`figures`: when, and the last read's problem)."""
 
     system: ThuliumSystem
     campaigns: list[CampaignOverview]
-    problem: str | None
+    figures: ThuliumSnapshot
+    reading: bool
+
+    @property
+    def problem(self) -> str | None:
+        """Why no campaigns can be shown: Thulium's figures were never read."""
+        return self.figures.problem_text if self.figures.figures is None else None
 
 
-@require_GET
+def _ask_for_a_read(snapshot: ThuliumSnapshot, *, now_anyway: bool = False) -> None:
+    """Queue one background read of the figures when they are due (or a person asks)."""
+    if snapshot_refresh_claim(snapshot=snapshot, now_anyway=now_anyway):
+        refresh_thulium_snapshot.enqueue(snapshot.pk)
+
+
+def _figures(snapshot: ThuliumSnapshot) -> ThuliumSnapshot:
+    """Figures for a page: as kept, a read queued when they are old. Only figures never read
+    are read in the request (there is nothing else to show), unless that read failed a moment
+    ago: its problem is shown at once."""
+    if snapshot.figures is None:
+        if snapshot_failed_lately(snapshot):
+            return snapshot
+        return snapshot_read(snapshot=snapshot, deadline=settings.THULIUM["PAGE_DEADLINE"])
+    _ask_for_a_read(snapshot)
+    return snapshot
+
+
+@require_http_methods(["GET", "POST"])
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
-    """One section per system the person sees, with the campaigns of it they see."""
+    """One section per system the person sees, with the campaigns of it they see, from the
+    figures last read from Thulium; a POST (“Refresh now”) asks for a read of each."""
     access = access_of(request.user)
     sections = []
     for system in ThuliumSystem.objects.filter(access.systems_q()):
-        campaigns: list[CampaignOverview] = []
-        problem = None
-        try:
-            with page_client(system) as client:
-                campaigns = [
-                    c
-                    for c in campaign_overview_list(client=client)
-                    if access.sees_campaign(system.pk, c.id)
-                ]
-        except ThuliumProblem as error:
-            problem = error.text
-        sections.append(SystemSection(system, campaigns, problem))
+        figures = _figures(snapshot_of(system=system))
+        if request.method == "POST":
+            _ask_for_a_read(figures, now_anyway=True)
+        campaigns = [
+            c for c in snapshot_campaigns(figures) if access.sees_campaign(system.pk, c.id)
+        ]
+        sections.append(SystemSection(system, campaigns, figures, snapshot_reading(figures)))
+    if request.method == "POST" and not request.htmx:
+        return redirect("campaigns:list")
     template = "campaigns/campaign_list.html"
     if request.htmx:
         template += "#campaign-table"
     context = {
         "sections": sections,
+        "reading": any(section.reading for section in sections),
         # Each section says its system where the install has several, even to one who sees one.
         "named": len(sections) > 1 or ThuliumSystem.objects.count() > 1,
         "first_run": not Grid.objects.filter(access.campaigns_q("campaign__")).exists(),
@@ -82,24 +117,42 @@ def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _open_campaign(
-    system: ThuliumSystem, campaign_id: str
-) -> tuple[Campaign | None, list[Any], str | None]:
-    """The campaign and its statuses; when Thulium fails, what we know and why not more."""
-    try:
-        with page_client(system) as client:
-            campaign, rules = campaign_open(system=system, thulium_id=campaign_id, client=client)
-            return campaign, list(rules.statuses), None
-    except CampaignNotFound:
-        return (
+@dataclass(frozen=True)
+class OpenCampaign:
+    """The campaign a page shows, from the figures kept of Thulium: our record of it (None
+    when Thulium has no such campaign, or could not say), its figures, and why not more."""
+
+    campaign: Campaign | None
+    figures: ThuliumSnapshot | None
+    problem: str | None
+
+
+def _open_campaign(system: ThuliumSystem, campaign_id: str) -> OpenCampaign:
+    listing = _figures(snapshot_of(system=system))
+    found = snapshot_campaign(listing, campaign_id)
+    if (
+        found is None
+        and listing.read_at is not None
+        and timezone.now() - listing.read_at > UNKNOWN_ID_REREAD
+    ):
+        # Perhaps made in Thulium since the list was read: look again before saying "no".
+        listing = snapshot_read(snapshot=listing, deadline=settings.THULIUM["PAGE_DEADLINE"])
+        found = snapshot_campaign(listing, campaign_id)
+    if found is None and listing.figures is None:
+        known = Campaign.objects.filter(system=system, thulium_id=campaign_id).first()
+        return OpenCampaign(known, None, listing.problem_text)
+    if found is None:
+        return OpenCampaign(
             None,
-            [],
+            None,
             _("Thulium system %(system)s has no campaign %(id)s. Pick a campaign from the list.")
             % {"system": system.name, "id": campaign_id},
         )
-    except ThuliumProblem as problem:
-        known = Campaign.objects.filter(system=system, thulium_id=campaign_id).first()
-        return known, [], problem.text
+    campaign = campaign_for(system=system, thulium_id=found.id, name=found.name)
+    figures = _figures(snapshot_of(system=system, thulium_id=campaign_id))
+    return OpenCampaign(
+        campaign, figures, figures.problem_text if figures.figures is None else None
+    )
 
 
 # Grids and sendings the campaign page lists before "show all".
@@ -116,7 +169,8 @@ def campaign_page(
     problem: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    campaign, statuses, thulium_problem = _open_campaign(system, campaign_id)
+    opened = _open_campaign(system, campaign_id)
+    campaign, figures = opened.campaign, opened.figures
     # The work leads: the newest grids and sendings fit above the fold; "all" shows the rest.
     every = request.GET.get("all", "")
     grids = list(campaign.grids.select_related("author")[:50]) if campaign else []
@@ -132,6 +186,8 @@ def campaign_page(
         "here": place_perms(request.user, system.pk, campaign_id),
         "campaign_id": campaign_id,
         "campaign": campaign,
+        "figures": figures,
+        "reading": figures is not None and snapshot_reading(figures),
         "grids": grids[:grids_shown],
         "grids_more": len(grids) > grids_shown,
         "grids_total": campaign.grids.count() if campaign and len(grids) > grids_shown else 0,
@@ -139,8 +195,9 @@ def campaign_page(
         "submissions_more": len(submissions) > sendings_shown,
         "upload_form": upload_form or UploadForm(),
         "empty_form": EmptyGridForm(prefix="empty"),
-        "pull_form": pull_form or PullForm(statuses=statuses),
-        "problem": problem or thulium_problem,
+        "pull_form": pull_form
+        or PullForm(statuses=snapshot_statuses(figures) if figures is not None else []),
+        "problem": problem or opened.problem,
         "clear_markers": sorted(CLEAR_MARKERS),
         "max_rows": settings.INTAKE_MAX_ROWS,
         "max_megabytes": settings.INTAKE_MAX_BYTES // 1_000_000,
@@ -160,27 +217,48 @@ def campaign_detail(request: AuthenticatedRequest, system: str, campaign_id: str
 @require_GET
 @place_permission_required("campaigns.view_campaign")
 def campaign_charts(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
-    """The campaign's records at a glance; loaded after the page, as it asks Thulium for a
-    count per status."""
+    """The campaign's records at a glance, from the figures last read from Thulium; loaded
+    after the page, and again when a read of the figures lands."""
     place = system_or_404(request, system, campaign_id, "campaigns.view_campaign")
     campaign = get_object_or_404(Campaign, system=place, thulium_id=campaign_id)
-    charts, problem = [], None
-    try:
-        with page_client(place) as client:
-            charts = record_charts(campaign_record_breakdown(campaign=campaign, client=client))
-    except ThuliumProblem as error:
-        problem = error.text
+    figures = _figures(snapshot_of(system=place, thulium_id=campaign_id))
+    breakdown = snapshot_breakdown(figures)
     template = "campaign_detail.html#campaign-charts" if request.htmx else "campaign_charts.html"
     return render(
         request,
         f"campaigns/{template}",
         {
             "campaign": campaign,
-            "charts": charts,
-            "problem": problem,
+            "charts": record_charts(breakdown) if breakdown is not None else [],
+            "problem": figures.problem_text if breakdown is None else None,
+            "figures": figures,
+            "reading": snapshot_reading(figures),
             "here": place_perms(request.user, place.pk, campaign_id),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@place_permission_required("campaigns.view_campaign")
+def campaign_figures(request: AuthenticatedRequest, system: str, campaign_id: str) -> HttpResponse:
+    """How old the campaign's figures are (polled while a read is under way: when it lands,
+    the charts are drawn again); a POST (“Refresh now”) asks for a read."""
+    place = system_or_404(request, system, campaign_id, "campaigns.view_campaign")
+    campaign = get_object_or_404(Campaign, system=place, thulium_id=campaign_id)
+    figures = snapshot_of(system=place, thulium_id=campaign_id)
+    if request.method == "POST":
+        _ask_for_a_read(figures, now_anyway=True)
+        if not request.htmx:
+            return redirect("campaigns:detail", system=place.name, campaign_id=campaign_id)
+    reading = snapshot_reading(figures)
+    response = render(
+        request,
+        "campaigns/campaign_detail.html#figures-age",
+        {"campaign": campaign, "figures": figures, "reading": reading},
+    )
+    if request.GET.get("was") == "reading" and not reading:
+        trigger_client_event(response, "figures-read")
+    return response
 
 
 @require_GET

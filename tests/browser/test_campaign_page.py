@@ -1,6 +1,6 @@
 """The campaign page leads with the work: the ways in sit in one strip at the top, and the newest
 grids and sendings are on screen without scrolling, at 1440×900 and at 1280×800, in both
-languages."""
+languages. Its figures from Thulium say how old they are, and a refresh swaps the new ones in."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from campaigns.models import Submission
+from campaigns.models import Submission, ThuliumSnapshot
 from campaigns.services.connection import thulium_client
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
-from tests.helpers import FILES, log_in
+from campaigns.tasks import refresh_thulium_snapshot
+from tests.helpers import FILES, Sandbox, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,3 +86,32 @@ def test_the_work_is_on_screen_without_scrolling(
     expect(page.locator("section[aria-labelledby=grids-heading] tbody tr")).to_have_count(7)
     page.get_by_text(words["pull"], exact=True).click()
     expect(page.locator("form.form--pull")).to_be_visible()
+
+
+def test_refresh_now_swaps_the_new_figures_in_when_the_read_lands(
+    page: Page,
+    live_server: Any,
+    supervisor: Any,
+    campaign: Any,
+    sandbox: Sandbox,
+    demo_world: dict[str, Any],
+) -> None:
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/campaigns/thulium/00001/")
+    age = page.locator("#figures-age")
+    charts = page.locator("#campaign-charts")
+    expect(age).to_contain_text("Figures from Thulium as of")
+    expect(charts).to_contain_text("Nowy")
+    # Thulium renames a status meanwhile: the page shows what it read until asked again.
+    demo_world["campaigns"][0]["statuses"][0]["name"] = "Nowy kontakt"
+    sandbox.load(demo_world)
+
+    age.get_by_role("button", name="Refresh now").click()
+    expect(age).to_contain_text("Reading them again…")
+    expect(charts).not_to_contain_text("Nowy kontakt")
+    figures = ThuliumSnapshot.objects.get(thulium_id="00001")
+    assert refresh_thulium_snapshot.call(figures.pk) == "read"  # the worker's read
+
+    expect(charts).to_contain_text("Nowy kontakt", timeout=6000)  # the figures poll every 2 s
+    expect(age.get_by_role("button", name="Refresh now")).to_be_visible()
+    expect(age).to_contain_text("Figures from Thulium as of")

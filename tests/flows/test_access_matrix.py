@@ -61,6 +61,8 @@ def endpoints(u: Unseen) -> list[tuple[str, str, list[Any]]]:
         ("get", "campaigns:detail", place),
         ("get", "campaigns:campaign_template", place),
         ("get", "campaigns:campaign_charts", place),
+        ("get", "campaigns:campaign_figures", place),
+        ("post", "campaigns:campaign_figures", place),
         ("post", "campaigns:grid_upload", place),
         ("post", "campaigns:grid_pull", place),
         ("post", "campaigns:grid_empty", place),

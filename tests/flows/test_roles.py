@@ -26,6 +26,8 @@ def endpoints(grid: Grid) -> list[tuple[str, str, list[Any], str]]:
         ("get", "campaigns:detail", ["thulium", "00001"], "view"),
         ("get", "campaigns:campaign_template", ["thulium", "00001"], "view"),
         ("get", "campaigns:campaign_charts", ["thulium", "00001"], "view"),
+        ("get", "campaigns:campaign_figures", ["thulium", "00001"], "view"),
+        ("post", "campaigns:campaign_figures", ["thulium", "00001"], "view"),
         ("get", "campaigns:grid_detail", [g], "view"),
         ("get", "campaigns:row", [g, row], "view"),
         ("get", "campaigns:row_payload", [g, row], "view"),
