@@ -48,7 +48,7 @@ def submission_read_before(*, submission: Submission, client: thulium.ThuliumCli
     every = editing and grid.duplicates == Duplicates.EVERY_RECORD
     by_identifier = grid.finds_by_identifier
     chunks = list(submission.chunks.filter(state=Chunk.State.PENDING))
-    queued = Row.objects.filter(id__in=[pk for c in chunks for pk in c.row_ids])
+    queued = Row.objects.filter(id__any_of=[pk for c in chunks for pk in c.row_ids])
     if by_identifier:
         # Found by identifier: each row's record is the one its identifier names.
         phones = {

@@ -30,10 +30,9 @@ from campaigns.models import (
 )
 from campaigns.rules.messages import ERROR, Message, message
 from campaigns.rules.problems import row_problems
+from campaigns.rules.row_check import RowCheck, check_row
 from campaigns.rules.validation import (
     CampaignRules,
-    RowCheck,
-    check_row,
     duplicate_messages,
     live_messages,
     revert_messages,

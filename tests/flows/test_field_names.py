@@ -13,7 +13,7 @@ from django.urls import reverse
 from campaigns import thulium
 from campaigns.exceptions import EditProblem
 from campaigns.models import AuditEntry, CampaignField, Grid
-from campaigns.rules.validation import check_row
+from campaigns.rules.row_check import check_row
 from campaigns.services.campaigns import campaign_fields_add
 from campaigns.services.editing import grid_remap
 from campaigns.services.grid_checks import grid_validate

@@ -12,11 +12,8 @@ from django.utils import translation
 from campaigns import thulium
 from campaigns.rules.dates import parse_cell_date_time
 from campaigns.rules.messages import render
-from campaigns.rules.validation import (
-    CampaignRules,
-    check_row,
-    row_state,
-)
+from campaigns.rules.row_check import check_row
+from campaigns.rules.validation import CampaignRules, row_state
 from campaigns.services.campaigns import campaign_for
 from campaigns.services.validation import campaign_rules
 

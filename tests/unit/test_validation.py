@@ -7,10 +7,10 @@ import pytest
 
 from campaigns.models import PhoneFormat
 from campaigns.rules.dates import parse_cell_date_time
+from campaigns.rules.row_check import check_row
 from campaigns.rules.validation import (
     CampaignRules,
     GridMode,
-    check_row,
     duplicate_messages,
     normalise_phone,
     phone_canonical,

@@ -1,12 +1,12 @@
 """Running a sending: chunk by chunk, resumable, several workers at once.
 
 The crash-safety rule: a chunk is claimed (with a lease), sent outside any transaction, and its
-answer recorded in a transaction that only succeeds while the claim is still ours — the same
-transaction claims the run's next chunk, so a request costs one commit. While a request is out,
-a heartbeat renews its lease however slowly Thulium answers, so only a dead worker's claim runs
-out. Then the chunk is claimable again and is sent again — safe, because PUT of the same values
-is idempotent, and an addition's rows are first looked up in Thulium — and its rows get exactly
-one recorded outcome.
+answer recorded in a transaction that only succeeds while the claim is still ours — by the
+recorder, on a thread of its own, while the run sends the next chunk (`recorder`). While a
+request is out, a heartbeat renews its lease however slowly Thulium answers, so only a dead
+worker's claim runs out. Then the chunk is claimable again and is sent again — safe, because
+PUT of the same values is idempotent, and an addition's rows are first looked up in Thulium —
+and its rows get exactly one recorded outcome.
 
 Waits: when Thulium asks for a wait longer than the client sleeps, the request is given back and
 the sending waits (WAITING until `retry_at`) with no worker held: the task comes back then, other
@@ -19,8 +19,8 @@ request whose rows Thulium mostly refused for one and the same reason pauses the
 systemic mistake (a field Thulium does not know) costs one request's rows, not the file.
 
 The parts: `claims` (the lease protocol), `requests` (a request's shape per mode), `outcomes`
-(recording the answers, in the transaction that claims the next chunk) and `run` (the loop, its
-waits and its ends).
+(recording the answers), `recorder` (recording them while the next request is out) and `run`
+(the loop, its waits and its ends).
 """
 
 from campaigns.services.sending.outcomes import submission_audit, submission_unsend_rest

@@ -98,14 +98,11 @@ def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | Non
         submission.chunks.filter(free)
         .order_by("index")
         .select_for_update(skip_locked=True)
-        # Read as text and decoded by orjson: Django's decoding of a chunk's before-values was
-        # half of the claim.
+        # The chunk's rows and before-values are read once it is taken (below): selected here,
+        # every free chunk's would be sorted with it.
         .defer("before", "row_ids")
-        .annotate(before_text=as_text("before"), row_ids_text=as_text("row_ids"))
     )
     for chunk in candidates[:1]:
-        chunk.before = json_value(chunk.before_text)
-        chunk.row_ids = json_value(chunk.row_ids_text)
         if chunk.index > 0 and _canary_in_flight(submission, worker):
             raise _CanaryInFlight
         # A conditional UPDATE is the claim: of two workers, exactly one changes the row.
@@ -118,6 +115,13 @@ def _claim(submission: Submission, worker: str, lease: timedelta) -> Chunk | Non
             return None
         chunk.state, chunk.claimed_by, chunk.lease_until = Chunk.State.CLAIMED, worker, now + lease
         chunk.attempts += 1
+        # As text, decoded by orjson: Django's decoding of the before-values was half a claim.
+        before, row_ids = (
+            Chunk.objects.filter(pk=chunk.pk)
+            .values_list(as_text("before"), as_text("row_ids"))
+            .get()
+        )
+        chunk.before, chunk.row_ids = json_value(before), json_value(row_ids)
         chunk.submission = submission
         return chunk
     return None
