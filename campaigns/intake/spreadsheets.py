@@ -43,7 +43,7 @@ from campaigns.intake.headers import (
     header_row_index,
     unique_headers,
 )
-from campaigns.intake.safe_files import restore
+from campaigns.intake.safe_files import ESCAPE, restore
 from campaigns.intake.sheet_extent import (
     Extent,
     ExtentUnknown,
@@ -308,12 +308,16 @@ def _csv_cells(text: str, delimiter: str, limits: IntakeLimits) -> list[tuple[in
                 continue  # blank, or only empty cells
             if len(row) > limits.max_columns:
                 raise FileProblem(too_wide_row(limits, number, len(row)))
-            for position, cell in enumerate(row):
-                if len(cell) > CELL_MAX_CHARS:
-                    raise FileProblem(
-                        too_long_cell(f"{column_letters(position + 1)}{number}", len(cell))
-                    )
-            numbered.append((number, [restore(cell.strip()) for cell in row]))
+            if max(map(len, row)) > CELL_MAX_CHARS:
+                position, cell = next((p, c) for p, c in enumerate(row) if len(c) > CELL_MAX_CHARS)
+                raise FileProblem(
+                    too_long_cell(f"{column_letters(position + 1)}{number}", len(cell))
+                )
+            cells = [cell.strip() for cell in row]
+            # Only a cell we neutralised on the way out starts with the escape: few rows have one.
+            if any(cell.startswith(ESCAPE) for cell in cells):
+                cells = [restore(cell) for cell in cells]
+            numbered.append((number, cells))
             if len(numbered) > most_rows:
                 raise FileProblem(too_many_rows(limits))
     except csv.Error as error:

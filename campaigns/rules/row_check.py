@@ -33,7 +33,7 @@ from campaigns.rules.validation import (
 from campaigns.thulium import vocabulary as thulium
 
 
-@dataclass
+@dataclass(slots=True)
 class RowCheck:
     values: dict[str, Any]
     messages: list[Message]
@@ -73,7 +73,7 @@ def check_row(
     phone = ""
     if not raw_phone:
         found.append(message("phone_number", ERROR, "phone_missing"))
-    elif looks_scientific(raw_phone):
+    elif not raw_phone.isdigit() and looks_scientific(raw_phone):  # digits alone never are
         found.append(message("phone_number", ERROR, "phone_scientific", value=raw_phone))
     else:
         phone = normalise_phone(raw_phone, rules.phone_format)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import thulium
+from campaigns.collector import cycle_collector_paused
 from campaigns.database.bulk_sql import as_text, json_text, json_value, update_many
 from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
@@ -36,6 +37,7 @@ from campaigns.services.listing import (
 )
 
 
+@cycle_collector_paused()
 def submission_read_before(*, submission: Submission, client: thulium.ThuliumClient) -> None:
     """Before the first request, keep each row's record as it was: status, agent and next call
     date, and the record fields' last values we sent (for history and revert). The campaign's

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F
 
+from campaigns.collector import cycle_collector_paused
 from campaigns.database.bulk_sql import (
     analyze_after_insert,
     as_text,
@@ -90,6 +91,7 @@ class RowBuild:
         return self.stored == (self.values, self.messages, self.phone, self.state, self.kind)
 
 
+@cycle_collector_paused()
 def grid_validate(
     *,
     grid: Grid,
@@ -173,7 +175,7 @@ def _rows_stored(grid: Grid) -> list[RowCells]:
     ]
 
 
-def _rows_update_changed(built: Sequence[RowBuild]) -> None:
+def _rows_update_changed(built: Iterable[RowBuild]) -> None:
     """Write the checked columns of the rows whose check changed them (see _stored)."""
     changed = [row for row in built if not row.unchanged_from_stored()]
     columns = ["values", "messages", "phone", "state", "status_id", "agent_login", "clears"]
@@ -229,7 +231,7 @@ def _rows_to_check(
 
 def _rows_checked_together(
     grid: Grid, checked: list[tuple[RowCells, RowCheck]], *, whole: bool
-) -> list[RowBuild]:
+) -> Iterator[RowBuild]:
     """Each row's messages with what only the rows together tell: copies of a number (or an
     identifier), what Thulium holds for it, and what a revert cannot put back."""
     by_identifier = grid.finds_by_identifier
@@ -247,7 +249,6 @@ def _rows_checked_together(
     # A revert grid knows what its rows cannot put back (see submission_revert).
     cannot_put_back = grid.pull_filters.get("cannot_put_back", {}) if grid.pull_filters else {}
     upsert = grid.mode == Grid.Mode.UPSERT
-    built = []
     for (row, check), key in zip(checked, keys, strict=True):
         number = row.number
         messages = check.messages + ([duplicates[number]] if number in duplicates else [])
@@ -271,27 +272,24 @@ def _rows_checked_together(
                 messages = [m for m in messages if m["code"] != "nothing_to_change"]
         if notes := cannot_put_back.get(check.phone):
             messages += revert_messages(notes)
-        built.append(
-            RowBuild(
-                pk=row.pk,
-                number=number,
-                raw=row.raw,
-                values=check.values,
-                messages=messages,
-                phone=check.phone,
-                state=row_state(messages),
-                outcome=row.outcome,
-                outcome_detail=row.outcome_detail,
-                kind=upsert_kind(held[key][0] if key in held else None) if upsert else "",
-                stored=row.stored,
-            )
+        yield RowBuild(
+            pk=row.pk,
+            number=number,
+            raw=row.raw,
+            values=check.values,
+            messages=messages,
+            phone=check.phone,
+            state=row_state(messages),
+            outcome=row.outcome,
+            outcome_detail=row.outcome_detail,
+            kind=upsert_kind(held[key][0] if key in held else None) if upsert else "",
+            stored=row.stored,
         )
-    return built
 
 
 def _rows_replace(
     grid: Grid,
-    built: list[RowBuild],
+    built: Iterable[RowBuild],
     row_ids: Collection[int] | None,
     *,
     from_upload: bool,
@@ -301,6 +299,8 @@ def _rows_replace(
     cheaper than updating each: bulk_update writes one CASE per row and value
     (docs/adr/0002)."""
     was: Counter[str] = Counter()
+    if row_ids is not None:
+        built = list(built)  # read three times below; a whole grid's streams into the store
     if from_upload:
         grid.upload_blocks.all().delete()
     elif row_ids is None:

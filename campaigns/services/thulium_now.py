@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns import thulium
+from campaigns.collector import cycle_collector_paused
 from campaigns.database.bulk_sql import array_text, bound_cursor, json_text
 from campaigns.models import Grid, Row, SentFields, ThuliumNow
 from campaigns.services.grid_checks import grid_validate
@@ -70,6 +71,7 @@ class Comparison:
     seconds: float
 
 
+@cycle_collector_paused()
 def grid_compare(
     *,
     grid: Grid,

@@ -12,6 +12,7 @@ from typing import TypedDict
 
 from django.conf import settings
 
+from campaigns.collector import cycle_collector_paused
 from campaigns.exceptions import FileProblem
 from campaigns.intake.cage import CageBroken, CageLimits, run_caged
 from campaigns.intake.file_limits import IntakeLimits, cage_message
@@ -82,6 +83,7 @@ def read_upload(
         raise FileProblem(cage_message(broken.reason, filename)) from None
 
 
+@cycle_collector_paused()
 def _read_and_pack(
     data: bytes,
     filename: str,
