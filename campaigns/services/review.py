@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import thulium
+from campaigns.collector import cycle_collector_paused
+from campaigns.database.bulk_sql import as_text, json_value
 from campaigns.exceptions import ReviewProblem
 from campaigns.models import (
     AuditEntry,
@@ -215,6 +217,7 @@ def grid_review_read(
         Grid.objects.filter(pk=grid.pk).update(read_progress={})
 
 
+@cycle_collector_paused()
 def grid_review(
     *,
     grid: Grid,
@@ -235,7 +238,9 @@ def grid_review(
     count = 0
     by_kind: dict[str, list[Any]] = {}  # kind → [rows, first payloads]
     upsert = grid.mode == Grid.Mode.UPSERT
-    for values, kind in going.order_by("number", "id").values_list("values", "kind").iterator(2000):
+    going_values = going.order_by("number", "id").values_list(as_text("values"), "kind")
+    for values_text, kind in going_values.iterator(2000):
+        values = json_value(values_text)
         count += 1
         if upsert:
             group = by_kind.setdefault(kind, [0, []])

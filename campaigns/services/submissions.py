@@ -153,11 +153,12 @@ def submission_create(
         if grid.takes_new_records:
             # Thulium may have added these before their answer was lost: the job looks first.
             # (An upsert row whose lost addition landed is held now: it goes as an edit.)
-            lost = grid.rows.filter(id__in=ids, outcome__in=LOST_ANSWER_OUTCOMES)
+            lost = grid.rows.filter(id__any_of=ids, outcome__in=LOST_ANSWER_OUTCOMES)
             if grid.mode == Grid.Mode.UPSERT:
                 lost = lost.filter(kind=Grid.Mode.ADD)
             lost.update(outcome=Outcome.WAITING, outcome_detail={"answer_lost": True})
-        grid.rows.filter(id__in=ids).exclude(outcome=Outcome.WAITING).update(
+        # One array parameter: Django spelled out 100,000 ids (a fifth of queueing them).
+        grid.rows.filter(id__any_of=ids).exclude(outcome=Outcome.WAITING).update(
             outcome=Outcome.WAITING, outcome_detail={}
         )
         # Several tasks share the chunks when several workers run (SUBMISSION_WORKERS).
@@ -172,7 +173,7 @@ def _by_kind(grid: Grid, ids: list[int]) -> list[list[int]]:
     """An upsert grid's rows to send in two runs, the edits and the additions (each in the
     grid's order), so that no request mixes a PUT's rows with a POST's. A row the review's
     read did not classify (typed in since) cannot go."""
-    kinds = dict(grid.rows.filter(id__in=ids).values_list("id", "kind"))
+    kinds = dict(grid.rows.filter(id__any_of=ids).values_list("id", "kind"))
     if any(not kinds[pk] for pk in ids):
         raise SubmissionProblem(
             _(

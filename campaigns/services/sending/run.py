@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns import thulium
+from campaigns.collector import cycle_collector_paused
 from campaigns.models import AuditEntry, Chunk, Grid, Outcome, Submission
 from campaigns.presentation.outcome_words import no_answer_words
 from campaigns.selectors.sendings import earlier_active, submission_counts
@@ -59,6 +60,7 @@ class RunResult:
     retry_after: float | None = None
 
 
+@cycle_collector_paused()  # a request's rows are thousands of small objects (collector.py)
 def submission_run(
     *,
     submission_id: int,
