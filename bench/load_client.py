@@ -151,6 +151,9 @@ def main() -> None:
     interval = plan["interval_ms"] / 1000
     window = plan["seconds"]
     timings: dict[str, list[float]] = defaultdict(list)
+    # Each request: [endpoint, when it was due (s into the window), ms]: the stage splits them
+    # into those due while its background work ran and those due after.
+    samples: list[tuple[str, float, float]] = []
     failures: dict[str, int] = defaultdict(int)
     lock = threading.Lock()
     completed_at: list[float] = []
@@ -164,6 +167,7 @@ def main() -> None:
         done = time.perf_counter()
         with lock:
             timings[endpoint].append((done - due) * 1000)
+            samples.append((endpoint, round(due - start, 3), round((done - due) * 1000, 1)))
             completed_at.append(done)
             if status == 0:
                 failures["connection"] += 1
@@ -213,6 +217,7 @@ def main() -> None:
                 "cpu_busy_seconds": cpu_samples,
                 "cpus": os.cpu_count(),
                 "client_cpu_s": own_cpu,
+                "samples": samples,
                 "endpoints": {
                     name: {
                         "count": len(values),

@@ -20,6 +20,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.utils import timezone
 
+from bench.load_client import percentile
 from bench.run import cpu_seconds
 from bench.stage_common import ROOT, free_port, grid_of, reviewed, start_sender, system, wait_for
 from campaigns.models import RowOutcome, Submission
@@ -105,6 +106,7 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
         watch.start()
         clients.stdin.write("go\n")
         clients.stdin.flush()
+        go_perf, go_wall = time.perf_counter(), timezone.now()
         output, _ = clients.communicate(timeout=seconds + 120)
         watch.stop.set()
         watch.join()
@@ -119,7 +121,16 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     finished = sent.finished_at is not None and sent.finished_at <= window_end
+    # Seconds into the window when the background work (the sending, the upload) was done.
+    ends = [
+        (sent.finished_at - go_wall).total_seconds() if finished and sent.finished_at else None,
+        upload_s - (go_perf - started) if upload_s is not None else None,
+    ]
+    background_end = None if None in ends else max(e for e in ends if e is not None)
+    samples = measured.pop("samples")
     return measured | {
+        "background_end_s": background_end,
+        "split": _split(samples, background_end if background_end is not None else seconds),
         "seconds": seconds,
         "interval_ms": args.load_interval_ms,
         "supervisors": SUPERVISORS,
@@ -136,6 +147,17 @@ def stage_load(args: Any, workdir: Path) -> dict[str, Any]:
         "database_cpu_s": watch.seconds(watch.database) if watch.database_name else None,
         "ours_watched_s": watch.watched,
         "upload_exit": upload.returncode if upload_s is not None else None,
+    }
+
+
+def _split(samples: list[list[Any]], end: float) -> dict[str, dict[str, Any]]:
+    """Each endpoint's p95 over the requests due while the background work ran, and after."""
+    parts: dict[str, dict[str, list[float]]] = {"during": {}, "after": {}}
+    for endpoint, due, ms in samples:
+        parts["during" if due < end else "after"].setdefault(endpoint, []).append(ms)
+    return {
+        part: {name: {"count": len(v), "p95": percentile(v, 0.95)} for name, v in found.items()}
+        for part, found in parts.items()
     }
 
 

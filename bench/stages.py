@@ -37,7 +37,7 @@ def arguments() -> Any:
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--api", required=True)
     parser.add_argument("--extra", default="{}")
-    parser.add_argument("--load-interval-ms", type=int, default=500)
+    parser.add_argument("--load-interval-ms", type=int, default=2000)
     return parser.parse_args()
 
 
