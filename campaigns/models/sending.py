@@ -118,6 +118,10 @@ class Chunk(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     request_id = models.CharField(max_length=100, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Its rows' recorded outcomes counted (outcome → rows), written with them: what a sending
+    # did is the sum of its chunks', not a count of 100,000 outcomes. None for chunks recorded
+    # before this was kept.
+    outcome_counts = models.JSONField(null=True, blank=True)
     # row id → the record's status_id, agent_login, next_call_date (read from Thulium) and
     # record_fields (last sent by us) before sending
     before = models.JSONField(default=dict, blank=True)

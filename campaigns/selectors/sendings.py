@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from campaigns.models import (
     LOST_ANSWER_OUTCOMES,
     REFUSED_OUTCOMES,
     RESENDABLE_OUTCOMES,
+    Chunk,
     Grid,
     Outcome,
     Row,
@@ -96,34 +96,29 @@ class SendingSummary:
         return done <= {Outcome.UPDATED, Outcome.ADDED, Outcome.REMOVED, Outcome.NOT_EXIST}
 
 
-# An ended sending's answers no longer change (but for a request another worker was recording
-# as it ended): counted once a minute per process, not on every page. The campaign page lists
-# six sendings of 100,000 rows: counting them was most of its time.
-ENDED_COUNTS_SECONDS = 60
-
-
 def sendings_summaries(submissions: Sequence[Submission]) -> list[SendingSummary]:
-    """Each sending's summary, counted in one query over their recorded answers (an ended
-    sending's counts are kept for ENDED_COUNTS_SECONDS)."""
+    """Each sending's summary: its recorded answers counted, from its answered chunks' counts
+    (a sending of 100,000 rows has 200), or from the answers themselves for a sending recorded
+    before chunks kept their counts."""
     answered: dict[int, Counter[str]] = {s.pk: Counter() for s in submissions}
-    ended = {s.pk for s in submissions if not s.active}
-    kept = cache.get_many([_counts_key(pk) for pk in ended])
-    for pk in ended:
-        if (counts := kept.get(_counts_key(pk))) is not None:
-            answered[pk].update(counts)
-    counted = [pk for pk in answered if _counts_key(pk) not in kept]
-    found = (
-        RowOutcome.objects.filter(submission_id__in=counted)
-        .values_list("submission_id", "outcome")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for submission_id, outcome, n in found if counted else ():
-        answered[submission_id][outcome] += n
-    cache.set_many(
-        {_counts_key(pk): dict(answered[pk]) for pk in counted if pk in ended},
-        ENDED_COUNTS_SECONDS,
-    )
+    uncounted: set[int] = set()
+    done = Chunk.objects.filter(submission_id__in=list(answered), state=Chunk.State.DONE)
+    for submission_id, counts in done.values_list("submission_id", "outcome_counts"):
+        if counts is None:
+            uncounted.add(submission_id)
+        else:
+            answered[submission_id].update(counts)
+    if uncounted:
+        found = (
+            RowOutcome.objects.filter(submission_id__in=uncounted)
+            .values_list("submission_id", "outcome")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for submission_id in uncounted:
+            answered[submission_id] = Counter()
+        for submission_id, outcome, n in found:
+            answered[submission_id][outcome] += n
     summaries = []
     for submission in submissions:
         counts = answered[submission.pk]
@@ -139,10 +134,6 @@ def sendings_summaries(submissions: Sequence[Submission]) -> list[SendingSummary
             )
         )
     return summaries
-
-
-def _counts_key(submission_id: int) -> str:
-    return f"sending-answers:{submission_id}"
 
 
 def campaign_submissions(campaign: Any, limit: int = 50) -> list[SendingSummary]:

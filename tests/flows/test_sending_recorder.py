@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.db.models import Count
 
 from campaigns import thulium
 from campaigns.models import Chunk, Grid, Outcome, RowOutcome, Submission
+from campaigns.selectors.sendings import sendings_summaries
 from campaigns.services.campaigns import campaign_fields_add
 from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.sending import submission_run
@@ -151,3 +153,29 @@ def test_a_request_mostly_refused_late_in_a_sending_pauses_it_with_every_answer_
         Outcome.NOT_SENT: 10,
     }
     assert RowOutcome.objects.filter(submission=submission).count() == 40
+
+
+def test_each_recorded_chunk_counts_its_answers_and_a_sending_sums_them(
+    campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox, settings: Any
+) -> None:
+    settings.SUBMISSION_CANARY_ROWS = 10
+    grid = _grid(campaign, api, sandbox, 50, colour_from=30)
+    rules = campaign_rules(campaign=campaign, client=api)
+    submission = queue_sending(grid=grid, author=None, rules=rules, chunk_size=10)
+    submission_run(submission_id=submission.pk, client=api)  # paused at the fourth request
+
+    for chunk in submission.chunks.filter(state=Chunk.State.DONE):
+        recorded = dict(
+            RowOutcome.objects.filter(chunk=chunk)
+            .values_list("outcome")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        assert chunk.outcome_counts == recorded
+    (summary,) = sendings_summaries([Submission.objects.get(pk=submission.pk)])
+    assert summary.counts == {Outcome.UPDATED: 30, Outcome.REJECTED: 10, Outcome.NOT_SENT: 10}
+
+    # A sending recorded before chunks kept their counts is counted from its answers.
+    submission.chunks.update(outcome_counts=None)
+    (before,) = sendings_summaries([Submission.objects.get(pk=submission.pk)])
+    assert before.counts == summary.counts

@@ -83,7 +83,8 @@ def _write(
     request is sent again once the lease runs out."""
     now = timezone.now()
     with transaction.atomic():
-        if not _chunk_done(chunk, worker, request_id, now):
+        counts = Counter(str(verdicts[row.pk].outcome) for row in rows)
+        if not _chunk_done(chunk, worker, request_id, now, dict(counts)):
             return False, None
         _rows_answered(chunk, rows, verdicts, request_id, now)
         _store_outcomes(chunk, rows, verdicts, request_id or "", now)
@@ -100,10 +101,13 @@ def _write(
     return True, following
 
 
-def _chunk_done(chunk: Chunk, worker: str, request_id: str | None, now: datetime) -> bool:
-    """Mark the chunk answered, only while the claim is still ours; False when it is not."""
+def _chunk_done(
+    chunk: Chunk, worker: str, request_id: str | None, now: datetime, counts: dict[str, int]
+) -> bool:
+    """Mark the chunk answered, with its rows' outcomes counted, only while the claim is still
+    ours; False when it is not."""
     if not _owned(chunk, worker).update(
-        state=Chunk.State.DONE, answered_at=now, request_id=request_id or ""
+        state=Chunk.State.DONE, answered_at=now, request_id=request_id or "", outcome_counts=counts
     ):
         # Our lease ran out and another worker took the chunk: its answer counts, not ours.
         logger.warning("chunk %s: answer dropped, another worker owns it", chunk)
