@@ -130,6 +130,19 @@ class WatchingClient(thulium.ThuliumClient):
         return super().batch_edit(campaign_id, rows, **kwargs)
 
 
+def grid_of_text(campaign: Any, api: thulium.ThuliumClient, text: str, mode: str) -> Grid:
+    """A grid of `text` (a CSV) in `mode`, its columns confirmed as the dashboard guessed them."""
+    made = grid_create_from_file(
+        campaign=campaign, author=None, data=text.encode(), filename="crm.csv", mode=mode
+    )
+    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
+
+
+def message_codes(grid: Grid, phone: str) -> list[str]:
+    """The codes of the messages of the grid's row holding `phone`."""
+    return [m["code"] for m in grid.rows.get(phone=phone).messages]
+
+
 def client_config(api_url: str, **overrides: Any) -> thulium.ThuliumConfig:
     values: dict[str, Any] = {
         "base_url": api_url,

@@ -1,10 +1,9 @@
-"""The do-not-contact list of a Thulium system on every path: the command, the admin, a person's
-erasure, the grid page, the review and push_records — and a scan of the whole database showing
-that no number it holds is stored readable, in the list or in its history."""
+"""The do-not-contact list of a Thulium system kept on every path: the command, the admin and a
+person's erasure — and a scan of the whole database showing that no number it holds is stored
+readable, in the list or in its history. Grids checked against it: test_do_not_contact_checks.py."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterator
@@ -24,17 +23,15 @@ from campaigns.models import (
     AuditEntry,
     DoNotContact,
     Grant,
-    Grid,
-    Row,
     ThuliumSystem,
 )
 from campaigns.services.do_not_contact import do_not_contact_add, do_not_contact_check
-from campaigns.services.editing import row_set_cells
-from campaigns.services.grids import grid_confirm_mapping, grid_create_from_file
 from campaigns.services.person import person_erase
-from campaigns.services.review import grid_review, grid_review_read
-from campaigns.services.validation import campaign_rules
-from tests.helpers import Sandbox, client_config, send, user_with_role
+from tests.helpers import (
+    grid_of_text,
+    message_codes,
+    user_with_role,
+)
 
 pytestmark = pytest.mark.django_db
 A = AuditEntry.Action
@@ -84,17 +81,6 @@ def list_entries_text() -> str:
     entries = AuditEntry.objects.filter(action__in=LIST_ACTIONS)
     details = AuditDetail.objects.filter(entry__in=entries)
     return repr([e.details for e in entries]) + repr([d.details for d in details])
-
-
-def grid_of(campaign: Any, api: thulium.ThuliumClient, text: str, mode: str) -> Grid:
-    made = grid_create_from_file(
-        campaign=campaign, author=None, data=text.encode(), filename="crm.csv", mode=mode
-    )
-    return grid_confirm_mapping(grid=made, mapping=made.mapping, client=api)
-
-
-def codes(grid: Grid, phone: str) -> list[str]:
-    return [m["code"] for m in grid.rows.get(phone=phone).messages]
 
 
 # --- the command, audited without the number -----------------------------------------------------
@@ -330,141 +316,13 @@ def test_supervisors_never_reach_the_list(system: ThuliumSystem, django_user_mod
     assert browser.get(reverse("admin:campaigns_donotcontact_add")).status_code == 403
 
 
-# --- validation: the grid page, the review, push_records ------------------------------------------
-
-
-def test_an_add_grid_row_on_the_list_is_an_error_on_the_page(
-    campaign: Any, api: thulium.ThuliumClient, client: Client, supervisor: Any
-) -> None:
-    do_not_contact_add(system=campaign.system, phone=LISTED, reason="sprzeciw", actor=None)
-
-    grid = grid_of(campaign, api, f"Telefon;Miasto\n{LISTED};Łódź\n{OTHER};Kraków\n", "add")
-    client.force_login(supervisor)
-    english = client.get(reverse("campaigns:grid_detail", args=[grid.pk])).content.decode()
-    polish = client.get(
-        reverse("campaigns:grid_detail", args=[grid.pk]), HTTP_ACCEPT_LANGUAGE="pl"
-    ).content.decode()
-
-    assert codes(grid, LISTED) == ["do_not_contact_add"]
-    assert grid.rows.get(phone=LISTED).state == Row.State.ERROR
-    assert grid.rows.get(phone=OTHER).state == Row.State.VALID
-    assert "the number is on the do-not-contact list" in english
-    assert "Remove the row from the grid." in grid_page_messages(client, grid)
-    assert "sprzeciw" not in english  # why the number is listed, and who asked, is not said
-    assert "liście" in polish
-
-
-def grid_page_messages(client: Client, grid: Grid) -> str:
-    """The row messages as the grid page's rows render them."""
-    return client.get(
-        reverse("campaigns:grid_detail", args=[grid.pk]) + "?state=error"
-    ).content.decode()
-
-
-def test_an_edit_that_calls_the_number_again_is_an_error_and_a_field_change_is_not(
-    campaign: Any, api: thulium.ThuliumClient
-) -> None:
-    do_not_contact_add(system=campaign.system, phone=KNOWN, reason="sprzeciw", actor=None)
-    rules = campaign_rules(campaign=campaign, client=api)
-
-    called = grid_of(campaign, api, f"Telefon;Status\n{KNOWN};Kontakt ponowny\n", "edit")
-    later = "24.12.2030 09:30"
-    dated = grid_of(campaign, api, f"Telefon;Data następnego kontaktu\n{KNOWN};{later}\n", "edit")
-    closed = grid_of(campaign, api, f"Telefon;Status\n{KNOWN};Nie dzwonić\n", "edit")
-    field = grid_of(campaign, api, f"Telefon;Miasto\n{KNOWN};Łódź\n", "edit")
-
-    assert "do_not_contact_edit" in codes(called, KNOWN)
-    assert "do_not_contact_edit" in codes(dated, KNOWN)
-    assert not {"do_not_contact_edit", "do_not_contact_add"} & set(codes(closed, KNOWN))
-    assert field.rows.get(phone=KNOWN).state == Row.State.VALID
-    # An edit on the page that puts the status back to a called one is checked the same way.
-    row = field.rows.get(phone=KNOWN)
-    row_set_cells(grid=field, row=row, cells={"status": "3"}, author=None, rules=rules)
-    assert "do_not_contact_edit" in codes(field, KNOWN)
-
-
-def test_a_number_listed_after_the_grid_was_checked_is_left_out_by_the_review(
-    campaign: Any, api: thulium.ThuliumClient, sandbox: Sandbox, logged_in: Client
-) -> None:
-    grid = grid_of(campaign, api, f"Telefon;Miasto\n{LISTED};Łódź\n{OTHER};Kraków\n", "add")
-    assert grid.rows_error == 0
-    do_not_contact_add(system=campaign.system, phone=LISTED, reason="sprzeciw", actor=None)
-    rules = campaign_rules(campaign=campaign, client=api)
-
-    grid_review_read(grid=grid, client=api)
-    review = grid_review(grid=grid, rules=rules)
-    page = logged_in.get(reverse("campaigns:grid_review", args=[grid.pk])).content.decode()
-    submission = send(grid, rules, api)
-
-    assert review.rows == 1
-    assert [str(words) for words, _n in review.left_out] == [
-        "the number is on the do-not-contact list"
-    ]
-    assert LISTED not in review.first_rows_json
-    assert "the number is on the do-not-contact list" in page
-    assert submission.state == "finished"
-    phones = {r["phone_number"] for r in sandbox.records("00001")}
-    assert OTHER in phones
-    assert LISTED not in phones
-
-
-def test_push_records_refuses_a_listed_number_with_its_message(
-    campaign: Any, tmp_path: Path, sandbox: Sandbox
-) -> None:
-    do_not_contact_add(system=campaign.system, phone=LISTED, reason="sprzeciw", actor=None)
-    do_not_contact_add(system=campaign.system, phone=KNOWN, reason="sprzeciw", actor=None)
-    adding = tmp_path / "nowi.csv"
-    adding.write_text(f"Telefon;Miasto\n{LISTED};Łódź\n")
-    calling = tmp_path / "zmiany.csv"
-    calling.write_text(f"Telefon;Status\n{KNOWN};Kontakt ponowny\n")
-    fielding = tmp_path / "pola.csv"
-    fielding.write_text(f"Telefon;Miasto\n{KNOWN};Łódź\n")
-
-    added = push("00001", str(adding), "--mode", "add", "--report", str(tmp_path / "a.csv"))
-    called = push("00001", str(calling), "--dry-run", "--report", str(tmp_path / "c.csv"))
-    fielded = push("00001", str(fielding), "--dry-run")
-
-    assert added[0] == 1
-    assert "errors: 1" in added[1]
-    assert "on the do-not-contact list" in report_messages(tmp_path / "a.csv")
-    assert LISTED not in {r["phone_number"] for r in sandbox.records("00001")}
-    assert called[0] == 1
-    assert "would have it called again" in report_messages(tmp_path / "c.csv")
-    assert fielded[0] == 0
-
-
-def push(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.raises(SystemExit) as exited:
-        call_command("push_records", *args, stdout=out, stderr=err)
-    return int(exited.value.code or 0), out.getvalue(), err.getvalue()
-
-
-def report_messages(path: Path) -> str:
-    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
-    return " ".join(row["Messages [messages]"] for row in rows)
-
-
-def test_system_a_s_list_does_not_block_system_b(
-    campaign: Any, campaign_b: Any, api: thulium.ThuliumClient, sandbox_b: Sandbox
-) -> None:
-    do_not_contact_add(system=campaign.system, phone=LISTED, reason="sprzeciw", actor=None)
-
-    with thulium.ThuliumClient(client_config(sandbox_b.api_url)) as client_b:
-        in_b = grid_of(campaign_b, client_b, f"Telefon\n{LISTED}\n", "add")
-    in_a = grid_of(campaign, api, f"Telefon\n{LISTED}\n", "add")
-
-    assert "do_not_contact_add" not in codes(in_b, LISTED)
-    assert "do_not_contact_add" in codes(in_a, LISTED)
-
-
 # --- a person's erasure: "and do not contact again" ----------------------------------------------
 
 
 def test_an_erasure_with_do_not_contact_lists_the_number_and_keeps_it_nowhere(
     campaign: Any, api: thulium.ThuliumClient, client: Client, django_user_model: Any
 ) -> None:
-    grid_of(campaign, api, f"Telefon;Miasto\n{LISTED};Łódź\n", "add")
+    grid_of_text(campaign, api, f"Telefon;Miasto\n{LISTED};Łódź\n", "add")
     admin = user_with_role(django_user_model, "ala", "Administrator")
     client.force_login(admin)
 
@@ -481,14 +339,14 @@ def test_an_erasure_with_do_not_contact_lists_the_number_and_keeps_it_nowhere(
     assert listed.actor == admin
     assert listed.details["reason"] == "wniosek z 3 grudnia"
     # The next CRM export brings the number back: refused.
-    again = grid_of(campaign, api, f"Telefon;Miasto\n{LISTED};Łódź\n", "add")
-    assert codes(again, LISTED) == ["do_not_contact_add"]
+    again = grid_of_text(campaign, api, f"Telefon;Miasto\n{LISTED};Łódź\n", "add")
+    assert message_codes(again, LISTED) == ["do_not_contact_add"]
 
 
 def test_person_data_erase_do_not_contact_from_the_command_line(
     campaign: Any, api: thulium.ThuliumClient
 ) -> None:
-    grid_of(campaign, api, f"Telefon\n{LISTED}\n", "add")
+    grid_of_text(campaign, api, f"Telefon\n{LISTED}\n", "add")
     out = io.StringIO()
 
     call_command(
