@@ -130,6 +130,15 @@ class WatchingClient(thulium.ThuliumClient):
         return super().batch_edit(campaign_id, rows, **kwargs)
 
 
+# Text that only a data structure writes: brackets and braces, quotes around keys or items.
+STRUCTURE = re.compile(r"[\[\]{}]|'\s*[:,]|[:,(]\s*'|\"\s*:|\bNone\b|\bTrue\b|\bFalse\b")
+
+
+def assert_plain(text: str) -> None:
+    """The text reads as sentences: no dict, list, JSON or Python literal shows through."""
+    assert not STRUCTURE.search(text), text
+
+
 def grid_of_text(campaign: Any, api: thulium.ThuliumClient, text: str, mode: str) -> Grid:
     """A grid of `text` (a CSV) in `mode`, its columns confirmed as the dashboard guessed them."""
     made = grid_create_from_file(
